@@ -1,0 +1,78 @@
+// `npm start`: the local iMIS emulator, then Node-RED (127.0.0.1) with this package and the example
+// flows deployed. The Node-RED user directory is ./.node-red (kept between starts; delete it to
+// start afresh). Environment: PORT (Node-RED, default 1880), IMIS_EMULATOR_PORT (default 5080).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const userDir = process.env.NODE_RED_USER_DIR || join(root, '.node-red');
+const port = Number(process.env.PORT || 1880);
+const emulatorPort = Number(process.env.IMIS_EMULATOR_PORT || 5080);
+
+const { startEmulator } = require(join(root, 'dist/src/emulator/server.js'));
+const emulator = await startEmulator({ port: emulatorPort });
+console.log(`iMIS emulator: ${emulator.url} (user MANAGER, password manager)`);
+
+// The package is installed into the user directory as a link, as `npm install <path>` would.
+const linkDir = join(userDir, 'node_modules', ...pkg.name.split('/'));
+mkdirSync(dirname(linkDir), { recursive: true });
+if (!existsSync(linkDir)) symlinkSync(root, linkDir, 'dir');
+writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: `file:${root}` } }, null, 2));
+
+writeFileSync(
+  join(userDir, 'settings.js'),
+  `module.exports = {
+    uiHost: '127.0.0.1',
+    uiPort: ${port},
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    editorTheme: { tours: false },
+    logging: { console: { level: 'info' } }
+};\n`,
+);
+
+// First start: deploy every example flow, pointed at this emulator, with working credentials.
+const flowFile = join(userDir, 'flows.json');
+if (!existsSync(flowFile)) {
+  const flows = [];
+  const credentials = {};
+  for (const file of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.json')).sort()) {
+    for (const node of JSON.parse(readFileSync(join(root, 'examples', file), 'utf8'))) {
+      if (node.type === 'imis-server') {
+        node.baseUrl = emulator.url;
+        credentials[node.id] = { username: 'MANAGER', password: 'manager' };
+      }
+      if (node.type === 'imis-webhook-in') credentials[node.id] = { token: randomBytes(24).toString('base64url') };
+      flows.push(node);
+    }
+  }
+  writeFileSync(flowFile, JSON.stringify(flows, null, 4));
+  writeFileSync(join(userDir, 'flows_cred.json'), JSON.stringify(credentials, null, 4));
+}
+
+const credentials = JSON.parse(readFileSync(join(userDir, 'flows_cred.json'), 'utf8'));
+for (const node of JSON.parse(readFileSync(flowFile, 'utf8'))) {
+  if (node.type === 'imis-webhook-in' && credentials[node.id]?.token) {
+    const url = `http://127.0.0.1:${port}/imis/hook/${credentials[node.id].token}`;
+    console.log(`Webhook "${node.name}": ${url}`);
+  }
+}
+console.log(`Node-RED editor: http://127.0.0.1:${port}/`);
+
+const redJs = join(dirname(require.resolve('node-red/package.json')), 'red.js');
+const red = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+  stdio: 'inherit',
+});
+const stop = () => red.kill('SIGINT');
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+red.on('exit', async (code) => {
+  await emulator.close();
+  process.exit(code ?? 0);
+});

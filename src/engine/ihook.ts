@@ -1,0 +1,69 @@
+/**
+ * iHook's response contract (seed 001, "Webhook response codes"; IMIS-API.md §7): callers written
+ * for iHook keep working. This module is the one place that maps outcomes to status and body.
+ */
+
+export interface HookResponse {
+  status: number;
+  /** undefined = no body (Omit Response Body). */
+  body?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export interface HookOptions {
+  /** "Return 202 Accepted": same meaning as 200. */
+  accepted202?: boolean;
+  /** "Omit Response Body". */
+  omitBody?: boolean;
+}
+
+export type HookRejection =
+  | { kind: 'invalid-json'; detail: string }
+  | { kind: 'not-object' }
+  | { kind: 'content-type'; contentType: string }
+  | { kind: 'schema'; violations: { path: string; message: string }[] }
+  | { kind: 'unknown-url' }
+  | { kind: 'too-large'; limitBytes: number }
+  | { kind: 'method'; method: string }
+  | { kind: 'server'; detail: string };
+
+export function queued(runId: string, queueTime: Date, options: HookOptions = {}): HookResponse {
+  const status = options.accepted202 ? 202 : 200;
+  if (options.omitBody) return { status };
+  return { status, body: { error: false, id: runId, queueTime: queueTime.toISOString() } };
+}
+
+export function rejected(rejection: HookRejection, options: HookOptions = {}): HookResponse {
+  const { status, message, extra } = describe(rejection);
+  const headers: Record<string, string> = rejection.kind === 'method' ? { Allow: 'POST, OPTIONS' } : {};
+  if (options.omitBody) return { status, headers };
+  return { status, headers, body: { error: true, message, ...extra } };
+}
+
+function describe(r: HookRejection): { status: number; message: string; extra?: Record<string, unknown> } {
+  switch (r.kind) {
+    case 'invalid-json':
+      return { status: 400, message: `Invalid JSON body: ${r.detail}` };
+    case 'not-object':
+      return { status: 400, message: 'Invalid JSON body: the body must be a JSON object' };
+    case 'content-type':
+      return {
+        status: 400,
+        message: `Unsupported Content-Type "${r.contentType}": send application/json or text/json`,
+      };
+    case 'schema':
+      return {
+        status: 400,
+        message: `Payload failed schema validation: ${r.violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`,
+        extra: { errors: r.violations },
+      };
+    case 'unknown-url':
+      return { status: 401, message: 'Invalid webhook URL or token' };
+    case 'too-large':
+      return { status: 413, message: `Request body larger than ${r.limitBytes} bytes` };
+    case 'method':
+      return { status: 405, message: `Method ${r.method} not allowed: webhooks accept POST` };
+    case 'server':
+      return { status: 500, message: `Server error: ${r.detail}` };
+  }
+}

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type RunStatus = 'running' | 'ok' | 'failed';
+
+export interface NodeRef {
+  id: string;
+  type: string;
+  name?: string;
+}
+
+export interface RunStep extends NodeRef {
+  startedAt: string;
+  finishedAt?: string;
+  outcome?: 'ok' | 'failed';
+  error?: string;
+}
+
+export interface RunRecord {
+  id: string;
+  flowId: string;
+  trigger: NodeRef;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  /** First error of the run, as a user reads it. */
+  error?: string;
+  steps: RunStep[];
+  /** The trigger's payload, kept for Re-run. */
+  input: unknown;
+  rerunOf?: string;
+}
+
+/** Run ids double as Node-RED message ids: 16 random bytes, URL-safe. */
+export function newRunId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export interface RunTrackerOptions {
+  /** Called once when a run has no message left in flight. */
+  onSettled?: (run: RunRecord) => void;
+  /** Settled runs kept per flow (oldest dropped first). */
+  keepPerFlow?: number;
+  now?: () => Date;
+}
+
+interface Live {
+  run: RunRecord;
+  /** Deliveries not yet completed, per destination node id (a multiset). */
+  inFlight: Map<string, number>;
+  /** The trigger holds the run open until its own send() has returned. */
+  held: boolean;
+}
+
+/**
+ * Follows each run from its trigger through every node a message of the run reaches, and knows
+ * when the run is over: nothing of it is left in flight. It knows nothing of Node-RED; the node
+ * side feeds it deliveries and completions (from the runtime's message hooks).
+ */
+export class RunTracker {
+  private readonly live = new Map<string, Live>();
+  private readonly settled = new Map<string, RunRecord>();
+  private readonly keepPerFlow: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: RunTrackerOptions = {}) {
+    this.keepPerFlow = options.keepPerFlow ?? 200;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  start(init: { id: string; flowId: string; trigger: NodeRef; input: unknown; rerunOf?: string }): RunRecord {
+    const run: RunRecord = {
+      ...init,
+      status: 'running',
+      startedAt: this.now().toISOString(),
+      steps: [],
+    };
+    this.live.set(run.id, { run, inFlight: new Map(), held: true });
+    return run;
+  }
+
+  /** The trigger's send() has returned: from now on the run ends when nothing is in flight. */
+  release(id: string): void {
+    const live = this.live.get(id);
+    if (!live) return;
+    live.held = false;
+    this.settleIfIdle(live);
+  }
+
+  isLive(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  delivered(id: string, node: NodeRef): void {
+    const live = this.live.get(id);
+    if (!live) return;
+    live.inFlight.set(node.id, (live.inFlight.get(node.id) ?? 0) + 1);
+    live.run.steps.push({ ...node, startedAt: this.now().toISOString() });
+  }
+
+  completed(id: string, nodeId: string, error?: string): void {
+    const live = this.live.get(id);
+    if (!live) return;
+    const count = live.inFlight.get(nodeId);
+    if (error !== undefined) this.fail(live.run, nodeId, error);
+    if (!count) return; // e.g. a Catch node, reached without a delivery
+    if (count === 1) live.inFlight.delete(nodeId);
+    else live.inFlight.set(nodeId, count - 1);
+    const step = live.run.steps.find((s) => s.id === nodeId && !s.finishedAt);
+    if (step) {
+      step.finishedAt = this.now().toISOString();
+      step.outcome = step.outcome ?? 'ok';
+    }
+    this.settleIfIdle(live);
+  }
+
+  /** Marks the run failed (e.g. a node reported an error for the run's message). */
+  failed(id: string, nodeId: string, error: string): void {
+    const live = this.live.get(id);
+    if (live) this.fail(live.run, nodeId, error);
+  }
+
+  get(id: string): RunRecord | undefined {
+    return this.live.get(id)?.run ?? this.settled.get(id);
+  }
+
+  /** Newest first. */
+  list(flowId?: string): RunRecord[] {
+    const all = [...this.settled.values(), ...[...this.live.values()].map((l) => l.run)];
+    return all
+      .filter((r) => flowId === undefined || r.flowId === flowId)
+      .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  }
+
+  /** Adds runs settled by an earlier process (from the run history). */
+  restore(runs: RunRecord[]): void {
+    for (const run of runs) this.remember(run);
+  }
+
+  private fail(run: RunRecord, nodeId: string, error: string): void {
+    run.status = 'failed';
+    run.error = run.error ?? error;
+    const step = [...run.steps].reverse().find((s) => s.id === nodeId);
+    if (step) {
+      step.outcome = 'failed';
+      step.error = step.error ?? error;
+    }
+  }
+
+  private settleIfIdle(live: Live): void {
+    if (live.held || live.inFlight.size > 0) return;
+    this.live.delete(live.run.id);
+    const run = live.run;
+    if (run.status === 'running') run.status = 'ok';
+    run.finishedAt = this.now().toISOString();
+    this.remember(run);
+    this.options.onSettled?.(run);
+  }
+
+  private remember(run: RunRecord): void {
+    this.settled.set(run.id, run);
+    const ofFlow = [...this.settled.values()].filter((r) => r.flowId === run.flowId);
+    if (ofFlow.length > this.keepPerFlow) {
+      ofFlow.sort((a, b) => (a.startedAt < b.startedAt ? -1 : 1));
+      for (const old of ofFlow.slice(0, ofFlow.length - this.keepPerFlow)) this.settled.delete(old.id);
+    }
+  }
+}
+
+/** Settled runs as JSON lines, so that the dashboard keeps its history across restarts. */
+export class RunHistory {
+  constructor(
+    readonly file: string,
+    private readonly keep = 2000,
+  ) {}
+
+  load(): RunRecord[] {
+    if (!existsSync(this.file)) return [];
+    const runs: RunRecord[] = [];
+    for (const text of readFileSync(this.file, 'utf8').split('\n')) {
+      if (!text.trim()) continue;
+      try {
+        runs.push(JSON.parse(text) as RunRecord);
+      } catch {
+        // a torn last line from a killed process
+      }
+    }
+    const kept = runs.slice(-this.keep);
+    writeFileSync(this.file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    return kept;
+  }
+
+  append(run: RunRecord): void {
+    mkdirSync(dirname(this.file), { recursive: true });
+    appendFileSync(this.file, JSON.stringify(run) + '\n');
+  }
+}

@@ -1,0 +1,88 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** 24 bytes from the CSPRNG = 192 bits (iHook promises ~2.9e37 ≈ 2^124 combinations). */
+export function newUrlToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function isWellFormedToken(token: unknown): token is string {
+  return typeof token === 'string' && /^[A-Za-z0-9_-]{32,}$/.test(token);
+}
+
+/**
+ * Maps secret URL tokens to handlers. Lookup is by a SHA-256 of the token, then the stored token is
+ * compared in constant time, so response timing tells nothing about how much of a guess was right.
+ */
+export class TokenRegistry<T> {
+  private readonly byHash = new Map<string, { token: Buffer; value: T }>();
+
+  set(token: string, value: T): void {
+    this.byHash.set(hash(token), { token: Buffer.from(token), value });
+  }
+
+  delete(token: string, value?: T): void {
+    const key = hash(token);
+    const entry = this.byHash.get(key);
+    if (entry && (value === undefined || entry.value === value)) this.byHash.delete(key);
+  }
+
+  get(candidate: string): T | undefined {
+    const entry = this.byHash.get(hash(candidate));
+    if (!entry) return undefined;
+    const given = Buffer.from(candidate);
+    return given.length === entry.token.length && timingSafeEqual(given, entry.token) ? entry.value : undefined;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+}
+
+function hash(token: string): string {
+  return createHash('sha256').update(token).digest('base64');
+}
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`Request body larger than ${limitBytes} bytes`);
+  }
+}
+
+/** Reads a request body, refusing (without buffering the rest) past `limitBytes`. */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limitBytes) {
+      req.resume();
+      reject(new BodyTooLargeError(limitBytes));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Request metadata for a "Metadata Output Property" (iWorkflow: host and headers). */
+export function requestMetadata(req: IncomingMessage, receivedAt: Date): Record<string, unknown> {
+  return {
+    host: req.headers.host,
+    method: req.method,
+    path: (req.url ?? '').replace(/\/[A-Za-z0-9_-]{32,}(?=[/?]|$)/, '/<token>'),
+    headers: { ...req.headers },
+    remoteAddress: req.socket.remoteAddress,
+    receivedAt: receivedAt.toISOString(),
+  };
+}

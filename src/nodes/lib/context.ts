@@ -1,0 +1,74 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal } from '../../engine/journal.js';
+import { RunHistory, RunTracker } from '../../engine/runs.js';
+import type { NodeRef, RunRecord } from '../../engine/runs.js';
+
+/**
+ * What every node of this package shares inside one Node-RED runtime: the data folder, the journal
+ * of accepted trigger inputs, the run tracker fed by the runtime's message hooks, and the registry
+ * of trigger nodes (for Re-run). Created on first use by any node module.
+ */
+export interface PackageContext {
+  dataDir: string;
+  journal: Journal;
+  runs: RunTracker;
+  triggers: Map<string, Trigger>;
+}
+
+/** A node that starts runs and can start one again from a stored input. */
+export interface Trigger {
+  rerun(input: unknown, rerunOf: string): string;
+}
+
+let shared: PackageContext | undefined;
+
+export function packageContext(RED: any): PackageContext {
+  const dataDir = resolveDataDir(RED);
+  if (shared && shared.dataDir === dataDir) return shared;
+  shared?.journal.close();
+  const history = new RunHistory(join(dataDir, 'runs.jsonl'));
+  const journal = new Journal(join(dataDir, 'journal.jsonl'), { fsync: RED.settings?.imisJournalFsync === true });
+  journal.open();
+  const runs = new RunTracker({
+    onSettled: (run: RunRecord) => {
+      journal.settle(run.id);
+      history.append(run);
+    },
+  });
+  runs.restore(history.load());
+  shared = { dataDir, journal, runs, triggers: new Map() };
+  registerHooks(RED, runs);
+  return shared;
+}
+
+function resolveDataDir(RED: any): string {
+  const settings = RED.settings ?? {};
+  if (typeof settings.imisDataDir === 'string') return settings.imisDataDir;
+  if (typeof settings.userDir === 'string') return join(settings.userDir, 'imis-data');
+  fallbackDir = fallbackDir ?? mkdtempSync(join(tmpdir(), 'imis-data-'));
+  return fallbackDir;
+}
+let fallbackDir: string | undefined;
+
+function nodeRef(node: any): NodeRef {
+  return { id: node.id, type: node.type, name: node.name || undefined };
+}
+
+/** Feeds the run tracker from the runtime's message-routing hooks (Node-RED 2+). */
+function registerHooks(RED: any, runs: RunTracker): void {
+  const hooks = RED.hooks;
+  if (!hooks) return;
+  hooks.remove('*.imisRuns');
+  hooks.add('preDeliver.imisRuns', (event: any) => {
+    const id = event.msg?._msgid;
+    if (id && runs.isLive(id)) runs.delivered(id, nodeRef(event.destination.node));
+  });
+  hooks.add('onComplete.imisRuns', (event: any) => {
+    const id = event.msg?._msgid;
+    if (!id || !runs.isLive(id)) return;
+    const error = event.error ? String(event.error.message ?? event.error) : undefined;
+    runs.completed(id, event.node.id, error);
+  });
+}

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Journal } from '../../src/engine/journal.js';
+import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+
+const token = randomBytes(24).toString('base64url');
+
+function flow(hook: Record<string, unknown> = {}, validate?: Record<string, unknown>) {
+  const nodes: Record<string, unknown>[] = [
+    { id: 'tab', type: 'tab' },
+    { id: 'hook', z: 'tab', type: 'imis-webhook-in', ...hook, wires: [[validate ? 'validate' : 'out']] },
+    { id: 'out', z: 'tab', type: 'helper' },
+  ];
+  if (validate) nodes.push({ id: 'validate', z: 'tab', type: 'imis-schema-validate', ...validate, wires: [['out'], ['bad']] }, { id: 'bad', z: 'tab', type: 'helper' });
+  return nodes;
+}
+
+describe('Webhook in', function () {
+  let base: string;
+  let dataDir: string;
+
+  beforeEach(async () => {
+    dataDir = freshDataDir();
+    base = await startHelper(dataDir);
+  });
+  afterEach(stopHelper);
+
+  const load = (hook: Record<string, unknown> = {}, validate?: Record<string, unknown>) =>
+    helper.load(packageNodes(), flow(hook, validate), { hook: { token } });
+  const url = (t = token) => `${base}/imis/hook/${t}`;
+  const post = (body: string | undefined, headers: Record<string, string> = { 'Content-Type': 'application/json' }) =>
+    fetch(url(), { method: 'POST', headers, body });
+  const nextMessage = (id = 'out') => new Promise<any>((resolve) => helper.getNode(id).once('input', resolve));
+
+  it('sends the posted object as msg.payload with the run id the caller got', async () => {
+    await load();
+    const got = nextMessage();
+    const res = await post('{"a":1,"b":{"c":"x"}}');
+    const body = await res.json();
+    const msg = await got;
+    assert.deepEqual(msg.payload, { a: 1, b: { c: 'x' } });
+    assert.equal(msg.imis.runId, body.id);
+    assert.equal(msg.imis.queueTime, body.queueTime);
+  });
+
+  it('accepts text/json with a charset, and no body at all (payload {})', async () => {
+    await load();
+    let got = nextMessage();
+    assert.equal((await post('{"x":true}', { 'Content-Type': 'text/json; charset=utf-8' })).status, 200);
+    assert.deepEqual((await got).payload, { x: true });
+    got = nextMessage();
+    assert.equal((await post(undefined, {})).status, 200);
+    assert.deepEqual((await got).payload, {});
+  });
+
+  it('answers 400 for invalid JSON, a JSON array and a non-JSON content type', async () => {
+    await load();
+    const invalid = await post('{"a":');
+    assert.equal(invalid.status, 400);
+    assert.match((await invalid.json()).message, /^Invalid JSON body/);
+    const array = await post('[1,2]');
+    assert.equal(array.status, 400);
+    assert.match((await array.json()).message, /must be a JSON object/);
+    const form = await post('a=1', { 'Content-Type': 'application/x-www-form-urlencoded' });
+    assert.equal(form.status, 400);
+    assert.match((await form.json()).message, /Content-Type/);
+  });
+
+  it('answers 413 past the size limit and 405 to a GET', async () => {
+    await load({ maxBodyKb: 1 });
+    const big = await post(JSON.stringify({ data: 'x'.repeat(2048) }));
+    assert.equal(big.status, 413);
+    assert.equal((await big.json()).error, true);
+    const get = await fetch(url());
+    assert.equal(get.status, 405);
+  });
+
+  it('answers 202 when asked to, and no body with Omit Response Body', async () => {
+    await load({ return202: true, omitBody: true });
+    const res = await post('{}');
+    assert.equal(res.status, 202);
+    assert.equal(await res.text(), '');
+  });
+
+  it('puts host, headers, remote address and time under the Metadata Output Property', async () => {
+    await load({ metadataProp: 'request.meta' });
+    const got = nextMessage();
+    await post('{}', { 'Content-Type': 'application/json', 'X-Source': 'check-in-app' });
+    const msg = await got;
+    assert.equal(msg.request.meta.headers['x-source'], 'check-in-app');
+    assert.match(msg.request.meta.host, /^127\.0\.0\.1:\d+$/);
+    assert.match(msg.request.meta.remoteAddress, /127\.0\.0\.1/);
+    assert.ok(!JSON.stringify(msg.request.meta).includes(token), 'the token is masked');
+  });
+
+  it('answers before the flow finishes (the response never waits for the run)', async () => {
+    await load();
+    let delivered = false;
+    helper.getNode('out').on('input', () => (delivered = true));
+    const res = await post('{}');
+    assert.equal(res.status, 200);
+    assert.equal(delivered, false);
+    await waitFor(() => delivered, 2000, 'delivery');
+  });
+
+  it('uses a schema node wired after it: 400 with the violations, and nothing runs', async () => {
+    const schema = JSON.stringify({ type: 'object', required: ['memberId'], properties: { n: { type: 'integer' } } });
+    await load({}, { schema });
+    let ran = false;
+    helper.getNode('out').on('input', () => (ran = true));
+    const res = await post('{"n":"x"}');
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.deepEqual(body.errors.map((e: any) => e.path).sort(), ['/memberId', '/n']);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(ran, false);
+  });
+
+  it('lets a schema node in "second output" mode route the invalid payload instead', async () => {
+    const schema = JSON.stringify({ type: 'object', required: ['memberId'] });
+    await load({}, { schema, onInvalid: 'output', outputs: 2 });
+    const got = nextMessage('bad');
+    const res = await post('{}');
+    assert.equal(res.status, 200);
+    const msg = await got;
+    assert.equal(msg.schemaError.violations[0].path, '/memberId');
+  });
+
+  it('runs again, after a restart, what it accepted but never finished', async () => {
+    const journal = new Journal(join(dataDir, 'journal.jsonl'));
+    journal.open();
+    journal.accept({ id: 'left-over-run-1', source: 'hook', payload: { memberId: '7' }, acceptedAt: new Date().toISOString() });
+    journal.close();
+    await helper.unload();
+    const replayed: any[] = [];
+    await load();
+    helper.getNode('out').on('input', (msg: any) => replayed.push(msg));
+    await waitFor(() => replayed.length === 1, 3000, 'the replayed run');
+    assert.equal(replayed[0]._msgid, 'left-over-run-1');
+    assert.deepEqual(replayed[0].payload, { memberId: '7' });
+  });
+
+  it('never lets the flow configuration carry the token (what the editor and exports get)', async () => {
+    await load();
+    const flows = JSON.stringify(helper._redNodes.getFlows());
+    assert.ok(!flows.includes(token));
+  });
+});

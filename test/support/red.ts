@@ -1,0 +1,62 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import helper from 'node-red-node-test-helper';
+
+/** Which Node-RED the suite runs against: `node-red` (4.1) or `node-red-5` (CI on Node 22). */
+export const NODE_RED_PKG = process.env.NODE_RED_PKG ?? 'node-red';
+const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
+helper.init(require.resolve(NODE_RED_PKG));
+
+export { helper };
+
+/**
+ * The test helper's runtime stub has no `RED.hooks`; the real runtime has. Give the node modules
+ * the same hooks module the chosen runtime's message router uses, as Node-RED itself would.
+ */
+export function withRuntimeHooks(mod: (RED: any) => void): (RED: any) => void {
+  const util = require(require.resolve('@node-red/util', { paths: [redDir] }));
+  return (RED: any) => {
+    if (!RED.hooks) RED.hooks = util.hooks;
+    return mod(RED);
+  };
+}
+
+/** A fresh data folder (journal, run history) for one test. */
+export function freshDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'imis-test-'));
+}
+
+/** The package's node modules, ready for helper.load. */
+export function packageNodes(): ((RED: any) => void)[] {
+  return [
+    'imis-server',
+    'imis-webhook-in',
+    'imis-schema-validate',
+    'imis-insert-activity',
+    'imis-insert-panel',
+  ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`)));
+}
+
+export async function startHelper(dataDir = freshDataDir()): Promise<string> {
+  helper.settings({ imisDataDir: dataDir });
+  await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  return helper.url();
+}
+
+export async function stopHelper(): Promise<void> {
+  await helper.unload();
+  await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+}
+
+export function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error(`Timed out waiting for ${what}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
