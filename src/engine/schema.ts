@@ -173,7 +173,10 @@ function canonicalText(schema: unknown): string {
  */
 export function compileSchema(schema: unknown): (data: unknown) => Violation[] {
   const parsed = parseSchema(schema);
-  if (typeof parsed !== 'boolean' && (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))) {
+  if (
+    typeof parsed !== 'boolean' &&
+    (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+  ) {
     throw new SchemaCompileError('Schema must be a JSON object (or true / false)');
   }
   const key = canonicalText(parsed);

@@ -3,7 +3,8 @@
 
 /** Json.NET `$type` strings, exactly as iMIS writes them (IMIS-API.md §2.1). */
 export const TYPE_GENERIC_ENTITY = 'Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts';
-export const TYPE_PROPERTY_COLLECTION = 'Asi.Soa.Core.DataContracts.GenericPropertyDataCollection, Asi.Contracts';
+export const TYPE_PROPERTY_COLLECTION =
+  'Asi.Soa.Core.DataContracts.GenericPropertyDataCollection, Asi.Contracts';
 export const TYPE_PROPERTY = 'Asi.Soa.Core.DataContracts.GenericPropertyData, Asi.Contracts';
 export const TYPE_IDENTITY = 'Asi.Soa.Core.DataContracts.IdentityData, Asi.Contracts';
 export const TYPE_STRING_COLLECTION =
@@ -78,7 +79,9 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 function toNumber(value: unknown, name: string): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && NUMBER.test(value.trim())) return Number(value.trim());
-  throw new TypeError(`${name}: ${describe(value)} is not a number (write it like 1234.5, without separators)`);
+  throw new TypeError(
+    `${name}: ${describe(value)} is not a number (write it like 1234.5, without separators)`,
+  );
 }
 
 const TRUE = new Set(['true', '1', 'yes', 'y', 'on']);
@@ -114,7 +117,8 @@ function wallClock(ms: number, timeZone?: string): string {
   );
 }
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 /**
  * Normalises a date to what iMIS is sent: a bare ISO local date-time without zone,
@@ -311,4 +315,10 @@ export function decodePagedResult(wire: unknown): PagedResult {
     hasNext: wire.HasNext === true,
     nextOffset: numberOr(wire.NextOffset, 0),
   };
+}
+
+/** A positive integer key from a record, else null (iMIS may report 0 for a new row, IMIS-API.md §2.2). */
+export function positiveKey(value: unknown): number | null {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
 }

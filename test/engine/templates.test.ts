@@ -33,7 +33,10 @@ function throwsTemplateError(fn: () => unknown, field: string, detail: RegExp): 
 describe('engine/templates', () => {
   it('renders {{ input.memberId }} from the trigger payload', () => {
     assert.equal(render('{{ input.memberId }}'), '12345');
-    assert.equal(render('Check-in {{ input.eventCode }}/{{ input.sessionCode }}'), 'Check-in CONF2026/KEYNOTE');
+    assert.equal(
+      render('Check-in {{ input.eventCode }}/{{ input.sessionCode }}'),
+      'Check-in CONF2026/KEYNOTE',
+    );
   });
 
   it('passes static text through unchanged without Liquid', () => {
@@ -49,7 +52,10 @@ describe('engine/templates', () => {
     assert.equal(hasLegacySyntax('costs $$ 5'), false);
     assert.equal(hasLegacySyntax('{{ input.memberId }}'), false);
     assert.equal(convertLegacy('$$memberId$$'), '{{ input.memberId }}');
-    assert.equal(convertLegacy('ID $$a.b$$ and $$items.0.id$$'), 'ID {{ input.a.b }} and {{ input.items[0].id }}');
+    assert.equal(
+      convertLegacy('ID $$a.b$$ and $$items.0.id$$'),
+      'ID {{ input.a.b }} and {{ input.items[0].id }}',
+    );
     assert.equal(render('$$memberId$$ at $$eventCode$$'), '12345 at CONF2026');
     const nested = { input: { a: { b: 'deep' }, items: [{ id: 7 }] }, msg: {} };
     assert.equal(render('$$a.b$$-$$items.0.id$$', nested), 'deep-7');
@@ -63,12 +69,20 @@ describe('engine/templates', () => {
   });
 
   it('throws a TemplateError naming the field on a syntax error, at compile time', () => {
-    throwsTemplateError(() => compileTemplate('{{ input.memberId ', 'Activity Type'), 'Activity Type', /not closed/);
+    throwsTemplateError(
+      () => compileTemplate('{{ input.memberId ', 'Activity Type'),
+      'Activity Type',
+      /not closed/,
+    );
     throwsTemplateError(() => compileTemplate('{% if %}x{% endif %}', 'Notes'), 'Notes', /failed: /);
   });
 
   it('throws on an unknown filter (strict filters)', () => {
-    throwsTemplateError(() => compileTemplate('{{ input.memberId | nosuchfilter }}', 'ID'), 'ID', /nosuchfilter/);
+    throwsTemplateError(
+      () => compileTemplate('{{ input.memberId | nosuchfilter }}', 'ID'),
+      'ID',
+      /nosuchfilter/,
+    );
   });
 
   it('makes the whole message available as msg (msg.topic)', () => {
@@ -84,7 +98,10 @@ describe('engine/templates', () => {
   });
 
   it('does not HTML-escape output', () => {
-    assert.equal(render('{{ input.t }}', { input: { t: 'Tom & "Jerry" <x>' }, msg: {} }), 'Tom & "Jerry" <x>');
+    assert.equal(
+      render('{{ input.t }}', { input: { t: 'Tom & "Jerry" <x>' }, msg: {} }),
+      'Tom & "Jerry" <x>',
+    );
   });
 
   it('does not expose prototype members (own properties only)', () => {
@@ -107,7 +124,8 @@ describe('engine/templates', () => {
     );
     assert.deepEqual(set.render(ctx), { id: '12345', activityType: 'MEETING' });
     throwsTemplateError(
-      () => compileTemplates<Field>({ activityType: '{{ input.x | bogus }}' }, { activityType: 'Activity Type' }),
+      () =>
+        compileTemplates<Field>({ activityType: '{{ input.x | bogus }}' }, { activityType: 'Activity Type' }),
       'Activity Type',
       /bogus/,
     );

@@ -18,6 +18,7 @@ export function withRuntimeHooks(mod: (RED: any) => void): (RED: any) => void {
   const util = require(require.resolve('@node-red/util', { paths: [redDir] }));
   return (RED: any) => {
     if (!RED.hooks) RED.hooks = util.hooks;
+    currentRED = RED;
     return mod(RED);
   };
 }
@@ -35,12 +36,21 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-schema-validate',
     'imis-insert-activity',
     'imis-insert-panel',
+    'imis-change-in',
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`)));
 }
 
+/** The node API object the package's modules were last loaded with. */
+let currentRED: any;
+
+/**
+ * Starts the helper's HTTP server on 127.0.0.1 and routes it to the runtime's node app
+ * (RED.httpNode), as Node-RED's own server does, so tests use real sockets.
+ */
 export async function startHelper(dataDir = freshDataDir()): Promise<string> {
   helper.settings({ imisDataDir: dataDir });
   await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  helper._app.use((req: any, res: any, next: any) => (currentRED ? currentRED.httpNode(req, res, next) : next()));
   return helper.url();
 }
 

@@ -1,0 +1,34 @@
+/**
+ * `npm run emulator`: a local iMIS on http://127.0.0.1:5080 (IMIS_EMULATOR_PORT, IMIS_EMULATOR_HOST)
+ * for the examples and for trying flows without a real iMIS.
+ */
+import { DEFAULT_USERS, startEmulator } from './server.js';
+
+async function main(): Promise<void> {
+  const port = Number.parseInt(process.env.IMIS_EMULATOR_PORT ?? '5080', 10);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`IMIS_EMULATOR_PORT must be a port number, not ${process.env.IMIS_EMULATOR_PORT}`);
+  }
+  const emulator = await startEmulator({ port, host: process.env.IMIS_EMULATOR_HOST ?? '127.0.0.1' });
+  const user = DEFAULT_USERS[0];
+  console.log(`iMIS emulator listening on ${emulator.url}`);
+  console.log(`  base URL:  ${emulator.url}`);
+  console.log(`  username:  ${user.username}`);
+  console.log(`  password:  ${user.password}`);
+  console.log(`  members:   ${[...emulator.state.parties.keys()].join(', ')}`);
+  console.log(`  panels:    ${[...emulator.state.panels.keys()].join(', ')}`);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping the iMIS emulator`);
+    void emulator.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

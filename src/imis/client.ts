@@ -1,0 +1,368 @@
+// The one module that talks HTTP to iMIS: OAuth2 sign-in, token cache, limits, retries, errors.
+import { setTimeout as sleep } from 'node:timers/promises';
+import axios from 'axios';
+import type { AxiosInstance } from 'axios';
+import { ImisError, errorFromResponse, errorFromTokenResponse } from './errors.js';
+import { Limiter } from './limiter.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ImisClientOptions {
+  /** The iMIS site root, possibly with a path, e.g. `https://x/Asi.Scheduler_SDKDemo`. */
+  baseUrl: string;
+  username: string;
+  password: string;
+  /** Per HTTP request, from sending to the last byte of the answer. Default 30000. */
+  timeoutMs?: number;
+  /** Requests (sign-ins included) open at once against this site. Default 8. */
+  maxInFlight?: number;
+  /** Extra attempts after a retryable failure. Default 3. */
+  retries?: number;
+  /** First backoff delay; doubles per attempt, with jitter. Default 200. */
+  retryBaseMs?: number;
+  /** Longest wait between attempts, Retry-After included. Default 10000. */
+  retryMaxMs?: number;
+  /** Sign in again this long before the token expires. Default 60. */
+  refreshSkewSeconds?: number;
+}
+
+export interface RequestOptions {
+  /** Query parameters; an array repeats the key (`parameter=a&parameter=b`, IMIS-API.md §4). */
+  params?: Record<string, string | number | string[]>;
+  /** JSON body. */
+  data?: unknown;
+}
+
+interface Answer {
+  status: number;
+  retryAfter?: string;
+  body: unknown;
+}
+
+interface TokenInfo {
+  token: string;
+  userName?: string;
+  expiresIn: number;
+  /** Epoch ms after which the token is renewed before use. */
+  refreshAt: number;
+}
+
+/** A request that got no HTTP answer. */
+class TransportFailure extends Error {
+  constructor(
+    readonly timedOut: boolean,
+    readonly code: string,
+    readonly original: unknown,
+  ) {
+    super(original instanceof Error && original.message ? original.message : code);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorCode(err: unknown): string {
+  if (!isRecord(err) && !(err instanceof Error)) return 'UNKNOWN';
+  const { code, cause } = err as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string' && code !== 'ERR_NETWORK') return code;
+  return cause ? errorCode(cause) : typeof code === 'string' ? code : 'UNKNOWN';
+}
+
+/** Connection never established: the request cannot have reached iMIS. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+/** Transient failures on an established connection: iMIS may have processed the request. */
+const MAYBE_SENT = new Set([
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+/** Statuses that mean "not processed, try later": safe to retry for every method. */
+const BUSY = new Set([429, 503]);
+/** Server errors worth another try when repeating the request is harmless. */
+const SERVER_ERROR = new Set([500, 502, 504]);
+
+/** Retry-After in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function parseBody(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function queryString(params: RequestOptions['params']): string {
+  const pairs: string[] = [];
+  for (const [key, value] of Object.entries(params ?? {})) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      pairs.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(item))}`);
+    }
+  }
+  return pairs.length ? `?${pairs.join('&')}` : '';
+}
+
+export class ImisClient {
+  readonly baseUrl: string;
+  private readonly username: string;
+  private readonly password: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly refreshSkewMs: number;
+  private readonly limiter: Limiter;
+  private readonly http: AxiosInstance;
+  private cached?: TokenInfo;
+  private signingIn?: Promise<TokenInfo>;
+
+  constructor(opts: ImisClientOptions) {
+    // Trailing slashes go, so that `${baseUrl}/api/...` never doubles them.
+    this.baseUrl = String(opts.baseUrl ?? '')
+      .trim()
+      .replace(/\/+$/, '');
+    this.username = opts.username;
+    this.password = opts.password;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.retries = Math.max(0, Math.floor(opts.retries ?? 3));
+    this.retryBaseMs = opts.retryBaseMs ?? 200;
+    this.retryMaxMs = opts.retryMaxMs ?? 10_000;
+    this.refreshSkewMs = (opts.refreshSkewSeconds ?? 60) * 1000;
+    this.limiter = new Limiter(Math.max(1, opts.maxInFlight ?? 8));
+    this.http = axios.create({
+      // Every status is an answer for this module to judge; bodies are parsed here, not by axios.
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      // A redirect would turn the POST /token into a GET: report it instead (errors.ts).
+      maxRedirects: 0,
+    });
+  }
+
+  /** HTTP requests to this iMIS site open right now. */
+  get inFlight(): number {
+    return this.limiter.active;
+  }
+
+  /**
+   * Calls `{baseUrl}{path}` (path such as `/api/Activity`) with a bearer token and returns the
+   * parsed JSON answer, or throws an ImisError.
+   */
+  async request<T = unknown>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    const p = path.startsWith('/') ? path : `/${path}`;
+    const url = this.url(p) + queryString(opts.params);
+    const body = opts.data === undefined ? undefined : JSON.stringify(opts.data);
+    const attempt = () =>
+      this.limiter.run(async () => {
+        const token = await this.currentToken();
+        const headers: Record<string, string> = {
+          Accept: 'application/json',
+          Authorization: `Bearer ${token}`,
+        };
+        if (body !== undefined) headers['Content-Type'] = 'application/json';
+        return { ...(await this.exchange(method, url, headers, body)), token };
+      });
+    let answer = await this.retrying(method, p, method !== 'POST', attempt);
+    if (answer.status === 401) {
+      // Expired or revoked bearer: sign in again and retry once (IMIS-API.md §1.2).
+      this.dropToken(answer.token);
+      answer = await this.retrying(method, p, method !== 'POST', attempt);
+    }
+    if (answer.status >= 200 && answer.status < 300) return answer.body as T;
+    throw errorFromResponse(method, p, answer.status, answer.body);
+  }
+
+  /** A valid access token, signing in when there is none or it is about to expire. */
+  async token(): Promise<string> {
+    if (this.cached && Date.now() < this.cached.refreshAt) return this.cached.token;
+    return this.limiter.run(() => this.currentToken());
+  }
+
+  /** Signs in afresh (checks URL and credentials) and reports who and for how long. */
+  async testConnection(): Promise<{ ok: true; userName?: string; expiresIn: number }> {
+    this.cached = undefined;
+    const info = await this.limiter.run(() => this.signIn());
+    return { ok: true, userName: info.userName ?? this.username, expiresIn: info.expiresIn };
+  }
+
+  private url(path: string): string {
+    if (!/^https?:\/\/[^/]/i.test(this.baseUrl)) {
+      throw new ImisError(
+        'network',
+        `The iMIS base URL "${this.baseUrl}" is not an http(s) address, e.g. https://yourorg.imiscloud.com`,
+        { path },
+      );
+    }
+    return this.baseUrl + path;
+  }
+
+  /** Must run inside a limiter slot: the sign-in it may start uses that slot. */
+  private async currentToken(): Promise<string> {
+    if (this.cached && Date.now() < this.cached.refreshAt) return this.cached.token;
+    return (await this.signIn()).token;
+  }
+
+  /** One sign-in at a time: concurrent callers share it (single flight). */
+  private signIn(): Promise<TokenInfo> {
+    this.signingIn ??= this.fetchToken().finally(() => {
+      this.signingIn = undefined;
+    });
+    return this.signingIn;
+  }
+
+  private dropToken(token: string): void {
+    // Only the token that failed: another caller may already hold a fresh one.
+    if (this.cached?.token === token) this.cached = undefined;
+  }
+
+  /** OAuth2 password grant, form-urlencoded (IMIS-API.md §1.1). */
+  private async fetchToken(): Promise<TokenInfo> {
+    const tokenUrl = this.url('/token');
+    const form = new URLSearchParams({
+      grant_type: 'password',
+      username: this.username,
+      password: this.password,
+    }).toString();
+    const headers = { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' };
+    const started = Date.now();
+    // A sign-in changes nothing on the server, so it is retried like a GET.
+    const answer = await this.retrying('POST', '/token', true, () =>
+      this.exchange('POST', tokenUrl, headers, form),
+    );
+    if (answer.status < 200 || answer.status >= 300) {
+      throw errorFromTokenResponse(tokenUrl, this.username, answer.status, answer.body);
+    }
+    const body = answer.body;
+    if (!isRecord(body) || typeof body.access_token !== 'string' || body.access_token === '') {
+      throw new ImisError(
+        'http',
+        `iMIS answered the sign-in at ${tokenUrl} without an access token: check that the base URL is the iMIS site root`,
+        { status: answer.status, body, method: 'POST', path: '/token' },
+      );
+    }
+    const given = Number(body.expires_in);
+    // OWIN omits nothing in practice; 1199 s is what iMIS issues (IMIS-API.md §1.2).
+    const expiresIn = Number.isFinite(given) && given > 0 ? given : 1199;
+    // Renew `refreshSkewSeconds` early, but never before half the lifetime (very short tokens).
+    const lifetimeMs = expiresIn * 1000;
+    const info: TokenInfo = {
+      token: body.access_token,
+      userName: typeof body.userName === 'string' ? body.userName : undefined,
+      expiresIn,
+      refreshAt: started + Math.max(lifetimeMs - this.refreshSkewMs, lifetimeMs / 2),
+    };
+    this.cached = info;
+    return info;
+  }
+
+  /** One HTTP exchange with a hard timeout; throws TransportFailure when no answer came. */
+  private async exchange(
+    method: HttpMethod,
+    url: string,
+    headers: Record<string, string>,
+    data: string | undefined,
+  ): Promise<Answer> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    try {
+      const res = await this.http.request<unknown>({ method, url, headers, data, signal: controller.signal });
+      const retryAfter: unknown = res.headers['retry-after'];
+      return {
+        status: res.status,
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+        body: parseBody(res.data),
+      };
+    } catch (err) {
+      if (controller.signal.aborted) throw new TransportFailure(true, 'ETIMEDOUT', err);
+      throw new TransportFailure(false, errorCode(err), err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Runs `attempt` until it gets an answer worth returning, retrying with exponential backoff
+   * plus jitter (or the server's Retry-After, capped at retryMaxMs).
+   *
+   * Idempotency: GET, PUT, DELETE (and the sign-in) are retried on network errors, timeouts,
+   * 429 and 500/502/503/504. A POST creates a record, so sending it twice could insert it twice:
+   * it is retried only when iMIS surely did not process it, i.e. 429 and 503 ("busy, come back
+   * later") and connection failures before anything was sent (ECONNREFUSED, DNS, unreachable);
+   * never after a timeout, a reset connection or another 5xx, where the insert may have happened.
+   */
+  private async retrying<A extends Answer>(
+    method: HttpMethod,
+    path: string,
+    idempotent: boolean,
+    attempt: () => Promise<A>,
+  ): Promise<A> {
+    for (let n = 0; ; n++) {
+      let answer: A;
+      try {
+        answer = await attempt();
+      } catch (err) {
+        if (!(err instanceof TransportFailure)) throw err;
+        const retryable =
+          NOT_SENT.has(err.code) || (idempotent && (err.timedOut || MAYBE_SENT.has(err.code)));
+        if (retryable && n < this.retries) {
+          await sleep(this.backoff(n));
+          continue;
+        }
+        throw this.transportError(method, path, err, n + 1, idempotent);
+      }
+      const retryable = BUSY.has(answer.status) || (idempotent && SERVER_ERROR.has(answer.status));
+      if (!retryable || n >= this.retries) return answer;
+      await sleep(this.backoff(n, parseRetryAfter(answer.retryAfter)));
+    }
+  }
+
+  private backoff(attempt: number, retryAfterMs?: number): number {
+    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, this.retryMaxMs);
+    const ceiling = Math.min(this.retryBaseMs * 2 ** attempt, this.retryMaxMs);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  private transportError(
+    method: HttpMethod,
+    path: string,
+    failure: TransportFailure,
+    attempts: number,
+    idempotent: boolean,
+  ): ImisError {
+    const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+    const details = { method, path, code: failure.code, cause: failure.original };
+    if (failure.timedOut) {
+      const notRepeated = idempotent
+        ? ''
+        : '; not sent again, as iMIS may have processed it: check iMIS before running it again';
+      return new ImisError(
+        'timeout',
+        `iMIS did not answer ${method} ${path} within ${this.timeoutMs / 1000} s${tries}${notRepeated}`,
+        details,
+      );
+    }
+    const hint =
+      failure.code === 'ENOTFOUND'
+        ? ': check the host name in the base URL'
+        : NOT_SENT.has(failure.code)
+          ? ': check the base URL and that the site is up'
+          : '';
+    const reason = failure.message === failure.code ? failure.code : `${failure.message} (${failure.code})`;
+    return new ImisError(
+      'network',
+      `Could not reach iMIS at ${this.baseUrl} for ${method} ${path}: ${reason}${tries}${hint}`,
+      details,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import type { ImisClient } from './client.js';
+import { decodePagedResult } from './generic-entity.js';
+
+/** iMIS serves at most 500 rows per page (IMIS-API.md §4). */
+export const MAX_PAGE_SIZE = 500;
+
+/**
+ * GETs every page of a paged list (`limit`/`offset`, following `NextOffset` while `HasNext`,
+ * IMIS-API.md §4) and returns all items as sent.
+ */
+export async function fetchAllPages(
+  client: ImisClient,
+  path: string,
+  opts: { params?: Record<string, string | number | string[]>; pageSize?: number; maxPages?: number } = {},
+): Promise<unknown[]> {
+  const limit = Math.min(Math.max(1, opts.pageSize ?? MAX_PAGE_SIZE), MAX_PAGE_SIZE);
+  const maxPages = opts.maxPages ?? 10_000;
+  const items: unknown[] = [];
+  let offset = 0;
+  for (let page = 0; page < maxPages; page++) {
+    const result = decodePagedResult(
+      await client.request('GET', path, { params: { ...opts.params, limit, offset } }),
+    );
+    items.push(...result.items);
+    // NextOffset is 0 on the last page; a server that does not move on must not loop forever.
+    if (!result.hasNext || result.nextOffset <= offset || result.items.length === 0) break;
+    offset = result.nextOffset;
+  }
+  return items;
+}

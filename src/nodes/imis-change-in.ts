@@ -1,0 +1,143 @@
+import { SeenIds, eventSubject, eventTypeFilter, readGridBody } from '../engine/event-grid.js';
+import type { GridEvent } from '../engine/event-grid.js';
+import { rejected } from '../engine/ihook.js';
+import { BodyTooLargeError, readBody, requestMetadata } from '../engine/secret-url.js';
+import { decodeEntity } from '../imis/generic-entity.js';
+import { parseJsonBody, sendHookResponse } from './lib/http.js';
+import { migrate } from './lib/migrations.js';
+import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
+import { mountRunsApi } from './lib/runs-api.js';
+import { triggerRuns } from './lib/trigger.js';
+
+const NOTIFY_PATH = '/imis/notify/';
+const LIMIT_BYTES = 5 * 1024 * 1024;
+
+interface ChangeInConfig {
+  name?: string;
+  server?: string;
+  eventTypes: string[];
+  includeFullRecord: boolean;
+  recordProp: string;
+  metadataProp: string;
+  dropDuplicates: boolean;
+}
+
+const migrations = [
+  (c: Record<string, unknown>) => ({
+    eventTypes: [],
+    includeFullRecord: false,
+    recordProp: 'record',
+    metadataProp: '',
+    dropDuplicates: true,
+    ...c,
+  }),
+];
+
+/** The subject entity carried by the event itself, flattened, if any. */
+function recordInEvent(event: GridEvent): Record<string, unknown> | undefined {
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  const subject = data.Subject;
+  if (!subject || typeof subject !== 'object') return undefined;
+  if ('Properties' in subject) return decodeEntity(subject);
+  const { $type: _type, ...plain } = subject as Record<string, unknown>;
+  void _type;
+  return plain;
+}
+
+export = function register(RED: any): void {
+  function ChangeInNode(this: any, raw: any) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const config = migrate<ChangeInConfig>(raw, migrations);
+    let matches: (eventType: string) => boolean;
+    try {
+      matches = eventTypeFilter(Array.isArray(config.eventTypes) ? config.eventTypes : []);
+    } catch (err) {
+      node.error(err);
+      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      return;
+    }
+    const server = config.server ? RED.nodes.getNode(config.server) : null;
+    const seen = new SeenIds();
+    const counts = { events: 0, duplicates: 0 };
+    let verified = false;
+
+    // Include Full Record: from the event when it carries the subject, else fetched from iMIS. A
+    // failure fails this run only; the delivery was already accepted.
+    const prepare = config.includeFullRecord
+      ? async (msg: Record<string, unknown>) => {
+          const event = msg.payload as GridEvent;
+          let record = recordInEvent(event);
+          if (!record) {
+            if (!server?.client) throw new Error(RED._('imis-change-in.errors.no-server'));
+            const { entityType, id } = eventSubject(event);
+            if (!id) throw new Error(RED._('imis-change-in.errors.no-identity', { type: event.eventType }));
+            const wire = await server.client.request('GET', `/api/${encodeURIComponent(entityType)}/${encodeURIComponent(id)}`);
+            record = decodeEntity(wire);
+          }
+          RED.util.setMessageProperty(msg, config.recordProp || 'record', record, true);
+          return msg;
+        }
+      : undefined;
+    const runs = triggerRuns(RED, node, prepare);
+    registerSecretEndpoint(RED, node, NOTIFY_PATH);
+
+    const showStatus = () => {
+      const parts = [verified ? RED._('imis-change-in.status.verified') : RED._('imis-change-in.status.waiting')];
+      if (counts.events) parts.push(RED._('imis-change-in.status.events', { count: counts.events }));
+      if (counts.duplicates) parts.push(RED._('imis-change-in.status.duplicates', { count: counts.duplicates }));
+      node.status({ fill: verified || counts.events ? 'green' : 'yellow', shape: 'dot', text: parts.join(', ') });
+    };
+    showStatus();
+
+    node.handleRequest = async (req: any, res: any) => {
+      const receivedAt = new Date();
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, LIMIT_BYTES);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) return sendHookResponse(res, rejected({ kind: 'too-large', limitBytes: LIMIT_BYTES }));
+        throw err;
+      }
+      const parsed = parseJsonBody(req.headers['content-type'], raw);
+      if (!parsed.ok) {
+        const rejection = parsed.reason === 'content-type' ? { kind: 'content-type' as const, contentType: parsed.detail } : { kind: 'invalid-json' as const, detail: parsed.detail };
+        return sendHookResponse(res, rejected(rejection));
+      }
+      // Event Grid does not retry a 400, so only a body that can never succeed gets one.
+      const body = readGridBody(parsed.value);
+      if (body.kind === 'invalid') {
+        return sendHookResponse(res, { status: 400, body: { error: true, message: body.message } });
+      }
+      if (body.kind === 'validation') {
+        // Event Grid validation handshake, answered synchronously (IMIS-API.md §5).
+        verified = true;
+        showStatus();
+        if (body.validationUrl) node.log(RED._('imis-change-in.log.validation-url', { url: body.validationUrl }));
+        return sendHookResponse(res, { status: 200, body: { validationResponse: body.validationCode } });
+      }
+      const meta = config.metadataProp ? requestMetadata(req, receivedAt) : undefined;
+      let accepted = 0;
+      let duplicates = 0;
+      for (const event of body.events) {
+        if (!matches(event.eventType)) continue;
+        if (config.dropDuplicates && seen.seen(event.id)) {
+          duplicates++;
+          continue;
+        }
+        const extra: Record<string, unknown> = { topic: event.eventType };
+        if (meta) RED.util.setMessageProperty(extra, config.metadataProp, meta, true);
+        runs.accept({ payload: event, extra }, receivedAt);
+        accepted++;
+      }
+      counts.events += accepted;
+      counts.duplicates += duplicates;
+      if (accepted || duplicates) showStatus();
+      sendHookResponse(res, { status: 200, body: { error: false, accepted, duplicates, filtered: body.events.length - accepted - duplicates } });
+    };
+  }
+
+  RED.nodes.registerType('imis-change-in', ChangeInNode, { credentials: { token: { type: 'text' } } });
+  mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
+  mountRunsApi(RED);
+};

@@ -1,0 +1,71 @@
+import { TokenRegistry, isWellFormedToken, newUrlToken } from '../../engine/secret-url.js';
+import { mountOnce, sendHookResponse, sendPreflight } from './http.js';
+import { rejected } from '../../engine/ihook.js';
+
+/** A node reachable at `<base><token>`; the token is its `token` credential. */
+export interface EndpointNode {
+  type: string;
+  urlPath: string;
+  handleRequest(req: any, res: any): Promise<void>;
+  error(err: unknown): void;
+}
+
+const registries = new Map<string, TokenRegistry<EndpointNode>>();
+
+/**
+ * Mounts the shared route `<base>:token` for one node type (once per app), and the editor's
+ * admin endpoint that tells a deployed node's URL path. Unknown tokens get 401, OPTIONS a CORS
+ * preflight, other methods than POST 405.
+ */
+export function mountSecretEndpoints(RED: any, type: string, base: string): void {
+  const registry = registryFor(type);
+  mountOnce(RED.httpNode, 'all', `${base}:token`, (req: any, res: any) => {
+    if (req.method === 'OPTIONS') return sendPreflight(res);
+    const node = registry.get(String(req.params.token ?? ''));
+    if (!node) {
+      req.resume();
+      return sendHookResponse(res, rejected({ kind: 'unknown-url' }));
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return sendHookResponse(res, rejected({ kind: 'method', method: req.method }));
+    }
+    node.handleRequest(req, res).catch((err: Error) => {
+      node.error(err);
+      if (!res.headersSent) sendHookResponse(res, rejected({ kind: 'server', detail: err.message }));
+    });
+  });
+  mountOnce(RED.httpAdmin, 'get', `/imis/${type}/:id/url`, RED.auth.needsPermission(`${type}.read`), (req: any, res: any) => {
+    const node = RED.nodes.getNode(req.params.id);
+    if (!node || node.type !== type) {
+      res.status(404).json({ error: 'not deployed' });
+      return;
+    }
+    res.json({ path: node.urlPath });
+  });
+}
+
+/**
+ * Registers a node under its token credential. A node without a well-formed token (a flow written by
+ * hand, or imported without credentials) gets a new one now, saved with the credentials at the next
+ * deploy. Returns the token; the registration ends when the node closes.
+ */
+export function registerSecretEndpoint(RED: any, node: any, base: string): string {
+  let token: string = node.credentials?.token;
+  if (!isWellFormedToken(token)) {
+    token = newUrlToken();
+    RED.nodes.addCredentials(node.id, { ...(node.credentials ?? {}), token });
+    node.warn(RED._(`${node.type}.warn.generated`));
+  }
+  node.urlPath = base + token;
+  const registry = registryFor(node.type);
+  registry.set(token, node);
+  node.on('close', () => registry.delete(token, node));
+  return token;
+}
+
+function registryFor(type: string): TokenRegistry<EndpointNode> {
+  let registry = registries.get(type);
+  if (!registry) registries.set(type, (registry = new TokenRegistry()));
+  return registry;
+}
