@@ -86,8 +86,8 @@ function activityDefinition(): EntityDefinition {
     parentIdProperty: 'PartyId',
     ordinalProperty: 'SEQN',
     ordinalScope: 'global',
-    // Postman's example Activity id is 16565 (IMIS-API.md §2.2): the seed holds it, new ones follow.
-    ordinalStart: 16565,
+    // Postman's example Activity id is 16565 (IMIS-API.md §2.2): new ones follow it.
+    ordinalStart: 16566,
     properties: [
       property('SEQN', 'Integer', 'Sequence'),
       property('PartyId', 'String', 'iMIS ID', { maxLength: 10, required: true }),

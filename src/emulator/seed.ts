@@ -1,6 +1,6 @@
 /**
- * The data the emulator starts with (and returns to on reset()). Ids 22708, 23179 and Activity 16565
- * are the ones used in ASI's Postman collection (IMIS-API.md §2.2, §3.1); 12345 is the member of the
+ * The data the emulator starts with (and returns to on reset()). Ids 22708 and 23179 are the ones
+ * used in ASI's Postman collection (IMIS-API.md §2.2, §3.1); 12345 is the member of the
  * event check-in example.
  */
 
@@ -46,16 +46,9 @@ export function seedParties(): PartyRecord[] {
   ];
 }
 
+/** No activities: tests count what they create. SEQN numbering starts at 16566 (definitions.ts). */
 export function seedActivities(): Record<string, unknown>[] {
-  return [
-    {
-      SEQN: 16565,
-      PartyId: '22708',
-      ACTIVITY_TYPE: 'ONLINEAPP',
-      TRANSACTION_DATE: '2024-06-25T00:00:00',
-      DESCRIPTION: 'Online application',
-    },
-  ];
+  return [];
 }
 
 /** Rows per panel source, keyed by EntityTypeName. */

@@ -28,12 +28,14 @@ export function readGridBody(body: unknown): GridBody {
   if (!list) return { kind: 'invalid', message: 'The body must be a JSON array of Event Grid events' };
   const events: GridEvent[] = [];
   for (const [index, item] of list.entries()) {
-    if (item === null || typeof item !== 'object') return { kind: 'invalid', message: `Event ${index} is not an object` };
+    if (item === null || typeof item !== 'object')
+      return { kind: 'invalid', message: `Event ${index} is not an object` };
     const event = item as Record<string, unknown>;
     if (typeof event.eventType !== 'string' || !event.eventType) {
       return { kind: 'invalid', message: `Event ${index} has no eventType` };
     }
-    if (typeof event.id !== 'string' || !event.id) return { kind: 'invalid', message: `Event ${index} has no id` };
+    if (typeof event.id !== 'string' || !event.id)
+      return { kind: 'invalid', message: `Event ${index} has no id` };
     // Event Grid validation handshake ("Verify and Save"), IMIS-API.md §5.
     if (event.eventType === VALIDATION_EVENT) {
       const data = (event.data ?? {}) as Record<string, unknown>;
@@ -62,7 +64,8 @@ export function isValidEventTypeEntry(entry: string): boolean {
 export function eventTypeFilter(entries: readonly string[]): (eventType: string) => boolean {
   const cleaned = entries.map((e) => e.trim()).filter(Boolean);
   for (const entry of cleaned) {
-    if (!isValidEventTypeEntry(entry)) throw new Error(`Invalid event type "${entry}": use Entity.Action or Entity.*`);
+    if (!isValidEventTypeEntry(entry))
+      throw new Error(`Invalid event type "${entry}": use Entity.Action or Entity.*`);
   }
   if (cleaned.length === 0) return () => true;
   const exact = new Set<string>();
@@ -81,7 +84,8 @@ export function eventTypeFilter(entries: readonly string[]): (eventType: string)
 /** Entity type and identity of an event, from `data` or else from `subject` ("Party/101"). */
 export function eventSubject(event: GridEvent): { entityType: string; id?: string } {
   const data = (event.data ?? {}) as Record<string, unknown>;
-  const entityType = typeof data.EntityTypeName === 'string' ? data.EntityTypeName : event.eventType.split('.')[0];
+  const entityType =
+    typeof data.EntityTypeName === 'string' ? data.EntityTypeName : event.eventType.split('.')[0];
   if (typeof data.Identity === 'string' && data.Identity) return { entityType, id: data.Identity };
   const fromSubject = (event.subject ?? '').split('/').filter(Boolean);
   return { entityType, id: fromSubject.length > 1 ? fromSubject[fromSubject.length - 1] : undefined };

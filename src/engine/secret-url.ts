@@ -31,7 +31,9 @@ export class TokenRegistry<T> {
     const entry = this.byHash.get(hash(candidate));
     if (!entry) return undefined;
     const given = Buffer.from(candidate);
-    return given.length === entry.token.length && timingSafeEqual(given, entry.token) ? entry.value : undefined;
+    return given.length === entry.token.length && timingSafeEqual(given, entry.token)
+      ? entry.value
+      : undefined;
   }
 
   get size(): number {

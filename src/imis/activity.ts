@@ -30,7 +30,7 @@ const field = (
  * the Activity table's column names except for PartyId and ACTIVITY_TYPE.
  */
 export const ACTIVITY_FIELDS: readonly ActivityField[] = [
-  field('id', 'PartyId', 'iMIS ID', 'String', { required: true, inferred: false }),
+  field('partyId', 'PartyId', 'iMIS ID', 'String', { required: true, inferred: false }),
   field('activityType', 'ACTIVITY_TYPE', 'Activity Type', 'String', { required: true, inferred: false }),
   // Required by iMIS too, but today's date is used when it is left empty (IMIS-API.md §2.2).
   field('transactionDate', 'TRANSACTION_DATE', 'Transaction Date', 'Date'),
@@ -121,7 +121,7 @@ export function buildActivity(
   return encodeEntity({
     entityTypeName: 'Activity',
     parentEntityTypeName: 'Party',
-    parentId: values.id?.trim(),
+    parentId: values.partyId?.trim(),
     properties,
   });
 }

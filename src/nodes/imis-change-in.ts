@@ -72,7 +72,10 @@ export = function register(RED: any): void {
             if (!server?.client) throw new Error(RED._('imis-change-in.errors.no-server'));
             const { entityType, id } = eventSubject(event);
             if (!id) throw new Error(RED._('imis-change-in.errors.no-identity', { type: event.eventType }));
-            const wire = await server.client.request('GET', `/api/${encodeURIComponent(entityType)}/${encodeURIComponent(id)}`);
+            const wire = await server.client.request(
+              'GET',
+              `/api/${encodeURIComponent(entityType)}/${encodeURIComponent(id)}`,
+            );
             record = decodeEntity(wire);
           }
           RED.util.setMessageProperty(msg, config.recordProp || 'record', record, true);
@@ -83,10 +86,17 @@ export = function register(RED: any): void {
     registerSecretEndpoint(RED, node, NOTIFY_PATH);
 
     const showStatus = () => {
-      const parts = [verified ? RED._('imis-change-in.status.verified') : RED._('imis-change-in.status.waiting')];
+      const parts = [
+        verified ? RED._('imis-change-in.status.verified') : RED._('imis-change-in.status.waiting'),
+      ];
       if (counts.events) parts.push(RED._('imis-change-in.status.events', { count: counts.events }));
-      if (counts.duplicates) parts.push(RED._('imis-change-in.status.duplicates', { count: counts.duplicates }));
-      node.status({ fill: verified || counts.events ? 'green' : 'yellow', shape: 'dot', text: parts.join(', ') });
+      if (counts.duplicates)
+        parts.push(RED._('imis-change-in.status.duplicates', { count: counts.duplicates }));
+      node.status({
+        fill: verified || counts.events ? 'green' : 'yellow',
+        shape: 'dot',
+        text: parts.join(', '),
+      });
     };
     showStatus();
 
@@ -96,12 +106,16 @@ export = function register(RED: any): void {
       try {
         raw = await readBody(req, LIMIT_BYTES);
       } catch (err) {
-        if (err instanceof BodyTooLargeError) return sendHookResponse(res, rejected({ kind: 'too-large', limitBytes: LIMIT_BYTES }));
+        if (err instanceof BodyTooLargeError)
+          return sendHookResponse(res, rejected({ kind: 'too-large', limitBytes: LIMIT_BYTES }));
         throw err;
       }
       const parsed = parseJsonBody(req.headers['content-type'], raw);
       if (!parsed.ok) {
-        const rejection = parsed.reason === 'content-type' ? { kind: 'content-type' as const, contentType: parsed.detail } : { kind: 'invalid-json' as const, detail: parsed.detail };
+        const rejection =
+          parsed.reason === 'content-type'
+            ? { kind: 'content-type' as const, contentType: parsed.detail }
+            : { kind: 'invalid-json' as const, detail: parsed.detail };
         return sendHookResponse(res, rejected(rejection));
       }
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
@@ -113,7 +127,8 @@ export = function register(RED: any): void {
         // Event Grid validation handshake, answered synchronously (IMIS-API.md §5).
         verified = true;
         showStatus();
-        if (body.validationUrl) node.log(RED._('imis-change-in.log.validation-url', { url: body.validationUrl }));
+        if (body.validationUrl)
+          node.log(RED._('imis-change-in.log.validation-url', { url: body.validationUrl }));
         return sendHookResponse(res, { status: 200, body: { validationResponse: body.validationCode } });
       }
       const meta = config.metadataProp ? requestMetadata(req, receivedAt) : undefined;
@@ -133,7 +148,10 @@ export = function register(RED: any): void {
       counts.events += accepted;
       counts.duplicates += duplicates;
       if (accepted || duplicates) showStatus();
-      sendHookResponse(res, { status: 200, body: { error: false, accepted, duplicates, filtered: body.events.length - accepted - duplicates } });
+      sendHookResponse(res, {
+        status: 200,
+        body: { error: false, accepted, duplicates, filtered: body.events.length - accepted - duplicates },
+      });
     };
   }
 

@@ -11,9 +11,7 @@ interface InsertActivityConfig {
   outputProp: string;
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({ fields: {}, outputProp: 'activity', ...c }),
-];
+const migrations = [(c: Record<string, unknown>) => ({ fields: {}, outputProp: 'activity', ...c })];
 
 export = function register(RED: any): void {
   function InsertActivityNode(this: any, raw: any) {
@@ -23,7 +21,9 @@ export = function register(RED: any): void {
     const server = requireServer(RED, node, config.server);
     const labels = Object.fromEntries(ACTIVITY_FIELDS.map((f) => [f.key, f.label]));
     const known = new Set(ACTIVITY_FIELDS.map((f) => f.key));
-    const fields = Object.fromEntries(Object.entries(config.fields ?? {}).filter(([k, v]) => known.has(k) && v));
+    const fields = Object.fromEntries(
+      Object.entries(config.fields ?? {}).filter(([k, v]) => known.has(k) && v),
+    );
     let render: ReturnType<typeof fieldRenderer>;
     try {
       render = fieldRenderer(fields, labels);
@@ -35,7 +35,10 @@ export = function register(RED: any): void {
     onAction(RED, node, 'imis-insert-activity', async (msg) => {
       if (!server) throw new Error(RED._('imis-server.errors.missing'));
       const values = render(msg);
-      const created = await insertActivity(server.client, values, { today: server.today() });
+      const created = await insertActivity(server.client, values, {
+        today: server.today(),
+        timeZone: server.config.timeZone || undefined,
+      });
       RED.util.setMessageProperty(msg, config.outputProp || 'activity', created.record, true);
     });
   }

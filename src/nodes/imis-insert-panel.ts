@@ -22,7 +22,9 @@ export = function register(RED: any): void {
     const node = this;
     const config = migrate<InsertPanelConfig>(raw, migrations);
     const server = requireServer(RED, node, config.server);
-    const fields: Record<string, string> = { ...Object.fromEntries(Object.entries(config.fields ?? {}).filter(([, v]) => v)) };
+    const fields: Record<string, string> = {
+      ...Object.fromEntries(Object.entries(config.fields ?? {}).filter(([, v]) => v)),
+    };
     let render: ReturnType<typeof fieldRenderer>;
     try {
       render = fieldRenderer({ ...fields, '@id': config.id }, { '@id': 'ID' });
@@ -42,7 +44,9 @@ export = function register(RED: any): void {
         throw err;
       });
       const { '@id': id, ...values } = render(msg);
-      const created = await insertPanelRow(server.client, panel, id ?? '', values);
+      const created = await insertPanelRow(server.client, panel, id ?? '', values, {
+        timeZone: server.config.timeZone || undefined,
+      });
       RED.util.setMessageProperty(msg, config.outputProp || 'panelRecord', created.record, true);
     });
   }

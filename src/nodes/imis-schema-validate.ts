@@ -12,7 +12,13 @@ interface SchemaConfig {
 }
 
 const migrations = [
-  (c: Record<string, unknown>) => ({ schema: '{}', schemaSource: 'config', property: 'payload', onInvalid: 'error', ...c }),
+  (c: Record<string, unknown>) => ({
+    schema: '{}',
+    schemaSource: 'config',
+    property: 'payload',
+    onInvalid: 'error',
+    ...c,
+  }),
 ];
 
 export = function register(RED: any): void {
@@ -72,7 +78,9 @@ export = function register(RED: any): void {
   mountOnce(RED.httpAdmin, 'post', '/imis/schema/generate', write, (req: any, res: any) => {
     const { sample, draft } = req.body ?? {};
     if (sample === undefined) {
-      res.status(400).json({ error: RED._('imis-schema-validate.errors.bad-sample', { message: 'missing' }) });
+      res
+        .status(400)
+        .json({ error: RED._('imis-schema-validate.errors.bad-sample', { message: 'missing' }) });
       return;
     }
     res.json(generateSchema(sample, { draft: ['draft-04', '2020-12'].includes(draft) ? draft : 'draft-07' }));

@@ -19,7 +19,10 @@ const migrations = [
   (c: Record<string, unknown>) => ({ timeZone: '', maxInFlight: 8, timeoutSec: 30, retries: 3, ...c }),
 ];
 
-function clientOptions(config: ServerConfig, credentials: { username?: string; password?: string }): ImisClientOptions {
+function clientOptions(
+  config: ServerConfig,
+  credentials: { username?: string; password?: string },
+): ImisClientOptions {
   return {
     baseUrl: config.baseUrl,
     username: credentials.username ?? '',
@@ -45,7 +48,9 @@ export = function register(RED: any): void {
   const read = RED.auth.needsPermission('imis-server.read');
   const write = RED.auth.needsPermission('imis-server.write');
   const fail = (res: any, err: any) => {
-    res.status(err?.status && err.status < 500 ? 400 : 502).json({ ok: false, error: err?.message ?? String(err) });
+    res
+      .status(err?.status && err.status < 500 ? 400 : 502)
+      .json({ ok: false, error: err?.message ?? String(err) });
   };
 
   // "Test connection" in the editor: uses what the dialog holds, falling back to the deployed
@@ -57,7 +62,9 @@ export = function register(RED: any): void {
     const password = body.password && body.password !== '__PWRD__' ? body.password : stored.password;
     const config = migrate<ServerConfig>({ baseUrl: body.baseUrl, timeoutSec: 15, retries: 0 }, migrations);
     try {
-      const client = new ImisClient(clientOptions(config, { username: body.username || stored.username, password }));
+      const client = new ImisClient(
+        clientOptions(config, { username: body.username || stored.username, password }),
+      );
       res.json(await client.testConnection());
     } catch (err) {
       fail(res, err);

@@ -26,7 +26,13 @@ interface Prevalidator {
 export = function register(RED: any): void {
   const migrations = [
     // v1: first version; config fields as they are.
-    (config: Record<string, unknown>) => ({ return202: false, omitBody: false, metadataProp: '', maxBodyKb: 1024, ...config }),
+    (config: Record<string, unknown>) => ({
+      return202: false,
+      omitBody: false,
+      metadataProp: '',
+      maxBodyKb: 1024,
+      ...config,
+    }),
   ];
 
   function WebhookInNode(this: any, raw: any) {
@@ -45,7 +51,9 @@ export = function register(RED: any): void {
       node.status({
         fill: 'green',
         shape: 'dot',
-        text: accepted ? RED._('imis-webhook-in.status.queued', { count: accepted }) : RED._('imis-webhook-in.status.ready'),
+        text: accepted
+          ? RED._('imis-webhook-in.status.queued', { count: accepted })
+          : RED._('imis-webhook-in.status.ready'),
       });
     };
     showStatus();
@@ -65,12 +73,19 @@ export = function register(RED: any): void {
       try {
         raw = await readBody(req, limitBytes);
       } catch (err) {
-        if (err instanceof BodyTooLargeError) return sendHookResponse(res, rejected({ kind: 'too-large', limitBytes }, hookOptions));
-        return sendHookResponse(res, rejected({ kind: 'server', detail: (err as Error).message }, hookOptions));
+        if (err instanceof BodyTooLargeError)
+          return sendHookResponse(res, rejected({ kind: 'too-large', limitBytes }, hookOptions));
+        return sendHookResponse(
+          res,
+          rejected({ kind: 'server', detail: (err as Error).message }, hookOptions),
+        );
       }
       const body = parseJsonBody(req.headers['content-type'], raw);
       if (!body.ok) {
-        const rejection = body.reason === 'content-type' ? { kind: 'content-type' as const, contentType: body.detail } : { kind: 'invalid-json' as const, detail: body.detail };
+        const rejection =
+          body.reason === 'content-type'
+            ? { kind: 'content-type' as const, contentType: body.detail }
+            : { kind: 'invalid-json' as const, detail: body.detail };
         return sendHookResponse(res, rejected(rejection, hookOptions));
       }
       const payload = body.value;
@@ -78,15 +93,20 @@ export = function register(RED: any): void {
         return sendHookResponse(res, rejected({ kind: 'not-object' }, hookOptions));
       }
       const extra: Record<string, unknown> = {};
-      if (config.metadataProp) RED.util.setMessageProperty(extra, config.metadataProp, requestMetadata(req, receivedAt), true);
+      if (config.metadataProp)
+        RED.util.setMessageProperty(extra, config.metadataProp, requestMetadata(req, receivedAt), true);
       let violations: Violation[];
       try {
         violations = prevalidate({ payload, ...extra });
       } catch (err) {
         node.error(err);
-        return sendHookResponse(res, rejected({ kind: 'server', detail: (err as Error).message }, hookOptions));
+        return sendHookResponse(
+          res,
+          rejected({ kind: 'server', detail: (err as Error).message }, hookOptions),
+        );
       }
-      if (violations.length > 0) return sendHookResponse(res, rejected({ kind: 'schema', violations }, hookOptions));
+      if (violations.length > 0)
+        return sendHookResponse(res, rejected({ kind: 'schema', violations }, hookOptions));
 
       let runId: string;
       try {
@@ -94,7 +114,10 @@ export = function register(RED: any): void {
         runId = runs.accept({ payload, extra }, receivedAt).runId;
       } catch (err) {
         node.error(err);
-        return sendHookResponse(res, rejected({ kind: 'server', detail: 'could not queue the request' }, hookOptions));
+        return sendHookResponse(
+          res,
+          rejected({ kind: 'server', detail: 'could not queue the request' }, hookOptions),
+        );
       }
       sendHookResponse(res, queued(runId, receivedAt, hookOptions));
       accepted++;

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 /**
  * A real Node-RED, started as a child process on 127.0.0.1 with a temporary user directory in which
  * this package is installed as a link (as `npm install <path>` would do, and as scripts/start.mjs
- * does). Used by the editor test and by the benchmark.
+ * does). Used by the editor test and by the benchmark. Nothing leaves 127.0.0.1: no palette catalogue,
+ * no telemetry.
  */
 
 /** The package root (this file is compiled to dist/test/editor/). */
@@ -74,7 +75,7 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
     uiPort: ${port},
     flowFile: 'flows.json',
     credentialSecret: false,
-    editorTheme: { tours: false },
+    editorTheme: { tours: false, palette: { catalogues: [] } },
     telemetry: { enabled: false },
     diagnostics: { enabled: false },
     logging: { console: { level: 'info' } }

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { SeenIds, eventSubject, eventTypeFilter, isValidEventTypeEntry, readGridBody } from '../../src/engine/event-grid.js';
+import {
+  SeenIds,
+  eventSubject,
+  eventTypeFilter,
+  isValidEventTypeEntry,
+  readGridBody,
+} from '../../src/engine/event-grid.js';
 
 describe('Event Grid bodies (iMIS change notifications)', () => {
   it('recognises the Verify and Save validation event and its code', () => {
@@ -13,7 +19,11 @@ describe('Event Grid bodies (iMIS change notifications)', () => {
         eventTime: '2022-11-10T15:46:00Z',
       },
     ]);
-    assert.deepEqual(body, { kind: 'validation', validationCode: '6E51', validationUrl: 'https://example.invalid/validate' });
+    assert.deepEqual(body, {
+      kind: 'validation',
+      validationCode: '6E51',
+      validationUrl: 'https://example.invalid/validate',
+    });
   });
 
   it('reads an array of events and refuses what is not one', () => {
@@ -46,11 +56,21 @@ describe('Event Grid bodies (iMIS change notifications)', () => {
   });
 
   it('finds the subject entity from data or from the subject path', () => {
-    assert.deepEqual(eventSubject({ id: '1', eventType: 'Party.Updated', data: { EntityTypeName: 'Party', Identity: '101' } }), {
-      entityType: 'Party',
-      id: '101',
+    assert.deepEqual(
+      eventSubject({
+        id: '1',
+        eventType: 'Party.Updated',
+        data: { EntityTypeName: 'Party', Identity: '101' },
+      }),
+      {
+        entityType: 'Party',
+        id: '101',
+      },
+    );
+    assert.deepEqual(eventSubject({ id: '1', eventType: 'Event.Created', subject: 'Event/EV26' }), {
+      entityType: 'Event',
+      id: 'EV26',
     });
-    assert.deepEqual(eventSubject({ id: '1', eventType: 'Event.Created', subject: 'Event/EV26' }), { entityType: 'Event', id: 'EV26' });
   });
 
   it('drops an event id seen within 24 hours, and forgets it after', () => {
@@ -65,6 +85,9 @@ describe('Event Grid bodies (iMIS change notifications)', () => {
   it('stays bounded, forgetting the oldest ids first', () => {
     const seen = new SeenIds(24 * 3600 * 1000, 3, () => 0);
     for (const id of ['a', 'b', 'c', 'd']) seen.seen(id);
-    assert.deepEqual(seen.entries().map(([id]) => id), ['b', 'c', 'd']);
+    assert.deepEqual(
+      seen.entries().map(([id]) => id),
+      ['b', 'c', 'd'],
+    );
   });
 });

@@ -5,14 +5,17 @@ describe('iHook response contract', () => {
   const at = new Date('2026-05-27T09:15:00.000Z');
 
   it('answers 200 {error:false,id,queueTime} when queued', () => {
-    assert.deepEqual(queued('RUN1', at), { status: 200, body: { error: false, id: 'RUN1', queueTime: '2026-05-27T09:15:00.000Z' } });
+    assert.deepEqual(queued('RUN1', at), {
+      status: 200,
+      body: { error: false, id: 'RUN1', queueTime: '2026-05-27T09:15:00.000Z' },
+    });
   });
 
   it('answers 202 with "Return 202 Accepted" and no body with "Omit Response Body"', () => {
     assert.deepEqual(queued('RUN1', at, { accepted202: true, omitBody: true }), { status: 202 });
   });
 
-  it('maps each rejection to iHook\'s status codes with {error:true,message}', () => {
+  it("maps each rejection to iHook's status codes with {error:true,message}", () => {
     assert.equal(rejected({ kind: 'invalid-json', detail: 'x' }).status, 400);
     assert.equal(rejected({ kind: 'not-object' }).status, 400);
     assert.equal(rejected({ kind: 'unknown-url' }).status, 401);

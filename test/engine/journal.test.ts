@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { Journal } from '../../src/engine/journal.js';
 import { freshDataDir } from '../support/red.js';
 
-const entry = (id: string, source = 'hook') => ({ id, source, payload: { id }, acceptedAt: '2026-01-01T00:00:00.000Z' });
+const entry = (id: string, source = 'hook') => ({
+  id,
+  source,
+  payload: { id },
+  acceptedAt: '2026-01-01T00:00:00.000Z',
+});
 
 describe('Journal of accepted trigger inputs', () => {
   it('gives back, after a restart, what was accepted and not settled', () => {
@@ -16,8 +21,14 @@ describe('Journal of accepted trigger inputs', () => {
     first.settle('a');
     // no close(): as if the process were killed
     const second = new Journal(file);
-    assert.deepEqual(second.open().map((e) => e.id), ['b']);
-    assert.deepEqual(second.pendingFor('hook').map((e) => e.id), ['b']);
+    assert.deepEqual(
+      second.open().map((e) => e.id),
+      ['b'],
+    );
+    assert.deepEqual(
+      second.pendingFor('hook').map((e) => e.id),
+      ['b'],
+    );
     assert.deepEqual(second.pendingFor('other'), []);
     second.close();
   });
@@ -30,7 +41,10 @@ describe('Journal of accepted trigger inputs', () => {
     j.close();
     appendFileSync(file, '{"op":"accept","entry":{"id":"b"');
     const again = new Journal(file);
-    assert.deepEqual(again.open().map((e) => e.id), ['a']);
+    assert.deepEqual(
+      again.open().map((e) => e.id),
+      ['a'],
+    );
     again.close();
   });
 

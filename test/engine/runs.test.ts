@@ -20,7 +20,13 @@ describe('Run tracker', () => {
     runs.completed('r1', 'b');
     assert.equal(settled.length, 1);
     assert.equal(settled[0].status, 'ok');
-    assert.deepEqual(settled[0].steps.map((s) => [s.id, s.outcome]), [['a', 'ok'], ['b', 'ok']]);
+    assert.deepEqual(
+      settled[0].steps.map((s) => [s.id, s.outcome]),
+      [
+        ['a', 'ok'],
+        ['b', 'ok'],
+      ],
+    );
   });
 
   it('marks the run failed with the first error and the failing step', () => {
@@ -60,7 +66,10 @@ describe('Run tracker', () => {
       runs.start({ id, flowId: 'f', trigger, input: {} });
       runs.release(id);
     }
-    assert.deepEqual(runs.list('f').map((r) => r.id), ['c', 'b']);
+    assert.deepEqual(
+      runs.list('f').map((r) => r.id),
+      ['c', 'b'],
+    );
   });
 
   it('keeps settled runs across restarts through the run history', () => {

@@ -38,7 +38,7 @@ describe('Activity', function () {
       );
       assert.deepEqual(
         ACTIVITY_FIELDS.filter((f) => f.required).map((f) => f.key),
-        ['id', 'activityType'],
+        ['partyId', 'activityType'],
       );
     });
 
@@ -63,7 +63,7 @@ describe('Activity', function () {
     it('builds an Activity under its Party, typed, with empty fields left out', function () {
       const entity = buildActivity(
         {
-          id: ' 22708 ',
+          partyId: ' 22708 ',
           activityType: 'MEETING',
           quantity: '1',
           amount: '0',
@@ -91,7 +91,7 @@ describe('Activity', function () {
     });
 
     it('uses today for an empty Transaction Date and keeps a given one', function () {
-      const base = { id: '1', activityType: 'X' };
+      const base = { partyId: '1', activityType: 'X' };
       assert.equal(properties(buildActivity(base, { today: '2026-05-27' })).TRANSACTION_DATE, TODAY);
       assert.equal(
         properties(
@@ -106,26 +106,29 @@ describe('Activity', function () {
 
     it('refuses an empty iMIS ID or Activity Type', function () {
       assert.throws(
-        () => buildActivity({ id: '', activityType: 'X' }, { today: TODAY }),
+        () => buildActivity({ partyId: '', activityType: 'X' }, { today: TODAY }),
         /iMIS ID is required/,
       );
       assert.throws(
-        () => buildActivity({ id: '1', activityType: '  ' }, { today: TODAY }),
+        () => buildActivity({ partyId: '1', activityType: '  ' }, { today: TODAY }),
         /Activity Type is required/,
       );
     });
 
     it('names the field whose text does not fit its type', function () {
-      assert.throws(() => buildActivity({ id: '1', activityType: 'X', quantity: 'two' }, { today: TODAY }), {
-        name: 'TypeError',
-        message: /^Quantity \(QUANTITY\): "two" is not a number/,
-      });
       assert.throws(
-        () => buildActivity({ id: '1', activityType: 'X', uf6: '27/05/2026' }, { today: TODAY }),
+        () => buildActivity({ partyId: '1', activityType: 'X', quantity: 'two' }, { today: TODAY }),
+        {
+          name: 'TypeError',
+          message: /^Quantity \(QUANTITY\): "two" is not a number/,
+        },
+      );
+      assert.throws(
+        () => buildActivity({ partyId: '1', activityType: 'X', uf6: '27/05/2026' }, { today: TODAY }),
         /User Field 6 \(UF_6\): "27\/05\/2026" is not a date/,
       );
       assert.throws(
-        () => buildActivity({ id: '1', activityType: 'X', colour: 'red' }, { today: TODAY }),
+        () => buildActivity({ partyId: '1', activityType: 'X', colour: 'red' }, { today: TODAY }),
         /colour/,
       );
     });
@@ -156,7 +159,7 @@ describe('Activity', function () {
       });
       const created = await insertActivity(
         client,
-        { id: '22708', activityType: 'ONLINEAPP', amount: '10' },
+        { partyId: '22708', activityType: 'ONLINEAPP', amount: '10' },
         { today: TODAY },
       );
       assert.equal(created.seqn, 16565);
@@ -176,7 +179,7 @@ describe('Activity', function () {
         status: 201,
         body: encodeEntity({ properties: { SEQN: 0, ...decodeEntity(sent) } }),
       }));
-      const created = await insertActivity(client, { id: '1', activityType: 'X' }, { today: TODAY });
+      const created = await insertActivity(client, { partyId: '1', activityType: 'X' }, { today: TODAY });
       assert.equal(created.seqn, null);
     });
 
@@ -186,7 +189,7 @@ describe('Activity', function () {
         body: { IsValid: false, Errors: { $values: [{ Message: 'Party 99999 does not exist' }] } },
       }));
       await assert.rejects(
-        insertActivity(client, { id: '99999', activityType: 'X' }, { today: TODAY }),
+        insertActivity(client, { partyId: '99999', activityType: 'X' }, { today: TODAY }),
         (err) => {
           assert.ok(err instanceof ImisError);
           assert.equal(err.kind, 'rejected');

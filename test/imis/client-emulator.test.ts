@@ -35,7 +35,7 @@ describe('iMIS client against the emulator', function () {
     const created = await insertActivity(
       client,
       {
-        id: '22708',
+        partyId: '22708',
         activityType: 'MEETING',
         description: 'Annual meeting attendance',
         quantity: '1',
@@ -61,7 +61,7 @@ describe('iMIS client against the emulator', function () {
   it('fails with iMIS’s message for an unknown member, inserting nothing', async function () {
     const before = emulator.state.activities.length;
     await assert.rejects(
-      insertActivity(client, { id: '99999', activityType: 'MEETING' }, { today: TODAY }),
+      insertActivity(client, { partyId: '99999', activityType: 'MEETING' }, { today: TODAY }),
       (err) => {
         assert.ok(err instanceof ImisError);
         assert.equal(err.kind, 'rejected');
@@ -83,7 +83,7 @@ describe('iMIS client against the emulator', function () {
   it('inserts once through 503s, and does not send a timed-out POST twice', async function () {
     const before = emulator.state.activities.length;
     emulator.state.injectFault({ pathPrefix: '/api/Activity', status: 503, times: 2 });
-    await insertActivity(client, { id: '101', activityType: 'MEETING' }, { today: TODAY });
+    await insertActivity(client, { partyId: '101', activityType: 'MEETING' }, { today: TODAY });
     assert.equal(emulator.state.activities.length, before + 1);
 
     emulator.state.injectFault({ pathPrefix: '/api/Activity', status: 0, times: 1, delayMs: 300 });
@@ -93,9 +93,12 @@ describe('iMIS client against the emulator', function () {
       password: 'manager',
       timeoutMs: 100,
     });
-    await assert.rejects(insertActivity(slow, { id: '101', activityType: 'MEETING' }, { today: TODAY }), {
-      kind: 'timeout',
-    });
+    await assert.rejects(
+      insertActivity(slow, { partyId: '101', activityType: 'MEETING' }, { today: TODAY }),
+      {
+        kind: 'timeout',
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, 350));
     // iMIS processed the one request it got; a retry would have made it two.
     assert.equal(emulator.state.activities.length, before + 2);

@@ -13,7 +13,12 @@ function event(eventType: string, data: Record<string, unknown> = {}, id: string
     eventTime: new Date().toISOString(),
     dataVersion: '1.0',
     metadataVersion: '1',
-    data: { EntityTypeName: eventType.split('.')[0], Action: eventType.split('.')[1], Identity: '101', ...data },
+    data: {
+      EntityTypeName: eventType.split('.')[0],
+      Action: eventType.split('.')[1],
+      Identity: '101',
+      ...data,
+    },
   };
 }
 
@@ -56,7 +61,10 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
         id: randomUUID(),
         topic: '/x',
         subject: '',
-        data: { validationCode: '6E513A74-CE5E-46AA-B66B-48EB9F95A975', validationUrl: 'https://rp.example.invalid/validate?id=1' },
+        data: {
+          validationCode: '6E513A74-CE5E-46AA-B66B-48EB9F95A975',
+          validationUrl: 'https://rp.example.invalid/validate?id=1',
+        },
         eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
         eventTime: '2022-11-10T15:46:00Z',
         metadataVersion: '1',
@@ -111,7 +119,15 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
   });
 
   it('keeps answering 200 when the flow behind it fails (the event was accepted)', async () => {
-    await load({}, [{ id: 'boom', z: 'tab', type: 'imis-insert-activity', server: 'nowhere', fields: { partyId: 'x', activityType: 'y' } }]);
+    await load({}, [
+      {
+        id: 'boom',
+        z: 'tab',
+        type: 'imis-insert-activity',
+        server: 'nowhere',
+        fields: { partyId: 'x', activityType: 'y' },
+      },
+    ]);
     helper.getNode('in').wires = [['boom']];
     const res = await post([event('Party.Updated')]);
     assert.equal(res.status, 200);
@@ -122,7 +138,15 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
   it('carries the full record from the event when it has one (Include Full Record)', async () => {
     await load({ includeFullRecord: true });
     const got = collect();
-    await post([event('Party.Updated', { Subject: { $type: 'Asi.Soa.Membership.DataContracts.PersonData, Asi.Contracts', PartyId: '101', Email: 'new@example.org' } })]);
+    await post([
+      event('Party.Updated', {
+        Subject: {
+          $type: 'Asi.Soa.Membership.DataContracts.PersonData, Asi.Contracts',
+          PartyId: '101',
+          Email: 'new@example.org',
+        },
+      }),
+    ]);
     await waitFor(() => got.length === 1, 2000, 'the run');
     assert.deepEqual(got[0].record, { PartyId: '101', Email: 'new@example.org' });
   });

@@ -16,7 +16,12 @@ const CHECK_IN_SCHEMA = JSON.stringify({
   required: ['memberId', 'eventCode', 'checkInTime'],
 });
 
-const seedPayload = { memberId: '12345', eventCode: 'CONF2026', checkInTime: '2026-05-27T09:15:00', sessionCode: 'KEYNOTE' };
+const seedPayload = {
+  memberId: '12345',
+  eventCode: 'CONF2026',
+  checkInTime: '2026-05-27T09:15:00',
+  sessionCode: 'KEYNOTE',
+};
 
 function checkInFlow(emulatorUrl: string) {
   return [
@@ -38,7 +43,7 @@ function checkInFlow(emulatorUrl: string) {
       wires: [['inserted']],
     },
     { id: 'inserted', z: 'tab', type: 'helper' },
-    { id: 'catch', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
+    { id: 'catcher', z: 'tab', type: 'catch', scope: null, wires: [['caught']] },
     { id: 'caught', z: 'tab', type: 'helper' },
     { id: 'srv', type: 'imis-server', baseUrl: emulatorUrl, retries: 1 },
   ];
@@ -78,7 +83,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
-  it('answers 200 with iHook\'s body and inserts exactly one activity with the mapped fields', async () => {
+  it("answers 200 with iHook's body and inserts exactly one activity with the mapped fields", async () => {
     const res = await post(seedPayload);
     assert.equal(res.status, 200);
     const body = await res.json();
@@ -136,7 +141,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
     assert.notEqual(seqns[0], seqns[1]);
   });
 
-  it('queues an unknown member (200) and fails the run with iMIS\'s message, for a Catch node', async () => {
+  it("queues an unknown member (200) and fails the run with iMIS's message, for a Catch node", async () => {
     const caught = helper.getNode('caught');
     const got = new Promise<any>((resolve) => caught.on('input', resolve));
     const res = await post({ ...seedPayload, memberId: '99999' });
@@ -156,7 +161,10 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
   it('after Regenerate and deploy, answers 401 on the old URL and 200 on the new one', async () => {
     const old = token;
     token = newToken();
-    await helper.setFlows(checkInFlow(emulator.url), 'full', { hook: { token }, srv: { username: 'MANAGER', password: 'manager' } });
+    await helper.setFlows(checkInFlow(emulator.url), 'full', {
+      hook: { token },
+      srv: { username: 'MANAGER', password: 'manager' },
+    });
     assert.equal((await post(seedPayload, old)).status, 401);
     assert.equal((await post(seedPayload, token)).status, 200);
   });
@@ -164,7 +172,9 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
   it('turns 500 concurrent valid posts into 500 activities, none lost and none doubled', async function () {
     this.timeout(60000);
     const responses = await Promise.all(
-      Array.from({ length: 500 }, (_, i) => post({ ...seedPayload, sessionCode: `S${i}` }).then((r) => r.status)),
+      Array.from({ length: 500 }, (_, i) =>
+        post({ ...seedPayload, sessionCode: `S${i}` }).then((r) => r.status),
+      ),
     );
     assert.deepEqual(new Set(responses), new Set([200]));
     await waitFor(() => emulator.state.activities.length >= 500, 45000, '500 activities');

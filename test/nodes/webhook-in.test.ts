@@ -12,7 +12,11 @@ function flow(hook: Record<string, unknown> = {}, validate?: Record<string, unkn
     { id: 'hook', z: 'tab', type: 'imis-webhook-in', ...hook, wires: [[validate ? 'validate' : 'out']] },
     { id: 'out', z: 'tab', type: 'helper' },
   ];
-  if (validate) nodes.push({ id: 'validate', z: 'tab', type: 'imis-schema-validate', ...validate, wires: [['out'], ['bad']] }, { id: 'bad', z: 'tab', type: 'helper' });
+  if (validate)
+    nodes.push(
+      { id: 'validate', z: 'tab', type: 'imis-schema-validate', ...validate, wires: [['out'], ['bad']] },
+      { id: 'bad', z: 'tab', type: 'helper' },
+    );
   return nodes;
 }
 
@@ -29,9 +33,12 @@ describe('Webhook in', function () {
   const load = (hook: Record<string, unknown> = {}, validate?: Record<string, unknown>) =>
     helper.load(packageNodes(), flow(hook, validate), { hook: { token } });
   const url = (t = token) => `${base}/imis/hook/${t}`;
-  const post = (body: string | undefined, headers: Record<string, string> = { 'Content-Type': 'application/json' }) =>
-    fetch(url(), { method: 'POST', headers, body });
-  const nextMessage = (id = 'out') => new Promise<any>((resolve) => helper.getNode(id).once('input', resolve));
+  const post = (
+    body: string | undefined,
+    headers: Record<string, string> = { 'Content-Type': 'application/json' },
+  ) => fetch(url(), { method: 'POST', headers, body });
+  const nextMessage = (id = 'out') =>
+    new Promise<any>((resolve) => helper.getNode(id).once('input', resolve));
 
   it('sends the posted object as msg.payload with the run id the caller got', async () => {
     await load();
@@ -105,7 +112,11 @@ describe('Webhook in', function () {
   });
 
   it('uses a schema node wired after it: 400 with the violations, and nothing runs', async () => {
-    const schema = JSON.stringify({ type: 'object', required: ['memberId'], properties: { n: { type: 'integer' } } });
+    const schema = JSON.stringify({
+      type: 'object',
+      required: ['memberId'],
+      properties: { n: { type: 'integer' } },
+    });
     await load({}, { schema });
     let ran = false;
     helper.getNode('out').on('input', () => (ran = true));
@@ -130,7 +141,12 @@ describe('Webhook in', function () {
   it('runs again, after a restart, what it accepted but never finished', async () => {
     const journal = new Journal(join(dataDir, 'journal.jsonl'));
     journal.open();
-    journal.accept({ id: 'left-over-run-1', source: 'hook', payload: { memberId: '7' }, acceptedAt: new Date().toISOString() });
+    journal.accept({
+      id: 'left-over-run-1',
+      source: 'hook',
+      payload: { memberId: '7' },
+      acceptedAt: new Date().toISOString(),
+    });
     journal.close();
     await helper.unload();
     const replayed: any[] = [];

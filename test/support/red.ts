@@ -50,7 +50,9 @@ let currentRED: any;
 export async function startHelper(dataDir = freshDataDir()): Promise<string> {
   helper.settings({ imisDataDir: dataDir });
   await new Promise<void>((resolve) => helper.startServer(() => resolve()));
-  helper._app.use((req: any, res: any, next: any) => (currentRED ? currentRED.httpNode(req, res, next) : next()));
+  helper._app.use((req: any, res: any, next: any) =>
+    currentRED ? currentRED.httpNode(req, res, next) : next(),
+  );
   return helper.url();
 }
 

@@ -24,20 +24,23 @@ export function requireServer(RED: any, node: any, serverId: string | undefined)
 }
 
 /** Runs one action per message with the usual status lifecycle and done(err) for Catch nodes. */
-export function onAction(
-  RED: any,
-  node: any,
-  statusKey: string,
-  act: (msg: any) => Promise<void>,
-): void {
+export function onAction(RED: any, node: any, statusKey: string, act: (msg: any) => Promise<void>): void {
   let active = 0;
   node.on('input', (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
     active++;
-    node.status({ fill: 'blue', shape: 'dot', text: RED._(`${statusKey}.status.running`, { count: active }) });
+    node.status({
+      fill: 'blue',
+      shape: 'dot',
+      text: RED._(`${statusKey}.status.running`, { count: active }),
+    });
     act(msg).then(
       () => {
         active--;
-        node.status({ fill: 'green', shape: 'dot', text: RED._(`${statusKey}.status.ok`, { time: new Date().toLocaleTimeString() }) });
+        node.status({
+          fill: 'green',
+          shape: 'dot',
+          text: RED._(`${statusKey}.status.ok`, { time: new Date().toLocaleTimeString() }),
+        });
         send(msg);
         done();
       },

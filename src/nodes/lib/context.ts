@@ -29,7 +29,9 @@ export function packageContext(RED: any): PackageContext {
   if (shared && shared.dataDir === dataDir) return shared;
   shared?.journal.close();
   const history = new RunHistory(join(dataDir, 'runs.jsonl'));
-  const journal = new Journal(join(dataDir, 'journal.jsonl'), { fsync: RED.settings?.imisJournalFsync === true });
+  const journal = new Journal(join(dataDir, 'journal.jsonl'), {
+    fsync: RED.settings?.imisJournalFsync === true,
+  });
   journal.open();
   const runs = new RunTracker({
     onSettled: (run: RunRecord) => {

@@ -50,7 +50,8 @@ export function sendPreflight(res: ServerResponse): void {
 
 const JSON_TYPES = new Set(['application/json', 'text/json']);
 
-export type JsonBody = { ok: true; value: unknown } | { ok: false; reason: 'content-type' | 'invalid'; detail: string };
+export type JsonBody =
+  { ok: true; value: unknown } | { ok: false; reason: 'content-type' | 'invalid'; detail: string };
 
 /** Parses a webhook body: JSON (application/json or text/json) or no body at all (= {}). */
 export function parseJsonBody(contentType: string | undefined, raw: Buffer): JsonBody {

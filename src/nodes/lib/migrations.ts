@@ -6,7 +6,10 @@
  */
 export type Migration = (config: Record<string, unknown>) => Record<string, unknown>;
 
-export function migrate<T>(config: Record<string, unknown>, migrations: readonly Migration[]): T & { cfgVersion: number } {
+export function migrate<T>(
+  config: Record<string, unknown>,
+  migrations: readonly Migration[],
+): T & { cfgVersion: number } {
   let current: Record<string, unknown> = { ...config };
   const from = Number(current.cfgVersion) || 0;
   for (let version = from; version < migrations.length; version++) {

@@ -35,14 +35,20 @@ export function mountSecretEndpoints(RED: any, type: string, base: string): void
       if (!res.headersSent) sendHookResponse(res, rejected({ kind: 'server', detail: err.message }));
     });
   });
-  mountOnce(RED.httpAdmin, 'get', `/imis/${type}/:id/url`, RED.auth.needsPermission(`${type}.read`), (req: any, res: any) => {
-    const node = RED.nodes.getNode(req.params.id);
-    if (!node || node.type !== type) {
-      res.status(404).json({ error: 'not deployed' });
-      return;
-    }
-    res.json({ path: node.urlPath });
-  });
+  mountOnce(
+    RED.httpAdmin,
+    'get',
+    `/imis/${type}/:id/url`,
+    RED.auth.needsPermission(`${type}.read`),
+    (req: any, res: any) => {
+      const node = RED.nodes.getNode(req.params.id);
+      if (!node || node.type !== type) {
+        res.status(404).json({ error: 'not deployed' });
+        return;
+      }
+      res.json({ path: node.urlPath });
+    },
+  );
 }
 
 /**

@@ -33,7 +33,13 @@ export function triggerRuns(
   const ctx = packageContext(RED);
 
   const start = (runId: string, input: RunStart, queueTime: string, rerunOf?: string) => {
-    ctx.runs.start({ id: runId, flowId: node.z, trigger: { id: node.id, type: node.type, name: node.name || undefined }, input: input.payload, rerunOf });
+    ctx.runs.start({
+      id: runId,
+      flowId: node.z,
+      trigger: { id: node.id, type: node.type, name: node.name || undefined },
+      input: input.payload,
+      rerunOf,
+    });
     const msg: Record<string, unknown> = {
       _msgid: runId,
       payload: input.payload,
@@ -68,7 +74,13 @@ export function triggerRuns(
   const accept = (input: RunStart, acceptedAt = new Date()) => {
     const runId = newRunId();
     const queueTime = acceptedAt.toISOString();
-    const entry: AcceptedInput = { id: runId, source: node.id, payload: input.payload, extra: input.extra, acceptedAt: queueTime };
+    const entry: AcceptedInput = {
+      id: runId,
+      source: node.id,
+      payload: input.payload,
+      extra: input.extra,
+      acceptedAt: queueTime,
+    };
     ctx.journal.accept(entry);
     setImmediate(() => start(runId, input, queueTime));
     return { runId, queueTime };
@@ -94,7 +106,8 @@ export function triggerRuns(
   if (pending.length) {
     node.log(RED._(`${node.type}.log.replayed`, { count: pending.length }));
     setImmediate(() => {
-      for (const entry of pending) start(entry.id, { payload: entry.payload, extra: entry.extra }, entry.acceptedAt);
+      for (const entry of pending)
+        start(entry.id, { payload: entry.payload, extra: entry.extra }, entry.acceptedAt);
     });
   }
 

@@ -1,0 +1,217 @@
+// The editor as a person sees it: a real Node-RED (child process, 127.0.0.1, temporary user directory with
+// this package linked in) driven in headless Chromium (Debian's /usr/bin/chromium, never downloaded),
+// plus the iMIS emulator in this process. Run by `npm run test:editor` (.mocharc.editor.json).
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { startEmulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { NODE_RED_PKG, PACKAGE_ROOT, startNodeRed } from './red-process.js';
+import type { RedProcess } from './red-process.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = '/tmp/editor-webhook.png';
+const PACKAGE_NODES = ['imis-webhook-in', 'imis-schema-validate', 'imis-insert-activity', 'imis-insert-panel'];
+const EXAMPLE = 'event-check-in-to-activity';
+const SEED_PAYLOAD = { memberId: '12345', eventCode: 'CONF2026', checkInTime: '2026-05-27T09:15:00', sessionCode: 'KEYNOTE' };
+const PASSWORD = 'manager';
+
+/** Ids of the editor's nodes (flow and config nodes) of type `type`. */
+async function nodeIds(page: Page, type: string): Promise<string[]> {
+  return page.evaluate((t) => {
+    const RED = (window as any).RED;
+    const ids: string[] = RED.nodes.filterNodes({ type: t }).map((n: any) => n.id);
+    RED.nodes.eachConfig((n: any) => {
+      if (n.type === t) ids.push(n.id);
+    });
+    return ids;
+  }, type);
+}
+
+/** Double-clicks a node on the canvas, which opens its edit dialog. */
+async function openNode(page: Page, id: string): Promise<void> {
+  await page.evaluate((nodeId) => {
+    const RED = (window as any).RED;
+    const node = RED.nodes.node(nodeId);
+    if (RED.workspaces.active() !== node.z) RED.workspaces.show(node.z);
+  }, id);
+  await page.locator(`[id="${id}"] .red-ui-flow-node`).dblclick();
+  await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
+}
+
+/** The main menu's item `id` (e.g. menu-item-import). */
+async function menu(page: Page, id: string): Promise<void> {
+  await page.locator('#red-ui-header-button-sidemenu').click();
+  await page.locator(`#${id}`).click();
+}
+
+describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
+  this.timeout(90_000);
+
+  let emulator: Emulator | undefined;
+  let red: RedProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let hookUrl = '';
+  let activitiesBefore = 0;
+  const pageErrors: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (CI installs Debian's chromium package)`);
+      console.log(`      skipped: ${CHROMIUM} is missing (apt-get install chromium); no browser is downloaded`);
+      this.skip();
+    }
+    emulator = await startEmulator({ port: 0 });
+    activitiesBefore = emulator.state.activitiesFor('12345').length;
+    red = await startNodeRed();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`console: ${message.text()} (${message.location().url})`);
+    });
+    page.on('requestfailed', (request) => pageErrors.push(`request failed: ${request.url()}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await red?.close();
+    await emulator?.close();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page && red) {
+      await page.screenshot({ path: '/tmp/editor-failure.png' }).catch(() => undefined);
+      console.log(`      (screenshot: /tmp/editor-failure.png)\n--- Node-RED log ---\n${red.output().slice(-4000)}`);
+    }
+  });
+
+  it('loads the editor with the package nodes in an "iMIS" palette category', async () => {
+    await page.goto(`${red!.url}/`);
+    await page.locator('#red-ui-header-button-deploy').waitFor({ state: 'visible', timeout: 30_000 });
+    const category = page.locator('#red-ui-palette-container-iMIS');
+    await category.locator('.red-ui-palette-node').first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal((await page.locator('#red-ui-palette-header-iMIS').innerText()).trim(), 'iMIS');
+    for (const type of PACKAGE_NODES) {
+      assert.equal(
+        await category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(),
+        1,
+        `${type} is in the iMIS palette category`,
+      );
+    }
+  });
+
+  it('lists the package examples under Import > Examples and imports one', async () => {
+    await menu(page, 'menu-item-import');
+    await page.locator('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a').click();
+    const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+    const label = (text: string) => tree.locator('.red-ui-treeList-label', { hasText: text }).first();
+    await label('@imisflow/node-red-imis').click();
+    const examples = readdirSync(join(PACKAGE_ROOT, 'examples'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
+    assert.ok(examples.includes(EXAMPLE));
+    for (const name of examples) await label(name).waitFor({ state: 'visible' });
+    await label(EXAMPLE).click();
+    await page.locator('#red-ui-clipboard-dialog-ok').click();
+    await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
+    for (const type of ['imis-webhook-in', 'imis-schema-validate', 'imis-insert-activity', 'imis-server']) {
+      assert.equal((await nodeIds(page, type)).length, 1, `one ${type} imported`);
+    }
+  });
+
+  it('takes the iMIS server URL and credentials in the config dialog, and deploys', async () => {
+    const [insertId] = await nodeIds(page, 'imis-insert-activity');
+    await openNode(page, insertId);
+    await page.locator('#node-input-btn-server-edit').click();
+    await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+    await page.locator('#node-config-input-baseUrl').fill(emulator!.url);
+    await page.locator('#node-config-input-username').fill('MANAGER');
+    await page.locator('#node-config-input-password').fill(PASSWORD);
+    await page.locator('#node-config-dialog-ok').click();
+    await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+
+    await page.locator('#red-ui-header-button-deploy').click();
+    const deployed = page.locator('.red-ui-notification', { hasText: 'Successfully deployed' });
+    const confirm = page.locator('.red-ui-editor-dialog:visible, .ui-dialog:visible', { hasText: /deploy/i });
+    await Promise.race([deployed.waitFor({ state: 'visible' }), confirm.first().waitFor({ state: 'visible' })]);
+    if (!(await deployed.isVisible())) assert.fail(`Deploy asked: ${await confirm.first().innerText()}`);
+    assert.equal(await page.evaluate(() => (window as any).RED.nodes.dirty()), false, 'nothing left to deploy');
+  });
+
+  it('shows the webhook URL in the Webhook in dialog, and the URL works', async () => {
+    const [hookId] = await nodeIds(page, 'imis-webhook-in');
+    await openNode(page, hookId);
+    const urlInput = page.locator('#node-input-url');
+    await urlInput.waitFor({ state: 'visible' });
+    const pattern = new RegExp(`^http://127\\.0\\.0\\.1:${red!.port}/imis/hook/[A-Za-z0-9_-]{32,}$`);
+    await page.waitForFunction((re) => new RegExp(re).test((document.getElementById('node-input-url') as any)?.value ?? ''), pattern.source);
+    hookUrl = await urlInput.inputValue();
+    assert.match(hookUrl, pattern);
+    await page.screenshot({ path: SCREENSHOT });
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+
+    const res = await fetch(hookUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(SEED_PAYLOAD),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = await res.text();
+    assert.equal(res.status, 200, body);
+    assert.equal(JSON.parse(body).error, false);
+    const started = Date.now();
+    while (emulator!.state.activitiesFor('12345').length === activitiesBefore && Date.now() - started < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(emulator!.state.activitiesFor('12345').length, activitiesBefore + 1, 'one new activity for 12345');
+  });
+
+  it('keeps the webhook token and the password out of exported flow JSON and GET /flows', async () => {
+    const token = hookUrl.split('/').pop() as string;
+    assert.ok(token.length >= 32);
+
+    await menu(page, 'menu-item-export');
+    await page.locator('#red-ui-clipboard-dialog-export-rng-full').click();
+    const exported = await page.locator('#red-ui-clipboard-dialog-export-text').inputValue();
+    await page.locator('#red-ui-clipboard-dialog-cancel').click();
+    const exportedFlows = JSON.parse(exported) as Record<string, unknown>[];
+    assert.ok(exportedFlows.some((n) => n.type === 'imis-webhook-in'), 'the export holds the webhook node');
+
+    const admin = await fetch(`${red!.url}/flows`);
+    assert.equal(admin.status, 200);
+    const adminText = await admin.text();
+    assert.ok(adminText.includes('imis-webhook-in'), 'GET /flows holds the webhook node');
+
+    for (const [what, text] of [
+      ['exported flow JSON', exported],
+      ['GET /flows', adminText],
+    ]) {
+      assert.ok(!text.includes(token), `${what} does not contain the webhook token`);
+      // The example's tab description mentions "password manager" in prose: look for the value itself.
+      assert.ok(!text.includes(JSON.stringify(PASSWORD)), `${what} does not contain the password`);
+      assert.ok(!/"(credentials|password)"\s*:/.test(text), `${what} has no credentials or password property`);
+    }
+  });
+
+  it('raised no errors in the browser', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
