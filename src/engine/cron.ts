@@ -127,7 +127,9 @@ export function buildExpression(preset: Preset): string {
         minute > 59 ||
         second > 59
       ) {
-        throw new CronExpressionError(`One-time date '${preset.at}' is not a valid date and time (1970-2099).`);
+        throw new CronExpressionError(
+          `One-time date '${preset.at}' is not a valid date and time (1970-2099).`,
+        );
       }
       return `${second} ${minute} ${hour} ${day} ${month} ? ${year}`;
     }
@@ -149,7 +151,8 @@ class CronSchedule implements Schedule {
   }
 
   nextRuns(count: number, after: Date = new Date()): Date[] {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError('count must be a whole number, 0 or more');
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError('count must be a whole number, 0 or more');
     const runs: Date[] = [];
     let cursor = checkDate(after);
     while (runs.length < count) {
@@ -275,7 +278,8 @@ function analyse(expression: string): Analysis {
 
   const rewritten = raw.map((field, index) => {
     if (index === dayIndex) return withStepRanges(dayOfMonth, specs[index]);
-    if (index === dayIndex + 2) return withStepRanges(dayOfWeek, quartz ? specs[index] : { ...specs[index], max: 6 });
+    if (index === dayIndex + 2)
+      return withStepRanges(dayOfWeek, quartz ? specs[index] : { ...specs[index], max: 6 });
     return withStepRanges(field, specs[index]);
   });
   const pattern = rewritten.join(' ');
@@ -341,7 +345,9 @@ function checkField(field: string, spec: FieldSpec): void {
   }
   for (const match of field.matchAll(/#(\d+)/g)) {
     if (Number(match[1]) < 1 || Number(match[1]) > 5) {
-      throw new CronExpressionError(`In the ${spec.label} field '${field}' the number after '#' must be 1-5.`);
+      throw new CronExpressionError(
+        `In the ${spec.label} field '${field}' the number after '#' must be 1-5.`,
+      );
     }
   }
   if (spec === DAY_OF_MONTH && /^L-\d+$/.test(field)) return;
@@ -372,7 +378,12 @@ function lastDayOffsetFinder(
   zone: string | undefined,
 ): (after: Date) => Date | null {
   const { second, minute, hour, month, year } = analysis.fields;
-  const quartzOptions: CronOptions = { ...options, mode: '6-or-7-parts', alternativeWeekdays: true, domAndDow: true };
+  const quartzOptions: CronOptions = {
+    ...options,
+    mode: '6-or-7-parts',
+    alternativeWeekdays: true,
+    domAndDow: true,
+  };
   const step = (field: string, max: number): string => withStepRanges(field, { ...YEAR, max });
   // Years as Quartz allows them, so that a month too short for the offset is not sought until 9999.
   const years = year === '*' ? '1970-2099' : step(year, 2099);
@@ -439,7 +450,7 @@ function weekdays(days: readonly number[]): string {
   if (sorted.length === 0) throw new CronExpressionError('Choose at least one day of the week.');
   if (sorted.length === 7) return '*';
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
     const run = sorted.slice(i, j + 1).map((day) => DAY_NAMES[day - 1]);

@@ -2,7 +2,7 @@
 // this package linked in) driven in headless Chromium (Debian's /usr/bin/chromium, never downloaded),
 // plus the iMIS emulator in this process. Run by `npm run test:editor` (.mocharc.editor.json).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -82,7 +82,10 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
     page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`console: ${message.text()} (${message.location().url})`);
+      const text = message.text();
+      if (message.type() === 'error' || (message.type() === 'warning' && /imis/i.test(text))) {
+        pageErrors.push(`console ${message.type()}: ${text} (${message.location().url})`);
+      }
     });
     page.on('requestfailed', (request) => pageErrors.push(`request failed: ${request.url()}`));
   });
@@ -96,7 +99,12 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && page && red) {
       await page.screenshot({ path: '/tmp/editor-failure.png' }).catch(() => undefined);
+      const debug = await page
+        .locator('.red-ui-debug-msg')
+        .allInnerTexts()
+        .catch(() => []);
       console.log(`      (screenshot: /tmp/editor-failure.png)\n--- Node-RED log ---\n${red.output().slice(-4000)}`);
+      console.log(`--- debug sidebar ---\n${debug.join('\n') || '(empty)'}`);
     }
   });
 
@@ -164,6 +172,12 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     await page.waitForFunction((re) => new RegExp(re).test((document.getElementById('node-input-url') as any)?.value ?? ''), pattern.source);
     hookUrl = await urlInput.inputValue();
     assert.match(hookUrl, pattern);
+    // Let the "Imported" / "Successfully deployed" notifications fade so the dialog shows whole.
+    await page
+      .locator('.red-ui-notification:visible')
+      .first()
+      .waitFor({ state: 'hidden', timeout: 8000 })
+      .catch(() => undefined);
     await page.screenshot({ path: SCREENSHOT });
     await page.locator('#node-dialog-cancel').click();
     await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
@@ -182,6 +196,14 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.equal(emulator!.state.activitiesFor('12345').length, activitiesBefore + 1, 'one new activity for 12345');
+  });
+
+  it('saves the URL it shows with the deployed credentials (it survives a restart)', () => {
+    const token = hookUrl.split('/').pop() as string;
+    const stored = JSON.parse(readFileSync(join(red!.userDir, 'flows_cred.json'), 'utf8'));
+    const [hookId] = Object.keys(stored).filter((id) => 'token' in stored[id]);
+    assert.ok(hookId, 'flows_cred.json holds a webhook token');
+    assert.equal(stored[hookId].token, token, 'the token in flows_cred.json is the one the editor shows');
   });
 
   it('keeps the webhook token and the password out of exported flow JSON and GET /flows', async () => {

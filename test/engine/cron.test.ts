@@ -12,9 +12,12 @@ const at = (text: string): Date => new Date(text);
 
 /** Local calendar date of an instant in a zone, e.g. '2026-03-08'. */
 function localDay(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    date,
-  );
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(date);
 }
 
 /** Every run whose local date in `timeZone` is `day` ('YYYY-MM-DD'). */
@@ -116,7 +119,10 @@ describe('cron', () => {
       const from = at('2026-01-01T00:00:00Z');
       const sunday = '2026-01-04T08:00:00.000Z';
       assert.equal(parseSchedule('0 0 8 ? * 1 *', 'UTC').next(from)?.toISOString(), sunday);
-      assert.equal(parseSchedule('0 0 8 ? * 7 *', 'UTC').next(from)?.toISOString(), '2026-01-03T08:00:00.000Z');
+      assert.equal(
+        parseSchedule('0 0 8 ? * 7 *', 'UTC').next(from)?.toISOString(),
+        '2026-01-03T08:00:00.000Z',
+      );
       assert.equal(parseSchedule('0 8 * * 0', 'UTC').next(from)?.toISOString(), sunday);
       assert.equal(parseSchedule('0 8 * * 7', 'UTC').next(from)?.toISOString(), sunday);
     });
@@ -158,7 +164,11 @@ describe('cron', () => {
     it('keeps the Unix rule in 5-field form: day-of-month OR day-of-week', () => {
       const runs = parseSchedule('0 8 1 * 1', 'UTC').nextRuns(3, at('2026-01-01T12:00:00Z'));
       // Mondays (5th, 12th) or the 1st of a month
-      assert.deepEqual(iso(runs), ['2026-01-05T08:00:00.000Z', '2026-01-12T08:00:00.000Z', '2026-01-19T08:00:00.000Z']);
+      assert.deepEqual(iso(runs), [
+        '2026-01-05T08:00:00.000Z',
+        '2026-01-12T08:00:00.000Z',
+        '2026-01-19T08:00:00.000Z',
+      ]);
       const february = parseSchedule('0 8 1 * 1', 'UTC').nextRuns(2, at('2026-01-27T00:00:00Z'));
       assert.deepEqual(iso(february), ['2026-02-01T08:00:00.000Z', '2026-02-02T08:00:00.000Z']);
     });
@@ -217,25 +227,34 @@ describe('cron', () => {
         '2026-01-16T00:00:00.000Z',
         '2026-02-20T00:00:00.000Z',
       ]);
-      assert.equal(parseSchedule('0 0 0 ? * 2#1 *', 'UTC').next(from)?.toISOString(), '2026-01-05T00:00:00.000Z');
+      assert.equal(
+        parseSchedule('0 0 0 ? * 2#1 *', 'UTC').next(from)?.toISOString(),
+        '2026-01-05T00:00:00.000Z',
+      );
       assert.deepEqual(iso(parseSchedule('0 0 0 ? * 6L *', 'UTC').nextRuns(2, from)), [
         '2026-01-30T00:00:00.000Z',
         '2026-02-27T00:00:00.000Z',
       ]);
       // a fifth Monday exists only in some months: nothing runs in the others
-      assert.equal(parseSchedule('0 0 0 ? * 2#5 *', 'UTC').next(from)?.toISOString(), '2026-03-30T00:00:00.000Z');
+      assert.equal(
+        parseSchedule('0 0 0 ? * 2#5 *', 'UTC').next(from)?.toISOString(),
+        '2026-03-30T00:00:00.000Z',
+      );
       // L alone in day-of-week is Saturday
-      assert.equal(parseSchedule('0 0 0 ? * L *', 'UTC').next(from)?.toISOString(), '2026-01-03T00:00:00.000Z');
+      assert.equal(
+        parseSchedule('0 0 0 ? * L *', 'UTC').next(from)?.toISOString(),
+        '2026-01-03T00:00:00.000Z',
+      );
     });
 
     it('a year field limits the runs: 0 0 12 1 1 ? 2027 runs once, then never', () => {
       const schedule = parseSchedule('0 0 12 1 1 ? 2027', 'UTC');
       assert.deepEqual(iso(schedule.nextRuns(5, at('2026-01-01T00:00:00Z'))), ['2027-01-01T12:00:00.000Z']);
       assert.equal(schedule.next(at('2027-01-01T12:00:00Z')), null);
-      assert.deepEqual(iso(parseSchedule('0 0 0 1 1 ? 2026-2030/2', 'UTC').nextRuns(5, at('2026-06-01T00:00:00Z'))), [
-        '2028-01-01T00:00:00.000Z',
-        '2030-01-01T00:00:00.000Z',
-      ]);
+      assert.deepEqual(
+        iso(parseSchedule('0 0 0 1 1 ? 2026-2030/2', 'UTC').nextRuns(5, at('2026-06-01T00:00:00Z'))),
+        ['2028-01-01T00:00:00.000Z', '2030-01-01T00:00:00.000Z'],
+      );
     });
   });
 
@@ -302,8 +321,18 @@ describe('cron', () => {
   describe('buildExpression', () => {
     const from = at('2026-01-01T00:00:00Z');
     const cases: [Preset, string, string, string[]][] = [
-      [{ kind: 'hourly', minute: 15 }, '0 15 * * * ? *', 'Every hour at 15 minutes past', ['2026-01-01T00:15:00.000Z']],
-      [{ kind: 'daily', hour: 23, minute: 0 }, '0 0 23 * * ? *', 'At 23:00, every day', ['2026-01-01T23:00:00.000Z']],
+      [
+        { kind: 'hourly', minute: 15 },
+        '0 15 * * * ? *',
+        'Every hour at 15 minutes past',
+        ['2026-01-01T00:15:00.000Z'],
+      ],
+      [
+        { kind: 'daily', hour: 23, minute: 0 },
+        '0 0 23 * * ? *',
+        'At 23:00, every day',
+        ['2026-01-01T23:00:00.000Z'],
+      ],
       [
         { kind: 'weekly', days: [6, 2, 3, 4, 5], hour: 8, minute: 0 },
         '0 0 8 ? * MON-FRI *',
@@ -351,13 +380,19 @@ describe('cron', () => {
     }
 
     it('a one-time schedule runs once at that local time in its zone, then never', () => {
-      const schedule = parseSchedule(buildExpression({ kind: 'once', at: '2026-05-27T09:30' }), 'America/New_York');
+      const schedule = parseSchedule(
+        buildExpression({ kind: 'once', at: '2026-05-27T09:30' }),
+        'America/New_York',
+      );
       assert.deepEqual(iso(schedule.nextRuns(3, from)), ['2026-05-27T13:30:00.000Z']);
       assert.equal(schedule.next(at('2026-05-27T13:30:00Z')), null);
     });
 
     it('all seven days is every day', () => {
-      assert.equal(buildExpression({ kind: 'weekly', days: [1, 2, 3, 4, 5, 6, 7], hour: 6, minute: 0 }), '0 0 6 ? * * *');
+      assert.equal(
+        buildExpression({ kind: 'weekly', days: [1, 2, 3, 4, 5, 6, 7], hour: 6, minute: 0 }),
+        '0 0 6 ? * * *',
+      );
     });
 
     it('rejects impossible presets', () => {
@@ -371,7 +406,8 @@ describe('cron', () => {
         { kind: 'once', at: '2026-02-30T09:00' },
         { kind: 'once', at: 'tomorrow' },
       ];
-      for (const preset of bad) assert.throws(() => buildExpression(preset), CronExpressionError, JSON.stringify(preset));
+      for (const preset of bad)
+        assert.throws(() => buildExpression(preset), CronExpressionError, JSON.stringify(preset));
     });
   });
 

@@ -37,6 +37,7 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-insert-activity',
     'imis-insert-panel',
     'imis-change-in',
+    'imis-cron',
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`)));
 }
 

@@ -1,0 +1,228 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CronExpressionError, buildExpression, parseSchedule } from '../engine/cron.js';
+import type { Preset, Schedule } from '../engine/cron.js';
+import { mountOnce } from './lib/http.js';
+import { migrate } from './lib/migrations.js';
+import { mountRunsApi } from './lib/runs-api.js';
+import { triggerRuns } from './lib/trigger.js';
+
+interface CronConfig {
+  name?: string;
+  expression: string;
+  timeZone: string;
+  enabled: boolean;
+  runMissed: boolean;
+}
+
+/** What a control message changed, kept across restarts (data folder, one file per node). */
+interface CronState {
+  enabled?: boolean;
+  expression?: string;
+  timeZone?: string;
+  /** The last scheduled time that fired, for "run once at start-up if a run was missed". */
+  lastScheduled?: string;
+  /** The configured expression the state was made against: a redeploy with a new one wins. */
+  configured?: string;
+}
+
+const migrations = [
+  (c: Record<string, unknown>) => ({
+    expression: '0 0 * * * ? *',
+    timeZone: '',
+    enabled: true,
+    runMissed: false,
+    ...c,
+  }),
+];
+
+/** setTimeout cannot wait longer than 2^31-1 ms: longer waits are taken in steps. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
+/** iWorkflow's Scheduled trigger writes `2024-06-19T19:32:00+00:00` (IMIS-API.md §7). */
+function utcStamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+export = function register(RED: any): void {
+  function CronNode(this: any, raw: any) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const config = migrate<CronConfig>(raw, migrations);
+    const runs = triggerRuns(RED, node);
+    const stateFile = join(runs.ctx.dataDir, 'cron', `${node.id}.json`);
+    let state: CronState = readState(stateFile);
+    if (state.configured !== `${config.expression}|${config.timeZone}`) {
+      state = { lastScheduled: state.lastScheduled, configured: `${config.expression}|${config.timeZone}` };
+    }
+    let enabled = state.enabled ?? config.enabled !== false;
+    let schedule: Schedule | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let nextAt: Date | null = null;
+
+    const save = () => {
+      try {
+        writeState(stateFile, {
+          ...state,
+          enabled,
+          expression: schedule?.expression,
+          timeZone: schedule?.timeZone,
+        });
+      } catch (err) {
+        node.warn(RED._('imis-cron.errors.state', { message: (err as Error).message }));
+      }
+    };
+
+    const showStatus = () => {
+      if (!schedule)
+        return node.status({ fill: 'red', shape: 'ring', text: RED._('imis-cron.status.invalid') });
+      if (!enabled)
+        return node.status({ fill: 'grey', shape: 'ring', text: RED._('imis-cron.status.disabled') });
+      if (!nextAt)
+        return node.status({ fill: 'grey', shape: 'dot', text: RED._('imis-cron.status.no-more') });
+      node.status({
+        fill: 'green',
+        shape: 'dot',
+        text: RED._('imis-cron.status.next', { time: nextAt.toLocaleString() }),
+      });
+    };
+
+    const fire = (scheduled: Date) => {
+      const actual = new Date();
+      state.lastScheduled = scheduled.toISOString();
+      save();
+      runs.fire({
+        payload: {
+          trigger: {
+            scheduledStartTimeUtc: utcStamp(scheduled),
+            actualStartTimeUtc: utcStamp(actual),
+            cronExpression: schedule?.expression ?? '',
+          },
+        },
+        extra: { topic: node.name || 'cron' },
+      });
+    };
+
+    const arm = () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      nextAt = enabled && schedule ? schedule.next(new Date()) : null;
+      showStatus();
+      if (!nextAt) return;
+      const waitFor = (at: Date) => {
+        const delay = at.getTime() - Date.now();
+        if (delay > MAX_WAIT_MS) {
+          timer = setTimeout(() => waitFor(at), MAX_WAIT_MS);
+          return;
+        }
+        timer = setTimeout(
+          () => {
+            fire(at);
+            // Next fire computed from the scheduled time, so a late timer never skips a slot.
+            nextAt = schedule?.next(at) ?? null;
+            showStatus();
+            if (nextAt) waitFor(nextAt);
+          },
+          Math.max(0, delay),
+        );
+      };
+      waitFor(nextAt);
+    };
+
+    const use = (expression: string, timeZone: string): boolean => {
+      try {
+        schedule = parseSchedule(expression, timeZone);
+        return true;
+      } catch (err) {
+        node.error(RED._('imis-cron.errors.invalid', { message: (err as Error).message }));
+        return false;
+      }
+    };
+
+    if (!use(state.expression ?? config.expression, state.timeZone ?? config.timeZone)) {
+      schedule = undefined;
+    }
+    if (schedule && enabled && config.runMissed && state.lastScheduled) {
+      const missed = schedule.next(new Date(state.lastScheduled));
+      if (missed && missed.getTime() < Date.now()) {
+        node.log(RED._('imis-cron.log.missed', { time: missed.toISOString() }));
+        setImmediate(() => fire(missed));
+      }
+    }
+    arm();
+
+    // Control messages: "enable", "disable", "trigger" (run now), or { cron, timeZone? } (replace).
+    node.on('input', (msg: any, _send: unknown, done: (err?: Error) => void) => {
+      const command = msg.payload;
+      if (command === 'enable' || command === 'disable') {
+        enabled = command === 'enable';
+        save();
+        arm();
+      } else if (command === 'trigger' || command === 'run') {
+        fire(new Date());
+      } else if (command && typeof command === 'object' && typeof command.cron === 'string') {
+        const previous = schedule;
+        if (
+          !use(
+            command.cron,
+            typeof command.timeZone === 'string' ? command.timeZone : (schedule?.timeZone ?? ''),
+          )
+        ) {
+          schedule = previous;
+          done(new CronExpressionError(RED._('imis-cron.errors.invalid', { message: command.cron })));
+          return;
+        }
+        save();
+        arm();
+      } else {
+        done(new Error(RED._('imis-cron.errors.command')));
+        return;
+      }
+      done();
+    });
+
+    node.on('close', () => {
+      if (timer) clearTimeout(timer);
+    });
+  }
+
+  RED.nodes.registerType('imis-cron', CronNode);
+  mountRunsApi(RED);
+
+  // Editor helpers: validation, plain-English description and next runs; "Build schedule".
+  const read = RED.auth.needsPermission('imis-cron.read');
+  mountOnce(RED.httpAdmin, 'post', '/imis/cron/describe', read, (req: any, res: any) => {
+    const { expression, timeZone } = req.body ?? {};
+    try {
+      const schedule = parseSchedule(String(expression ?? ''), String(timeZone ?? ''));
+      res.json({
+        valid: true,
+        description: schedule.describe(),
+        next: schedule.nextRuns(5).map((d) => d.toISOString()),
+      });
+    } catch (err) {
+      res.json({ valid: false, error: (err as Error).message });
+    }
+  });
+  mountOnce(RED.httpAdmin, 'post', '/imis/cron/build', read, (req: any, res: any) => {
+    try {
+      res.json({ expression: buildExpression(req.body as Preset) });
+    } catch (err) {
+      res.status(400).json({ error: (err as Error).message });
+    }
+  });
+};
+
+function readState(file: string): CronState {
+  try {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CronState) : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeState(file: string, state: CronState): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(state));
+  renameSync(`${file}.tmp`, file);
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sinon from 'sinon';
+import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+
+const START = new Date('2026-06-01T10:00:00.500Z');
+
+describe('Cron trigger', function () {
+  let clock: sinon.SinonFakeTimers;
+  let dataDir: string;
+
+  beforeEach(async () => {
+    dataDir = freshDataDir();
+    await startHelper(dataDir);
+    clock = sinon.useFakeTimers({ now: START, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  });
+  afterEach(async () => {
+    clock.restore();
+    await stopHelper();
+  });
+
+  const load = (config: Record<string, unknown>) =>
+    helper.load(packageNodes(), [
+      { id: 'tab', type: 'tab' },
+      { id: 'cron', z: 'tab', type: 'imis-cron', name: 'nightly', ...config, wires: [['out']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+    ]);
+  const collect = () => {
+    const got: any[] = [];
+    helper.getNode('out').on('input', (msg: any) => got.push(msg));
+    return got;
+  };
+  const flush = () => new Promise((r) => setImmediate(r));
+
+  it("fires at each scheduled second with iWorkflow's trigger object", async () => {
+    await load({ expression: '*/5 * * * * ? *', timeZone: 'UTC' });
+    const got = collect();
+    await clock.tickAsync(4500);
+    await flush();
+    assert.equal(got.length, 1);
+    assert.deepEqual(Object.keys(got[0].payload.trigger), [
+      'scheduledStartTimeUtc',
+      'actualStartTimeUtc',
+      'cronExpression',
+    ]);
+    assert.equal(got[0].payload.trigger.scheduledStartTimeUtc, '2026-06-01T10:00:05+00:00');
+    assert.equal(got[0].payload.trigger.cronExpression, '*/5 * * * * ? *');
+    assert.equal(got[0]._msgid, got[0].imis.runId);
+    await clock.tickAsync(10000);
+    await flush();
+    assert.equal(got.length, 3);
+  });
+
+  it('honours Quartz day-of-week numbering (2-6 = Monday to Friday)', async () => {
+    // 2026-06-06 is a Saturday: the next weekday 08:00 UTC is Monday 2026-06-08.
+    clock.setSystemTime(new Date('2026-06-06T09:00:00Z'));
+    await load({ expression: '0 0 8 ? * 2-6 *', timeZone: 'UTC' });
+    const got = collect();
+    await clock.tickAsync(47 * 3600 * 1000);
+    await flush();
+    assert.equal(got.length, 1);
+    assert.equal(got[0].payload.trigger.scheduledStartTimeUtc, '2026-06-08T08:00:00+00:00');
+  });
+
+  it('shows the next run in its status', async () => {
+    await load({ expression: '0 0 12 * * ? *', timeZone: 'UTC' });
+    const statuses: any[] = [];
+    helper.getNode('cron').on('call:status', (c: any) => statuses.push(c.args[0]));
+    helper.getNode('cron').receive({ payload: 'enable' });
+    await flush();
+    // The test runtime returns message keys untranslated; Node-RED shows "next: <time>".
+    assert.ok(statuses.some((s) => s.text === 'imis-cron.status.next' && s.fill === 'green'));
+  });
+
+  it('stops on "disable", starts again on "enable", and runs at once on "trigger"', async () => {
+    await load({ expression: '* * * * * ? *', timeZone: 'UTC' });
+    const got = collect();
+    helper.getNode('cron').receive({ payload: 'disable' });
+    await flush();
+    await clock.tickAsync(5000);
+    await flush();
+    assert.equal(got.length, 0);
+    helper.getNode('cron').receive({ payload: 'trigger' });
+    await flush();
+    assert.equal(got.length, 1);
+    helper.getNode('cron').receive({ payload: 'enable' });
+    await flush();
+    await clock.tickAsync(3000);
+    await flush();
+    assert.equal(got.length, 4);
+  });
+
+  it('keeps a paused state and a replaced expression across restarts', async () => {
+    const flow = { expression: '0 0 * * * ? *', timeZone: 'UTC' };
+    await load(flow);
+    helper.getNode('cron').receive({ payload: { cron: '*/2 * * * * ? *' } });
+    helper.getNode('cron').receive({ payload: 'disable' });
+    await flush();
+    await helper.unload();
+    await load(flow);
+    let got = collect();
+    await clock.tickAsync(10000);
+    await flush();
+    assert.equal(got.length, 0, 'still disabled after the restart');
+    helper.getNode('cron').receive({ payload: 'enable' });
+    await flush();
+    got = collect();
+    await clock.tickAsync(4000);
+    await flush();
+    assert.equal(got.length, 2, 'the replaced every-2-seconds schedule survived');
+  });
+
+  it('rejects a bad replacement expression with a catchable error and keeps the old schedule', async () => {
+    await load({ expression: '*/5 * * * * ? *', timeZone: 'UTC' });
+    const errors: any[] = [];
+    helper.getNode('cron').on('call:error', (c: any) => errors.push(c.args[0]));
+    helper.getNode('cron').receive({ payload: { cron: '61 * * * * ?' } });
+    await flush();
+    assert.ok(errors.length >= 1);
+    const got = collect();
+    await clock.tickAsync(5000);
+    await flush();
+    assert.equal(got.length, 1);
+  });
+
+  it('runs once at start-up for a run missed while stopped, when asked to', async () => {
+    mkdirSync(join(dataDir, 'cron'), { recursive: true });
+    writeFileSync(
+      join(dataDir, 'cron', 'cron.json'),
+      JSON.stringify({ lastScheduled: '2026-05-31T08:00:00.000Z', configured: '0 0 8 * * ? *|UTC' }),
+    );
+    await load({ expression: '0 0 8 * * ? *', timeZone: 'UTC', runMissed: true });
+    const got = collect();
+    await flush();
+    await flush();
+    assert.equal(got.length, 1);
+    assert.equal(got[0].payload.trigger.scheduledStartTimeUtc, '2026-06-01T08:00:00+00:00');
+  });
+
+  it('flags an invalid expression in its status instead of running', async () => {
+    await load({ expression: '0 0 0 ? * 9 *', timeZone: 'UTC' });
+    const node = helper.getNode('cron');
+    assert.ok(node.status.calledWithMatch({ fill: 'red', text: 'imis-cron.status.invalid' }));
+    const got = collect();
+    await clock.tickAsync(7 * 24 * 3600 * 1000);
+    await flush();
+    assert.equal(got.length, 0);
+  });
+});
