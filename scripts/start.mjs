@@ -48,7 +48,18 @@ if (!existsSync(flowFile)) {
         node.baseUrl = emulator.url;
         credentials[node.id] = { username: 'MANAGER', password: 'manager' };
       }
-      if (node.type === 'imis-webhook-in') credentials[node.id] = { token: randomBytes(24).toString('base64url') };
+      if (['imis-webhook-in', 'imis-change-in', 'imis-export'].includes(node.type)) {
+        credentials[node.id] = { token: randomBytes(24).toString('base64url') };
+      }
+      if (node.type === 'imis-iupdate') {
+        // The emulator's iUpdate tasks, matched by name (polling or standard URL as configured).
+        const tasks = emulator.state.iupdate.tasks;
+        const urls = node.tasks.map((t) => {
+          const task = tasks.find((e) => e.name === t.name) ?? tasks[0];
+          return t.kind === 'polling' ? task.pollingUrl : task.standardUrl;
+        });
+        credentials[node.id] = { urls: JSON.stringify(urls) };
+      }
       flows.push(node);
     }
   }
@@ -57,18 +68,37 @@ if (!existsSync(flowFile)) {
 }
 
 const credentials = JSON.parse(readFileSync(join(userDir, 'flows_cred.json'), 'utf8'));
+let notifyUrl;
 for (const node of JSON.parse(readFileSync(flowFile, 'utf8'))) {
-  if (node.type === 'imis-webhook-in' && credentials[node.id]?.token) {
-    const url = `http://127.0.0.1:${port}/imis/hook/${credentials[node.id].token}`;
-    console.log(`Webhook "${node.name}": ${url}`);
-  }
+  const token = credentials[node.id]?.token;
+  if (!token) continue;
+  if (node.type === 'imis-webhook-in') console.log(`Webhook "${node.name}": http://127.0.0.1:${port}/imis/hook/${token}`);
+  if (node.type === 'imis-export') console.log(`Export "${node.name}": http://127.0.0.1:${port}/imis/export/${token}`);
+  if (node.type === 'imis-change-in') notifyUrl = notifyUrl ?? `http://127.0.0.1:${port}/imis/notify/${token}`;
 }
 console.log(`Node-RED editor: http://127.0.0.1:${port}/`);
+
+// iMIS > Settings > Change notifications: register the first change notification node and
+// "Verify and Save" once Node-RED answers.
+async function registerChangeNotifications() {
+  if (!notifyUrl) return;
+  emulator.state.notifications.configure({ endpointUrl: notifyUrl });
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const result = await emulator.state.notifications.verify().catch((err) => ({ status: 'Failed', message: err.message }));
+    if (result.status === 'Verified') {
+      console.log(`iMIS emulator change notifications: ${notifyUrl} verified`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  console.log('iMIS emulator change notifications: could not verify the endpoint');
+}
 
 const redJs = join(dirname(require.resolve('node-red/package.json')), 'red.js');
 const red = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
   stdio: 'inherit',
 });
+registerChangeNotifications();
 const stop = () => red.kill('SIGINT');
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

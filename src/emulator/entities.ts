@@ -144,11 +144,22 @@ function insert(state: EmulatorState, def: EntityDefinition, request: ApiRequest
   // Multi-instance POSTs answer Ordinal/SEQN = 0, a reported iMIS bug, behind a flag (IMIS-API.md §2.2).
   const zero = state.config.zeroOrdinalBug && def.objectTypeName === 'Multi' ? 0 : undefined;
   const identity = identityProperties(def).map((name) => String(ordered[name]));
+  // The event carries the real identity, whatever the zeroOrdinalBug answer says.
+  state.notifications.publish(
+    `${def.entityTypeName}.Created`,
+    identityText(identity),
+    encodeRow(def, ordered),
+  );
   return {
     status: state.config.createdStatus,
     body: encodeRow(def, ordered, zero),
     headers: { Location: `${request.baseUrl}/api/${def.entityTypeName}/${identityPath(identity)}` },
   };
+}
+
+/** An identity as `/api/{Entity}/{id}` takes it, unencoded: `23179` or `~23179|2` (IMIS-API.md §3.1). */
+export function identityText(elements: string[]): string {
+  return elements.length === 1 ? elements[0] : `~${elements.join('|')}`;
 }
 
 function identityPath(elements: string[]): string {
@@ -264,7 +275,10 @@ function update(state: EmulatorState, def: EntityDefinition, request: ApiRequest
   for (const key of Object.keys(row)) delete row[key];
   for (const prop of def.properties) if (prop.name in next) row[prop.name] = next[prop.name];
   if (!stored) state.rowsOf(def).push(row);
-  return { status: 200, body: encodeRow(def, row) };
+  const encoded = encodeRow(def, row);
+  const identity = identityProperties(def).map((name) => String(row[name] ?? ''));
+  state.notifications.publish(`${def.entityTypeName}.Updated`, identityText(identity), encoded);
+  return { status: 200, body: encoded };
 }
 
 function remove(state: EmulatorState, def: EntityDefinition, segment: string): Reply {

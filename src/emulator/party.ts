@@ -144,9 +144,11 @@ function create(state: EmulatorState, request: ApiRequest): Reply {
     ...updates,
   };
   state.parties.set(partyId, party);
+  const rendered = renderParty(party);
+  state.notifications.publish('Party.Created', partyId, rendered);
   return {
     status: state.config.createdStatus,
-    body: renderParty(party),
+    body: rendered,
     headers: { Location: `${request.baseUrl}/api/Party/${partyId}` },
   };
 }
@@ -162,7 +164,9 @@ function update(state: EmulatorState, request: ApiRequest, partyId: string): Rep
     }
   }
   Object.assign(party, updates);
-  return { status: 200, body: renderParty(party) };
+  const rendered = renderParty(party);
+  state.notifications.publish('Party.Updated', partyId, rendered);
+  return { status: 200, body: rendered };
 }
 
 export function partyRoute(state: EmulatorState, request: ApiRequest): Reply {

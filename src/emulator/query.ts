@@ -9,8 +9,8 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 500;
 
 const RESERVED = new Set(['limit', 'offset', 'orderby']);
-const OPERATORS = ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'contains', 'startswith'] as const;
-type Operator = (typeof OPERATORS)[number];
+export const OPERATORS = ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'contains', 'startswith'] as const;
+export type Operator = (typeof OPERATORS)[number];
 
 export interface Filter {
   /** The property as the caller spelled it. */
@@ -19,7 +19,8 @@ export interface Filter {
   value: string;
 }
 
-function param(query: URLSearchParams, name: string): string | undefined {
+/** The first value of a query-string key, matched case-insensitively (`name` in lower case). */
+export function param(query: URLSearchParams, name: string): string | undefined {
   for (const [key, value] of query) if (key.toLowerCase() === name) return value;
   return undefined;
 }
@@ -33,18 +34,21 @@ export function readPaging(query: URLSearchParams): Paging {
   };
 }
 
+/** `eq:smith` → eq / smith; a value without a known operator prefix is compared with `fallback`. */
+export function parseFilter(key: string, raw: string, fallback: Operator = 'eq'): Filter {
+  const colon = raw.indexOf(':');
+  const prefix = colon > 0 ? raw.slice(0, colon).toLowerCase() : '';
+  const operator = OPERATORS.find((candidate) => candidate === prefix);
+  return operator === undefined
+    ? { key, operator: fallback, value: raw }
+    : { key, operator, value: raw.slice(colon + 1) };
+}
+
 export function readFilters(query: URLSearchParams): Filter[] {
   const filters: Filter[] = [];
   for (const [key, raw] of query) {
     if (RESERVED.has(key.toLowerCase())) continue;
-    const colon = raw.indexOf(':');
-    const prefix = colon > 0 ? raw.slice(0, colon).toLowerCase() : '';
-    const operator = OPERATORS.find((candidate) => candidate === prefix);
-    filters.push(
-      operator === undefined
-        ? { key, operator: 'eq', value: raw }
-        : { key, operator, value: raw.slice(colon + 1) },
-    );
+    filters.push(parseFilter(key, raw));
   }
   return filters;
 }
@@ -58,7 +62,8 @@ function compare(actual: unknown, expected: string): number {
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
-function matches(actual: unknown, filter: Filter): boolean {
+/** Whether a stored value passes a filter; comparisons ignore case. */
+export function matches(actual: unknown, filter: Filter): boolean {
   if (actual === null || actual === undefined) return filter.operator === 'ne';
   // Comparisons ignore case, as SQL Server's default collation does.
   switch (filter.operator) {

@@ -1,13 +1,20 @@
 /**
  * A local iMIS REST API on node:http, close to the real one as far as IMIS-API.md allows: tokens,
- * Party, Activity, panel sources and their definitions. Used by the examples and by tests.
+ * Party, Activity, panel sources and their definitions, Event, IQA queries and the document picker,
+ * change notifications sent to a verified endpoint (Event Grid style), and CSI's iUpdate task
+ * webhooks. Used by the examples and by tests.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { documentSummaryRoute, queryDefinitionRoute } from './documents.js';
 import { entityRoute } from './entities.js';
 import { HttpError, notFound, ValidationError } from './errors.js';
+import { eventRoute } from './events.js';
 import type { ApiRequest, Reply } from './http.js';
+import { iqaRoute } from './iqa.js';
+import { taskError, taskRoute } from './iupdate.js';
 import { boEntityDefinitionRoute, panelDefinitionSummaryRoute } from './metadata.js';
+import { changeNotificationSettingsRoute, eventGridRoute } from './notifications.js';
 import { partyRoute } from './party.js';
 import { EmulatorState, type FaultSpec } from './state.js';
 import { authenticate, tokenRoute } from './token.js';
@@ -106,12 +113,39 @@ function parseJsonBody(req: IncomingMessage, raw: Buffer): unknown {
   }
 }
 
-function route(state: EmulatorState, req: IncomingMessage, url: URL, raw: Buffer, baseUrl: string): Reply {
+/** CSI's iUpdate webhooks (no bearer token: the task GUID is the secret); errors in their JSON shape. */
+function iupdateRoute(
+  state: EmulatorState,
+  req: IncomingMessage,
+  method: string,
+  segments: string[],
+  raw: Buffer,
+): Reply {
+  let body: unknown;
+  try {
+    body = method === 'POST' ? parseJsonBody(req, raw) : undefined;
+  } catch (error) {
+    const status = error instanceof HttpError ? error.status : 400;
+    return taskError(status, error instanceof Error ? error.message : String(error));
+  }
+  return taskRoute(state.iupdate, { method, segments, body });
+}
+
+async function route(
+  state: EmulatorState,
+  req: IncomingMessage,
+  url: URL,
+  raw: Buffer,
+  baseUrl: string,
+): Promise<Reply> {
   const method = (req.method ?? 'GET').toUpperCase();
   const segments = url.pathname.split('/').filter((segment) => segment !== '');
   const root = segments[0]?.toLowerCase();
   // `/token` in V2_1, `/Token` in the Cloud collection (IMIS-API.md §1.1).
   if (root === 'token' && segments.length === 1) return tokenRoute(state, method, raw.toString('utf8'));
+  if (root === 'task') return iupdateRoute(state, req, method, segments.slice(1), raw);
+  // The validationUrl of change notifications' asynchronous handshake (IMIS-API.md §5).
+  if (root === 'eventgrid') return eventGridRoute(state, method, segments.slice(1), url.searchParams);
   if (root !== 'api')
     throw notFound(`No HTTP resource was found that matches the request URI '${url.pathname}'.`);
 
@@ -134,6 +168,18 @@ function route(state: EmulatorState, req: IncomingMessage, url: URL, raw: Buffer
       return boEntityDefinitionRoute(state, request);
     case 'paneldefinitionsummary':
       return panelDefinitionSummaryRoute(state, request);
+    case 'event':
+      return eventRoute(state, request);
+    case 'iqa':
+      return iqaRoute(state, request, 'iqa');
+    case 'query':
+      return iqaRoute(state, request, 'query');
+    case 'documentsummary':
+      return documentSummaryRoute(state, request);
+    case 'querydefinition':
+      return queryDefinitionRoute(state, request);
+    case 'changenotificationsettings':
+      return changeNotificationSettingsRoute(state, request);
   }
   const def = state.definition(entity);
   if (def === undefined) throw notFound(`The entity type ${entity} is not known to this iMIS`);
@@ -189,7 +235,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         });
         return;
       }
-      send(res, route(state, req, url, raw, `http://${req.headers.host ?? `${host}:${port}`}`));
+      send(res, await route(state, req, url, raw, `http://${req.headers.host ?? `${host}:${port}`}`));
     } catch (error) {
       send(res, errorReply(error));
     }
@@ -205,13 +251,17 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   port = (server.address() as AddressInfo).port;
   const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${hostInUrl}:${port}`;
+  state.setBaseUrl(url);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${hostInUrl}:${port}`,
+    url,
     port,
     state,
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
+        // Pending change notifications and their retries end with the emulator.
+        state.notifications.close();
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
         server.close(() => resolve());

@@ -1,9 +1,14 @@
 /**
- * Everything the emulator holds: parties, activities, panel definitions and rows, issued tokens,
- * the request log and injected faults. Tests inspect and drive it directly.
+ * Everything the emulator holds: parties, activities, panel definitions and rows, events, issued
+ * tokens, the request log and injected faults; change notifications, iUpdate tasks and IQA queries.
+ * Tests inspect and drive it directly.
  */
 import { randomBytes } from 'node:crypto';
 import { identityProperties, seedDefinitions, type EntityDefinition } from './definitions.js';
+import { seedEvents } from './events.js';
+import { IqaQueries } from './iqa.js';
+import { IUpdateTasks } from './iupdate.js';
+import { ChangeNotifications } from './notifications.js';
 import { seedActivities, seedPanelRows, seedParties } from './seed.js';
 
 export interface EmulatorUser {
@@ -69,6 +74,19 @@ export class EmulatorState {
   readonly panels = new Map<string, Record<string, unknown>[]>();
   /** The last REQUEST_LOG_LIMIT requests, oldest first. */
   readonly requests: RequestLogEntry[] = [];
+  /** Events by EventCode, flat records (EventCode, Name, Description, StartDateTime, EndDateTime, Status). */
+  readonly events = new Map<string, Record<string, unknown>>();
+  /**
+   * The emulator's own URL (`http://127.0.0.1:port`), set once it listens: for the validationUrl of
+   * change notifications and the iUpdate task URLs.
+   */
+  baseUrl = 'http://127.0.0.1';
+  /** Change notifications iMIS sends through Event Grid (IMIS-API.md §5). */
+  readonly notifications = new ChangeNotifications(() => this.baseUrl);
+  /** iUpdate tasks and their runs, started through CSI-style webhooks (IMIS-API.md §6). */
+  readonly iupdate = new IUpdateTasks(() => this.baseUrl);
+  /** IQA queries served by /api/iqa and /api/Query (IMIS-API.md §4). */
+  readonly iqa: IqaQueries = new IqaQueries(this);
 
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly faults: (FaultSpec & { remaining: number })[] = [];
@@ -78,8 +96,11 @@ export class EmulatorState {
   }
 
   /**
-   * Back to the seed: data, definitions, request log and faults. Issued tokens stay valid, so a client
-   * shared across tests keeps working; expireTokens() ends them.
+   * Back to the seed: data, definitions, events, iUpdate tasks and runs, IQA queries, request log and
+   * faults; pending change notifications are cancelled and their logs cleared. Issued tokens stay
+   * valid, so a client shared across tests keeps working (expireTokens() ends them), and so does the
+   * change-notification endpoint with its verification, site configuration rather than data
+   * (notifications.clear() forgets it).
    */
   reset(): void {
     this.parties.clear();
@@ -92,6 +113,17 @@ export class EmulatorState {
     for (const def of seedDefinitions()) this.addDefinition(def, rows[def.entityTypeName] ?? []);
     this.requests.length = 0;
     this.faults.length = 0;
+    this.events.clear();
+    for (const event of seedEvents()) this.events.set(String(event.EventCode), event);
+    this.notifications.reset();
+    this.iupdate.reset();
+    this.iqa.reset();
+  }
+
+  /** Sets the emulator's own URL (server.ts does, once it listens). */
+  setBaseUrl(url: string): void {
+    this.baseUrl = url;
+    this.iupdate.refreshUrls();
   }
 
   /** Adds (or replaces) a panel source, e.g. for a test that needs a panel of its own. */

@@ -221,3 +221,29 @@ export function pagedResult(itemType: string, all: unknown[], paging: Paging): R
     NextOffset: hasNext ? paging.offset + items.length : 0,
   };
 }
+
+/**
+ * A PagedResult envelope around one page already cut out of a larger result (IMIS-API.md §4), for
+ * results too large to hold in memory. `collectionType` is the `$type` of Items; by default the
+ * `List` of pagedResult().
+ */
+export function pagedPage(
+  itemType: string,
+  items: unknown[],
+  paging: Paging,
+  totalCount: number,
+  collectionType = `System.Collections.Generic.List\`1[[${itemType}]], mscorlib`,
+): Record<string, unknown> {
+  const hasNext = paging.offset + items.length < totalCount && items.length > 0;
+  return {
+    $type: `Asi.Soa.Core.DataContracts.PagedResult\`1[[${itemType}]], Asi.Contracts`,
+    Items: { $type: collectionType, $values: items },
+    Offset: paging.offset,
+    Limit: paging.limit,
+    Count: items.length,
+    TotalCount: totalCount,
+    NextPageLink: null,
+    HasNext: hasNext,
+    NextOffset: hasNext ? paging.offset + items.length : 0,
+  };
+}

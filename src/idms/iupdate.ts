@@ -249,7 +249,13 @@ class TaskRun {
     this.httpStatus = res.status;
     const location = headerText(res.headers['location']);
     const retryAfter = headerText(res.headers['retry-after']);
-    return { status: res.status, statusText: res.statusText, location, retryAfter, body: parseBody(res.data) };
+    return {
+      status: res.status,
+      statusText: res.statusText,
+      location,
+      retryAfter,
+      body: parseBody(res.data),
+    };
   }
 
   /** The wait before the next poll: Retry-After (header, else the body's), clamped to floor/cap. */
@@ -277,7 +283,9 @@ async function runOne(task: TaskSpec, index: number, opts: RunTasksOptions): Pro
   try {
     outcome = await execute(run);
   } catch (err) {
-    outcome = run.stopped ? run.stoppedOutcome('running the task') : run.outcome('error', { error: describe(err) });
+    outcome = run.stopped
+      ? run.stoppedOutcome('running the task')
+      : run.outcome('error', { error: describe(err) });
   } finally {
     run.dispose();
   }
@@ -289,7 +297,9 @@ async function execute(run: TaskRun): Promise<TaskOutcome> {
   const { task } = run;
   if (run.stopped) return run.stoppedOutcome('before starting');
   if (task.kind !== 'standard' && task.kind !== 'polling') {
-    return run.outcome('error', { error: `unknown task kind "${String(task.kind)}": use standard or polling` });
+    return run.outcome('error', {
+      error: `unknown task kind "${String(task.kind)}": use standard or polling`,
+    });
   }
   const url = absoluteUrl(task.url);
   if (!url) {
@@ -298,7 +308,9 @@ async function execute(run: TaskRun): Promise<TaskOutcome> {
     });
   }
   const body =
-    task.queryParameters === undefined ? undefined : JSON.stringify({ QueryParameters: task.queryParameters });
+    task.queryParameters === undefined
+      ? undefined
+      : JSON.stringify({ QueryParameters: task.queryParameters });
 
   run.progress('starting');
   let start: Answer;
@@ -477,7 +489,15 @@ function messageOf(body: unknown): string | undefined {
     return body.length > 300 ? `${body.slice(0, 300)}…` : body;
   }
   if (!isRecord(body)) return undefined;
-  for (const key of ['message', 'Message', 'error_description', 'ExceptionMessage', 'detail', 'title', 'error']) {
+  for (const key of [
+    'message',
+    'Message',
+    'error_description',
+    'ExceptionMessage',
+    'detail',
+    'title',
+    'error',
+  ]) {
     const v = body[key];
     if (typeof v === 'string' && v.trim()) return v.trim();
     if (isRecord(v)) {

@@ -6,3 +6,4 @@ export * from './paging.js';
 export * from './activity.js';
 export * from './panels.js';
 export * from './party.js';
+export * from './iqa.js';

@@ -13,9 +13,19 @@ import type { RedProcess } from './red-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/editor-webhook.png';
-const PACKAGE_NODES = ['imis-webhook-in', 'imis-schema-validate', 'imis-insert-activity', 'imis-insert-panel'];
+const PACKAGE_NODES = [
+  'imis-webhook-in',
+  'imis-schema-validate',
+  'imis-insert-activity',
+  'imis-insert-panel',
+];
 const EXAMPLE = 'event-check-in-to-activity';
-const SEED_PAYLOAD = { memberId: '12345', eventCode: 'CONF2026', checkInTime: '2026-05-27T09:15:00', sessionCode: 'KEYNOTE' };
+const SEED_PAYLOAD = {
+  memberId: '12345',
+  eventCode: 'CONF2026',
+  checkInTime: '2026-05-27T09:15:00',
+  sessionCode: 'KEYNOTE',
+};
 const PASSWORD = 'manager';
 
 /** Ids of the editor's nodes (flow and config nodes) of type `type`. */
@@ -60,8 +70,9 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (CI installs Debian's chromium package)`);
-      console.log(`      skipped: ${CHROMIUM} is missing (apt-get install chromium); no browser is downloaded`);
+      const why = `${CHROMIUM} is missing (Debian's chromium package; no browser is ever downloaded)`;
+      if (process.env.CI === 'true') throw new Error(why);
+      console.log(`      skipped: ${why}`);
       this.skip();
     }
     emulator = await startEmulator({ port: 0 });
@@ -103,7 +114,9 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
         .locator('.red-ui-debug-msg')
         .allInnerTexts()
         .catch(() => []);
-      console.log(`      (screenshot: /tmp/editor-failure.png)\n--- Node-RED log ---\n${red.output().slice(-4000)}`);
+      console.log(
+        `      (screenshot: /tmp/editor-failure.png)\n--- Node-RED log ---\n${red.output().slice(-4000)}`,
+      );
       console.log(`--- debug sidebar ---\n${debug.join('\n') || '(empty)'}`);
     }
   });
@@ -121,6 +134,17 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
         `${type} is in the iMIS palette category`,
       );
     }
+  });
+
+  it('registers every node type that package.json lists (none failed to load)', async () => {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
+    const types = Object.keys(pkg['node-red'].nodes);
+    const missing = await page.evaluate(
+      (all) => all.filter((t: string) => !(window as any).RED.nodes.getType(t)),
+      types,
+    );
+    const loadErrors = red!.output().match(/\[warn\] \[@imisflow\/node-red-imis\/[^\]]+\] .*/g) ?? [];
+    assert.deepEqual({ missing, loadErrors }, { missing: [], loadErrors: [] });
   });
 
   it('lists the package examples under Import > Examples and imports one', async () => {
@@ -158,9 +182,16 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     await page.locator('#red-ui-header-button-deploy').click();
     const deployed = page.locator('.red-ui-notification', { hasText: 'Successfully deployed' });
     const confirm = page.locator('.red-ui-editor-dialog:visible, .ui-dialog:visible', { hasText: /deploy/i });
-    await Promise.race([deployed.waitFor({ state: 'visible' }), confirm.first().waitFor({ state: 'visible' })]);
+    await Promise.race([
+      deployed.waitFor({ state: 'visible' }),
+      confirm.first().waitFor({ state: 'visible' }),
+    ]);
     if (!(await deployed.isVisible())) assert.fail(`Deploy asked: ${await confirm.first().innerText()}`);
-    assert.equal(await page.evaluate(() => (window as any).RED.nodes.dirty()), false, 'nothing left to deploy');
+    assert.equal(
+      await page.evaluate(() => (window as any).RED.nodes.dirty()),
+      false,
+      'nothing left to deploy',
+    );
   });
 
   it('shows the webhook URL in the Webhook in dialog, and the URL works', async () => {
@@ -169,7 +200,10 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     const urlInput = page.locator('#node-input-url');
     await urlInput.waitFor({ state: 'visible' });
     const pattern = new RegExp(`^http://127\\.0\\.0\\.1:${red!.port}/imis/hook/[A-Za-z0-9_-]{32,}$`);
-    await page.waitForFunction((re) => new RegExp(re).test((document.getElementById('node-input-url') as any)?.value ?? ''), pattern.source);
+    await page.waitForFunction(
+      (re) => new RegExp(re).test((document.getElementById('node-input-url') as any)?.value ?? ''),
+      pattern.source,
+    );
     hookUrl = await urlInput.inputValue();
     assert.match(hookUrl, pattern);
     // Let the "Imported" / "Successfully deployed" notifications fade so the dialog shows whole.
@@ -192,14 +226,22 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     assert.equal(res.status, 200, body);
     assert.equal(JSON.parse(body).error, false);
     const started = Date.now();
-    while (emulator!.state.activitiesFor('12345').length === activitiesBefore && Date.now() - started < 10_000) {
+    while (
+      emulator!.state.activitiesFor('12345').length === activitiesBefore &&
+      Date.now() - started < 10_000
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.equal(emulator!.state.activitiesFor('12345').length, activitiesBefore + 1, 'one new activity for 12345');
+    assert.equal(
+      emulator!.state.activitiesFor('12345').length,
+      activitiesBefore + 1,
+      'one new activity for 12345',
+    );
   });
 
   it('saves the URL it shows with the deployed credentials (it survives a restart)', () => {
     const token = hookUrl.split('/').pop() as string;
+    assert.ok(token.length >= 32, 'the webhook URL was read from its dialog (previous test)');
     const stored = JSON.parse(readFileSync(join(red!.userDir, 'flows_cred.json'), 'utf8'));
     const [hookId] = Object.keys(stored).filter((id) => 'token' in stored[id]);
     assert.ok(hookId, 'flows_cred.json holds a webhook token');
@@ -208,14 +250,17 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
 
   it('keeps the webhook token and the password out of exported flow JSON and GET /flows', async () => {
     const token = hookUrl.split('/').pop() as string;
-    assert.ok(token.length >= 32);
+    assert.ok(token.length >= 32, 'the webhook URL was read from its dialog (previous test)');
 
     await menu(page, 'menu-item-export');
     await page.locator('#red-ui-clipboard-dialog-export-rng-full').click();
     const exported = await page.locator('#red-ui-clipboard-dialog-export-text').inputValue();
     await page.locator('#red-ui-clipboard-dialog-cancel').click();
     const exportedFlows = JSON.parse(exported) as Record<string, unknown>[];
-    assert.ok(exportedFlows.some((n) => n.type === 'imis-webhook-in'), 'the export holds the webhook node');
+    assert.ok(
+      exportedFlows.some((n) => n.type === 'imis-webhook-in'),
+      'the export holds the webhook node',
+    );
 
     const admin = await fetch(`${red!.url}/flows`);
     assert.equal(admin.status, 200);
@@ -229,7 +274,10 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
       assert.ok(!text.includes(token), `${what} does not contain the webhook token`);
       // The example's tab description mentions "password manager" in prose: look for the value itself.
       assert.ok(!text.includes(JSON.stringify(PASSWORD)), `${what} does not contain the password`);
-      assert.ok(!/"(credentials|password)"\s*:/.test(text), `${what} has no credentials or password property`);
+      assert.ok(
+        !/"(credentials|password)"\s*:/.test(text),
+        `${what} has no credentials or password property`,
+      );
     }
   });
 

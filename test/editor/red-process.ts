@@ -23,7 +23,7 @@ export interface RedProcess {
   url: string;
   port: number;
   userDir: string;
-  /** Node-RED's version, as the runtime reports it. */
+  /** Node-RED's version (its package.json). */
   version: string;
   /** Everything the child wrote so far (stdout and stderr). */
   output(): string;
@@ -66,7 +66,11 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
   symlinkSync(PACKAGE_ROOT, linkDir, 'dir');
   writeFileSync(
     join(userDir, 'package.json'),
-    JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: `file:${PACKAGE_ROOT}` } }),
+    JSON.stringify({
+      name: 'node-red-project',
+      private: true,
+      dependencies: { [pkg.name]: `file:${PACKAGE_ROOT}` },
+    }),
   );
   writeFileSync(
     join(userDir, 'settings.js'),
@@ -124,11 +128,14 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
       () => child.exitCode !== null,
       options.startTimeoutMs ?? 30_000,
     );
-    const settings = (await (await fetch(`${url}/settings`)).json()) as { version?: string };
-    red.version = settings.version ?? '';
+    red.version = JSON.parse(readFileSync(join(redDir, 'package.json'), 'utf8')).version;
+    const settings = await fetch(`${url}/settings`);
+    if (!settings.ok) throw new Error(`GET /settings answered ${settings.status}`);
   } catch (err) {
     await red.close();
-    throw new Error(`Node-RED (${NODE_RED_PKG}) did not start: ${(err as Error).message}\n${output}`);
+    throw new Error(`Node-RED (${NODE_RED_PKG}) did not start: ${(err as Error).message}\n${output}`, {
+      cause: err,
+    });
   }
   return red;
 }

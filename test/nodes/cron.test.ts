@@ -69,8 +69,7 @@ describe('Cron trigger', function () {
     helper.getNode('cron').on('call:status', (c: any) => statuses.push(c.args[0]));
     helper.getNode('cron').receive({ payload: 'enable' });
     await flush();
-    // The test runtime returns message keys untranslated; Node-RED shows "next: <time>".
-    assert.ok(statuses.some((s) => s.text === 'imis-cron.status.next' && s.fill === 'green'));
+    assert.ok(statuses.some((s) => /^next: /.test(s.text) && s.fill === 'green'));
   });
 
   it('stops on "disable", starts again on "enable", and runs at once on "trigger"', async () => {
@@ -141,7 +140,7 @@ describe('Cron trigger', function () {
   it('flags an invalid expression in its status instead of running', async () => {
     await load({ expression: '0 0 0 ? * 9 *', timeZone: 'UTC' });
     const node = helper.getNode('cron');
-    assert.ok(node.status.calledWithMatch({ fill: 'red', text: 'imis-cron.status.invalid' }));
+    assert.ok(node.status.calledWithMatch({ fill: 'red', text: 'invalid expression' }));
     const got = collect();
     await clock.tickAsync(7 * 24 * 3600 * 1000);
     await flush();

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import helper from 'node-red-node-test-helper';
@@ -18,9 +18,36 @@ export function withRuntimeHooks(mod: (RED: any) => void): (RED: any) => void {
   const util = require(require.resolve('@node-red/util', { paths: [redDir] }));
   return (RED: any) => {
     if (!RED.hooks) RED.hooks = util.hooks;
+    RED._ = translate;
     currentRED = RED;
     return mod(RED);
   };
+}
+
+/** The package's en-US message catalogs, merged (each file holds one top-level key per node). */
+const catalog: Record<string, unknown> = Object.assign(
+  {},
+  ...readdirSync(join(__dirname, '../../../nodes/locales/en-US'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(__dirname, '../../../nodes/locales/en-US', f), 'utf8'))),
+);
+
+/** Keys looked up but missing from the catalogs (Node-RED would show the bare key). */
+export const missingMessageKeys = new Set<string>();
+
+/**
+ * RED._ as Node-RED resolves it for this package: the helper's stub returns keys untranslated,
+ * which would hide a missing catalog entry; this reads the real catalogs and fills __name__.
+ */
+function translate(key: string, substitutions: Record<string, unknown> = {}): string {
+  const value = key
+    .split('.')
+    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalog);
+  if (typeof value !== 'string') {
+    missingMessageKeys.add(key);
+    return key;
+  }
+  return value.replace(/__(\w+)__/g, (_m, name: string) => String(substitutions[name] ?? ''));
 }
 
 /** A fresh data folder (journal, run history) for one test. */
@@ -38,6 +65,9 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-insert-panel',
     'imis-change-in',
     'imis-cron',
+    'imis-iupdate',
+    'imis-iqa',
+    'imis-export',
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`)));
 }
 

@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { PublishedStore, conditionalStatus, responseHeaders } from '../engine/export.js';
+import type { ExportFormat } from '../engine/export.js';
+import { TokenRegistry, isWellFormedToken, newUrlToken } from '../engine/secret-url.js';
+import { packageContext } from './lib/context.js';
+import { mountOnce } from './lib/http.js';
+import { migrate } from './lib/migrations.js';
+
+const EXPORT_PATH = '/imis/export/';
+
+interface ExportConfig {
+  name?: string;
+  source: string;
+  format: ExportFormat;
+  nested: 'flatten' | 'json';
+  outputProp: string;
+  publicBase: string;
+}
+
+const migrations = [
+  (c: Record<string, unknown>) => ({
+    source: 'payload',
+    format: 'json',
+    nested: 'flatten',
+    outputProp: 'publicUrl',
+    publicBase: '',
+    ...c,
+  }),
+];
+
+const links = new TokenRegistry<any>();
+const stores = new Map<string, PublishedStore>();
+
+function storeFor(dir: string): PublishedStore {
+  let store = stores.get(dir);
+  if (!store) stores.set(dir, (store = new PublishedStore(dir)));
+  return store;
+}
+
+export = function register(RED: any): void {
+  function ExportNode(this: any, raw: any) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const config = migrate<ExportConfig>(raw, migrations);
+    const store = storeFor(join(packageContext(RED).dataDir, 'exports'));
+    let token: string = node.credentials?.token;
+    if (!isWellFormedToken(token)) {
+      token = newUrlToken();
+      RED.nodes.addCredentials(node.id, { ...(node.credentials ?? {}), token });
+      node.warn(RED._('imis-export.warn.generated'));
+    }
+    node.store = store;
+    links.set(token, node);
+    const root = String(RED.settings.httpNodeRoot ?? '/').replace(/\/?$/, '/');
+    const base =
+      config.publicBase.replace(/\/$/, '') ||
+      `http://${RED.settings.uiHost && RED.settings.uiHost !== '0.0.0.0' ? RED.settings.uiHost : '127.0.0.1'}:${RED.settings.uiPort ?? 1880}`;
+    const publicUrl = `${base}${root.replace(/\/$/, '')}${EXPORT_PATH}${token}`;
+    const published = store.get(node.id);
+    node.status(
+      published
+        ? {
+            fill: 'green',
+            shape: 'dot',
+            text: RED._('imis-export.status.published', {
+              rows: published.rows,
+              time: published.lastModified.toLocaleString(),
+            }),
+          }
+        : { fill: 'grey', shape: 'ring', text: RED._('imis-export.status.empty') },
+    );
+
+    node.on('input', (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
+      const rows = RED.util.getMessageProperty(msg, config.source || 'payload');
+      if (!Array.isArray(rows)) {
+        return done(
+          new Error(
+            RED._('imis-export.errors.not-array', {
+              property: config.source || 'payload',
+              type: rows === null ? 'null' : typeof rows,
+            }),
+          ),
+        );
+      }
+      try {
+        const result = store.publish(node.id, config.format === 'csv' ? 'csv' : 'json', rows, {
+          nested: config.nested,
+        });
+        RED.util.setMessageProperty(msg, config.outputProp || 'publicUrl', publicUrl, true);
+        node.status({
+          fill: 'green',
+          shape: 'dot',
+          text: RED._('imis-export.status.published', {
+            rows: result.rows,
+            time: result.lastModified.toLocaleString(),
+          }),
+        });
+        send(msg);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+
+    node.on('close', () => links.delete(token, node));
+  }
+  RED.nodes.registerType('imis-export', ExportNode, { credentials: { token: { type: 'text' } } });
+
+  // The public link: GET/HEAD, with ETag / Last-Modified revalidation; unknown link → 404.
+  mountOnce(RED.httpNode, 'get', `${EXPORT_PATH}:token`, (req: any, res: any) => {
+    const node = links.get(String(req.params.token ?? ''));
+    const notFound = (message: string) => {
+      res.status(404).set('Cache-Control', 'no-store').json({ error: true, message });
+    };
+    if (!node) return notFound('No export at this URL (unknown or regenerated link)');
+    const published = node.store.get(node.id);
+    if (!published) return notFound('Nothing published yet: the export runs when its flow runs');
+    const headers = responseHeaders(published);
+    if (conditionalStatus(published, req.headers) === 304) {
+      res
+        .status(304)
+        .set({
+          ETag: headers.ETag,
+          'Last-Modified': headers['Last-Modified'],
+          'Cache-Control': headers['Cache-Control'],
+        })
+        .end();
+      return;
+    }
+    res.status(200).set(headers);
+    res.end(req.method === 'HEAD' ? undefined : published.body);
+  });
+};

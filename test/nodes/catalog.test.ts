@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+const root = join(__dirname, '../../..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const locales = join(root, 'nodes/locales/en-US');
+const catalog: Record<string, unknown> = Object.assign(
+  {},
+  ...readdirSync(locales)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(locales, f), 'utf8'))),
+);
+const has = (key: string) => typeof key.split('.').reduce<any>((n, p) => n?.[p], catalog) === 'string';
+
+describe('Package layout and message catalogs', () => {
+  const sets = Object.entries(pkg['node-red'].nodes as Record<string, string>);
+
+  it('gives every node an editor file, a help file, a message catalog and an icon', () => {
+    for (const [name, file] of sets) {
+      const stem = basename(file, '.js');
+      assert.equal(stem, name);
+      assert.ok(existsSync(join(root, 'nodes', `${stem}.html`)), `${stem}.html`);
+      const help = readFileSync(join(locales, `${stem}.html`), 'utf8');
+      assert.match(help, new RegExp(`data-help-name="${name}"`));
+      if (name !== 'imis-server')
+        assert.match(help, /<h3>(Inputs|Outputs)<\/h3>/, `${name} help lists inputs/outputs`);
+      assert.match(help, /<h3>Details<\/h3>/);
+      assert.match(help, /<h3>References<\/h3>/);
+      assert.ok(existsSync(join(locales, `${stem}.json`)), `${stem}.json`);
+      const editor = readFileSync(join(root, 'nodes', `${stem}.html`), 'utf8');
+      const icon = /icon: '([^']+)'/.exec(editor)?.[1];
+      if (icon) assert.ok(existsSync(join(root, 'icons', icon)), `icon ${icon}`);
+    }
+  });
+
+  it('finds every message key the runtime and the editor use in the catalogs', () => {
+    const missing: string[] = [];
+    for (const file of readdirSync(join(root, 'src/nodes')).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(join(root, 'src/nodes', file), 'utf8');
+      for (const m of text.matchAll(/RED\._\(\s*'([a-z0-9-]+\.[\w.-]+)'/g))
+        if (!has(m[1])) missing.push(`${file}: ${m[1]}`);
+    }
+    for (const file of readdirSync(join(root, 'nodes')).filter((f) => f.endsWith('.html'))) {
+      const text = readFileSync(join(root, 'nodes', file), 'utf8');
+      const keys = [
+        ...[...text.matchAll(/data-i18n="(?:\[[a-z]+\])?([a-z0-9-]+\.[\w.-]+)"/g)].map((m) => m[1]),
+        ...[...text.matchAll(/\._\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
+        ...[...text.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
+      ];
+      for (const key of keys) if (!key.startsWith('node-red:') && !has(key)) missing.push(`${file}: ${key}`);
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it("ships the wizard templates under examples/, each a valid flow using the package's nodes", () => {
+    const files = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 5);
+    const types = new Set(sets.map(([name]) => name));
+    for (const file of files) {
+      const flow = JSON.parse(readFileSync(join(root, 'examples', file), 'utf8'));
+      assert.ok(Array.isArray(flow));
+      assert.ok(
+        flow.some((n: any) => types.has(n.type)),
+        `${file} uses the package`,
+      );
+      assert.ok(!JSON.stringify(flow).includes('"credentials"'), `${file} carries no credentials`);
+    }
+  });
+});

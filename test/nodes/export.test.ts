@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import Papa from 'papaparse';
+import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+
+const newToken = () => randomBytes(24).toString('base64url');
+
+describe('Export Data to URL', function () {
+  let base: string;
+  let dataDir: string;
+  let token: string;
+
+  beforeEach(async () => {
+    dataDir = freshDataDir();
+    base = await startHelper(dataDir);
+    token = newToken();
+  });
+  afterEach(stopHelper);
+
+  const flow = (config: Record<string, unknown> = {}) => [
+    { id: 'tab', type: 'tab' },
+    { id: 'export', z: 'tab', type: 'imis-export', ...config, wires: [['out']] },
+    { id: 'out', z: 'tab', type: 'helper' },
+  ];
+  const load = (config: Record<string, unknown> = {}, t = token) =>
+    helper.load(packageNodes(), flow(config), { export: { token: t } });
+  const publish = (payload: unknown) =>
+    new Promise<any>((resolve) => {
+      helper.getNode('out').once('input', resolve);
+      helper.getNode('export').receive({ payload });
+    });
+  const link = (t = token) => `${base}/imis/export/${t}`;
+
+  it('answers 404 with a clear message before the first run', async () => {
+    await load();
+    const res = await fetch(link());
+    assert.equal(res.status, 404);
+    assert.match((await res.json()).message, /Nothing published yet/);
+  });
+
+  it('publishes JSON at the public link and puts the link in msg.publicUrl', async () => {
+    await load();
+    const msg = await publish([{ ID: '101', Name: 'Ada' }]);
+    assert.match(msg.publicUrl, new RegExp(`/imis/export/${token}$`));
+    const res = await fetch(link());
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(await res.json(), [{ ID: '101', Name: 'Ada' }]);
+  });
+
+  it('publishes CSV with a header from the union of keys, and revalidates with ETag (304)', async () => {
+    await load({ format: 'csv' });
+    await publish([
+      { ID: '1', Name: 'Ann, "the" first' },
+      { ID: '2', City: 'Zürich' },
+    ]);
+    const res = await fetch(link());
+    assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
+    const text = await res.text();
+    const parsed = Papa.parse<Record<string, string>>(text, { header: true });
+    assert.deepEqual(parsed.meta.fields, ['ID', 'Name', 'City']);
+    assert.equal(parsed.data[0].Name, 'Ann, "the" first');
+    assert.equal(parsed.data[1].City, 'Zürich');
+    const etag = res.headers.get('etag') ?? '';
+    assert.ok(etag);
+    assert.ok(res.headers.get('last-modified'));
+    const again = await fetch(link(), { headers: { 'If-None-Match': etag } });
+    assert.equal(again.status, 304);
+  });
+
+  it('replaces the data on every run, and a reader never sees half of it', async () => {
+    await load();
+    const small = Array.from({ length: 10 }, (_, i) => ({ i }));
+    const large = Array.from({ length: 20000 }, (_, i) => ({ i, text: 'x'.repeat(20) }));
+    await publish(small);
+    const reads: Promise<number>[] = [];
+    for (let round = 0; round < 10; round++) {
+      await publish(round % 2 ? small : large);
+      for (let k = 0; k < 5; k++) reads.push(fetch(link()).then(async (r) => (await r.json()).length));
+    }
+    const lengths = await Promise.all(reads);
+    assert.ok(
+      lengths.every((n) => n === 10 || n === 20000),
+      `saw ${[...new Set(lengths)]}`,
+    );
+  });
+
+  it('fails the run with a clear error when the source is not an array', async () => {
+    await load();
+    const node = helper.getNode('export');
+    node.receive({ payload: { not: 'rows' } });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(node.error.args.some((a: any[]) => /must be an array/.test(String(a[0]?.message ?? a[0]))));
+  });
+
+  it('keeps the data and the link across a restart', async () => {
+    await load();
+    await publish([{ a: 1 }]);
+    await helper.unload();
+    await load();
+    assert.deepEqual(await (await fetch(link())).json(), [{ a: 1 }]);
+  });
+
+  it('answers 404 on the old link once the link is regenerated and deployed', async () => {
+    await load();
+    await publish([{ a: 1 }]);
+    const old = token;
+    token = newToken();
+    await helper.setFlows(flow(), 'full', { export: { token } });
+    assert.equal((await fetch(link(old))).status, 404);
+    assert.equal((await fetch(link(token))).status, 200);
+  });
+});
