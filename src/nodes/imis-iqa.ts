@@ -103,7 +103,11 @@ export = function register(RED: any): void {
     'get',
     '/imis/server/:id/queries',
     read,
-    withServer((server, req) => listQueries(server.client, String(req.query.folder || '$/Common/Queries'))),
+    withServer(async (server, req) =>
+      (await listQueries(server.client, String(req.query.folder || '$/Common/Queries'))).filter(
+        (q) => q.type === 'query',
+      ),
+    ),
   );
   mountOnce(
     RED.httpAdmin,

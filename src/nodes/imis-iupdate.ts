@@ -43,7 +43,7 @@ function compileParameters(
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`QueryParameters of ${label} is not JSON: ${(err as Error).message}`);
+    throw new Error(`QueryParameters of ${label} is not JSON: ${(err as Error).message}`, { cause: err });
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error(`QueryParameters of ${label} must be a JSON object, e.g. {"ID": "{{ input.memberId }}"}`);
