@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startEmulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+
+/** Emulator-driven: iMIS registers the node's URL, verifies it, then delivers real changes. */
+describe("iMIS change notification in, driven by the emulator's change notifications", function () {
+  this.timeout(20000);
+  let emulator: Emulator;
+  let base: string;
+  let token: string;
+  before(async () => {
+    emulator = await startEmulator({ port: 0 });
+  });
+  after(() => emulator.close());
+  beforeEach(async () => {
+    emulator.state.reset();
+    base = await startHelper(freshDataDir());
+    token = randomBytes(24).toString('base64url');
+  });
+  afterEach(stopHelper);
+
+  async function load(config: Record<string, unknown> = {}) {
+    await helper.load(
+      packageNodes(),
+      [
+        { id: 'tab', type: 'tab' },
+        { id: 'notified', z: 'tab', type: 'imis-change-in', server: 'srv', ...config, wires: [['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+        { id: 'srv', type: 'imis-server', baseUrl: emulator.url },
+      ],
+      { notified: { token }, srv: { username: 'MANAGER', password: 'manager' } },
+    );
+    const got: any[] = [];
+    helper.getNode('out').on('input', (msg: any) => got.push(msg));
+    emulator.state.notifications.configure({
+      endpointUrl: `${base}/imis/notify/${token}`,
+      retryScale: 0.001,
+    });
+    const verified = await emulator.state.notifications.verify();
+    assert.equal(verified.status, 'Verified', verified.message);
+    return got;
+  }
+
+  async function updateParty(id: string, firstName: string) {
+    const tokenRes = await fetch(`${emulator.url}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&username=MANAGER&password=manager',
+    });
+    const { access_token } = await tokenRes.json();
+    const auth = { Authorization: `Bearer ${access_token}`, 'Content-Type': 'application/json' };
+    const party = await (await fetch(`${emulator.url}/api/Party/${id}`, { headers: auth })).json();
+    const res = await fetch(`${emulator.url}/api/Party/${id}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ ...party, PersonName: { ...party.PersonName, FirstName: firstName } }),
+    });
+    assert.ok(res.ok, `PUT /api/Party/${id}: ${res.status}`);
+  }
+
+  it("is verified by iMIS's Verify and Save", async () => {
+    await load();
+    assert.equal(emulator.state.notifications.status, 'Verified');
+  });
+
+  it('turns a Party update in iMIS into a Party.Updated run, with the full record fetched', async () => {
+    const got = await load({ eventTypes: ['Party.*'], includeFullRecord: true });
+    await updateParty('101', 'Johanna');
+    await waitFor(() => got.length === 1, 5000, 'the Party.Updated run');
+    assert.equal(got[0].topic, 'Party.Updated');
+    assert.equal(got[0].payload.eventType, 'Party.Updated');
+    assert.equal(got[0].record.PersonName.FirstName, 'Johanna', 'the updated field, fetched from iMIS');
+  });
+
+  it('does not start runs for events outside the filter (Event.* vs a Party update)', async () => {
+    const got = await load({ eventTypes: ['Event.*'] });
+    await updateParty('101', 'Jo');
+    await emulator.state.notifications.idle();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(got.length, 0);
+  });
+
+  it('drops the second copy of an event delivered twice (at-least-once delivery)', async () => {
+    const got = await load();
+    emulator.state.notifications.deliverTwice(1);
+    emulator.state.notifications.publish('Party.Updated', '101');
+    await emulator.state.notifications.idle();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(got.length, 1);
+    const deliveries = emulator.state.notifications.deliveries.filter(
+      (d: any) => d.eventType === 'Party.Updated',
+    );
+    assert.equal(deliveries.length, 2);
+    assert.ok(deliveries.every((d: any) => d.status === 200));
+  });
+});
