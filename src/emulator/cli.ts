@@ -17,6 +17,19 @@ async function main(): Promise<void> {
   console.log(`  password:  ${user.password}`);
   console.log(`  members:   ${[...emulator.state.parties.keys()].join(', ')}`);
   console.log(`  panels:    ${[...emulator.state.panels.keys()].join(', ')}`);
+  console.log(`  events:    ${[...emulator.state.events.keys()].join(', ')}`);
+  console.log('  IQA queries (GET /api/Query or /api/iqa?QueryName=...):');
+  for (const query of emulator.state.iqa.queries) console.log(`    ${query.path}`);
+  console.log('  iUpdate tasks (no token needed):');
+  for (const task of emulator.state.iupdate.tasks) {
+    console.log(`    ${task.name}`);
+    console.log(`      standard: ${task.standardUrl}`);
+    console.log(`      polling:  ${task.pollingUrl}`);
+  }
+  console.log(
+    '  change notifications: PUT /api/ChangeNotificationSettings {"EndpointUrl": "..."}, ' +
+      'then POST /api/ChangeNotificationSettings/_verify',
+  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export type RunStatus = 'running' | 'ok' | 'failed';
@@ -61,6 +70,7 @@ interface Live {
 export class RunTracker {
   private readonly live = new Map<string, Live>();
   private readonly settled = new Map<string, RunRecord>();
+  private readonly settledOrder = new Map<string, string[]>();
   private readonly keepPerFlow: number;
   private readonly now: () => Date;
 
@@ -160,39 +170,60 @@ export class RunTracker {
 
   private remember(run: RunRecord): void {
     this.settled.set(run.id, run);
-    const ofFlow = [...this.settled.values()].filter((r) => r.flowId === run.flowId);
-    if (ofFlow.length > this.keepPerFlow) {
-      ofFlow.sort((a, b) => (a.startedAt < b.startedAt ? -1 : 1));
-      for (const old of ofFlow.slice(0, ofFlow.length - this.keepPerFlow)) this.settled.delete(old.id);
-    }
+    // Runs settle roughly in start order: a FIFO per flow keeps the newest `keepPerFlow`.
+    let order = this.settledOrder.get(run.flowId);
+    if (!order) this.settledOrder.set(run.flowId, (order = []));
+    order.push(run.id);
+    while (order.length > this.keepPerFlow) this.settled.delete(order.shift() as string);
   }
 }
 
-/** Settled runs as JSON lines, so that the dashboard keeps its history across restarts. */
+/**
+ * Settled runs as JSON lines, so that the dashboard keeps its history across restarts. Appends go
+ * to an open file descriptor; the file is cut back to the newest `keep` runs when it is loaded and
+ * whenever it has grown to twice that.
+ */
 export class RunHistory {
+  private fd: number | undefined;
+  private lines = 0;
+
   constructor(
     readonly file: string,
     private readonly keep = 2000,
   ) {}
 
   load(): RunRecord[] {
-    if (!existsSync(this.file)) return [];
     const runs: RunRecord[] = [];
-    for (const text of readFileSync(this.file, 'utf8').split('\n')) {
-      if (!text.trim()) continue;
-      try {
-        runs.push(JSON.parse(text) as RunRecord);
-      } catch {
-        // a torn last line from a killed process
+    if (existsSync(this.file)) {
+      for (const text of readFileSync(this.file, 'utf8').split('\n')) {
+        if (!text.trim()) continue;
+        try {
+          runs.push(JSON.parse(text) as RunRecord);
+        } catch {
+          // a torn last line from a killed process
+        }
       }
     }
     const kept = runs.slice(-this.keep);
-    writeFileSync(this.file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    this.close();
+    mkdirSync(dirname(this.file), { recursive: true });
+    writeFileSync(`${this.file}.tmp`, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    renameSync(`${this.file}.tmp`, this.file);
+    this.lines = kept.length;
     return kept;
   }
 
   append(run: RunRecord): void {
-    mkdirSync(dirname(this.file), { recursive: true });
-    appendFileSync(this.file, JSON.stringify(run) + '\n');
+    if (this.fd === undefined) {
+      mkdirSync(dirname(this.file), { recursive: true });
+      this.fd = openSync(this.file, 'a');
+    }
+    writeSync(this.fd, JSON.stringify(run) + '\n');
+    if (++this.lines >= 2 * this.keep) this.load();
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }

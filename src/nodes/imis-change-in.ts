@@ -1,9 +1,9 @@
 import { SeenIds, eventSubject, eventTypeFilter, readGridBody } from '../engine/event-grid.js';
 import type { GridEvent } from '../engine/event-grid.js';
 import { rejected } from '../engine/ihook.js';
-import { BodyTooLargeError, readBody, requestMetadata } from '../engine/secret-url.js';
+import { requestMetadata } from '../engine/secret-url.js';
 import { decodeEntity } from '../imis/generic-entity.js';
-import { parseJsonBody, sendHookResponse } from './lib/http.js';
+import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { mountRunsApi } from './lib/runs-api.js';
@@ -102,22 +102,8 @@ export = function register(RED: any): void {
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
-      let raw: Buffer;
-      try {
-        raw = await readBody(req, LIMIT_BYTES);
-      } catch (err) {
-        if (err instanceof BodyTooLargeError)
-          return sendHookResponse(res, rejected({ kind: 'too-large', limitBytes: LIMIT_BYTES }));
-        throw err;
-      }
-      const parsed = parseJsonBody(req.headers['content-type'], raw);
-      if (!parsed.ok) {
-        const rejection =
-          parsed.reason === 'content-type'
-            ? { kind: 'content-type' as const, contentType: parsed.detail }
-            : { kind: 'invalid-json' as const, detail: parsed.detail };
-        return sendHookResponse(res, rejected(rejection));
-      }
+      const parsed = await readJsonBody(req, LIMIT_BYTES);
+      if (!parsed.ok) return sendHookResponse(res, rejected(parsed.rejection));
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
       const body = readGridBody(parsed.value);
       if (body.kind === 'invalid') {
@@ -157,5 +143,6 @@ export = function register(RED: any): void {
 
   RED.nodes.registerType('imis-change-in', ChangeInNode, { credentials: { token: { type: 'text' } } });
   mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
+  mountBodyErrorHandler(RED.httpAdmin, [NOTIFY_PATH]);
   mountRunsApi(RED);
 };

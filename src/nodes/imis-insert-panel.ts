@@ -7,13 +7,14 @@ interface InsertPanelConfig {
   name?: string;
   server: string;
   panel: string;
-  id: string;
+  /** Template of the parent record's ID (the member ID for contact panels). */
+  partyId: string;
   fields: Record<string, string>;
   outputProp: string;
 }
 
 const migrations = [
-  (c: Record<string, unknown>) => ({ panel: '', id: '', fields: {}, outputProp: 'panelRecord', ...c }),
+  (c: Record<string, unknown>) => ({ panel: '', partyId: '', fields: {}, outputProp: 'panelRecord', ...c }),
 ];
 
 export = function register(RED: any): void {
@@ -27,7 +28,7 @@ export = function register(RED: any): void {
     };
     let render: ReturnType<typeof fieldRenderer>;
     try {
-      render = fieldRenderer({ ...fields, '@id': config.id }, { '@id': 'ID' });
+      render = fieldRenderer({ ...fields, '@id': config.partyId }, { '@id': 'ID' });
     } catch (err) {
       node.error(err);
       node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });

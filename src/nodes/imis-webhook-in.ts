@@ -1,8 +1,8 @@
 import { queued, rejected } from '../engine/ihook.js';
 import type { HookOptions } from '../engine/ihook.js';
-import { BodyTooLargeError, readBody, requestMetadata } from '../engine/secret-url.js';
+import { requestMetadata } from '../engine/secret-url.js';
 import type { Violation } from '../engine/schema.js';
-import { parseJsonBody, sendHookResponse } from './lib/http.js';
+import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { migrate } from './lib/migrations.js';
 import { mountRunsApi } from './lib/runs-api.js';
@@ -69,25 +69,8 @@ export = function register(RED: any): void {
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
-      let raw: Buffer;
-      try {
-        raw = await readBody(req, limitBytes);
-      } catch (err) {
-        if (err instanceof BodyTooLargeError)
-          return sendHookResponse(res, rejected({ kind: 'too-large', limitBytes }, hookOptions));
-        return sendHookResponse(
-          res,
-          rejected({ kind: 'server', detail: (err as Error).message }, hookOptions),
-        );
-      }
-      const body = parseJsonBody(req.headers['content-type'], raw);
-      if (!body.ok) {
-        const rejection =
-          body.reason === 'content-type'
-            ? { kind: 'content-type' as const, contentType: body.detail }
-            : { kind: 'invalid-json' as const, detail: body.detail };
-        return sendHookResponse(res, rejected(rejection, hookOptions));
-      }
+      const body = await readJsonBody(req, limitBytes);
+      if (!body.ok) return sendHookResponse(res, rejected(body.rejection, hookOptions));
       const payload = body.value;
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
         return sendHookResponse(res, rejected({ kind: 'not-object' }, hookOptions));
@@ -132,5 +115,6 @@ export = function register(RED: any): void {
   RED.nodes.registerType('imis-webhook-in', WebhookInNode, { credentials: { token: { type: 'text' } } });
 
   mountSecretEndpoints(RED, 'imis-webhook-in', WEBHOOK_PATH);
+  mountBodyErrorHandler(RED.httpAdmin, [WEBHOOK_PATH]);
   mountRunsApi(RED);
 };

@@ -28,7 +28,12 @@ interface Answer {
 }
 
 /** A webhook call as CSI's jQuery sample makes it: POST, optional JSON body, no Authorization. */
-async function call(url: string, method = 'POST', body?: string, contentType = 'application/json'): Promise<Answer> {
+async function call(
+  url: string,
+  method = 'POST',
+  body?: string,
+  contentType = 'application/json',
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['Content-Type'] = contentType;
   const response = await fetch(url, { method, headers, body });
@@ -64,7 +69,10 @@ describe('emulator: iUpdate task webhooks (IMIS-API.md §6)', () => {
     assert.match(generated.id, GUID);
     assert.equal(generated.durationMs, 300);
     assert.equal(generated.retryAfterSeconds, 1);
-    const given = emulator.state.iupdate.addTask({ id: 'A1B2C3D4-0000-4000-8000-000000000001', name: 'Given' });
+    const given = emulator.state.iupdate.addTask({
+      id: 'A1B2C3D4-0000-4000-8000-000000000001',
+      name: 'Given',
+    });
     assert.equal(given.id, 'a1b2c3d4-0000-4000-8000-000000000001');
     assert.throws(() => emulator.state.iupdate.addTask({ id: 'not-a-guid', name: 'X' }), /GUID/);
   });
@@ -89,7 +97,11 @@ describe('emulator: iUpdate task webhooks (IMIS-API.md §6)', () => {
 
     it('records the QueryParameters of a JSON body', async () => {
       const task = emulator.state.iupdate.tasks[1];
-      const answer = await call(task.standardUrl, 'POST', JSON.stringify({ QueryParameters: { ID: '101', Email: '' } }));
+      const answer = await call(
+        task.standardUrl,
+        'POST',
+        JSON.stringify({ QueryParameters: { ID: '101', Email: '' } }),
+      );
       assert.equal(answer.status, 200);
       assert.deepEqual(emulator.state.iupdate.executions[0].queryParameters, { ID: '101', Email: '' });
     });
@@ -138,14 +150,19 @@ describe('emulator: iUpdate task webhooks (IMIS-API.md §6)', () => {
   });
 
   describe('asynchronous polling URL', () => {
-    it('answers 202 with a relative Location and Retry-After, then 202 while running and 200 when done', async () => {
+    it('answers 202 with a relative Location and Retry-After, then 202 while running and 200 when done', async function () {
+      this.timeout(5000);
       const task = emulator.state.iupdate.addTask({
         name: 'Polled',
-        durationMs: 400,
+        durationMs: 800,
         rowCount: 40,
         retryAfterSeconds: 2,
       });
-      const start = await call(task.pollingUrl, 'POST', JSON.stringify({ QueryParameters: { MemberType: 'M' } }));
+      const start = await call(
+        task.pollingUrl,
+        'POST',
+        JSON.stringify({ QueryParameters: { MemberType: 'M' } }),
+      );
       assert.equal(start.status, 202);
       const location = start.headers.get('location') ?? '';
       assert.match(location, /^\/task\/status\/[0-9a-f-]{36}$/);
@@ -165,7 +182,10 @@ describe('emulator: iUpdate task webhooks (IMIS-API.md §6)', () => {
       assert.deepEqual(Object.keys(running.body), JOB_STATUS_FIELDS);
       assert.equal(running.body.Status, 'R');
       assert.equal(running.body.StatusDescription, 'In Progress');
-      assert.ok(running.body.PercentComplete > 0 && running.body.PercentComplete < 100, String(running.body.PercentComplete));
+      assert.ok(
+        running.body.PercentComplete > 0 && running.body.PercentComplete < 100,
+        String(running.body.PercentComplete),
+      );
       assert.ok(running.body.RowCount < 40);
       assert.equal(running.body.RetryAfter, '00:00:02');
       assert.equal(running.body.PollingUrl, statusUrl);
@@ -173,7 +193,7 @@ describe('emulator: iUpdate task webhooks (IMIS-API.md §6)', () => {
       const later = await call(statusUrl, 'GET');
       assert.ok(later.body.PercentComplete >= running.body.PercentComplete);
 
-      await sleep(250);
+      while (!execution.done()) await sleep(20);
       const done = await call(statusUrl, 'GET');
       assert.equal(done.status, 200);
       assert.equal(done.headers.get('retry-after'), null);
@@ -199,7 +219,7 @@ describe('emulator: iUpdate task webhooks (IMIS-API.md §6)', () => {
       );
       assert.match(done.body.CreatedOn, DOTNET_TIME);
       assert.match(done.body.UpdatedOn, DOTNET_TIME);
-      assert.equal(Date.parse(`${done.body.UpdatedOn}Z`) - Date.parse(`${done.body.CreatedOn}Z`), 400);
+      assert.equal(Date.parse(`${done.body.UpdatedOn}Z`) - Date.parse(`${done.body.CreatedOn}Z`), 800);
 
       // Every later GET answers the same.
       await sleep(20);

@@ -39,7 +39,8 @@ function json(res: ServerResponse, status: number, body?: unknown): void {
 /** Answers the validation handshake with the right code, and 200 to notifications. */
 const echoCode: Handler = (received, _req, res) => {
   const [first] = received.body;
-  if (first?.eventType === VALIDATION_EVENT_TYPE) json(res, 200, { validationResponse: first.data.validationCode });
+  if (first?.eventType === VALIDATION_EVENT_TYPE)
+    json(res, 200, { validationResponse: first.data.validationCode });
   else json(res, 200);
 };
 
@@ -133,7 +134,10 @@ describe('emulator: change notifications (IMIS-API.md §5)', function () {
       ]);
       assert.match(event.id, GUID);
       assert.equal(event.topic, EVENT_GRID_TOPIC);
-      assert.match(event.topic, /\/providers\/microsoft\.eventgrid\/domains\/shared-region0-event-grid-domain\/topics\//);
+      assert.match(
+        event.topic,
+        /\/providers\/microsoft\.eventgrid\/domains\/shared-region0-event-grid-domain\/topics\//,
+      );
       assert.equal(event.subject, '');
       assert.equal(event.eventType, 'Microsoft.EventGrid.SubscriptionValidationEvent');
       assert.ok(!Number.isNaN(Date.parse(event.eventTime)));
@@ -220,7 +224,10 @@ describe('emulator: change notifications (IMIS-API.md §5)', function () {
       assert.equal(emulator.state.notifications.status, 'Verified');
       emulator.state.notifications.configure({ endpointUrl: `${receiver.url}/other` });
       assert.equal(emulator.state.notifications.status, 'NotVerified');
-      assert.throws(() => emulator.state.notifications.configure({ endpointUrl: 'ftp://x' }), /http or https/);
+      assert.throws(
+        () => emulator.state.notifications.configure({ endpointUrl: 'ftp://x' }),
+        /http or https/,
+      );
     });
   });
 
@@ -306,22 +313,16 @@ describe('emulator: change notifications (IMIS-API.md §5)', function () {
         Name: 'Gala dinner',
         StartDateTime: '2026-11-20T19:00:00',
       });
-      assert.deepEqual(
-        [party.status, activity.status, panel.status, created.status],
-        [201, 201, 201, 201],
-      );
+      assert.deepEqual([party.status, activity.status, panel.status, created.status], [201, 201, 201, 201]);
       await emulator.state.notifications.idle();
       const events = receiver.events();
       const seqn = String(emulator.state.activities.at(-1)?.SEQN);
-      assert.deepEqual(
-        events.map((event) => [event.eventType, event.subject, event.data.Identity]).sort(),
-        [
-          ['ABC_AuditLog.Created', 'ABC_AuditLog/~101|1', '~101|1'],
-          ['Activity.Created', `Activity/${seqn}`, seqn],
-          ['Event.Created', 'Event/GALA2026', 'GALA2026'],
-          ['Party.Created', `Party/${party.body.PartyId}`, party.body.PartyId],
-        ],
-      );
+      assert.deepEqual(events.map((event) => [event.eventType, event.subject, event.data.Identity]).sort(), [
+        ['ABC_AuditLog.Created', 'ABC_AuditLog/~101|1', '~101|1'],
+        ['Activity.Created', `Activity/${seqn}`, seqn],
+        ['Event.Created', 'Event/GALA2026', 'GALA2026'],
+        ['Party.Created', `Party/${party.body.PartyId}`, party.body.PartyId],
+      ]);
       const auditLog = events.find((event) => event.eventType === 'ABC_AuditLog.Created');
       assert.equal(auditLog.data.EntityTypeName, 'ABC_AuditLog');
       assert.equal(auditLog.data.Action, 'Created');
@@ -330,7 +331,12 @@ describe('emulator: change notifications (IMIS-API.md §5)', function () {
       assert.equal(event.data.Subject.Name, 'Gala dinner');
 
       // The identity is what GET /api/{Entity}/{id} takes.
-      const fetched = await api(emulator, token, 'GET', `/api/ABC_AuditLog/${encodeURIComponent(auditLog.data.Identity)}`);
+      const fetched = await api(
+        emulator,
+        token,
+        'GET',
+        `/api/ABC_AuditLog/${encodeURIComponent(auditLog.data.Identity)}`,
+      );
       assert.equal(fetched.status, 200);
       const gala = await api(emulator, token, 'GET', '/api/Event/GALA2026');
       assert.equal(gala.status, 200);
@@ -505,7 +511,9 @@ describe('emulator: change notifications (IMIS-API.md §5)', function () {
       const missing = await api(emulator, token, 'PUT', '/api/ChangeNotificationSettings', {});
       assert.equal(missing.status, 400);
       assert.match(missing.body.Errors.$values[0].Message, /EndpointUrl is required/);
-      const bad = await api(emulator, token, 'PUT', '/api/ChangeNotificationSettings', { EndpointUrl: 'nope' });
+      const bad = await api(emulator, token, 'PUT', '/api/ChangeNotificationSettings', {
+        EndpointUrl: 'nope',
+      });
       assert.equal(bad.status, 400);
       const anonymous = await api(emulator, undefined, 'GET', '/api/ChangeNotificationSettings');
       assert.equal(anonymous.status, 401);

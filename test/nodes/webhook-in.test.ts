@@ -69,6 +69,9 @@ describe('Webhook in', function () {
     const array = await post('[1,2]');
     assert.equal(array.status, 400);
     assert.match((await array.json()).message, /must be a JSON object/);
+    const scalar = await post('"hello"');
+    assert.equal(scalar.status, 400);
+    assert.equal((await scalar.json()).error, true, 'a JSON answer, not an HTML error page');
     const form = await post('a=1', { 'Content-Type': 'application/x-www-form-urlencoded' });
     assert.equal(form.status, 400);
     assert.match((await form.json()).message, /Content-Type/);

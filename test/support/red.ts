@@ -75,8 +75,9 @@ export function packageNodes(): ((RED: any) => void)[] {
 let currentRED: any;
 
 /**
- * Starts the helper's HTTP server on 127.0.0.1 and routes it to the runtime's node app
- * (RED.httpNode), as Node-RED's own server does, so tests use real sockets.
+ * Starts the helper's HTTP server on 127.0.0.1 and routes it as Node-RED's own server does with
+ * its default settings: the admin app (with its JSON and form body parsers) and then the node app
+ * (RED.httpNode), both at the root path. Tests use real sockets.
  */
 export async function startHelper(dataDir = freshDataDir()): Promise<string> {
   helper.settings({ imisDataDir: dataDir });

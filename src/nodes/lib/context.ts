@@ -13,6 +13,7 @@ import type { NodeRef, RunRecord } from '../../engine/runs.js';
 export interface PackageContext {
   dataDir: string;
   journal: Journal;
+  history: RunHistory;
   runs: RunTracker;
   triggers: Map<string, Trigger>;
 }
@@ -28,6 +29,7 @@ export function packageContext(RED: any): PackageContext {
   const dataDir = resolveDataDir(RED);
   if (shared && shared.dataDir === dataDir) return shared;
   shared?.journal.close();
+  shared?.history.close();
   const history = new RunHistory(join(dataDir, 'runs.jsonl'));
   const journal = new Journal(join(dataDir, 'journal.jsonl'), {
     fsync: RED.settings?.imisJournalFsync === true,
@@ -40,7 +42,7 @@ export function packageContext(RED: any): PackageContext {
     },
   });
   runs.restore(history.load());
-  shared = { dataDir, journal, runs, triggers: new Map() };
+  shared = { dataDir, journal, history, runs, triggers: new Map() };
   registerHooks(RED, runs);
   return shared;
 }
