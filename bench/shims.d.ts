@@ -25,6 +25,28 @@ declare module 'autocannon' {
       '2xx': number;
       [key: string]: unknown;
     }
+    /** A request object as autocannon builds it (setupRequest may change and must return it). */
+    interface RequestData {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
+      [key: string]: unknown;
+    }
+    interface Request {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
+      /** Called before each send of this request (so bodies can differ per request). */
+      setupRequest?: (request: RequestData, context: Record<string, unknown>) => RequestData | null;
+      onResponse?: (
+        status: number,
+        body: string,
+        context: Record<string, unknown>,
+        headers: Record<string, string>,
+      ) => void;
+    }
     interface Options {
       url: string;
       connections?: number;
@@ -34,6 +56,7 @@ declare module 'autocannon' {
       body?: string;
       pipelining?: number;
       timeout?: number;
+      requests?: Request[];
       [key: string]: unknown;
     }
   }

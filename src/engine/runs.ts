@@ -11,7 +11,8 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type RunStatus = 'running' | 'ok' | 'failed';
+/** 'unfinished': still had a message in flight after `maxRunMs` (e.g. held by a node that never completes it). */
+export type RunStatus = 'running' | 'ok' | 'failed' | 'unfinished';
 
 export interface NodeRef {
   id: string;
@@ -51,6 +52,8 @@ export interface RunTrackerOptions {
   onSettled?: (run: RunRecord) => void;
   /** Settled runs kept per flow (oldest dropped first). */
   keepPerFlow?: number;
+  /** A run still in flight after this long is settled as 'unfinished' by `sweep` (default 10 min). */
+  maxRunMs?: number;
   now?: () => Date;
 }
 
@@ -141,6 +144,21 @@ export class RunTracker {
     return all
       .filter((r) => flowId === undefined || r.flowId === flowId)
       .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  }
+
+  /**
+   * Settles, as 'unfinished', the runs started more than `maxRunMs` ago that still have a message
+   * in flight: some nodes hold or drop messages without completing them, and such a run must not
+   * stay live (nor be replayed from the journal) forever. Call it now and then.
+   */
+  sweep(now = this.now()): void {
+    const limit = now.getTime() - (this.options.maxRunMs ?? 10 * 60 * 1000);
+    for (const live of [...this.live.values()]) {
+      if (live.held || Date.parse(live.run.startedAt) > limit) continue;
+      if (live.run.status === 'running') live.run.status = 'unfinished';
+      live.inFlight.clear();
+      this.settleIfIdle(live);
+    }
   }
 
   /** Adds runs settled by an earlier process (from the run history). */

@@ -239,6 +239,27 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     );
   });
 
+  it('shows the run in the "iMIS runs" sidebar, green, with its steps', async () => {
+    await page.evaluate(() => (window as any).RED.sidebar.show('imis-runs'));
+    const run = page.locator('.imis-runs-list .imis-runs-run').first();
+    await run.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await run.innerText(), /Event check-in/);
+    assert.doesNotMatch(
+      await page.locator('.imis-runs').innerText(),
+      /imis-runs\./,
+      'texts come from the catalog',
+    );
+    await run.click();
+    const steps = page.locator('.imis-runs-steps li');
+    await steps.first().waitFor({ state: 'visible', timeout: 10_000 });
+    const names = await steps.allInnerTexts();
+    assert.ok(
+      names.some((n) => /Attendance activity/.test(n)),
+      `steps: ${names.join(', ')}`,
+    );
+    await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-runs.png') });
+  });
+
   it('saves the URL it shows with the deployed credentials (it survives a restart)', () => {
     const token = hookUrl.split('/').pop() as string;
     assert.ok(token.length >= 32, 'the webhook URL was read from its dialog (previous test)');

@@ -72,6 +72,26 @@ describe('Run tracker', () => {
     );
   });
 
+  it('settles as "unfinished" a run whose message a node never completes, after maxRunMs', () => {
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const settled: RunRecord[] = [];
+    const runs = new RunTracker({
+      maxRunMs: 60_000,
+      now: () => new Date(t),
+      onSettled: (r) => settled.push(r),
+    });
+    runs.start({ id: 'r1', flowId: 'f', trigger, input: {} });
+    runs.delivered('r1', node('held'));
+    runs.release('r1');
+    t += 30_000;
+    runs.sweep();
+    assert.equal(settled.length, 0);
+    t += 31_000;
+    runs.sweep();
+    assert.equal(settled.length, 1);
+    assert.equal(settled[0].status, 'unfinished');
+  });
+
   it('keeps settled runs across restarts through the run history', () => {
     const history = new RunHistory(join(freshDataDir(), 'runs.jsonl'));
     const runs = new RunTracker({ onSettled: (r) => history.append(r) });

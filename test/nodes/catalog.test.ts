@@ -47,6 +47,7 @@ describe('Package layout and message catalogs', () => {
         ...[...text.matchAll(/data-i18n="(?:\[[a-z]+\])?([a-z0-9-]+\.[\w.-]+)"/g)].map((m) => m[1]),
         ...[...text.matchAll(/\._\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
         ...[...text.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
+        ...[...text.matchAll(/\bt\('([\w-]+)'/g)].map((m) => `imis-runs.${m[1]}`),
       ];
       for (const key of keys) if (!key.startsWith('node-red:') && !has(key)) missing.push(`${file}: ${key}`);
     }

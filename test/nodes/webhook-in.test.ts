@@ -160,6 +160,21 @@ describe('Webhook in', function () {
     assert.deepEqual(replayed[0].payload, { memberId: '7' });
   });
 
+  it('settles a finished run in the journal, so a restart does not run it again', async () => {
+    await load();
+    helper.getNode('out').on('input', () => undefined);
+    const { id } = await (await post('{"n":1}')).json();
+    await new Promise((r) => setTimeout(r, 100));
+    await helper.unload();
+    const journal = new Journal(join(dataDir, 'journal.jsonl'));
+    assert.deepEqual(
+      journal.open().map((e) => e.id),
+      [],
+      `run ${id} is not pending any more`,
+    );
+    journal.close();
+  });
+
   it('never lets the flow configuration carry the token (what the editor and exports get)', async () => {
     await load();
     const flows = JSON.stringify(helper._redNodes.getFlows());

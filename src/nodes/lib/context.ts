@@ -24,6 +24,7 @@ export interface Trigger {
 }
 
 let shared: PackageContext | undefined;
+let sweeper: NodeJS.Timeout | undefined;
 
 export function packageContext(RED: any): PackageContext {
   const dataDir = resolveDataDir(RED);
@@ -42,6 +43,8 @@ export function packageContext(RED: any): PackageContext {
     },
   });
   runs.restore(history.load());
+  clearInterval(sweeper);
+  sweeper = setInterval(() => runs.sweep(), 60_000).unref();
   shared = { dataDir, journal, history, runs, triggers: new Map() };
   registerHooks(RED, runs);
   return shared;
@@ -68,6 +71,15 @@ function registerHooks(RED: any, runs: RunTracker): void {
   hooks.add('preDeliver.imisRuns', (event: any) => {
     const id = event.msg?._msgid;
     if (id && runs.isLive(id)) runs.delivered(id, nodeRef(event.destination.node));
+  });
+  // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
+  // never completes its messages: its step ends once its handler has been called.
+  // `_expectedDoneCount` is the runtime's own count of handlers that take `done`.
+  hooks.add('postReceive.imisRuns', (event: any) => {
+    const id = event.msg?._msgid;
+    if (id && runs.isLive(id) && event.destination?.node?._expectedDoneCount === 0) {
+      runs.completed(id, event.destination.id);
+    }
   });
   hooks.add('onComplete.imisRuns', (event: any) => {
     const id = event.msg?._msgid;

@@ -1,0 +1,130 @@
+// What the benchmark sections share: settings from the environment, formatting, a checked POST, and
+// memory readings of the Node-RED child process (Linux /proc).
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { RedProcess } from '../test/editor/red-process.js';
+
+/** Seconds per measured autocannon run (BENCH_SECONDS, default 10). */
+export const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS) || 10);
+
+/** What a section hands back to run.ts for the final summary. */
+export interface SectionResult {
+  /** One line per headline number, already formatted. */
+  lines: string[];
+  /** true: every target met; false: some missed; undefined: nothing to judge (e.g. it could not run). */
+  met?: boolean;
+}
+
+export const fmt = (n: number, digits = 2, width = 10): string =>
+  (Number.isFinite(n) ? n.toFixed(digits) : 'n/a').padStart(width);
+
+export const verdict = (ok: boolean): string => (ok ? 'OK' : 'MISSED');
+
+export function heading(title: string): void {
+  console.log(`\n${'='.repeat(100)}\n${title}\n${'='.repeat(100)}`);
+}
+
+/** Nearest-rank percentile of unsorted numbers (p in 0..100); NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1];
+}
+
+export const mean = (values: readonly number[]): number =>
+  values.length ? values.reduce((sum, v) => sum + v, 0) / values.length : NaN;
+
+/** POSTs `body` and throws unless the answer has status `expected`; returns the answer's text. */
+export async function check(url: string, body: string, expected: number): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (err) {
+    throw new Error(`POST ${url} (expected ${expected}): no answer (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  const text = await res.text();
+  if (res.status !== expected) throw new Error(`POST ${url} → ${res.status} (expected ${expected}): ${text}`);
+  return text;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ----- Memory of the Node-RED child -----------------------------------------------------------
+
+/**
+ * The pid of the Node-RED child: RedProcess does not expose it, so it is found in /proc as the child
+ * of this process whose command line names the child's user directory. undefined off Linux.
+ */
+export function redPid(red: RedProcess): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid) continue;
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(red.userDir)) return Number(entry);
+    } catch {
+      // The process ended meanwhile, or is not ours to read.
+    }
+  }
+  return undefined;
+}
+
+export interface Memory {
+  /** Resident set size now, MB. */
+  rssMb: number;
+  /** Peak resident set size (VmHWM: since start, or since resetPeak), MB. */
+  hwmMb: number;
+}
+
+export function memoryOf(pid: number): Memory | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resets VmHWM to the current RSS (Linux ≥ 4.0: `echo 5 > /proc/<pid>/clear_refs`); false if not possible. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls VmRSS every `everyMs` (default 50) and keeps the highest value seen. */
+export function pollRss(pid: number, everyMs = 50): { stop(): number } {
+  let peak = memoryOf(pid)?.rssMb ?? NaN;
+  const timer = setInterval(() => {
+    const now = memoryOf(pid)?.rssMb;
+    if (now !== undefined && !(now <= peak)) peak = now;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const now = memoryOf(pid)?.rssMb;
+      if (now !== undefined && !(now <= peak)) peak = now;
+      return peak;
+    },
+  };
+}

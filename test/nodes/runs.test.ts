@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startEmulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+
+/** The Runs sidebar's admin API: runs per flow, each run's steps, and Re-run of a failed run. */
+describe('Runs and Re-run', function () {
+  let emulator: Emulator;
+  let base: string;
+  let dataDir: string;
+  const token = randomBytes(24).toString('base64url');
+  before(async () => {
+    emulator = await startEmulator({ port: 0 });
+  });
+  after(() => emulator.close());
+  beforeEach(async () => {
+    emulator.state.reset();
+    dataDir = freshDataDir();
+    base = await startHelper(dataDir);
+  });
+  afterEach(stopHelper);
+
+  const flow = () => [
+    { id: 'tab', type: 'tab' },
+    { id: 'hook', z: 'tab', type: 'imis-webhook-in', name: 'check-in', wires: [['insert']] },
+    {
+      id: 'insert',
+      z: 'tab',
+      type: 'imis-insert-activity',
+      name: 'attendance',
+      server: 'srv',
+      fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING' },
+      wires: [['out']],
+    },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'srv', type: 'imis-server', baseUrl: emulator.url, retries: 0 },
+  ];
+  const load = async () => {
+    await helper.load(packageNodes(), flow(), {
+      hook: { token },
+      srv: { username: 'MANAGER', password: 'manager' },
+    });
+    helper.getNode('out').on('input', () => undefined); // a sink that completes its messages, as real nodes do
+  };
+  const post = (body: unknown) =>
+    fetch(`${base}/imis/hook/${token}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const runs = async () => (await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200)).body;
+
+  it("lists a successful run green and a failed run red, with each step and iMIS's error", async () => {
+    await load();
+    const ok = (await (await post({ memberId: '12345' })).json()).id;
+    const bad = (await (await post({ memberId: '99999' })).json()).id;
+    await waitFor(() => emulator.state.activities.length === 1, 5000, 'the good insert');
+    let list: any[] = [];
+    for (let i = 0; i < 100 && list.filter((r) => r.status !== 'running').length < 2; i++) {
+      list = await runs();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const byId = Object.fromEntries(list.map((r) => [r.id, r]));
+    assert.equal(byId[ok].status, 'ok');
+    assert.equal(byId[bad].status, 'failed');
+    const detail = (await helper.request().get(`/imis/runs/${bad}`).expect(200)).body;
+    assert.equal(detail.trigger.name, 'check-in');
+    assert.deepEqual(detail.input, { memberId: '99999' });
+    const step = detail.steps.find((s: any) => s.id === 'insert');
+    assert.equal(step.outcome, 'failed');
+    assert.match(step.error, /99999/);
+  });
+
+  it('re-runs a failed run with the same input, from the trigger', async () => {
+    await load();
+    // iMIS refuses the first insert (say, a transient constraint); the re-run goes through.
+    emulator.state.injectFault({
+      method: 'POST',
+      pathPrefix: '/api/Activity',
+      status: 400,
+      times: 1,
+      body: { Message: 'transient' },
+    });
+    const failed = (await (await post({ memberId: '12345' })).json()).id;
+    let run: any;
+    for (let i = 0; i < 100 && run?.status !== 'failed'; i++) {
+      run = (await helper.request().get(`/imis/runs/${failed}`)).body;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(run.status, 'failed');
+    const rerun = (await helper.request().post(`/imis/runs/${failed}/rerun`).expect(200)).body;
+    assert.ok(rerun.id && rerun.id !== failed);
+    assert.equal(emulator.state.activities.length, 0);
+    await waitFor(() => emulator.state.activities.length === 1, 5000, 'the re-run insert');
+    const again = (await helper.request().get(`/imis/runs/${rerun.id}`).expect(200)).body;
+    assert.equal(again.rerunOf, failed);
+  });
+
+  it('keeps the runs across a restart', async () => {
+    await load();
+    const id = (await (await post({ memberId: '12345' })).json()).id;
+    await waitFor(() => emulator.state.activities.length === 1, 5000, 'the insert');
+    await new Promise((r) => setTimeout(r, 50));
+    await stopHelper();
+    await startHelper(dataDir);
+    await load();
+    const run = (await helper.request().get(`/imis/runs/${id}`).expect(200)).body;
+    assert.equal(run.status, 'ok');
+  });
+});
