@@ -1,215 +1,77 @@
-// `npm run bench`: throughput and latency of a Webhook in → JSON Schema Validation flow against a plain
-// Node-RED `http in` → `http response` flow, both in ONE Node-RED (child process, 127.0.0.1, temp user
-// directory). autocannon, 50 connections, BENCH_SECONDS (default 10) per run, runs alternating
-// ref, ours, ref, ours to spread noise. Prints; always exits 0 (a benchmark does not fail CI).
-import autocannon from 'autocannon';
-import type { Result } from 'autocannon';
-import { randomBytes } from 'node:crypto';
-import { NODE_RED_PKG, startNodeRed } from '../test/editor/red-process.js';
-import type { RedProcess } from '../test/editor/red-process.js';
+// `npm run bench`: each section starts its own Node-RED child process (127.0.0.1, temp user directory)
+// and measures one of this package's nodes against a reference measured in the same run:
+//   webhook  Webhook in → JSON Schema Validation  vs  http in → http response
+//   change   iMIS change notification in (Event Grid batches of 1 and 50)  vs  http in → http response
+//   export   Fetch IQA (100,000 × 10 from the emulator) → Export Data to URL (CSV)  vs  papaparse
+//   cron     imis-cron every second: firing delay  vs  inject repeat 1 s: interval jitter
+// BENCH_ONLY=webhook|change|export|cron (comma-separated for several; default all), BENCH_SECONDS
+// (autocannon seconds per run, default 10), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS
+// (default 2). Prints; always exits 0 (a benchmark does not fail CI).
+import { changeInBench } from './change-in.js';
+import type { SectionResult } from './common.js';
+import { SECONDS } from './common.js';
+import { cronBench } from './cron.js';
+import { exportBench } from './export.js';
+import { webhookBench } from './webhook.js';
 
-const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS) || 10);
-const CONNECTIONS = 50;
-const TARGET_RATIO = 0.9;
-const TARGET_P99_MS = 20;
+const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult> }> = {
+  webhook: { title: 'Webhook in → JSON Schema Validation', run: webhookBench },
+  change: { title: 'iMIS change notification in', run: changeInBench },
+  export: { title: 'Export Data to URL (CSV, 100,000 rows)', run: exportBench },
+  cron: { title: 'Cron firing delay', run: cronBench },
+};
 
-/** The check-in payload and schema of the iHook tutorial (seeds/001). */
-const PAYLOAD = JSON.stringify({
-  memberId: '12345',
-  eventCode: 'CONF2026',
-  checkInTime: '2026-05-27T09:15:00',
-  sessionCode: 'KEYNOTE',
-});
-const SCHEMA = JSON.stringify(
-  {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    type: 'object',
-    properties: {
-      memberId: { type: 'string' },
-      eventCode: { type: 'string' },
-      checkInTime: { type: 'string', format: 'date-time' },
-      sessionCode: { type: 'string' },
-    },
-    required: ['memberId', 'eventCode', 'checkInTime'],
-  },
-  null,
-  4,
-);
-
-const TOKEN = randomBytes(24).toString('base64url');
-
-const flows = [
-  { id: 'bench-tab', type: 'tab', label: 'Benchmark' },
-  // (a) reference: plain Node-RED.
-  {
-    id: 'ref-in',
-    type: 'http in',
-    z: 'bench-tab',
-    name: 'ref',
-    url: '/ref',
-    method: 'post',
-    upload: false,
-    swaggerDoc: '',
-    x: 120,
-    y: 60,
-    wires: [['ref-out']],
-  },
-  {
-    id: 'ref-out',
-    type: 'http response',
-    z: 'bench-tab',
-    name: '',
-    statusCode: '200',
-    headers: {},
-    x: 320,
-    y: 60,
-    wires: [],
-  },
-  // (b) ours: the iHook pattern's first two steps.
-  {
-    id: 'ours-in',
-    type: 'imis-webhook-in',
-    z: 'bench-tab',
-    name: 'ours',
-    return202: false,
-    omitBody: false,
-    metadataProp: '',
-    maxBodyKb: 1024,
-    cfgVersion: 1,
-    x: 120,
-    y: 140,
-    wires: [['ours-validate']],
-  },
-  {
-    id: 'ours-validate',
-    type: 'imis-schema-validate',
-    z: 'bench-tab',
-    name: 'check-in schema',
-    schema: SCHEMA,
-    schemaSource: 'config',
-    property: 'payload',
-    onInvalid: 'error',
-    outputs: 1,
-    cfgVersion: 1,
-    x: 340,
-    y: 140,
-    wires: [[]],
-  },
-];
-
-interface Row {
-  target: 'ref' | 'ours';
-  reqPerSec: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-
-function cannon(url: string, duration: number): Promise<Result> {
-  return autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration,
-    headers: { 'content-type': 'application/json' },
-    body: PAYLOAD,
-  });
-}
-
-async function check(url: string, body: string, expected: number): Promise<void> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body,
-      signal: AbortSignal.timeout(5000),
-    });
-  } catch (err) {
-    throw new Error(`POST ${url} (expected ${expected}): no answer (${(err as Error).message})`, {
-      cause: err,
-    });
+function selected(): string[] {
+  const only = (process.env.BENCH_ONLY ?? '').trim().toLowerCase();
+  if (only === '' || only === 'all') return Object.keys(SECTIONS);
+  const names = only.split(/[\s,|]+/).filter(Boolean);
+  const unknown = names.filter((n) => !(n in SECTIONS));
+  if (unknown.length) {
+    console.log(
+      `BENCH_ONLY: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`,
+    );
   }
-  const text = await res.text();
-  if (res.status !== expected) throw new Error(`POST ${url} → ${res.status} (expected ${expected}): ${text}`);
+  return Object.keys(SECTIONS).filter((n) => names.includes(n));
 }
-
-const fmt = (n: number, digits = 2) => n.toFixed(digits).padStart(10);
 
 async function main(): Promise<void> {
-  let red: RedProcess | undefined;
-  try {
-    red = await startNodeRed({ flows, credentials: { 'ours-in': { token: TOKEN } } });
-    const targets = { ref: `${red.url}/ref`, ours: `${red.url}/imis/hook/${TOKEN}` };
-    console.log(`Node ${process.version}, Node-RED ${red.version} (${NODE_RED_PKG}), ${red.url}`);
-    console.log(
-      `autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, POST ${PAYLOAD.length} bytes JSON\n`,
-    );
-
-    // Both endpoints answer as expected before measuring (ours rejects an invalid payload).
-    await check(targets.ref, PAYLOAD, 200);
-    await check(targets.ours, PAYLOAD, 200);
-    await check(targets.ours, JSON.stringify({ memberId: 12345 }), 400);
-
-    const warmup = Math.min(2, SECONDS);
-    await cannon(targets.ref, warmup);
-    await cannon(targets.ours, warmup);
-
-    const rows: Row[] = [];
-    console.log(
-      `${'run'.padEnd(8)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'non-2xx'.padStart(10)}${'errors'.padStart(10)}`,
-    );
-    for (const target of ['ref', 'ours', 'ref', 'ours'] as const) {
-      const result = await cannon(targets[target], SECONDS);
-      const row: Row = {
-        target,
-        reqPerSec: result.requests.average,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        non2xx: result.non2xx,
-        errors: result.errors,
-      };
-      rows.push(row);
-      console.log(
-        `${target.padEnd(8)}${fmt(row.reqPerSec, 0)}${fmt(row.p50)}${fmt(row.p99)}${String(row.non2xx).padStart(10)}${String(row.errors).padStart(10)}`,
-      );
+  const names = selected();
+  console.log(
+    `iMIS nodes benchmark: ${names.join(', ') || 'nothing selected'} ` +
+      `(BENCH_SECONDS=${SECONDS}; Node ${process.version}, ${process.platform}/${process.arch})`,
+  );
+  const results: { name: string; result?: SectionResult; error?: string }[] = [];
+  for (const name of names) {
+    const started = Date.now();
+    try {
+      results.push({ name, result: await SECTIONS[name].run() });
+    } catch (err) {
+      const message = (err as Error).message ?? String(err);
+      console.log(`\n${name}: benchmark could not run: ${message}`);
+      results.push({ name, error: message.split('\n')[0] });
     }
+    console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  }
 
-    const of = (t: Row['target']) => rows.filter((r) => r.target === t);
-    const meanReqPerSec = (t: Row['target']) => of(t).reduce((sum, r) => sum + r.reqPerSec, 0) / of(t).length;
-    const worst = (t: Row['target']) => Math.max(...of(t).map((r) => r.p99));
-    const ratio = meanReqPerSec('ours') / meanReqPerSec('ref');
-    const worstP99 = worst('ours');
-    const failures = of('ours').reduce((sum, r) => sum + r.non2xx + r.errors, 0);
-    const ratioOk = ratio >= TARGET_RATIO;
-    const p99Ok = worstP99 < TARGET_P99_MS;
-    console.log('');
-    for (const t of ['ref', 'ours'] as const) {
-      console.log(
-        `${t.padEnd(5)} mean ${meanReqPerSec(t).toFixed(0)} req/s, worst p99 ${worst(t).toFixed(2)} ms`,
-      );
-    }
-    // Closed loop: every connection waits for its answer, so mean latency ≈ connections / throughput.
-    console.log(
-      `(${CONNECTIONS} connections at ${meanReqPerSec('ours').toFixed(0)} req/s: mean latency ≈ ${((CONNECTIONS / meanReqPerSec('ours')) * 1000).toFixed(1)} ms by Little's law)`,
-    );
-    console.log(
-      `ours/ref req/s (mean of runs): ${ratio.toFixed(3)}  target >= ${TARGET_RATIO}: ${ratioOk ? 'OK' : 'MISSED'}`,
-    );
-    console.log(
-      `ours p99 (worst run): ${worstP99.toFixed(2)} ms  target < ${TARGET_P99_MS} ms: ${p99Ok ? 'OK' : 'MISSED'}`,
-    );
-    if (failures > 0) console.log(`ours: ${failures} non-2xx responses or connection errors (expected 0)`);
-    console.log(ratioOk && p99Ok && failures === 0 ? 'TARGETS MET' : 'TARGETS NOT MET');
-  } catch (err) {
-    console.log(`Benchmark could not run: ${(err as Error).message}`);
-  } finally {
-    await red?.close();
+  console.log(`\n${'='.repeat(100)}\nSummary\n${'='.repeat(100)}`);
+  for (const { name, result, error } of results) {
+    const state = error
+      ? 'COULD NOT RUN'
+      : result?.met === undefined
+        ? ''
+        : result.met
+          ? 'TARGETS MET'
+          : 'TARGETS NOT MET';
+    console.log(`${SECTIONS[name].title}: ${state}`);
+    if (error) console.log(`  ${error}`);
+    for (const line of result?.lines ?? []) console.log(`  ${line}`);
   }
 }
 
 main().then(
   () => process.exit(0),
-  () => process.exit(0),
+  (err) => {
+    console.log(`Benchmark failed: ${(err as Error)?.message ?? String(err)}`);
+    process.exit(0);
+  },
 );
