@@ -137,6 +137,49 @@ describe('Cron trigger', function () {
     assert.equal(got[0].payload.trigger.scheduledStartTimeUtc, '2026-06-01T08:00:00+00:00');
   });
 
+  describe('across daylight-saving transitions (fake clock)', () => {
+    const HOUR = 3600 * 1000;
+    const firings = async (expression: string, timeZone: string, from: string, hours: number) => {
+      clock.setSystemTime(new Date(from));
+      await load({ expression, timeZone });
+      const got = collect();
+      await clock.tickAsync(hours * HOUR);
+      await flush();
+      return got.map((m) => m.payload.trigger.scheduledStartTimeUtc as string);
+    };
+
+    for (const [zone, fallBackDay] of [
+      ['America/New_York', '2026-11-01T04:00:00Z'],
+      ['Europe/Berlin', '2026-10-24T22:00:00Z'],
+    ]) {
+      it(`runs an hourly job 25 times, an hour apart, on the fall-back day in ${zone}`, async () => {
+        const fired = await firings(
+          '0 0 * * * ? *',
+          zone,
+          new Date(Date.parse(fallBackDay) - 1000).toISOString(),
+          25,
+        );
+        assert.equal(fired.length, 25);
+        const times = fired.map((t) => Date.parse(t));
+        assert.ok(
+          times.every((t, i) => i === 0 || t - times[i - 1] === HOUR),
+          'one hour apart, none twice, none skipped',
+        );
+      });
+    }
+
+    it('runs a daily 02:30 job exactly once on the spring-forward day (America/New_York)', async () => {
+      const fired = await firings('0 30 2 * * ? *', 'America/New_York', '2026-03-07T12:00:00Z', 48);
+      const onTheDay = fired.filter((t) => t.startsWith('2026-03-08'));
+      assert.equal(onTheDay.length, 1, fired.join(', '));
+    });
+
+    it('runs a daily 01:30 job exactly once on the fall-back day (America/New_York)', async () => {
+      const fired = await firings('0 30 1 * * ? *', 'America/New_York', '2026-10-31T12:00:00Z', 48);
+      assert.equal(fired.filter((t) => t.startsWith('2026-11-01')).length, 1, fired.join(', '));
+    });
+  });
+
   it('flags an invalid expression in its status instead of running', async () => {
     await load({ expression: '0 0 0 ? * 9 *', timeZone: 'UTC' });
     const node = helper.getNode('cron');
