@@ -8,7 +8,7 @@ import type { Result } from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { NODE_RED_PKG, startNodeRed } from '../test/editor/red-process.js';
 import type { RedProcess } from '../test/editor/red-process.js';
-import { SECONDS, check, fmt, heading, mean, verdict } from './common.js';
+import { SECONDS, check, fmt, heading, mean, redPid, verdict, waitIdle } from './common.js';
 import type { SectionResult } from './common.js';
 
 const CONNECTIONS = 50;
@@ -172,6 +172,7 @@ export async function changeInBench(): Promise<SectionResult> {
       { target: 'ours×1', url: urls.ours, batch: 1, ours: true },
       { target: `ours×${BATCH}`, url: urls.ours, batch: BATCH, ours: true },
     ];
+    const pid = redPid(red);
     const warmup = Math.min(2, SECONDS);
     for (const run of runs) await cannon(run.url, run.batch, warmup, run.ours);
 
@@ -180,7 +181,10 @@ export async function changeInBench(): Promise<SectionResult> {
       `${'run'.padEnd(9)}${'req/s'.padStart(10)}${'events/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}` +
         `${'non-2xx'.padStart(10)}${'errors'.padStart(10)}${'dups'.padStart(8)}`,
     );
+    let settled = 0;
     for (const run of [...runs, ...runs]) {
+      // Runs accepted by the previous measurement may still be starting: each run starts on a quiet process.
+      settled += await waitIdle(pid);
       const [result, counts] = await cannon(run.url, run.batch, SECONDS, run.ours);
       const row: Row = {
         target: run.target,
@@ -209,7 +213,7 @@ export async function changeInBench(): Promise<SectionResult> {
       (sum, r) => sum + r.non2xx + r.errors + r.duplicates,
       0,
     );
-    console.log('');
+    console.log(`(waited ${(settled / 1000).toFixed(1)} s in all for Node-RED to go idle before each run)\n`);
     for (const t of ['ref', 'ours×1', `ours×${BATCH}`] as const) {
       console.log(
         `${t.padEnd(9)} mean ${avg(t, 'reqPerSec').toFixed(0)} req/s = ${avg(t, 'eventsPerSec').toFixed(0)} events/s,` +

@@ -128,3 +128,38 @@ export function pollRss(pid: number, everyMs = 50): { stop(): number } {
     },
   };
 }
+
+/** CPU time (user + system) of a process so far, in clock ticks; undefined when unreadable. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After "(comm) ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the process has been (almost) idle for one 250 ms window: less than 10% of a CPU, so
+ * work left over from one measured run (runs still starting, garbage collection) does not land on
+ * the next. Returns the ms waited; gives up after `maxMs` (default 30 s).
+ */
+export async function waitIdle(pid: number | undefined, maxMs = 30_000): Promise<number> {
+  if (pid === undefined) {
+    await sleep(500);
+    return 500;
+  }
+  const started = Date.now();
+  let before = cpuTicks(pid);
+  while (before !== undefined && Date.now() - started < maxMs) {
+    await sleep(250);
+    const after = cpuTicks(pid);
+    if (after === undefined) break;
+    // 100 ticks per second on Linux: 250 ms of one CPU = 25 ticks; idle = at most 2.
+    if (after - before <= 2) break;
+    before = after;
+  }
+  return Date.now() - started;
+}

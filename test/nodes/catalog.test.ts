@@ -49,6 +49,9 @@ describe('Package layout and message catalogs', () => {
         ...[...text.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
         ...[...text.matchAll(/\bt\('([\w-]+)'/g)].map((m) => `imis-runs.${m[1]}`),
       ];
+      // The shared URL row (imis-editor.html) uses `<type>.notify.copied` / `.regenerated`.
+      const type = /registerType\('([\w-]+)'/.exec(text)?.[1];
+      if (type && text.includes('ImisEditor.secretUrlRow')) keys.push(`${type}.notify.copied`, `${type}.notify.regenerated`);
       for (const key of keys) if (!key.startsWith('node-red:') && !has(key)) missing.push(`${file}: ${key}`);
     }
     assert.deepEqual(missing, []);
