@@ -8,7 +8,7 @@ import type { Result } from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { NODE_RED_PKG, startNodeRed } from '../test/editor/red-process.js';
 import type { RedProcess } from '../test/editor/red-process.js';
-import { SECONDS, check, fmt, heading, mean, redPid, verdict, waitIdle } from './common.js';
+import { SECONDS, check, fmt, heading, mean, memoryOf, redPid, verdict, waitIdle } from './common.js';
 import type { SectionResult } from './common.js';
 
 const CONNECTIONS = 50;
@@ -179,7 +179,7 @@ export async function changeInBench(): Promise<SectionResult> {
     const rows: Row[] = [];
     console.log(
       `${'run'.padEnd(9)}${'req/s'.padStart(10)}${'events/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}` +
-        `${'non-2xx'.padStart(10)}${'errors'.padStart(10)}${'dups'.padStart(8)}`,
+        `${'non-2xx'.padStart(10)}${'errors'.padStart(10)}${'dups'.padStart(8)}${'RSS MB'.padStart(8)}`,
     );
     let settled = 0;
     for (const run of [...runs, ...runs]) {
@@ -200,7 +200,8 @@ export async function changeInBench(): Promise<SectionResult> {
       rows.push(row);
       console.log(
         `${row.target.padEnd(9)}${fmt(row.reqPerSec, 0)}${fmt(row.eventsPerSec, 0)}${fmt(row.p50)}${fmt(row.p99)}` +
-          `${String(row.non2xx).padStart(10)}${String(row.errors).padStart(10)}${String(row.duplicates).padStart(8)}`,
+          `${String(row.non2xx).padStart(10)}${String(row.errors).padStart(10)}${String(row.duplicates).padStart(8)}` +
+          fmt(pid !== undefined ? (memoryOf(pid)?.rssMb ?? NaN) : NaN, 0, 8),
       );
     }
 

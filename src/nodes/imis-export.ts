@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { PublishedStore, conditionalStatus, responseHeaders } from '../engine/export.js';
 import type { ExportFormat } from '../engine/export.js';
-import { TokenRegistry, isWellFormedToken, newUrlToken } from '../engine/secret-url.js';
 import { packageContext } from './lib/context.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
+import { findSecretEndpoint, registerSecretEndpoint } from './lib/secret-endpoint.js';
 
 const EXPORT_PATH = '/imis/export/';
 
@@ -28,7 +28,6 @@ const migrations = [
   }),
 ];
 
-const links = new TokenRegistry<any>();
 const stores = new Map<string, PublishedStore>();
 
 function storeFor(dir: string): PublishedStore {
@@ -43,14 +42,8 @@ export = function register(RED: any): void {
     const node = this;
     const config = migrate<ExportConfig>(raw, migrations);
     const store = storeFor(join(packageContext(RED).dataDir, 'exports'));
-    let token: string = node.credentials?.token;
-    if (!isWellFormedToken(token)) {
-      token = newUrlToken();
-      RED.nodes.addCredentials(node.id, { ...(node.credentials ?? {}), token });
-      node.warn(RED._('imis-export.warn.generated'));
-    }
+    const token = registerSecretEndpoint(RED, node, EXPORT_PATH);
     node.store = store;
-    links.set(token, node);
     const root = String(RED.settings.httpNodeRoot ?? '/').replace(/\/?$/, '/');
     const base =
       config.publicBase.replace(/\/$/, '') ||
@@ -101,14 +94,12 @@ export = function register(RED: any): void {
         done(err as Error);
       }
     });
-
-    node.on('close', () => links.delete(token, node));
   }
   RED.nodes.registerType('imis-export', ExportNode, { credentials: { token: { type: 'text' } } });
 
   // The public link: GET/HEAD, with ETag / Last-Modified revalidation; unknown link → 404.
   mountOnce(RED.httpNode, 'get', `${EXPORT_PATH}:token`, (req: any, res: any) => {
-    const node = links.get(String(req.params.token ?? ''));
+    const node = findSecretEndpoint('imis-export', String(req.params.token ?? ''));
     const notFound = (message: string) => {
       res.status(404).set('Cache-Control', 'no-store').json({ error: true, message });
     };

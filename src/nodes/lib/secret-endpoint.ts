@@ -70,6 +70,11 @@ export function registerSecretEndpoint(RED: any, node: any, base: string): strin
   return token;
 }
 
+/** The deployed node of `type` whose token is `token`, if any (constant-time comparison). */
+export function findSecretEndpoint(type: string, token: string): any {
+  return registryFor(type).get(token);
+}
+
 function registryFor(type: string): TokenRegistry<EndpointNode> {
   let registry = registries.get(type);
   if (!registry) registries.set(type, (registry = new TokenRegistry()));
