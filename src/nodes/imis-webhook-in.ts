@@ -23,18 +23,18 @@ interface Prevalidator {
   prevalidate(msg: Record<string, unknown>): Violation[];
 }
 
-export = function register(RED: any): void {
-  const migrations = [
-    // v1: first version; config fields as they are.
-    (config: Record<string, unknown>) => ({
-      return202: false,
-      omitBody: false,
-      metadataProp: '',
-      maxBodyKb: 1024,
-      ...config,
-    }),
-  ];
+const migrations = [
+  // v1: first version; config fields as they are.
+  (config: Record<string, unknown>) => ({
+    return202: false,
+    omitBody: false,
+    metadataProp: '',
+    maxBodyKb: 1024,
+    ...config,
+  }),
+];
 
+export = function register(RED: any): void {
   function WebhookInNode(this: any, raw: any) {
     RED.nodes.createNode(this, raw);
     const node = this;

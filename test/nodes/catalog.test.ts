@@ -51,7 +51,8 @@ describe('Package layout and message catalogs', () => {
       ];
       // The shared URL row (imis-editor.html) uses `<type>.notify.copied` / `.regenerated`.
       const type = /registerType\('([\w-]+)'/.exec(text)?.[1];
-      if (type && text.includes('ImisEditor.secretUrlRow')) keys.push(`${type}.notify.copied`, `${type}.notify.regenerated`);
+      if (type && text.includes('ImisEditor.secretUrlRow'))
+        keys.push(`${type}.notify.copied`, `${type}.notify.regenerated`);
       for (const key of keys) if (!key.startsWith('node-red:') && !has(key)) missing.push(`${file}: ${key}`);
     }
     assert.deepEqual(missing, []);
