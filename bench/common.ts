@@ -1,6 +1,6 @@
 // What the benchmark sections share: settings from the environment, formatting, a checked POST, and
 // memory readings of the Node-RED child process (Linux /proc).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { RedProcess } from '../test/editor/red-process.js';
 
 /** Seconds per measured autocannon run (BENCH_SECONDS, default 10). */
@@ -59,8 +59,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 // ----- Memory of the Node-RED child -----------------------------------------------------------
 
 /**
- * The pid of the Node-RED child: RedProcess does not expose it, so it is found in /proc as the child
- * of this process whose command line names the child's user directory. undefined off Linux.
+ * The pid of the Node-RED child. RedProcess does not expose it, and Node-RED sets its process title
+ * (so /proc/<pid>/cmdline reads "node-red"), so it is found in /proc among the children of this
+ * process: the one whose command line or open files name the child's user directory, else the only
+ * child. undefined off Linux.
  */
 export function redPid(red: RedProcess): number | undefined {
   let entries: string[];
@@ -69,20 +71,33 @@ export function redPid(red: RedProcess): number | undefined {
   } catch {
     return undefined;
   }
+  const children: number[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes(red.userDir)) return Number(entry);
+      if (ppid === process.pid) children.push(Number(entry));
     } catch {
       // The process ended meanwhile, or is not ours to read.
     }
   }
-  return undefined;
+  const names = (pid: number): boolean => {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(red.userDir)) return true;
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(red.userDir);
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
+  };
+  return children.find(names) ?? (children.length === 1 ? children[0] : undefined);
 }
 
 export interface Memory {

@@ -46,6 +46,22 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
  */
 export function toCsv(rows: unknown[], opts: CsvOptions = {}): string {
   const nested = opts.nested ?? 'flatten';
+  const config = {
+    quotes: false,
+    quoteChar: '"',
+    escapeChar: '"',
+    delimiter: ',',
+    newline: '\r\n',
+    header: true,
+    skipEmptyLines: false,
+    escapeFormulae: opts.escapeFormulae ?? false,
+  } as const;
+  // Fast path, the usual IQA result: plain objects whose values are all scalars. papaparse then
+  // reads the rows as they are, column by column, without a converted copy of the data.
+  const header = flatHeader(rows);
+  if (header)
+    return withBom(unparse(rows as Record<string, unknown>[], { ...config, columns: header }), opts);
+
   const fields = new Map<string, number>();
   const flat: Map<string, string>[] = [];
   for (const row of rows) {
@@ -55,21 +71,36 @@ export function toCsv(rows: unknown[], opts: CsvOptions = {}): string {
     for (const key of cells.keys()) if (!fields.has(key)) fields.set(key, fields.size);
     flat.push(cells);
   }
-  const header = [...fields.keys()];
-  const data = flat.map((cells) => header.map((key) => cells.get(key) ?? ''));
-  const csv = unparse(
-    { fields: header, data },
-    {
-      quotes: false,
-      quoteChar: '"',
-      escapeChar: '"',
-      delimiter: ',',
-      newline: '\r\n',
-      header: true,
-      skipEmptyLines: false,
-      escapeFormulae: opts.escapeFormulae ?? false,
-    },
-  );
+  const columns = [...fields.keys()];
+  const data = flat.map((cells) => columns.map((key) => cells.get(key) ?? ''));
+  return withBom(unparse({ fields: columns, data }, config), opts);
+}
+
+/**
+ * The union of the rows' keys in first-seen order when every row is a plain object holding only
+ * values papaparse writes as toCsv would (strings, finite numbers, booleans, null/undefined, valid
+ * Dates); undefined otherwise.
+ */
+function flatHeader(rows: unknown[]): string[] | undefined {
+  const seen = new Set<string>();
+  for (const row of rows) {
+    if (!isPlainObject(row)) return undefined;
+    for (const key in row) {
+      const v = row[key];
+      if (v !== null && v !== undefined && typeof v !== 'string' && typeof v !== 'boolean') {
+        if (
+          typeof v === 'number' ? !Number.isFinite(v) : !(v instanceof Date && !Number.isNaN(v.getTime()))
+        ) {
+          return undefined;
+        }
+      }
+      seen.add(key);
+    }
+  }
+  return [...seen];
+}
+
+function withBom(csv: string, opts: CsvOptions): string {
   return opts.bom ? `\ufeff${csv}` : csv;
 }
 

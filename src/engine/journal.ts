@@ -20,6 +20,8 @@ type Line = { op: 'accept'; entry: AcceptedInput } | { op: 'settle'; id: string 
 
 /** Settled lines tolerated before the file is rewritten with only the pending entries. */
 const COMPACT_AFTER = 5000;
+/** How long settle lines may wait to be written together. */
+const SETTLE_FLUSH_MS = 50;
 
 /**
  * Append-only journal of accepted trigger inputs (JSON lines). `accept` uses a synchronous write
@@ -30,6 +32,8 @@ export class Journal {
   private fd: number | undefined;
   private readonly pending = new Map<string, AcceptedInput>();
   private settledSinceCompact = 0;
+  private settles: string[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly file: string,
@@ -56,10 +60,27 @@ export class Journal {
     this.append({ op: 'accept', entry });
   }
 
+  /**
+   * Marks a run finished. Settle lines are written in batches (within SETTLE_FLUSH_MS): a process
+   * killed in between runs those few finished runs again at start-up, which at-least-once allows;
+   * an accepted input is never lost.
+   */
   settle(id: string): void {
     if (!this.pending.delete(id)) return;
-    this.append({ op: 'settle', id });
-    if (++this.settledSinceCompact >= COMPACT_AFTER) this.rewrite();
+    this.settles.push(JSON.stringify({ op: 'settle', id } satisfies Line) + '\n');
+    this.flushTimer ??= setTimeout(() => this.flush(), SETTLE_FLUSH_MS).unref();
+  }
+
+  /** Writes the batched settle lines now. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.settles.length === 0 || this.fd === undefined) return;
+    const count = this.settles.length;
+    writeSync(this.fd, this.settles.join(''));
+    this.settles = [];
+    this.settledSinceCompact += count;
+    if (this.settledSinceCompact >= COMPACT_AFTER) this.rewrite();
   }
 
   /** Accepted, unsettled inputs of one trigger node. */
@@ -72,6 +93,7 @@ export class Journal {
   }
 
   close(): void {
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -83,7 +105,12 @@ export class Journal {
 
   /** Replaces the file, atomically, with one line per pending entry. */
   private rewrite(): void {
-    this.close();
+    // The pending map already reflects every settle, buffered or not: the new file needs none.
+    this.settles = [];
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
     const tmp = `${this.file}.tmp`;
     const fd = openSync(tmp, 'w');
     for (const entry of this.pending.values()) writeSync(fd, JSON.stringify({ op: 'accept', entry }) + '\n');

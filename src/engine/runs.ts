@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -42,9 +42,9 @@ export interface RunRecord {
   rerunOf?: string;
 }
 
-/** Run ids double as Node-RED message ids: 16 random bytes, URL-safe. */
+/** Run ids double as Node-RED message ids: random UUIDs (from a buffered CSPRNG: cheap per call). */
 export function newRunId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomUUID();
 }
 
 export interface RunTrackerOptions {
@@ -197,51 +197,79 @@ export class RunTracker {
 }
 
 /**
- * Settled runs as JSON lines, so that the dashboard keeps its history across restarts. Appends go
- * to an open file descriptor; the file is cut back to the newest `keep` runs when it is loaded and
- * whenever it has grown to twice that.
+ * Settled runs as JSON lines, so that the dashboard keeps its history across restarts. Appends are
+ * written in batches (the history is for people, not for recovery), and the file is cut back to
+ * the newest `keep` runs when it is loaded and whenever it has grown to twice that, from the lines
+ * kept in memory (no re-reading).
  */
 export class RunHistory {
   private fd: number | undefined;
+  /** The newest lines, at most `keep`, as written. */
+  private recent: string[] = [];
+  private buffered: string[] = [];
   private lines = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly file: string,
     private readonly keep = 2000,
+    private readonly flushMs = 200,
   ) {}
 
   load(): RunRecord[] {
+    this.close();
     const runs: RunRecord[] = [];
+    const lines: string[] = [];
     if (existsSync(this.file)) {
       for (const text of readFileSync(this.file, 'utf8').split('\n')) {
         if (!text.trim()) continue;
         try {
           runs.push(JSON.parse(text) as RunRecord);
+          lines.push(text + '\n');
         } catch {
           // a torn last line from a killed process
         }
       }
     }
-    const kept = runs.slice(-this.keep);
-    this.close();
-    mkdirSync(dirname(this.file), { recursive: true });
-    writeFileSync(`${this.file}.tmp`, kept.map((r) => JSON.stringify(r) + '\n').join(''));
-    renameSync(`${this.file}.tmp`, this.file);
-    this.lines = kept.length;
-    return kept;
+    this.recent = lines.slice(-this.keep);
+    this.rewrite();
+    return runs.slice(-this.keep);
   }
 
   append(run: RunRecord): void {
+    const line = JSON.stringify(run) + '\n';
+    this.buffered.push(line);
+    this.recent.push(line);
+    if (this.recent.length > this.keep) this.recent.shift();
+    this.flushTimer ??= setTimeout(() => this.flush(), this.flushMs).unref();
+  }
+
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.buffered.length === 0) return;
     if (this.fd === undefined) {
       mkdirSync(dirname(this.file), { recursive: true });
       this.fd = openSync(this.file, 'a');
     }
-    writeSync(this.fd, JSON.stringify(run) + '\n');
-    if (++this.lines >= 2 * this.keep) this.load();
+    writeSync(this.fd, this.buffered.join(''));
+    this.lines += this.buffered.length;
+    this.buffered = [];
+    if (this.lines >= 2 * this.keep) this.rewrite();
   }
 
   close(): void {
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  private rewrite(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    mkdirSync(dirname(this.file), { recursive: true });
+    writeFileSync(`${this.file}.tmp`, this.recent.join(''));
+    renameSync(`${this.file}.tmp`, this.file);
+    this.lines = this.recent.length;
   }
 }

@@ -7,6 +7,7 @@ import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/htt
 import { migrate } from './lib/migrations.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { mountRunsApi } from './lib/runs-api.js';
+import { throttledStatus } from './lib/status.js';
 import { triggerRuns } from './lib/trigger.js';
 
 const NOTIFY_PATH = '/imis/notify/';
@@ -85,7 +86,7 @@ export = function register(RED: any): void {
     const runs = triggerRuns(RED, node, prepare);
     registerSecretEndpoint(RED, node, NOTIFY_PATH);
 
-    const showStatus = () => {
+    const status = throttledStatus(() => {
       const parts = [
         verified ? RED._('imis-change-in.status.verified') : RED._('imis-change-in.status.waiting'),
       ];
@@ -97,8 +98,9 @@ export = function register(RED: any): void {
         shape: 'dot',
         text: parts.join(', '),
       });
-    };
-    showStatus();
+    });
+    status.now();
+    node.on('close', status.cancel);
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
@@ -112,7 +114,7 @@ export = function register(RED: any): void {
       if (body.kind === 'validation') {
         // Event Grid validation handshake, answered synchronously (IMIS-API.md §5).
         verified = true;
-        showStatus();
+        status.now();
         if (body.validationUrl)
           node.log(RED._('imis-change-in.log.validation-url', { url: body.validationUrl }));
         return sendHookResponse(res, { status: 200, body: { validationResponse: body.validationCode } });
@@ -133,7 +135,7 @@ export = function register(RED: any): void {
       }
       counts.events += accepted;
       counts.duplicates += duplicates;
-      if (accepted || duplicates) showStatus();
+      if (accepted || duplicates) status.soon();
       sendHookResponse(res, {
         status: 200,
         body: { error: false, accepted, duplicates, filtered: body.events.length - accepted - duplicates },

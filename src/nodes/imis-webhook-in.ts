@@ -6,6 +6,7 @@ import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/htt
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { migrate } from './lib/migrations.js';
 import { mountRunsApi } from './lib/runs-api.js';
+import { throttledStatus } from './lib/status.js';
 import { triggerRuns } from './lib/trigger.js';
 
 const WEBHOOK_PATH = '/imis/hook/';
@@ -44,19 +45,16 @@ export = function register(RED: any): void {
     const limitBytes = Math.max(1, Number(config.maxBodyKb) || 1024) * 1024;
     registerSecretEndpoint(RED, node, WEBHOOK_PATH);
     let accepted = 0;
-    let statusTimer: NodeJS.Timeout | undefined;
-
-    const showStatus = () => {
-      statusTimer = undefined;
+    const status = throttledStatus(() =>
       node.status({
         fill: 'green',
         shape: 'dot',
         text: accepted
           ? RED._('imis-webhook-in.status.queued', { count: accepted })
           : RED._('imis-webhook-in.status.ready'),
-      });
-    };
-    showStatus();
+      }),
+    );
+    status.now();
 
     const prevalidate = (msg: Record<string, unknown>): Violation[] => {
       const violations: Violation[] = [];
@@ -104,12 +102,10 @@ export = function register(RED: any): void {
       }
       sendHookResponse(res, queued(runId, receivedAt, hookOptions));
       accepted++;
-      if (!statusTimer) statusTimer = setTimeout(showStatus, 500);
+      status.soon();
     };
 
-    node.on('close', () => {
-      if (statusTimer) clearTimeout(statusTimer);
-    });
+    node.on('close', status.cancel);
   }
 
   RED.nodes.registerType('imis-webhook-in', WebhookInNode, { credentials: { token: { type: 'text' } } });

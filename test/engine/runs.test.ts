@@ -92,11 +92,34 @@ describe('Run tracker', () => {
     assert.equal(settled[0].status, 'unfinished');
   });
 
+  it('cuts the history file back to the newest runs once it has doubled', () => {
+    const file = join(freshDataDir(), 'runs.jsonl');
+    const history = new RunHistory(file, 3, 0);
+    for (let i = 0; i < 7; i++) {
+      history.append({
+        id: `r${i}`,
+        flowId: 'f',
+        trigger,
+        status: 'ok',
+        startedAt: '',
+        steps: [],
+        input: {},
+      });
+      history.flush();
+    }
+    history.close();
+    assert.deepEqual(
+      new RunHistory(file, 3).load().map((r) => r.id),
+      ['r4', 'r5', 'r6'],
+    );
+  });
+
   it('keeps settled runs across restarts through the run history', () => {
     const history = new RunHistory(join(freshDataDir(), 'runs.jsonl'));
     const runs = new RunTracker({ onSettled: (r) => history.append(r) });
     runs.start({ id: 'r1', flowId: 'f', trigger, input: { a: 1 } });
     runs.release('r1');
+    history.close();
     const restarted = new RunTracker();
     restarted.restore(history.load());
     assert.equal(restarted.get('r1')?.status, 'ok');

@@ -25,6 +25,7 @@ export interface Trigger {
 
 let shared: PackageContext | undefined;
 let sweeper: NodeJS.Timeout | undefined;
+let flushOnExit: (() => void) | undefined;
 
 export function packageContext(RED: any): PackageContext {
   const dataDir = resolveDataDir(RED);
@@ -46,6 +47,14 @@ export function packageContext(RED: any): PackageContext {
   clearInterval(sweeper);
   sweeper = setInterval(() => runs.sweep(), 60_000).unref();
   shared = { dataDir, journal, history, runs, triggers: new Map() };
+  if (!flushOnExit) {
+    // Batched settle and history lines are written before the process ends (Node-RED exits on stop).
+    flushOnExit = () => {
+      shared?.journal.close();
+      shared?.history.close();
+    };
+    process.once('exit', flushOnExit);
+  }
   registerHooks(RED, runs);
   return shared;
 }
