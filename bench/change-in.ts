@@ -8,7 +8,18 @@ import type { Result } from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { NODE_RED_PKG, startNodeRed } from '../test/editor/red-process.js';
 import type { RedProcess } from '../test/editor/red-process.js';
-import { SECONDS, check, fmt, heading, mean, memoryOf, redPid, verdict, waitIdle } from './common.js';
+import {
+  SECONDS,
+  check,
+  fmt,
+  heading,
+  mean,
+  memoryOf,
+  redPid,
+  verdict,
+  waitIdle,
+  referenceFlow,
+} from './common.js';
 import type { SectionResult } from './common.js';
 
 const CONNECTIONS = 50;
@@ -43,31 +54,8 @@ function batchBody(count: number): string {
 
 const flows = [
   { id: 'bench-tab', type: 'tab', label: 'Benchmark: change notifications' },
-  // (a) reference: plain Node-RED, echoes the parsed body.
-  {
-    id: 'ref-in',
-    type: 'http in',
-    z: 'bench-tab',
-    name: 'ref',
-    url: '/ref',
-    method: 'post',
-    upload: false,
-    swaggerDoc: '',
-    x: 120,
-    y: 60,
-    wires: [['ref-out']],
-  },
-  {
-    id: 'ref-out',
-    type: 'http response',
-    z: 'bench-tab',
-    name: '',
-    statusCode: '200',
-    headers: {},
-    x: 320,
-    y: 60,
-    wires: [],
-  },
+  // (a) reference: plain Node-RED.
+  ...referenceFlow('bench-tab'),
   // (b) ours: every event starts a run (journalled, tracked), wired to nothing.
   {
     id: 'notify-in',

@@ -178,3 +178,33 @@ export async function waitIdle(pid: number | undefined, maxMs = 30_000): Promise
   }
   return Date.now() - started;
 }
+
+/** The reference of the HTTP benchmarks: plain Node-RED `http in` (POST /ref) → `http response`. */
+export function referenceFlow(tab: string): Record<string, unknown>[] {
+  return [
+    {
+      id: 'ref-in',
+      type: 'http in',
+      z: tab,
+      name: 'ref',
+      url: '/ref',
+      method: 'post',
+      upload: false,
+      swaggerDoc: '',
+      x: 120,
+      y: 60,
+      wires: [['ref-out']],
+    },
+    {
+      id: 'ref-out',
+      type: 'http response',
+      z: tab,
+      name: '',
+      statusCode: '200',
+      headers: {},
+      x: 320,
+      y: 60,
+      wires: [],
+    },
+  ];
+}

@@ -6,7 +6,7 @@ import type { Result } from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { NODE_RED_PKG, startNodeRed } from '../test/editor/red-process.js';
 import type { RedProcess } from '../test/editor/red-process.js';
-import { SECONDS, check, fmt, heading, verdict } from './common.js';
+import { SECONDS, check, fmt, heading, verdict, referenceFlow } from './common.js';
 import type { SectionResult } from './common.js';
 
 const CONNECTIONS = 50;
@@ -41,30 +41,7 @@ const TOKEN = randomBytes(24).toString('base64url');
 const flows = [
   { id: 'bench-tab', type: 'tab', label: 'Benchmark' },
   // (a) reference: plain Node-RED.
-  {
-    id: 'ref-in',
-    type: 'http in',
-    z: 'bench-tab',
-    name: 'ref',
-    url: '/ref',
-    method: 'post',
-    upload: false,
-    swaggerDoc: '',
-    x: 120,
-    y: 60,
-    wires: [['ref-out']],
-  },
-  {
-    id: 'ref-out',
-    type: 'http response',
-    z: 'bench-tab',
-    name: '',
-    statusCode: '200',
-    headers: {},
-    x: 320,
-    y: 60,
-    wires: [],
-  },
+  ...referenceFlow('bench-tab'),
   // (b) ours: the iHook pattern's first two steps.
   {
     id: 'ours-in',
