@@ -39,6 +39,8 @@ export interface RunRecord {
   steps: RunStep[];
   /** The trigger's payload, kept for Re-run. */
   input: unknown;
+  /** The trigger's other message properties (topic, metadata), kept for Re-run. */
+  inputExtra?: Record<string, unknown>;
   rerunOf?: string;
 }
 
@@ -82,7 +84,14 @@ export class RunTracker {
     this.now = options.now ?? (() => new Date());
   }
 
-  start(init: { id: string; flowId: string; trigger: NodeRef; input: unknown; rerunOf?: string }): RunRecord {
+  start(init: {
+    id: string;
+    flowId: string;
+    trigger: NodeRef;
+    input: unknown;
+    inputExtra?: Record<string, unknown>;
+    rerunOf?: string;
+  }): RunRecord {
     const run: RunRecord = {
       ...init,
       status: 'running',

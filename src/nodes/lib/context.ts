@@ -20,7 +20,7 @@ export interface PackageContext {
 
 /** A node that starts runs and can start one again from a stored input. */
 export interface Trigger {
-  rerun(input: unknown, rerunOf: string): string;
+  rerun(input: unknown, extra: Record<string, unknown> | undefined, rerunOf: string): string;
 }
 
 let shared: PackageContext | undefined;

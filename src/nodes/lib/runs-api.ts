@@ -14,7 +14,12 @@ export function mountRunsApi(RED: any): void {
     const flow = typeof req.query?.flow === 'string' ? req.query.flow : undefined;
     const limit = Math.min(Number(req.query?.limit) || 100, 1000);
     const list = runs.list(flow).slice(0, limit);
-    res.json(list.map(({ steps, input: _input, ...summary }) => ({ ...summary, steps: steps.length })));
+    res.json(
+      list.map(({ steps, input: _input, inputExtra: _extra, ...summary }) => ({
+        ...summary,
+        steps: steps.length,
+      })),
+    );
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req: any, res: any) => {
@@ -38,6 +43,6 @@ export function mountRunsApi(RED: any): void {
       res.status(409).json({ error: 'The trigger of this run is not deployed any more' });
       return;
     }
-    res.json({ id: trigger.rerun(run.input, run.id) });
+    res.json({ id: trigger.rerun(run.input, run.inputExtra, run.id) });
   });
 }

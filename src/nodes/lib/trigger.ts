@@ -38,6 +38,7 @@ export function triggerRuns(
       flowId: node.z,
       trigger: { id: node.id, type: node.type, name: node.name || undefined },
       input: input.payload,
+      inputExtra: input.extra,
       rerunOf,
     });
     const msg: Record<string, unknown> = {
@@ -93,11 +94,11 @@ export function triggerRuns(
   };
 
   ctx.triggers.set(node.id, {
-    rerun: (payload: unknown, rerunOf: string) => {
+    rerun: (payload: unknown, extra: Record<string, unknown> | undefined, rerunOf: string) => {
       const runId = newRunId();
       const queueTime = new Date().toISOString();
-      ctx.journal.accept({ id: runId, source: node.id, payload, acceptedAt: queueTime });
-      start(runId, { payload }, queueTime, rerunOf);
+      ctx.journal.accept({ id: runId, source: node.id, payload, extra, acceptedAt: queueTime });
+      start(runId, { payload, extra }, queueTime, rerunOf);
       return runId;
     },
   });
