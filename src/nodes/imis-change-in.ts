@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SeenIds, eventSubject, eventTypeFilter, readGridBody } from '../engine/event-grid.js';
 import type { GridEvent } from '../engine/event-grid.js';
 import { rejected } from '../engine/ihook.js';
+import { readStateFile, writeStateFile } from '../engine/state-file.js';
 import { requestMetadata } from '../engine/secret-url.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
@@ -47,25 +47,6 @@ function recordInEvent(event: GridEvent): Record<string, unknown> | undefined {
   return plain;
 }
 
-function readSeen(file: string): [string, number][] {
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8'));
-    return Array.isArray(parsed) ? parsed : [];
-  } catch {
-    return [];
-  }
-}
-
-function writeSeen(file: string, entries: [string, number][]): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify(entries));
-    renameSync(`${file}.tmp`, file);
-  } catch {
-    // Losing the duplicate filter's memory only lets a retried event through once more.
-  }
-}
-
 export = function register(RED: any): void {
   function ChangeInNode(this: any, raw: any) {
     RED.nodes.createNode(this, raw);
@@ -107,8 +88,14 @@ export = function register(RED: any): void {
     const runs = triggerRuns(RED, node, prepare);
     // Event ids seen in the last 24 h survive a restart (Event Grid retries may cross one).
     const seenFile = join(runs.ctx.dataDir, 'change-in', `${node.id}.seen.json`);
-    seen.restore(readSeen(seenFile));
-    node.on('close', () => writeSeen(seenFile, seen.entries()));
+    seen.restore(readStateFile<[string, number][]>(seenFile, [], Array.isArray));
+    node.on('close', () => {
+      try {
+        writeStateFile(seenFile, seen.entries());
+      } catch {
+        // Losing the duplicate filter's memory only lets a retried event through once more.
+      }
+    });
     registerSecretEndpoint(RED, node, NOTIFY_PATH);
 
     const status = throttledStatus(() => {

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readStateFile, writeStateFile } from '../engine/state-file.js';
 import { CronExpressionError, buildExpression, parseSchedule } from '../engine/cron.js';
 import type { Preset, Schedule } from '../engine/cron.js';
 import { mountOnce } from './lib/http.js';
@@ -51,7 +51,7 @@ export = function register(RED: any): void {
     const config = migrate<CronConfig>(raw, migrations);
     const runs = triggerRuns(RED, node);
     const stateFile = join(runs.ctx.dataDir, 'cron', `${node.id}.json`);
-    let state: CronState = readState(stateFile);
+    let state: CronState = readStateFile<CronState>(stateFile, {}, (v) => !!v && typeof v === 'object');
     if (state.configured !== `${config.expression}|${config.timeZone}`) {
       state = { lastScheduled: state.lastScheduled, configured: `${config.expression}|${config.timeZone}` };
     }
@@ -62,7 +62,7 @@ export = function register(RED: any): void {
 
     const save = () => {
       try {
-        writeState(stateFile, {
+        writeStateFile(stateFile, {
           ...state,
           enabled,
           expression: schedule?.expression,
@@ -212,17 +212,3 @@ export = function register(RED: any): void {
     }
   });
 };
-
-function readState(file: string): CronState {
-  try {
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CronState) : {};
-  } catch {
-    return {};
-  }
-}
-
-function writeState(file: string, state: CronState): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(state));
-  renameSync(`${file}.tmp`, file);
-}

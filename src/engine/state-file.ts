@@ -1,0 +1,26 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Small per-node state kept across restarts (a cron node's schedule, a change notification node's
+ * seen event ids): JSON read with a fallback when missing or unreadable, and written atomically
+ * (temporary file + rename), so a killed process leaves the old state or the new one.
+ */
+export function readStateFile<T>(
+  file: string,
+  fallback: T,
+  accept: (value: unknown) => boolean = () => true,
+): T {
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return accept(value) ? (value as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export function writeStateFile(file: string, value: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(value));
+  renameSync(`${file}.tmp`, file);
+}
