@@ -42,6 +42,8 @@ export interface RunRecord {
   /** The trigger's other message properties (topic, metadata), kept for Re-run. */
   inputExtra?: Record<string, unknown>;
   rerunOf?: string;
+  /** A trigger's business key for this run (e.g. a member id), searchable in the dashboard. */
+  businessKey?: string;
 }
 
 /** Run ids double as Node-RED message ids: random UUIDs (from a buffered CSPRNG: cheap per call). */

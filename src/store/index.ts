@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { PostgresStore } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import type { RetentionPolicy, Store } from './types.js';
+
+export type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+export { importLegacyFiles } from './legacy.js';
+
+/** The `imis.store` section of Node-RED's settings (all optional). */
+export interface StoreSettings {
+  /** postgres://... : use a shared PostgreSQL store instead of the embedded SQLite file. */
+  url?: string;
+  /** The SQLite file (default `<dataDir>/imis.db`). */
+  file?: string;
+  /** SQLite durability: NORMAL (default, survives a killed process) or FULL (also a power cut). */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Seconds a process owns its pending inputs without a heartbeat (default 30). */
+  leaseSeconds?: number;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+/** The `imis.runs` section: how long finished runs are kept. */
+export interface RunsSettings {
+  maxAgeDays?: number;
+  maxCount?: number;
+}
+
+
+/** Runs kept by default: 30 days and at most 100,000 runs, whichever is less. */
+export function retentionPolicy(settings: RunsSettings = {}): RetentionPolicy {
+  const days = positive(settings.maxAgeDays) ?? 30;
+  return { maxAgeMs: days * 24 * 60 * 60 * 1000, maxCount: Math.trunc(positive(settings.maxCount) ?? 100_000) };
+}
+
+/**
+ * Opens the store the settings name: PostgreSQL when a URL is given (settings, or the environment
+ * variable IMIS_STORE_URL), else the embedded SQLite file in the data folder.
+ */
+export async function openStore(
+  settings: StoreSettings,
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Store & { heartbeat(): Promise<void> }> {
+  const leaseMs = (positive(settings.leaseSeconds) ?? 30) * 1000;
+  const url = settings.url ?? env.IMIS_STORE_URL;
+  if (url) return PostgresStore.open({ url, leaseMs, poolSize: positive(settings.poolSize) });
+  return new SqliteStore({
+    file: settings.file ?? join(dataDir, 'imis.db'),
+    synchronous: settings.synchronous === 'FULL' ? 'FULL' : 'NORMAL',
+    leaseMs,
+  });
+}
+
+function positive(value: unknown): number | undefined {
+  const n = Number(value);
+  return value !== undefined && value !== null && value !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
+}

@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { RunRecord } from '../engine/runs.js';
+import { GroupCommit } from './batch.js';
+import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
+import type { InputRow } from './rows.js';
+import { MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import { exportFromRow } from './sqlite.js';
+import type { ExportRow } from './sqlite.js';
+import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** How long an accepted input stays owned by this process without a heartbeat (default 30 s). */
+  leaseMs?: number;
+}
+
+/** Key of the advisory lock held while migrating, so that processes starting together migrate once. */
+const MIGRATION_LOCK = 0x1315_2026;
+
+/**
+ * The shared store: PostgreSQL through a `pg` pool, same tables and contract as the SQLite one.
+ * Accepted inputs and finished runs are written in groups (one multi-row statement per group);
+ * pending inputs are owned by a process under a lease, so a live process's inputs are never taken
+ * by another, and a dead one's are taken over once its lease has run out.
+ */
+export class PostgresStore implements Store {
+  readonly engine = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly owner = randomUUID();
+  private readonly leaseMs: number;
+  private readonly accepts: GroupCommit<AcceptedInput>;
+  private readonly finishes: GroupCommit<RunRecord>;
+
+  private constructor(options: PostgresOptions) {
+    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle client's error (server restart) must not crash Node-RED; the next query reconnects.
+    this.pool.on('error', () => undefined);
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.accepts = new GroupCommit((inputs) => this.insertInputs(inputs));
+    this.finishes = new GroupCommit((runs) => this.writeFinished(runs));
+  }
+
+  static async open(options: PostgresOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(options);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.pool.end().catch(() => undefined);
+      throw err;
+    }
+    return store;
+  }
+
+  accept(input: AcceptedInput): Promise<void> {
+    return this.accepts.add(input);
+  }
+
+  async claimPending(source: string): Promise<AcceptedInput[]> {
+    const now = Date.now();
+    const { rows } = await this.pool.query<InputRow>(
+      `UPDATE imis_inputs SET owner = $1, lease_until = $2
+       WHERE id IN (SELECT id FROM imis_inputs WHERE source = $3 AND owner <> $1 AND lease_until < $4
+                    FOR UPDATE SKIP LOCKED)
+       RETURNING id, source, payload, extra, accepted_at`,
+      [this.owner, now + this.leaseMs, source, now],
+    );
+    return rows.map(inputFromRow).sort((a, b) => (a.acceptedAt < b.acceptedAt ? -1 : 1));
+  }
+
+  async heartbeat(): Promise<void> {
+    await this.pool.query(`UPDATE imis_inputs SET lease_until = $1 WHERE owner = $2`, [
+      Date.now() + this.leaseMs,
+      this.owner,
+    ]);
+  }
+
+  finishRun(run: RunRecord): Promise<void> {
+    return this.finishes.add(structuredClone(run));
+  }
+
+  async importInputs(inputs: AcceptedInput[]): Promise<void> {
+    for (let i = 0; i < inputs.length; i += 1000) {
+      const { sql, params } = multiRow(inputs.slice(i, i + 1000).map((input) => inputRow(input, '', 0)));
+      await this.pool.query(
+        `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until) VALUES ${sql}
+         ON CONFLICT (id) DO NOTHING`,
+        params,
+      );
+    }
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const { rows } = await this.pool.query<{ data: string }>(`SELECT data FROM imis_runs WHERE id = $1`, [id]);
+    return rows[0] ? runFromData(rows[0].data) : undefined;
+  }
+
+  async listRuns(query: RunQuery): Promise<RunPage> {
+    const limit = pageLimit(query);
+    const where = runsWhere(query, (n) => `$${n}`);
+    const { rows } = await this.pool.query<{ data: string }>(
+      `SELECT data FROM imis_runs ${where.sql} ORDER BY started_at DESC, id DESC LIMIT $${where.params.length + 1}`,
+      [...where.params, limit + 1],
+    );
+    const runs = rows.slice(0, limit).map((r) => runFromData(r.data));
+    return rows.length > limit ? { runs, next: encodeCursor(runs[runs.length - 1]) } : { runs };
+  }
+
+  async pruneRuns(policy: RetentionPolicy, now = new Date(), batch = 1000): Promise<number> {
+    const aged = await this.pool.query(
+      `DELETE FROM imis_runs WHERE id IN (SELECT id FROM imis_runs WHERE started_at < $1 LIMIT $2)`,
+      [now.getTime() - policy.maxAgeMs, batch],
+    );
+    let removed = aged.rowCount ?? 0;
+    if (removed < batch) {
+      const edge = await this.pool.query<{ started_at: string; id: string }>(
+        `SELECT started_at, id FROM imis_runs ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET $1`,
+        [Math.max(0, policy.maxCount - 1)],
+      );
+      if (edge.rows[0]) {
+        const counted = await this.pool.query(
+          `DELETE FROM imis_runs WHERE id IN
+             (SELECT id FROM imis_runs WHERE (started_at, id) < ($1, $2) ORDER BY started_at, id LIMIT $3)`,
+          [edge.rows[0].started_at, edge.rows[0].id, batch - removed],
+        );
+        removed += counted.rowCount ?? 0;
+      }
+    }
+    return removed;
+  }
+
+  async getNodeState<T>(nodeId: string, kind: string): Promise<T | undefined> {
+    const { rows } = await this.pool.query<{ value: string }>(
+      `SELECT value FROM imis_node_state WHERE node_id = $1 AND kind = $2`,
+      [nodeId, kind],
+    );
+    return rows[0] ? (JSON.parse(rows[0].value) as T) : undefined;
+  }
+
+  async setNodeState(nodeId: string, kind: string, value: unknown): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO imis_node_state (node_id, kind, value, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (node_id, kind) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      [nodeId, kind, JSON.stringify(value ?? null), Date.now()],
+    );
+  }
+
+  async markSeen(scope: string, id: string, expiresAt: Date, now = new Date()): Promise<boolean> {
+    const result = await this.pool.query(
+      `INSERT INTO imis_seen (scope, id, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at WHERE imis_seen.expires_at <= $4`,
+      [scope, id, expiresAt.getTime(), now.getTime()],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async pruneSeen(now = new Date()): Promise<number> {
+    const result = await this.pool.query(`DELETE FROM imis_seen WHERE expires_at <= $1`, [now.getTime()]);
+    return result.rowCount ?? 0;
+  }
+
+  async putExport(entry: StoredExport): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO imis_exports (key_hash, format, body, etag, last_modified, row_count)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (key_hash) DO UPDATE SET format = excluded.format, body = excluded.body,
+         etag = excluded.etag, last_modified = excluded.last_modified, row_count = excluded.row_count`,
+      [entry.keyHash, entry.format, entry.body, entry.etag, entry.lastModified, entry.rows],
+    );
+  }
+
+  async getExport(keyHash: string): Promise<StoredExport | undefined> {
+    const { rows } = await this.pool.query<ExportRow>(
+      `SELECT key_hash, format, body, etag, last_modified, row_count FROM imis_exports WHERE key_hash = $1`,
+      [keyHash],
+    );
+    return rows[0] ? exportFromRow(rows[0]) : undefined;
+  }
+
+  async deleteExport(keyHash: string): Promise<void> {
+    await this.pool.query(`DELETE FROM imis_exports WHERE key_hash = $1`, [keyHash]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    // A process that stops cleanly hands its unfinished inputs over at once.
+    await this.pool.query(`UPDATE imis_inputs SET lease_until = 0 WHERE owner = $1`, [this.owner]).catch(() => undefined);
+    await this.pool.end();
+  }
+
+  private async insertInputs(inputs: AcceptedInput[]): Promise<void> {
+    const leaseUntil = Date.now() + this.leaseMs;
+    const { sql, params } = multiRow(inputs.map((i) => inputRow(i, this.owner, leaseUntil)));
+    await this.pool.query(
+      `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until) VALUES ${sql}
+       ON CONFLICT (id) DO NOTHING`,
+      params,
+    );
+  }
+
+  /** The runs and the settlement of their inputs, in one transaction. */
+  private async writeFinished(runs: RunRecord[]): Promise<void> {
+    // One row per id: a run finished twice in one group (a re-settle) keeps its last state.
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    const { sql, params } = multiRow([...byId.values()].map(runRow));
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO imis_runs (id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data)
+         VALUES ${sql}
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
+           business_key = excluded.business_key, data = excluded.data`,
+        params,
+      );
+      await client.query(`DELETE FROM imis_inputs WHERE id = ANY($1)`, [[...byId.keys()]]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
+        );
+        const { rows } = await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`);
+        const current = Number(rows[0]?.v ?? 0);
+        if (current > MIGRATIONS.length) throw new SchemaTooNewError(current);
+        for (const m of MIGRATIONS.filter((m) => m.version > current)) {
+          await client.query('BEGIN');
+          try {
+            await client.query(m.postgres);
+            await client.query(`INSERT INTO ${SCHEMA_TABLE} (version, applied_at) VALUES ($1, $2)`, [
+              m.version,
+              Date.now(),
+            ]);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw err;
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/** `($1, $2, ...), ($n+1, ...)` for rows of equal width, and their flattened parameters. */
+function multiRow(rows: unknown[][]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const groups = rows.map((row) => {
+    const start = params.length;
+    params.push(...row);
+    return `(${row.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+  });
+  return { sql: groups.join(', '), params };
+}

@@ -1,0 +1,96 @@
+import type { RunRecord } from '../engine/runs.js';
+import type { AcceptedInput, RunQuery } from './types.js';
+
+/** The columns of `imis_runs` for one run; the whole record is kept as JSON in `data`. */
+export function runRow(run: RunRecord): unknown[] {
+  return [
+    run.id,
+    run.flowId,
+    run.trigger.id,
+    run.status,
+    Date.parse(run.startedAt),
+    run.finishedAt ? Date.parse(run.finishedAt) : null,
+    run.businessKey ?? null,
+    run.rerunOf ?? null,
+    JSON.stringify(run),
+  ];
+}
+
+export function runFromData(data: string): RunRecord {
+  return JSON.parse(data) as RunRecord;
+}
+
+export interface InputRow {
+  id: string;
+  source: string;
+  payload: string;
+  extra: string | null;
+  accepted_at: number | string;
+}
+
+export function inputFromRow(row: InputRow): AcceptedInput {
+  return {
+    id: row.id,
+    source: row.source,
+    payload: JSON.parse(row.payload) as unknown,
+    extra: row.extra ? (JSON.parse(row.extra) as Record<string, unknown>) : undefined,
+    acceptedAt: new Date(Number(row.accepted_at)).toISOString(),
+  };
+}
+
+export function inputRow(input: AcceptedInput, owner: string, leaseUntil: number): unknown[] {
+  return [
+    input.id,
+    input.source,
+    JSON.stringify(input.payload ?? null),
+    input.extra ? JSON.stringify(input.extra) : null,
+    Date.parse(input.acceptedAt),
+    owner,
+    leaseUntil,
+  ];
+}
+
+/**
+ * The WHERE clause and parameters of a runs query, for either engine: `param(n)` writes the n-th
+ * placeholder (`?` for SQLite, `$n` for PostgreSQL). Newest first, keyset-paged by (started_at, id).
+ */
+export function runsWhere(query: RunQuery, param: (n: number) => string): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: (p: string) => string, value: unknown) => {
+    params.push(value);
+    clauses.push(clause(param(params.length)));
+  };
+  if (query.flowId) add((p) => `flow_id = ${p}`, query.flowId);
+  if (query.triggerId) add((p) => `trigger_id = ${p}`, query.triggerId);
+  if (query.status) add((p) => `status = ${p}`, query.status);
+  if (query.businessKey) add((p) => `business_key = ${p}`, query.businessKey);
+  if (query.since) add((p) => `started_at >= ${p}`, Date.parse(query.since));
+  if (query.until) add((p) => `started_at < ${p}`, Date.parse(query.until));
+  const cursor = decodeCursor(query.after);
+  if (cursor) {
+    params.push(cursor.startedAt, cursor.id);
+    clauses.push(`(started_at, id) < (${param(params.length - 1)}, ${param(params.length)})`);
+  }
+  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+export function pageLimit(query: RunQuery): number {
+  const n = Math.trunc(Number(query.limit ?? 100));
+  return Number.isFinite(n) ? Math.min(Math.max(n, 1), 1000) : 100;
+}
+
+export function encodeCursor(run: RunRecord): string {
+  return Buffer.from(JSON.stringify([Date.parse(run.startedAt), run.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): { startedAt: number; id: string } | undefined {
+  if (!cursor) return undefined;
+  try {
+    const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [number, string];
+    if (typeof startedAt === 'number' && typeof id === 'string') return { startedAt, id };
+  } catch {
+    // an unreadable cursor pages from the start
+  }
+  return undefined;
+}

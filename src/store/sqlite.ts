@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { RunRecord } from '../engine/runs.js';
+import { GroupCommit } from './batch.js';
+import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
+import type { InputRow } from './rows.js';
+import { MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+
+export interface SqliteOptions {
+  /** The database file (':memory:' for tests). */
+  file: string;
+  /** NORMAL (default): an acknowledged input survives a killed process; FULL: also a power cut. */
+  synchronous?: 'NORMAL' | 'FULL';
+  busyTimeoutMs?: number;
+  /**
+   * How long an accepted input stays owned by this process without a heartbeat. An embedded store
+   * has one process: at start-up it takes over every pending input at once.
+   */
+  leaseMs?: number;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode through better-sqlite3 (synchronous calls, so
+ * each method does its work at once and returns a settled promise). Writes of accepted inputs and
+ * finished runs are grouped per turn of the event loop into one transaction.
+ */
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly owner = randomUUID();
+  private readonly leaseMs: number;
+  private readonly accepts: GroupCommit<AcceptedInput>;
+  private readonly finishes: GroupCommit<RunRecord>;
+  private readonly statements;
+  private readonly claimedAtStart = new Set<string>();
+  /** Prepared runs queries, one per combination of filters. */
+  private readonly queries = new Map<string, Database.Statement>();
+
+  constructor(options: SqliteOptions) {
+    if (options.file !== ':memory:') {
+      mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+    }
+    // The file holds member data: created readable by the owner only (SQLite gives its -wal and
+    // -shm files the database file's permissions).
+    if (options.file !== ':memory:') closeSync(openSync(options.file, 'a', 0o600));
+    this.db = new Database(options.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    this.db.pragma('foreign_keys = ON');
+    this.leaseMs = options.leaseMs ?? 30_000;
+    migrate(this.db);
+    const db = this.db;
+    this.statements = {
+      insertInput: db.prepare(
+        `INSERT OR REPLACE INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteInput: db.prepare(`DELETE FROM imis_inputs WHERE id = ?`),
+      upsertRun: db.prepare(
+        `INSERT OR REPLACE INTO imis_runs (id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      claim: db.prepare(
+        `UPDATE imis_inputs SET owner = ?, lease_until = ?
+         WHERE source = ? AND owner <> ? AND (lease_until < ? OR ?)
+         RETURNING id, source, payload, extra, accepted_at`,
+      ),
+      renew: db.prepare(`UPDATE imis_inputs SET lease_until = ? WHERE owner = ?`),
+      getRun: db.prepare(`SELECT data FROM imis_runs WHERE id = ?`),
+      getState: db.prepare(`SELECT value FROM imis_node_state WHERE node_id = ? AND kind = ?`),
+      setState: db.prepare(
+        `INSERT INTO imis_node_state (node_id, kind, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (node_id, kind) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      ),
+      markSeen: db.prepare(
+        `INSERT INTO imis_seen (scope, id, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at WHERE imis_seen.expires_at <= ?`,
+      ),
+      pruneSeen: db.prepare(`DELETE FROM imis_seen WHERE expires_at <= ?`),
+      putExport: db.prepare(
+        `INSERT OR REPLACE INTO imis_exports (key_hash, format, body, etag, last_modified, row_count)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      getExport: db.prepare(
+        `SELECT key_hash, format, body, etag, last_modified, row_count FROM imis_exports WHERE key_hash = ?`,
+      ),
+      deleteExport: db.prepare(`DELETE FROM imis_exports WHERE key_hash = ?`),
+      pruneAge: db.prepare(
+        `DELETE FROM imis_runs WHERE id IN (SELECT id FROM imis_runs WHERE started_at < ? LIMIT ?)`,
+      ),
+      nthNewest: db.prepare(`SELECT started_at, id FROM imis_runs ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`),
+      pruneBefore: db.prepare(
+        `DELETE FROM imis_runs WHERE id IN
+           (SELECT id FROM imis_runs WHERE (started_at, id) < (?, ?) ORDER BY started_at, id LIMIT ?)`,
+      ),
+    };
+    const insertMany = db.transaction((inputs: AcceptedInput[]) => {
+      const leaseUntil = Date.now() + this.leaseMs;
+      for (const input of inputs) this.statements.insertInput.run(...inputRow(input, this.owner, leaseUntil));
+    });
+    const finishMany = db.transaction((runs: RunRecord[]) => {
+      for (const run of runs) {
+        this.statements.upsertRun.run(...runRow(run));
+        this.statements.deleteInput.run(run.id);
+      }
+    });
+    this.accepts = new GroupCommit((items) => insertMany(items));
+    this.finishes = new GroupCommit((items) => finishMany(items));
+  }
+
+  accept(input: AcceptedInput): Promise<void> {
+    return this.accepts.add(input);
+  }
+
+  async claimPending(source: string): Promise<AcceptedInput[]> {
+    const now = Date.now();
+    // Embedded: the first claim of a source after start-up takes every input earlier processes left.
+    const takeAll = !this.claimedAtStart.has(source);
+    this.claimedAtStart.add(source);
+    const rows = this.statements.claim.all(
+      this.owner,
+      now + this.leaseMs,
+      source,
+      this.owner,
+      now,
+      takeAll ? 1 : 0,
+    ) as InputRow[];
+    return rows.map(inputFromRow).sort((a, b) => (a.acceptedAt < b.acceptedAt ? -1 : 1));
+  }
+
+  /** Extends this process's ownership of its pending inputs. */
+  async heartbeat(): Promise<void> {
+    this.statements.renew.run(Date.now() + this.leaseMs, this.owner);
+  }
+
+  finishRun(run: RunRecord): Promise<void> {
+    return this.finishes.add(structuredClone(run));
+  }
+
+  async importInputs(inputs: AcceptedInput[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const input of inputs) this.statements.insertInput.run(...inputRow(input, '', 0));
+    })();
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = this.statements.getRun.get(id) as { data: string } | undefined;
+    return row ? runFromData(row.data) : undefined;
+  }
+
+  async listRuns(query: RunQuery): Promise<RunPage> {
+    const limit = pageLimit(query);
+    const where = runsWhere(query, () => '?');
+    const sql = `SELECT data FROM imis_runs ${where.sql} ORDER BY started_at DESC, id DESC LIMIT ?`;
+    let statement = this.queries.get(sql);
+    if (!statement) this.queries.set(sql, (statement = this.db.prepare(sql)));
+    const rows = statement.all(...where.params, limit + 1) as { data: string }[];
+    const runs = rows.slice(0, limit).map((r) => runFromData(r.data));
+    return rows.length > limit ? { runs, next: encodeCursor(runs[runs.length - 1]) } : { runs };
+  }
+
+  async pruneRuns(policy: RetentionPolicy, now = new Date(), batch = 1000): Promise<number> {
+    let removed = this.statements.pruneAge.run(now.getTime() - policy.maxAgeMs, batch).changes;
+    if (removed < batch) {
+      const edge = this.statements.nthNewest.get(Math.max(0, policy.maxCount - 1)) as
+        | { started_at: number; id: string }
+        | undefined;
+      if (edge) removed += this.statements.pruneBefore.run(edge.started_at, edge.id, batch - removed).changes;
+    }
+    return removed;
+  }
+
+  async getNodeState<T>(nodeId: string, kind: string): Promise<T | undefined> {
+    const row = this.statements.getState.get(nodeId, kind) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  async setNodeState(nodeId: string, kind: string, value: unknown): Promise<void> {
+    this.statements.setState.run(nodeId, kind, JSON.stringify(value ?? null), Date.now());
+  }
+
+  async markSeen(scope: string, id: string, expiresAt: Date, now = new Date()): Promise<boolean> {
+    return this.statements.markSeen.run(scope, id, expiresAt.getTime(), now.getTime()).changes > 0;
+  }
+
+  async pruneSeen(now = new Date()): Promise<number> {
+    return this.statements.pruneSeen.run(now.getTime()).changes;
+  }
+
+  async putExport(entry: StoredExport): Promise<void> {
+    this.statements.putExport.run(
+      entry.keyHash,
+      entry.format,
+      entry.body,
+      entry.etag,
+      entry.lastModified,
+      entry.rows,
+    );
+  }
+
+  async getExport(keyHash: string): Promise<StoredExport | undefined> {
+    const row = this.statements.getExport.get(keyHash) as ExportRow | undefined;
+    return row ? exportFromRow(row) : undefined;
+  }
+
+  async deleteExport(keyHash: string): Promise<void> {
+    this.statements.deleteExport.run(keyHash);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    if (!this.db.open) return;
+    // A process that stops cleanly hands its unfinished inputs over at once.
+    this.statements.renew.run(0, this.owner);
+    this.db.close();
+  }
+}
+
+export interface ExportRow {
+  key_hash: string;
+  format: 'json' | 'csv';
+  body: Buffer;
+  etag: string;
+  last_modified: string;
+  row_count: number;
+}
+
+export function exportFromRow(row: ExportRow): StoredExport {
+  return {
+    keyHash: row.key_hash,
+    format: row.format,
+    body: row.body,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    rows: Number(row.row_count),
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+  const apply = db.transaction(() => {
+    const row = db.prepare(`SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`).get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > MIGRATIONS.length) throw new SchemaTooNewError(current);
+    for (const m of MIGRATIONS.filter((m) => m.version > current)) {
+      db.exec(m.sqlite);
+      db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_at) VALUES (?, ?)`).run(m.version, Date.now());
+    }
+  });
+  apply.immediate();
+}

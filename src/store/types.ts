@@ -1,0 +1,99 @@
+import type { RunRecord, RunStatus } from '../engine/runs.js';
+
+/**
+ * A trigger's accepted input, committed before the caller is told "accepted", so that a run whose
+ * caller got 200/202 is never lost, even if the process is killed right after answering.
+ */
+export interface AcceptedInput {
+  /** Run id: also the message id of the run. */
+  id: string;
+  /** Id of the trigger node that accepted it. */
+  source: string;
+  payload: unknown;
+  /** Extra message properties the trigger set (e.g. the metadata output property). */
+  extra?: Record<string, unknown>;
+  /** ISO time. */
+  acceptedAt: string;
+}
+
+/** Which runs a dashboard page shows; every field narrows. Newest first. */
+export interface RunQuery {
+  flowId?: string;
+  triggerId?: string;
+  status?: RunStatus;
+  /** Started at or after (ISO time). */
+  since?: string;
+  /** Started before (ISO time). */
+  until?: string;
+  businessKey?: string;
+  /** Page size (1..1000, default 100). */
+  limit?: number;
+  /** Cursor: the `next` of the previous page. */
+  after?: string;
+}
+
+export interface RunPage {
+  runs: RunRecord[];
+  /** Cursor of the next page; absent on the last page. */
+  next?: string;
+}
+
+/** Runs kept: the newest `maxCount`, none older than `maxAgeMs`. */
+export interface RetentionPolicy {
+  maxAgeMs: number;
+  maxCount: number;
+}
+
+/** A published export (Export Data to URL): the body exactly as served and how to serve it. */
+export interface StoredExport {
+  /** SHA-256 of the link's secret key: the key itself is never stored. */
+  keyHash: string;
+  format: 'json' | 'csv';
+  body: Buffer;
+  etag: string;
+  /** ISO time, whole seconds. */
+  lastModified: string;
+  rows: number;
+}
+
+/**
+ * Everything the package remembers, behind one interface: SQLite when embedded, PostgreSQL when
+ * shared by several Node-RED processes. Every method is asynchronous, whatever the engine, so that
+ * callers are written once. See docs/store.md.
+ */
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+
+  /** Commits an accepted input (group commit: inputs arriving together share one transaction). */
+  accept(input: AcceptedInput): Promise<void>;
+  /** Accepted inputs of `source` that no live process owns, claimed by this process. */
+  claimPending(source: string): Promise<AcceptedInput[]>;
+  /** Extends this process's ownership of the inputs it accepted (call every lease/3). */
+  heartbeat(): Promise<void>;
+  /** Adds inputs accepted by an earlier version or process, owned by no one (claimable at once). */
+  importInputs(inputs: AcceptedInput[]): Promise<void>;
+  /** Records a finished run and settles its accepted input, if any, in one transaction (batched). */
+  finishRun(run: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(query: RunQuery): Promise<RunPage>;
+  /** Deletes runs beyond the policy, at most `batch` per call; returns how many went. */
+  pruneRuns(policy: RetentionPolicy, now?: Date, batch?: number): Promise<number>;
+
+  /** Small per-node state (a cron node's schedule and enable flag), as JSON. */
+  getNodeState<T>(nodeId: string, kind: string): Promise<T | undefined>;
+  setNodeState(nodeId: string, kind: string, value: unknown): Promise<void>;
+
+  /**
+   * Remembers `id` in `scope` until `expiresAt`; false when it was already there and unexpired
+   * (a duplicate delivery).
+   */
+  markSeen(scope: string, id: string, expiresAt: Date, now?: Date): Promise<boolean>;
+  pruneSeen(now?: Date): Promise<number>;
+
+  putExport(entry: StoredExport): Promise<void>;
+  getExport(keyHash: string): Promise<StoredExport | undefined>;
+  deleteExport(keyHash: string): Promise<void>;
+
+  /** Writes what is batched and closes the connection. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { RunRecord } from '../../src/engine/runs.js';
+import { importLegacyFiles, openStore } from '../../src/store/index.js';
+import type { AcceptedInput, Store } from '../../src/store/index.js';
+import { PostgresStore } from '../../src/store/postgres.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { requirePostgres, startPostgres } from '../support/postgres.js';
+import type { TestPostgres } from '../support/postgres.js';
+
+type Opened = Store & { heartbeat(): Promise<void> };
+
+/** One engine under test: `open` gives a store on a fresh location, `reopen` another process's view of it. */
+interface Engine {
+  name: 'sqlite' | 'postgres';
+  fresh(): Promise<{ open(leaseMs?: number): Promise<Opened> }>;
+}
+
+function input(source: string, n: number, at = Date.now()): AcceptedInput {
+  return {
+    id: randomUUID(),
+    source,
+    payload: { n, member: `M${n}`, text: 'é ✓' },
+    extra: { topic: 't' },
+    acceptedAt: new Date(at + n).toISOString(),
+  };
+}
+
+function run(over: Partial<RunRecord> & { startedAt: string }): RunRecord {
+  return {
+    id: randomUUID(),
+    flowId: 'flow-a',
+    trigger: { id: 'trigger-1', type: 'imis-webhook-in' },
+    status: 'ok',
+    finishedAt: over.startedAt,
+    steps: [{ id: 'n1', type: 'debug', startedAt: over.startedAt, finishedAt: over.startedAt, outcome: 'ok' }],
+    input: { a: 1 },
+    ...over,
+  };
+}
+
+const sqlite: Engine = {
+  name: 'sqlite',
+  async fresh() {
+    const file = join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db');
+    return { open: (leaseMs = 30_000) => Promise.resolve(new SqliteStore({ file, leaseMs })) };
+  },
+};
+
+let server: TestPostgres | undefined;
+const postgres: Engine = {
+  name: 'postgres',
+  async fresh() {
+    if (!server) throw new Error('no PostgreSQL server');
+    const url = server.createDatabase(`t_${randomUUID().replace(/-/g, '')}`);
+    return { open: (leaseMs = 30_000) => PostgresStore.open({ url, leaseMs }) };
+  },
+};
+
+for (const engine of [sqlite, postgres]) {
+  describe(`Store contract on ${engine.name}`, function () {
+    this.timeout(60_000);
+    const opened: Store[] = [];
+    let place: Awaited<ReturnType<Engine['fresh']>>;
+    const open = async (leaseMs?: number) => {
+      const store = await place.open(leaseMs);
+      opened.push(store);
+      return store;
+    };
+
+    before(async function () {
+      if (engine.name === 'postgres' && !server) {
+        const bin = requirePostgres(this);
+        if (bin) server = await startPostgres(bin);
+      }
+    });
+    beforeEach(async () => {
+      place = await engine.fresh();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close().catch(() => undefined)));
+    });
+
+    it('hands the inputs an earlier process accepted but never finished to the next one, oldest first', async () => {
+      const first = await open();
+      const inputs = [input('hook', 1), input('hook', 2), input('hook', 3), input('other', 4)];
+      await Promise.all(inputs.map((i) => first.accept(i)));
+      await first.finishRun(run({ id: inputs[1].id, startedAt: new Date().toISOString() }));
+      await first.close();
+
+      const second = await open(1); // the first process is gone: its lease ran out
+      await new Promise((r) => setTimeout(r, 5));
+      const pending = await second.claimPending('hook');
+      assert.deepEqual(
+        pending.map((p) => p.id),
+        [inputs[0].id, inputs[2].id],
+      );
+      assert.deepEqual(pending[0].payload, inputs[0].payload);
+      assert.deepEqual(pending[0].extra, { topic: 't' });
+      assert.equal(pending[0].acceptedAt, inputs[0].acceptedAt);
+      assert.deepEqual(await second.claimPending('hook'), [], 'claimed once only');
+      assert.equal((await second.claimPending('other')).length, 1);
+    });
+
+    it('commits hundreds of concurrent accepts, grouped, none lost', async () => {
+      const store = await open();
+      const inputs = Array.from({ length: 600 }, (_, n) => input('burst', n));
+      await Promise.all(inputs.map((i) => store.accept(i)));
+      await store.close();
+      const next = await open(1);
+      assert.equal((await next.claimPending('burst')).length, 600);
+    });
+
+    if (engine.name === 'postgres') {
+      it('never gives a live process\'s inputs to another; takes them over once its lease runs out', async () => {
+        const a = await open(400);
+        const b = await open(400);
+        const mine = input('shared', 1);
+        await a.accept(mine);
+        assert.deepEqual(await b.claimPending('shared'), []);
+        await a.heartbeat();
+        await new Promise((r) => setTimeout(r, 200));
+        await a.heartbeat();
+        await new Promise((r) => setTimeout(r, 250));
+        assert.deepEqual(await b.claimPending('shared'), [], 'heartbeats keep the lease');
+        await new Promise((r) => setTimeout(r, 500));
+        assert.deepEqual(
+          (await b.claimPending('shared')).map((i) => i.id),
+          [mine.id],
+        );
+      });
+
+      it('migrates once when several processes open a new database together', async () => {
+        const stores = await Promise.all([open(), open(), open(), open()]);
+        assert.equal(stores.length, 4);
+        const url = (stores[0] as unknown as { pool: pg.Pool }).pool.options.connectionString as string;
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        const { rows } = await client.query('SELECT version FROM imis_schema');
+        await client.end();
+        assert.deepEqual(rows, [{ version: 1 }]);
+      });
+    }
+
+    it('keeps finished runs and pages through them, newest first, with filters', async () => {
+      const store = await open();
+      const base = Date.parse('2026-01-01T00:00:00Z');
+      const runs: RunRecord[] = [];
+      for (let n = 0; n < 25; n++) {
+        runs.push(
+          run({
+            startedAt: new Date(base + n * 60_000).toISOString(),
+            flowId: n % 2 ? 'flow-odd' : 'flow-even',
+            status: n % 5 === 0 ? 'failed' : 'ok',
+            businessKey: `M${n % 3}`,
+            ...(n % 5 === 0 ? { error: 'iMIS said no' } : {}),
+          }),
+        );
+      }
+      await Promise.all(runs.map((r) => store.finishRun(r)));
+
+      const page1 = await store.listRuns({ limit: 10 });
+      assert.equal(page1.runs.length, 10);
+      assert.equal(page1.runs[0].id, runs[24].id);
+      assert.ok(page1.next);
+      const page2 = await store.listRuns({ limit: 10, after: page1.next });
+      const page3 = await store.listRuns({ limit: 10, after: page2.next });
+      assert.equal(page3.runs.length, 5);
+      assert.equal(page3.next, undefined);
+      const seen = [...page1.runs, ...page2.runs, ...page3.runs].map((r) => r.id);
+      assert.deepEqual(seen, [...runs].reverse().map((r) => r.id));
+
+      const failed = await store.listRuns({ status: 'failed' });
+      assert.deepEqual(failed.runs.map((r) => r.startedAt), [20, 15, 10, 5, 0].map((n) => runs[n].startedAt));
+      assert.equal(failed.runs[0].error, 'iMIS said no');
+      const odd = await store.listRuns({ flowId: 'flow-odd', businessKey: 'M1' });
+      assert.deepEqual(odd.runs.map((r) => r.id), [19, 13, 7, 1].map((n) => runs[n].id));
+      const window = await store.listRuns({ since: runs[3].startedAt, until: runs[6].startedAt });
+      assert.deepEqual(window.runs.map((r) => r.id), [5, 4, 3].map((n) => runs[n].id));
+
+      const one = await store.getRun(runs[7].id);
+      assert.deepEqual(one, runs[7]);
+      assert.equal(await store.getRun('nope'), undefined);
+    });
+
+    it('replaces a run finished again (a re-settle) rather than keeping two', async () => {
+      const store = await open();
+      const r = run({ startedAt: new Date().toISOString(), status: 'unfinished' });
+      await store.finishRun(r);
+      await store.finishRun({ ...r, status: 'failed', error: 'late' });
+      const page = await store.listRuns({});
+      assert.equal(page.runs.length, 1);
+      assert.equal(page.runs[0].status, 'failed');
+    });
+
+    it('prunes runs by age and by count, in batches', async () => {
+      const store = await open();
+      const now = Date.parse('2026-06-01T00:00:00Z');
+      const day = 24 * 60 * 60 * 1000;
+      const old = Array.from({ length: 5 }, (_, n) => run({ startedAt: new Date(now - 40 * day + n).toISOString() }));
+      const recent = Array.from({ length: 20 }, (_, n) => run({ startedAt: new Date(now - day + n).toISOString() }));
+      await Promise.all([...old, ...recent].map((r) => store.finishRun(r)));
+      const policy = { maxAgeMs: 30 * day, maxCount: 12 };
+      let removed = 0;
+      for (let n = 0; n < 10; n++) {
+        const step = await store.pruneRuns(policy, new Date(now), 3);
+        assert.ok(step <= 3);
+        removed += step;
+        if (step === 0) break;
+      }
+      assert.equal(removed, 13);
+      const left = await store.listRuns({ limit: 100 });
+      assert.deepEqual(left.runs.map((r) => r.id), recent.slice(8).reverse().map((r) => r.id));
+    });
+
+    it('keeps per-node state as JSON, replaced on each write', async () => {
+      const store = await open();
+      assert.equal(await store.getNodeState('cron-1', 'cron'), undefined);
+      await store.setNodeState('cron-1', 'cron', { enabled: false, lastScheduled: '2026-01-01T00:00:00.000Z' });
+      await store.setNodeState('cron-1', 'cron', { enabled: true });
+      await store.setNodeState('cron-2', 'cron', { enabled: false });
+      assert.deepEqual(await store.getNodeState('cron-1', 'cron'), { enabled: true });
+      assert.deepEqual(await store.getNodeState('cron-2', 'cron'), { enabled: false });
+    });
+
+    it('tells a duplicate event id until it expires', async () => {
+      const store = await open();
+      const t0 = new Date('2026-01-01T00:00:00Z');
+      const later = new Date(t0.getTime() + 1000);
+      assert.equal(await store.markSeen('n1', 'e1', later, t0), true);
+      assert.equal(await store.markSeen('n1', 'e1', later, t0), false);
+      assert.equal(await store.markSeen('n2', 'e1', later, t0), true, 'scopes are separate');
+      assert.equal(await store.markSeen('n1', 'e1', new Date(later.getTime() + 1000), later), true, 'expired');
+      assert.equal(await store.pruneSeen(new Date(t0.getTime() + 1500)), 1);
+    });
+
+    it('stores published exports byte for byte', async () => {
+      const store = await open();
+      const body = Buffer.from('\ufeffid,name\r\n1,Zoë\r\n', 'utf8');
+      await store.putExport({ keyHash: 'h1', format: 'csv', body, etag: '"x"', lastModified: '2026-01-01T00:00:00.000Z', rows: 1 });
+      const got = await store.getExport('h1');
+      assert.ok(got && got.body.equals(body));
+      assert.equal(got?.rows, 1);
+      await store.deleteExport('h1');
+      assert.equal(await store.getExport('h1'), undefined);
+    });
+
+    it('imports what version 0.1 kept in files, once, and renames the files', async () => {
+      const store = await open(1);
+      const dir = mkdtempSync(join(tmpdir(), 'imis-legacy-'));
+      const pendingA = input('hook-1', 1);
+      const settled = input('hook-1', 2);
+      writeFileSync(
+        join(dir, 'journal.jsonl'),
+        [
+          { op: 'accept', entry: pendingA },
+          { op: 'accept', entry: settled },
+          { op: 'settle', id: settled.id },
+        ]
+          .map((l) => JSON.stringify(l))
+          .join('\n') + '\n{"op":"acc', // a torn last line
+      );
+      const oldRun = run({ startedAt: new Date(Date.now() - 1000).toISOString() });
+      writeFileSync(join(dir, 'runs.jsonl'), JSON.stringify(oldRun) + '\n');
+      mkdirSync(join(dir, 'cron'));
+      writeFileSync(join(dir, 'cron', 'c1.json'), JSON.stringify({ enabled: false, configured: '0 * * * * ?|UTC' }));
+      mkdirSync(join(dir, 'change-in'));
+      writeFileSync(join(dir, 'change-in', 'ch1.seen.json'), JSON.stringify([['evt-1', Date.now() - 1000]]));
+
+      const counts = await importLegacyFiles(store, dir);
+      assert.deepEqual(counts, { pendingInputs: 1, runs: 1, nodeStates: 1, seenIds: 1, exports: 0 });
+      assert.deepEqual((await store.claimPending('hook-1')).map((i) => i.id), [pendingA.id]);
+      assert.deepEqual(await store.getRun(oldRun.id), oldRun);
+      assert.deepEqual(await store.getNodeState('c1', 'cron'), { enabled: false, configured: '0 * * * * ?|UTC' });
+      assert.equal(await store.markSeen('change-in:ch1', 'evt-1', new Date(Date.now() + 1000)), false);
+      assert.deepEqual(readdirSync(dir).sort(), [
+        'change-in.imported-0.1',
+        'cron.imported-0.1',
+        'journal.jsonl.imported-0.1',
+        'runs.jsonl.imported-0.1',
+      ]);
+      assert.deepEqual(await importLegacyFiles(store, dir), { pendingInputs: 0, runs: 0, nodeStates: 0, seenIds: 0, exports: 0 });
+    });
+  });
+}
+
+describe('SQLite store file', () => {
+  it('is created readable by its owner only, in WAL mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imis-store-'));
+    const store = await openStore({}, join(dir, 'imis-data'), {});
+    await store.accept(input('s', 1));
+    await store.close();
+    const file = join(dir, 'imis-data', 'imis.db');
+    assert.ok(existsSync(file));
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'imis-data')).mode & 0o777, 0o700);
+    const db = new Database(file, { readonly: true });
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
+  });
+
+  it('refuses a schema newer than it knows, with a message that says what to do', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db');
+    new SqliteStore({ file }).close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO imis_schema (version, applied_at) VALUES (99, 0)').run();
+    db.close();
+    assert.throws(() => new SqliteStore({ file }), /schema is version 99.*upgrade/);
+  });
+});
+
+after(() => server?.stop());
