@@ -1,15 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { dirname } from 'node:path';
 
 /** 'unfinished': still had a message in flight after `maxRunMs` (e.g. held by a node that never completes it). */
 export type RunStatus = 'running' | 'ok' | 'failed' | 'unfinished';
@@ -52,10 +41,8 @@ export function newRunId(): string {
 }
 
 export interface RunTrackerOptions {
-  /** Called once when a run has no message left in flight. */
+  /** Called once when a run has no message left in flight (e.g. to store it). */
   onSettled?: (run: RunRecord) => void;
-  /** Settled runs kept per flow (oldest dropped first). */
-  keepPerFlow?: number;
   /** A run still in flight after this long is settled as 'unfinished' by `sweep` (default 10 min). */
   maxRunMs?: number;
   now?: () => Date;
@@ -76,13 +63,9 @@ interface Live {
  */
 export class RunTracker {
   private readonly live = new Map<string, Live>();
-  private readonly settled = new Map<string, RunRecord>();
-  private readonly settledOrder = new Map<string, string[]>();
-  private readonly keepPerFlow: number;
   private readonly now: () => Date;
 
   constructor(private readonly options: RunTrackerOptions = {}) {
-    this.keepPerFlow = options.keepPerFlow ?? 200;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -145,14 +128,15 @@ export class RunTracker {
     if (live) this.fail(live.run, nodeId, error);
   }
 
+  /** A run still in flight. */
   get(id: string): RunRecord | undefined {
-    return this.live.get(id)?.run ?? this.settled.get(id);
+    return this.live.get(id)?.run;
   }
 
-  /** Newest first. */
+  /** Runs still in flight, newest first. */
   list(flowId?: string): RunRecord[] {
-    const all = [...this.settled.values(), ...[...this.live.values()].map((l) => l.run)];
-    return all
+    return [...this.live.values()]
+      .map((l) => l.run)
       .filter((r) => flowId === undefined || r.flowId === flowId)
       .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
   }
@@ -172,11 +156,6 @@ export class RunTracker {
     }
   }
 
-  /** Adds runs settled by an earlier process (from the run history). */
-  restore(runs: RunRecord[]): void {
-    for (const run of runs) this.remember(run);
-  }
-
   private fail(run: RunRecord, nodeId: string, error: string): void {
     run.status = 'failed';
     run.error = run.error ?? error;
@@ -193,94 +172,6 @@ export class RunTracker {
     const run = live.run;
     if (run.status === 'running') run.status = 'ok';
     run.finishedAt = this.now().toISOString();
-    this.remember(run);
     this.options.onSettled?.(run);
-  }
-
-  private remember(run: RunRecord): void {
-    this.settled.set(run.id, run);
-    // Runs settle roughly in start order: a FIFO per flow keeps the newest `keepPerFlow`.
-    let order = this.settledOrder.get(run.flowId);
-    if (!order) this.settledOrder.set(run.flowId, (order = []));
-    order.push(run.id);
-    while (order.length > this.keepPerFlow) this.settled.delete(order.shift() as string);
-  }
-}
-
-/**
- * Settled runs as JSON lines, so that the dashboard keeps its history across restarts. Appends are
- * written in batches (the history is for people, not for recovery), and the file is cut back to
- * the newest `keep` runs when it is loaded and whenever it has grown to twice that, from the lines
- * kept in memory (no re-reading).
- */
-export class RunHistory {
-  private fd: number | undefined;
-  /** The newest lines, at most `keep`, as written. */
-  private recent: string[] = [];
-  private buffered: string[] = [];
-  private lines = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly file: string,
-    private readonly keep = 2000,
-    private readonly flushMs = 200,
-  ) {}
-
-  load(): RunRecord[] {
-    this.close();
-    const runs: RunRecord[] = [];
-    const lines: string[] = [];
-    if (existsSync(this.file)) {
-      for (const text of readFileSync(this.file, 'utf8').split('\n')) {
-        if (!text.trim()) continue;
-        try {
-          runs.push(JSON.parse(text) as RunRecord);
-          lines.push(text + '\n');
-        } catch {
-          // a torn last line from a killed process
-        }
-      }
-    }
-    this.recent = lines.slice(-this.keep);
-    this.rewrite();
-    return runs.slice(-this.keep);
-  }
-
-  append(run: RunRecord): void {
-    const line = JSON.stringify(run) + '\n';
-    this.buffered.push(line);
-    this.recent.push(line);
-    if (this.recent.length > this.keep) this.recent.shift();
-    this.flushTimer ??= setTimeout(() => this.flush(), this.flushMs).unref();
-  }
-
-  flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.buffered.length === 0) return;
-    if (this.fd === undefined) {
-      mkdirSync(dirname(this.file), { recursive: true });
-      this.fd = openSync(this.file, 'a');
-    }
-    writeSync(this.fd, this.buffered.join(''));
-    this.lines += this.buffered.length;
-    this.buffered = [];
-    if (this.lines >= 2 * this.keep) this.rewrite();
-  }
-
-  close(): void {
-    this.flush();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-
-  private rewrite(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    mkdirSync(dirname(this.file), { recursive: true });
-    writeFileSync(`${this.file}.tmp`, this.recent.join(''));
-    renameSync(`${this.file}.tmp`, this.file);
-    this.lines = this.recent.length;
   }
 }

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
-import { SeenIds, eventSubject, eventTypeFilter, readGridBody } from '../engine/event-grid.js';
+import { eventSubject, eventTypeFilter, readGridBody } from '../engine/event-grid.js';
 import type { GridEvent } from '../engine/event-grid.js';
 import { rejected } from '../engine/ihook.js';
-import { readStateFile, writeStateFile } from '../engine/state-file.js';
+import { seenScope } from '../store/index.js';
 import { requestMetadata } from '../engine/secret-url.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
@@ -14,6 +13,8 @@ import { triggerRuns } from './lib/trigger.js';
 
 const NOTIFY_PATH = '/imis/notify/';
 const LIMIT_BYTES = 5 * 1024 * 1024;
+/** How long a delivered event id is remembered to drop its retried copies. */
+const SEEN_FOR_MS = 24 * 60 * 60 * 1000;
 
 interface ChangeInConfig {
   name?: string;
@@ -61,7 +62,6 @@ export = function register(RED: any): void {
       return;
     }
     const server = config.server ? RED.nodes.getNode(config.server) : null;
-    const seen = new SeenIds();
     const counts = { events: 0, duplicates: 0 };
     let verified = false;
 
@@ -86,16 +86,7 @@ export = function register(RED: any): void {
         }
       : undefined;
     const runs = triggerRuns(RED, node, prepare);
-    // Event ids seen in the last 24 h survive a restart (Event Grid retries may cross one).
-    const seenFile = join(runs.ctx.dataDir, 'change-in', `${node.id}.seen.json`);
-    seen.restore(readStateFile<[string, number][]>(seenFile, [], Array.isArray));
-    node.on('close', () => {
-      try {
-        writeStateFile(seenFile, seen.entries());
-      } catch {
-        // Losing the duplicate filter's memory only lets a retried event through once more.
-      }
-    });
+    const store = runs.ctx.store;
     registerSecretEndpoint(RED, node, NOTIFY_PATH);
 
     const status = throttledStatus(() => {
@@ -134,15 +125,25 @@ export = function register(RED: any): void {
       const meta = config.metadataProp ? requestMetadata(req, receivedAt) : undefined;
       let accepted = 0;
       let duplicates = 0;
+      const scope = seenScope(node.id);
       for (const event of body.events) {
         if (!matches(event.eventType)) continue;
-        if (config.dropDuplicates && seen.seen(event.id)) {
+        // Event Grid delivers at least once, and may retry across a restart: ids are remembered
+        // in the store for a day (docs/imis-api.md §5).
+        const expires = new Date(receivedAt.getTime() + SEEN_FOR_MS);
+        if (config.dropDuplicates && !(await store.markSeen(scope, event.id, expires, receivedAt))) {
           duplicates++;
           continue;
         }
         const extra: Record<string, unknown> = { topic: event.eventType };
         if (meta) RED.util.setMessageProperty(extra, config.metadataProp, meta, true);
-        runs.accept({ payload: event, extra }, receivedAt);
+        try {
+          await runs.accept({ payload: event, extra }, receivedAt);
+        } catch (err) {
+          // Not accepted: the retry Event Grid makes after our 500 must not count as a duplicate.
+          if (config.dropDuplicates) await store.unmarkSeen(scope, event.id).catch(() => undefined);
+          throw err;
+        }
         accepted++;
       }
       counts.events += accepted;

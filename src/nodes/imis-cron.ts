@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { readStateFile, writeStateFile } from '../engine/state-file.js';
 import { CronExpressionError, buildExpression, parseSchedule } from '../engine/cron.js';
 import type { Preset, Schedule } from '../engine/cron.js';
 import { mountOnce } from './lib/http.js';
@@ -50,27 +48,21 @@ export = function register(RED: any): void {
     const node = this;
     const config = migrate<CronConfig>(raw, migrations);
     const runs = triggerRuns(RED, node);
-    const stateFile = join(runs.ctx.dataDir, 'cron', `${node.id}.json`);
-    let state: CronState = readStateFile<CronState>(stateFile, {}, (v) => !!v && typeof v === 'object');
-    if (state.configured !== `${config.expression}|${config.timeZone}`) {
-      state = { lastScheduled: state.lastScheduled, configured: `${config.expression}|${config.timeZone}` };
-    }
-    let enabled = state.enabled ?? config.enabled !== false;
+    const store = runs.ctx.store;
+    let state: CronState = {};
+    let enabled = config.enabled !== false;
     let schedule: Schedule | undefined;
     let timer: NodeJS.Timeout | undefined;
     let nextAt: Date | null = null;
+    let closed = false;
+    /** The stored state has been read and the schedule armed. */
+    let ready = false;
 
+    // Written to the store at each change, so a killed process keeps the schedule and enable flag.
     const save = () => {
-      try {
-        writeStateFile(stateFile, {
-          ...state,
-          enabled,
-          expression: schedule?.expression,
-          timeZone: schedule?.timeZone,
-        });
-      } catch (err) {
-        node.warn(RED._('imis-cron.errors.state', { message: (err as Error).message }));
-      }
+      store
+        .setNodeState(node.id, 'cron', { ...state, enabled, expression: schedule?.expression, timeZone: schedule?.timeZone })
+        .catch((err: Error) => node.warn(RED._('imis-cron.errors.state', { message: err.message })));
     };
 
     const showStatus = () => {
@@ -139,20 +131,37 @@ export = function register(RED: any): void {
       }
     };
 
-    if (!use(state.expression ?? config.expression, state.timeZone ?? config.timeZone)) {
-      schedule = undefined;
-    }
-    if (schedule && enabled && config.runMissed && state.lastScheduled) {
-      const missed = schedule.next(new Date(state.lastScheduled));
-      if (missed && missed.getTime() < Date.now()) {
-        node.log(RED._('imis-cron.log.missed', { time: missed.toISOString() }));
-        setImmediate(() => fire(missed));
+    const start = (stored: CronState | undefined) => {
+      if (closed) return;
+      state = stored && typeof stored === 'object' ? stored : {};
+      if (state.configured !== `${config.expression}|${config.timeZone}`) {
+        state = { lastScheduled: state.lastScheduled, configured: `${config.expression}|${config.timeZone}` };
       }
-    }
-    arm();
+      enabled = state.enabled ?? config.enabled !== false;
+      if (!use(state.expression ?? config.expression, state.timeZone ?? config.timeZone)) {
+        schedule = undefined;
+      }
+      if (schedule && enabled && config.runMissed && state.lastScheduled) {
+        const missed = schedule.next(new Date(state.lastScheduled));
+        if (missed && missed.getTime() < Date.now()) {
+          node.log(RED._('imis-cron.log.missed', { time: missed.toISOString() }));
+          setImmediate(() => fire(missed));
+        }
+      }
+      arm();
+      ready = true;
+    };
+    const loaded = store.getNodeState<CronState>(node.id, 'cron').then(start, (err: Error) => {
+      node.warn(RED._('imis-cron.errors.state', { message: err.message }));
+      start(undefined);
+    });
 
     // Control messages: "enable", "disable", "trigger" (run now), or { cron, timeZone? } (replace).
     node.on('input', (msg: any, _send: unknown, done: (err?: Error) => void) => {
+      if (ready) control(msg, done);
+      else void loaded.then(() => control(msg, done));
+    });
+    const control = (msg: any, done: (err?: Error) => void) => {
       const command = msg.payload;
       if (command === 'enable' || command === 'disable') {
         enabled = command === 'enable';
@@ -179,9 +188,10 @@ export = function register(RED: any): void {
         return;
       }
       done();
-    });
+    };
 
     node.on('close', () => {
+      closed = true;
       if (timer) clearTimeout(timer);
     });
   }

@@ -92,7 +92,7 @@ export = function register(RED: any): void {
       let runId: string;
       try {
         // Journalled before answering: an accepted call is never lost (SPEC "Bad input").
-        runId = runs.accept({ payload, extra }, receivedAt).runId;
+        runId = (await runs.accept({ payload, extra }, receivedAt)).runId;
       } catch (err) {
         node.error(err);
         return sendHookResponse(

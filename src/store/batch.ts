@@ -31,6 +31,22 @@ export class GroupCommit<T> {
     }
   }
 
+  /**
+   * Writes everything queued now, for a writer that works synchronously (process exit). A batch
+   * already being written is left to finish on its own.
+   */
+  flushSync(): void {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        void this.write(batch.map((b) => b.item));
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+  }
+
   get pending(): number {
     return this.queue.length;
   }

@@ -4,7 +4,7 @@ import { SqliteStore } from './sqlite.js';
 import type { RetentionPolicy, Store } from './types.js';
 
 export type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
-export { importLegacyFiles } from './legacy.js';
+export { importLegacyFiles, seenScope } from './legacy.js';
 
 /** The `imis.store` section of Node-RED's settings (all optional). */
 export interface StoreSettings {
@@ -41,7 +41,7 @@ export async function openStore(
   settings: StoreSettings,
   dataDir: string,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Store & { heartbeat(): Promise<void> }> {
+): Promise<Store> {
   const leaseMs = (positive(settings.leaseSeconds) ?? 30) * 1000;
   const url = settings.url ?? env.IMIS_STORE_URL;
   if (url) return PostgresStore.open({ url, leaseMs, poolSize: positive(settings.poolSize) });

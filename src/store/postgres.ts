@@ -157,6 +157,10 @@ export class PostgresStore implements Store {
     return (result.rowCount ?? 0) > 0;
   }
 
+  async unmarkSeen(scope: string, id: string): Promise<void> {
+    await this.pool.query(`DELETE FROM imis_seen WHERE scope = $1 AND id = $2`, [scope, id]);
+  }
+
   async pruneSeen(now = new Date()): Promise<number> {
     const result = await this.pool.query(`DELETE FROM imis_seen WHERE expires_at <= $1`, [now.getTime()]);
     return result.rowCount ?? 0;
@@ -182,6 +186,14 @@ export class PostgresStore implements Store {
 
   async deleteExport(keyHash: string): Promise<void> {
     await this.pool.query(`DELETE FROM imis_exports WHERE key_hash = $1`, [keyHash]);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+  }
+
+  flushSync(): void {
+    // PostgreSQL cannot be written synchronously; see Store.flushSync.
   }
 
   async close(): Promise<void> {

@@ -80,6 +80,7 @@ export class SqliteStore implements Store {
         `INSERT INTO imis_seen (scope, id, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at WHERE imis_seen.expires_at <= ?`,
       ),
+      unmarkSeen: db.prepare(`DELETE FROM imis_seen WHERE scope = ? AND id = ?`),
       pruneSeen: db.prepare(`DELETE FROM imis_seen WHERE expires_at <= ?`),
       putExport: db.prepare(
         `INSERT OR REPLACE INTO imis_exports (key_hash, format, body, etag, last_modified, row_count)
@@ -187,6 +188,10 @@ export class SqliteStore implements Store {
     return this.statements.markSeen.run(scope, id, expiresAt.getTime(), now.getTime()).changes > 0;
   }
 
+  async unmarkSeen(scope: string, id: string): Promise<void> {
+    this.statements.unmarkSeen.run(scope, id);
+  }
+
   async pruneSeen(now = new Date()): Promise<number> {
     return this.statements.pruneSeen.run(now.getTime()).changes;
   }
@@ -209,6 +214,16 @@ export class SqliteStore implements Store {
 
   async deleteExport(keyHash: string): Promise<void> {
     this.statements.deleteExport.run(keyHash);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+  }
+
+  flushSync(): void {
+    if (!this.db.open) return;
+    this.accepts.flushSync();
+    this.finishes.flushSync();
   }
 
   async close(): Promise<void> {

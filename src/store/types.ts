@@ -88,12 +88,21 @@ export interface Store {
    * (a duplicate delivery).
    */
   markSeen(scope: string, id: string, expiresAt: Date, now?: Date): Promise<boolean>;
+  /** Forgets `id` in `scope` (its delivery could not be accepted after all). */
+  unmarkSeen(scope: string, id: string): Promise<void>;
   pruneSeen(now?: Date): Promise<number>;
 
   putExport(entry: StoredExport): Promise<void>;
   getExport(keyHash: string): Promise<StoredExport | undefined>;
   deleteExport(keyHash: string): Promise<void>;
 
+  /** Resolves once every batched write so far is committed. */
+  flush(): Promise<void>;
+  /**
+   * Commits batched writes before the process exits, where the engine can do so synchronously
+   * (SQLite); elsewhere a no-op: unsettled inputs then run again at the next start (at-least-once).
+   */
+  flushSync(): void;
   /** Writes what is batched and closes the connection. */
   close(): Promise<void>;
 }

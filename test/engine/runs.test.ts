@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { RunHistory, RunTracker } from '../../src/engine/runs.js';
+import { RunTracker } from '../../src/engine/runs.js';
 import type { RunRecord } from '../../src/engine/runs.js';
-import { freshDataDir } from '../support/red.js';
 
 const trigger = { id: 'hook', type: 'imis-webhook-in' };
 const node = (id: string) => ({ id, type: 'imis-insert-activity' });
@@ -30,12 +28,13 @@ describe('Run tracker', () => {
   });
 
   it('marks the run failed with the first error and the failing step', () => {
-    const runs = new RunTracker();
+    const settled: RunRecord[] = [];
+    const runs = new RunTracker({ onSettled: (r) => settled.push(r) });
     runs.start({ id: 'r1', flowId: 'f', trigger, input: { x: 1 } });
     runs.delivered('r1', node('a'));
     runs.release('r1');
     runs.completed('r1', 'a', 'iMIS rejected POST /api/Activity: Party 99999 does not exist');
-    const run = runs.get('r1');
+    const run = settled[0];
     assert.equal(run?.status, 'failed');
     assert.match(run?.error ?? '', /99999/);
     assert.equal(run?.steps[0].outcome, 'failed');
@@ -43,10 +42,11 @@ describe('Run tracker', () => {
   });
 
   it('ends at once a run whose trigger is wired to nothing', () => {
-    const runs = new RunTracker();
+    const settled: RunRecord[] = [];
+    const runs = new RunTracker({ onSettled: (r) => settled.push(r) });
     runs.start({ id: 'r1', flowId: 'f', trigger, input: {} });
     runs.release('r1');
-    assert.equal(runs.get('r1')?.status, 'ok');
+    assert.equal(settled[0]?.status, 'ok');
     assert.equal(runs.isLive('r1'), false);
   });
 
@@ -59,17 +59,25 @@ describe('Run tracker', () => {
     assert.equal(runs.isLive('r1'), true);
   });
 
-  it('keeps the newest runs per flow and lists newest first', () => {
+  it('lists only the runs still in flight, newest first, and forgets a run once settled', () => {
     let t = 0;
-    const runs = new RunTracker({ keepPerFlow: 2, now: () => new Date(1_700_000_000_000 + t++ * 1000) });
+    const settled: string[] = [];
+    const runs = new RunTracker({
+      now: () => new Date(1_700_000_000_000 + t++ * 1000),
+      onSettled: (r) => settled.push(r.id),
+    });
     for (const id of ['a', 'b', 'c']) {
       runs.start({ id, flowId: 'f', trigger, input: {} });
+      runs.delivered(id, node('slow'));
       runs.release(id);
     }
+    runs.completed('a', 'slow');
     assert.deepEqual(
       runs.list('f').map((r) => r.id),
       ['c', 'b'],
     );
+    assert.deepEqual(settled, ['a']);
+    assert.equal(runs.get('a'), undefined);
   });
 
   it('settles as "unfinished" a run whose message a node never completes, after maxRunMs', () => {
@@ -90,38 +98,5 @@ describe('Run tracker', () => {
     runs.sweep();
     assert.equal(settled.length, 1);
     assert.equal(settled[0].status, 'unfinished');
-  });
-
-  it('cuts the history file back to the newest runs once it has doubled', () => {
-    const file = join(freshDataDir(), 'runs.jsonl');
-    const history = new RunHistory(file, 3, 0);
-    for (let i = 0; i < 7; i++) {
-      history.append({
-        id: `r${i}`,
-        flowId: 'f',
-        trigger,
-        status: 'ok',
-        startedAt: '',
-        steps: [],
-        input: {},
-      });
-      history.flush();
-    }
-    history.close();
-    assert.deepEqual(
-      new RunHistory(file, 3).load().map((r) => r.id),
-      ['r4', 'r5', 'r6'],
-    );
-  });
-
-  it('keeps settled runs across restarts through the run history', () => {
-    const history = new RunHistory(join(freshDataDir(), 'runs.jsonl'));
-    const runs = new RunTracker({ onSettled: (r) => history.append(r) });
-    runs.start({ id: 'r1', flowId: 'f', trigger, input: { a: 1 } });
-    runs.release('r1');
-    history.close();
-    const restarted = new RunTracker();
-    restarted.restore(history.load());
-    assert.equal(restarted.get('r1')?.status, 'ok');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Journal } from '../../src/engine/journal.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
 const token = randomBytes(24).toString('base64url');
@@ -142,16 +142,12 @@ describe('Webhook in', function () {
   });
 
   it('runs again, after a restart, what it accepted but never finished', async () => {
-    const journal = new Journal(join(dataDir, 'journal.jsonl'));
-    journal.open();
-    journal.accept({
-      id: 'left-over-run-1',
-      source: 'hook',
-      payload: { memberId: '7' },
-      acceptedAt: new Date().toISOString(),
-    });
-    journal.close();
     await helper.unload();
+    const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
+    await store.importInputs([
+      { id: 'left-over-run-1', source: 'hook', payload: { memberId: '7' }, acceptedAt: new Date().toISOString() },
+    ]);
+    await store.close();
     const replayed: any[] = [];
     await load();
     helper.getNode('out').on('input', (msg: any) => replayed.push(msg));
@@ -160,19 +156,16 @@ describe('Webhook in', function () {
     assert.deepEqual(replayed[0].payload, { memberId: '7' });
   });
 
-  it('settles a finished run in the journal, so a restart does not run it again', async () => {
+  it('settles a finished run in the store, so a restart does not run it again', async () => {
     await load();
     helper.getNode('out').on('input', () => undefined);
     const { id } = await (await post('{"n":1}')).json();
     await new Promise((r) => setTimeout(r, 100));
     await helper.unload();
-    const journal = new Journal(join(dataDir, 'journal.jsonl'));
-    assert.deepEqual(
-      journal.open().map((e) => e.id),
-      [],
-      `run ${id} is not pending any more`,
-    );
-    journal.close();
+    const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
+    assert.deepEqual(await store.claimPending('hook'), [], `run ${id} is not pending any more`);
+    assert.equal((await store.getRun(id))?.status, 'ok');
+    await store.close();
   });
 
   it('never lets the flow configuration carry the token (what the editor and exports get)', async () => {

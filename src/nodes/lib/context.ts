@@ -1,62 +1,107 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal } from '../../engine/journal.js';
-import { RunHistory, RunTracker } from '../../engine/runs.js';
+import { RunTracker } from '../../engine/runs.js';
 import type { NodeRef, RunRecord } from '../../engine/runs.js';
+import { importLegacyFiles, openStore, retentionPolicy } from '../../store/index.js';
+import type { RetentionPolicy, RunsSettings, Store, StoreSettings } from '../../store/index.js';
+import { DeferredStore } from '../../store/deferred.js';
 
 /**
- * What every node of this package shares inside one Node-RED runtime: the data folder, the journal
- * of accepted trigger inputs, the run tracker fed by the runtime's message hooks, and the registry
- * of trigger nodes (for Re-run). Created on first use by any node module.
+ * What every node of this package shares inside one Node-RED runtime: the data folder, the store
+ * (accepted inputs, runs, node state), the run tracker fed by the runtime's message hooks, and the
+ * registry of trigger nodes (for Re-run). Created on first use by any node module.
  */
 export interface PackageContext {
   dataDir: string;
-  journal: Journal;
-  history: RunHistory;
+  store: DeferredStore;
   runs: RunTracker;
   triggers: Map<string, Trigger>;
+  /** Seconds an accepted input stays owned by this process without a heartbeat. */
+  leaseMs: number;
+  retention: RetentionPolicy;
 }
 
 /** A node that starts runs and can start one again from a stored input. */
 export interface Trigger {
-  rerun(input: unknown, extra: Record<string, unknown> | undefined, rerunOf: string): string;
+  rerun(input: unknown, extra: Record<string, unknown> | undefined, rerunOf: string): Promise<string>;
+}
+
+/** The `imis` section of Node-RED's settings.js. */
+interface ImisSettings {
+  store?: StoreSettings;
+  runs?: RunsSettings;
 }
 
 let shared: PackageContext | undefined;
-let sweeper: NodeJS.Timeout | undefined;
+let timers: NodeJS.Timeout[] = [];
 let flushOnExit: (() => void) | undefined;
+
+/** How often finished runs beyond the retention policy and expired event ids are pruned. */
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 export function packageContext(RED: any): PackageContext {
   const dataDir = resolveDataDir(RED);
   if (shared && shared.dataDir === dataDir) return shared;
-  shared?.journal.close();
-  shared?.history.close();
-  const history = new RunHistory(join(dataDir, 'runs.jsonl'));
-  const journal = new Journal(join(dataDir, 'journal.jsonl'), {
-    fsync: RED.settings?.imisJournalFsync === true,
-  });
-  journal.open();
+  const previous = shared;
+  const settings: ImisSettings = RED.settings?.imis ?? {};
+  const storeSettings: StoreSettings = {
+    ...(settings.store ?? {}),
+    ...(typeof RED.settings?.imisStoreFile === 'string' ? { file: RED.settings.imisStoreFile } : {}),
+  };
+  const leaseMs = Math.max(1, Number(storeSettings.leaseSeconds) || 30) * 1000;
+  const engine = storeSettings.url || process.env.IMIS_STORE_URL ? 'postgres' : 'sqlite';
+  const opening = (async () => {
+    await previous?.store.close().catch(() => undefined);
+    const store = await openStore(storeSettings, dataDir);
+    const imported = await importLegacyFiles(store, dataDir);
+    if (Object.values(imported).some((n) => n > 0)) RED.log?.info?.(RED._('imis-runs.log.imported', imported));
+    return store;
+  })();
+  const store = new DeferredStore(engine, opening);
+  opening.then(
+    () => RED.log?.info?.(RED._('imis-runs.log.store', { engine })),
+    (err: Error) => RED.log?.error?.(RED._('imis-runs.errors.store', { engine, message: err.message })),
+  );
   const runs = new RunTracker({
     onSettled: (run: RunRecord) => {
-      journal.settle(run.id);
-      history.append(run);
+      store.finishRun(run).catch((err: Error) =>
+        RED.log?.warn?.(RED._('imis-runs.errors.save', { id: run.id, message: err.message })),
+      );
     },
   });
-  runs.restore(history.load());
-  clearInterval(sweeper);
-  sweeper = setInterval(() => runs.sweep(), 60_000).unref();
-  shared = { dataDir, journal, history, runs, triggers: new Map() };
+  const retention = retentionPolicy(settings.runs);
+  for (const t of timers) clearInterval(t);
+  timers = [
+    setInterval(() => runs.sweep(), 60_000),
+    setInterval(() => store.heartbeat().catch(() => undefined), Math.max(1000, leaseMs / 3)),
+    setInterval(() => void prune(store, retention), PRUNE_EVERY_MS),
+  ];
+  for (const t of timers) t.unref();
+  void store.ready.then(() => prune(store, retention)).catch(() => undefined);
+  shared = { dataDir, store, runs, triggers: new Map(), leaseMs, retention };
   if (!flushOnExit) {
-    // Batched settle and history lines are written before the process ends (Node-RED exits on stop).
-    flushOnExit = () => {
-      shared?.journal.close();
-      shared?.history.close();
-    };
+    // Batched writes are committed before the process ends, where the engine can (Node-RED exits on stop).
+    flushOnExit = () => shared?.store.flushSync();
     process.once('exit', flushOnExit);
   }
   registerHooks(RED, runs);
   return shared;
+}
+
+/**
+ * Prunes in small batches, yielding between them, so that pruning a large backlog never holds the
+ * store (and webhook acceptance) for long.
+ */
+async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
+  try {
+    while ((await store.pruneRuns(retention, new Date(), 500)) === 500) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await store.pruneSeen();
+  } catch {
+    // the next round tries again
+  }
 }
 
 function resolveDataDir(RED: any): string {

@@ -1,5 +1,5 @@
 import { newRunId } from '../../engine/runs.js';
-import type { AcceptedInput } from '../../engine/journal.js';
+import type { AcceptedInput } from '../../store/index.js';
 import { packageContext } from './context.js';
 import type { PackageContext } from './context.js';
 
@@ -11,16 +11,19 @@ export interface RunStart {
 
 export interface TriggerRuns {
   ctx: PackageContext;
-  /** Journals the input (so an accepted input survives a crash), then starts the run on the next tick. */
-  accept(start: RunStart, acceptedAt?: Date): { runId: string; queueTime: string };
-  /** Starts a run now without journalling (e.g. a cron firing, which is re-derived from the schedule). */
+  /**
+   * Commits the input to the store (so an accepted input survives a crash), then starts the run on
+   * the next tick. Resolves once committed: only then may the caller be told "accepted".
+   */
+  accept(start: RunStart, acceptedAt?: Date): Promise<{ runId: string; queueTime: string }>;
+  /** Starts a run now without storing its input (e.g. a cron firing, which is re-derived from the schedule). */
   fire(start: RunStart): string;
 }
 
 /**
- * What every trigger node shares: a run id per input, the journal, the message that starts the run
- * (`_msgid` = run id, `imis.runId`, `imis.queueTime`), Re-run from the dashboard, and replay at
- * start-up of inputs accepted by an earlier process but never finished.
+ * What every trigger node shares: a run id per input, the accepted-input store, the message that
+ * starts the run (`_msgid` = run id, `imis.runId`, `imis.queueTime`), Re-run from the dashboard, and
+ * replay of inputs accepted by an earlier process (or a dead one sharing the store) but never finished.
  *
  * `prepare` may turn a run's message into what is sent (e.g. fetch a full record); it returns the
  * messages to send, or throws to fail the run (reported with node.error(err, msg) for Catch nodes).
@@ -31,8 +34,10 @@ export function triggerRuns(
   prepare?: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>,
 ): TriggerRuns {
   const ctx = packageContext(RED);
+  let closed = false;
 
   const start = (runId: string, input: RunStart, queueTime: string, rerunOf?: string) => {
+    if (closed) return; // a replay or re-run that arrived after a redeploy: the new node takes it
     ctx.runs.start({
       id: runId,
       flowId: node.z,
@@ -72,19 +77,22 @@ export function triggerRuns(
     );
   };
 
-  const accept = (input: RunStart, acceptedAt = new Date()) => {
-    const runId = newRunId();
-    const queueTime = acceptedAt.toISOString();
+  const store = async (input: RunStart, acceptedAt: Date) => {
     const entry: AcceptedInput = {
-      id: runId,
+      id: newRunId(),
       source: node.id,
       payload: input.payload,
       extra: input.extra,
-      acceptedAt: queueTime,
+      acceptedAt: acceptedAt.toISOString(),
     };
-    ctx.journal.accept(entry);
-    setImmediate(() => start(runId, input, queueTime));
-    return { runId, queueTime };
+    await ctx.store.accept(entry);
+    return entry;
+  };
+
+  const accept = async (input: RunStart, acceptedAt = new Date()) => {
+    const entry = await store(input, acceptedAt);
+    setImmediate(() => start(entry.id, input, entry.acceptedAt));
+    return { runId: entry.id, queueTime: entry.acceptedAt };
   };
 
   const fire = (input: RunStart) => {
@@ -94,26 +102,32 @@ export function triggerRuns(
   };
 
   ctx.triggers.set(node.id, {
-    rerun: (payload: unknown, extra: Record<string, unknown> | undefined, rerunOf: string) => {
-      const runId = newRunId();
-      const queueTime = new Date().toISOString();
-      ctx.journal.accept({ id: runId, source: node.id, payload, extra, acceptedAt: queueTime });
-      start(runId, { payload, extra }, queueTime, rerunOf);
-      return runId;
+    rerun: async (payload: unknown, extra: Record<string, unknown> | undefined, rerunOf: string) => {
+      const entry = await store({ payload, extra }, new Date());
+      start(entry.id, { payload, extra }, entry.acceptedAt, rerunOf);
+      return entry.id;
     },
   });
 
-  const pending = ctx.journal.pendingFor(node.id);
-  if (pending.length) {
+  // Inputs an earlier process accepted and never finished run now; with a shared store, those of a
+  // process that died are taken over once its lease has run out (checked every lease period).
+  const replay = async () => {
+    const pending = await ctx.store.claimPending(node.id);
+    if (closed || pending.length === 0) return;
     node.log(RED._(`${node.type}.log.replayed`, { count: pending.length }));
-    setImmediate(() => {
-      for (const entry of pending)
-        start(entry.id, { payload: entry.payload, extra: entry.extra }, entry.acceptedAt);
-    });
-  }
+    for (const entry of pending) start(entry.id, { payload: entry.payload, extra: entry.extra }, entry.acceptedAt);
+  };
+  const replayFailed = (err: Error) => node.warn(RED._('imis-runs.errors.replay', { message: err.message }));
+  replay().catch(replayFailed);
+  const reclaim = setInterval(() => replay().catch(replayFailed), ctx.leaseMs);
+  reclaim.unref();
 
-  node.on('close', () => {
+  node.on('close', (_removed: boolean, done: () => void) => {
+    closed = true;
+    clearInterval(reclaim);
     if (ctx.triggers.get(node.id)) ctx.triggers.delete(node.id);
+    // Accepted inputs and finished runs are committed before Node-RED stops or redeploys.
+    ctx.store.flush().catch(() => undefined).finally(done);
   });
 
   return { ctx, accept, fire };

@@ -1,0 +1,83 @@
+import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type { RunRecord } from '../engine/runs.js';
+
+/**
+ * A store usable at once while it is still opening (PostgreSQL connects and migrates
+ * asynchronously; Node-RED builds nodes synchronously): each call waits for the opening, and fails
+ * with its error if the store could not be opened.
+ */
+export class DeferredStore implements Store {
+  private store: Store | undefined;
+  readonly ready: Promise<Store>;
+
+  constructor(
+    readonly engine: Store['engine'],
+    opening: Promise<Store>,
+  ) {
+    this.ready = opening.then((s) => (this.store = s));
+    this.ready.catch(() => undefined); // reported by whoever opened it; calls fail with the error
+  }
+
+  private async use(): Promise<Store> {
+    return this.store ?? this.ready;
+  }
+
+  async accept(input: AcceptedInput): Promise<void> {
+    return (await this.use()).accept(input);
+  }
+  async claimPending(source: string): Promise<AcceptedInput[]> {
+    return (await this.use()).claimPending(source);
+  }
+  async heartbeat(): Promise<void> {
+    return (await this.use()).heartbeat();
+  }
+  async importInputs(inputs: AcceptedInput[]): Promise<void> {
+    return (await this.use()).importInputs(inputs);
+  }
+  async finishRun(run: RunRecord): Promise<void> {
+    return (await this.use()).finishRun(run);
+  }
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return (await this.use()).getRun(id);
+  }
+  async listRuns(query: RunQuery): Promise<RunPage> {
+    return (await this.use()).listRuns(query);
+  }
+  async pruneRuns(policy: RetentionPolicy, now?: Date, batch?: number): Promise<number> {
+    return (await this.use()).pruneRuns(policy, now, batch);
+  }
+  async getNodeState<T>(nodeId: string, kind: string): Promise<T | undefined> {
+    return (await this.use()).getNodeState<T>(nodeId, kind);
+  }
+  async setNodeState(nodeId: string, kind: string, value: unknown): Promise<void> {
+    return (await this.use()).setNodeState(nodeId, kind, value);
+  }
+  async markSeen(scope: string, id: string, expiresAt: Date, now?: Date): Promise<boolean> {
+    return (await this.use()).markSeen(scope, id, expiresAt, now);
+  }
+  async unmarkSeen(scope: string, id: string): Promise<void> {
+    return (await this.use()).unmarkSeen(scope, id);
+  }
+  async pruneSeen(now?: Date): Promise<number> {
+    return (await this.use()).pruneSeen(now);
+  }
+  async putExport(entry: StoredExport): Promise<void> {
+    return (await this.use()).putExport(entry);
+  }
+  async getExport(keyHash: string): Promise<StoredExport | undefined> {
+    return (await this.use()).getExport(keyHash);
+  }
+  async deleteExport(keyHash: string): Promise<void> {
+    return (await this.use()).deleteExport(keyHash);
+  }
+  async flush(): Promise<void> {
+    if (this.store) await this.store.flush();
+  }
+  flushSync(): void {
+    this.store?.flushSync();
+  }
+  async close(): Promise<void> {
+    const store = await this.ready.catch(() => undefined);
+    await store?.close();
+  }
+}
