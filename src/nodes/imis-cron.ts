@@ -61,7 +61,12 @@ export = function register(RED: any): void {
     // Written to the store at each change, so a killed process keeps the schedule and enable flag.
     const save = () => {
       store
-        .setNodeState(node.id, 'cron', { ...state, enabled, expression: schedule?.expression, timeZone: schedule?.timeZone })
+        .setNodeState(node.id, 'cron', {
+          ...state,
+          enabled,
+          expression: schedule?.expression,
+          timeZone: schedule?.timeZone,
+        })
         .catch((err: Error) => node.warn(RED._('imis-cron.errors.state', { message: err.message })));
     };
 

@@ -26,11 +26,13 @@ export interface RunsSettings {
   maxCount?: number;
 }
 
-
 /** Runs kept by default: 30 days and at most 100,000 runs, whichever is less. */
 export function retentionPolicy(settings: RunsSettings = {}): RetentionPolicy {
   const days = positive(settings.maxAgeDays) ?? 30;
-  return { maxAgeMs: days * 24 * 60 * 60 * 1000, maxCount: Math.trunc(positive(settings.maxCount) ?? 100_000) };
+  return {
+    maxAgeMs: days * 24 * 60 * 60 * 1000,
+    maxCount: Math.trunc(positive(settings.maxCount) ?? 100_000),
+  };
 }
 
 /**

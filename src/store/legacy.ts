@@ -25,7 +25,11 @@ export const IMPORTED_SUFFIX = '.imported-0.1';
  * renames each with the suffix `.imported-0.1`. Nothing is deleted. A file that is not there is
  * skipped; a torn or unreadable line is skipped, as 0.1 itself did.
  */
-export async function importLegacyFiles(store: Store, dataDir: string, now = new Date()): Promise<LegacyImport> {
+export async function importLegacyFiles(
+  store: Store,
+  dataDir: string,
+  now = new Date(),
+): Promise<LegacyImport> {
   const counts: LegacyImport = { pendingInputs: 0, runs: 0, nodeStates: 0, seenIds: 0, exports: 0 };
 
   const journal = join(dataDir, 'journal.jsonl');
@@ -73,7 +77,8 @@ export async function importLegacyFiles(store: Store, dataDir: string, now = new
         const [id, at] = entry;
         if (typeof id !== 'string' || typeof at !== 'number') continue;
         const expiresAt = new Date(at + SEEN_TTL_MS);
-        if (expiresAt > now && (await store.markSeen(seenScope(nodeId), id, expiresAt, now))) counts.seenIds++;
+        if (expiresAt > now && (await store.markSeen(seenScope(nodeId), id, expiresAt, now)))
+          counts.seenIds++;
       }
     }
     markImported(seenDir);

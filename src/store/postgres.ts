@@ -94,7 +94,9 @@ export class PostgresStore implements Store {
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    const { rows } = await this.pool.query<{ data: string }>(`SELECT data FROM imis_runs WHERE id = $1`, [id]);
+    const { rows } = await this.pool.query<{ data: string }>(`SELECT data FROM imis_runs WHERE id = $1`, [
+      id,
+    ]);
     return rows[0] ? runFromData(rows[0].data) : undefined;
   }
 
@@ -199,7 +201,9 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await Promise.all([this.accepts.drain(), this.finishes.drain()]);
     // A process that stops cleanly hands its unfinished inputs over at once.
-    await this.pool.query(`UPDATE imis_inputs SET lease_until = 0 WHERE owner = $1`, [this.owner]).catch(() => undefined);
+    await this.pool
+      .query(`UPDATE imis_inputs SET lease_until = 0 WHERE owner = $1`, [this.owner])
+      .catch(() => undefined);
     await this.pool.end();
   }
 
@@ -246,7 +250,9 @@ export class PostgresStore implements Store {
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
         );
-        const { rows } = await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`);
+        const { rows } = await client.query<{ v: number | null }>(
+          `SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`,
+        );
         const current = Number(rows[0]?.v ?? 0);
         if (current > MIGRATIONS.length) throw new SchemaTooNewError(current);
         for (const m of MIGRATIONS.filter((m) => m.version > current)) {

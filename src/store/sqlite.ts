@@ -93,7 +93,9 @@ export class SqliteStore implements Store {
       pruneAge: db.prepare(
         `DELETE FROM imis_runs WHERE id IN (SELECT id FROM imis_runs WHERE started_at < ? LIMIT ?)`,
       ),
-      nthNewest: db.prepare(`SELECT started_at, id FROM imis_runs ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`),
+      nthNewest: db.prepare(
+        `SELECT started_at, id FROM imis_runs ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`,
+      ),
       pruneBefore: db.prepare(
         `DELETE FROM imis_runs WHERE id IN
            (SELECT id FROM imis_runs WHERE (started_at, id) < (?, ?) ORDER BY started_at, id LIMIT ?)`,
@@ -168,8 +170,7 @@ export class SqliteStore implements Store {
     let removed = this.statements.pruneAge.run(now.getTime() - policy.maxAgeMs, batch).changes;
     if (removed < batch) {
       const edge = this.statements.nthNewest.get(Math.max(0, policy.maxCount - 1)) as
-        | { started_at: number; id: string }
-        | undefined;
+        { started_at: number; id: string } | undefined;
       if (edge) removed += this.statements.pruneBefore.run(edge.started_at, edge.id, batch - removed).changes;
     }
     return removed;
@@ -256,14 +257,19 @@ export function exportFromRow(row: ExportRow): StoredExport {
 }
 
 function migrate(db: Database.Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+  );
   const apply = db.transaction(() => {
     const row = db.prepare(`SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`).get() as { v: number | null };
     const current = row.v ?? 0;
     if (current > MIGRATIONS.length) throw new SchemaTooNewError(current);
     for (const m of MIGRATIONS.filter((m) => m.version > current)) {
       db.exec(m.sqlite);
-      db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_at) VALUES (?, ?)`).run(m.version, Date.now());
+      db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_at) VALUES (?, ?)`).run(
+        m.version,
+        Date.now(),
+      );
     }
   });
   apply.immediate();

@@ -145,7 +145,12 @@ describe('Webhook in', function () {
     await helper.unload();
     const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
     await store.importInputs([
-      { id: 'left-over-run-1', source: 'hook', payload: { memberId: '7' }, acceptedAt: new Date().toISOString() },
+      {
+        id: 'left-over-run-1',
+        source: 'hook',
+        payload: { memberId: '7' },
+        acceptedAt: new Date().toISOString(),
+      },
     ]);
     await store.close();
     const replayed: any[] = [];

@@ -38,7 +38,9 @@ function run(over: Partial<RunRecord> & { startedAt: string }): RunRecord {
     trigger: { id: 'trigger-1', type: 'imis-webhook-in' },
     status: 'ok',
     finishedAt: over.startedAt,
-    steps: [{ id: 'n1', type: 'debug', startedAt: over.startedAt, finishedAt: over.startedAt, outcome: 'ok' }],
+    steps: [
+      { id: 'n1', type: 'debug', startedAt: over.startedAt, finishedAt: over.startedAt, outcome: 'ok' },
+    ],
     input: { a: 1 },
     ...over,
   };
@@ -117,7 +119,7 @@ for (const engine of [sqlite, postgres]) {
     });
 
     if (engine.name === 'postgres') {
-      it('never gives a live process\'s inputs to another; takes them over once its lease runs out', async () => {
+      it("never gives a live process's inputs to another; takes them over once its lease runs out", async () => {
         const a = await open(400);
         const b = await open(400);
         const mine = input('shared', 1);
@@ -173,15 +175,27 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(page3.runs.length, 5);
       assert.equal(page3.next, undefined);
       const seen = [...page1.runs, ...page2.runs, ...page3.runs].map((r) => r.id);
-      assert.deepEqual(seen, [...runs].reverse().map((r) => r.id));
+      assert.deepEqual(
+        seen,
+        [...runs].reverse().map((r) => r.id),
+      );
 
       const failed = await store.listRuns({ status: 'failed' });
-      assert.deepEqual(failed.runs.map((r) => r.startedAt), [20, 15, 10, 5, 0].map((n) => runs[n].startedAt));
+      assert.deepEqual(
+        failed.runs.map((r) => r.startedAt),
+        [20, 15, 10, 5, 0].map((n) => runs[n].startedAt),
+      );
       assert.equal(failed.runs[0].error, 'iMIS said no');
       const odd = await store.listRuns({ flowId: 'flow-odd', businessKey: 'M1' });
-      assert.deepEqual(odd.runs.map((r) => r.id), [19, 13, 7, 1].map((n) => runs[n].id));
+      assert.deepEqual(
+        odd.runs.map((r) => r.id),
+        [19, 13, 7, 1].map((n) => runs[n].id),
+      );
       const window = await store.listRuns({ since: runs[3].startedAt, until: runs[6].startedAt });
-      assert.deepEqual(window.runs.map((r) => r.id), [5, 4, 3].map((n) => runs[n].id));
+      assert.deepEqual(
+        window.runs.map((r) => r.id),
+        [5, 4, 3].map((n) => runs[n].id),
+      );
 
       const one = await store.getRun(runs[7].id);
       assert.deepEqual(one, runs[7]);
@@ -202,8 +216,12 @@ for (const engine of [sqlite, postgres]) {
       const store = await open();
       const now = Date.parse('2026-06-01T00:00:00Z');
       const day = 24 * 60 * 60 * 1000;
-      const old = Array.from({ length: 5 }, (_, n) => run({ startedAt: new Date(now - 40 * day + n).toISOString() }));
-      const recent = Array.from({ length: 20 }, (_, n) => run({ startedAt: new Date(now - day + n).toISOString() }));
+      const old = Array.from({ length: 5 }, (_, n) =>
+        run({ startedAt: new Date(now - 40 * day + n).toISOString() }),
+      );
+      const recent = Array.from({ length: 20 }, (_, n) =>
+        run({ startedAt: new Date(now - day + n).toISOString() }),
+      );
       await Promise.all([...old, ...recent].map((r) => store.finishRun(r)));
       const policy = { maxAgeMs: 30 * day, maxCount: 12 };
       let removed = 0;
@@ -215,13 +233,22 @@ for (const engine of [sqlite, postgres]) {
       }
       assert.equal(removed, 13);
       const left = await store.listRuns({ limit: 100 });
-      assert.deepEqual(left.runs.map((r) => r.id), recent.slice(8).reverse().map((r) => r.id));
+      assert.deepEqual(
+        left.runs.map((r) => r.id),
+        recent
+          .slice(8)
+          .reverse()
+          .map((r) => r.id),
+      );
     });
 
     it('keeps per-node state as JSON, replaced on each write', async () => {
       const store = await open();
       assert.equal(await store.getNodeState('cron-1', 'cron'), undefined);
-      await store.setNodeState('cron-1', 'cron', { enabled: false, lastScheduled: '2026-01-01T00:00:00.000Z' });
+      await store.setNodeState('cron-1', 'cron', {
+        enabled: false,
+        lastScheduled: '2026-01-01T00:00:00.000Z',
+      });
       await store.setNodeState('cron-1', 'cron', { enabled: true });
       await store.setNodeState('cron-2', 'cron', { enabled: false });
       assert.deepEqual(await store.getNodeState('cron-1', 'cron'), { enabled: true });
@@ -235,14 +262,25 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(await store.markSeen('n1', 'e1', later, t0), true);
       assert.equal(await store.markSeen('n1', 'e1', later, t0), false);
       assert.equal(await store.markSeen('n2', 'e1', later, t0), true, 'scopes are separate');
-      assert.equal(await store.markSeen('n1', 'e1', new Date(later.getTime() + 1000), later), true, 'expired');
+      assert.equal(
+        await store.markSeen('n1', 'e1', new Date(later.getTime() + 1000), later),
+        true,
+        'expired',
+      );
       assert.equal(await store.pruneSeen(new Date(t0.getTime() + 1500)), 1);
     });
 
     it('stores published exports byte for byte', async () => {
       const store = await open();
       const body = Buffer.from('\ufeffid,name\r\n1,Zoë\r\n', 'utf8');
-      await store.putExport({ keyHash: 'h1', format: 'csv', body, etag: '"x"', lastModified: '2026-01-01T00:00:00.000Z', rows: 1 });
+      await store.putExport({
+        keyHash: 'h1',
+        format: 'csv',
+        body,
+        etag: '"x"',
+        lastModified: '2026-01-01T00:00:00.000Z',
+        rows: 1,
+      });
       const got = await store.getExport('h1');
       assert.ok(got && got.body.equals(body));
       assert.equal(got?.rows, 1);
@@ -268,15 +306,24 @@ for (const engine of [sqlite, postgres]) {
       const oldRun = run({ startedAt: new Date(Date.now() - 1000).toISOString() });
       writeFileSync(join(dir, 'runs.jsonl'), JSON.stringify(oldRun) + '\n');
       mkdirSync(join(dir, 'cron'));
-      writeFileSync(join(dir, 'cron', 'c1.json'), JSON.stringify({ enabled: false, configured: '0 * * * * ?|UTC' }));
+      writeFileSync(
+        join(dir, 'cron', 'c1.json'),
+        JSON.stringify({ enabled: false, configured: '0 * * * * ?|UTC' }),
+      );
       mkdirSync(join(dir, 'change-in'));
       writeFileSync(join(dir, 'change-in', 'ch1.seen.json'), JSON.stringify([['evt-1', Date.now() - 1000]]));
 
       const counts = await importLegacyFiles(store, dir);
       assert.deepEqual(counts, { pendingInputs: 1, runs: 1, nodeStates: 1, seenIds: 1, exports: 0 });
-      assert.deepEqual((await store.claimPending('hook-1')).map((i) => i.id), [pendingA.id]);
+      assert.deepEqual(
+        (await store.claimPending('hook-1')).map((i) => i.id),
+        [pendingA.id],
+      );
       assert.deepEqual(await store.getRun(oldRun.id), oldRun);
-      assert.deepEqual(await store.getNodeState('c1', 'cron'), { enabled: false, configured: '0 * * * * ?|UTC' });
+      assert.deepEqual(await store.getNodeState('c1', 'cron'), {
+        enabled: false,
+        configured: '0 * * * * ?|UTC',
+      });
       assert.equal(await store.markSeen('change-in:ch1', 'evt-1', new Date(Date.now() + 1000)), false);
       assert.deepEqual(readdirSync(dir).sort(), [
         'change-in.imported-0.1',
@@ -284,7 +331,13 @@ for (const engine of [sqlite, postgres]) {
         'journal.jsonl.imported-0.1',
         'runs.jsonl.imported-0.1',
       ]);
-      assert.deepEqual(await importLegacyFiles(store, dir), { pendingInputs: 0, runs: 0, nodeStates: 0, seenIds: 0, exports: 0 });
+      assert.deepEqual(await importLegacyFiles(store, dir), {
+        pendingInputs: 0,
+        runs: 0,
+        nodeStates: 0,
+        seenIds: 0,
+        exports: 0,
+      });
     });
   });
 }

@@ -33,7 +33,8 @@ export function postgresBinDir(): string | undefined {
 export function requirePostgres(ctx: Mocha.Context): string | undefined {
   const bin = postgresBinDir();
   if (bin) return bin;
-  if (process.env.CI === 'true') throw new Error('PostgreSQL binaries are missing (apt-get install postgresql)');
+  if (process.env.CI === 'true')
+    throw new Error('PostgreSQL binaries are missing (apt-get install postgresql)');
   console.log('    (PostgreSQL not installed: skipping; apt-get install postgresql to run these tests)');
   ctx.skip();
   return undefined;
@@ -46,7 +47,11 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
   const asUser = runAs();
   if (asUser) chownSync(dir, asUser.uid, asUser.gid);
   const run = (cmd: string, args: string[]) =>
-    execFileSync(join(bin, cmd), args, { stdio: 'pipe', ...(asUser ?? {}), env: { ...process.env, LC_ALL: 'C' } });
+    execFileSync(join(bin, cmd), args, {
+      stdio: 'pipe',
+      ...(asUser ?? {}),
+      env: { ...process.env, LC_ALL: 'C' },
+    });
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   run('pg_ctl', [
     '-D',
@@ -62,11 +67,23 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
   return {
     url: url('postgres'),
     createDatabase(name: string) {
-      run('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', `CREATE DATABASE "${name}"`]);
+      run('psql', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-c',
+        `CREATE DATABASE "${name}"`,
+      ]);
       return url(name);
     },
     stop() {
-      spawnSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], { stdio: 'ignore', ...(asUser ?? {}) });
+      spawnSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], {
+        stdio: 'ignore',
+        ...(asUser ?? {}),
+      });
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -55,7 +55,8 @@ export function packageContext(RED: any): PackageContext {
     await previous?.store.close().catch(() => undefined);
     const store = await openStore(storeSettings, dataDir);
     const imported = await importLegacyFiles(store, dataDir);
-    if (Object.values(imported).some((n) => n > 0)) RED.log?.info?.(RED._('imis-runs.log.imported', imported));
+    if (Object.values(imported).some((n) => n > 0))
+      RED.log?.info?.(RED._('imis-runs.log.imported', imported));
     return store;
   })();
   const store = new DeferredStore(engine, opening);
@@ -65,9 +66,11 @@ export function packageContext(RED: any): PackageContext {
   );
   const runs = new RunTracker({
     onSettled: (run: RunRecord) => {
-      store.finishRun(run).catch((err: Error) =>
-        RED.log?.warn?.(RED._('imis-runs.errors.save', { id: run.id, message: err.message })),
-      );
+      store
+        .finishRun(run)
+        .catch((err: Error) =>
+          RED.log?.warn?.(RED._('imis-runs.errors.save', { id: run.id, message: err.message })),
+        );
     },
   });
   const retention = retentionPolicy(settings.runs);

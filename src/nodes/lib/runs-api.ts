@@ -43,20 +43,26 @@ export function mountRunsApi(RED: any): void {
       query.after || (status && status !== 'running')
         ? []
         : runs.list(query.flowId).filter((r) => !query.triggerId || r.trigger.id === query.triggerId);
-    store.listRuns(query).then((page) => {
-      if (page.next) res.set('X-Next-Page', page.next);
-      res.json([...live, ...page.runs.filter((r) => !runs.isLive(r.id))].map(summary));
-    }, (err: Error) => fail(res, err));
+    store.listRuns(query).then(
+      (page) => {
+        if (page.next) res.set('X-Next-Page', page.next);
+        res.json([...live, ...page.runs.filter((r) => !runs.isLive(r.id))].map(summary));
+      },
+      (err: Error) => fail(res, err),
+    );
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req: any, res: any) => {
     const { runs, store } = packageContext(RED);
     const live = runs.get(req.params.id);
     if (live) return res.json(live);
-    store.getRun(req.params.id).then((run) => {
-      if (!run) res.status(404).json({ error: 'unknown run' });
-      else res.json(run);
-    }, (err: Error) => fail(res, err));
+    store.getRun(req.params.id).then(
+      (run) => {
+        if (!run) res.status(404).json({ error: 'unknown run' });
+        else res.json(run);
+      },
+      (err: Error) => fail(res, err),
+    );
   });
 
   mountOnce(RED.httpAdmin, 'post', '/imis/runs/:id/rerun', write, (req: any, res: any) => {
@@ -65,7 +71,8 @@ export function mountRunsApi(RED: any): void {
       const run = ctx.runs.get(req.params.id) ?? (await ctx.store.getRun(req.params.id));
       if (!run) return res.status(404).json({ error: 'unknown run' });
       const trigger = ctx.triggers.get(run.trigger.id);
-      if (!trigger) return res.status(409).json({ error: 'The trigger of this run is not deployed any more' });
+      if (!trigger)
+        return res.status(409).json({ error: 'The trigger of this run is not deployed any more' });
       res.json({ id: await trigger.rerun(run.input, run.inputExtra, run.id) });
     };
     rerun().catch((err: Error) => fail(res, err));

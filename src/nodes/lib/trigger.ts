@@ -115,7 +115,8 @@ export function triggerRuns(
     const pending = await ctx.store.claimPending(node.id);
     if (closed || pending.length === 0) return;
     node.log(RED._(`${node.type}.log.replayed`, { count: pending.length }));
-    for (const entry of pending) start(entry.id, { payload: entry.payload, extra: entry.extra }, entry.acceptedAt);
+    for (const entry of pending)
+      start(entry.id, { payload: entry.payload, extra: entry.extra }, entry.acceptedAt);
   };
   const replayFailed = (err: Error) => node.warn(RED._('imis-runs.errors.replay', { message: err.message }));
   replay().catch(replayFailed);
@@ -127,7 +128,10 @@ export function triggerRuns(
     clearInterval(reclaim);
     if (ctx.triggers.get(node.id)) ctx.triggers.delete(node.id);
     // Accepted inputs and finished runs are committed before Node-RED stops or redeploys.
-    ctx.store.flush().catch(() => undefined).finally(done);
+    ctx.store
+      .flush()
+      .catch(() => undefined)
+      .finally(done);
   });
 
   return { ctx, accept, fire };
