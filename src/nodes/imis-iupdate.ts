@@ -1,7 +1,7 @@
 import { compileTemplate } from '../engine/templates.js';
 import type { CompiledTemplate, TemplateContext } from '../engine/templates.js';
-import { runTasks } from '../idms/iupdate.js';
-import type { TaskOutcome, TaskSpec } from '../idms/iupdate.js';
+import { runTasks } from '../imis/iupdate.js';
+import type { TaskOutcome, TaskSpec } from '../imis/iupdate.js';
 import { migrate } from './lib/migrations.js';
 
 interface TaskConfig {
