@@ -5,6 +5,7 @@ import { rejected } from '../engine/ihook.js';
 import { readStateFile, writeStateFile } from '../engine/state-file.js';
 import { requestMetadata } from '../engine/secret-url.js';
 import { decodeEntity } from '../imis/generic-entity.js';
+import { getEntity } from '../imis/party.js';
 import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
@@ -75,11 +76,7 @@ export = function register(RED: any): void {
             if (!server?.client) throw new Error(RED._('imis-change-in.errors.no-server'));
             const { entityType, id } = eventSubject(event);
             if (!id) throw new Error(RED._('imis-change-in.errors.no-identity', { type: event.eventType }));
-            const wire = await server.client.request(
-              'GET',
-              `/api/${encodeURIComponent(entityType)}/${encodeURIComponent(id)}`,
-            );
-            record = decodeEntity(wire);
+            record = await getEntity(server.client, entityType, id);
           }
           RED.util.setMessageProperty(msg, config.recordProp || 'record', record, true);
           return msg;
