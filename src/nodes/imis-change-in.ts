@@ -5,7 +5,7 @@ import { rejected } from '../engine/ihook.js';
 import { readStateFile, writeStateFile } from '../engine/state-file.js';
 import { requestMetadata } from '../engine/secret-url.js';
 import { decodeEntity } from '../imis/generic-entity.js';
-import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { mountRunsApi } from './lib/runs-api.js';
@@ -116,7 +116,7 @@ export = function register(RED: any): void {
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
-      const parsed = await readJsonBody(req, LIMIT_BYTES);
+      const parsed = await readJsonBody(req, res, LIMIT_BYTES);
       if (!parsed.ok) return sendHookResponse(res, rejected(parsed.rejection));
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
       const body = readGridBody(parsed.value);
@@ -157,6 +157,7 @@ export = function register(RED: any): void {
 
   RED.nodes.registerType('imis-change-in', ChangeInNode, { credentials: { token: { type: 'text' } } });
   mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
-  mountBodyErrorHandler(RED.httpAdmin, [NOTIFY_PATH]);
+  claimRequestBodies(RED, NOTIFY_PATH);
+  mountHookErrorHandler(RED, NOTIFY_PATH);
   mountRunsApi(RED);
 };
