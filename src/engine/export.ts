@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -13,6 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { parse, unparse } from 'papaparse';
+import { makePrivateDir, openPrivate } from './private-files.js';
 
 /** Data published by "Export Data to URL" (SPEC node 8). */
 export type ExportFormat = 'json' | 'csv';
@@ -171,7 +171,7 @@ export class PublishedStore {
       rows: rows.length,
       format,
     };
-    mkdirSync(this.dir, { recursive: true });
+    makePrivateDir(this.dir);
     // Data first, then metadata: a crash in between leaves a body whose ETag is recomputed on load.
     writeAtomically(this.dataPath(key), body);
     writeAtomically(this.metaPath(key), Buffer.from(JSON.stringify(toMeta(published)), 'utf8'));
@@ -360,7 +360,7 @@ const TEMP_SUFFIX = '.tmp';
 
 function writeAtomically(file: string, data: Buffer): void {
   const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
-  const fd = openSync(temp, 'w');
+  const fd = openPrivate(temp, 'w');
   try {
     let written = 0;
     while (written < data.length) written += writeSync(fd, data, written, data.length - written);

@@ -1,5 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makePrivateDir, openPrivate } from './private-files.js';
 
 /**
  * A trigger's accepted input, written down before the caller is told "queued", so that a run whose
@@ -43,7 +44,7 @@ export class Journal {
   /** Reads what was accepted but never settled by a previous process, and opens for appending. */
   open(): AcceptedInput[] {
     if (this.fd !== undefined) return [...this.pending.values()];
-    mkdirSync(dirname(this.file), { recursive: true });
+    makePrivateDir(dirname(this.file));
     if (existsSync(this.file)) {
       for (const text of readFileSync(this.file, 'utf8').split('\n')) {
         const line = parseLine(text);
@@ -112,11 +113,11 @@ export class Journal {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
+    const fd = openPrivate(tmp, 'w');
     for (const entry of this.pending.values()) writeSync(fd, JSON.stringify({ op: 'accept', entry }) + '\n');
     closeSync(fd);
     renameSync(tmp, this.file);
-    this.fd = openSync(this.file, this.options.fsync ? 'as' : 'a');
+    this.fd = openPrivate(this.file, this.options.fsync ? 'as' : 'a');
     this.settledSinceCompact = 0;
   }
 }

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makePrivateDir, openPrivate, writePrivateFile } from './private-files.js';
 
 /** 'unfinished': still had a message in flight after `maxRunMs` (e.g. held by a node that never completes it). */
 export type RunStatus = 'running' | 'ok' | 'failed' | 'unfinished';
@@ -258,8 +250,8 @@ export class RunHistory {
     this.flushTimer = undefined;
     if (this.buffered.length === 0) return;
     if (this.fd === undefined) {
-      mkdirSync(dirname(this.file), { recursive: true });
-      this.fd = openSync(this.file, 'a');
+      makePrivateDir(dirname(this.file));
+      this.fd = openPrivate(this.file, 'a');
     }
     writeSync(this.fd, this.buffered.join(''));
     this.lines += this.buffered.length;
@@ -276,8 +268,8 @@ export class RunHistory {
   private rewrite(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    mkdirSync(dirname(this.file), { recursive: true });
-    writeFileSync(`${this.file}.tmp`, this.recent.join(''));
+    makePrivateDir(dirname(this.file));
+    writePrivateFile(`${this.file}.tmp`, this.recent.join(''));
     renameSync(`${this.file}.tmp`, this.file);
     this.lines = this.recent.length;
   }

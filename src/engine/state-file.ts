@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makePrivateDir, writePrivateFile } from './private-files.js';
 
 /**
  * Small per-node state kept across restarts (a cron node's schedule, a change notification node's
@@ -20,7 +21,7 @@ export function readStateFile<T>(
 }
 
 export function writeStateFile(file: string, value: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(value));
+  makePrivateDir(dirname(file));
+  writePrivateFile(`${file}.tmp`, JSON.stringify(value));
   renameSync(`${file}.tmp`, file);
 }

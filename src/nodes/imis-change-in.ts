@@ -6,7 +6,7 @@ import { readStateFile, writeStateFile } from '../engine/state-file.js';
 import { requestMetadata } from '../engine/secret-url.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { getEntity } from '../imis/party.js';
-import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { mountRunsApi } from './lib/runs-api.js';
@@ -113,7 +113,7 @@ export = function register(RED: any): void {
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
-      const parsed = await readJsonBody(req, LIMIT_BYTES);
+      const parsed = await readJsonBody(req, res, LIMIT_BYTES);
       if (!parsed.ok) return sendHookResponse(res, rejected(parsed.rejection));
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
       const body = readGridBody(parsed.value);
@@ -154,6 +154,7 @@ export = function register(RED: any): void {
 
   RED.nodes.registerType('imis-change-in', ChangeInNode, { credentials: { token: { type: 'text' } } });
   mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
-  mountBodyErrorHandler(RED.httpAdmin, [NOTIFY_PATH]);
+  claimRequestBodies(RED, NOTIFY_PATH);
+  mountHookErrorHandler(RED, NOTIFY_PATH);
   mountRunsApi(RED);
 };

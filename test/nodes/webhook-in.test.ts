@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../../src/engine/journal.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
@@ -104,6 +105,41 @@ describe('Webhook in', function () {
     assert.ok(!JSON.stringify(msg.request.meta).includes(token), 'the token is masked');
   });
 
+  it("gives the flow the caller's secret headers but stores them nowhere (journal, run history, Runs API)", async () => {
+    helper.settings({ imisDataDir: dataDir, imisRedactHeaders: ['X-Tenant-Key'] });
+    await load({ metadataProp: 'request.meta' });
+    const got = nextMessage();
+    const secret = randomBytes(12).toString('hex');
+    const sent: Record<string, string> = {
+      Authorization: `Basic ${secret}`,
+      'Proxy-Authorization': `Bearer ${secret}`,
+      Cookie: `session=${secret}`,
+      'X-Api-Key': secret,
+      'X-Hub-Signature-256': `sha256=${secret}`,
+      'Stripe-Signature': `t=1,v1=${secret}`,
+      'X-Shopify-Hmac-Sha256': secret,
+      'Aeg-Sas-Key': secret,
+      'X-Acme-Signature': secret,
+      'X-Tenant-Key': secret,
+    };
+    const res = await post('{"n":1}', { 'Content-Type': 'application/json', 'X-Source': 'kiosk', ...sent });
+    const { id } = await res.json();
+    const msg = await got;
+    for (const name of Object.keys(sent))
+      assert.ok(msg.request.meta.headers[name.toLowerCase()].includes(secret), `the flow gets ${name}`);
+
+    await waitFor(() => readIfAny(join(dataDir, 'runs.jsonl')).includes(id), 3000, 'the run history');
+    const run = (await helper.request().get(`/imis/runs/${id}`).expect(200)).body;
+    const stored = run.inputExtra.request.meta.headers;
+    for (const name of Object.keys(sent)) assert.equal(stored[name.toLowerCase()], '[redacted]', name);
+    assert.equal(stored['x-source'], 'kiosk', 'other headers are kept');
+    for (const file of ['journal.jsonl', 'runs.jsonl']) {
+      const text = readFileSync(join(dataDir, file), 'utf8');
+      assert.ok(text.includes(id), `${file} holds the run`);
+      assert.ok(!text.includes(secret), `${file} holds no secret`);
+    }
+  });
+
   it('answers before the flow finishes (the response never waits for the run)', async () => {
     await load();
     let delivered = false;
@@ -181,3 +217,11 @@ describe('Webhook in', function () {
     assert.ok(!flows.includes(token));
   });
 });
+
+function readIfAny(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}

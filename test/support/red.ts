@@ -76,12 +76,16 @@ let currentRED: any;
 
 /**
  * Starts the helper's HTTP server on 127.0.0.1 and routes it as Node-RED's own server does with
- * its default settings: the admin app (with its JSON and form body parsers) and then the node app
- * (RED.httpNode), both at the root path. Tests use real sockets.
+ * its default settings: the admin app (RED.httpAdmin, which in the helper carries the editor's JSON
+ * and form body parsers) and then the node app (RED.httpNode), both at the root path, so that the
+ * editor's parsers see every request to the flows first. Tests use real sockets.
  */
 export async function startHelper(dataDir = freshDataDir()): Promise<string> {
   helper.settings({ imisDataDir: dataDir });
   await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  helper._app.use((req: any, res: any, next: any) =>
+    currentRED ? helper._httpAdmin(req, res, next) : next(),
+  );
   helper._app.use((req: any, res: any, next: any) =>
     currentRED ? currentRED.httpNode(req, res, next) : next(),
   );

@@ -1,4 +1,5 @@
 import { newRunId } from '../../engine/runs.js';
+import { secretHeaderTest, storableExtra } from '../../engine/redact.js';
 import type { AcceptedInput } from '../../engine/journal.js';
 import { packageContext } from './context.js';
 import type { PackageContext } from './context.js';
@@ -31,14 +32,25 @@ export function triggerRuns(
   prepare?: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>,
 ): TriggerRuns {
   const ctx = packageContext(RED);
+  // Callers' secrets (Authorization, cookies, signatures, and the headers named by the
+  // `imisRedactHeaders` setting) are redacted from all that is stored of an input: the journal and
+  // the run history (so the Runs API). The message sent to the flow keeps them.
+  const isSecret = secretHeaderTest(RED.settings?.imisRedactHeaders);
+  const storable = (extra: Record<string, unknown> | undefined) => storableExtra(extra, isSecret);
 
-  const start = (runId: string, input: RunStart, queueTime: string, rerunOf?: string) => {
+  const start = (
+    runId: string,
+    input: RunStart,
+    queueTime: string,
+    rerunOf?: string,
+    storedExtra = storable(input.extra),
+  ) => {
     ctx.runs.start({
       id: runId,
       flowId: node.z,
       trigger: { id: node.id, type: node.type, name: node.name || undefined },
       input: input.payload,
-      inputExtra: input.extra,
+      inputExtra: storedExtra,
       rerunOf,
     });
     const msg: Record<string, unknown> = {
@@ -75,15 +87,16 @@ export function triggerRuns(
   const accept = (input: RunStart, acceptedAt = new Date()) => {
     const runId = newRunId();
     const queueTime = acceptedAt.toISOString();
+    const storedExtra = storable(input.extra);
     const entry: AcceptedInput = {
       id: runId,
       source: node.id,
       payload: input.payload,
-      extra: input.extra,
+      extra: storedExtra,
       acceptedAt: queueTime,
     };
     ctx.journal.accept(entry);
-    setImmediate(() => start(runId, input, queueTime));
+    setImmediate(() => start(runId, input, queueTime, undefined, storedExtra));
     return { runId, queueTime };
   };
 
@@ -97,6 +110,7 @@ export function triggerRuns(
     rerun: (payload: unknown, extra: Record<string, unknown> | undefined, rerunOf: string) => {
       const runId = newRunId();
       const queueTime = new Date().toISOString();
+      // `extra` comes from the run history: redacted when it was first accepted.
       ctx.journal.accept({ id: runId, source: node.id, payload, extra, acceptedAt: queueTime });
       start(runId, { payload, extra }, queueTime, rerunOf);
       return runId;
