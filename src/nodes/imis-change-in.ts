@@ -58,7 +58,7 @@ export = function register(RED: any): void {
       matches = eventTypeFilter(Array.isArray(config.eventTypes) ? config.eventTypes : []);
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-change-in.status.invalid') });
       return;
     }
     const server = config.server ? RED.nodes.getNode(config.server) : null;

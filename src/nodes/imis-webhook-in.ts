@@ -50,7 +50,7 @@ export = function register(RED: any): void {
         fill: 'green',
         shape: 'dot',
         text: accepted
-          ? RED._('imis-webhook-in.status.queued', { count: accepted })
+          ? RED._('imis-webhook-in.status.accepted', { count: accepted })
           : RED._('imis-webhook-in.status.ready'),
       }),
     );
