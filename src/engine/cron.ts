@@ -78,7 +78,7 @@ export function parseSchedule(expression: string, timeZone = ''): Schedule {
   } catch (error) {
     throw new CronExpressionError(cronerMessage(error));
   }
-  return new CronSchedule(expression, timeZone, describeFields(analysis.fields), find);
+  return new CronSchedule(expression, timeZone, describeFields(analysis.fields, expression.trim()), find);
 }
 
 /** undefined when `expression` is valid, else what is wrong with it. */

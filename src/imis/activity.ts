@@ -1,6 +1,7 @@
 import type { ImisClient } from './client.js';
 import { decodeEntity, encodeEntity, positiveKey, toWireValue } from './generic-entity.js';
 import type { GenericEntityData, WireValue } from './generic-entity.js';
+import { isRecord } from './json-net.js';
 
 export type ActivityFieldType = 'String' | 'Decimal' | 'Integer' | 'Date' | 'Boolean';
 
@@ -144,7 +145,6 @@ export async function insertActivity(
   const entity = buildActivity(values, opts);
   const raw = await client.request('POST', '/api/Activity', { data: entity });
   // iMIS answers with the created entity; should a server answer without a body, report what was sent.
-  const record =
-    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? decodeEntity(raw) : decodeEntity(entity);
+  const record = isRecord(raw) ? decodeEntity(raw) : decodeEntity(entity);
   return { seqn: positiveKey(record.SEQN), record, raw };
 }

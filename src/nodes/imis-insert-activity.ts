@@ -29,7 +29,7 @@ export = function register(RED: any): void {
       render = fieldRenderer(fields, labels);
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-insert-activity.status.invalid') });
       return;
     }
     onAction(RED, node, 'imis-insert-activity', async (msg) => {

@@ -31,7 +31,7 @@ export = function register(RED: any): void {
       render = fieldRenderer({ ...fields, '@id': config.partyId }, { '@id': 'ID' });
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-insert-panel.status.invalid') });
       return;
     }
     // The panel definition is loaded once (columns and types), then reused for every message.

@@ -43,7 +43,7 @@ export = function register(RED: any): void {
       render = compileTemplates(fields, labels);
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-iqa.status.invalid') });
       return;
     }
 
@@ -77,7 +77,11 @@ export = function register(RED: any): void {
         send(msg);
         done();
       } catch (err) {
-        node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+        node.status({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._('imis-iqa.status.failed', { time: new Date().toLocaleTimeString() }),
+        });
         done(err as Error);
       }
     });

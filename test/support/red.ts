@@ -50,7 +50,23 @@ function translate(key: string, substitutions: Record<string, unknown> = {}): st
   return value.replace(/__(\w+)__/g, (_m, name: string) => String(substitutions[name] ?? ''));
 }
 
-/** A fresh data folder (journal, run history) for one test. */
+/**
+ * What the embedded store holds on disk, as text: the SQLite file and its write-ahead log, for
+ * tests that look for what must (or must never) be written.
+ */
+export function storeBytes(dataDir: string): string {
+  return ['imis.db', 'imis.db-wal']
+    .map((f) => {
+      try {
+        return readFileSync(join(dataDir, f)).toString('latin1');
+      } catch {
+        return '';
+      }
+    })
+    .join('');
+}
+
+/** A fresh data folder (the store) for one test. */
 export function freshDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'imis-test-'));
 }
@@ -76,12 +92,16 @@ let currentRED: any;
 
 /**
  * Starts the helper's HTTP server on 127.0.0.1 and routes it as Node-RED's own server does with
- * its default settings: the admin app (with its JSON and form body parsers) and then the node app
- * (RED.httpNode), both at the root path. Tests use real sockets.
+ * its default settings: the admin app (RED.httpAdmin, which in the helper carries the editor's JSON
+ * and form body parsers) and then the node app (RED.httpNode), both at the root path, so that the
+ * editor's parsers see every request to the flows first. Tests use real sockets.
  */
 export async function startHelper(dataDir = freshDataDir()): Promise<string> {
   helper.settings({ imisDataDir: dataDir });
   await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  helper._app.use((req: any, res: any, next: any) =>
+    currentRED ? helper._httpAdmin(req, res, next) : next(),
+  );
   helper._app.use((req: any, res: any, next: any) =>
     currentRED ? currentRED.httpNode(req, res, next) : next(),
   );

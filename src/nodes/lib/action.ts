@@ -46,7 +46,12 @@ export function onAction(RED: any, node: any, statusKey: string, act: (msg: any)
       },
       (err: Error) => {
         active--;
-        node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
+        // A few words on the node; iMIS's full message goes to the debug sidebar with done(err).
+        node.status({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._(`${statusKey}.status.failed`, { time: new Date().toLocaleTimeString() }),
+        });
         done(err);
       },
     );
