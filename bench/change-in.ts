@@ -56,7 +56,7 @@ const flows = [
   { id: 'bench-tab', type: 'tab', label: 'Benchmark: change notifications' },
   // (a) reference: plain Node-RED.
   ...referenceFlow('bench-tab'),
-  // (b) ours: every event starts a run (journalled, tracked), wired to nothing.
+  // (b) ours: every event starts a run (committed to the store, tracked), wired to nothing.
   {
     id: 'notify-in',
     type: 'imis-change-in',
@@ -141,7 +141,7 @@ export async function changeInBench(): Promise<SectionResult> {
     );
     console.log(
       `ours: imis-change-in {eventTypes: [], includeFullRecord: false, dropDuplicates: true}, output wired to` +
-        ` nothing (each event is journalled and starts a tracked run); ref: http in → http response (echo),` +
+        ` nothing (each event is committed to the store and starts a tracked run); ref: http in → http response (echo),` +
         ` POSTed the same single-event bodies\n`,
     );
 

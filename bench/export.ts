@@ -10,7 +10,7 @@ import type { Emulator } from '../src/emulator/server.js';
 import { ROWS_COUNT, ROWS_QUERY } from '../src/emulator/iqa-seed.js';
 import { ImisClient } from '../src/imis/client.js';
 import { fetchIqa } from '../src/imis/iqa.js';
-import { toCsv } from '../src/engine/export.js';
+import { toCsv } from '../src/core/export.js';
 import { NODE_RED_PKG, startNodeRed } from '../test/editor/red-process.js';
 import type { RedProcess } from '../test/editor/red-process.js';
 import { fmt, heading, mean, memoryOf, pollRss, redPid, resetPeak, verdict } from './common.js';

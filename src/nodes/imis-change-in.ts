@@ -1,8 +1,8 @@
-import { eventSubject, eventTypeFilter, readGridBody } from '../engine/event-grid.js';
-import type { GridEvent } from '../engine/event-grid.js';
-import { rejected } from '../engine/ihook.js';
+import { eventSubject, eventTypeFilter, readGridBody } from '../core/event-grid.js';
+import type { GridEvent } from '../core/event-grid.js';
+import { rejected } from '../core/ihook.js';
 import { seenScope } from '../store/index.js';
-import { requestMetadata } from '../engine/secret-url.js';
+import { requestMetadata } from '../runs/request-metadata.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { getEntity } from '../imis/party.js';
 import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';

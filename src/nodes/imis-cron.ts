@@ -1,6 +1,6 @@
-import { CronExpressionError, buildExpression, parseSchedule } from '../engine/cron.js';
-import type { Preset, Schedule } from '../engine/cron.js';
-import { isTimeZone, serverTimeZone } from '../engine/dates.js';
+import { CronExpressionError, buildExpression, parseSchedule } from '../core/cron.js';
+import type { Preset, Schedule } from '../core/cron.js';
+import { isTimeZone, serverTimeZone } from '../core/dates.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { mountRunsApi } from './lib/runs-api.js';

@@ -1,5 +1,5 @@
-import { PublishedStore, conditionalStatus, responseHeaders } from '../engine/export.js';
-import type { ExportFormat, ExportStorage, Published } from '../engine/export.js';
+import { PublishedStore, conditionalStatus, responseHeaders } from '../core/export.js';
+import type { ExportFormat, ExportStorage, Published } from '../core/export.js';
 import { packageContext } from './lib/context.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';

@@ -1,5 +1,5 @@
 import { ACTIVITY_FIELDS, insertActivity } from '../imis/activity.js';
-import { convertLegacy } from '../engine/templates.js';
+import { convertLegacy } from '../core/templates.js';
 import { fieldRenderer, onAction, requireServer } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';

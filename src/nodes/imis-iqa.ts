@@ -1,4 +1,4 @@
-import { compileTemplates } from '../engine/templates.js';
+import { compileTemplates } from '../core/templates.js';
 import { describeQuery, fetchIqa, listQueries } from '../imis/iqa.js';
 import { requireServer } from './lib/action.js';
 import { mountOnce } from './lib/http.js';

@@ -1,5 +1,5 @@
-import { compileTemplate } from '../engine/templates.js';
-import type { CompiledTemplate, TemplateContext } from '../engine/templates.js';
+import { compileTemplate } from '../core/templates.js';
+import type { CompiledTemplate, TemplateContext } from '../core/templates.js';
 import { runTasks } from '../imis/iupdate.js';
 import type { TaskOutcome, TaskSpec } from '../imis/iupdate.js';
 import { migrate } from './lib/migrations.js';

@@ -1,5 +1,5 @@
-import { SchemaValidationError, compileSchema, generateSchema } from '../engine/schema.js';
-import type { Violation } from '../engine/schema.js';
+import { SchemaValidationError, compileSchema, generateSchema } from '../core/schema.js';
+import type { Violation } from '../core/schema.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 

@@ -5,7 +5,7 @@ import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { clientOptions, dialogRoute, serverMigrations } from './lib/server-settings.js';
 import type { ServerConfig } from './lib/server-settings.js';
-import { todayIn } from '../engine/dates.js';
+import { todayIn } from '../core/dates.js';
 
 export = function register(RED: any): void {
   function ImisServerNode(this: any, raw: any) {

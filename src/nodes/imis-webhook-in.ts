@@ -1,7 +1,7 @@
-import { queued, rejected } from '../engine/ihook.js';
-import type { HookOptions } from '../engine/ihook.js';
-import { requestMetadata } from '../engine/secret-url.js';
-import type { Violation } from '../engine/schema.js';
+import { queued, rejected } from '../core/ihook.js';
+import type { HookOptions } from '../core/ihook.js';
+import { requestMetadata } from '../runs/request-metadata.js';
+import type { Violation } from '../core/schema.js';
 import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { migrate } from './lib/migrations.js';

@@ -1,5 +1,5 @@
 import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
-import type { RunRecord } from '../engine/runs.js';
+import type { RunRecord } from '../runs/tracker.js';
 
 /**
  * A store usable at once while it is still opening (PostgreSQL connects and migrates

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunRecord } from '../engine/runs.js';
+import type { RunRecord } from '../runs/tracker.js';
 import type { AcceptedInput, Store } from './types.js';
 
 /** What version 0.1 kept in files, imported once into the store. */

@@ -1,4 +1,4 @@
-import type { RunRecord } from '../engine/runs.js';
+import type { RunRecord } from '../runs/tracker.js';
 import type { AcceptedInput, RunQuery } from './types.js';
 
 /** The columns of `imis_runs` for one run; the whole record is kept as JSON in `data`. */

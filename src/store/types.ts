@@ -1,4 +1,4 @@
-import type { RunRecord, RunStatus } from '../engine/runs.js';
+import type { RunRecord, RunStatus } from '../runs/tracker.js';
 
 /**
  * A trigger's accepted input, committed before the caller is told "accepted", so that a run whose

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { RunRecord } from '../../src/engine/runs.js';
+import type { RunRecord } from '../../src/runs/tracker.js';
 import { importLegacyFiles, openStore } from '../../src/store/index.js';
 import type { AcceptedInput, Store } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';

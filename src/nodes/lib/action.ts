@@ -1,5 +1,5 @@
-import { compileTemplates } from '../../engine/templates.js';
-import type { TemplateContext } from '../../engine/templates.js';
+import { compileTemplates } from '../../core/templates.js';
+import type { TemplateContext } from '../../core/templates.js';
 import { serverMessage } from './messages.js';
 
 /**

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunTracker } from '../../engine/runs.js';
-import type { NodeRef, RunRecord } from '../../engine/runs.js';
+import { RunTracker } from '../../runs/tracker.js';
+import type { NodeRef, RunRecord } from '../../runs/tracker.js';
 import { importLegacyFiles, openStore, retentionPolicy } from '../../store/index.js';
 import type { RetentionPolicy, RunsSettings, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';

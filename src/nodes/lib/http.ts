@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { json } from 'body-parser';
 import { parse as parseContentType } from 'content-type';
-import { rejected } from '../../engine/ihook.js';
-import type { HookRejection, HookResponse } from '../../engine/ihook.js';
+import { rejected } from '../../core/ihook.js';
+import type { HookRejection, HookResponse } from '../../core/ihook.js';
 
 /** Express apps (RED.httpNode / RED.httpAdmin) on which a route was already mounted. */
 const mounted = new WeakMap<object, Set<string>>();

@@ -1,4 +1,4 @@
-import type { RunRecord, RunStatus } from '../../engine/runs.js';
+import type { RunRecord, RunStatus } from '../../runs/tracker.js';
 import type { RunQuery } from '../../store/index.js';
 import { packageContext } from './context.js';
 import { mountOnce } from './http.js';

@@ -1,6 +1,6 @@
-import { TokenRegistry, isWellFormedToken, newUrlToken } from '../../engine/secret-url.js';
+import { TokenRegistry, isWellFormedToken, newUrlToken } from '../../core/tokens.js';
 import { mountOnce, sendHookResponse, sendPreflight } from './http.js';
-import { rejected } from '../../engine/ihook.js';
+import { rejected } from '../../core/ihook.js';
 
 /** A node reachable at `<base><token>`; the token is its `token` credential. */
 export interface EndpointNode {

@@ -1,5 +1,5 @@
-import { newRunId } from '../../engine/runs.js';
-import { secretHeaderTest, storableExtra } from '../../engine/redact.js';
+import { newRunId } from '../../runs/tracker.js';
+import { secretHeaderTest, storableExtra } from '../../runs/redact.js';
 import type { AcceptedInput } from '../../store/index.js';
 import { packageContext } from './context.js';
 import { runsMessage } from './messages.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { queued, rejected } from '../../src/engine/ihook.js';
+import { queued, rejected } from '../../src/core/ihook.js';
 
 describe('iHook response contract', () => {
   const at = new Date('2026-05-27T09:15:00.000Z');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { todayIn } from '../../src/engine/dates.js';
+import { todayIn } from '../../src/core/dates.js';
 
 describe('todayIn', () => {
   it("gives the date in the iMIS server's time zone, not the host's", () => {

@@ -6,7 +6,7 @@ import {
   hasLegacySyntax,
   TemplateError,
   type TemplateContext,
-} from '../../src/engine/templates.js';
+} from '../../src/core/templates.js';
 
 const checkIn = {
   memberId: '12345',
@@ -30,7 +30,7 @@ function throwsTemplateError(fn: () => unknown, field: string, detail: RegExp): 
   });
 }
 
-describe('engine/templates', () => {
+describe('core/templates', () => {
   it('renders {{ input.memberId }} from the trigger payload', () => {
     assert.equal(render('{{ input.memberId }}'), '12345');
     assert.equal(

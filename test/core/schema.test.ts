@@ -6,7 +6,7 @@ import {
   SchemaValidationError,
   validateAgainst,
   type Violation,
-} from '../../src/engine/schema.js';
+} from '../../src/core/schema.js';
 
 // Seed 001, "Step 4: Add the JSON Schema Validation action".
 const checkInSchema = {
@@ -43,7 +43,7 @@ function paths(violations: Violation[]): string[] {
   return violations.map((v) => v.path);
 }
 
-describe('engine/schema', () => {
+describe('core/schema', () => {
   it("accepts the seed's check-in payload against the seed's draft-07 schema", () => {
     assert.deepEqual(validateAgainst(checkInSchema, checkIn), []);
     assert.deepEqual(validateAgainst(JSON.stringify(checkInSchema), checkIn), []);

@@ -5,7 +5,7 @@ import {
   redactHeaders,
   secretHeaderTest,
   storableExtra,
-} from '../../src/engine/redact.js';
+} from '../../src/runs/redact.js';
 
 describe("Redaction of callers' secret headers", () => {
   const isSecret = secretHeaderTest();

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import {
-  SeenIds,
   eventSubject,
   eventTypeFilter,
   isValidEventTypeEntry,
   readGridBody,
-} from '../../src/engine/event-grid.js';
+} from '../../src/core/event-grid.js';
 
 describe('Event Grid bodies (iMIS change notifications)', () => {
   it('recognises the Verify and Save validation event and its code', () => {
@@ -71,23 +70,5 @@ describe('Event Grid bodies (iMIS change notifications)', () => {
       entityType: 'Event',
       id: 'EV26',
     });
-  });
-
-  it('drops an event id seen within 24 hours, and forgets it after', () => {
-    let now = 0;
-    const seen = new SeenIds(24 * 3600 * 1000, 1000, () => now);
-    assert.equal(seen.seen('a'), false);
-    assert.equal(seen.seen('a'), true);
-    now += 24 * 3600 * 1000 + 1;
-    assert.equal(seen.seen('a'), false);
-  });
-
-  it('stays bounded, forgetting the oldest ids first', () => {
-    const seen = new SeenIds(24 * 3600 * 1000, 3, () => 0);
-    for (const id of ['a', 'b', 'c', 'd']) seen.seen(id);
-    assert.deepEqual(
-      seen.entries().map(([id]) => id),
-      ['b', 'c', 'd'],
-    );
   });
 });

@@ -144,7 +144,7 @@ export class RunTracker {
   /**
    * Settles, as 'unfinished', the runs started more than `maxRunMs` ago that still have a message
    * in flight: some nodes hold or drop messages without completing them, and such a run must not
-   * stay live (nor be replayed from the journal) forever. Call it now and then.
+   * stay live (nor be replayed from the store) forever. Call it now and then.
    */
   sweep(now = this.now()): void {
     const limit = now.getTime() - (this.options.maxRunMs ?? 10 * 60 * 1000);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { RunTracker } from '../../src/engine/runs.js';
-import type { RunRecord } from '../../src/engine/runs.js';
+import { RunTracker } from '../../src/runs/tracker.js';
+import type { RunRecord } from '../../src/runs/tracker.js';
 
 const trigger = { id: 'hook', type: 'imis-webhook-in' };
 const node = (id: string) => ({ id, type: 'imis-insert-activity' });

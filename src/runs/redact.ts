@@ -1,7 +1,7 @@
 /**
  * Callers' secrets are never stored. A trigger's request metadata (Metadata Output Property) holds
  * the caller's headers, among them credentials and signatures; the flow gets them as sent, but the
- * copy handed to persistence (the journal of accepted inputs, the run history, and so the Runs
+ * copy handed to persistence (the stored accepted input and run, and so the Runs
  * admin API) has their values replaced by REDACTED. The header names stay, so a user can still see
  * that a header was sent.
  */

@@ -1,6 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { markRequestMetadata } from './redact.js';
 
 /** 24 bytes from the CSPRNG = 192 bits (iHook promises ~2.9e37 ≈ 2^124 combinations). */
 export function newUrlToken(): string {
@@ -44,17 +42,4 @@ export class TokenRegistry<T> {
 
 function hash(token: string): string {
   return createHash('sha256').update(token).digest('base64');
-}
-
-/** Request metadata for a "Metadata Output Property" (iWorkflow: host and headers). */
-export function requestMetadata(req: IncomingMessage, receivedAt: Date): Record<string, unknown> {
-  // Marked so that what is stored of a run has the caller's secret headers redacted (redact.ts).
-  return markRequestMetadata({
-    host: req.headers.host,
-    method: req.method,
-    path: (req.url ?? '').replace(/\/[A-Za-z0-9_-]{32,}(?=[/?]|$)/, '/<token>'),
-    headers: { ...req.headers },
-    remoteAddress: req.socket.remoteAddress,
-    receivedAt: receivedAt.toISOString(),
-  });
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'papaparse';
-import { conditionalStatus, keyHash, PublishedStore, toCsv, toJson } from '../../src/engine/export.js';
-import type { Published } from '../../src/engine/export.js';
+import { conditionalStatus, keyHash, PublishedStore, toCsv, toJson } from '../../src/core/export.js';
+import type { Published } from '../../src/core/export.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
 /** Parsed CSV as arrays of strings (header first). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TokenRegistry, isWellFormedToken, newUrlToken } from '../../src/engine/secret-url.js';
+import { TokenRegistry, isWellFormedToken, newUrlToken } from '../../src/core/tokens.js';
 
 describe('Secret URL tokens', () => {
   it('are 192 random bits, URL-safe, and never repeat', () => {

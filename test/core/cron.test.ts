@@ -5,7 +5,7 @@ import {
   parseSchedule,
   validateExpression,
   type Preset,
-} from '../../src/engine/cron.js';
+} from '../../src/core/cron.js';
 
 const iso = (dates: readonly Date[]): string[] => dates.map((date) => date.toISOString());
 const at = (text: string): Date => new Date(text);
