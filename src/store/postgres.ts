@@ -7,7 +7,16 @@ import type { InputRow } from './rows.js';
 import { MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
+import { PostgresWorkflowTables } from './postgres-workflow.js';
 import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  DueDecision,
+  WorkflowChange,
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -34,6 +43,7 @@ export class PostgresStore implements Store {
   private readonly leaseMs: number;
   private readonly accepts: GroupCommit<AcceptedInput>;
   private readonly finishes: GroupCommit<RunRecord>;
+  private readonly workflows: PostgresWorkflowTables;
 
   private constructor(options: PostgresOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
@@ -42,6 +52,7 @@ export class PostgresStore implements Store {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.accepts = new GroupCommit((inputs) => this.insertInputs(inputs));
     this.finishes = new GroupCommit((runs) => this.writeFinished(runs));
+    this.workflows = new PostgresWorkflowTables(this.pool);
   }
 
   static async open(options: PostgresOptions): Promise<PostgresStore> {
@@ -190,8 +201,46 @@ export class PostgresStore implements Store {
     await this.pool.query(`DELETE FROM imis_exports WHERE key_hash = $1`, [keyHash]);
   }
 
+  // ----- Workflow instances (postgres-workflow.ts) -----
+  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return this.workflows.getInstance(workflow, key);
+  }
+  writeInstance(change: WorkflowChange): Promise<void> {
+    return this.workflows.writeInstance(change);
+  }
+  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return this.workflows.deleteInstance(workflow, key);
+  }
+  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
+    return this.workflows.listInstances(query);
+  }
+  countInstances(workflow: string): Promise<Record<string, number>> {
+    return this.workflows.countInstances(workflow);
+  }
+  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
+    return this.workflows.instanceHistory(workflow, key, limit);
+  }
+  takeDueTimeouts(
+    workflows: readonly string[],
+    now: number,
+    limit: number,
+    decide: (instance: WorkflowInstance) => DueDecision,
+  ): Promise<WorkflowChange[]> {
+    return this.workflows.takeDueTimeouts(workflows, now, limit, decide);
+  }
+  nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
+    return this.workflows.nextDueAt(workflows);
+  }
+  syncWorkflow(
+    workflow: string,
+    states: readonly string[],
+    timeouts: Record<string, number | null>,
+  ): Promise<Record<string, number>> {
+    return this.workflows.syncWorkflow(workflow, states, timeouts);
+  }
+
   async flush(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
   }
 
   flushSync(): void {
@@ -199,7 +248,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
     // A process that stops cleanly hands its unfinished inputs over at once.
     await this.pool
       .query(`UPDATE imis_inputs SET lease_until = 0 WHERE owner = $1`, [this.owner])

@@ -112,6 +112,72 @@ export const MIGRATIONS: Migration[] = [
         row_count INTEGER NOT NULL
       );`,
   },
+  {
+    version: 2,
+    description: 'integration workflow instances and their history',
+    sqlite: `
+      CREATE TABLE imis_wf_instances (
+        workflow TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_trigger TEXT,
+        last_transition TEXT,
+        due_at INTEGER,
+        flags TEXT,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (workflow, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX imis_wf_instances_state ON imis_wf_instances (workflow, state, since, key);
+      CREATE INDEX imis_wf_instances_since ON imis_wf_instances (workflow, since, key);
+      CREATE INDEX imis_wf_instances_due ON imis_wf_instances (due_at) WHERE due_at IS NOT NULL;
+      CREATE TABLE imis_wf_history (
+        id INTEGER PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        key TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        transition TEXT,
+        trigger TEXT NOT NULL,
+        actor TEXT,
+        run_id TEXT
+      );
+      CREATE INDEX imis_wf_history_key ON imis_wf_history (workflow, key, id);`,
+    postgres: `
+      CREATE TABLE imis_wf_instances (
+        workflow TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        since BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_trigger TEXT,
+        last_transition TEXT,
+        due_at BIGINT,
+        flags TEXT,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (workflow, key)
+      );
+      CREATE INDEX imis_wf_instances_state ON imis_wf_instances (workflow, state, since, key);
+      CREATE INDEX imis_wf_instances_since ON imis_wf_instances (workflow, since, key);
+      CREATE INDEX imis_wf_instances_due ON imis_wf_instances (due_at) WHERE due_at IS NOT NULL;
+      CREATE TABLE imis_wf_history (
+        id BIGSERIAL PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        key TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        transition TEXT,
+        trigger TEXT NOT NULL,
+        actor TEXT,
+        run_id TEXT
+      );
+      CREATE INDEX imis_wf_history_key ON imis_wf_history (workflow, key, id);`,
+  },
 ];
 
 export const SCHEMA_TABLE = `imis_schema`;

@@ -8,7 +8,16 @@ import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
 import type { InputRow } from './rows.js';
 import { MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import { SqliteWorkflowTables } from './sqlite-workflow.js';
 import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  DueDecision,
+  WorkflowChange,
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
 
 export interface SqliteOptions {
   /** The database file (':memory:' for tests). */
@@ -39,6 +48,7 @@ export class SqliteStore implements Store {
   private readonly claimedAtStart = new Set<string>();
   /** Prepared runs queries, one per combination of filters. */
   private readonly queries = new Map<string, Database.Statement>();
+  private readonly workflows: SqliteWorkflowTables;
 
   constructor(options: SqliteOptions) {
     // The file holds member data: readable by the owner only (SQLite gives its -wal and -shm files
@@ -55,6 +65,7 @@ export class SqliteStore implements Store {
     this.leaseMs = options.leaseMs ?? 30_000;
     migrate(this.db);
     const db = this.db;
+    this.workflows = new SqliteWorkflowTables(db);
     this.statements = {
       insertInput: db.prepare(
         `INSERT OR REPLACE INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
@@ -218,18 +229,57 @@ export class SqliteStore implements Store {
     this.statements.deleteExport.run(keyHash);
   }
 
+  // ----- Workflow instances (sqlite-workflow.ts) -----
+  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return this.workflows.getInstance(workflow, key);
+  }
+  writeInstance(change: WorkflowChange): Promise<void> {
+    return this.workflows.writeInstance(change);
+  }
+  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return this.workflows.deleteInstance(workflow, key);
+  }
+  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
+    return this.workflows.listInstances(query);
+  }
+  countInstances(workflow: string): Promise<Record<string, number>> {
+    return this.workflows.countInstances(workflow);
+  }
+  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
+    return this.workflows.instanceHistory(workflow, key, limit);
+  }
+  takeDueTimeouts(
+    workflows: readonly string[],
+    now: number,
+    limit: number,
+    decide: (instance: WorkflowInstance) => DueDecision,
+  ): Promise<WorkflowChange[]> {
+    return this.workflows.takeDueTimeouts(workflows, now, limit, decide);
+  }
+  nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
+    return this.workflows.nextDueAt(workflows);
+  }
+  syncWorkflow(
+    workflow: string,
+    states: readonly string[],
+    timeouts: Record<string, number | null>,
+  ): Promise<Record<string, number>> {
+    return this.workflows.syncWorkflow(workflow, states, timeouts);
+  }
+
   async flush(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
   }
 
   flushSync(): void {
     if (!this.db.open) return;
     this.accepts.flushSync();
     this.finishes.flushSync();
+    this.workflows.flushSync();
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
     if (!this.db.open) return;
     // A process that stops cleanly hands its unfinished inputs over at once.
     this.statements.renew.run(0, this.owner);
