@@ -15,6 +15,7 @@ import {
   encodeInstanceCursor,
   historyFromRow,
   historyRow,
+  instanceFromArray,
   instanceFromRow,
   instancePageLimit,
   instanceRow,
@@ -39,7 +40,11 @@ export class SqliteWorkflowTables {
 
   constructor(private readonly db: Database.Database) {
     this.s = {
-      get: db.prepare(`SELECT ${INSTANCE_COLUMNS} FROM imis_wf_instances WHERE workflow = ? AND key = ?`),
+      // Rows as arrays: the hot read of every transition skips building a keyed row object.
+      get: db
+        .prepare(`SELECT ${INSTANCE_COLUMNS} FROM imis_wf_instances WHERE workflow = ? AND key = ?`)
+        .raw(true),
+      getRow: db.prepare(`SELECT ${INSTANCE_COLUMNS} FROM imis_wf_instances WHERE workflow = ? AND key = ?`),
       insert: db.prepare(
         `INSERT INTO imis_wf_instances (${INSTANCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (workflow, key) DO NOTHING`,
@@ -117,8 +122,8 @@ export class SqliteWorkflowTables {
   }
 
   async getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
-    const row = this.s.get.get(workflow, key) as InstanceRow | undefined;
-    return row ? instanceFromRow(row) : undefined;
+    const row = this.s.get.get(workflow, key) as unknown[] | undefined;
+    return row ? instanceFromArray(row) : undefined;
   }
 
   async writeInstance(change: WorkflowChange): Promise<void> {
@@ -130,7 +135,7 @@ export class SqliteWorkflowTables {
   async deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
     await this.writes.drain();
     return this.db.transaction(() => {
-      const row = this.s.get.get(workflow, key) as InstanceRow | undefined;
+      const row = this.s.getRow.get(workflow, key) as InstanceRow | undefined;
       if (!row) return undefined;
       this.s.delete.run(workflow, key);
       this.s.deleteHistory.run(workflow, key);

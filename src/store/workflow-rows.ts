@@ -32,6 +32,22 @@ export function instanceRow(i: WorkflowInstance): unknown[] {
   ];
 }
 
+/** An instance from a row read as an array, in the order of INSTANCE_COLUMNS. */
+export function instanceFromArray(row: unknown[]): WorkflowInstance {
+  return instanceFromRow({
+    workflow: row[0] as string,
+    key: row[1] as string,
+    state: row[2] as string,
+    since: row[3] as number,
+    created_at: row[4] as number,
+    last_trigger: row[5] as string | null,
+    last_transition: row[6] as string | null,
+    due_at: row[7] as number | null,
+    flags: row[8] as string | null,
+    version: row[9] as number,
+  });
+}
+
 export function instanceFromRow(row: InstanceRow): WorkflowInstance {
   const instance: WorkflowInstance = {
     workflow: row.workflow,

@@ -217,66 +217,71 @@ export class WorkflowRuntime extends EventEmitter {
    * type whose condition holds for `request.msg`.
    */
   async fire(code: string, request: FireRequest): Promise<Outcome> {
-    return this.serial(code, request.key, () =>
-      this.retrying(async () => {
-        const wf = this.deployed(code);
-        const at = this.now();
-        const found = await this.store.getInstance(code, request.key);
-        const history: WorkflowHistoryEntry[] = [];
-        const base = { workflow: code, key: request.key, at, actor: request.actor, runId: request.runId };
-        const instance: WorkflowInstance = found ?? {
-          workflow: code,
-          key: request.key,
-          state: wf.initial.code,
-          since: at,
-          createdAt: at,
-          dueAt: wf.dueAt(wf.initial.code, at),
-          version: 0,
-        };
-        if (!found && !wf.enabled) return { fired: false, created: false, instance, reason: 'disabled' };
-        const selection = await wf.select(instance.state, request, request.msg);
-        const transition = 'transition' in selection ? selection.transition : undefined;
-        const cause: ChangeCause = request.trigger ?? transition?.trigger ?? 'manual';
-        if (!found) {
-          instance.lastTrigger = cause;
-          history.push({ ...base, kind: 'created', to: instance.state, trigger: cause });
-        }
-        if (!transition) {
-          const reason = (selection as { reason: NoMatchReason }).reason;
-          if (found) return { fired: false, created: false, instance, reason };
-          const created = { ...instance, version: 1 };
-          await this.store.writeInstance({ instance: created, expectedVersion: 0, history });
-          this.changed(wf, { ...base, kind: 'created', to: created.state, trigger: cause }, created);
-          this.scheduler.nudge(created.dueAt);
-          return { fired: false, created: true, instance: created, reason };
-        }
-        const next: WorkflowInstance = {
-          ...instance,
-          state: transition.to,
-          since: at,
-          lastTrigger: cause,
-          lastTransition: transition.code,
-          dueAt: wf.dueAt(transition.to, at),
-          flags: undefined,
-          version: instance.version + 1,
-        };
-        const moved = {
-          ...base,
-          kind: 'transition' as const,
-          from: instance.state,
-          to: transition.to,
-          transition: transition.code,
-          trigger: cause,
-        };
-        history.push(moved);
-        await this.store.writeInstance({ instance: next, expectedVersion: instance.version, history });
-        if (!found)
-          this.changed(wf, { ...base, kind: 'created', to: instance.state, trigger: cause }, instance);
-        const event = this.changed(wf, moved, next);
-        this.scheduler.nudge(next.dueAt);
-        return { fired: true, created: !found, instance: next, event, final: event.final };
-      }),
+    return this.serial(code, request.key, () => this.retrying(() => this.fireOnce(code, request)));
+  }
+
+  // Objects of the hot path are written out in full (no spreads): V8 builds them much faster so.
+  private async fireOnce(code: string, request: FireRequest): Promise<Outcome> {
+    const wf = this.deployed(code);
+    const at = this.now();
+    const found = await this.store.getInstance(code, request.key);
+    const { actor, runId } = request;
+    const instance: WorkflowInstance = found ?? {
+      workflow: code,
+      key: request.key,
+      state: wf.initial.code,
+      since: at,
+      createdAt: at,
+      dueAt: wf.dueAt(wf.initial.code, at),
+      version: 0,
+    };
+    if (!found && !wf.enabled) return { fired: false, created: false, instance, reason: 'disabled' };
+    const selection = await wf.select(instance.state, request, request.msg);
+    const transition = 'transition' in selection ? selection.transition : undefined;
+    const cause: ChangeCause = request.trigger ?? transition?.trigger ?? 'manual';
+    const history: WorkflowHistoryEntry[] = [];
+    if (!found) {
+      instance.lastTrigger = cause;
+      history.push(
+        entry(code, request.key, at, 'created', undefined, instance.state, undefined, cause, actor, runId),
+      );
+    }
+    if (!transition) {
+      const reason = (selection as { reason: NoMatchReason }).reason;
+      if (found) return { fired: false, created: false, instance, reason };
+      const created = changedInstance(instance, instance.state, at, cause, undefined, instance.dueAt, 1);
+      await this.store.writeInstance({ instance: created, expectedVersion: 0, history });
+      this.changed(wf, history[0], created);
+      this.scheduler.nudge(created.dueAt);
+      return { fired: false, created: true, instance: created, reason };
+    }
+    const next = changedInstance(
+      instance,
+      transition.to,
+      at,
+      cause,
+      transition.code,
+      wf.dueAt(transition.to, at),
+      instance.version + 1,
     );
+    const moved = entry(
+      code,
+      request.key,
+      at,
+      'transition',
+      instance.state,
+      transition.to,
+      transition.code,
+      cause,
+      actor,
+      runId,
+    );
+    history.push(moved);
+    await this.store.writeInstance({ instance: next, expectedVersion: instance.version, history });
+    if (!found) this.changed(wf, history[0], instance);
+    const event = this.changed(wf, moved, next);
+    this.scheduler.nudge(next.dueAt);
+    return { fired: true, created: !found, instance: next, event, final: event.final };
   }
 
   /** Puts an instance in `state` (any state of the definition), as a person may from the editor. */
@@ -289,25 +294,19 @@ export class WorkflowRuntime extends EventEmitter {
         const found = await this.store.getInstance(code, key);
         if (!found) throw new WorkflowError('no-instance', `Workflow ${code} has no instance ${key}`);
         const at = this.now();
-        const next: WorkflowInstance = {
-          ...found,
+        const next = changedInstance(
+          found,
           state,
-          since: at,
-          lastTrigger: 'reset',
-          lastTransition: undefined,
-          dueAt: wf.dueAt(state, at),
-          flags: undefined,
-          version: found.version + 1,
-        };
-        const entry = { workflow: code, key, at, kind: 'reset' as const, from: found.state, to: state };
-        const history = { ...entry, trigger: 'reset' as const, actor };
-        await this.store.writeInstance({
-          instance: next,
-          expectedVersion: found.version,
-          history: [history],
-        });
+          at,
+          'reset',
+          undefined,
+          wf.dueAt(state, at),
+          found.version + 1,
+        );
+        const line = entry(code, key, at, 'reset', found.state, state, undefined, 'reset', actor, undefined);
+        await this.store.writeInstance({ instance: next, expectedVersion: found.version, history: [line] });
         this.scheduler.nudge(next.dueAt);
-        return this.changed(wf, history, next);
+        return this.changed(wf, line, next);
       }),
     );
   }
@@ -359,27 +358,29 @@ export class WorkflowRuntime extends EventEmitter {
       if (!wf || !t) return { clear: true };
       const at = this.now();
       const change: WorkflowChange = {
-        instance: {
-          ...instance,
-          state: t.to,
-          since: at,
-          lastTrigger: 'timeout',
-          lastTransition: t.code,
-          dueAt: wf.dueAt(t.to, at),
-          version: instance.version + 1,
-        },
+        instance: changedInstance(
+          instance,
+          t.to,
+          at,
+          'timeout',
+          t.code,
+          wf.dueAt(t.to, at),
+          instance.version + 1,
+        ),
         expectedVersion: instance.version,
         history: [
-          {
-            workflow: instance.workflow,
-            key: instance.key,
+          entry(
+            instance.workflow,
+            instance.key,
             at,
-            kind: 'transition',
-            from: instance.state,
-            to: t.to,
-            transition: t.code,
-            trigger: 'timeout',
-          },
+            'transition',
+            instance.state,
+            t.to,
+            t.code,
+            'timeout',
+            undefined,
+            undefined,
+          ),
         ],
       };
       dueAt.set(change, instance.dueAt ?? at);
@@ -388,7 +389,7 @@ export class WorkflowRuntime extends EventEmitter {
     const written = await this.store.takeDueTimeouts(codes, this.now(), this.batch, decide);
     for (const change of written) {
       const wf = this.workflows.get(change.instance.workflow);
-      if (wf) this.changed(wf, { ...change.history[0], dueAt: dueAt.get(change) }, change.instance);
+      if (wf) this.changed(wf, change.history[0], change.instance, dueAt.get(change));
     }
     return taken >= this.batch;
   }
@@ -407,8 +408,9 @@ export class WorkflowRuntime extends EventEmitter {
   /** Records a change in the counts and emits it. */
   private changed(
     wf: CompiledWorkflow,
-    entry: Omit<WorkflowHistoryEntry, 'trigger'> & { trigger: string; dueAt?: number },
+    entry: WorkflowHistoryEntry,
     instance: WorkflowInstance,
+    dueAt?: number,
   ): WorkflowEvent {
     if (entry.kind === 'created') this.count(wf.code, entry.to, 1);
     else {
@@ -427,7 +429,7 @@ export class WorkflowRuntime extends EventEmitter {
       final: wf.isFinal(entry.to),
       instance,
     };
-    if (entry.dueAt !== undefined) event.dueAt = entry.dueAt;
+    if (dueAt !== undefined) event.dueAt = dueAt;
     if (entry.actor) event.actor = entry.actor;
     if (entry.runId) event.runId = entry.runId;
     this.emit('change', event);
@@ -489,4 +491,43 @@ export class WorkflowRuntime extends EventEmitter {
     if (Object.keys(flagged).length) this.emit('flagged', wf.code, flagged);
     return report;
   }
+}
+
+/** `instance` after a change to `state` at `at`. */
+function changedInstance(
+  instance: WorkflowInstance,
+  state: string,
+  at: number,
+  trigger: string,
+  transition: string | undefined,
+  dueAt: number | undefined,
+  version: number,
+): WorkflowInstance {
+  return {
+    workflow: instance.workflow,
+    key: instance.key,
+    state,
+    since: at,
+    createdAt: instance.createdAt,
+    lastTrigger: trigger,
+    lastTransition: transition,
+    dueAt,
+    flags: undefined,
+    version,
+  };
+}
+
+function entry(
+  workflow: string,
+  key: string,
+  at: number,
+  kind: WorkflowHistoryEntry['kind'],
+  from: string | undefined,
+  to: string,
+  transition: string | undefined,
+  trigger: string,
+  actor: string | undefined,
+  runId: string | undefined,
+): WorkflowHistoryEntry {
+  return { workflow, key, at, kind, from, to, transition, trigger, actor, runId };
 }
