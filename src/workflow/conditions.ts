@@ -8,7 +8,7 @@ import jsonata from 'jsonata';
 export class ConditionError extends Error {
   constructor(
     readonly transition: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`The condition of transition ${transition} failed: ${detail}`);
     this.name = 'ConditionError';
