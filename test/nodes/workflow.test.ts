@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
@@ -484,5 +485,30 @@ describe('Workflow admin endpoints', function () {
     ).body;
     assert.equal(layout.states.length, 4);
     assert.equal(layout.transitions.find((t: any) => t.code === 'EXPIRE').timeout, true);
+  });
+});
+
+describe('iMIS workflows sidebar texts', () => {
+  it('finds every text the sidebar shows in its catalog (no raw keys)', () => {
+    const root = join(__dirname, '../../..');
+    const html = readFileSync(join(root, 'nodes/imis-workflows.html'), 'utf8');
+    const catalog = JSON.parse(readFileSync(join(root, 'nodes/locales/en-US/imis-workflows.json'), 'utf8'));
+    const has = (key: string) =>
+      typeof key.split('.').reduce<any>((n, p) => n?.[p], catalog['imis-workflows']) === 'string';
+    const keys = [...html.matchAll(/\btr\('([\w.-]+)'/g)].map((m) => m[1]).filter((k) => !k.endsWith('.'));
+    // Keys built from a prefix: the columns, the history lines.
+    const columns = ['code', 'description', 'initial', 'active', 'key', 'state', 'stateDescription'];
+    columns.push('since', 'timeInState', 'lastTrigger', 'lastTransition', 'actions');
+    keys.push(
+      ...columns.map((c) => `columns.${c}`),
+      'history.created',
+      'history.transition',
+      'history.reset',
+    );
+    assert.ok(keys.length > 30);
+    assert.deepEqual(
+      keys.filter((k) => !has(k)),
+      [],
+    );
   });
 });
