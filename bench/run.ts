@@ -4,21 +4,25 @@
 //   change   iMIS change notification in (Event Grid batches of 1 and 50)  vs  http in → http response
 //   export   Fetch IQA (100,000 × 10 from the emulator) → Export Data to URL (CSV)  vs  papaparse
 //   cron     imis-cron every second: firing delay  vs  inject repeat 1 s: interval jitter
-// BENCH_ONLY=webhook|change|export|cron (comma-separated for several; default all), BENCH_SECONDS
+//   workflow integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
+// BENCH_ONLY=webhook|change|export|cron|workflow (comma-separated for several; default all), BENCH_SECONDS
 // (autocannon seconds per run, default 10), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS
-// (default 2). Prints; always exits 0 (a benchmark does not fail CI).
+// (default 2), BENCH_WORKFLOW_INSTANCES (default 1000000), BENCH_WORKFLOW_TIMEOUT_S (default 2). Prints;
+// always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
 import type { SectionResult } from './common.js';
 import { SECONDS } from './common.js';
 import { cronBench } from './cron.js';
 import { exportBench } from './export.js';
 import { webhookBench } from './webhook.js';
+import { workflowBench } from './workflow.js';
 
 const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult> }> = {
   webhook: { title: 'Webhook in → JSON Schema Validation', run: webhookBench },
   change: { title: 'iMIS change notification in', run: changeInBench },
   export: { title: 'Export Data to URL (CSV, 100,000 rows)', run: exportBench },
   cron: { title: 'Cron firing delay', run: cronBench },
+  workflow: { title: 'Integration workflows (SQLite store)', run: workflowBench },
 };
 
 function selected(): string[] {

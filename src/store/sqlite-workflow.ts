@@ -28,6 +28,13 @@ interface Pending {
   conflict: boolean;
 }
 
+interface Read {
+  workflow: string;
+  key: string;
+  resolve: (instance: WorkflowInstance | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The workflow tables of the SQLite store (see SqliteStore). Changes are grouped per turn of the
  * event loop into one transaction, each checked against the version it was read at.
@@ -37,6 +44,9 @@ export class SqliteWorkflowTables {
   private readonly s;
   private readonly queries = new Map<string, Database.Statement>();
   private readonly applyOne: (change: WorkflowChange) => boolean;
+  /** Reads asked for in one turn of the event loop, done together in one read transaction. */
+  private reads: Read[] = [];
+  private readonly readMany: (reads: Read[]) => (unknown[] | undefined)[];
 
   constructor(private readonly db: Database.Database) {
     this.s = {
@@ -119,11 +129,35 @@ export class SqliteWorkflowTables {
       for (const item of items) item.conflict = !this.applyOne(item.change);
     });
     this.writes = new GroupCommit((items) => writeMany(items));
+    this.readMany = db.transaction((reads: Read[]) =>
+      reads.map((r) => s.get.get(r.workflow, r.key) as unknown[] | undefined),
+    );
   }
 
-  async getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
-    const row = this.s.get.get(workflow, key) as unknown[] | undefined;
-    return row ? instanceFromArray(row) : undefined;
+  /**
+   * One instance. The reads of a turn of the event loop share one read transaction (one WAL read
+   * lock instead of one per read): the hot read of every transition costs less so.
+   */
+  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.reads.push({ workflow, key, resolve, reject }) === 1) setImmediate(() => this.flushReads());
+    });
+  }
+
+  private flushReads(): void {
+    const reads = this.reads;
+    this.reads = [];
+    let rows: (unknown[] | undefined)[];
+    try {
+      rows = this.db.open ? this.readMany(reads) : reads.map(() => undefined);
+    } catch (err) {
+      for (const r of reads) r.reject(err);
+      return;
+    }
+    reads.forEach((r, i) => {
+      const row = rows[i];
+      r.resolve(row ? instanceFromArray(row) : undefined);
+    });
   }
 
   async writeInstance(change: WorkflowChange): Promise<void> {
@@ -178,7 +212,7 @@ export class SqliteWorkflowTables {
     await this.writes.drain();
     return this.db
       .transaction(() => {
-        const rows = this.s.due.all(now, JSON.stringify(workflows), limit) as InstanceRow[];
+        const rows = this.s.due.all(now, this.codes(workflows), limit) as InstanceRow[];
         const written: WorkflowChange[] = [];
         for (const row of rows) {
           const instance = instanceFromRow(row);
@@ -193,7 +227,7 @@ export class SqliteWorkflowTables {
 
   async nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
     if (workflows.length === 0) return undefined;
-    const row = this.s.nextDue.get(JSON.stringify(workflows)) as { due_at: number } | undefined;
+    const row = this.s.nextDue.get(this.codes(workflows)) as { due_at: number } | undefined;
     return row ? Number(row.due_at) : undefined;
   }
 
@@ -215,6 +249,16 @@ export class SqliteWorkflowTables {
         return flagged;
       })
       .immediate();
+  }
+
+  /** The workflow codes as the JSON array json_each reads (the scheduler asks with the same list again and again). */
+  private codesCache: { list: readonly string[]; json: string } | undefined;
+  private codes(workflows: readonly string[]): string {
+    const cached = this.codesCache;
+    if (cached && cached.list.length === workflows.length && cached.list.every((c, i) => c === workflows[i]))
+      return cached.json;
+    this.codesCache = { list: [...workflows], json: JSON.stringify(workflows) };
+    return this.codesCache.json;
   }
 
   drain(): Promise<void> {

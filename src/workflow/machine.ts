@@ -119,30 +119,39 @@ export class CompiledWorkflow {
 
   /**
    * What fires for an instance in `state`: the named transition, or the first enabled transition
-   * leaving `state` with the trigger type whose condition holds for `msg`. Throws ConditionError
-   * when a condition cannot be evaluated.
+   * leaving `state` with the trigger type whose condition holds for `msg`. Answers at once when no
+   * condition has to be evaluated (the common case), else a promise; a condition that cannot be
+   * evaluated rejects with ConditionError.
    */
-  async select(state: string, request: SelectRequest, msg: unknown): Promise<Selection> {
+  select(state: string, request: SelectRequest, msg: unknown): Selection | Promise<Selection> {
     if (!this.enabled) return { reason: 'disabled' };
     if (!this.states.has(state)) return { reason: 'state-missing' };
     if (this.isFinal(state)) return { reason: 'final' };
-    const holds = async (t: TransitionDefinition) => {
-      const condition = this.conditions.get(t.code);
-      return request.ignoreConditions || !condition || condition(msg);
-    };
+    const conditionOf = (t: TransitionDefinition) =>
+      request.ignoreConditions ? undefined : this.conditions.get(t.code);
     if (request.transition !== undefined && request.transition !== '') {
       const t = this.transitions.get(request.transition);
       if (!t) return { reason: 'unknown-transition' };
       if (t.enabled === false) return { reason: 'transition-disabled' };
       if (t.from !== state) return { reason: 'wrong-state' };
-      return (await holds(t)) ? { transition: t } : { reason: 'condition-false' };
+      const condition = conditionOf(t);
+      if (!condition) return { transition: t };
+      return condition(msg).then((holds) => (holds ? { transition: t } : { reason: 'condition-false' }));
     }
     if (!request.trigger) return { reason: 'no-trigger' };
-    for (const t of this.leaving.get(state) ?? []) {
-      if (t.enabled === false || t.trigger !== request.trigger) continue;
-      if (await holds(t)) return { transition: t };
-    }
-    return { reason: 'no-transition' };
+    const candidates = (this.leaving.get(state) ?? []).filter(
+      (t) => t.enabled !== false && t.trigger === request.trigger,
+    );
+    const first = candidates.findIndex((t) => conditionOf(t));
+    if (first !== 0 && candidates.length > 0) return { transition: candidates[0] };
+    if (candidates.length === 0) return { reason: 'no-transition' };
+    return (async (): Promise<Selection> => {
+      for (const t of candidates) {
+        const condition = conditionOf(t);
+        if (!condition || (await condition(msg))) return { transition: t };
+      }
+      return { reason: 'no-transition' };
+    })();
   }
 
   /** Transitions leaving `state` that a person may fire from the editor (trigger type Manual, enabled). */

@@ -236,7 +236,8 @@ export class WorkflowRuntime extends EventEmitter {
       version: 0,
     };
     if (!found && !wf.enabled) return { fired: false, created: false, instance, reason: 'disabled' };
-    const selection = await wf.select(instance.state, request, request.msg);
+    const selected = wf.select(instance.state, request, request.msg);
+    const selection = selected instanceof Promise ? await selected : selected;
     const transition = 'transition' in selection ? selection.transition : undefined;
     const cause: ChangeCause = request.trigger ?? transition?.trigger ?? 'manual';
     const history: WorkflowHistoryEntry[] = [];
@@ -449,11 +450,11 @@ export class WorkflowRuntime extends EventEmitter {
     const id = `${code}\u0000${key}`;
     const previous = this.queues.get(id);
     const result = previous ? previous.then(work, work) : work();
-    const tail = result.catch(() => undefined);
-    this.queues.set(id, tail);
-    void tail.then(() => {
-      if (this.queues.get(id) === tail) this.queues.delete(id);
-    });
+    this.queues.set(id, result);
+    const settled = () => {
+      if (this.queues.get(id) === result) this.queues.delete(id);
+    };
+    result.then(settled, settled);
     return result;
   }
 
