@@ -178,7 +178,7 @@ export interface Store {
   getExport(keyHash: string): Promise<StoredExport | undefined>;
   deleteExport(keyHash: string): Promise<void>;
 
-  /** Integration workflow instances (docs/store.md, "Workflow instances"). */
+  /** Integration workflow instances (docs/workflows.md). */
   getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined>;
   /**
    * Writes a change (grouped with others into one transaction); rejects with WorkflowConflict when

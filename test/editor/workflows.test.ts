@@ -209,6 +209,21 @@ describe('Editor: the iMIS workflows sidebar', function () {
       );
     });
     assert.deepEqual(copy, { states: 4, transitions: 4, valid: true });
+    // Deleting a workflow with active instances asks first; Cancel keeps it.
+    await page.waitForFunction(() =>
+      /Active instances: [1-9]/.test(document.getElementById('imis-workflow-active')?.textContent ?? ''),
+    );
+    await page.locator('.red-ui-tray-toolbar .leftButton', { hasText: 'Delete' }).click();
+    const ask = page.locator('#imis-workflow-delete-confirm');
+    await ask.waitFor({ state: 'visible' });
+    assert.match(await ask.innerText(), /Workflow ORDER_LIFECYCLE has \d+ active instance\(s\)/);
+    await page.locator('.ui-dialog', { has: ask }).locator('button', { hasText: 'Cancel' }).click();
+    await ask.waitFor({ state: 'detached' });
+    assert.equal(
+      await page.evaluate((wid) => Boolean((window as any).RED.nodes.node(wid)), id),
+      true,
+      'the workflow is still there',
+    );
     await page.locator('#node-config-dialog-cancel').click();
     await page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
     await page.evaluate(() => {
