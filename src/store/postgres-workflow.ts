@@ -192,7 +192,7 @@ export class PostgresWorkflowTables {
     decide: (instance: WorkflowInstance) => DueDecision,
   ): Promise<WorkflowChange[]> {
     if (workflows.length === 0) return [];
-    await this.writes.drain();
+    // Queued changes are not waited for: one that a timeout overtakes is refused (version) and made again.
     return inTransaction(this.pool, async (client) => {
       // Locked until the commit; rows another process holds are skipped, not waited for.
       const { rows } = await client.query<InstanceRow>(

@@ -75,8 +75,10 @@ export class SqliteWorkflowTables {
       historyOf: db.prepare(
         `SELECT ${HISTORY_COLUMNS} FROM imis_wf_history WHERE workflow = ? AND key = ? ORDER BY id DESC LIMIT ?`,
       ),
+      // The due-time index, by name: given `workflow IN (...)`, SQLite would rather walk every
+      // instance of the workflow by primary key (a million rows) than the few due ones.
       due: db.prepare(
-        `SELECT ${INSTANCE_COLUMNS} FROM imis_wf_instances
+        `SELECT ${INSTANCE_COLUMNS} FROM imis_wf_instances INDEXED BY imis_wf_instances_due
          WHERE due_at IS NOT NULL AND due_at <= ? AND workflow IN (SELECT value FROM json_each(?))
          ORDER BY due_at LIMIT ?`,
       ),
@@ -84,7 +86,7 @@ export class SqliteWorkflowTables {
         `UPDATE imis_wf_instances SET due_at = NULL WHERE workflow = ? AND key = ? AND version = ?`,
       ),
       nextDue: db.prepare(
-        `SELECT due_at FROM imis_wf_instances
+        `SELECT due_at FROM imis_wf_instances INDEXED BY imis_wf_instances_due
          WHERE due_at IS NOT NULL AND workflow IN (SELECT value FROM json_each(?)) ORDER BY due_at LIMIT 1`,
       ),
       flag: db.prepare(
@@ -208,8 +210,8 @@ export class SqliteWorkflowTables {
     decide: (instance: WorkflowInstance) => DueDecision,
   ): Promise<WorkflowChange[]> {
     if (workflows.length === 0) return [];
-    // Changes queued before this call are written first, so the versions read below are current.
-    await this.writes.drain();
+    // Changes still queued are not waited for (under load the queue is never empty): one that
+    // expects a version a timeout changes here is refused when written, and made again from a new read.
     return this.db
       .transaction(() => {
         const rows = this.s.due.all(now, this.codes(workflows), limit) as InstanceRow[];
