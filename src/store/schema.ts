@@ -11,19 +11,32 @@ export interface Migration {
   postgres: string;
 }
 
+/** Column types that differ between the engines; the rest of the SQL is the same for both. */
+const TYPES = {
+  sqlite: { time: 'INTEGER', bytes: 'BLOB' },
+  postgres: { time: 'BIGINT', bytes: 'BYTEA' },
+};
+
+/** One schema step, written once: `%TIME%` is an epoch-milliseconds column, `%BYTES%` a binary one. */
+function both(sql: string): Pick<Migration, 'sqlite' | 'postgres'> {
+  const render = (t: { time: string; bytes: string }) =>
+    sql.replace(/%TIME%/g, t.time).replace(/%BYTES%/g, t.bytes);
+  return { sqlite: render(TYPES.sqlite), postgres: render(TYPES.postgres) };
+}
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     description: 'accepted inputs, runs, node state, seen event ids, exports',
-    sqlite: `
+    ...both(`
       CREATE TABLE imis_inputs (
         id TEXT PRIMARY KEY,
         source TEXT NOT NULL,
         payload TEXT NOT NULL,
         extra TEXT,
-        accepted_at INTEGER NOT NULL,
+        accepted_at %TIME% NOT NULL,
         owner TEXT NOT NULL,
-        lease_until INTEGER NOT NULL
+        lease_until %TIME% NOT NULL
       );
       CREATE INDEX imis_inputs_source ON imis_inputs (source, accepted_at);
       CREATE TABLE imis_runs (
@@ -31,8 +44,8 @@ export const MIGRATIONS: Migration[] = [
         flow_id TEXT NOT NULL,
         trigger_id TEXT NOT NULL,
         status TEXT NOT NULL,
-        started_at INTEGER NOT NULL,
-        finished_at INTEGER,
+        started_at %TIME% NOT NULL,
+        finished_at %TIME%,
         business_key TEXT,
         rerun_of TEXT,
         data TEXT NOT NULL
@@ -45,72 +58,24 @@ export const MIGRATIONS: Migration[] = [
         node_id TEXT NOT NULL,
         kind TEXT NOT NULL,
         value TEXT NOT NULL,
-        updated_at INTEGER NOT NULL,
+        updated_at %TIME% NOT NULL,
         PRIMARY KEY (node_id, kind)
       );
       CREATE TABLE imis_seen (
         scope TEXT NOT NULL,
         id TEXT NOT NULL,
-        expires_at INTEGER NOT NULL,
+        expires_at %TIME% NOT NULL,
         PRIMARY KEY (scope, id)
       );
       CREATE INDEX imis_seen_expiry ON imis_seen (expires_at);
       CREATE TABLE imis_exports (
         key_hash TEXT PRIMARY KEY,
         format TEXT NOT NULL,
-        body BLOB NOT NULL,
+        body %BYTES% NOT NULL,
         etag TEXT NOT NULL,
         last_modified TEXT NOT NULL,
         row_count INTEGER NOT NULL
-      );`,
-    postgres: `
-      CREATE TABLE imis_inputs (
-        id TEXT PRIMARY KEY,
-        source TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        extra TEXT,
-        accepted_at BIGINT NOT NULL,
-        owner TEXT NOT NULL,
-        lease_until BIGINT NOT NULL
-      );
-      CREATE INDEX imis_inputs_source ON imis_inputs (source, accepted_at);
-      CREATE TABLE imis_runs (
-        id TEXT PRIMARY KEY,
-        flow_id TEXT NOT NULL,
-        trigger_id TEXT NOT NULL,
-        status TEXT NOT NULL,
-        started_at BIGINT NOT NULL,
-        finished_at BIGINT,
-        business_key TEXT,
-        rerun_of TEXT,
-        data TEXT NOT NULL
-      );
-      CREATE INDEX imis_runs_started ON imis_runs (started_at, id);
-      CREATE INDEX imis_runs_flow ON imis_runs (flow_id, started_at, id);
-      CREATE INDEX imis_runs_status ON imis_runs (status, started_at, id);
-      CREATE INDEX imis_runs_key ON imis_runs (business_key, started_at, id) WHERE business_key IS NOT NULL;
-      CREATE TABLE imis_node_state (
-        node_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        value TEXT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        PRIMARY KEY (node_id, kind)
-      );
-      CREATE TABLE imis_seen (
-        scope TEXT NOT NULL,
-        id TEXT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        PRIMARY KEY (scope, id)
-      );
-      CREATE INDEX imis_seen_expiry ON imis_seen (expires_at);
-      CREATE TABLE imis_exports (
-        key_hash TEXT PRIMARY KEY,
-        format TEXT NOT NULL,
-        body BYTEA NOT NULL,
-        etag TEXT NOT NULL,
-        last_modified TEXT NOT NULL,
-        row_count INTEGER NOT NULL
-      );`,
+      );`),
   },
 ];
 
