@@ -4,13 +4,15 @@
 //   change   iMIS change notification in (Event Grid batches of 1 and 50)  vs  http in → http response
 //   export   Fetch IQA (100,000 × 10 from the emulator) → Export Data to URL (CSV)  vs  papaparse
 //   cron     imis-cron every second: firing delay  vs  inject repeat 1 s: interval jitter
-// BENCH_ONLY=webhook|change|export|cron (comma-separated for several; default all), BENCH_SECONDS
+//   delta    Delta Hash, 100,000 × 10 rows with 1% changed  vs  SHA-256 of each row alone (node:crypto)
+// BENCH_ONLY=webhook|change|export|cron|delta (comma-separated for several; default all), BENCH_SECONDS
 // (autocannon seconds per run, default 10), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS
 // (default 2). Prints; always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
 import type { SectionResult } from './common.js';
 import { SECONDS } from './common.js';
 import { cronBench } from './cron.js';
+import { deltaBench } from './delta.js';
 import { exportBench } from './export.js';
 import { webhookBench } from './webhook.js';
 
@@ -19,6 +21,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
   change: { title: 'iMIS change notification in', run: changeInBench },
   export: { title: 'Export Data to URL (CSV, 100,000 rows)', run: exportBench },
   cron: { title: 'Cron firing delay', run: cronBench },
+  delta: { title: 'Delta Hash (100,000 × 10 rows, 1% changed)', run: deltaBench },
 };
 
 function selected(): string[] {
