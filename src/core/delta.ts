@@ -52,7 +52,8 @@ export function stableRowJson(): (row: unknown) => string {
     if (special) return stableJson(row) as string;
     for (let i = 0; i < keys.length; i++) {
       const value = row[keys[i]];
-      if ((typeof value === 'object' && value !== null) || typeof value === 'bigint')
+      const type = typeof value;
+      if ((type === 'object' && value !== null) || type === 'bigint' || type === 'function')
         return stableJson(row) as string;
     }
     if (inOrder) return JSON.stringify(row);
@@ -142,7 +143,14 @@ export function computeDelta(
       );
     }
     seen.add(key);
-    const hash = rowHash(row, json);
+    let hash: string;
+    try {
+      hash = rowHash(row, json);
+    } catch (err) {
+      throw new DeltaInputError(
+        `Row ${i + 1} (key "${key}") cannot be written as JSON: ${(err as Error).message}`,
+      );
+    }
     const before = previous.get(key);
     if (before === hash) continue;
     if (before === undefined) added++;

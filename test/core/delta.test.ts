@@ -102,6 +102,9 @@ describe('Delta Hash computation', function () {
     );
     assert.throws(() => computeDelta([1], 'ID', new Map()), /Row 1 is not an object/);
     assert.throws(() => computeDelta(rows, ' ', new Map()), /No Key Column/);
+    const loop: Record<string, unknown> = { ID: 'x' };
+    loop.self = { loop };
+    assert.throws(() => computeDelta([loop], 'ID', new Map()), /Row 1 \(key "x"\) cannot be written as JSON/);
   });
 
   it('compares 100,000 rows', () => {
