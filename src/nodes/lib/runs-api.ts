@@ -25,7 +25,7 @@ export function mountRunsApi(RED: any): void {
   const fail = (res: any, err: Error) => res.status(503).json({ error: err.message });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs', read, (req: any, res: any) => {
-    const { runs, store } = packageContext(RED);
+    const { runs, settling, store } = packageContext(RED);
     const q = req.query ?? {};
     const status = STATUSES.has(q.status) ? (q.status as RunStatus) : undefined;
     const query: RunQuery = {
@@ -38,23 +38,28 @@ export function mountRunsApi(RED: any): void {
       limit: Number(q.limit) || 100,
       after: text(q.after),
     };
-    // Live runs lead the first page (they are the newest); stored pages follow by cursor.
-    const live =
-      query.after || (status && status !== 'running')
-        ? []
-        : runs.list(query.flowId).filter((r) => !query.triggerId || r.trigger.id === query.triggerId);
+    // Runs not in the store yet lead the first page (they are the newest): those in flight, and
+    // those settled a moment ago whose write is being committed. Stored pages follow by cursor.
+    const matches = (r: RunRecord) =>
+      (!query.flowId || r.flowId === query.flowId) &&
+      (!query.triggerId || r.trigger.id === query.triggerId) &&
+      (!status || r.status === status);
+    const unstored = query.after
+      ? []
+      : [...runs.list(query.flowId), ...[...settling.values()].reverse()].filter(matches);
     store.listRuns(query).then(
       (page) => {
         if (page.next) res.set('X-Next-Page', page.next);
-        res.json([...live, ...page.runs.filter((r) => !runs.isLive(r.id))].map(summary));
+        const shown = new Set(unstored.map((r) => r.id));
+        res.json([...unstored, ...page.runs.filter((r) => !shown.has(r.id))].map(summary));
       },
       (err: Error) => fail(res, err),
     );
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req: any, res: any) => {
-    const { runs, store } = packageContext(RED);
-    const live = runs.get(req.params.id);
+    const { runs, settling, store } = packageContext(RED);
+    const live = runs.get(req.params.id) ?? settling.get(req.params.id);
     if (live) return res.json(live);
     store.getRun(req.params.id).then(
       (run) => {
@@ -68,7 +73,10 @@ export function mountRunsApi(RED: any): void {
   mountOnce(RED.httpAdmin, 'post', '/imis/runs/:id/rerun', write, (req: any, res: any) => {
     const ctx = packageContext(RED);
     const rerun = async () => {
-      const run = ctx.runs.get(req.params.id) ?? (await ctx.store.getRun(req.params.id));
+      const run =
+        ctx.runs.get(req.params.id) ??
+        ctx.settling.get(req.params.id) ??
+        (await ctx.store.getRun(req.params.id));
       if (!run) return res.status(404).json({ error: 'unknown run' });
       const trigger = ctx.triggers.get(run.trigger.id);
       if (!trigger)
