@@ -13,7 +13,7 @@ const CONNECTIONS = 50;
 const TARGET_RATIO = 0.9;
 const TARGET_P99_MS = 20;
 
-/** The check-in payload and schema of the iHook tutorial (seeds/001). */
+/** The check-in payload and schema of the iHook tutorial (docs/idms.md §iHook workflow). */
 const PAYLOAD = JSON.stringify({
   memberId: '12345',
   eventCode: 'CONF2026',

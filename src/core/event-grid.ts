@@ -1,5 +1,5 @@
 /**
- * iMIS change notifications arrive through Azure Event Grid (IMIS-API.md §5): a POST whose body is
+ * iMIS change notifications arrive through Azure Event Grid (docs/imis-api.md §5): a POST whose body is
  * a JSON array of events in the Event Grid schema. This module reads such a body, recognises the
  * "Verify and Save" validation handshake, filters by event type and drops duplicate deliveries.
  */
@@ -36,7 +36,7 @@ export function readGridBody(body: unknown): GridBody {
     }
     if (typeof event.id !== 'string' || !event.id)
       return { kind: 'invalid', message: `Event ${index} has no id` };
-    // Event Grid validation handshake ("Verify and Save"), IMIS-API.md §5.
+    // Event Grid validation handshake ("Verify and Save"), docs/imis-api.md §5.
     if (event.eventType === VALIDATION_EVENT) {
       const data = (event.data ?? {}) as Record<string, unknown>;
       if (typeof data.validationCode !== 'string') {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { unparse } from 'papaparse';
 import type { Store } from '../store/types.js';
 
-/** Data published by "Export Data to URL" (SPEC node 8). */
+/** Data published by "Export Data to URL" (docs/nodes.md §8). */
 export type ExportFormat = 'json' | 'csv';
 
 export interface CsvOptions {

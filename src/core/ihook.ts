@@ -1,6 +1,6 @@
 /**
- * iHook's response contract (seed 001, "Webhook response codes"; IMIS-API.md §7): callers written
- * for iHook keep working. This module is the one place that maps outcomes to status and body.
+ * iHook's response contract (docs/idms.md §iHook responses): callers written for iHook keep
+ * working. This module is the one place that maps outcomes to status and body.
  */
 
 export interface HookResponse {

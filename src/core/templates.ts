@@ -1,5 +1,5 @@
 /**
- * Field templates of the action nodes (SPEC node 5; seed 001, "Step 5: Add the Insert Activity action").
+ * Field templates of the action nodes (docs/nodes.md §5, §Templates; docs/idms.md §iHook workflow).
  *
  * Every action field is a template: Liquid (`{{ input.memberId }}`, where `input` is the trigger's
  * payload and `msg` the whole Node-RED message) or plain static text. The legacy iTransfer syntax

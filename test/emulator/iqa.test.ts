@@ -53,7 +53,7 @@ function execute(entity: string, operation: string, parameters: unknown[]): unkn
 
 const str = (value: string) => ({ $type: 'System.String', $value: value });
 
-describe('emulator: IQA (IMIS-API.md §4)', () => {
+describe('emulator: IQA (docs/imis-api.md §4)', () => {
   let emulator: Emulator;
   let token: string;
   before(async () => {

@@ -14,7 +14,7 @@ import { ImisClient } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
 import { describeQuery, fetchIqa, listQueries } from '../../src/imis/iqa.js';
 
-describe('fetchIqa / listQueries / describeQuery against the emulator (IMIS-API.md §4)', function () {
+describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis-api.md §4)', function () {
   let emulator: Emulator;
   let client: ImisClient;
 
