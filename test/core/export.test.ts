@@ -53,19 +53,18 @@ describe('CSV conversion', () => {
     assert.ok(toCsv(rows, { bom: true }).startsWith('\ufeffname,city'));
   });
 
-  it('converts 100,000 rows of 10 columns in reasonable time', function () {
+  // Speed is measured by `npm run bench` (export section against papaparse), not asserted here.
+  it('converts 100,000 rows of 10 columns', function () {
     this.timeout(30_000);
     const rows = Array.from({ length: 100_000 }, (_, i) => {
       const row: Record<string, unknown> = {};
       for (let c = 0; c < 10; c++) row[`col${c}`] = c % 3 === 0 ? i * c : `v${i}, "${c}"`;
       return row;
     });
-    const started = performance.now();
     const csv = toCsv(rows);
-    const ms = Math.round(performance.now() - started);
-    console.log(`      toCsv: 100,000 rows × 10 columns in ${ms} ms (${(csv.length / 1e6).toFixed(1)} MB)`);
-    assert.ok(ms < 10_000, `${ms} ms`);
-    assert.equal(csv.split('\r\n').length, 100_001);
+    const lines = csv.split('\r\n');
+    assert.equal(lines.length, 100_001);
+    assert.deepEqual(table(lines[100_000])[0], Object.values(rows[99_999]).map(String));
   });
 });
 

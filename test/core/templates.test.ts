@@ -133,11 +133,9 @@ describe('core/templates', () => {
     throwsTemplateError(() => compileTemplates(unclosed), 'notes', /not closed/);
   });
 
-  it('renders thousands of templates per second', () => {
+  it('renders a compiled template again and again with the same result (compiled once, speed in npm run bench)', () => {
     const t = compileTemplate('{{ input.memberId }}-{{ input.eventCode | downcase }}', 'ID');
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < 5000; i++) t.render(ctx);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    assert.ok(ms < 1000, `5000 renders took ${ms.toFixed(0)} ms`);
+    const first = t.render(ctx);
+    for (let i = 0; i < 5000; i++) assert.equal(t.render(ctx), first);
   });
 });
