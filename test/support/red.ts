@@ -40,7 +40,9 @@ export const missingMessageKeys = new Set<string>();
  * which would hide a missing catalog entry; this reads the real catalogs and fills __name__.
  */
 function translate(key: string, substitutions: Record<string, unknown> = {}): string {
+  // `<catalog>:<key>` names the catalog (e.g. the imis-runs plugin's); all of ours are merged here.
   const value = key
+    .replace(/^[^:]+:/, '')
     .split('.')
     .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalog);
   if (typeof value !== 'string') {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunTracker } from '../../engine/runs.js';
@@ -50,26 +50,28 @@ export function packageContext(RED: any): PackageContext {
     ...(typeof RED.settings?.imisStoreFile === 'string' ? { file: RED.settings.imisStoreFile } : {}),
   };
   const leaseMs = Math.max(1, Number(storeSettings.leaseSeconds) || 30) * 1000;
+  // The store's lease and the heartbeat below use the same length.
+  storeSettings.leaseSeconds = leaseMs / 1000;
   const engine = storeSettings.url || process.env.IMIS_STORE_URL ? 'postgres' : 'sqlite';
   const opening = (async () => {
     await previous?.store.close().catch(() => undefined);
     const store = await openStore(storeSettings, dataDir);
     const imported = await importLegacyFiles(store, dataDir);
     if (Object.values(imported).some((n) => n > 0))
-      RED.log?.info?.(RED._('imis-runs.log.imported', imported));
+      RED.log?.info?.(runsText(RED, 'log.imported', { ...imported }));
     return store;
   })();
   const store = new DeferredStore(engine, opening);
   opening.then(
-    () => RED.log?.info?.(RED._('imis-runs.log.store', { engine })),
-    (err: Error) => RED.log?.error?.(RED._('imis-runs.errors.store', { engine, message: err.message })),
+    () => RED.log?.info?.(runsText(RED, 'log.store', { engine })),
+    (err: Error) => RED.log?.error?.(runsText(RED, 'errors.store', { engine, message: err.message })),
   );
   const runs = new RunTracker({
     onSettled: (run: RunRecord) => {
       store
         .finishRun(run)
         .catch((err: Error) =>
-          RED.log?.warn?.(RED._('imis-runs.errors.save', { id: run.id, message: err.message })),
+          RED.log?.warn?.(runsText(RED, 'errors.save', { id: run.id, message: err.message })),
         );
     },
   });
@@ -77,7 +79,8 @@ export function packageContext(RED: any): PackageContext {
   for (const t of timers) clearInterval(t);
   timers = [
     setInterval(() => runs.sweep(), 60_000),
-    setInterval(() => store.heartbeat().catch(() => undefined), Math.max(1000, leaseMs / 3)),
+    // Three heartbeats per lease: a live process keeps its inputs through a late timer or a slow query.
+    setInterval(() => store.heartbeat().catch(() => undefined), leaseMs / 3),
     setInterval(() => void prune(store, retention), PRUNE_EVERY_MS),
   ];
   for (const t of timers) t.unref();
@@ -105,6 +108,30 @@ async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
   } catch {
     // the next round tries again
   }
+}
+
+/**
+ * A message of the runtime shared by every node (store, runs, replay) from the imis-runs catalog.
+ * RED._ looks in the catalog of the node set that calls it unless the key names another one; the
+ * imis-runs catalog belongs to the plugin set `<package>/imis-runs`.
+ */
+export function runsText(RED: any, key: string, substitutions?: Record<string, unknown>): string {
+  return RED._(`${runsCatalog()}:imis-runs.${key}`, substitutions);
+}
+
+let catalogName: string | undefined;
+function runsCatalog(): string {
+  if (!catalogName) {
+    let name = '@imisflow/node-red-imis';
+    try {
+      // dist/src/nodes/lib/ → the package root
+      name = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')).name;
+    } catch {
+      // keep the published name
+    }
+    catalogName = `${name}/imis-runs`;
+  }
+  return catalogName;
 }
 
 function resolveDataDir(RED: any): string {
