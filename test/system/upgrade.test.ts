@@ -93,8 +93,7 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
   });
   after(async () => {
     await red?.stop();
-    if (!process.env.KEEP_DIR) rmSync(userDir, { recursive: true, force: true });
-    else console.log(userDir);
+    rmSync(userDir, { recursive: true, force: true });
   });
 
   const getJson = async (path: string) => {
@@ -235,7 +234,9 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
     assert.equal(revalidated.status, 304);
   });
 
-  it('logged no error', () => {
+  it('logged no error, and no message as a bare catalog key', () => {
     assert.deepEqual(red.errors(), []);
+    assert.match(red.output(), /iMIS store: sqlite opened/);
+    assert.doesNotMatch(red.output(), /\] (\[[^\]]+\] )?imis-[a-z-]+\.[\w.-]+\s*$/m);
   });
 });
