@@ -3,6 +3,7 @@ import { convertLegacy } from '../engine/templates.js';
 import { fieldRenderer, onAction, requireServer } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
+import { serverMessage } from './lib/messages.js';
 
 interface InsertActivityConfig {
   name?: string;
@@ -33,7 +34,7 @@ export = function register(RED: any): void {
       return;
     }
     onAction(RED, node, 'imis-insert-activity', async (msg) => {
-      if (!server) throw new Error(RED._('imis-server.errors.missing'));
+      if (!server) throw new Error(serverMessage(RED, 'errors.missing'));
       const values = render(msg);
       const created = await insertActivity(server.client, values, {
         today: server.today(),

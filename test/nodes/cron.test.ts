@@ -199,7 +199,7 @@ describe('Cron trigger', function () {
   });
 });
 
-describe('Cron trigger: the editor helpers', function () {
+describe('Cron trigger: the editor helpers (description, next runs, validation)', function () {
   beforeEach(async () => {
     await startHelper(freshDataDir());
     await helper.load(packageNodes(), [{ id: 'tab', type: 'tab' }]);
@@ -232,5 +232,35 @@ describe('Cron trigger: the editor helpers', function () {
     const got = await describeExpression('0 0 0 ? * 9 *');
     assert.equal(got.valid, false);
     assert.match(got.error, /day-of-week value 9 is out of range/);
+  });
+
+  const describeCron = async (body: Record<string, unknown>) =>
+    (await helper.request().post('/imis/cron/describe').send(body).expect(200)).body;
+
+  it('lists the next runs with the zone they are shown in', async () => {
+    const r = await describeCron({ expression: '0 0 9 * * ? *', timeZone: 'America/Chicago' });
+    assert.equal(r.valid, true);
+    assert.equal(r.timeZone, 'America/Chicago');
+    assert.equal(r.next.length, 5);
+    for (const t of r.next) {
+      const local = new Date(t).toLocaleTimeString('en-GB', { timeZone: 'America/Chicago', hour12: false });
+      assert.equal(local, '09:00:00', `${t} is 09:00 in Chicago`);
+    }
+  });
+
+  it("names this server's zone when the node has none", async () => {
+    const r = await describeCron({ expression: '0 0 9 * * ? *', timeZone: '' });
+    assert.equal(r.timeZone, Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
+
+  it('blames the zone, not the expression, for an unknown time zone', async () => {
+    const r = await describeCron({ expression: '0 0 9 * * ? *', timeZone: 'Mars/Olympus' });
+    assert.deepEqual({ valid: r.valid, field: r.field }, { valid: false, field: 'timeZone' });
+    assert.match(r.error, /Unknown time zone 'Mars\/Olympus'/);
+  });
+
+  it('blames the expression for an invalid expression', async () => {
+    const r = await describeCron({ expression: '0 0 25 * * ? *', timeZone: 'UTC' });
+    assert.deepEqual({ valid: r.valid, field: r.field }, { valid: false, field: 'expression' });
   });
 });

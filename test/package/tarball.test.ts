@@ -10,8 +10,8 @@ import {
   cpSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -166,8 +166,13 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
       JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: spec } }),
     );
     writeFileSync(join(userDir, 'package-lock.json'), JSON.stringify(userLockfile(spec, integrity)));
-    await npm(userDir, ['ci', '--offline']);
+    // Install scripts skipped: the only one is better-sqlite3's native build, which compiles SQLite
+    // from source here (minutes; users get a prebuilt binary). Its binary is taken from the
+    // repository's own install instead, built for this same Node.
+    await npm(userDir, ['ci', '--offline', '--ignore-scripts']);
     installed = join(userDir, 'node_modules', ...String(pkg.name).split('/'));
+    const nativeBuild = join(dirname(require.resolve('better-sqlite3/package.json')), 'build');
+    cpSync(nativeBuild, join(userDir, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
 
     // Node-RED with the settings file it writes itself on first start (the defaults).
     const redJs = join(dirname(require.resolve(`${NODE_RED_PKG}/package.json`)), 'red.js');

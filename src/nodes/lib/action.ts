@@ -1,5 +1,6 @@
 import { compileTemplates } from '../../engine/templates.js';
 import type { TemplateContext } from '../../engine/templates.js';
+import { serverMessage } from './messages.js';
 
 /**
  * What the Insert Activity and Insert Panel Record nodes share: a set of templated fields compiled
@@ -17,7 +18,7 @@ export function fieldRenderer(fields: Record<string, string>, labels: Record<str
 export function requireServer(RED: any, node: any, serverId: string | undefined): any {
   const server = serverId ? RED.nodes.getNode(serverId) : null;
   if (!server) {
-    node.status({ fill: 'red', shape: 'ring', text: RED._('imis-server.status.missing') });
+    node.status({ fill: 'red', shape: 'ring', text: serverMessage(RED, 'status.missing') });
     return null;
   }
   return server;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunTracker } from '../../engine/runs.js';
@@ -6,6 +6,7 @@ import type { NodeRef, RunRecord } from '../../engine/runs.js';
 import { importLegacyFiles, openStore, retentionPolicy } from '../../store/index.js';
 import type { RetentionPolicy, RunsSettings, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
+import { runsMessage } from './messages.js';
 
 /**
  * What every node of this package shares inside one Node-RED runtime: the data folder, the store
@@ -63,13 +64,13 @@ export function packageContext(RED: any): PackageContext {
     const store = await openStore(storeSettings, dataDir);
     const imported = await importLegacyFiles(store, dataDir);
     if (Object.values(imported).some((n) => n > 0))
-      RED.log?.info?.(runsText(RED, 'log.imported', { ...imported }));
+      RED.log?.info?.(runsMessage(RED, 'log.imported', { ...imported }));
     return store;
   })();
   const store = new DeferredStore(engine, opening);
   opening.then(
-    () => RED.log?.info?.(runsText(RED, 'log.store', { engine })),
-    (err: Error) => RED.log?.error?.(runsText(RED, 'errors.store', { engine, message: err.message })),
+    () => RED.log?.info?.(runsMessage(RED, 'log.store', { engine })),
+    (err: Error) => RED.log?.error?.(runsMessage(RED, 'errors.store', { engine, message: err.message })),
   );
   const settling = new Map<string, RunRecord>();
   const runs = new RunTracker({
@@ -78,7 +79,7 @@ export function packageContext(RED: any): PackageContext {
       store
         .finishRun(run)
         .catch((err: Error) =>
-          RED.log?.warn?.(runsText(RED, 'errors.save', { id: run.id, message: err.message })),
+          RED.log?.warn?.(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
         )
         .finally(() => {
           if (settling.get(run.id) === run) settling.delete(run.id);
@@ -118,30 +119,6 @@ async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
   } catch {
     // the next round tries again
   }
-}
-
-/**
- * A message of the runtime shared by every node (store, runs, replay) from the imis-runs catalog.
- * RED._ looks in the catalog of the node set that calls it unless the key names another one; the
- * imis-runs catalog belongs to the plugin set `<package>/imis-runs`.
- */
-export function runsText(RED: any, key: string, substitutions?: Record<string, unknown>): string {
-  return RED._(`${runsCatalog()}:imis-runs.${key}`, substitutions);
-}
-
-let catalogName: string | undefined;
-function runsCatalog(): string {
-  if (!catalogName) {
-    let name = '@imisflow/node-red-imis';
-    try {
-      // dist/src/nodes/lib/ → the package root
-      name = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')).name;
-    } catch {
-      // keep the published name
-    }
-    catalogName = `${name}/imis-runs`;
-  }
-  return catalogName;
 }
 
 function resolveDataDir(RED: any): string {

@@ -1,7 +1,8 @@
 import { newRunId } from '../../engine/runs.js';
 import { secretHeaderTest, storableExtra } from '../../engine/redact.js';
 import type { AcceptedInput } from '../../store/index.js';
-import { packageContext, runsText } from './context.js';
+import { packageContext } from './context.js';
+import { runsMessage } from './messages.js';
 import type { PackageContext } from './context.js';
 
 export interface RunStart {
@@ -131,7 +132,7 @@ export function triggerRuns(
     for (const entry of pending)
       start(entry.id, { payload: entry.payload, extra: entry.extra }, entry.acceptedAt);
   };
-  const replayFailed = (err: Error) => node.warn(runsText(RED, 'errors.replay', { message: err.message }));
+  const replayFailed = (err: Error) => node.warn(runsMessage(RED, 'errors.replay', { message: err.message }));
   replay().catch(replayFailed);
   const reclaim = setInterval(() => replay().catch(replayFailed), ctx.leaseMs);
   reclaim.unref();
