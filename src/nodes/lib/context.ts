@@ -17,7 +17,10 @@ export interface PackageContext {
   dataDir: string;
   store: DeferredStore;
   runs: RunTracker;
-  /** Runs settled but not yet committed to the store (a few milliseconds): still shown and re-runnable. */
+  /**
+   * Runs that have finished but whose write to the store has not committed yet (one group commit):
+   * the runs API still finds them meanwhile.
+   */
   settling: Map<string, RunRecord>;
   triggers: Map<string, Trigger>;
   /** Seconds an accepted input stays owned by this process without a heartbeat. */
@@ -53,6 +56,8 @@ export function packageContext(RED: any): PackageContext {
     ...(typeof RED.settings?.imisStoreFile === 'string' ? { file: RED.settings.imisStoreFile } : {}),
   };
   const leaseMs = Math.max(1, Number(storeSettings.leaseSeconds) || 30) * 1000;
+  // The store's lease and the heartbeat below use the same length.
+  storeSettings.leaseSeconds = leaseMs / 1000;
   const engine = storeSettings.url || process.env.IMIS_STORE_URL ? 'postgres' : 'sqlite';
   const opening = (async () => {
     await previous?.store.close().catch(() => undefined);
@@ -76,14 +81,17 @@ export function packageContext(RED: any): PackageContext {
         .catch((err: Error) =>
           RED.log?.warn?.(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
         )
-        .finally(() => settling.delete(run.id));
+        .finally(() => {
+          if (settling.get(run.id) === run) settling.delete(run.id);
+        });
     },
   });
   const retention = retentionPolicy(settings.runs);
   for (const t of timers) clearInterval(t);
   timers = [
     setInterval(() => runs.sweep(), 60_000),
-    setInterval(() => store.heartbeat().catch(() => undefined), Math.max(1000, leaseMs / 3)),
+    // Three heartbeats per lease: a live process keeps its inputs through a late timer or a slow query.
+    setInterval(() => store.heartbeat().catch(() => undefined), leaseMs / 3),
     setInterval(() => void prune(store, retention), PRUNE_EVERY_MS),
   ];
   for (const t of timers) t.unref();

@@ -9,6 +9,19 @@ function summary({ steps, input: _input, inputExtra: _extra, ...rest }: RunRecor
   return { ...rest, steps: steps.length };
 }
 
+/** The store's filters, for a run not in the store yet. */
+function matches(run: RunRecord, q: RunQuery): boolean {
+  const started = Date.parse(run.startedAt);
+  return (
+    (!q.flowId || run.flowId === q.flowId) &&
+    (!q.triggerId || run.trigger.id === q.triggerId) &&
+    (!q.status || run.status === q.status) &&
+    (!q.since || started >= Date.parse(q.since)) &&
+    (!q.until || started < Date.parse(q.until)) &&
+    (!q.businessKey || run.businessKey === q.businessKey)
+  );
+}
+
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -38,20 +51,19 @@ export function mountRunsApi(RED: any): void {
       limit: Number(q.limit) || 100,
       after: text(q.after),
     };
-    // Runs not in the store yet lead the first page (they are the newest): those in flight, and
-    // those settled a moment ago whose write is being committed. Stored pages follow by cursor.
-    const matches = (r: RunRecord) =>
-      (!query.flowId || r.flowId === query.flowId) &&
-      (!query.triggerId || r.trigger.id === query.triggerId) &&
-      (!status || r.status === status);
-    const unstored = query.after
-      ? []
-      : [...runs.list(query.flowId), ...[...settling.values()].reverse()].filter(matches);
+    // Live runs lead the first page (they are the newest); stored pages follow by cursor.
+    // Runs finished a moment ago whose write has not committed yet come next.
+    const live =
+      query.after || (status && status !== 'running')
+        ? []
+        : runs.list(query.flowId).filter((r) => !query.triggerId || r.trigger.id === query.triggerId);
+    const finishing = query.after ? [] : [...settling.values()].filter((r) => matches(r, query));
+    const shown = new Set([...live, ...finishing].map((r) => r.id));
     store.listRuns(query).then(
       (page) => {
         if (page.next) res.set('X-Next-Page', page.next);
-        const shown = new Set(unstored.map((r) => r.id));
-        res.json([...unstored, ...page.runs.filter((r) => !shown.has(r.id))].map(summary));
+        const stored = page.runs.filter((r) => !runs.isLive(r.id) && !shown.has(r.id));
+        res.json([...live, ...finishing, ...stored].map(summary));
       },
       (err: Error) => fail(res, err),
     );

@@ -14,17 +14,20 @@ const registries = new Map<string, TokenRegistry<EndpointNode>>();
 
 /**
  * Mounts the shared route `<base>:token` for one node type (once per app), and the editor's
- * admin endpoint that tells a deployed node's URL path. Unknown tokens get 401, OPTIONS a CORS
- * preflight, other methods than POST 405.
+ * admin endpoint that tells a deployed node's URL path. Unknown tokens get 401 (503 while the
+ * flows start or stop), OPTIONS a CORS preflight, other methods than POST 405.
  */
 export function mountSecretEndpoints(RED: any, type: string, base: string): void {
   const registry = registryFor(type);
+  const running = flowsRunning(RED);
   mountOnce(RED.httpNode, 'all', `${base}:token`, (req: any, res: any) => {
     if (req.method === 'OPTIONS') return sendPreflight(res);
     const node = registry.get(String(req.params.token ?? ''));
     if (!node) {
       req.resume();
-      return sendHookResponse(res, rejected({ kind: 'unknown-url' }));
+      // While the flows (re)start, after a restart or a deploy, a URL is not known *yet*: a 401
+      // would tell an iHook caller never to retry a webhook it should send again in a moment.
+      return sendHookResponse(res, rejected({ kind: running() ? 'unknown-url' : 'starting' }));
     }
     if (req.method !== 'POST') {
       req.resume();
@@ -73,6 +76,26 @@ export function registerSecretEndpoint(RED: any, node: any, base: string): strin
 /** The deployed node of `type` whose token is `token`, if any (constant-time comparison). */
 export function findSecretEndpoint(type: string, token: string): any {
   return registryFor(type).get(token);
+}
+
+const flowStates = new WeakMap<object, { running: boolean }>();
+
+/**
+ * Whether the runtime's flows are running, from its `flows:started` / `flows:stopping` events. The
+ * package is loaded before the flows first start, so until then they are not running.
+ */
+function flowsRunning(RED: any): () => boolean {
+  const events = RED.events;
+  if (typeof events?.on !== 'function') return () => true;
+  let state = flowStates.get(events);
+  if (!state) {
+    const tracked = { running: false };
+    flowStates.set(events, (state = tracked));
+    events.on('flows:started', () => (tracked.running = true));
+    events.on('flows:stopping', () => (tracked.running = false));
+  }
+  const current = state;
+  return () => current.running;
 }
 
 function registryFor(type: string): TokenRegistry<EndpointNode> {
