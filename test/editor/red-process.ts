@@ -38,6 +38,8 @@ export interface RedOptions {
   credentials?: Record<string, Record<string, unknown>>;
   /** How long to wait for "Started flows" (default 30 s). */
   startTimeoutMs?: number;
+  /** More top-level settings (plain JSON), e.g. `{ imis: { store: { url } } }`. */
+  settings?: Record<string, unknown>;
 }
 
 export async function freePort(): Promise<number> {
@@ -82,7 +84,8 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
     editorTheme: { tours: false, palette: { catalogues: [] } },
     telemetry: { enabled: false },
     diagnostics: { enabled: false },
-    logging: { console: { level: 'info' } }
+    logging: { console: { level: 'info' } },
+    ...${JSON.stringify(options.settings ?? {})}
 };\n`,
   );
   if (options.flows) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
