@@ -1,6 +1,7 @@
 // `npm start`: the local iMIS emulator, then Node-RED (127.0.0.1) with this package and the example
 // flows deployed. The Node-RED user directory is ./.node-red (kept between starts; delete it to
-// start afresh). Environment: PORT (Node-RED, default 1880), IMIS_EMULATOR_PORT (default 5080).
+// start afresh; NODE_RED_USER_DIR moves it). Environment: PORT (Node-RED, default 1880),
+// IMIS_EMULATOR_PORT (default 5080); a port already taken ends it with one line naming the variable.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,11 +13,27 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const userDir = process.env.NODE_RED_USER_DIR || join(root, '.node-red');
-const port = Number(process.env.PORT || 1880);
-const emulatorPort = Number(process.env.IMIS_EMULATOR_PORT || 5080);
-
 const { startEmulator } = require(join(root, 'dist/src/emulator/server.js'));
-const emulator = await startEmulator({ port: emulatorPort });
+const { isPortTaken, portFromEnv, portIsFree, portTakenMessage } = require(join(root, 'dist/src/emulator/ports.js'));
+
+/** One line on stderr, no stack trace, exit code 1. */
+function fail(message) {
+  console.error(message);
+  process.exit(1);
+}
+
+let port, emulatorPort;
+try {
+  port = portFromEnv('PORT', 1880);
+  emulatorPort = portFromEnv('IMIS_EMULATOR_PORT', 5080);
+} catch (err) {
+  fail(err.message);
+}
+// Node-RED's port is checked before anything starts; its own message would come after the emulator's.
+if (!(await portIsFree(port, '127.0.0.1'))) fail(portTakenMessage('Node-RED editor', port, 'PORT'));
+const emulator = await startEmulator({ port: emulatorPort }).catch((err) =>
+  fail(isPortTaken(err) ? portTakenMessage('iMIS emulator', emulatorPort, 'IMIS_EMULATOR_PORT') : err.message),
+);
 console.log(`iMIS emulator: ${emulator.url} (user MANAGER, password manager)`);
 
 // The package is installed into the user directory as a link, as `npm install <path>` would.
@@ -33,6 +50,8 @@ writeFileSync(
     flowFile: 'flows.json',
     credentialSecret: false,
     editorTheme: { tours: false },
+    // No "Enable Update Notifications" prompt on first open (and nothing sent to nodered.org).
+    telemetry: { enabled: false, updateNotification: false },
     logging: { console: { level: 'info' } }
 };\n`,
 );
@@ -42,8 +61,12 @@ const flowFile = join(userDir, 'flows.json');
 if (!existsSync(flowFile)) {
   const flows = [];
   const credentials = {};
+  const ids = new Set();
   for (const file of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.json')).sort()) {
     for (const node of JSON.parse(readFileSync(join(root, 'examples', file), 'utf8'))) {
+      // The examples share one imis-server config node (same id in every file): deploy it once.
+      if (ids.has(node.id)) continue;
+      ids.add(node.id);
       if (node.type === 'imis-server') {
         node.baseUrl = emulator.url;
         credentials[node.id] = { username: 'MANAGER', password: 'manager' };

@@ -1,15 +1,19 @@
+#!/usr/bin/env node
 /**
- * `npm run emulator`: a local iMIS on http://127.0.0.1:5080 (IMIS_EMULATOR_PORT, IMIS_EMULATOR_HOST)
- * for the examples and for trying flows without a real iMIS.
+ * The `imis-emulator` command (`npm run emulator` in this repository): a local iMIS on
+ * http://127.0.0.1:5080 (IMIS_EMULATOR_PORT, IMIS_EMULATOR_HOST) for the examples and for trying
+ * flows without a real iMIS.
  */
+import { isPortTaken, portFromEnv, portTakenMessage } from './ports.js';
 import { DEFAULT_USERS, startEmulator } from './server.js';
 
 async function main(): Promise<void> {
-  const port = Number.parseInt(process.env.IMIS_EMULATOR_PORT ?? '5080', 10);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`IMIS_EMULATOR_PORT must be a port number, not ${process.env.IMIS_EMULATOR_PORT}`);
-  }
-  const emulator = await startEmulator({ port, host: process.env.IMIS_EMULATOR_HOST ?? '127.0.0.1' });
+  const port = portFromEnv('IMIS_EMULATOR_PORT', 5080);
+  const emulator = await startEmulator({ port, host: process.env.IMIS_EMULATOR_HOST ?? '127.0.0.1' }).catch(
+    (err: unknown) => {
+      throw isPortTaken(err) ? new Error(portTakenMessage('iMIS emulator', port, 'IMIS_EMULATOR_PORT')) : err;
+    },
+  );
   const user = DEFAULT_USERS[0];
   console.log(`iMIS emulator listening on ${emulator.url}`);
   console.log(`  base URL:  ${emulator.url}`);

@@ -17,7 +17,8 @@ import { stableGuid, type IqaQuery } from './iqa.js';
 import type { Operator } from './query.js';
 import type { PropertyType } from './definitions.js';
 import type { EmulatorState } from './state.js';
-import { collectionValues, isObject, TYPES } from './wire.js';
+import { collectionItems, isRecord, typedValue } from '../imis/json-net.js';
+import { TYPES } from './wire.js';
 
 const CONTRACTS = 'Asi.Soa.Core.DataContracts';
 export const DOCUMENT_TYPES = {
@@ -85,20 +86,16 @@ interface ExecuteRequest {
 
 /** A GenericExecuteRequest body; parameter values unwrapped from `{$type, $value}` / `{$type, $values}`. */
 function readExecute(body: unknown, entity: string): ExecuteRequest {
-  if (!isObject(body) || typeof body.OperationName !== 'string' || body.OperationName.trim() === '') {
+  if (!isRecord(body) || typeof body.OperationName !== 'string' || body.OperationName.trim() === '') {
     throw invalid(
       `The body must be a GenericExecuteRequest with an OperationName for ${entity}`,
       'OperationName',
     );
   }
   const raw =
-    body.Parameters === undefined || body.Parameters === null ? [] : collectionValues(body.Parameters);
+    body.Parameters === undefined || body.Parameters === null ? [] : collectionItems(body.Parameters);
   if (raw === undefined) throw invalid('Parameters must be a collection', 'Parameters');
-  const parameters = raw.map((value) => {
-    if (isObject(value) && '$value' in value) return value.$value;
-    if (isObject(value) && Array.isArray(value.$values)) return value.$values;
-    return value;
-  });
+  const parameters = raw.map((value) => collectionItems(value) ?? typedValue(value));
   return { operation: body.OperationName.trim(), parameters };
 }
 

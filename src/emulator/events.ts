@@ -8,7 +8,8 @@ import { invalid, methodNotAllowed, notFound, ValidationError, type Issue } from
 import type { ApiRequest, Reply } from './http.js';
 import { applyFilters, keyResolver, readFilters, readPaging } from './query.js';
 import type { EmulatorState } from './state.js';
-import { decodeEntity, isObject, pagedResult } from './wire.js';
+import { isRecord } from '../imis/json-net.js';
+import { decodeEntity, pagedResult } from './wire.js';
 
 export const EVENT_TYPE = 'Asi.Soa.Events.DataContracts.EventData, Asi.Contracts';
 
@@ -67,7 +68,7 @@ export function renderEvent(event: Record<string, unknown>): Record<string, unkn
 
 /** The fields a body sets: GenericEntityData or a plain EventData-like object. */
 function readEventBody(body: unknown): Map<EventField, string | null> {
-  if (!isObject(body))
+  if (!isRecord(body))
     throw invalid('The request body must be an EventData or GenericEntityData JSON object');
   const pairs: [string, unknown][] =
     body.Properties !== undefined

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Reply } from './http.js';
-import { isObject } from './wire.js';
+import { isRecord } from '../imis/json-net.js';
 
 /** The job status JSON of IMIS-API.md §6, field names verbatim (`LastUpdatRow` is misspelled there too). */
 export interface JobStatus {
@@ -281,18 +281,18 @@ export interface TaskRequest {
 
 function queryParametersOf(body: unknown): Record<string, unknown> | undefined | Reply {
   if (body === undefined || body === null) return undefined;
-  if (!isObject(body))
+  if (!isRecord(body))
     return taskError(400, 'The request body must be a JSON object such as {"QueryParameters": {}}');
   const entry = Object.entries(body).find(([key]) => key.toLowerCase() === 'queryparameters');
   const value = entry?.[1];
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value))
+  if (!isRecord(value))
     return taskError(400, 'QueryParameters must be a JSON object of parameter names and values');
   return value;
 }
 
 function isReply(value: unknown): value is Reply {
-  return isObject(value) && typeof value.status === 'number' && 'body' in value;
+  return isRecord(value) && typeof value.status === 'number' && 'body' in value;
 }
 
 function allow(method: string, allowed: string): Reply | undefined {

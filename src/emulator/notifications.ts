@@ -15,7 +15,7 @@ import { request as httpsRequest } from 'node:https';
 import { invalid, methodNotAllowed, notFound } from './errors.js';
 import type { ApiRequest, Reply } from './http.js';
 import type { EmulatorState } from './state.js';
-import { isObject } from './wire.js';
+import { isRecord } from '../imis/json-net.js';
 
 /** Fixed ids of the emulated tenant (a real tenant has its own). */
 export const EVENT_GRID_SUBSCRIPTION_ID = '5c3d7f4e-2a61-4b8e-9d0f-0a1b2c3d4e5f';
@@ -212,7 +212,7 @@ function validationResponseOf(body: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(parsed)) return undefined;
+  if (!isRecord(parsed)) return undefined;
   for (const [key, value] of Object.entries(parsed)) {
     if (key.toLowerCase() === 'validationresponse' && typeof value === 'string') return value;
   }
@@ -654,7 +654,7 @@ export async function changeNotificationSettingsRoute(
     if (request.method === 'GET') return { status: 200, body: renderSettings(notifications) };
     if (request.method !== 'PUT') throw methodNotAllowed(request.method, ['GET', 'PUT']);
     const body = request.body;
-    if (!isObject(body)) throw invalid('The request body must be a JSON object with an EndpointUrl');
+    if (!isRecord(body)) throw invalid('The request body must be a JSON object with an EndpointUrl');
     const endpointUrl = field(body, 'EndpointUrl');
     if (typeof endpointUrl !== 'string' || endpointUrl.trim() === '') {
       throw invalid('EndpointUrl is required', 'EndpointUrl');

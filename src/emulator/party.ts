@@ -6,7 +6,8 @@ import { invalid, methodNotAllowed, notFound, ValidationError, type Issue } from
 import type { ApiRequest, Reply } from './http.js';
 import { applyFilters, keyResolver, readFilters, readPaging } from './query.js';
 import type { EmulatorState } from './state.js';
-import { collectionValues, isObject, pagedResult, TYPES } from './wire.js';
+import { collectionItems, isRecord } from '../imis/json-net.js';
+import { pagedResult, TYPES } from './wire.js';
 
 const MEMBERSHIP = 'Asi.Soa.Membership.DataContracts';
 export const PARTY_TYPES = {
@@ -101,28 +102,28 @@ function stringField(value: unknown, field: string, issues: Issue[]): string | u
 
 /** The flat fields a PersonData / OrganizationData body sets. */
 function readPartyBody(body: unknown): Record<string, unknown> {
-  if (!isObject(body)) throw invalid('The request body must be a PersonData or OrganizationData JSON object');
+  if (!isRecord(body)) throw invalid('The request body must be a PersonData or OrganizationData JSON object');
   const issues: Issue[] = [];
   const updates: Record<string, unknown> = {};
   const set = (key: string, value: string | undefined): void => {
     if (value !== undefined) updates[key] = value;
   };
-  if (isObject(body.PersonName)) {
+  if (isRecord(body.PersonName)) {
     set('FirstName', stringField(body.PersonName.FirstName, 'FirstName', issues));
     set('LastName', stringField(body.PersonName.LastName, 'LastName', issues));
   }
   set('OrganizationName', stringField(body.OrganizationName, 'OrganizationName', issues));
-  const emails = collectionValues(body.Emails);
+  const emails = collectionItems(body.Emails);
   if (emails !== undefined) {
-    const primary = emails.find((email) => isObject(email) && email.IsPrimary === true) ?? emails[0];
-    set('Email', isObject(primary) ? stringField(primary.Address, 'Address', issues) : '');
+    const primary = emails.find((email) => isRecord(email) && email.IsPrimary === true) ?? emails[0];
+    set('Email', isRecord(primary) ? stringField(primary.Address, 'Address', issues) : '');
   }
-  for (const attribute of collectionValues(body.AdditionalAttributes) ?? []) {
-    if (!isObject(attribute) || attribute.Name !== 'CustomerTypeCode') continue;
-    const value = isObject(attribute.Value) ? attribute.Value.$value : attribute.Value;
+  for (const attribute of collectionItems(body.AdditionalAttributes) ?? []) {
+    if (!isRecord(attribute) || attribute.Name !== 'CustomerTypeCode') continue;
+    const value = isRecord(attribute.Value) ? attribute.Value.$value : attribute.Value;
     set('MemberType', stringField(value, 'CustomerTypeCode', issues));
   }
-  if (isObject(body.Status)) set('Status', stringField(body.Status.PartyStatusId, 'PartyStatusId', issues));
+  if (isRecord(body.Status)) set('Status', stringField(body.Status.PartyStatusId, 'PartyStatusId', issues));
   if (issues.length > 0) throw new ValidationError(issues);
   return updates;
 }

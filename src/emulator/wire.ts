@@ -2,8 +2,10 @@
  * The GenericEntityData wire format of the iMIS REST API as the server sees it (IMIS-API.md §2, §4):
  * decoding request bodies, encoding entities, PagedResult envelopes and ValidateResultsData errors.
  * The client-side codec lives in src/imis; this copy is deliberately separate, the emulator being
- * "the other side" that the client is tested against.
+ * "the other side" that the client is tested against. Only the neutral Json.NET readers (type guard,
+ * collection items) are shared, from src/imis/json-net.ts.
  */
+import { collectionItems, isRecord } from '../imis/json-net.js';
 import { ValidationError, type Issue } from './errors.js';
 
 export const TYPES = {
@@ -17,17 +19,6 @@ export const TYPES = {
   validationResults: 'Asi.Soa.Core.DataContracts.ValidationResultDataCollection, Asi.Contracts',
   validationResult: 'Asi.Soa.Core.DataContracts.ValidationResultData, Asi.Contracts',
 } as const;
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A .NET collection arrives as `{ "$type": ..., "$values": [...] }`, or as a bare array from lenient clients. */
-export function collectionValues(value: unknown): unknown[] | undefined {
-  if (Array.isArray(value)) return value;
-  if (isObject(value) && Array.isArray(value.$values)) return value.$values;
-  return undefined;
-}
 
 /** One `{Name, Value}` of a request; `value` is null when Value was omitted (IMIS-API.md §2.1). */
 export interface WireProperty {
@@ -57,12 +48,12 @@ function optionalString(body: Record<string, unknown>, key: string, issues: Issu
 
 function decodeIdentity(value: unknown, field: string, issues: Issue[]): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) {
+  if (!isRecord(value)) {
     issues.push({ message: `${field} must be an IdentityData object` });
     return undefined;
   }
   if (value.IdentityElements === undefined || value.IdentityElements === null) return undefined;
-  const elements = collectionValues(value.IdentityElements);
+  const elements = collectionItems(value.IdentityElements);
   if (elements === undefined) {
     issues.push({ message: `${field}.IdentityElements must be a collection of strings` });
     return undefined;
@@ -76,7 +67,7 @@ function decodeIdentity(value: unknown, field: string, issues: Issue[]): string[
 }
 
 function decodeProperty(item: unknown, index: number, issues: Issue[]): WireProperty | undefined {
-  if (!isObject(item) || typeof item.Name !== 'string' || item.Name.trim() === '') {
+  if (!isRecord(item) || typeof item.Name !== 'string' || item.Name.trim() === '') {
     issues.push({ message: `Properties[${index}] must be an object with a Name` });
     return undefined;
   }
@@ -91,7 +82,7 @@ function decodeProperty(item: unknown, index: number, issues: Issue[]): WireProp
     });
     return undefined;
   }
-  if (isObject(raw)) {
+  if (isRecord(raw)) {
     // Typed values: {"$type": "System.Int32", "$value": 2} (IMIS-API.md §2.1).
     if (!('$value' in raw)) {
       issues.push({
@@ -108,7 +99,7 @@ function decodeProperty(item: unknown, index: number, issues: Issue[]): WireProp
 
 /** Reads a GenericEntityData request body; throws ValidationError listing what is wrong with it. */
 export function decodeEntity(body: unknown): WireEntity {
-  if (!isObject(body)) {
+  if (!isRecord(body)) {
     throw new ValidationError([{ message: 'The request body must be a GenericEntityData JSON object' }]);
   }
   const issues: Issue[] = [];
@@ -130,7 +121,7 @@ export function decodeEntity(body: unknown): WireEntity {
   const parentIdentity = decodeIdentity(body.PrimaryParentIdentity, 'PrimaryParentIdentity', issues);
   if (parentIdentity !== undefined) entity.parentIdentity = parentIdentity;
 
-  const items = collectionValues(body.Properties);
+  const items = collectionItems(body.Properties);
   if (items === undefined) {
     issues.push({ message: 'Properties is required: a collection of {"Name", "Value"} objects' });
   } else {

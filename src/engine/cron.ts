@@ -34,6 +34,7 @@
  */
 import { Cron, CronDate, CronPattern, type CronOptions } from 'croner';
 import { describeFields, type CronFields } from './cron-describe.js';
+import { isTimeZone } from './dates.js';
 
 export class CronExpressionError extends Error {
   override readonly name = 'CronExpressionError';
@@ -78,7 +79,7 @@ export function parseSchedule(expression: string, timeZone = ''): Schedule {
   } catch (error) {
     throw new CronExpressionError(cronerMessage(error));
   }
-  return new CronSchedule(expression, timeZone, describeFields(analysis.fields), find);
+  return new CronSchedule(expression, timeZone, describeFields(analysis.fields, expression.trim()), find);
 }
 
 /** undefined when `expression` is valid, else what is wrong with it. */
@@ -411,9 +412,7 @@ function lastDayOffsetFinder(
 }
 
 function checkTimeZone(timeZone: string): void {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-  } catch {
+  if (!isTimeZone(timeZone)) {
     throw new CronExpressionError(
       `Unknown time zone '${timeZone}': use an IANA name such as 'UTC', 'America/New_York' or 'Europe/Berlin'.`,
     );

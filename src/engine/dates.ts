@@ -8,3 +8,19 @@ export function todayIn(timeZone: string, now = new Date()): string {
   }).format(now);
   return `${day}T00:00:00`;
 }
+
+/** True for a time zone name this runtime knows (IANA, e.g. America/Chicago), or '' (this server's). */
+export function isTimeZone(timeZone: string): boolean {
+  if (timeZone === '') return true;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The IANA zone '' stands for: this server's own. */
+export function serverTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}

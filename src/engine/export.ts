@@ -1,18 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
-import { parse, unparse } from 'papaparse';
+import { createHash } from 'node:crypto';
+import { unparse } from 'papaparse';
+import type { Store } from '../store/types.js';
 
 /** Data published by "Export Data to URL" (SPEC node 8). */
 export type ExportFormat = 'json' | 'csv';
@@ -124,32 +112,27 @@ export interface Published {
   format: ExportFormat;
 }
 
-interface Meta {
-  v: 1;
-  format: ExportFormat;
-  etag: string;
-  lastModified: string;
-  rows: number;
-}
+/** Where published exports are kept: the package's store (docs/store.md). */
+export type ExportStorage = Pick<Store, 'putExport' | 'getExport' | 'deleteExport'>;
 
 /**
- * The published datasets of one data folder, kept on disk so they survive restarts. Files are
- * named by the SHA-256 of the key (the URL's secret), never by the key itself: `<hash>.data` holds
- * the body exactly as served, `<hash>.meta.json` its format, ETag, Last-Modified and row count.
+ * The published datasets, kept in the store so they survive restarts and are shared by processes
+ * on one PostgreSQL store. Each is stored under the SHA-256 of its key (the URL's secret), never
+ * the key itself, with the body exactly as served. The newest of each key is also kept in memory:
+ * a reader gets the old body or the new one, never part of one.
  */
 export class PublishedStore {
   private readonly entries = new Map<string, Published>();
 
-  constructor(readonly dir: string) {
-    sweepTemporaryFiles(dir);
-  }
+  constructor(private readonly storage: ExportStorage) {}
 
-  /**
-   * Replaces what `key` serves. Each file is written to a temporary name, fsynced and renamed
-   * over the old one, then the in-memory entry is swapped: a reader, from memory or from disk,
-   * sees the old body or the new one, never part of one.
-   */
-  publish(key: string, format: ExportFormat, rows: unknown[], opts: CsvOptions = {}): Published {
+  /** Replaces what `key` serves, once the store has committed it. */
+  async publish(
+    key: string,
+    format: ExportFormat,
+    rows: unknown[],
+    opts: CsvOptions = {},
+  ): Promise<Published> {
     if (!Array.isArray(rows)) {
       throw new TypeError(`the data to export must be an array of rows, got ${describeType(rows)}`);
     }
@@ -158,11 +141,10 @@ export class PublishedStore {
     }
     const body = Buffer.from(format === 'csv' ? toCsv(rows, opts) : toJson(rows), 'utf8');
     const etag = etagOf(body);
-    const previous = this.get(key);
+    const previous = await this.get(key);
     if (previous && previous.etag === etag && previous.format === format && previous.rows === rows.length) {
       return previous;
     }
-
     const published: Published = {
       body,
       contentType: CONTENT_TYPES[format],
@@ -171,74 +153,41 @@ export class PublishedStore {
       rows: rows.length,
       format,
     };
-    mkdirSync(this.dir, { recursive: true });
-    // Data first, then metadata: a crash in between leaves a body whose ETag is recomputed on load.
-    writeAtomically(this.dataPath(key), body);
-    writeAtomically(this.metaPath(key), Buffer.from(JSON.stringify(toMeta(published)), 'utf8'));
-    syncDirectory(this.dir);
+    await this.storage.putExport({
+      keyHash: keyHash(key),
+      format,
+      body,
+      etag,
+      lastModified: published.lastModified.toISOString(),
+      rows: published.rows,
+    });
     this.entries.set(key, published);
     return published;
   }
 
-  /** What `key` serves, read from disk the first time after a restart; undefined when nothing. */
-  get(key: string): Published | undefined {
+  /** What `key` serves, read from the store the first time after a restart; undefined when nothing. */
+  async get(key: string): Promise<Published | undefined> {
     const cached = this.entries.get(key);
     if (cached) return cached;
-    const loaded = this.load(key);
-    if (loaded) this.entries.set(key, loaded);
-    return loaded;
-  }
-
-  /** Stops serving `key` (e.g. the link was regenerated) and deletes its files. */
-  remove(key: string): void {
-    this.entries.delete(key);
-    for (const file of [this.metaPath(key), this.dataPath(key)]) unlinkQuietly(file);
-  }
-
-  /** The file holding the body served for `key`. */
-  dataPath(key: string): string {
-    return join(this.dir, `${fileStem(key)}.data`);
-  }
-
-  private metaPath(key: string): string {
-    return join(this.dir, `${fileStem(key)}.meta.json`);
-  }
-
-  private load(key: string): Published | undefined {
-    let body: Buffer;
-    try {
-      body = readFileSync(this.dataPath(key));
-    } catch {
-      return undefined;
-    }
-    const meta = readMeta(this.metaPath(key));
-    const etag = etagOf(body);
-    if (meta && meta.etag === etag) {
-      return {
-        body,
-        contentType: CONTENT_TYPES[meta.format],
-        etag,
-        lastModified: new Date(meta.lastModified),
-        rows: meta.rows,
-        format: meta.format,
-      };
-    }
-    // The metadata is missing or older than the body (a crash between the two renames).
-    const format = sniffFormat(body);
+    const stored = await this.storage.getExport(keyHash(key));
+    if (!stored) return undefined;
     const published: Published = {
-      body,
-      contentType: CONTENT_TYPES[format],
-      etag,
-      lastModified: wholeSeconds(statSync(this.dataPath(key)).mtime),
-      rows: countRows(body, format),
-      format,
+      body: stored.body,
+      contentType: CONTENT_TYPES[stored.format],
+      etag: stored.etag,
+      lastModified: new Date(stored.lastModified),
+      rows: stored.rows,
+      format: stored.format,
     };
-    try {
-      writeAtomically(this.metaPath(key), Buffer.from(JSON.stringify(toMeta(published)), 'utf8'));
-    } catch {
-      // Serving is what matters; the metadata is rebuilt again next time.
-    }
-    return published;
+    // A publish that finished meanwhile wins.
+    if (!this.entries.has(key)) this.entries.set(key, published);
+    return this.entries.get(key);
+  }
+
+  /** Stops serving `key` (e.g. the link was regenerated) and deletes its data. */
+  async remove(key: string): Promise<void> {
+    this.entries.delete(key);
+    await this.storage.deleteExport(keyHash(key));
   }
 }
 
@@ -315,101 +264,9 @@ function wholeSeconds(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
-function fileStem(key: string): string {
+/** The stored name of a key: its SHA-256 (the key is the secret of a public URL). */
+export function keyHash(key: string): string {
   return createHash('sha256').update(String(key), 'utf8').digest('hex');
-}
-
-function toMeta(p: Published): Meta {
-  return { v: 1, format: p.format, etag: p.etag, lastModified: p.lastModified.toISOString(), rows: p.rows };
-}
-
-function readMeta(file: string): Meta | undefined {
-  try {
-    const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<Meta>;
-    if (
-      (m.format === 'json' || m.format === 'csv') &&
-      typeof m.etag === 'string' &&
-      typeof m.lastModified === 'string' &&
-      Number.isFinite(Date.parse(m.lastModified)) &&
-      typeof m.rows === 'number'
-    ) {
-      return m as Meta;
-    }
-  } catch {
-    // Missing or torn: rebuilt from the body.
-  }
-  return undefined;
-}
-
-function sniffFormat(body: Buffer): ExportFormat {
-  try {
-    return Array.isArray(JSON.parse(body.toString('utf8'))) ? 'json' : 'csv';
-  } catch {
-    return 'csv';
-  }
-}
-
-function countRows(body: Buffer, format: ExportFormat): number {
-  const text = body.toString('utf8');
-  if (format === 'json') return (JSON.parse(text) as unknown[]).length;
-  if (text.replace(/^\ufeff/, '') === '') return 0;
-  return Math.max(0, parse(text.replace(/^\ufeff/, ''), { skipEmptyLines: false }).data.length - 1);
-}
-
-const TEMP_SUFFIX = '.tmp';
-
-function writeAtomically(file: string, data: Buffer): void {
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
-  const fd = openSync(temp, 'w');
-  try {
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkQuietly(temp);
-    throw err;
-  }
-  closeSync(fd);
-  try {
-    renameSync(temp, file);
-  } catch (err) {
-    unlinkQuietly(temp);
-    throw err;
-  }
-}
-
-/** Makes the renames themselves durable (POSIX); not possible, nor needed, everywhere. */
-function syncDirectory(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Windows cannot open a directory.
-  }
-}
-
-/** Temporary files left by a process killed mid-publish. */
-function sweepTemporaryFiles(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) if (name.endsWith(TEMP_SUFFIX)) unlinkQuietly(join(dir, name));
-}
-
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // Already gone.
-  }
 }
 
 function describeType(v: unknown): string {

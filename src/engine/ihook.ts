@@ -21,6 +21,14 @@ export type HookRejection =
   | { kind: 'invalid-json'; detail: string }
   | { kind: 'not-object' }
   | { kind: 'content-type'; contentType: string }
+  /** A JSON body in a charset other than UTF-8/16/32 (RFC 8259 §8.1). */
+  | { kind: 'charset'; charset: string }
+  /** A Content-Encoding the endpoint cannot decode. */
+  | { kind: 'content-encoding'; encoding: string }
+  /** A body that does not decode as its Content-Encoding says (e.g. "gzip" on plain text). */
+  | { kind: 'encoding-mismatch'; encoding: string }
+  /** A body that could not be read whole (shorter than its Content-Length, connection aborted). */
+  | { kind: 'unreadable'; reason: string }
   | { kind: 'schema'; violations: { path: string; message: string }[] }
   | { kind: 'unknown-url' }
   | { kind: 'too-large'; limitBytes: number }
@@ -51,6 +59,20 @@ function describe(r: HookRejection): { status: number; message: string; extra?: 
         status: 400,
         message: `Unsupported Content-Type "${r.contentType}": send application/json or text/json`,
       };
+    case 'charset':
+      return { status: 415, message: `Unsupported charset "${r.charset}": send the JSON body in UTF-8` };
+    case 'content-encoding':
+      return {
+        status: 415,
+        message: `Unsupported Content-Encoding "${r.encoding}": send the body uncompressed, or with gzip, deflate or br`,
+      };
+    case 'encoding-mismatch':
+      return {
+        status: 400,
+        message: `The body is not valid ${r.encoding} data, as its Content-Encoding says`,
+      };
+    case 'unreadable':
+      return { status: 400, message: `Could not read the request body: ${r.reason}` };
     case 'schema':
       return {
         status: 400,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { markRequestMetadata } from './redact.js';
 
 /** 24 bytes from the CSPRNG = 192 bits (iHook promises ~2.9e37 ≈ 2^124 combinations). */
 export function newUrlToken(): string {
@@ -45,46 +46,15 @@ function hash(token: string): string {
   return createHash('sha256').update(token).digest('base64');
 }
 
-export class BodyTooLargeError extends Error {
-  constructor(readonly limitBytes: number) {
-    super(`Request body larger than ${limitBytes} bytes`);
-  }
-}
-
-/** Reads a request body, refusing (without buffering the rest) past `limitBytes`. */
-export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limitBytes) {
-      req.resume();
-      reject(new BodyTooLargeError(limitBytes));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limitBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLargeError(limitBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** Request metadata for a "Metadata Output Property" (iWorkflow: host and headers). */
 export function requestMetadata(req: IncomingMessage, receivedAt: Date): Record<string, unknown> {
-  return {
+  // Marked so that what is stored of a run has the caller's secret headers redacted (redact.ts).
+  return markRequestMetadata({
     host: req.headers.host,
     method: req.method,
     path: (req.url ?? '').replace(/\/[A-Za-z0-9_-]{32,}(?=[/?]|$)/, '/<token>'),
     headers: { ...req.headers },
     remoteAddress: req.socket.remoteAddress,
     receivedAt: receivedAt.toISOString(),
-  };
+  });
 }

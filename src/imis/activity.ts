@@ -1,6 +1,8 @@
 import type { ImisClient } from './client.js';
 import { decodeEntity, encodeEntity, positiveKey, toWireValue } from './generic-entity.js';
 import type { GenericEntityData, WireValue } from './generic-entity.js';
+import { isRecord } from './json-net.js';
+import { MAX_PAGE_SIZE, fetchAllPages } from './paging.js';
 
 export type ActivityFieldType = 'String' | 'Decimal' | 'Integer' | 'Date' | 'Boolean';
 
@@ -144,7 +146,21 @@ export async function insertActivity(
   const entity = buildActivity(values, opts);
   const raw = await client.request('POST', '/api/Activity', { data: entity });
   // iMIS answers with the created entity; should a server answer without a body, report what was sent.
-  const record =
-    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? decodeEntity(raw) : decodeEntity(entity);
+  const record = isRecord(raw) ? decodeEntity(raw) : decodeEntity(entity);
   return { seqn: positiveKey(record.SEQN), record, raw };
+}
+
+/**
+ * The activity types the site uses, most used first: iMIS documents no list of activity types
+ * (IMIS-API.md §2.2 names only the Activity endpoints), so they are read from the first page of
+ * `GET /api/Activity` (at most `sample` activities). Suggestions for the editor, not a validation.
+ */
+export async function listActivityTypes(client: ImisClient, sample = MAX_PAGE_SIZE): Promise<string[]> {
+  const rows = await fetchAllPages(client, '/api/Activity', { pageSize: sample, maxPages: 1 });
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const type = decodeEntity(row).ACTIVITY_TYPE;
+    if (typeof type === 'string' && type.trim() !== '') counts.set(type, (counts.get(type) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([type]) => type);
 }

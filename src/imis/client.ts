@@ -1,11 +1,12 @@
 // The one module that talks HTTP to iMIS: OAuth2 sign-in, token cache, limits, retries, errors.
 import { setTimeout as sleep } from 'node:timers/promises';
-import axios from 'axios';
-import type { AxiosInstance } from 'axios';
 import { ImisError, errorFromResponse, errorFromTokenResponse } from './errors.js';
+import { isRecord } from './json-net.js';
 import { Limiter } from './limiter.js';
+import { TransportFailure, exchange, parseRetryAfter } from './transport.js';
+import type { HttpAnswer, HttpMethod } from './transport.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type { HttpMethod } from './transport.js';
 
 export interface ImisClientOptions {
   /** The iMIS site root, possibly with a path, e.g. `https://x/Asi.Scheduler_SDKDemo`. */
@@ -33,12 +34,6 @@ export interface RequestOptions {
   data?: unknown;
 }
 
-interface Answer {
-  status: number;
-  retryAfter?: string;
-  body: unknown;
-}
-
 interface TokenInfo {
   token: string;
   userName?: string;
@@ -47,61 +42,10 @@ interface TokenInfo {
   refreshAt: number;
 }
 
-/** A request that got no HTTP answer. */
-class TransportFailure extends Error {
-  constructor(
-    readonly timedOut: boolean,
-    readonly code: string,
-    readonly original: unknown,
-  ) {
-    super(original instanceof Error && original.message ? original.message : code);
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function errorCode(err: unknown): string {
-  if (!isRecord(err) && !(err instanceof Error)) return 'UNKNOWN';
-  const { code, cause } = err as { code?: unknown; cause?: unknown };
-  if (typeof code === 'string' && code !== 'ERR_NETWORK') return code;
-  return cause ? errorCode(cause) : typeof code === 'string' ? code : 'UNKNOWN';
-}
-
-/** Connection never established: the request cannot have reached iMIS. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
-/** Transient failures on an established connection: iMIS may have processed the request. */
-const MAYBE_SENT = new Set([
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
 /** Statuses that mean "not processed, try later": safe to retry for every method. */
 const BUSY = new Set([429, 503]);
 /** Server errors worth another try when repeating the request is harmless. */
 const SERVER_ERROR = new Set([500, 502, 504]);
-
-/** Retry-After in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function parseBody(text: unknown): unknown {
-  if (typeof text !== 'string') return text;
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
 
 function queryString(params: RequestOptions['params']): string {
   const pairs: string[] = [];
@@ -123,7 +67,6 @@ export class ImisClient {
   private readonly retryMaxMs: number;
   private readonly refreshSkewMs: number;
   private readonly limiter: Limiter;
-  private readonly http: AxiosInstance;
   private cached?: TokenInfo;
   private signingIn?: Promise<TokenInfo>;
 
@@ -140,14 +83,6 @@ export class ImisClient {
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
     this.refreshSkewMs = (opts.refreshSkewSeconds ?? 60) * 1000;
     this.limiter = new Limiter(Math.max(1, opts.maxInFlight ?? 8));
-    this.http = axios.create({
-      // Every status is an answer for this module to judge; bodies are parsed here, not by axios.
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      // A redirect would turn the POST /token into a GET: report it instead (errors.ts).
-      maxRedirects: 0,
-    });
   }
 
   /** HTTP requests to this iMIS site open right now. */
@@ -266,29 +201,15 @@ export class ImisClient {
     return info;
   }
 
-  /** One HTTP exchange with a hard timeout; throws TransportFailure when no answer came. */
-  private async exchange(
+  /** One HTTP exchange; throws TransportFailure when no answer came. */
+  private exchange(
     method: HttpMethod,
     url: string,
     headers: Record<string, string>,
-    data: string | undefined,
-  ): Promise<Answer> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    try {
-      const res = await this.http.request<unknown>({ method, url, headers, data, signal: controller.signal });
-      const retryAfter: unknown = res.headers['retry-after'];
-      return {
-        status: res.status,
-        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
-        body: parseBody(res.data),
-      };
-    } catch (err) {
-      if (controller.signal.aborted) throw new TransportFailure(true, 'ETIMEDOUT', err);
-      throw new TransportFailure(false, errorCode(err), err);
-    } finally {
-      clearTimeout(timer);
-    }
+    body: string | undefined,
+  ): Promise<HttpAnswer> {
+    // No redirects followed: one would turn the POST /token into a GET; errors.ts reports it.
+    return exchange({ method, url, headers, body, timeoutMs: this.timeoutMs });
   }
 
   /**
@@ -301,7 +222,7 @@ export class ImisClient {
    * later") and connection failures before anything was sent (ECONNREFUSED, DNS, unreachable);
    * never after a timeout, a reset connection or another 5xx, where the insert may have happened.
    */
-  private async retrying<A extends Answer>(
+  private async retrying<A extends HttpAnswer>(
     method: HttpMethod,
     path: string,
     idempotent: boolean,
@@ -313,8 +234,7 @@ export class ImisClient {
         answer = await attempt();
       } catch (err) {
         if (!(err instanceof TransportFailure)) throw err;
-        const retryable =
-          NOT_SENT.has(err.code) || (idempotent && (err.timedOut || MAYBE_SENT.has(err.code)));
+        const retryable = err.notSent || (idempotent && err.maybeApplied);
         if (retryable && n < this.retries) {
           await sleep(this.backoff(n));
           continue;
@@ -355,7 +275,7 @@ export class ImisClient {
     const hint =
       failure.code === 'ENOTFOUND'
         ? ': check the host name in the base URL'
-        : NOT_SENT.has(failure.code)
+        : failure.notSent
           ? ': check the base URL and that the site is up'
           : '';
     const reason = failure.message === failure.code ? failure.code : `${failure.message} (${failure.code})`;

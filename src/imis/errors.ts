@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { collectionItems, isRecord } from './json-net.js';
 
 /**
  * What went wrong, as a user would fix it:
@@ -45,19 +46,8 @@ export class ImisError extends Error {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function texts(values: unknown[]): string[] {
   return values.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim());
-}
-
-/** Items of a .NET collection serialised by Json.NET: `{"$type": ..., "$values": [...]}` or a bare array. */
-function collection(value: unknown): unknown[] {
-  if (Array.isArray(value)) return value;
-  if (isRecord(value) && Array.isArray(value.$values)) return value.$values;
-  return [];
 }
 
 /**
@@ -75,7 +65,7 @@ export function imisMessagesFrom(body: unknown): string[] {
   }
   if (!isRecord(body)) return [];
 
-  const validation = texts(collection(body.Errors).map((e) => (isRecord(e) ? e.Message : e)));
+  const validation = texts((collectionItems(body.Errors) ?? []).map((e) => (isRecord(e) ? e.Message : e)));
   if (validation.length > 0) return validation;
 
   if (typeof body.error_description === 'string' && body.error_description.trim() !== '') {
@@ -84,7 +74,7 @@ export function imisMessagesFrom(body: unknown): string[] {
 
   const messages = texts([body.Message, body.ExceptionMessage]);
   if (isRecord(body.ModelState)) {
-    for (const value of Object.values(body.ModelState)) messages.push(...texts(collection(value)));
+    for (const value of Object.values(body.ModelState)) messages.push(...texts(collectionItems(value) ?? []));
   }
   if (messages.length > 0) return [...new Set(messages)];
 

@@ -1,6 +1,8 @@
 // Codec for iMIS GenericEntityData, the JSON shape of business objects, panel rows and
 // activities on the REST API (IMIS-API.md §2.1), and for the PagedResult envelope (§4).
 
+import { collectionItems, isRecord } from './json-net.js';
+
 /** Json.NET `$type` strings, exactly as iMIS writes them (IMIS-API.md §2.1). */
 export const TYPE_GENERIC_ENTITY = 'Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts';
 export const TYPE_PROPERTY_COLLECTION =
@@ -60,10 +62,6 @@ export interface EntityInput {
   propertyTypes?: Record<string, PropertyType>;
   /** IANA zone for date-times that carry an offset (see `toImisDateTime`); default: this host's. */
   timeZone?: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isTypedValue(value: unknown): value is TypedValue {
@@ -242,12 +240,6 @@ export function encodeEntity(input: EntityInput): GenericEntityData {
   };
 }
 
-function collectionItems(value: unknown): unknown[] | undefined {
-  if (Array.isArray(value)) return value;
-  if (isRecord(value) && Array.isArray(value.$values)) return value.$values;
-  return undefined;
-}
-
 function isGenericEntity(value: Record<string, unknown>): boolean {
   return collectionItems(value.Properties) !== undefined;
 }
@@ -257,7 +249,8 @@ function unwrap(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(unwrap);
   if (!isRecord(value)) return value;
   if ('$value' in value) return unwrap(value.$value);
-  if (Array.isArray(value.$values)) return value.$values.map(unwrap);
+  const items = collectionItems(value);
+  if (items !== undefined) return items.map(unwrap);
   if (isGenericEntity(value)) return decodeEntity(value);
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) if (key !== '$type') out[key] = unwrap(inner);

@@ -7,3 +7,6 @@ export * from './activity.js';
 export * from './panels.js';
 export * from './party.js';
 export * from './iqa.js';
+export * from './json-net.js';
+export * from './transport.js';
+export * from './iupdate.js';

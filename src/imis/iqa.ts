@@ -5,6 +5,7 @@
 import type { ImisClient } from './client.js';
 import { ImisError } from './errors.js';
 import { decodeEntity, decodePagedResult } from './generic-entity.js';
+import { collectionItems, isRecord, typedValue } from './json-net.js';
 import { MAX_PAGE_SIZE } from './paging.js';
 
 export type IqaEndpoint = 'iqa' | 'query';
@@ -41,17 +42,13 @@ export interface IqaResult {
   pages: number;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A `/api/Query` row as sent, minus Json.NET's `$type`, typed values `{ $type, $value }` unwrapped. */
 function plainRow(item: unknown): Record<string, unknown> {
   if (!isRecord(item)) return { value: item };
   const row: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item)) {
     if (key === '$type') continue;
-    row[key] = isRecord(value) && '$value' in value ? value.$value : value;
+    row[key] = typedValue(value);
   }
   return row;
 }
@@ -177,12 +174,6 @@ async function execute(
   return isRecord(answer) ? answer.Result : undefined;
 }
 
-function items(value: unknown): unknown[] {
-  if (Array.isArray(value)) return value;
-  if (isRecord(value) && Array.isArray(value.$values)) return value.$values;
-  return [];
-}
-
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 export interface QueryDocument {
@@ -267,7 +258,7 @@ export async function listQueries(
       ['IQD', 'FOL', 'CFL'],
       false,
     ]);
-    for (const raw of items(result)) {
+    for (const raw of collectionItems(result) ?? []) {
       const document = toDocument(raw, current.path);
       if (document === undefined) continue;
       if (document.type === 'folder') {
@@ -338,25 +329,21 @@ export async function describeQuery(client: ImisClient, path: string): Promise<Q
     });
   }
   const document = isRecord(result.Document) ? result.Document : {};
-  const parameters = items(result.Parameters)
-    .filter(isRecord)
-    .map((raw): QueryPrompt => {
-      const operation = typeof raw.Operation === 'number' ? raw.Operation : undefined;
-      const prompt: QueryPrompt = {
-        propertyName: text(raw.PropertyName),
-        prompt: text(raw.Prompt),
-        allowMultiple: raw.AllowMultiple === true,
-        values: items(raw.Values).map((value) =>
-          isRecord(value) && '$value' in value ? String(value.$value) : String(value),
-        ),
-      };
-      if (operation !== undefined) {
-        prompt.operation = operation;
-        if (OPERATIONS[operation] !== undefined) prompt.operator = OPERATIONS[operation];
-      }
-      return prompt;
-    });
-  const properties = items(result.Properties)
+  const parameters = (collectionItems(result.Parameters) ?? []).filter(isRecord).map((raw): QueryPrompt => {
+    const operation = typeof raw.Operation === 'number' ? raw.Operation : undefined;
+    const prompt: QueryPrompt = {
+      propertyName: text(raw.PropertyName),
+      prompt: text(raw.Prompt),
+      allowMultiple: raw.AllowMultiple === true,
+      values: (collectionItems(raw.Values) ?? []).map((value) => String(typedValue(value))),
+    };
+    if (operation !== undefined) {
+      prompt.operation = operation;
+      if (OPERATIONS[operation] !== undefined) prompt.operator = OPERATIONS[operation];
+    }
+    return prompt;
+  });
+  const properties = (collectionItems(result.Properties) ?? [])
     .filter(isRecord)
     .map((raw, index): QueryColumn => ({
       alias: text(raw.Alias) || text(raw.PropertyName) || text(raw.Name),

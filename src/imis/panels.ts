@@ -2,6 +2,7 @@ import type { ImisClient } from './client.js';
 import { ImisError } from './errors.js';
 import { decodeEntity, encodeEntity, positiveKey, toWireValue } from './generic-entity.js';
 import type { PropertyType, WireValue } from './generic-entity.js';
+import { collectionItems, isRecord } from './json-net.js';
 import { fetchAllPages } from './paging.js';
 
 export interface PanelProperty {
@@ -22,16 +23,6 @@ export interface PanelInfo {
   /** Party (contacts), Event, Invoice or Standalone (IMIS-API.md §3.1). */
   parentType: string;
   properties: PanelProperty[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function items(value: unknown): unknown[] {
-  if (Array.isArray(value)) return value;
-  if (isRecord(value) && Array.isArray(value.$values)) return value.$values;
-  return [];
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
@@ -62,7 +53,7 @@ export function toPanelInfo(raw: unknown): PanelInfo | undefined {
     description: text(raw.Description),
     objectType: text(raw.ObjectTypeName),
     parentType: text(raw.PrimaryParentEntityTypeName),
-    properties: items(raw.Properties)
+    properties: (collectionItems(raw.Properties) ?? [])
       .map(toProperty)
       .filter((p): p is PanelProperty => p !== undefined),
   };

@@ -4,7 +4,8 @@ import { rejected } from '../engine/ihook.js';
 import { seenScope } from '../store/index.js';
 import { requestMetadata } from '../engine/secret-url.js';
 import { decodeEntity } from '../imis/generic-entity.js';
-import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
+import { getEntity } from '../imis/party.js';
+import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { mountRunsApi } from './lib/runs-api.js';
@@ -58,7 +59,7 @@ export = function register(RED: any): void {
       matches = eventTypeFilter(Array.isArray(config.eventTypes) ? config.eventTypes : []);
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-change-in.status.invalid') });
       return;
     }
     const server = config.server ? RED.nodes.getNode(config.server) : null;
@@ -75,11 +76,7 @@ export = function register(RED: any): void {
             if (!server?.client) throw new Error(RED._('imis-change-in.errors.no-server'));
             const { entityType, id } = eventSubject(event);
             if (!id) throw new Error(RED._('imis-change-in.errors.no-identity', { type: event.eventType }));
-            const wire = await server.client.request(
-              'GET',
-              `/api/${encodeURIComponent(entityType)}/${encodeURIComponent(id)}`,
-            );
-            record = decodeEntity(wire);
+            record = await getEntity(server.client, entityType, id);
           }
           RED.util.setMessageProperty(msg, config.recordProp || 'record', record, true);
           return msg;
@@ -107,7 +104,7 @@ export = function register(RED: any): void {
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
-      const parsed = await readJsonBody(req, LIMIT_BYTES);
+      const parsed = await readJsonBody(req, res, LIMIT_BYTES);
       if (!parsed.ok) return sendHookResponse(res, rejected(parsed.rejection));
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
       const body = readGridBody(parsed.value);
@@ -158,6 +155,7 @@ export = function register(RED: any): void {
 
   RED.nodes.registerType('imis-change-in', ChangeInNode, { credentials: { token: { type: 'text' } } });
   mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
-  mountBodyErrorHandler(RED.httpAdmin, [NOTIFY_PATH]);
+  claimRequestBodies(RED, NOTIFY_PATH);
+  mountHookErrorHandler(RED, NOTIFY_PATH);
   mountRunsApi(RED);
 };

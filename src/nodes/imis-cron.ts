@@ -1,5 +1,6 @@
 import { CronExpressionError, buildExpression, parseSchedule } from '../engine/cron.js';
 import type { Preset, Schedule } from '../engine/cron.js';
+import { isTimeZone, serverTimeZone } from '../engine/dates.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { mountRunsApi } from './lib/runs-api.js';
@@ -206,17 +207,29 @@ export = function register(RED: any): void {
 
   // Editor helpers: validation, plain-English description and next runs; "Build schedule".
   const read = RED.auth.needsPermission('imis-cron.read');
+  // The next runs are instants; `timeZone` is the zone they are shown in ('' = this server's).
+  // `field` says which input is wrong: an unknown zone is the zone's fault, not the expression's.
   mountOnce(RED.httpAdmin, 'post', '/imis/cron/describe', read, (req: any, res: any) => {
-    const { expression, timeZone } = req.body ?? {};
+    const expression = String(req.body?.expression ?? '');
+    const timeZone = String(req.body?.timeZone ?? '').trim();
+    if (!isTimeZone(timeZone)) {
+      res.json({
+        valid: false,
+        field: 'timeZone',
+        error: RED._('imis-cron.errors.time-zone', { zone: timeZone }),
+      });
+      return;
+    }
     try {
-      const schedule = parseSchedule(String(expression ?? ''), String(timeZone ?? ''));
+      const schedule = parseSchedule(expression, timeZone);
       res.json({
         valid: true,
         description: schedule.describe(),
+        timeZone: timeZone || serverTimeZone(),
         next: schedule.nextRuns(5).map((d) => d.toISOString()),
       });
     } catch (err) {
-      res.json({ valid: false, error: (err as Error).message });
+      res.json({ valid: false, field: 'expression', error: (err as Error).message });
     }
   });
   mountOnce(RED.httpAdmin, 'post', '/imis/cron/build', read, (req: any, res: any) => {

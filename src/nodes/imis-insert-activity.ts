@@ -3,6 +3,7 @@ import { convertLegacy } from '../engine/templates.js';
 import { fieldRenderer, onAction, requireServer } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
+import { serverMessage } from './lib/messages.js';
 
 interface InsertActivityConfig {
   name?: string;
@@ -29,11 +30,11 @@ export = function register(RED: any): void {
       render = fieldRenderer(fields, labels);
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-insert-activity.status.invalid') });
       return;
     }
     onAction(RED, node, 'imis-insert-activity', async (msg) => {
-      if (!server) throw new Error(RED._('imis-server.errors.missing'));
+      if (!server) throw new Error(serverMessage(RED, 'errors.missing'));
       const values = render(msg);
       const created = await insertActivity(server.client, values, {
         today: server.today(),

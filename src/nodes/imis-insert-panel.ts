@@ -2,6 +2,7 @@ import { getPanel, insertPanelRow } from '../imis/panels.js';
 import type { PanelInfo } from '../imis/panels.js';
 import { fieldRenderer, onAction, requireServer } from './lib/action.js';
 import { migrate } from './lib/migrations.js';
+import { serverMessage } from './lib/messages.js';
 
 interface InsertPanelConfig {
   name?: string;
@@ -31,13 +32,13 @@ export = function register(RED: any): void {
       render = fieldRenderer({ ...fields, '@id': config.partyId }, { '@id': 'ID' });
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-insert-panel.status.invalid') });
       return;
     }
     // The panel definition is loaded once (columns and types), then reused for every message.
     let definition: Promise<PanelInfo> | undefined;
     onAction(RED, node, 'imis-insert-panel', async (msg) => {
-      if (!server) throw new Error(RED._('imis-server.errors.missing'));
+      if (!server) throw new Error(serverMessage(RED, 'errors.missing'));
       if (!config.panel) throw new Error(RED._('imis-insert-panel.errors.no-panel'));
       const loading = (definition = definition ?? getPanel(server.client, config.panel));
       const panel = await loading.catch((err: Error) => {

@@ -3,6 +3,8 @@ import { describeQuery, fetchIqa, listQueries } from '../imis/iqa.js';
 import { requireServer } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
+import { serverMessage } from './lib/messages.js';
+import { dialogRoute } from './lib/server-settings.js';
 
 interface IqaConfig {
   name?: string;
@@ -43,12 +45,12 @@ export = function register(RED: any): void {
       render = compileTemplates(fields, labels);
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-iqa.status.invalid') });
       return;
     }
 
     node.on('input', async (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
-      if (!server) return done(new Error(RED._('imis-server.errors.missing')));
+      if (!server) return done(new Error(serverMessage(RED, 'errors.missing')));
       const values = render.render({ input: msg.payload, msg });
       const path = (values.path ?? '').trim();
       if (!path) return done(new Error(RED._('imis-iqa.errors.no-path')));
@@ -77,43 +79,36 @@ export = function register(RED: any): void {
         send(msg);
         done();
       } catch (err) {
-        node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+        node.status({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._('imis-iqa.status.failed', { time: new Date().toLocaleTimeString() }),
+        });
         done(err as Error);
       }
     });
   }
   RED.nodes.registerType('imis-iqa', IqaNode);
 
-  // The editor's query picker: folders and queries of the deployed server, and a query's prompts.
-  const read = RED.auth.needsPermission('imis-iqa.read');
-  const withServer = (handler: (server: any, req: any) => Promise<unknown>) => async (req: any, res: any) => {
-    const server = RED.nodes.getNode(req.params.id);
-    if (!server?.client) {
-      res.status(404).json({ error: RED._('imis-server.errors.not-deployed') });
-      return;
-    }
-    try {
-      res.json(await handler(server, req));
-    } catch (err) {
-      res.status(502).json({ error: (err as Error).message });
-    }
-  };
+  // The editor's query picker and a query's prompts, asked with the server settings the dialog
+  // holds, deployed or not (lib/server-settings; write permission as they may use a stored password).
+  const write = RED.auth.needsPermission('imis-server.write');
   mountOnce(
     RED.httpAdmin,
-    'get',
-    '/imis/server/:id/queries',
-    read,
-    withServer(async (server, req) =>
-      (await listQueries(server.client, String(req.query.folder || '$/Common/Queries'))).filter(
+    'post',
+    '/imis/iqa/queries',
+    write,
+    dialogRoute(RED, async (client, body) =>
+      (await listQueries(client, String(body.folder || '$/Common/Queries'))).filter(
         (q) => q.type === 'query',
       ),
     ),
   );
   mountOnce(
     RED.httpAdmin,
-    'get',
-    '/imis/server/:id/query',
-    read,
-    withServer((server, req) => describeQuery(server.client, String(req.query.path || ''))),
+    'post',
+    '/imis/iqa/query',
+    write,
+    dialogRoute(RED, (client, body) => describeQuery(client, String(body.path || ''))),
   );
 };

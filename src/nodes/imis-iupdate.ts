@@ -1,7 +1,7 @@
 import { compileTemplate } from '../engine/templates.js';
 import type { CompiledTemplate, TemplateContext } from '../engine/templates.js';
-import { runTasks } from '../idms/iupdate.js';
-import type { TaskOutcome, TaskSpec } from '../idms/iupdate.js';
+import { runTasks } from '../imis/iupdate.js';
+import type { TaskOutcome, TaskSpec } from '../imis/iupdate.js';
 import { migrate } from './lib/migrations.js';
 
 interface TaskConfig {
@@ -82,7 +82,7 @@ export = function register(RED: any): void {
       parameters = tasks.map((t) => compileParameters(t.queryParameters, t.name) ?? (() => undefined));
     } catch (err) {
       node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-iupdate.status.invalid') });
       return;
     }
     const aborter = new AbortController();

@@ -2,7 +2,7 @@ import { queued, rejected } from '../engine/ihook.js';
 import type { HookOptions } from '../engine/ihook.js';
 import { requestMetadata } from '../engine/secret-url.js';
 import type { Violation } from '../engine/schema.js';
-import { mountBodyErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { migrate } from './lib/migrations.js';
 import { mountRunsApi } from './lib/runs-api.js';
@@ -50,7 +50,7 @@ export = function register(RED: any): void {
         fill: 'green',
         shape: 'dot',
         text: accepted
-          ? RED._('imis-webhook-in.status.queued', { count: accepted })
+          ? RED._('imis-webhook-in.status.accepted', { count: accepted })
           : RED._('imis-webhook-in.status.ready'),
       }),
     );
@@ -67,7 +67,7 @@ export = function register(RED: any): void {
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
-      const body = await readJsonBody(req, limitBytes);
+      const body = await readJsonBody(req, res, limitBytes);
       if (!body.ok) return sendHookResponse(res, rejected(body.rejection, hookOptions));
       const payload = body.value;
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
@@ -111,6 +111,7 @@ export = function register(RED: any): void {
   RED.nodes.registerType('imis-webhook-in', WebhookInNode, { credentials: { token: { type: 'text' } } });
 
   mountSecretEndpoints(RED, 'imis-webhook-in', WEBHOOK_PATH);
-  mountBodyErrorHandler(RED.httpAdmin, [WEBHOOK_PATH]);
+  claimRequestBodies(RED, WEBHOOK_PATH);
+  mountHookErrorHandler(RED, WEBHOOK_PATH);
   mountRunsApi(RED);
 };

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { makePrivateDir, openPrivate } from '../engine/private-files.js';
 import type { RunRecord } from '../engine/runs.js';
 import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
@@ -61,12 +62,12 @@ export class SqliteStore implements Store {
   private readonly busyTimeoutMs: number;
 
   constructor(options: SqliteOptions) {
+    // The file holds member data: readable by the owner only (SQLite gives its -wal and -shm files
+    // the database file's permissions).
     if (options.file !== ':memory:') {
-      mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+      makePrivateDir(dirname(options.file));
+      closeSync(openPrivate(options.file, 'a'));
     }
-    // The file holds member data: created readable by the owner only (SQLite gives its -wal and
-    // -shm files the database file's permissions).
-    if (options.file !== ':memory:') closeSync(openSync(options.file, 'a', 0o600));
     this.file = options.file;
     this.synchronous = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
     this.busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));

@@ -2,16 +2,15 @@
 // this package linked in) driven in headless Chromium (Debian's /usr/bin/chromium, never downloaded),
 // plus the iMIS emulator in this process. Run by `npm run test:editor` (.mocharc.editor.json).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
-import { startEmulator } from '../../src/emulator/server.js';
+import type { Page } from 'playwright-core';
 import type { Emulator } from '../../src/emulator/server.js';
-import { NODE_RED_PKG, PACKAGE_ROOT, startNodeRed } from './red-process.js';
+import { NODE_RED_PKG, PACKAGE_ROOT } from './red-process.js';
 import type { RedProcess } from './red-process.js';
+import { deployFlows, editorSession, nodeIds, openEditor, restoreFlows } from './session.js';
+import type { EditorSession } from './session.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/editor-webhook.png';
 const PACKAGE_NODES = [
   'imis-webhook-in',
@@ -27,18 +26,6 @@ const SEED_PAYLOAD = {
   sessionCode: 'KEYNOTE',
 };
 const PASSWORD = 'manager';
-
-/** Ids of the editor's nodes (flow and config nodes) of type `type`. */
-async function nodeIds(page: Page, type: string): Promise<string[]> {
-  return page.evaluate((t) => {
-    const RED = (window as any).RED;
-    const ids: string[] = RED.nodes.filterNodes({ type: t }).map((n: any) => n.id);
-    RED.nodes.eachConfig((n: any) => {
-      if (n.type === t) ids.push(n.id);
-    });
-    return ids;
-  }, type);
-}
 
 /** Double-clicks a node on the canvas, which opens its edit dialog. */
 async function openNode(page: Page, id: string): Promise<void> {
@@ -60,51 +47,27 @@ async function menu(page: Page, id: string): Promise<void> {
 describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
   this.timeout(90_000);
 
+  let session: EditorSession;
   let emulator: Emulator | undefined;
   let red: RedProcess | undefined;
-  let browser: Browser | undefined;
   let page: Page;
   let hookUrl = '';
   let activitiesBefore = 0;
+  let flowsBefore: unknown[] = [];
   const pageErrors: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const why = `${CHROMIUM} is missing (Debian's chromium package; no browser is ever downloaded)`;
-      if (process.env.CI === 'true') throw new Error(why);
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
-    emulator = await startEmulator({ port: 0 });
+    session = await editorSession(this);
+    ({ emulator, red } = session);
     activitiesBefore = emulator.state.activitiesFor('12345').length;
-    red = await startNodeRed();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
-    page.on('console', (message) => {
-      const text = message.text();
-      if (message.type() === 'error' || (message.type() === 'warning' && /imis/i.test(text))) {
-        pageErrors.push(`console ${message.type()}: ${text} (${message.location().url})`);
-      }
-    });
-    page.on('requestfailed', (request) => pageErrors.push(`request failed: ${request.url()}`));
+    // This file starts from an empty workspace.
+    flowsBefore = await deployFlows(session, []);
+    page = await openEditor(session, pageErrors);
   });
 
   after(async () => {
-    await browser?.close();
-    await red?.close();
-    await emulator?.close();
+    await page?.close();
+    if (session) await restoreFlows(session, flowsBefore);
   });
 
   afterEach(async function () {
@@ -122,10 +85,7 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
   });
 
   it('loads the editor with the package nodes in an "iMIS" palette category', async () => {
-    await page.goto(`${red!.url}/`);
-    await page.locator('#red-ui-header-button-deploy').waitFor({ state: 'visible', timeout: 30_000 });
     const category = page.locator('#red-ui-palette-container-iMIS');
-    await category.locator('.red-ui-palette-node').first().waitFor({ state: 'visible', timeout: 30_000 });
     assert.equal((await page.locator('#red-ui-palette-header-iMIS').innerText()).trim(), 'iMIS');
     for (const type of PACKAGE_NODES) {
       assert.equal(

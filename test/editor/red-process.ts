@@ -38,7 +38,7 @@ export interface RedOptions {
   credentials?: Record<string, Record<string, unknown>>;
   /** How long to wait for "Started flows" (default 30 s). */
   startTimeoutMs?: number;
-  /** More top-level settings (plain JSON), e.g. `{ imis: { store: { url } } }`. */
+  /** More settings (JSON values), e.g. `{ httpAdminRoot: '/admin' }`; Node-RED's defaults otherwise. */
   settings?: Record<string, unknown>;
 }
 
@@ -85,8 +85,9 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
     telemetry: { enabled: false },
     diagnostics: { enabled: false },
     logging: { console: { level: 'info' } },
-    ...${JSON.stringify(options.settings ?? {})}
-};\n`,
+${Object.entries(options.settings ?? {})
+  .map(([key, value]) => `    ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`)
+  .join('')}};\n`,
   );
   if (options.flows) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
   if (options.credentials) {
@@ -132,7 +133,8 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
       options.startTimeoutMs ?? 30_000,
     );
     red.version = JSON.parse(readFileSync(join(redDir, 'package.json'), 'utf8')).version;
-    const settings = await fetch(`${url}/settings`);
+    const adminRoot = String(options.settings?.httpAdminRoot ?? '/').replace(/\/?$/, '/');
+    const settings = await fetch(`${url}${adminRoot}settings`);
     if (!settings.ok) throw new Error(`GET /settings answered ${settings.status}`);
   } catch (err) {
     await red.close();

@@ -293,29 +293,56 @@ describe('cron', () => {
   });
 
   describe('describe()', () => {
-    const cases: [string, string][] = [
-      ['0 32 19 * * ? *', 'At 19:32, every day'],
-      ['30 32 19 * * ? *', 'At 19:32:30, every day'],
+    // cronstrue's wording, Quartz forms included (L, W, #, 7 fields, day-of-week 1 = Sunday).
+    const cronstrue: [string, string][] = [
+      ['0 32 19 * * ? *', 'At 19:32'],
+      ['30 32 19 * * ? *', 'At 19:32:30'],
       ['0 0/15 * * * ? *', 'Every 15 minutes'],
       ['0 0 * * * ? *', 'Every hour'],
-      ['0 15 * * * ? *', 'Every hour at 15 minutes past'],
-      ['0 0 9,12,16 * * ? *', 'At 09:00, 12:00 and 16:00, every day'],
-      ['0 0 8 ? * MON-FRI *', 'At 08:00 on Monday through Friday'],
-      ['0 0 8 ? * 2-6 *', 'At 08:00 on Monday through Friday'],
-      ['0 8 * * 1-5', 'At 08:00 on Monday through Friday'],
-      ['0 0 8 L * ? *', 'At 08:00 on the last day of the month'],
-      ['0 30 8 1W * ? *', 'At 08:30 on the weekday nearest day 1 of the month'],
-      ['0 0 0 ? * 6#3 *', 'At 00:00 on the third Friday of the month'],
-      ['0 0 0 ? * 6L *', 'At 00:00 on the last Friday of the month'],
-      ['0 0 0 1 7 ? *', 'At 00:00 on July 1'],
-      ['0 0 12 1 1 ? 2027', 'At 12:00 on January 1, 2027'],
-      ['0 */5 8-17 ? * MON-FRI', 'Every 5 minutes, between 08:00 and 17:59 on Monday through Friday'],
-      ['0 8 1 * 1', 'At 08:00 on day 1 of the month or on Monday'],
+      ['0 15 * * * ? *', 'At 15 minutes past the hour'],
+      ['0 0 9,12,16 * * ? *', 'At 09:00, 12:00 and 16:00'],
+      ['0 0 8 ? * MON-FRI *', 'At 08:00, Monday through Friday'],
+      ['0 0 8 ? * 2-6 *', 'At 08:00, Monday through Friday'],
+      ['0 0 8 ? * 1', 'At 08:00, only on Sunday'],
+      ['0 0 8 ? * L', 'At 08:00, only on Saturday'],
+      ['0 8 * * 1-5', 'At 08:00, Monday through Friday'],
+      ['0 8 * * 0', 'At 08:00, only on Sunday'],
+      ['0 8 * * 7', 'At 08:00, only on Sunday'],
+      ['0 0 8 L * ? *', 'At 08:00, on the last day of the month'],
+      ['0 0 8 L-3 * ?', 'At 08:00, 3 days before the last day of the month'],
+      ['0 0 8 LW * ?', 'At 08:00, on the last weekday of the month'],
+      ['0 0 8 15W * ?', 'At 08:00, on the weekday nearest day 15 of the month'],
+      ['0 0 0 ? * 6#3 *', 'At 00:00, on the third Friday of the month'],
+      ['0 0 0 ? * 6L *', 'At 00:00, on the last Friday of the month'],
+      ['0 */5 8-17 ? * MON-FRI', 'Every 5 minutes, between 08:00 and 17:59, Monday through Friday'],
       ['*/10 * * * * ?', 'Every 10 seconds'],
+      ['0 0 0 15 * ? 2027', 'At 00:00, on day 15 of the month, only in 2027'],
     ];
-    for (const [expression, text] of cases) {
+    for (const [expression, text] of cronstrue) {
       it(`${expression} → ${text}`, () => assert.equal(parseSchedule(expression).describe(), text));
     }
+
+    // Our fixes: Unix runs on the day-of-month OR the day-of-week; a single date reads as a date.
+    const fixes: [string, string][] = [
+      ['0 8 1 * 1', 'At 08:00, on day 1 of the month or on Monday'],
+      ['0 8 1-7 * 1-5', 'At 08:00, between day 1 and 7 of the month or on Monday through Friday'],
+      ['0 8 1,15 * 5#2', 'At 08:00, on day 1 and 15 of the month or on the second Friday of the month'],
+      ['0 8 1 7 1', 'At 08:00, on day 1 of the month or on Monday, only in July'],
+      ['0 0 0 1 7 ? *', 'At 00:00, on July 1'],
+      ['0 8 1 7 *', 'At 08:00, on July 1'],
+      ['0 0 12 1 1 ? 2027', 'At 12:00, on January 1, 2027'],
+      ['0 0 0 1 JUL ? 2026,2027', 'At 00:00, on July 1, only in 2026 and 2027'],
+    ];
+    for (const [expression, text] of fixes) {
+      it(`${expression} → ${text}`, () => assert.equal(parseSchedule(expression).describe(), text));
+    }
+
+    it('quotes, as written, a valid expression that cronstrue cannot word', () => {
+      assert.equal(
+        parseSchedule(' 0 0 8 1W,15W * ? ').describe(),
+        "'0 0 8 1W,15W * ?' (no plain-English description for this expression)",
+      );
+    });
   });
 
   describe('buildExpression', () => {
@@ -324,49 +351,44 @@ describe('cron', () => {
       [
         { kind: 'hourly', minute: 15 },
         '0 15 * * * ? *',
-        'Every hour at 15 minutes past',
+        'At 15 minutes past the hour',
         ['2026-01-01T00:15:00.000Z'],
       ],
-      [
-        { kind: 'daily', hour: 23, minute: 0 },
-        '0 0 23 * * ? *',
-        'At 23:00, every day',
-        ['2026-01-01T23:00:00.000Z'],
-      ],
+      [{ kind: 'daily', hour: 23, minute: 0 }, '0 0 23 * * ? *', 'At 23:00', ['2026-01-01T23:00:00.000Z']],
       [
         { kind: 'weekly', days: [6, 2, 3, 4, 5], hour: 8, minute: 0 },
         '0 0 8 ? * MON-FRI *',
-        'At 08:00 on Monday through Friday',
+        'At 08:00, Monday through Friday',
         ['2026-01-01T08:00:00.000Z', '2026-01-02T08:00:00.000Z', '2026-01-05T08:00:00.000Z'],
       ],
       [
         { kind: 'weekly', days: [2, 4, 6], hour: 8, minute: 0 },
         '0 0 8 ? * MON,WED,FRI *',
-        'At 08:00 on Monday, Wednesday and Friday',
+        'At 08:00, only on Monday, Wednesday, and Friday',
         ['2026-01-02T08:00:00.000Z', '2026-01-05T08:00:00.000Z'],
       ],
       [
         { kind: 'weekly', days: [1, 7], hour: 9, minute: 30 },
         '0 30 9 ? * SUN,SAT *',
-        'At 09:30 on Sunday and Saturday',
+        'At 09:30, only on Sunday and Saturday',
         ['2026-01-03T09:30:00.000Z', '2026-01-04T09:30:00.000Z'],
       ],
       [
         { kind: 'monthly', day: 'L', hour: 8, minute: 0 },
         '0 0 8 L * ? *',
-        'At 08:00 on the last day of the month',
+        'At 08:00, on the last day of the month',
         ['2026-01-31T08:00:00.000Z', '2026-02-28T08:00:00.000Z'],
       ],
       [
         { kind: 'monthly', day: 15, hour: 9, minute: 30 },
         '0 30 9 15 * ? *',
-        'At 09:30 on day 15 of the month',
+        'At 09:30, on day 15 of the month',
         ['2026-01-15T09:30:00.000Z'],
       ],
       [
         { kind: 'once', at: '2026-05-27T09:30' },
         '0 30 9 27 5 ? 2026',
-        'At 09:30 on May 27, 2026',
+        'At 09:30, on May 27, 2026',
         ['2026-05-27T09:30:00.000Z'],
       ],
     ];

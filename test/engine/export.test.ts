@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { parse } from 'papaparse';
-import { conditionalStatus, PublishedStore, toCsv, toJson } from '../../src/engine/export.js';
-
-const freshDir = () => mkdtempSync(join(tmpdir(), 'imis-export-'));
+import { conditionalStatus, keyHash, PublishedStore, toCsv, toJson } from '../../src/engine/export.js';
+import type { Published } from '../../src/engine/export.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 
 /** Parsed CSV as arrays of strings (header first). */
 const table = (csv: string): string[][] => parse<string[]>(csv, { skipEmptyLines: false }).data;
@@ -73,24 +71,37 @@ describe('CSV conversion', () => {
 
 describe('Published export data', () => {
   const data = [{ id: '101', name: 'Ann' }];
+  let file: string;
+  const opened: SqliteStore[] = [];
+  /** A store on this test's database file, as a process (or a restarted one) opens it. */
+  const storage = () => {
+    const store = new SqliteStore({ file });
+    opened.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    file = join(mkdtempSync(join(tmpdir(), 'imis-export-')), 'imis.db');
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
 
-  it('gives JSON and CSV bodies with their content types and a quoted SHA-256 ETag', () => {
-    const store = new PublishedStore(freshDir());
-    const j = store.publish('k', 'json', data);
+  it('gives JSON and CSV bodies with their content types and a quoted SHA-256 ETag', async () => {
+    const store = new PublishedStore(storage());
+    const j = await store.publish('k', 'json', data);
     assert.equal(j.body.toString('utf8'), toJson(data));
     assert.equal(j.contentType, 'application/json; charset=utf-8');
     assert.match(j.etag, /^"[A-Za-z0-9_-]{43}"$/);
     assert.equal(j.rows, 1);
-    const c = store.publish('k', 'csv', data);
+    const c = await store.publish('k', 'csv', data);
     assert.equal(c.body.toString('utf8'), 'id,name\r\n101,Ann');
     assert.equal(c.contentType, 'text/csv; charset=utf-8');
     assert.notEqual(c.etag, j.etag);
   });
 
-  it('serves the same body and ETag after a restart', () => {
-    const dir = freshDir();
-    const first = new PublishedStore(dir).publish('secret-token', 'csv', data);
-    const again = new PublishedStore(dir).get('secret-token');
+  it('serves the same body and ETag after a restart', async () => {
+    const first = await new PublishedStore(storage()).publish('secret-token', 'csv', data);
+    const again = await new PublishedStore(storage()).get('secret-token');
     assert.ok(again);
     assert.deepEqual(again.body, first.body);
     assert.equal(again.etag, first.etag);
@@ -99,135 +110,75 @@ describe('Published export data', () => {
     assert.equal(again.format, 'csv');
   });
 
-  it('never names a file after the key', () => {
-    const dir = freshDir();
-    new PublishedStore(dir).publish('my-secret-token', 'json', data);
-    const names = readdirSync(dir);
-    assert.equal(names.length, 2);
-    for (const name of names) assert.ok(!name.includes('my-secret-token'), name);
+  it('never stores the key itself, only its hash', async () => {
+    const store = storage();
+    await new PublishedStore(store).publish('my-secret-token', 'json', data);
+    await store.close();
+    assert.ok(!readFileSync(file).includes('my-secret-token'));
+    assert.ok(await storage().getExport(keyHash('my-secret-token')));
   });
 
-  it('replaces the data on every publish, and forgets it on remove', () => {
-    const dir = freshDir();
-    const store = new PublishedStore(dir);
-    store.publish('k', 'json', data);
-    const second = store.publish('k', 'json', [{ id: '202' }, { id: '303' }]);
-    assert.equal(store.get('k')?.rows, 2);
-    assert.equal(new PublishedStore(dir).get('k')?.etag, second.etag);
-    store.remove('k');
-    assert.equal(store.get('k'), undefined);
-    assert.equal(new PublishedStore(dir).get('k'), undefined);
-    assert.deepEqual(readdirSync(dir), []);
+  it('replaces the data on every publish, and forgets it on remove', async () => {
+    const store = new PublishedStore(storage());
+    await store.publish('k', 'json', data);
+    const second = await store.publish('k', 'json', [{ id: '202' }, { id: '303' }]);
+    assert.equal((await store.get('k'))?.rows, 2);
+    assert.equal((await new PublishedStore(storage()).get('k'))?.etag, second.etag);
+    await store.remove('k');
+    assert.equal(await store.get('k'), undefined);
+    assert.equal(await new PublishedStore(storage()).get('k'), undefined);
   });
 
-  it('keeps Last-Modified when a publish changes nothing', () => {
-    const store = new PublishedStore(freshDir());
-    const first = store.publish('k', 'json', data);
-    assert.equal(store.publish('k', 'json', [...data]), first);
+  it('keeps Last-Modified when a publish changes nothing', async () => {
+    const store = new PublishedStore(storage());
+    const first = await store.publish('k', 'json', data);
+    assert.equal(await store.publish('k', 'json', [...data]), first);
   });
 
-  it('rebuilds its metadata when the process died between writing the body and the metadata', () => {
-    const dir = freshDir();
-    const store = new PublishedStore(dir);
-    store.publish('k', 'json', data);
-    const meta = readdirSync(dir).find((n) => n.endsWith('.meta.json')) as string;
-    const oldMeta = readFileSync(join(dir, meta));
-    store.publish('k', 'json', [{ a: 1 }, { a: 2 }, { a: 3 }]);
-    writeFileSync(join(dir, meta), oldMeta);
-    const loaded = new PublishedStore(dir).get('k');
-    assert.equal(loaded?.rows, 3);
-    assert.equal(loaded?.format, 'json');
-    assert.equal(loaded?.etag, store.get('k')?.etag);
+  it('rejects data that is not an array of rows', async () => {
+    const store = new PublishedStore(storage());
+    await assert.rejects(
+      store.publish('k', 'json', { rows: [] } as unknown as unknown[]),
+      /must be an array/,
+    );
   });
 
-  it('rejects data that is not an array of rows', () => {
-    const store = new PublishedStore(freshDir());
-    assert.throws(() => store.publish('k', 'json', { rows: [] } as unknown as unknown[]), /must be an array/);
-  });
-
-  describe('readers during repeated publishes', () => {
+  it('gives readers a complete body while publishes alternate between a small and a big one', async function () {
+    this.timeout(30_000);
     const small = Array.from({ length: 50 }, (_, i) => ({ id: i, text: 'small' }));
     const big = Array.from({ length: 5_000 }, (_, i) => ({ id: i, text: `big row ${i}, with "quotes"` }));
-
-    it('always get a complete body from get()', async function () {
-      this.timeout(30_000);
-      const store = new PublishedStore(freshDir());
-      store.publish('k', 'json', small);
-      let stop = false;
-      let reads = 0;
-      const reader = (async () => {
-        while (!stop) {
-          const p = store.get('k');
+    const store = new PublishedStore(storage());
+    const other = new PublishedStore(storage()); // another process on the same store
+    await store.publish('k', 'json', small);
+    let stop = false;
+    let reads = 0;
+    const reader = (async () => {
+      while (!stop) {
+        for (const s of [store, other]) {
+          const p = await s.get('k');
           assert.ok(p);
           const rows = JSON.parse(p.body.toString('utf8')) as unknown[];
           assert.ok(rows.length === small.length || rows.length === big.length);
           assert.equal(rows.length, p.rows);
           reads++;
-          await new Promise((resolve) => setImmediate(resolve));
         }
-      })();
-      for (let i = 0; i < 40; i++) {
-        store.publish('k', 'json', i % 2 ? small : big);
         await new Promise((resolve) => setImmediate(resolve));
       }
-      stop = true;
-      await reader;
-      assert.ok(reads > 10, String(reads));
-    });
-
-    it('always read a complete file from disk, from another thread and from async reads', async function () {
-      this.timeout(30_000);
-      const store = new PublishedStore(freshDir());
-      const file = store.dataPath('k');
-      const sizes = [small.length, big.length];
-      store.publish('k', 'csv', small);
-      // A worker thread reads the file in a tight loop while this thread keeps publishing.
-      const worker = new Worker(
-        `
-        const { parentPort, workerData } = require('node:worker_threads');
-        const { readFileSync } = require('node:fs');
-        const { parse } = require('papaparse');
-        let stop = false, reads = 0, bad = [];
-        parentPort.on('message', () => { stop = true; });
-        (function loop() {
-          for (let i = 0; i < 20 && !stop; i++) {
-            const text = readFileSync(workerData.file, 'utf8');
-            const rows = parse(text, { header: true }).data;
-            if (!workerData.sizes.includes(rows.length) || rows.some((r) => r.text === undefined)) {
-              bad.push(text.length);
-            }
-            reads++;
-          }
-          if (stop) parentPort.postMessage({ reads, bad });
-          else setImmediate(loop);
-        })();
-        `,
-        { eval: true, workerData: { file, sizes } },
-      );
-      const result = new Promise<{ reads: number; bad: number[] }>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      });
-      let asyncReads = 0;
-      for (let i = 0; i < 40; i++) {
-        store.publish('k', 'csv', i % 2 ? small : big);
-        const [text] = await Promise.all([readFile(file, 'utf8'), new Promise((r) => setTimeout(r, 2))]);
-        const rows = parse<Record<string, string>>(text, { header: true }).data;
-        assert.ok(sizes.includes(rows.length), `async read of ${rows.length} rows`);
-        asyncReads++;
-      }
-      worker.postMessage('stop');
-      const { reads, bad } = await result;
-      await worker.terminate();
-      assert.deepEqual(bad, []);
-      assert.ok(reads > 10, `worker reads: ${reads}`);
-      assert.equal(asyncReads, 40);
-    });
+    })();
+    for (let i = 0; i < 40; i++) {
+      await store.publish('k', 'json', i % 2 ? small : big);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    stop = true;
+    await reader;
+    assert.ok(reads > 10, String(reads));
   });
 
   describe('conditional GET', () => {
-    const store = new PublishedStore(freshDir());
-    const p = store.publish('k', 'json', data);
+    let p: Published;
+    before(async () => {
+      p = await new PublishedStore(storage()).publish('k', 'json', data);
+    });
 
     it('answers 304 for a matching ETag, 200 for another', () => {
       assert.equal(conditionalStatus(p, { 'if-none-match': p.etag }), 304);

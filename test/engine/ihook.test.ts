@@ -26,4 +26,15 @@ describe('iHook response contract', () => {
     assert.equal(schema.body?.error, true);
     assert.equal(schema.body?.message, 'Payload failed schema validation: /memberId: is required');
   });
+
+  it('answers 415 to a charset or Content-Encoding it cannot read, 400 to a body its encoding does not match', () => {
+    const charset = rejected({ kind: 'charset', charset: 'LATIN9' });
+    assert.equal(charset.status, 415);
+    assert.match(String(charset.body?.message), /"LATIN9".*UTF-8/);
+    const encoding = rejected({ kind: 'content-encoding', encoding: 'x-squeeze' });
+    assert.equal(encoding.status, 415);
+    assert.match(String(encoding.body?.message), /"x-squeeze"/);
+    assert.equal(rejected({ kind: 'encoding-mismatch', encoding: 'gzip' }).status, 400);
+    assert.equal(rejected({ kind: 'unreadable', reason: 'r' }).status, 400);
+  });
 });

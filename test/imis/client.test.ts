@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ImisClient, parseRetryAfter } from '../../src/imis/client.js';
+import { ImisClient } from '../../src/imis/client.js';
 import type { ImisClientOptions } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
 import { json, startStub, tokenAnswer, wait } from './stub.js';
@@ -163,15 +163,6 @@ describe('ImisClient', function () {
       const started = Date.now();
       await client(s, { retryMaxMs: 100 }).request('GET', '/api/Party');
       assert.ok(Date.now() - started < 1000);
-    });
-
-    it('reads Retry-After as seconds or as an HTTP date', function () {
-      const now = Date.parse('2026-05-27T09:15:00Z');
-      assert.equal(parseRetryAfter('3', now), 3000);
-      assert.equal(parseRetryAfter('Wed, 27 May 2026 09:15:05 GMT', now), 5000);
-      assert.equal(parseRetryAfter('Wed, 27 May 2026 09:14:00 GMT', now), 0);
-      assert.equal(parseRetryAfter('soon', now), undefined);
-      assert.equal(parseRetryAfter(undefined, now), undefined);
     });
 
     it('retries a POST answered 503 and succeeds', async function () {

@@ -5,13 +5,21 @@ import { basename, join } from 'node:path';
 const root = join(__dirname, '../../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const locales = join(root, 'nodes/locales/en-US');
-const catalog: Record<string, unknown> = Object.assign(
-  {},
-  ...readdirSync(locales)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(locales, f), 'utf8'))),
-);
-const has = (key: string) => typeof key.split('.').reduce<any>((n, p) => n?.[p], catalog) === 'string';
+/**
+ * Node-RED gives each file its own catalog namespace (`<package>/<file>`, from
+ * locales/en-US/<file>.json): a bare key is looked up in the file's own catalog only, and a key of
+ * another catalog names it (`<package>/<file>:key`, or `node-red:` for the core catalog).
+ */
+const catalogOf = (file: string) => {
+  const json = join(locales, `${file}.json`);
+  return existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : {};
+};
+const has = (file: string, key: string) => {
+  const named = key.match(/^([^:]+)\/([\w-]+):(.*)$/);
+  if (named && named[1] !== pkg.name) return false;
+  const [catalog, bare] = named ? [catalogOf(named[2]), named[3]] : [catalogOf(file), key];
+  return typeof bare.split('.').reduce<any>((n, p) => n?.[p], catalog) === 'string';
+};
 
 describe('Package layout and message catalogs', () => {
   const sets = Object.entries(pkg['node-red'].nodes as Record<string, string>);
@@ -36,16 +44,24 @@ describe('Package layout and message catalogs', () => {
 
   it('finds every message key the runtime and the editor use in the catalogs', () => {
     const missing: string[] = [];
-    for (const file of readdirSync(join(root, 'src/nodes')).filter((f) => f.endsWith('.ts'))) {
+    for (const file of readdirSync(join(root, 'src/nodes'), { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.ts'),
+    )) {
       const text = readFileSync(join(root, 'src/nodes', file), 'utf8');
       for (const m of text.matchAll(/RED\._\(\s*'([a-z0-9-]+\.[\w.-]+)'/g))
-        if (!has(m[1])) missing.push(`${file}: ${m[1]}`);
+        if (!has(basename(file, '.ts'), m[1])) missing.push(`${file}: ${m[1]}`);
+      for (const m of text.matchAll(/serverMessage\(RED, '([\w.-]+)'/g))
+        if (!has('imis-server', `imis-server.${m[1]}`)) missing.push(`${file}: imis-server.${m[1]}`);
     }
     for (const file of readdirSync(join(root, 'nodes')).filter((f) => f.endsWith('.html'))) {
       const text = readFileSync(join(root, 'nodes', file), 'utf8');
       const keys = [
         ...[...text.matchAll(/data-i18n="(?:\[[a-z]+\])?([a-z0-9-]+\.[\w.-]+)"/g)].map((m) => m[1]),
-        ...[...text.matchAll(/\._\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
+        // node._(key), or RED.nodes.getType(type)._(key) in that type's catalog.
+        ...[...text.matchAll(/(?:getType\('([\w-]+)'\))?\._\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) =>
+          m[1] ? `${pkg.name}/${m[1]}:${m[2]}` : m[2],
+        ),
+        ...[...text.matchAll(/timeZoneValidator\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
         ...[...text.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
         ...[...text.matchAll(/\bt\('([\w-]+)'/g)].map((m) => `imis-runs.${m[1]}`),
       ];
@@ -53,7 +69,9 @@ describe('Package layout and message catalogs', () => {
       const type = /registerType\('([\w-]+)'/.exec(text)?.[1];
       if (type && text.includes('ImisEditor.secretUrlRow'))
         keys.push(`${type}.notify.copied`, `${type}.notify.regenerated`);
-      for (const key of keys) if (!key.startsWith('node-red:') && !has(key)) missing.push(`${file}: ${key}`);
+      for (const key of keys)
+        if (!key.startsWith('node-red:') && !has(basename(file, '.html'), key))
+          missing.push(`${file}: ${key}`);
     }
     assert.deepEqual(missing, []);
   });

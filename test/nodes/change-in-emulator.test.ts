@@ -74,6 +74,18 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     assert.equal(got[0].record.PersonName.FirstName, 'Johanna', 'the updated field, fetched from iMIS');
   });
 
+  it("fails the run with iMIS's answer when the full record cannot be fetched, sending nothing", async () => {
+    const got = await load({ eventTypes: ['Party.*'], includeFullRecord: true });
+    const errors: string[] = [];
+    helper
+      .getNode('notified')
+      .on('call:error', (c: any) => errors.push(String(c.args[0]?.message ?? c.args[0])));
+    emulator.state.notifications.publish('Party.Updated', '99999');
+    await waitFor(() => errors.length === 1, 5000, 'the failed run');
+    assert.match(errors[0], /^iMIS has no Party with ID 99999/);
+    assert.equal(got.length, 0);
+  });
+
   it('does not start runs for events outside the filter (Event.* vs a Party update)', async () => {
     const got = await load({ eventTypes: ['Event.*'] });
     await updateParty('101', 'Jo');

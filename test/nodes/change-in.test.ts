@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import {
+  freshDataDir,
+  helper,
+  packageNodes,
+  startHelper,
+  stopHelper,
+  storeBytes,
+  waitFor,
+} from '../support/red.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -24,8 +32,10 @@ function event(eventType: string, data: Record<string, unknown> = {}, id: string
 
 describe('iMIS change notification in (Event Grid delivery over HTTP)', function () {
   let base: string;
+  let dataDir: string;
   beforeEach(async () => {
-    base = await startHelper(freshDataDir());
+    dataDir = freshDataDir();
+    base = await startHelper(dataDir);
   });
   afterEach(stopHelper);
 
@@ -185,5 +195,24 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
     assert.match(got[0].request.host, /^127\.0\.0\.1/);
     assert.equal(got[0].request.headers['content-type'], 'application/json');
     assert.ok(got[0].request.receivedAt);
+  });
+
+  it("stores no access key of the delivery (Event Grid's aeg-sas-key) with the run; the flow gets it", async () => {
+    await load({ metadataProp: 'request' });
+    const got = collect();
+    const key = randomBytes(16).toString('hex');
+    const res = await fetch(`${base}/imis/notify/${token}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'aeg-sas-key': key, 'aeg-event-type': 'Notification' },
+      body: JSON.stringify([event('Party.Updated')]),
+    });
+    assert.equal(res.status, 200);
+    await waitFor(() => got.length === 1, 2000, 'the run');
+    assert.equal(got[0].request.headers['aeg-sas-key'], key);
+    const run = (await helper.request().get(`/imis/runs/${got[0]._msgid}`).expect(200)).body;
+    assert.equal(run.inputExtra.request.headers['aeg-sas-key'], '[redacted]');
+    assert.equal(run.inputExtra.request.headers['aeg-event-type'], 'Notification');
+    assert.equal(run.inputExtra.topic, 'Party.Updated');
+    assert.ok(!storeBytes(dataDir).includes(key), 'the store holds no key');
   });
 });

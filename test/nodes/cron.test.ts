@@ -198,3 +198,69 @@ describe('Cron trigger', function () {
     assert.equal(got.length, 0);
   });
 });
+
+describe('Cron trigger: the editor helpers (description, next runs, validation)', function () {
+  beforeEach(async () => {
+    await startHelper(freshDataDir());
+    await helper.load(packageNodes(), [{ id: 'tab', type: 'tab' }]);
+  });
+  afterEach(stopHelper);
+
+  const describeExpression = async (expression: string, timeZone = 'UTC') =>
+    (await helper.request().post('/imis/cron/describe').send({ expression, timeZone }).expect(200)).body;
+
+  it('describes an expression in plain English, with its next five runs', async () => {
+    const got = await describeExpression('0 0 8 ? * MON-FRI *');
+    assert.equal(got.valid, true);
+    assert.equal(got.description, 'At 08:00, Monday through Friday');
+    assert.equal(got.next.length, 5);
+    assert.ok(
+      got.next.every((t: string) => t.endsWith('T08:00:00.000Z')),
+      got.next.join(),
+    );
+  });
+
+  it('keeps our wording for a Unix day-of-month or day-of-week and for a one-time date', async () => {
+    assert.equal(
+      (await describeExpression('0 8 1 * 1')).description,
+      'At 08:00, on day 1 of the month or on Monday',
+    );
+    assert.equal((await describeExpression('0 30 9 27 5 ? 2036')).description, 'At 09:30, on May 27, 2036');
+  });
+
+  it('says what is wrong with an invalid expression', async () => {
+    const got = await describeExpression('0 0 0 ? * 9 *');
+    assert.equal(got.valid, false);
+    assert.match(got.error, /day-of-week value 9 is out of range/);
+  });
+
+  const describeCron = async (body: Record<string, unknown>) =>
+    (await helper.request().post('/imis/cron/describe').send(body).expect(200)).body;
+
+  it('lists the next runs with the zone they are shown in', async () => {
+    const r = await describeCron({ expression: '0 0 9 * * ? *', timeZone: 'America/Chicago' });
+    assert.equal(r.valid, true);
+    assert.equal(r.timeZone, 'America/Chicago');
+    assert.equal(r.next.length, 5);
+    for (const t of r.next) {
+      const local = new Date(t).toLocaleTimeString('en-GB', { timeZone: 'America/Chicago', hour12: false });
+      assert.equal(local, '09:00:00', `${t} is 09:00 in Chicago`);
+    }
+  });
+
+  it("names this server's zone when the node has none", async () => {
+    const r = await describeCron({ expression: '0 0 9 * * ? *', timeZone: '' });
+    assert.equal(r.timeZone, Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
+
+  it('blames the zone, not the expression, for an unknown time zone', async () => {
+    const r = await describeCron({ expression: '0 0 9 * * ? *', timeZone: 'Mars/Olympus' });
+    assert.deepEqual({ valid: r.valid, field: r.field }, { valid: false, field: 'timeZone' });
+    assert.match(r.error, /Unknown time zone 'Mars\/Olympus'/);
+  });
+
+  it('blames the expression for an invalid expression', async () => {
+    const r = await describeCron({ expression: '0 0 25 * * ? *', timeZone: 'UTC' });
+    assert.deepEqual({ valid: r.valid, field: r.field }, { valid: false, field: 'expression' });
+  });
+});

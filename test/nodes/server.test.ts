@@ -16,6 +16,7 @@ describe('imis-server configuration: editor endpoints', function () {
     });
   });
   afterEach(stopHelper);
+  afterEach(() => emulator.state.reset());
 
   it('"Test connection" signs in with the dialog\'s values', async () => {
     const res = await helper
@@ -45,11 +46,69 @@ describe('imis-server configuration: editor endpoints', function () {
     assert.match(res.body.error, /user name or password is incorrect/);
   });
 
-  it('lists the panels of the deployed server, with their columns, for Insert Panel Record', async () => {
-    const res = await helper.request().get('/imis/server/srv/panels').expect(200);
+  // What the dialogs send for the server they show (imis-editor.html): unsaved settings with the
+  // typed password, or a deployed node's id with Node-RED's password placeholder.
+  const unsaved = () => ({ baseUrl: emulator.url, username: 'MANAGER', password: 'manager' });
+  const deployed = () => ({ id: 'srv', baseUrl: emulator.url, password: '__PWRD__' });
+
+  it('lists the panels, with their columns, for a server configured but not deployed yet', async () => {
+    const res = await helper.request().post('/imis/server/panels').send({ server: unsaved() }).expect(200);
     const attendance = res.body.find((p: any) => p.name === 'ABC_EventAttendance');
     assert.ok(attendance, 'ABC_EventAttendance is listed');
     assert.ok(attendance.properties.some((c: any) => c.name === 'EventCode'));
+  });
+
+  it('lists the panels of the deployed server with its stored credentials', async () => {
+    const res = await helper.request().post('/imis/server/panels').send({ server: deployed() }).expect(200);
+    assert.ok(res.body.some((p: any) => p.name === 'ABC_EventAttendance'));
+  });
+
+  it('uses what the dialog typed over what is deployed (a wrong password fails)', async () => {
+    const res = await helper
+      .request()
+      .post('/imis/server/panels')
+      .send({ server: { ...deployed(), password: 'wrong' } })
+      .expect(400);
+    assert.match(res.body.error, /user name or password is incorrect/);
+  });
+
+  it('answers 400 with a sentence when the dialog has no server chosen', async () => {
+    const res = await helper.request().post('/imis/server/panels').send({}).expect(400);
+    assert.equal(res.body.error, 'Choose an iMIS server (or add one) first');
+  });
+
+  it("lists IQA queries and a query's prompts for a server not deployed yet", async () => {
+    const queries = await helper
+      .request()
+      .post('/imis/iqa/queries')
+      .send({ server: unsaved(), folder: '$/Common/Queries' })
+      .expect(200);
+    assert.ok(queries.body.some((q: any) => q.path === '$/Common/Queries/Activities/By Type'));
+    const query = await helper
+      .request()
+      .post('/imis/iqa/query')
+      .send({ server: unsaved(), path: '$/Common/Queries/Activities/By Type' })
+      .expect(200);
+    assert.deepEqual(
+      query.body.parameters.map((p: any) => [p.propertyName, p.operator, p.prompt]),
+      [['CsActivity.ActivityType', 'eq', 'Optional']],
+    );
+  });
+
+  it("offers the activity types the site's activities use, most used first", async () => {
+    const add = (type: string) =>
+      emulator.state.activities.push({
+        SEQN: emulator.state.activities.length + 1,
+        PartyId: '101',
+        ACTIVITY_TYPE: type,
+      });
+    ['MEETING', 'EVENT', 'MEETING'].forEach(add);
+    const res = await helper
+      .request()
+      .post('/imis/server/activity-types')
+      .send({ server: unsaved() })
+      .expect(200);
+    assert.deepEqual(res.body, ['MEETING', 'EVENT']);
   });
 
   it('serves the activity field table the Insert Activity dialog is built from', async () => {

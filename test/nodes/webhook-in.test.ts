@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import {
+  freshDataDir,
+  helper,
+  packageNodes,
+  startHelper,
+  stopHelper,
+  storeBytes,
+  waitFor,
+} from '../support/red.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -102,6 +110,37 @@ describe('Webhook in', function () {
     assert.match(msg.request.meta.host, /^127\.0\.0\.1:\d+$/);
     assert.match(msg.request.meta.remoteAddress, /127\.0\.0\.1/);
     assert.ok(!JSON.stringify(msg.request.meta).includes(token), 'the token is masked');
+  });
+
+  it("gives the flow the caller's secret headers but stores them nowhere (store, Runs API)", async () => {
+    helper.settings({ imisDataDir: dataDir, imisRedactHeaders: ['X-Tenant-Key'] });
+    await load({ metadataProp: 'request.meta' });
+    const got = nextMessage();
+    const secret = randomBytes(12).toString('hex');
+    const sent: Record<string, string> = {
+      Authorization: `Basic ${secret}`,
+      'Proxy-Authorization': `Bearer ${secret}`,
+      Cookie: `session=${secret}`,
+      'X-Api-Key': secret,
+      'X-Hub-Signature-256': `sha256=${secret}`,
+      'Stripe-Signature': `t=1,v1=${secret}`,
+      'X-Shopify-Hmac-Sha256': secret,
+      'Aeg-Sas-Key': secret,
+      'X-Acme-Signature': secret,
+      'X-Tenant-Key': secret,
+    };
+    const res = await post('{"n":1}', { 'Content-Type': 'application/json', 'X-Source': 'kiosk', ...sent });
+    const { id } = await res.json();
+    const msg = await got;
+    for (const name of Object.keys(sent))
+      assert.ok(msg.request.meta.headers[name.toLowerCase()].includes(secret), `the flow gets ${name}`);
+
+    await waitFor(() => storeBytes(dataDir).includes(id), 3000, 'the stored run');
+    const run = (await helper.request().get(`/imis/runs/${id}`).expect(200)).body;
+    const stored = run.inputExtra.request.meta.headers;
+    for (const name of Object.keys(sent)) assert.equal(stored[name.toLowerCase()], '[redacted]', name);
+    assert.equal(stored['x-source'], 'kiosk', 'other headers are kept');
+    assert.ok(!storeBytes(dataDir).includes(secret), 'the store holds no secret');
   });
 
   it('answers before the flow finishes (the response never waits for the run)', async () => {

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 
 /** Which Node-RED the suite runs against: `node-red` (4.1) or `node-red-5` (CI on Node 22). */
@@ -10,47 +10,99 @@ helper.init(require.resolve(NODE_RED_PKG));
 
 export { helper };
 
+const packageRoot = join(__dirname, '../../..');
+const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
+
 /**
  * The test helper's runtime stub has no `RED.hooks`; the real runtime has. Give the node modules
- * the same hooks module the chosen runtime's message router uses, as Node-RED itself would.
+ * the same hooks module the chosen runtime's message router uses, as Node-RED itself would, and
+ * the `RED._` Node-RED gives the module of node set `set` (its own catalog namespace).
  */
-export function withRuntimeHooks(mod: (RED: any) => void): (RED: any) => void {
+export function withRuntimeHooks(mod: (RED: any) => void, set: string): (RED: any) => void {
   const util = require(require.resolve('@node-red/util', { paths: [redDir] }));
+  const namespace = `${pkg.name}/${set}`;
   return (RED: any) => {
     if (!RED.hooks) RED.hooks = util.hooks;
-    RED._ = translate;
     currentRED = RED;
-    return mod(RED);
+    const api = Object.create(RED);
+    api._ = (key: string, substitutions?: Record<string, unknown>) =>
+      translate(key.includes(':') ? key : `${namespace}:${key}`, substitutions);
+    return mod(api);
   };
 }
 
-/** The package's en-US message catalogs, merged (each file holds one top-level key per node). */
-const catalog: Record<string, unknown> = Object.assign(
-  {},
-  ...readdirSync(join(__dirname, '../../../nodes/locales/en-US'))
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(__dirname, '../../../nodes/locales/en-US', f), 'utf8'))),
+/**
+ * The message catalogs as Node-RED registers them: one namespace per node set, `<package>/<set>`,
+ * holding the file locales/en-US/<file>.json beside the set's runtime file (package.json
+ * "node-red" lists the sets); `node-red` holds the core nodes' catalog.
+ */
+const catalogs = new Map<string, unknown>(
+  Object.entries({ ...pkg['node-red'].nodes, ...pkg['node-red'].plugins } as Record<string, string>).map(
+    ([set, file]) => {
+      const json = join(packageRoot, 'nodes/locales/en-US', `${basename(file, '.js')}.json`);
+      return [`${pkg.name}/${set}`, existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : {}];
+    },
+  ),
+);
+catalogs.set(
+  'node-red',
+  JSON.parse(
+    readFileSync(require.resolve('@node-red/nodes/locales/en-US/messages.json', { paths: [redDir] }), 'utf8'),
+  ),
 );
 
-/** Keys looked up but missing from the catalogs (Node-RED would show the bare key). */
+/** Keys looked up but missing from their catalog (Node-RED would show the bare key). */
 export const missingMessageKeys = new Set<string>();
 
 /**
- * RED._ as Node-RED resolves it for this package: the helper's stub returns keys untranslated,
- * which would hide a missing catalog entry; this reads the real catalogs and fills __name__.
+ * RED._ as Node-RED resolves it (the helper's stub returns keys untranslated, which would hide a
+ * missing catalog entry): `namespace:key` in that namespace's catalog only, __name__ filled; a key
+ * it cannot find comes back bare, as i18next answers, and is recorded.
  */
-function translate(key: string, substitutions: Record<string, unknown> = {}): string {
+function translate(namespacedKey: string, substitutions: Record<string, unknown> = {}): string {
+  const split = namespacedKey.indexOf(':');
+  const namespace = namespacedKey.slice(0, split);
+  const key = namespacedKey.slice(split + 1);
   const value = key
     .split('.')
-    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], catalog);
+    .reduce<unknown>(
+      (node, part) => (node as Record<string, unknown> | undefined)?.[part],
+      catalogs.get(namespace),
+    );
   if (typeof value !== 'string') {
-    missingMessageKeys.add(key);
+    missingMessageKeys.add(namespacedKey);
     return key;
   }
   return value.replace(/__(\w+)__/g, (_m, name: string) => String(substitutions[name] ?? ''));
 }
 
-/** A fresh data folder (journal, run history) for one test. */
+/**
+ * What the embedded store holds on disk, as text: the SQLite file and its write-ahead log, for
+ * tests that look for what must (or must never) be written.
+ */
+export function storeBytes(dataDir: string): string {
+  return ['imis.db', 'imis.db-wal']
+    .map((f) => {
+      try {
+        return readFileSync(join(dataDir, f)).toString('latin1');
+      } catch {
+        return '';
+      }
+    })
+    .join('');
+}
+
+// Every test fails when a message it caused was looked up under a key its catalog lacks.
+if (typeof afterEach === 'function') {
+  afterEach(function () {
+    if (missingMessageKeys.size === 0) return;
+    const keys = [...missingMessageKeys];
+    missingMessageKeys.clear();
+    throw new Error(`Message keys not in their catalogs (shown raw by Node-RED): ${keys.join(', ')}`);
+  });
+}
+
+/** A fresh data folder (the store) for one test. */
 export function freshDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'imis-test-'));
 }
@@ -68,7 +120,7 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-iupdate',
     'imis-iqa',
     'imis-export',
-  ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`)));
+  ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`), name));
 }
 
 /** The node API object the package's modules were last loaded with. */
@@ -76,12 +128,16 @@ let currentRED: any;
 
 /**
  * Starts the helper's HTTP server on 127.0.0.1 and routes it as Node-RED's own server does with
- * its default settings: the admin app (with its JSON and form body parsers) and then the node app
- * (RED.httpNode), both at the root path. Tests use real sockets.
+ * its default settings: the admin app (RED.httpAdmin, which in the helper carries the editor's JSON
+ * and form body parsers) and then the node app (RED.httpNode), both at the root path, so that the
+ * editor's parsers see every request to the flows first. Tests use real sockets.
  */
 export async function startHelper(dataDir = freshDataDir()): Promise<string> {
   helper.settings({ imisDataDir: dataDir });
   await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  helper._app.use((req: any, res: any, next: any) =>
+    currentRED ? helper._httpAdmin(req, res, next) : next(),
+  );
   helper._app.use((req: any, res: any, next: any) =>
     currentRED ? currentRED.httpNode(req, res, next) : next(),
   );

@@ -1,5 +1,6 @@
 import { compileTemplates } from '../../engine/templates.js';
 import type { TemplateContext } from '../../engine/templates.js';
+import { serverMessage } from './messages.js';
 
 /**
  * What the Insert Activity and Insert Panel Record nodes share: a set of templated fields compiled
@@ -17,7 +18,7 @@ export function fieldRenderer(fields: Record<string, string>, labels: Record<str
 export function requireServer(RED: any, node: any, serverId: string | undefined): any {
   const server = serverId ? RED.nodes.getNode(serverId) : null;
   if (!server) {
-    node.status({ fill: 'red', shape: 'ring', text: RED._('imis-server.status.missing') });
+    node.status({ fill: 'red', shape: 'ring', text: serverMessage(RED, 'status.missing') });
     return null;
   }
   return server;
@@ -46,7 +47,12 @@ export function onAction(RED: any, node: any, statusKey: string, act: (msg: any)
       },
       (err: Error) => {
         active--;
-        node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
+        // A few words on the node; iMIS's full message goes to the debug sidebar with done(err).
+        node.status({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._(`${statusKey}.status.failed`, { time: new Date().toLocaleTimeString() }),
+        });
         done(err);
       },
     );

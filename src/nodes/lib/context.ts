@@ -6,6 +6,7 @@ import type { NodeRef, RunRecord } from '../../engine/runs.js';
 import { importLegacyFiles, openStore, retentionPolicy } from '../../store/index.js';
 import type { RetentionPolicy, RunsSettings, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
+import { runsMessage } from './messages.js';
 
 /**
  * What every node of this package shares inside one Node-RED runtime: the data folder, the store
@@ -56,20 +57,20 @@ export function packageContext(RED: any): PackageContext {
     const store = await openStore(storeSettings, dataDir);
     const imported = await importLegacyFiles(store, dataDir);
     if (Object.values(imported).some((n) => n > 0))
-      RED.log?.info?.(RED._('imis-runs.log.imported', imported));
+      RED.log?.info?.(runsMessage(RED, 'log.imported', { ...imported }));
     return store;
   })();
   const store = new DeferredStore(engine, opening);
   opening.then(
-    () => RED.log?.info?.(RED._('imis-runs.log.store', { engine })),
-    (err: Error) => RED.log?.error?.(RED._('imis-runs.errors.store', { engine, message: err.message })),
+    () => RED.log?.info?.(runsMessage(RED, 'log.store', { engine })),
+    (err: Error) => RED.log?.error?.(runsMessage(RED, 'errors.store', { engine, message: err.message })),
   );
   const runs = new RunTracker({
     onSettled: (run: RunRecord) => {
       store
         .finishRun(run)
         .catch((err: Error) =>
-          RED.log?.warn?.(RED._('imis-runs.errors.save', { id: run.id, message: err.message })),
+          RED.log?.warn?.(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
         );
     },
   });

@@ -1,7 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { json } from 'body-parser';
+import { parse as parseContentType } from 'content-type';
 import { rejected } from '../../engine/ihook.js';
 import type { HookRejection, HookResponse } from '../../engine/ihook.js';
-import { BodyTooLargeError, readBody } from '../../engine/secret-url.js';
 
 /** Express apps (RED.httpNode / RED.httpAdmin) on which a route was already mounted. */
 const mounted = new WeakMap<object, Set<string>>();
@@ -52,67 +53,207 @@ export function sendPreflight(res: ServerResponse): void {
   res.end();
 }
 
-const JSON_TYPES = new Set(['application/json', 'text/json']);
+/*
+ * Who reads the body of a request to our endpoints.
+ *
+ * With Node-RED's default settings the editor (admin app) and the flows (node app) share the root
+ * path, and the admin app comes first: its body parsers (body-parser 1.x, JSON and urlencoded, up
+ * to `apiMaxLength`) would read a JSON request to `/imis/hook/<token>` before our route runs. That
+ * parser knows nothing of a node's size limit (a chunked body has no Content-Length to check), and
+ * its errors (invalid JSON, charset, Content-Encoding) bypass every app mounted after it and end in
+ * Express's HTML error page, stack trace included.
+ *
+ * So the body is claimed for our route before Express sees the request: a listener prepended to
+ * the HTTP server's 'request' event (RED.server, the server Node-RED routes; core's WebSocket nodes
+ * listen on it too) marks requests below `<httpNodeRoot>imis/hook/` (resp. `imis/notify/`) with
+ * the "body already read" mark of body-parser 1.x, `req._body`, which every such parser in front
+ * of us honours by passing the request on untouched (Node-RED's HTTP In node sets and reads the
+ * same mark). Our route then reads the raw stream itself with body-parser's JSON reader (charset,
+ * Content-Encoding, the node's byte limit on what actually arrives, chunked or not) and maps each
+ * failure to iHook's JSON answer. No Express internals are touched (HTTP In, for its raw bodies,
+ * moves a middleware to the top of the root app's router stack instead, which breaks when Express
+ * changes).
+ *
+ * Two safety nets for set-ups the claim cannot see (Node-RED embedded in an app that serves the
+ * flows elsewhere than `httpNodeRoot`, or that parses bodies in its own server): a body already
+ * parsed upstream is checked against the limit by its size once serialised (a lower bound of what
+ * was sent), and an error handler at the end of the outermost Express app answers any error on our
+ * paths (an upstream parser's, a malformed `%` escape in the token) with iHook's JSON.
+ */
 
-export type JsonBody = { ok: true; value: unknown } | { ok: false; rejection: HookRejection };
+/** Requests whose body our route reads (claimed before Express saw them). */
+const claimedRequests = new WeakSet<object>();
+/** Claimed path prefixes (lower case, from the server root) per HTTP server. */
+const claimedPrefixes = new WeakMap<object, string[]>();
 
 /**
- * Reads a webhook's JSON body. With Node-RED's default settings the editor and the flows share
- * the root path, so the admin app's body parser may already have consumed and parsed a JSON body
- * (`req._body`, body-parser's mark): use its result then, and read the stream otherwise.
+ * Claims the bodies of requests below `<httpNodeRoot><prefix>` (prefix like `/imis/hook/`) for
+ * our route, so that no body parser in front of it reads them (see above). Once per server and
+ * prefix.
  */
-export async function readJsonBody(req: any, limitBytes: number): Promise<JsonBody> {
-  if (req._body) {
-    if (Number(req.headers['content-length']) > limitBytes)
-      return { ok: false, rejection: { kind: 'too-large', limitBytes } };
-    const mediaType = mediaTypeOf(req.headers['content-type']);
-    if (!JSON_TYPES.has(mediaType)) {
-      return { ok: false, rejection: { kind: 'content-type', contentType: mediaType || '(none)' } };
-    }
-    return { ok: true, value: req.body };
+export function claimRequestBodies(RED: any, prefix: string): void {
+  const server = RED.server;
+  const root = RED.settings?.httpNodeRoot;
+  if (!server || typeof server.prependListener !== 'function' || root === false) return;
+  const full = (formatRoot(root) + prefix.replace(/^\//, '')).toLowerCase();
+  let prefixes = claimedPrefixes.get(server);
+  if (!prefixes) {
+    const list: string[] = [];
+    claimedPrefixes.set(server, (prefixes = list));
+    server.prependListener('request', (req: IncomingMessage & { _body?: boolean }) => {
+      // Express matches routes case-insensitively by default: so does the claim.
+      const path = (req.url ?? '').split('?', 1)[0].toLowerCase();
+      if (!list.some((p) => path.startsWith(p))) return;
+      req._body = true;
+      claimedRequests.add(req);
+    });
   }
-  try {
-    return parseJsonBody(req.headers['content-type'], await readBody(req, limitBytes));
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) return { ok: false, rejection: { kind: 'too-large', limitBytes } };
-    throw err;
-  }
+  if (!prefixes.includes(full)) prefixes.push(full);
+}
+
+/** Node-RED's form of a root path: leading and trailing slash ("/" when unset). */
+function formatRoot(root: unknown): string {
+  const path = typeof root === 'string' ? root : '/';
+  return `/${path.replace(/^\/+|\/+$/g, '')}/`.replace(/^\/\/$/, '/');
 }
 
 /**
- * Body-parser errors raised for our webhook paths by an upstream parser (the admin app's, see
- * readJsonBody) become iHook answers (400, 413) instead of Express's HTML error page.
+ * Answers any error raised for a request to our endpoints with iHook's JSON instead of Express's
+ * HTML page (stack trace and server paths included): mounted at the end of the outermost Express
+ * app, which every error of a sub-app (the editor's, the flows') reaches.
  */
-export function mountBodyErrorHandler(app: any, prefixes: string[]): void {
+export function mountHookErrorHandler(RED: any, prefix: string): void {
+  const app = outermostApp(RED.httpNode);
+  if (!app) return;
+  const needle = prefix.toLowerCase();
   mountOnce(
     app,
     'use',
-    `body-errors ${prefixes.join(',')}`,
-    (err: any, req: any, res: ServerResponse, next: (e?: unknown) => void) => {
-      const path = String(req.originalUrl ?? req.url ?? '');
-      if (!err || !prefixes.some((p) => path.includes(p))) return next(err);
-      if (err.type === 'entity.too.large')
-        return sendHookResponse(res, rejected({ kind: 'too-large', limitBytes: err.limit ?? 0 }));
-      if (err.type === 'entity.parse.failed')
-        return sendHookResponse(res, rejected({ kind: 'invalid-json', detail: err.message }));
-      return next(err);
+    `hook-errors ${prefix}`,
+    (err: any, req: any, res: any, next: (e?: unknown) => void) => {
+      const path = String(req.originalUrl ?? req.url ?? '')
+        .split('?', 1)[0]
+        .toLowerCase();
+      if (!path.includes(needle) || res.headersSent) return next(err);
+      req.resume?.();
+      sendHookResponse(res, rejected(rejectionFor(err, req)));
     },
   );
 }
 
-function mediaTypeOf(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+/** The app at the top of the mount chain (Express sets `parent` when an app is mounted). */
+function outermostApp(app: any): any {
+  let top = app;
+  while (top?.parent) top = top.parent;
+  return typeof top?.use === 'function' ? top : undefined;
 }
 
-/** Parses a webhook body: JSON (application/json or text/json) or no body at all (= {}). */
-function parseJsonBody(contentType: string | undefined, raw: Buffer): JsonBody {
-  if (raw.length === 0) return { ok: true, value: {} };
-  const mediaType = mediaTypeOf(contentType);
-  if (!JSON_TYPES.has(mediaType))
-    return { ok: false, rejection: { kind: 'content-type', contentType: mediaType || '(none)' } };
-  try {
-    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
-  } catch (err) {
-    return { ok: false, rejection: { kind: 'invalid-json', detail: (err as Error).message } };
+const JSON_TYPES = new Set(['application/json', 'text/json']);
+
+export type JsonBody = { ok: true; value: unknown } | { ok: false; rejection: HookRejection };
+
+/** body-parser's JSON reader per byte limit; the media type is checked before (see readJsonBody). */
+const parsers = new Map<number, ReturnType<typeof json>>();
+
+function jsonParser(limitBytes: number): ReturnType<typeof json> {
+  let parser = parsers.get(limitBytes);
+  if (!parser) {
+    // strict: false so that `"str"`, `42` or `null` parse and get the caller-facing "must be a
+    // JSON object" answer from the node rather than a parser message.
+    parser = json({ limit: limitBytes, strict: false, type: () => true });
+    parsers.set(limitBytes, parser);
   }
+  return parser;
+}
+
+/**
+ * Reads a webhook's JSON body (application/json or text/json, UTF-8/16/32, optionally gzip,
+ * deflate or br), or no body at all (= {}), refusing more than `limitBytes` of decoded body.
+ */
+export async function readJsonBody(req: any, res: ServerResponse, limitBytes: number): Promise<JsonBody> {
+  if (req.readableEnded || (req._body && !claimedRequests.has(req))) return parsedUpstream(req, limitBytes);
+  const mediaType = mediaTypeOf(req);
+  if (!JSON_TYPES.has(mediaType)) {
+    if (declaresNoBody(req)) return { ok: true, value: {} };
+    req.resume();
+    return { ok: false, rejection: { kind: 'content-type', contentType: mediaType || '(none)' } };
+  }
+  const error = await new Promise<unknown>((resolve) => jsonParser(limitBytes)(req, res, resolve));
+  if (error) return { ok: false, rejection: rejectionFor(error, req) };
+  return { ok: true, value: req.body === undefined ? {} : req.body };
+}
+
+/**
+ * A body read by a parser in front of ours (only where the claim could not run, see above): its
+ * media type and size are checked on what that parser left. The size is that of the value
+ * serialised again, a lower bound of the bytes sent (whitespace is gone), so a body the node's
+ * limit refuses is refused here too unless it was mostly whitespace.
+ */
+function parsedUpstream(req: any, limitBytes: number): JsonBody {
+  const mediaType = mediaTypeOf(req);
+  if (!JSON_TYPES.has(mediaType)) {
+    if (declaresNoBody(req)) return { ok: true, value: {} };
+    return { ok: false, rejection: { kind: 'content-type', contentType: mediaType || '(none)' } };
+  }
+  let value: unknown = req.body;
+  if (Buffer.isBuffer(value) || typeof value === 'string') {
+    const text = value.toString();
+    if (Buffer.byteLength(text) > limitBytes)
+      return { ok: false, rejection: { kind: 'too-large', limitBytes } };
+    if (text.trim() === '') return { ok: true, value: {} };
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, rejection: { kind: 'invalid-json', detail: (err as Error).message } };
+    }
+  }
+  if (value === undefined) value = {};
+  const declared = Number(req.headers['content-length']);
+  if (declared > limitBytes || Buffer.byteLength(JSON.stringify(value) ?? '') > limitBytes) {
+    return { ok: false, rejection: { kind: 'too-large', limitBytes } };
+  }
+  return { ok: true, value };
+}
+
+/** What a body reader's error (body-parser, raw-body, zlib, Express) means for the caller. */
+function rejectionFor(err: any, req: IncomingMessage): HookRejection {
+  switch (err?.type) {
+    case 'entity.too.large':
+      return { kind: 'too-large', limitBytes: Number(err.limit) || 0 };
+    case 'entity.parse.failed':
+      // The message of JSON.parse (what is wrong, and where), never a stack or a path.
+      return { kind: 'invalid-json', detail: String(err.message) };
+    case 'charset.unsupported':
+      return { kind: 'charset', charset: String(err.charset ?? '').toUpperCase() };
+    case 'encoding.unsupported':
+      return { kind: 'content-encoding', encoding: String(err.encoding ?? contentEncodingOf(req)) };
+    case 'request.aborted':
+      return { kind: 'unreadable', reason: 'the connection closed before the body was complete' };
+    case 'request.size.invalid':
+      return { kind: 'unreadable', reason: 'its length does not match its Content-Length' };
+  }
+  // Express could not decode a `%` escape of the path: no token can match it.
+  if (err instanceof URIError) return { kind: 'unknown-url' };
+  const encoding = contentEncodingOf(req);
+  // A decompression error (zlib's, with no type): the body is not what its Content-Encoding says.
+  if (encoding !== 'identity') return { kind: 'encoding-mismatch', encoding };
+  const status = Number(err?.status ?? err?.statusCode);
+  if (status >= 400 && status < 500) return { kind: 'unreadable', reason: 'the request was malformed' };
+  return { kind: 'server', detail: 'could not read the request' };
+}
+
+function mediaTypeOf(req: IncomingMessage): string {
+  return parseContentType(req.headers['content-type'] ?? '', { parameters: false }).type;
+}
+
+function contentEncodingOf(req: IncomingMessage): string {
+  return String(req.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
+}
+
+/** No Content-Length (or 0) and no Transfer-Encoding: the request has no body to judge. */
+function declaresNoBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (length === undefined || Number(length) === 0);
 }

@@ -1,6 +1,8 @@
 import { newRunId } from '../../engine/runs.js';
+import { secretHeaderTest, storableExtra } from '../../engine/redact.js';
 import type { AcceptedInput } from '../../store/index.js';
 import { packageContext } from './context.js';
+import { runsMessage } from './messages.js';
 import type { PackageContext } from './context.js';
 
 export interface RunStart {
@@ -35,15 +37,26 @@ export function triggerRuns(
 ): TriggerRuns {
   const ctx = packageContext(RED);
   let closed = false;
+  // Callers' secrets (Authorization, cookies, signatures, and the headers named by the
+  // `imisRedactHeaders` setting) are redacted from all that is stored of an input: the accepted
+  // input and the run (so the Runs API). The message sent to the flow keeps them.
+  const isSecret = secretHeaderTest(RED.settings?.imisRedactHeaders);
+  const storable = (extra: Record<string, unknown> | undefined) => storableExtra(extra, isSecret);
 
-  const start = (runId: string, input: RunStart, queueTime: string, rerunOf?: string) => {
+  const start = (
+    runId: string,
+    input: RunStart,
+    queueTime: string,
+    rerunOf?: string,
+    storedExtra = storable(input.extra),
+  ) => {
     if (closed) return; // a replay or re-run that arrived after a redeploy: the new node takes it
     ctx.runs.start({
       id: runId,
       flowId: node.z,
       trigger: { id: node.id, type: node.type, name: node.name || undefined },
       input: input.payload,
-      inputExtra: input.extra,
+      inputExtra: storedExtra,
       rerunOf,
     });
     const msg: Record<string, unknown> = {
@@ -82,7 +95,7 @@ export function triggerRuns(
       id: newRunId(),
       source: node.id,
       payload: input.payload,
-      extra: input.extra,
+      extra: storable(input.extra),
       acceptedAt: acceptedAt.toISOString(),
     };
     await ctx.store.accept(entry);
@@ -91,7 +104,7 @@ export function triggerRuns(
 
   const accept = async (input: RunStart, acceptedAt = new Date()) => {
     const entry = await store(input, acceptedAt);
-    setImmediate(() => start(entry.id, input, entry.acceptedAt));
+    setImmediate(() => start(entry.id, input, entry.acceptedAt, undefined, entry.extra));
     return { runId: entry.id, queueTime: entry.acceptedAt };
   };
 
@@ -102,6 +115,7 @@ export function triggerRuns(
   };
 
   ctx.triggers.set(node.id, {
+    // `extra` comes from the stored run: redacted when it was first accepted.
     rerun: async (payload: unknown, extra: Record<string, unknown> | undefined, rerunOf: string) => {
       const entry = await store({ payload, extra }, new Date());
       start(entry.id, { payload, extra }, entry.acceptedAt, rerunOf);
@@ -118,7 +132,7 @@ export function triggerRuns(
     for (const entry of pending)
       start(entry.id, { payload: entry.payload, extra: entry.extra }, entry.acceptedAt);
   };
-  const replayFailed = (err: Error) => node.warn(RED._('imis-runs.errors.replay', { message: err.message }));
+  const replayFailed = (err: Error) => node.warn(runsMessage(RED, 'errors.replay', { message: err.message }));
   replay().catch(replayFailed);
   const reclaim = setInterval(() => replay().catch(replayFailed), ctx.leaseMs);
   reclaim.unref();

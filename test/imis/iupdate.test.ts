@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseRetryAfter, runTask, runTasks } from '../../src/idms/iupdate.js';
-import type { JobStatus, TaskProgress, TaskSpec } from '../../src/idms/iupdate.js';
+import { runTask, runTasks } from '../../src/imis/iupdate.js';
+import type { JobStatus, TaskProgress, TaskSpec } from '../../src/imis/iupdate.js';
 
 interface Seen {
   method: string;
@@ -390,26 +390,6 @@ describe('iUpdate task runner', () => {
       );
       assert.equal(outcomes[1].error, 'aborted');
       assert.equal(server.seen.length, 1);
-    });
-  });
-
-  describe('parseRetryAfter', () => {
-    it('reads delay-seconds, .NET TimeSpans and HTTP-dates as milliseconds', () => {
-      assert.equal(parseRetryAfter('7'), 7000);
-      assert.equal(parseRetryAfter('00:00:05'), 5000);
-      assert.equal(parseRetryAfter('00:01:30.5'), 90_500);
-      assert.equal(parseRetryAfter('1.00:00:00'), 86_400_000);
-      const inTen = new Date(Date.now() + 10_000).toUTCString();
-      const ms = parseRetryAfter(inTen) ?? -1;
-      assert.ok(ms > 8000 && ms <= 10_000, String(ms));
-      assert.equal(parseRetryAfter('Thu, 01 Jan 1970 00:00:00 GMT'), 0);
-    });
-
-    it('gives undefined for nothing or nonsense', () => {
-      assert.equal(parseRetryAfter(undefined), undefined);
-      assert.equal(parseRetryAfter(''), undefined);
-      assert.equal(parseRetryAfter('soon'), undefined);
-      assert.equal(parseRetryAfter('-5'), undefined);
     });
   });
 });

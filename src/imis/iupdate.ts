@@ -1,5 +1,7 @@
-import axios, { isAxiosError } from 'axios';
-import type { AxiosInstance } from 'axios';
+// iUpdate tasks over their POST webhook URLs (IMIS-API.md §6), through the shared transport.
+import { isRecord } from './json-net.js';
+import { MAX_TIMER_MS, TransportFailure, exchange, parseRetryAfter } from './transport.js';
+import type { HttpAnswer } from './transport.js';
 
 /**
  * Status of an iUpdate job, as iDMS reports it (IMIS-API.md §6, the iWorkflow "iDMS iUpdate"
@@ -86,22 +88,11 @@ export interface RunTasksOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** Longest delay setTimeout honours: anything above fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 const STANDARD_NOTE =
   'iDMS started the task. A standard (fire-and-forget) URL does not report whether the job succeeded, ' +
   'nor record counts: use the polling URL to wait for them.';
 const NOT_WAITED_NOTE =
   'iDMS started the job; its final status and record counts were not awaited (see pollingUrl).';
-
-const http: AxiosInstance = axios.create({
-  // Every status is an answer this module judges; bodies are parsed here, not by axios.
-  validateStatus: () => true,
-  responseType: 'text',
-  transformResponse: [(data: unknown) => data],
-  transitional: { clarifyTimeoutError: true },
-});
 
 /**
  * Runs the tasks one after the other. One task's failure does not stop the next (iWorkflow's
@@ -118,39 +109,7 @@ export function runTask(task: TaskSpec, opts: RunTasksOptions = {}): Promise<Tas
   return runOne(task, 0, opts);
 }
 
-/**
- * Retry-After as milliseconds: delay-seconds ("7"), an HTTP-date, or the .NET TimeSpan iDMS uses
- * in its job status ("00:00:05", "1.02:03:04.5"). Undefined when absent or unreadable.
- */
-export function parseRetryAfter(value: string | undefined): number | undefined {
-  const v = value?.trim();
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  // .NET TimeSpan "[d.]hh:mm[:ss[.fffffff]]" (IMIS-API.md §6: RetryAfter "00:00:00").
-  const span = /^(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?$/.exec(v);
-  if (span) {
-    const [, d, h, m, s, frac] = span;
-    const seconds = Number(d ?? 0) * 86_400 + Number(h) * 3_600 + Number(m) * 60 + Number(s ?? 0);
-    return Math.round((seconds + Number(`0.${frac ?? '0'}`)) * 1000);
-  }
-  // HTTP-date (RFC 9110 §10.2.3). Date.parse reads bare numbers too, hence the letter test.
-  if (/[a-z]/i.test(v)) {
-    const at = Date.parse(v);
-    if (Number.isFinite(at)) return Math.max(0, at - Date.now());
-  }
-  return undefined;
-}
-
 // ---------------------------------------------------------------------------------------------
-
-interface Answer {
-  status: number;
-  statusText: string;
-  location?: string;
-  retryAfter?: string;
-  /** Parsed JSON, or the text when it is not JSON. */
-  body: unknown;
-}
 
 /** Why a task's own controller fired. */
 type StopReason = 'aborted' | 'timeout';
@@ -229,37 +188,29 @@ class TaskRun {
     return this.outcome('timeout', { error: `timed out after ${seconds} s ${doing}${detail}` });
   }
 
-  async request(method: 'GET' | 'POST', url: string, body?: string): Promise<Answer> {
+  async request(method: 'GET' | 'POST', url: string, body?: string): Promise<HttpAnswer> {
     const requestTimeout = this.opts.requestTimeoutMs ?? 30_000;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (method === 'POST') {
       if (body === undefined) headers['Content-Length'] = '0';
       else headers['Content-Type'] = 'application/json';
     }
-    const res = await http.request<string>({
+    const answer = await exchange({
       method,
       url,
       headers,
-      data: body,
-      timeout: Math.max(1, Math.min(requestTimeout, this.remainingMs, MAX_TIMER_MS)),
+      body,
+      timeoutMs: Math.min(requestTimeout, this.remainingMs),
       signal: this.controller.signal,
       // A redirected POST would become a GET and not start the task; a poll may follow them.
       maxRedirects: method === 'POST' ? 0 : 5,
     });
-    this.httpStatus = res.status;
-    const location = headerText(res.headers['location']);
-    const retryAfter = headerText(res.headers['retry-after']);
-    return {
-      status: res.status,
-      statusText: res.statusText,
-      location,
-      retryAfter,
-      body: parseBody(res.data),
-    };
+    this.httpStatus = answer.status;
+    return answer;
   }
 
   /** The wait before the next poll: Retry-After (header, else the body's), clamped to floor/cap. */
-  pollDelay(answer: Answer | undefined, failures: number): number {
+  pollDelay(answer: HttpAnswer | undefined, failures: number): number {
     const floor = Math.max(0, this.opts.pollFloorMs ?? 1000);
     const cap = Math.max(floor, this.opts.pollCapMs ?? 60_000);
     let wanted = parseRetryAfter(answer?.retryAfter);
@@ -313,7 +264,7 @@ async function execute(run: TaskRun): Promise<TaskOutcome> {
       : JSON.stringify({ QueryParameters: task.queryParameters });
 
   run.progress('starting');
-  let start: Answer;
+  let start: HttpAnswer;
   try {
     start = await run.request('POST', url, body);
   } catch (err) {
@@ -345,8 +296,8 @@ async function execute(run: TaskRun): Promise<TaskOutcome> {
   return run.outcome('error', { error: `iDMS refused to start the task: ${answerText(start)}` });
 }
 
-async function poll(run: TaskRun, first: Answer): Promise<TaskOutcome> {
-  let last: Answer | undefined = first;
+async function poll(run: TaskRun, first: HttpAnswer): Promise<TaskOutcome> {
+  let last: HttpAnswer | undefined = first;
   let failures = 0;
   let problem: string | undefined;
   for (;;) {
@@ -357,7 +308,7 @@ async function poll(run: TaskRun, first: Answer): Promise<TaskOutcome> {
     }
     const target = run.pollingUrl as string;
     run.polls++;
-    let answer: Answer;
+    let answer: HttpAnswer;
     try {
       answer = await run.request('GET', target);
     } catch (err) {
@@ -388,7 +339,7 @@ async function poll(run: TaskRun, first: Answer): Promise<TaskOutcome> {
 }
 
 /** 200: the job is over and the body is its final status. */
-function finished(run: TaskRun, answer: Answer): TaskOutcome {
+function finished(run: TaskRun, answer: HttpAnswer): TaskOutcome {
   if (!isRecord(answer.body)) {
     return run.outcome('failed', {
       error: `iDMS reported the job finished but sent no job status (HTTP ${answer.status})`,
@@ -436,7 +387,7 @@ function absoluteUrl(text: string): string | undefined {
 }
 
 /** Location (absolute, or relative to the answering URL), else the body's PollingUrl. */
-function pollTarget(answer: Answer, base: string): string | undefined {
+function pollTarget(answer: HttpAnswer, base: string): string | undefined {
   const pollingUrl = isRecord(answer.body) ? answer.body.PollingUrl : undefined;
   const ref = answer.location ?? (typeof pollingUrl === 'string' && pollingUrl ? pollingUrl : undefined);
   if (!ref) return undefined;
@@ -455,28 +406,8 @@ function isTransient(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
-function headerText(value: unknown): string | undefined {
-  if (Array.isArray(value)) return headerText(value[0]);
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function parseBody(data: unknown): unknown {
-  if (typeof data !== 'string') return data;
-  const text = data.trim();
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** "500 Internal Server Error: <iDMS's message>". */
-function answerText(answer: Answer): string {
+function answerText(answer: HttpAnswer): string {
   const head = `${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`;
   const message = messageOf(answer.body);
   return message ? `${head}: ${message}` : head;
@@ -509,9 +440,9 @@ function messageOf(body: unknown): string | undefined {
 }
 
 function describe(err: unknown): string {
-  if (isAxiosError(err)) {
-    if (err.code === 'ETIMEDOUT' || err.code === 'ECONNABORTED') return 'iDMS did not answer in time';
-    return err.code ? `${err.code}: ${err.message}` : err.message;
+  if (err instanceof TransportFailure) {
+    if (err.timedOut) return 'iDMS did not answer in time';
+    return err.message === err.code ? err.code : `${err.code}: ${err.message}`;
   }
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,0 +1,138 @@
+// What the editor test files share, started once for the whole run: the iMIS emulator, a real
+// Node-RED (child process, 127.0.0.1, temporary user directory with this package linked in) and
+// headless Chromium (Debian's /usr/bin/chromium, never downloaded). Each file opens its own page
+// and, when it deploys, puts back the flows it found (restoreFlows), so files do not depend on
+// each other's order.
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { startEmulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { startNodeRed } from './red-process.js';
+import type { RedProcess } from './red-process.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface EditorSession {
+  emulator: Emulator;
+  red: RedProcess;
+  browser: Browser;
+}
+
+let session: Promise<EditorSession> | undefined;
+
+async function start(): Promise<EditorSession> {
+  const emulator = await startEmulator({ port: 0 });
+  const red = await startNodeRed();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return { emulator, red, browser };
+}
+
+/**
+ * The shared session, started by the first file that asks. Skips the calling suite (`ctx`, a
+ * `before` hook's `this`) when Chromium is missing, except on CI where that is an error.
+ */
+export async function editorSession(ctx: Mocha.Context): Promise<EditorSession> {
+  if (!existsSync(CHROMIUM)) {
+    const why = `${CHROMIUM} is missing (Debian's chromium package; no browser is ever downloaded)`;
+    if (process.env.CI === 'true') throw new Error(why);
+    console.log(`      skipped: ${why}`);
+    ctx.skip();
+  }
+  session = session ?? start();
+  return session;
+}
+
+// Root hook: runs once after every editor test file.
+after(async () => {
+  if (!session) return;
+  const { browser, red, emulator } = await session;
+  await browser.close();
+  await red.close();
+  await emulator.close();
+});
+
+/** An editor page: errors in the browser are collected in `errors`. */
+export async function openEditor(s: EditorSession, errors: string[]): Promise<Page> {
+  const page = await s.browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (err) => {
+    // Monaco (Node-RED's code editor) throws this when a dialog holding a code editor closes before
+    // the editor finished loading its model: a race inside Node-RED's editor on a slow machine.
+    if (err.message === 'Model is disposed!') return;
+    errors.push(`pageerror: ${err.message}`);
+  });
+  page.on('console', (message) => {
+    const text = message.text();
+    // A dialog route's error answer is shown in the dialog (e.g. a server that cannot be reached).
+    const shown = /status of (400|502)/.test(text) && /\/imis\/(server|iqa)\//.test(message.location().url);
+    if (shown) return;
+    if (message.type() === 'error' || (message.type() === 'warning' && /imis/i.test(text))) {
+      errors.push(`console ${message.type()}: ${text} (${message.location().url})`);
+    }
+  });
+  page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
+  await page.goto(`${s.red.url}/`);
+  await page.locator('#red-ui-header-button-deploy').waitFor({ state: 'visible', timeout: 30_000 });
+  await page
+    .locator('#red-ui-palette-container-iMIS .red-ui-palette-node')
+    .first()
+    .waitFor({ state: 'visible', timeout: 30_000 });
+  return page;
+}
+
+/** Deploys `flows` through the admin API (a full deploy); answers what was deployed before. */
+export async function deployFlows(s: EditorSession, flows: unknown[]): Promise<unknown[]> {
+  const before = await (await fetch(`${s.red.url}/flows`)).json();
+  const res = await fetch(`${s.red.url}/flows`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+    body: JSON.stringify(flows),
+  });
+  if (!res.ok) throw new Error(`POST /flows answered ${res.status}: ${await res.text()}`);
+  return before as unknown[];
+}
+
+/** Puts back flows answered by deployFlows. */
+export async function restoreFlows(s: EditorSession, flows: unknown[]): Promise<void> {
+  await deployFlows(s, flows);
+}
+
+/** Ids of the editor's nodes (flow and config nodes) of type `type`. */
+export async function nodeIds(page: Page, type: string): Promise<string[]> {
+  return page.evaluate((t) => {
+    const RED = (window as any).RED;
+    const ids: string[] = RED.nodes.filterNodes({ type: t }).map((n: any) => n.id);
+    RED.nodes.eachConfig((n: any) => {
+      if (n.type === t) ids.push(n.id);
+    });
+    return ids;
+  }, type);
+}
+
+/** Opens the edit dialog of node `id` (as a double-click on it does). */
+export async function editNode(page: Page, id: string): Promise<void> {
+  await page.evaluate((nodeId) => {
+    const RED = (window as any).RED;
+    const node = RED.nodes.node(nodeId);
+    if (RED.workspaces.active() !== node.z) RED.workspaces.show(node.z);
+    RED.editor.edit(node);
+  }, id);
+  await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
+}
+
+/** Closes the open edit dialog with Cancel. */
+export async function cancelDialog(page: Page): Promise<void> {
+  await page.locator('#node-dialog-cancel').click();
+  await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+}

@@ -1,0 +1,283 @@
+// The package as users get it: `npm pack` of a copy of the repository without dist/ (as a fresh
+// clone), the tarball installed into a fresh Node-RED user directory, and Node-RED started there with
+// its default settings (only the port and 127.0.0.1 given on the command line). The install is
+// offline: the dependencies come from the npm cache that `npm ci` filled.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../editor/red-process.js';
+
+const ROOT = join(__dirname, '../../..');
+const NODE_RED_PKG = process.env.NODE_RED_PKG ?? 'node-red';
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const run = promisify(execFile);
+
+/** npm in `cwd`; on failure, npm's own output says why. */
+async function npm(cwd: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('npm', [...args, '--no-audit', '--no-fund'], { cwd, maxBuffer: 16 << 20 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Copies the repository as a fresh clone has it (no dist/, no installed modules, no .git). */
+function freshCopy(to: string): void {
+  const skipAtTop = new Set(['dist', '.git', '.node-red', 'tmp']);
+  cpSync(ROOT, to, {
+    recursive: true,
+    filter: (from) => {
+      const parts = relative(ROOT, from).split(sep);
+      return !skipAtTop.has(parts[0]) && !parts.includes('node_modules');
+    },
+  });
+  // The development dependencies `npm ci` installed, as the build needs them.
+  symlinkSync(join(ROOT, 'node_modules'), join(to, 'node_modules'), 'dir');
+}
+
+/**
+ * A lockfile for a user directory holding only the tarball: its dependencies at the versions the
+ * repository's lockfile pins (so `npm ci --offline` finds every one in the cache), found by walking
+ * the dependency graph the way Node resolves it (nested node_modules first).
+ */
+function userLockfile(spec: string, integrity: string): unknown {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  const packages: Record<string, unknown> = {};
+  const locate = (from: string, name: string): string => {
+    for (
+      let dir = from;
+      ;
+      dir = dir.includes('/node_modules/') ? dir.slice(0, dir.lastIndexOf('/node_modules/')) : ''
+    ) {
+      const location = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (lock.packages[location]) return location;
+      if (!dir) throw new Error(`package-lock.json has no ${name} (needed by ${from || pkg.name})`);
+    }
+  };
+  const walk = (from: string, deps: Record<string, string> = {}) => {
+    for (const name of Object.keys(deps)) {
+      const location = locate(from, name);
+      if (packages[location]) continue;
+      const entry = lock.packages[location];
+      packages[location] = entry;
+      walk(location, { ...entry.dependencies, ...entry.optionalDependencies });
+    }
+  };
+  walk('', { ...pkg.dependencies, ...pkg.optionalDependencies });
+  return {
+    name: 'node-red-project',
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: 'node-red-project', dependencies: { [pkg.name]: spec } },
+      [`node_modules/${pkg.name}`]: {
+        version: pkg.version,
+        resolved: spec,
+        integrity,
+        license: pkg.license,
+        dependencies: pkg.dependencies,
+        bin: pkg.bin,
+        engines: pkg.engines,
+      },
+      ...packages,
+    },
+  };
+}
+
+/** Every file under `dir`, relative, with forward slashes. */
+function filesUnder(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+    .sort();
+}
+
+function waitForOutput(
+  child: ChildProcess,
+  output: () => string,
+  pattern: RegExp,
+  ms: number,
+): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (pattern.test(output())) return resolve();
+      if (child.exitCode !== null) return reject(new Error(`exited with ${child.exitCode}:\n${output()}`));
+      if (Date.now() - started > ms) return reject(new Error(`no ${pattern} within ${ms} ms:\n${output()}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user directory`, function () {
+  this.timeout(90_000);
+
+  let work = '';
+  let installed = '';
+  let red: ChildProcess | undefined;
+  let redOutput = '';
+  let url = '';
+
+  before(async function () {
+    this.timeout(180_000);
+    work = mkdtempSync(join(tmpdir(), 'imis-pack-'));
+    const source = join(work, 'clone');
+    freshCopy(source);
+    await npm(source, ['pack', '--pack-destination', work]);
+    const tarball = join(
+      work,
+      readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+    );
+
+    const userDir = join(work, 'user');
+    mkdirSync(userDir);
+    const spec = `file:../${basename(tarball)}`;
+    const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
+    writeFileSync(
+      join(userDir, 'package.json'),
+      JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: spec } }),
+    );
+    writeFileSync(join(userDir, 'package-lock.json'), JSON.stringify(userLockfile(spec, integrity)));
+    // Install scripts skipped: the only one is better-sqlite3's native build, which compiles SQLite
+    // from source here (minutes; users get a prebuilt binary). Its binary is taken from the
+    // repository's own install instead, built for this same Node.
+    await npm(userDir, ['ci', '--offline', '--ignore-scripts']);
+    installed = join(userDir, 'node_modules', ...String(pkg.name).split('/'));
+    const nativeBuild = join(dirname(require.resolve('better-sqlite3/package.json')), 'build');
+    cpSync(nativeBuild, join(userDir, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
+
+    // Node-RED with the settings file it writes itself on first start (the defaults).
+    const redJs = join(dirname(require.resolve(`${NODE_RED_PKG}/package.json`)), 'red.js');
+    const port = await freePort();
+    red = spawn(
+      process.execPath,
+      [redJs, '--userDir', userDir, '--port', String(port), '-D', 'uiHost=127.0.0.1'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const collect = (chunk: Buffer) => (redOutput += chunk.toString());
+    red.stdout!.on('data', collect);
+    red.stderr!.on('data', collect);
+    await waitForOutput(red, () => redOutput, /Started flows/, 60_000);
+    url = `http://127.0.0.1:${port}`;
+  });
+
+  after(async () => {
+    await stop(red);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const getJson = async (path: string): Promise<any> => {
+    const response = await fetch(url + path, { headers: { Accept: 'application/json' } });
+    assert.equal(response.status, 200, `GET ${path}`);
+    return response.json();
+  };
+
+  it('builds on pack: the compiled nodes and editor files, examples and the emulator, no tests, benchmarks, sources or source maps', () => {
+    const files = filesUnder(installed);
+    for (const file of [
+      ...Object.values(pkg['node-red'].nodes as Record<string, string>),
+      ...Object.values(pkg['node-red'].plugins as Record<string, string>),
+    ]) {
+      assert.ok(files.includes(file), `ships ${file}`);
+      assert.ok(files.includes(file.replace(/\.js$/, '.html')), `ships the editor file of ${file}`);
+    }
+    for (const example of readdirSync(join(ROOT, 'examples')))
+      assert.ok(files.includes(`examples/${example}`), `ships examples/${example}`);
+    assert.ok(files.includes(pkg.bin['imis-emulator']), 'ships the imis-emulator command');
+    const unwanted = files.filter(
+      (f) =>
+        f.endsWith('.map') ||
+        f.endsWith('.ts') ||
+        /^(src|test|bench|scripts|dist\/test|dist\/bench)\//.test(f),
+    );
+    assert.deepEqual(unwanted, []);
+  });
+
+  it('loads every node type and plugin of package.json without error', async () => {
+    const sets: any[] = (await getJson('/nodes')).filter((s: any) => s.module === pkg.name);
+    const types = sets.flatMap((s) => s.types ?? []);
+    const failed = sets.filter((s) => s.err || !s.enabled).map((s) => `${s.id}: ${s.err}`);
+    assert.deepEqual(failed, []);
+    assert.deepEqual(types.sort(), Object.keys(pkg['node-red'].nodes).sort());
+
+    const plugins: any[] = (await getJson('/plugins')).filter((s: any) => s.module === pkg.name);
+    const pluginFailures = plugins.filter((s) => s.err || !s.enabled).map((s) => `${s.id}: ${s.err}`);
+    assert.deepEqual(pluginFailures, []);
+    assert.deepEqual(plugins.map((s) => s.name).sort(), Object.keys(pkg['node-red'].plugins).sort());
+
+    const complaints = redOutput
+      .split('\n')
+      .filter((line) => /\[(error|warn)\]/.test(line) && /imis/i.test(line));
+    assert.deepEqual(complaints, []);
+  });
+
+  it('lists every example under Import > Examples and serves each one as shipped', async () => {
+    // What the editor's Import > Examples asks: library "examples", type "flows", path <module>/<name>.
+    const listing: { fn: string }[] = await getJson(`/library/examples/flows/${pkg.name}`);
+    const expected = readdirSync(join(ROOT, 'examples'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
+    assert.deepEqual(listing.map((e) => e.fn).sort(), expected.sort());
+    for (const name of expected) {
+      assert.deepEqual(
+        await getJson(`/library/examples/flows/${pkg.name}/${name}`),
+        JSON.parse(readFileSync(join(ROOT, 'examples', `${name}.json`), 'utf8')),
+        name,
+      );
+    }
+  });
+
+  it('installs the imis-emulator command, which starts the local iMIS emulator', async () => {
+    const bin = join(installed, '..', '..', '.bin', 'imis-emulator');
+    const emulator = spawn(bin, [], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, IMIS_EMULATOR_PORT: String(await freePort()) },
+    });
+    let output = '';
+    emulator.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    emulator.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitForOutput(emulator, () => output, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000);
+      const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1];
+      const token = await fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=password&username=MANAGER&password=manager',
+      });
+      assert.equal(token.status, 200);
+      assert.ok((await token.json()).access_token);
+    } finally {
+      await stop(emulator);
+    }
+  });
+});
