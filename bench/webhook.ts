@@ -2,7 +2,9 @@
 // in ONE Node-RED (child process, 127.0.0.1, temp user directory), once per store engine: SQLite
 // (the default: a file in the user directory) and PostgreSQL (a throwaway server on 127.0.0.1, set
 // in the child's settings as `imis: { store: { url } }`). autocannon, 50 connections, BENCH_SECONDS
-// per run, BENCH_ROUNDS rounds of ref, ours (default 3) to spread noise over both.
+// per run, BENCH_ROUNDS rounds of ref, ours (default 3) to spread noise over both. Besides req/s and
+// p99 (the targets), the Node-RED child's CPU time per request (all threads, /proc), which a busy
+// machine disturbs far less than it disturbs req/s and latency.
 import autocannon from 'autocannon';
 import type { Result } from 'autocannon';
 import { randomBytes } from 'node:crypto';
@@ -15,11 +17,14 @@ import {
   PG_FSYNC,
   SECONDS,
   check,
+  cpuTicks,
   fmt,
   heading,
   mean,
   postgresDatabase,
+  redPid,
   verdict,
+  waitIdle,
   referenceFlow,
 } from './common.js';
 import type { SectionResult } from './common.js';
@@ -106,6 +111,8 @@ interface Row {
   p99: number;
   non2xx: number;
   errors: number;
+  /** CPU time of the Node-RED child (all its threads) per request, µs: less sensitive to a busy machine. */
+  cpuUs: number;
 }
 
 function cannon(url: string, duration: number): Promise<Result> {
@@ -191,6 +198,7 @@ async function measure(variant: Variant, title: string): Promise<SectionResult> 
     await check(targets.ours, PAYLOAD, 200);
     await check(targets.ours, JSON.stringify({ memberId: 12345 }), 400);
     await storeInUse(variant, red, settings);
+    const pid = redPid(red);
 
     const warmup = Math.min(2, SECONDS);
     await cannon(targets.ref, warmup);
@@ -198,12 +206,20 @@ async function measure(variant: Variant, title: string): Promise<SectionResult> 
 
     const rows: Row[] = [];
     console.log(
-      `${'run'.padEnd(8)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'non-2xx'.padStart(10)}${'errors'.padStart(10)}`,
+      `${'run'.padEnd(8)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'non-2xx'.padStart(10)}${'errors'.padStart(10)}${'CPU µs/req'.padStart(12)}`,
     );
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of ['ref', 'ours'] as const) {
+        await waitIdle(pid, 5000);
+        const ticksBefore = pid === undefined ? undefined : cpuTicks(pid);
         const result = await cannon(targets[target], SECONDS);
+        const ticksAfter = pid === undefined ? undefined : cpuTicks(pid);
+        const cpuUs =
+          ticksBefore === undefined || ticksAfter === undefined
+            ? NaN
+            : ((ticksAfter - ticksBefore) * 10_000) / Math.max(1, result.requests.total);
         const row: Row = {
+          cpuUs,
           target,
           reqPerSec: result.requests.average,
           p50: result.latency.p50,
@@ -213,7 +229,7 @@ async function measure(variant: Variant, title: string): Promise<SectionResult> 
         };
         rows.push(row);
         console.log(
-          `${target.padEnd(8)}${fmt(row.reqPerSec, 0)}${fmt(row.p50)}${fmt(row.p99)}${String(row.non2xx).padStart(10)}${String(row.errors).padStart(10)}`,
+          `${target.padEnd(8)}${fmt(row.reqPerSec, 0)}${fmt(row.p50)}${fmt(row.p99)}${String(row.non2xx).padStart(10)}${String(row.errors).padStart(10)}${fmt(row.cpuUs, 0, 12)}`,
         );
       }
     }
@@ -224,13 +240,15 @@ async function measure(variant: Variant, title: string): Promise<SectionResult> 
     const worst = (t: Row['target']) => Math.max(...of(t).map((r) => r.p99));
     const ratio = reqPerSec('ours') / reqPerSec('ref');
     const p99Ratio = p99('ours') / p99('ref');
+    const cpu = (t: Row['target']) => mean(of(t).map((r) => r.cpuUs));
     const failures = of('ours').reduce((sum, r) => sum + r.non2xx + r.errors, 0);
     const ratioOk = ratio >= variant.minRatio;
     const p99Ok = variant.maxP99Ratio === undefined || p99Ratio <= variant.maxP99Ratio;
     console.log('');
     for (const t of ['ref', 'ours'] as const) {
       console.log(
-        `${t.padEnd(5)} mean ${reqPerSec(t).toFixed(0)} req/s, p99 mean of runs ${p99(t).toFixed(2)} ms (worst ${worst(t).toFixed(2)} ms)`,
+        `${t.padEnd(5)} mean ${reqPerSec(t).toFixed(0)} req/s, p99 mean of runs ${p99(t).toFixed(2)} ms (worst ${worst(t).toFixed(2)} ms), ` +
+          `Node-RED CPU ${cpu(t).toFixed(0)} µs/request`,
       );
     }
     // Closed loop: every connection waits for its answer, so mean latency ≈ connections / throughput.
@@ -244,6 +262,9 @@ async function measure(variant: Variant, title: string): Promise<SectionResult> 
           ? '  (no target)'
           : `  target <= ${variant.maxP99Ratio}: ${verdict(p99Ok)}`),
     ];
+    lines.push(
+      `${variant.engine}: Node-RED CPU per request ours/ref: ${cpu('ours').toFixed(0)} / ${cpu('ref').toFixed(0)} µs = ${(cpu('ours') / cpu('ref')).toFixed(3)}  (no target; steadier than req/s on a busy machine)`,
+    );
     if (failures > 0) lines.push(`ours: ${failures} non-2xx responses or connection errors (expected 0)`);
     for (const line of lines) console.log(line);
     const met = ratioOk && p99Ok && failures === 0;
