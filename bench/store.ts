@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunRecord } from '../src/engine/runs.js';
+import type { RunRecord } from '../src/runs/tracker.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { inputRow, runRow } from '../src/store/rows.js';
 import { MIGRATIONS } from '../src/store/schema.js';
