@@ -40,18 +40,24 @@ export function mountRunsApi(RED: Red): void {
       limit: Number(q.limit) || 100,
       after: text(q.after),
     };
-    // Live runs lead the first page (they are the newest); stored pages follow by cursor.
-    const live =
+    // Live runs lead the first page (they are the newest); stored pages follow by cursor. Runs
+    // that have just finished may still be in the batch the store is committing: it is flushed.
+    const liveRuns = () =>
       query.after || (status && status !== 'running')
         ? []
         : runs.list(query.flowId).filter((r) => !query.triggerId || r.trigger.id === query.triggerId);
-    store.listRuns(query).then(
-      (page) => {
-        if (page.next) res.set('X-Next-Page', page.next);
-        res.json([...live, ...page.runs.filter((r) => !runs.isLive(r.id))].map(summary));
-      },
-      (err: Error) => fail(res, err),
-    );
+    store
+      .flush()
+      .then(() => store.listRuns(query))
+      .then(
+        (page) => {
+          const live = liveRuns();
+          const ids = new Set(live.map((r) => r.id));
+          if (page.next) res.set('X-Next-Page', page.next);
+          res.json([...live, ...page.runs.filter((r) => !ids.has(r.id))].map(summary));
+        },
+        (err: Error) => fail(res, err),
+      );
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req, res) => {
