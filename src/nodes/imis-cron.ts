@@ -46,7 +46,6 @@ const register: NodeModule = (RED) => {
     const { expression, timeZone, enabled, runMissed } = config.read(def);
     const runs = triggerRuns(RED, node);
     const { store } = runs.ctx;
-    const stateFailed = (err: Error) => node.warn(RED._('imis-cron.errors.state', { message: err.message }));
 
     const timer = new CronTimer({
       expression,
@@ -62,7 +61,7 @@ const register: NodeModule = (RED) => {
       changed: (view) => node.status(statusOf(RED, view)),
       invalid: (err) => node.error(RED._('imis-cron.errors.invalid', { message: err.message })),
       missed: (at) => node.log(RED._('imis-cron.log.missed', { time: at.toISOString() })),
-      stateFailed,
+      stateFailed: (err) => node.warn(RED._('imis-cron.errors.state', { message: err.message })),
     });
 
     // Control messages: "enable", "disable", "trigger" (run now), or { cron, timeZone? } (replace).

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunTracker } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord } from '../../runs/tracker.js';
-import { importLegacyFiles, openStore, retentionPolicy } from '../../store/index.js';
+import { engineOf, importLegacyFiles, leaseMsOf, openStore, retentionPolicy } from '../../store/index.js';
 import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
 import { runsMessage } from './messages.js';
@@ -47,8 +47,8 @@ export function packageContext(RED: Red): PackageContext {
     ...(settings.store ?? {}),
     ...(typeof storeFile === 'string' ? { file: storeFile } : {}),
   };
-  const leaseMs = Math.max(1, Number(storeSettings.leaseSeconds) || 30) * 1000;
-  const engine = storeSettings.url || process.env.IMIS_STORE_URL ? 'postgres' : 'sqlite';
+  const leaseMs = leaseMsOf(storeSettings);
+  const engine = engineOf(storeSettings);
   const opening = (async () => {
     await previous?.store.close().catch(() => undefined);
     const store = await openStore(storeSettings, dataDir);
