@@ -226,3 +226,30 @@ export function compileTemplates<K extends string>(
     },
   };
 }
+
+/**
+ * A JSON object written as text whose string values are templates (e.g. an iUpdate task's
+ * QueryParameters: `{"ID": "{{ input.memberId }}"}`), parsed and compiled once; other values are
+ * sent as written. '' or blank text = no object (undefined). `field` names the text in errors.
+ */
+export function compileJsonTemplate(
+  text: string,
+  field: string,
+): (ctx: TemplateContext) => Record<string, unknown> | undefined {
+  if (!text.trim()) return () => undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new TemplateError(field, `not JSON: ${errorText(err)}`, err);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new TemplateError(field, 'must be a JSON object, e.g. {"ID": "{{ input.memberId }}"}');
+  }
+  const compiled = Object.entries(parsed).map(([key, value]): [string, (ctx: TemplateContext) => unknown] => {
+    if (typeof value !== 'string') return [key, () => value];
+    const template = compileTemplate(value, `${field}.${key}`);
+    return [key, (ctx) => template.render(ctx)];
+  });
+  return (ctx) => Object.fromEntries(compiled.map(([key, render]) => [key, render(ctx)]));
+}

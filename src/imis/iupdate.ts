@@ -446,3 +446,8 @@ function describe(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The failed outcomes in one line, for an error: `"Nightly": <why>; "Weekly": <why>`. */
+export function failureSummary(failed: readonly TaskOutcome[]): string {
+  return failed.map((o) => `"${o.name}": ${o.error ?? o.status?.StatusDescription ?? o.state}`).join('; ');
+}

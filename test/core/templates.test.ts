@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {
+  compileJsonTemplate,
   compileTemplate,
   compileTemplates,
   convertLegacy,
@@ -137,5 +138,32 @@ describe('core/templates', () => {
     const t = compileTemplate('{{ input.memberId }}-{{ input.eventCode | downcase }}', 'ID');
     const first = t.render(ctx);
     for (let i = 0; i < 5000; i++) assert.equal(t.render(ctx), first);
+  });
+});
+
+describe('A JSON object of templates (iUpdate QueryParameters)', () => {
+  it('renders each string value as a template and sends other values as written', () => {
+    const render = compileJsonTemplate(
+      '{"ID": "{{ input.memberId }}", "Limit": 10, "All": true}',
+      'QueryParameters',
+    );
+    assert.deepEqual(render(ctx), { ID: '12345', Limit: 10, All: true });
+  });
+
+  it('is no object at all for blank text', () => {
+    assert.equal(compileJsonTemplate('  ', 'QueryParameters')(ctx), undefined);
+  });
+
+  it('refuses text that is not JSON, not an object, or holds a broken template, naming the field', () => {
+    assert.throws(
+      () => compileJsonTemplate('{"ID": ', 'QueryParameters of Nightly'),
+      (err: Error) =>
+        err instanceof TemplateError && /QueryParameters of Nightly.*not JSON/.test(err.message),
+    );
+    assert.throws(() => compileJsonTemplate('[1]', 'QueryParameters'), /must be a JSON object/);
+    assert.throws(
+      () => compileJsonTemplate('{"ID": "{{ input.memberId "}', 'QueryParameters'),
+      (err: Error) => err instanceof TemplateError && /QueryParameters\.ID/.test(err.message),
+    );
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { packageContext } from '../../src/nodes/lib/context.js';
+import type { Red } from '../../src/nodes/lib/red.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
 
 /**
@@ -20,7 +21,7 @@ describe('Lease heartbeat', function () {
       { id: 'tab', type: 'tab' },
       { id: 'hook', z: 'tab', type: 'imis-webhook-in', wires: [[]] },
     ]);
-    const ctx = packageContext({ settings: { imisDataDir: dataDir } });
+    const ctx = packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red);
     assert.equal(ctx.leaseMs, 1000);
     const heartbeat = sinon.spy(ctx.store, 'heartbeat');
     try {
