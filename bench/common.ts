@@ -1,7 +1,9 @@
-// What the benchmark sections share: settings from the environment, formatting, a checked POST, and
-// memory readings of the Node-RED child process (Linux /proc).
+// What the benchmark sections share: settings from the environment, formatting, a checked POST,
+// memory readings of the Node-RED child process (Linux /proc), and a throwaway PostgreSQL server.
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { RedProcess } from '../test/editor/red-process.js';
+import { postgresBinDir, startPostgres } from '../test/support/postgres.js';
+import type { TestPostgres } from '../test/support/postgres.js';
 
 /** Seconds per measured autocannon run (BENCH_SECONDS, default 10). */
 export const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS) || 10);
@@ -144,8 +146,8 @@ export function pollRss(pid: number, everyMs = 50): { stop(): number } {
   };
 }
 
-/** CPU time (user + system) of a process so far, in clock ticks; undefined when unreadable. */
-function cpuTicks(pid: number): number | undefined {
+/** CPU time (user + system) of a process so far, in clock ticks (1/100 s); undefined when unreadable. */
+export function cpuTicks(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -207,4 +209,40 @@ export function referenceFlow(tab: string): Record<string, unknown>[] {
       wires: [],
     },
   ];
+}
+
+// ----- A throwaway PostgreSQL server, shared by the sections that need one --------------------
+
+/** fsync of the benchmark's PostgreSQL server: on (as in production) unless BENCH_PG_FSYNC=off. */
+export const PG_FSYNC = !/^(off|0|false|no)$/i.test(process.env.BENCH_PG_FSYNC ?? '');
+
+let postgres: Promise<TestPostgres> | undefined;
+let running: TestPostgres | undefined;
+let databases = 0;
+
+/**
+ * A new, empty database on the benchmark's PostgreSQL server (started on first use: Debian's
+ * binaries, initdb in a temp folder, a free port of 127.0.0.1; see test/support/postgres.ts).
+ * Throws with a readable reason when PostgreSQL is not installed.
+ */
+export async function postgresDatabase(): Promise<string> {
+  if (!postgres) {
+    const bin = postgresBinDir();
+    if (!bin) {
+      throw new Error(
+        'PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): apt-get install postgresql',
+      );
+    }
+    postgres = startPostgres(bin, { fsync: PG_FSYNC });
+    postgres.then((server) => (running = server)).catch(() => undefined);
+  }
+  const server = await postgres;
+  return server.createDatabase(`bench_${process.pid}_${++databases}`);
+}
+
+/** Stops the benchmark's PostgreSQL server, if one was started (synchronous: usable on exit). */
+export function stopPostgres(): void {
+  postgres = undefined;
+  running?.stop();
+  running = undefined;
 }

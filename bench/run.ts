@@ -1,23 +1,40 @@
 // `npm run bench`: each section starts its own Node-RED child process (127.0.0.1, temp user directory)
 // and measures one of this package's nodes against a reference measured in the same run:
-//   webhook  Webhook in → JSON Schema Validation  vs  http in → http response
-//   change   iMIS change notification in (Event Grid batches of 1 and 50)  vs  http in → http response
-//   export   Fetch IQA (100,000 × 10 from the emulator) → Export Data to URL (CSV)  vs  papaparse
-//   cron     imis-cron every second: firing delay  vs  inject repeat 1 s: interval jitter
-//   delta    Delta Hash, 100,000 × 10 rows with 1% changed  vs  SHA-256 of each row alone (node:crypto)
-// BENCH_ONLY=webhook|change|export|cron|delta (comma-separated for several; default all), BENCH_SECONDS
-// (autocannon seconds per run, default 10), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS
-// (default 2). Prints; always exits 0 (a benchmark does not fail CI).
+//   webhook     Webhook in → JSON Schema Validation, SQLite store  vs  http in → http response
+//   webhook-pg  the same with a PostgreSQL store (throwaway server on 127.0.0.1)
+//   store       Store.accept / finishRun  vs  raw inserts of the same rows (SQLite, PostgreSQL)
+//   startup     start-up time and idle RSS  vs  plain Node-RED (and the BENCH_BASELINE_DIR build)
+//   change      iMIS change notification in (Event Grid batches of 1 and 50)  vs  http in → http response
+//   export      Fetch IQA (100,000 × 10 from the emulator) → Export Data to URL (CSV)  vs  papaparse
+//   cron        imis-cron every second: firing delay  vs  inject repeat 1 s: interval jitter
+//   delta       Delta Hash, 100,000 × 10 rows with 1% changed  vs  SHA-256 of each row alone (node:crypto)
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta (comma-separated for several;
+// default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
+// rounds of ref + ours, default 3), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
+// (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
+// BENCH_STARTUP_RUNS (default 3), BENCH_BASELINE_DIR (a built older version for "before" start-up
+// numbers: see bench/startup.ts), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 2),
+// BENCH_DELTA_RUNS (default 3).
+// Sections needing PostgreSQL say they could not run when it is not installed.
+// Prints; always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
 import type { SectionResult } from './common.js';
-import { SECONDS } from './common.js';
+import { SECONDS, stopPostgres } from './common.js';
 import { cronBench } from './cron.js';
 import { deltaBench } from './delta.js';
 import { exportBench } from './export.js';
-import { webhookBench } from './webhook.js';
+import { startupBench } from './startup.js';
+import { storeBench } from './store.js';
+import { webhookBench, webhookPostgresBench } from './webhook.js';
 
 const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult> }> = {
-  webhook: { title: 'Webhook in → JSON Schema Validation', run: webhookBench },
+  webhook: { title: 'Webhook in → JSON Schema Validation (SQLite store)', run: webhookBench },
+  'webhook-pg': {
+    title: 'Webhook in → JSON Schema Validation (PostgreSQL store)',
+    run: webhookPostgresBench,
+  },
+  store: { title: 'Store accept / finishRun vs raw inserts', run: storeBench },
+  startup: { title: 'Start-up time and idle RSS', run: startupBench },
   change: { title: 'iMIS change notification in', run: changeInBench },
   export: { title: 'Export Data to URL (CSV, 100,000 rows)', run: exportBench },
   cron: { title: 'Cron firing delay', run: cronBench },
@@ -44,6 +61,7 @@ async function main(): Promise<void> {
       `(BENCH_SECONDS=${SECONDS}; Node ${process.version}, ${process.platform}/${process.arch})`,
   );
   const results: { name: string; result?: SectionResult; error?: string }[] = [];
+  process.once('exit', stopPostgres); // also when a section throws past this loop
   for (const name of names) {
     const started = Date.now();
     try {
@@ -55,6 +73,7 @@ async function main(): Promise<void> {
     }
     console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   }
+  stopPostgres();
 
   console.log(`\n${'='.repeat(100)}\nSummary\n${'='.repeat(100)}`);
   for (const { name, result, error } of results) {

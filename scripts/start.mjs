@@ -2,16 +2,13 @@
 // flows deployed. The Node-RED user directory is ./.node-red (kept between starts; delete it to
 // start afresh; NODE_RED_USER_DIR moves it). Environment: PORT (Node-RED, default 1880),
 // IMIS_EMULATOR_PORT (default 5080); a port already taken ends it with one line naming the variable.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT as root, prepareUserDir, spawnNodeRed } from './node-red-user-dir.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const userDir = process.env.NODE_RED_USER_DIR || join(root, '.node-red');
 const { startEmulator } = require(join(root, 'dist/src/emulator/server.js'));
 const { isPortTaken, portFromEnv, portIsFree, portTakenMessage } = require(join(root, 'dist/src/emulator/ports.js'));
@@ -37,24 +34,7 @@ const emulator = await startEmulator({ port: emulatorPort }).catch((err) =>
 console.log(`iMIS emulator: ${emulator.url} (user MANAGER, password manager)`);
 
 // The package is installed into the user directory as a link, as `npm install <path>` would.
-const linkDir = join(userDir, 'node_modules', ...pkg.name.split('/'));
-mkdirSync(dirname(linkDir), { recursive: true });
-if (!existsSync(linkDir)) symlinkSync(root, linkDir, 'dir');
-writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: `file:${root}` } }, null, 2));
-
-writeFileSync(
-  join(userDir, 'settings.js'),
-  `module.exports = {
-    uiHost: '127.0.0.1',
-    uiPort: ${port},
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    editorTheme: { tours: false },
-    // No "Enable Update Notifications" prompt on first open (and nothing sent to nodered.org).
-    telemetry: { enabled: false, updateNotification: false },
-    logging: { console: { level: 'info' } }
-};\n`,
-);
+prepareUserDir({ userDir, port });
 
 // First start: deploy every example flow, pointed at this emulator, with working credentials.
 const flowFile = join(userDir, 'flows.json');
@@ -117,10 +97,7 @@ async function registerChangeNotifications() {
   console.log('iMIS emulator change notifications: could not verify the endpoint');
 }
 
-const redJs = join(dirname(require.resolve('node-red/package.json')), 'red.js');
-const red = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
-  stdio: 'inherit',
-});
+const red = spawnNodeRed({ userDir });
 registerChangeNotifications();
 const stop = () => red.kill('SIGINT');
 process.on('SIGINT', stop);

@@ -1,5 +1,5 @@
 /**
- * Cron schedules for the Cron trigger (SPEC node 3, IMIS-API.md section 8). Plain logic, no Node-RED.
+ * Cron schedules for the Cron trigger (docs/nodes.md §3, docs/imis-api.md §8). Plain logic, no Node-RED.
  *
  * Parsing and all date math are croner's. This module only checks what croner does not check the
  * Quartz way, rewrites a few Quartz spellings into croner's, and picks croner's options:

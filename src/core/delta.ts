@@ -1,5 +1,5 @@
 /**
- * Delta Hash (iWorkflow's action, docs/idms.md): keeps only the rows of a data set that are new or
+ * Delta Hash (iWorkflow's action, docs/nodes.md §12): keeps only the rows of a data set that are new or
  * changed since the last successful run. Each row is identified by its key column and summarised by
  * a hash, the SHA-256 of its stable serialisation (keys sorted at every level, so that the same
  * values in another property order hash the same); only key and hash are kept, never the row.

@@ -1,5 +1,5 @@
 /**
- * iMIS change notifications arrive through Azure Event Grid (IMIS-API.md §5): a POST whose body is
+ * iMIS change notifications arrive through Azure Event Grid (docs/imis-api.md §5): a POST whose body is
  * a JSON array of events in the Event Grid schema. This module reads such a body, recognises the
  * "Verify and Save" validation handshake, filters by event type and drops duplicate deliveries.
  */
@@ -36,7 +36,7 @@ export function readGridBody(body: unknown): GridBody {
     }
     if (typeof event.id !== 'string' || !event.id)
       return { kind: 'invalid', message: `Event ${index} has no id` };
-    // Event Grid validation handshake ("Verify and Save"), IMIS-API.md §5.
+    // Event Grid validation handshake ("Verify and Save"), docs/imis-api.md §5.
     if (event.eventType === VALIDATION_EVENT) {
       const data = (event.data ?? {}) as Record<string, unknown>;
       if (typeof data.validationCode !== 'string') {
@@ -50,7 +50,12 @@ export function readGridBody(body: unknown): GridBody {
   return { kind: 'events', events };
 }
 
-const ENTRY = /^[A-Za-z][A-Za-z0-9_]*\.(\*|[A-Za-z][A-Za-z0-9_]*)$/;
+/**
+ * An Event Types entry, `Entity.Action` or `Entity.*`, as a RegExp source: the editor checks its
+ * field with the same pattern (exposed through the node type's settings).
+ */
+export const EVENT_TYPE_ENTRY_PATTERN = '^[A-Za-z][A-Za-z0-9_]*\\.(\\*|[A-Za-z][A-Za-z0-9_]*)$';
+const ENTRY = new RegExp(EVENT_TYPE_ENTRY_PATTERN);
 
 /** Checks one Event Types entry: `Entity.Action` or `Entity.*`. */
 export function isValidEventTypeEntry(entry: string): boolean {
@@ -79,6 +84,16 @@ export function eventTypeFilter(entries: readonly string[]): (eventType: string)
     const lower = eventType.toLowerCase();
     return exact.has(lower) || wildcard.has(lower.split('.')[0]);
   };
+}
+
+/** The record an event carries itself in `data.Subject` (as iMIS wrote it), if any. */
+export function carriedSubject(event: GridEvent): Record<string, unknown> | undefined {
+  const data = event.data;
+  if (data === null || typeof data !== 'object' || !('Subject' in data)) return undefined;
+  const subject = data.Subject;
+  return subject !== null && typeof subject === 'object' && !Array.isArray(subject)
+    ? (subject as Record<string, unknown>)
+    : undefined;
 }
 
 /** Entity type and identity of an event, from `data` or else from `subject` ("Party/101"). */

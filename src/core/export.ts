@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { unparse } from 'papaparse';
 import type { Store } from '../store/types.js';
 
-/** Data published by "Export Data to URL" (SPEC node 8). */
+/** Data published by "Export Data to URL" (docs/nodes.md §8). */
 export type ExportFormat = 'json' | 'csv';
 
 export interface CsvOptions {
@@ -209,6 +209,59 @@ export function conditionalStatus(
   const since = Date.parse(Array.isArray(ims) ? (ims[0] ?? '') : (ims ?? ''));
   if (Number.isFinite(since) && p.lastModified.getTime() <= since) return 304;
   return 200;
+}
+
+/** An HTTP answer of the export's public URL. */
+export interface ExportAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** None for a 304 or a HEAD. */
+  body?: Buffer | string;
+}
+
+/**
+ * The answer to a GET or HEAD of a published export: 304 with the validators when the client's
+ * copy is current (conditionalStatus), else 200 with the body (none for HEAD).
+ */
+export function servePublished(
+  p: Published,
+  method: string,
+  requestHeaders: Parameters<typeof conditionalStatus>[1],
+): ExportAnswer {
+  const headers = responseHeaders(p);
+  if (conditionalStatus(p, requestHeaders) === 304) {
+    const { ETag, 'Last-Modified': lastModified, 'Cache-Control': cacheControl } = headers;
+    return { status: 304, headers: { ETag, 'Last-Modified': lastModified, 'Cache-Control': cacheControl } };
+  }
+  return { status: 200, headers, body: method === 'HEAD' ? undefined : p.body };
+}
+
+/** An error answer of the public URL (unknown link, nothing published, store down): JSON, never cached. */
+export function exportError(status: 404 | 503, message: string): ExportAnswer {
+  return {
+    status,
+    headers: { 'Cache-Control': 'no-store', 'Content-Type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ error: true, message }),
+  };
+}
+
+/** Where the flows' HTTP routes are reached, from the node's setting and Node-RED's. */
+export interface PublicOrigin {
+  /** The node's "Public base URL" ('' = this Node-RED's own address). */
+  publicBase: string;
+  /** Node-RED's httpNodeRoot (default '/'). */
+  httpNodeRoot?: string | false;
+  /** Node-RED's uiHost and uiPort: its own address (any-interface hosts read as 127.0.0.1). */
+  uiHost?: string;
+  uiPort?: number;
+}
+
+/** The public URL of `path` (e.g. `/imis/export/<token>`): base, then httpNodeRoot, then path. */
+export function publicUrl(origin: PublicOrigin, path: string): string {
+  const host = origin.uiHost && !['0.0.0.0', '::'].includes(origin.uiHost) ? origin.uiHost : '127.0.0.1';
+  const base = origin.publicBase.replace(/\/$/, '') || `http://${host}:${origin.uiPort ?? 1880}`;
+  const root = typeof origin.httpNodeRoot === 'string' ? origin.httpNodeRoot.replace(/\/+$/, '') : '';
+  return `${base}${root}${path}`;
 }
 
 /** The headers to serve a Published with (200 or 304). */

@@ -1,6 +1,6 @@
 /**
- * iHook's response contract (seed 001, "Webhook response codes"; IMIS-API.md §7): callers written
- * for iHook keep working. This module is the one place that maps outcomes to status and body.
+ * iHook's response contract (docs/idms.md §iHook responses): callers written for iHook keep
+ * working. This module is the one place that maps outcomes to status and body.
  */
 
 export interface HookResponse {
@@ -31,9 +31,14 @@ export type HookRejection =
   | { kind: 'unreadable'; reason: string }
   | { kind: 'schema'; violations: { path: string; message: string }[] }
   | { kind: 'unknown-url' }
+  /** No node answers the URL yet because the flows are (re)starting: the caller should retry. */
+  | { kind: 'starting' }
   | { kind: 'too-large'; limitBytes: number }
   | { kind: 'method'; method: string }
   | { kind: 'server'; detail: string };
+
+/** Seconds a caller is asked to wait (Retry-After) while the flows start. */
+const STARTING_RETRY_AFTER_S = 2;
 
 export function queued(runId: string, queueTime: Date, options: HookOptions = {}): HookResponse {
   const status = options.accepted202 ? 202 : 200;
@@ -43,7 +48,12 @@ export function queued(runId: string, queueTime: Date, options: HookOptions = {}
 
 export function rejected(rejection: HookRejection, options: HookOptions = {}): HookResponse {
   const { status, message, extra } = describe(rejection);
-  const headers: Record<string, string> = rejection.kind === 'method' ? { Allow: 'POST, OPTIONS' } : {};
+  const headers: Record<string, string> =
+    rejection.kind === 'method'
+      ? { Allow: 'POST, OPTIONS' }
+      : rejection.kind === 'starting'
+        ? { 'Retry-After': String(STARTING_RETRY_AFTER_S) }
+        : {};
   if (options.omitBody) return { status, headers };
   return { status, headers, body: { error: true, message, ...extra } };
 }
@@ -81,6 +91,8 @@ function describe(r: HookRejection): { status: number; message: string; extra?: 
       };
     case 'unknown-url':
       return { status: 401, message: 'Invalid webhook URL or token' };
+    case 'starting':
+      return { status: 503, message: 'Node-RED is starting its flows: try again shortly' };
     case 'too-large':
       return { status: 413, message: `Request body larger than ${r.limitBytes} bytes` };
     case 'method':

@@ -1,5 +1,5 @@
 /**
- * JSON Schema validation for the JSON Schema Validation node (SPEC node 4; seed 001, "Step 4").
+ * JSON Schema validation for the JSON Schema Validation node (docs/nodes.md §4; docs/idms.md §iHook workflow).
  *
  * ajv validates draft-04 (ajv-draft-04), draft-06, draft-07 (the default when `$schema` is absent),
  * 2019-09 and 2020-12, chosen by the schema's `$schema`. Every instance has ajv-formats' formats.
@@ -89,7 +89,7 @@ const AJV_OPTIONS: Options = {
 
 function withFormats<T extends Ajv | Ajv2019 | Ajv2020 | AjvDraft04>(ajv: T): T {
   addFormats(ajv);
-  // ajv-formats' `date-time` is RFC 3339 and demands a time zone. The seed's documented valid payload
+  // ajv-formats' `date-time` is RFC 3339 and demands a time zone. iHook's documented valid payload
   // has `"checkInTime": "2026-05-27T09:15:00"` (no zone), which iWorkflow accepts; so `date-time`
   // here is ajv-formats' ISO date-time, where the zone is optional. `not-a-date` still fails.
   ajv.addFormat('date-time', fullFormats['iso-date-time']);

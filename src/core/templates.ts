@@ -1,5 +1,5 @@
 /**
- * Field templates of the action nodes (SPEC node 5; seed 001, "Step 5: Add the Insert Activity action").
+ * Field templates of the action nodes (docs/nodes.md §5, §Templates; docs/idms.md §iHook workflow).
  *
  * Every action field is a template: Liquid (`{{ input.memberId }}`, where `input` is the trigger's
  * payload and `msg` the whole Node-RED message) or plain static text. The legacy iTransfer syntax
@@ -225,4 +225,31 @@ export function compileTemplates<K extends string>(
       return out;
     },
   };
+}
+
+/**
+ * A JSON object written as text whose string values are templates (e.g. an iUpdate task's
+ * QueryParameters: `{"ID": "{{ input.memberId }}"}`), parsed and compiled once; other values are
+ * sent as written. '' or blank text = no object (undefined). `field` names the text in errors.
+ */
+export function compileJsonTemplate(
+  text: string,
+  field: string,
+): (ctx: TemplateContext) => Record<string, unknown> | undefined {
+  if (!text.trim()) return () => undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new TemplateError(field, `not JSON: ${errorText(err)}`, err);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new TemplateError(field, 'must be a JSON object, e.g. {"ID": "{{ input.memberId }}"}');
+  }
+  const compiled = Object.entries(parsed).map(([key, value]): [string, (ctx: TemplateContext) => unknown] => {
+    if (typeof value !== 'string') return [key, () => value];
+    const template = compileTemplate(value, `${field}.${key}`);
+    return [key, (ctx) => template.render(ctx)];
+  });
+  return (ctx) => Object.fromEntries(compiled.map(([key, render]) => [key, render(ctx)]));
 }

@@ -5,8 +5,16 @@ export function newUrlToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
+/**
+ * A well-formed URL token, as a RegExp source: base64url, at least 32 characters (a token from
+ * newUrlToken has 32). The editor checks tokens with the same pattern (exposed through the node
+ * types' settings).
+ */
+export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{32,}$';
+const TOKEN = new RegExp(TOKEN_PATTERN);
+
 export function isWellFormedToken(token: unknown): token is string {
-  return typeof token === 'string' && /^[A-Za-z0-9_-]{32,}$/.test(token);
+  return typeof token === 'string' && TOKEN.test(token);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Turning request values into stored values, by property type, and stored values back into wire values
- * (IMIS-API.md §2.1). Stored values are plain: strings, numbers, booleans, and dates as ISO-8601 local
+ * (docs/imis-api.md §2.1). Stored values are plain: strings, numbers, booleans, and dates as ISO-8601 local
  * time without a zone (`2025-01-15T00:00:00`), the emulator's clock being its "server time".
  */
 import type { PropertyDefinition, PropertyType } from './definitions.js';
@@ -84,7 +84,7 @@ export function normalizeDate(input: string): string | undefined {
   return undefined;
 }
 
-/** Today at midnight, server time: what iMIS fills in for an empty TRANSACTION_DATE (IMIS-API.md §2.2). */
+/** Today at midnight, server time: what iMIS fills in for an empty TRANSACTION_DATE (docs/imis-api.md §2.2). */
 export function today(now: Date = new Date()): string {
   return formatLocal(now.getFullYear(), now.getMonth() + 1, now.getDate());
 }
@@ -161,7 +161,7 @@ export function coerce(prop: PropertyDefinition, value: unknown): Coerced {
 
 /**
  * A stored value in wire form; undefined for null (the property is then written without Value).
- * Strings and dates are bare strings, the rest `{"$type", "$value"}` (IMIS-API.md §2.1).
+ * Strings and dates are bare strings, the rest `{"$type", "$value"}` (docs/imis-api.md §2.1).
  */
 export function encodeValue(type: PropertyType, value: unknown): unknown {
   if (value === null || value === undefined) return undefined;

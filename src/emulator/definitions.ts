@@ -1,10 +1,10 @@
 /**
  * Business-object definitions the emulator serves: Activity and the seeded panel sources
- * (IMIS-API.md §2.2, §3), and their BOEntityDefinitionData / PanelDefinitionSummary renderings.
+ * (docs/imis-api.md §2.2, §3), and their BOEntityDefinitionData / PanelDefinitionSummary renderings.
  */
 
 /**
- * Property types of BOEntityDefinition (IMIS-API.md §3.2). `Double` is our addition for legacy
+ * Property types of BOEntityDefinition (docs/imis-api.md §3.2). `Double` is our addition for legacy
  * user-defined table columns such as CEU_Hours, whose values travel as System.Double (§2.1).
  */
 export type PropertyType =
@@ -16,7 +16,7 @@ export interface PropertyDefinition {
   caption: string;
   maxLength?: number;
   required?: boolean;
-  /** Set to today's date when an insert leaves it empty (Activity TRANSACTION_DATE, IMIS-API.md §2.2). */
+  /** Set to today's date when an insert leaves it empty (Activity TRANSACTION_DATE, docs/imis-api.md §2.2). */
   defaultToday?: boolean;
 }
 
@@ -38,7 +38,7 @@ export interface EntityDefinition {
   properties: PropertyDefinition[];
 }
 
-/** Names making up Identity.IdentityElements, in order (`~{ID}|{SEQN}` for multi-instance, IMIS-API.md §3.1). */
+/** Names making up Identity.IdentityElements, in order (`~{ID}|{SEQN}` for multi-instance, docs/imis-api.md §3.1). */
 export function identityProperties(def: EntityDefinition): string[] {
   if (def.ordinalProperty !== undefined && def.ordinalScope === 'global') return [def.ordinalProperty];
   const names: string[] = [];
@@ -47,7 +47,7 @@ export function identityProperties(def: EntityDefinition): string[] {
   return names;
 }
 
-/** Finds a property by name, case-insensitively; `PartyId` and `ID` both reach the parent id (IMIS-API.md §3.1). */
+/** Finds a property by name, case-insensitively; `PartyId` and `ID` both reach the parent id (docs/imis-api.md §3.1). */
 export function findProperty(def: EntityDefinition, name: string): PropertyDefinition | undefined {
   const lower = name.toLowerCase();
   const exact = def.properties.find((property) => property.name.toLowerCase() === lower);
@@ -72,7 +72,7 @@ const text = (name: string, caption: string, maxLength?: number): PropertyDefini
     : property(name, 'String', caption, { maxLength });
 
 /**
- * Activity (IMIS-API.md §2.2). `PartyId` and `ACTIVITY_TYPE` are confirmed REST spellings; the other
+ * Activity (docs/imis-api.md §2.2). `PartyId` and `ACTIVITY_TYPE` are confirmed REST spellings; the other
  * names follow the Activity table columns (inferred), typed as CSI's connector shows (UF_4-5 decimal,
  * UF_6-7 dates).
  */
@@ -86,7 +86,7 @@ function activityDefinition(): EntityDefinition {
     parentIdProperty: 'PartyId',
     ordinalProperty: 'SEQN',
     ordinalScope: 'global',
-    // Postman's example Activity id is 16565 (IMIS-API.md §2.2): new ones follow it.
+    // Postman's example Activity id is 16565 (docs/imis-api.md §2.2): new ones follow it.
     ordinalStart: 16566,
     properties: [
       property('SEQN', 'Integer', 'Sequence'),
@@ -138,7 +138,7 @@ function activityDefinition(): EntityDefinition {
   };
 }
 
-/** Legacy user-defined tables use PartyId (+ SEQN when multi-instance), IMIS-API.md §3.1. */
+/** Legacy user-defined tables use PartyId (+ SEQN when multi-instance), docs/imis-api.md §3.1. */
 function legacyTable(
   entityTypeName: string,
   objectTypeName: 'Multi' | 'Single',
@@ -163,7 +163,7 @@ function legacyTable(
   return def;
 }
 
-/** Panel Designer sources use ID (+ Ordinal when multi-instance), IMIS-API.md §3.1. */
+/** Panel Designer sources use ID (+ Ordinal when multi-instance), docs/imis-api.md §3.1. */
 function designerSource(
   entityTypeName: string,
   objectTypeName: 'Multi' | 'Single',
@@ -188,7 +188,7 @@ function designerSource(
   return def;
 }
 
-/** Standalone panels are multi-instance only and have no parent id (IMIS-API.md §3.1). */
+/** Standalone panels are multi-instance only and have no parent id (docs/imis-api.md §3.1). */
 function standaloneSource(
   entityTypeName: string,
   description: string,
@@ -249,7 +249,7 @@ export function seedDefinitions(): EntityDefinition[] {
   ];
 }
 
-// PropertyTypeName and $type per property type (IMIS-API.md §3.2).
+// PropertyTypeName and $type per property type (docs/imis-api.md §3.2).
 const PROPERTY_TYPE_DATA: Record<PropertyType, { typeName: string; dataType: string }> = {
   String: { typeName: 'String', dataType: 'PropertyTypeStringData' },
   Integer: { typeName: 'Integer', dataType: 'PropertyTypeIntegerData' },
@@ -263,7 +263,7 @@ const PROPERTY_TYPE_DATA: Record<PropertyType, { typeName: string; dataType: str
 
 export const BO_ENTITY_DEFINITION_TYPE = 'Asi.Soa.Core.DataContracts.BOEntityDefinitionData, Asi.Contracts';
 
-/** BOEntityDefinitionData (IMIS-API.md §3.2). */
+/** BOEntityDefinitionData (docs/imis-api.md §3.2). */
 export function renderDefinition(def: EntityDefinition): Record<string, unknown> {
   const identity = identityProperties(def);
   return {
@@ -274,7 +274,7 @@ export function renderDefinition(def: EntityDefinition): Record<string, unknown>
     Description: def.description,
     IsDesignable: def.isDesignable,
     Properties: {
-      // Guessed collection $type; items as in IMIS-API.md §3.2.
+      // Guessed collection $type; items as in docs/imis-api.md §3.2.
       $type: 'Asi.Soa.Core.DataContracts.PropertyTypeDataCollection, Asi.Contracts',
       $values: def.properties.map((prop) => {
         const info = PROPERTY_TYPE_DATA[prop.type];
@@ -308,7 +308,7 @@ function panelDefinitionId(name: string): string {
 }
 
 /**
- * One PanelDefinitionSummary item. The endpoint is confirmed (IMIS-API.md §3.2) but its item fields
+ * One PanelDefinitionSummary item. The endpoint is confirmed (docs/imis-api.md §3.2) but its item fields
  * are not documented: these are plausible, inferred names.
  */
 export function renderPanelSummary(def: EntityDefinition): Record<string, unknown> {

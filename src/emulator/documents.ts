@@ -1,5 +1,5 @@
 /**
- * The document system as a query picker sees it (IMIS-API.md §2.4, §4), through GenericExecuteRequest:
+ * The document system as a query picker sees it (docs/imis-api.md §2.4, §4), through GenericExecuteRequest:
  *
  * - `POST /api/DocumentSummary/_execute` `FindByPath` [path] → the DocumentSummaryData of a folder
  *   or query, or `Result: null`; `FindDocumentsInFolder` [folder DocumentId or path, document type

@@ -1,6 +1,6 @@
 /**
  * GenericEntityData endpoints, one implementation for Activity and every panel source
- * (IMIS-API.md §2.2, §2.4, §3.1): `GET|POST /api/{Entity}`, `GET|PUT|DELETE /api/{Entity}/{identity}`.
+ * (docs/imis-api.md §2.2, §2.4, §3.1): `GET|POST /api/{Entity}`, `GET|PUT|DELETE /api/{Entity}/{identity}`.
  */
 import { coerce, encodeValue, today } from './coerce.js';
 import { findProperty, identityProperties, type EntityDefinition } from './definitions.js';
@@ -83,7 +83,7 @@ function missingRequired(def: EntityDefinition, row: Row, issues: Issue[]): Issu
     .map((prop) => ({ message: `${prop.name} is required`, propertyName: prop.name }));
 }
 
-/** The parent id of an insert: from PartyId/ID, PrimaryParentIdentity or Identity (IMIS-API.md §3.1). */
+/** The parent id of an insert: from PartyId/ID, PrimaryParentIdentity or Identity (docs/imis-api.md §3.1). */
 function resolveParentId(
   def: EntityDefinition,
   entity: WireEntity,
@@ -112,7 +112,7 @@ function insert(state: EmulatorState, def: EntityDefinition, request: ApiRequest
   for (const prop of def.properties) {
     const value = values.get(prop.name);
     if (value !== null && value !== undefined) row[prop.name] = value;
-    else if (prop.defaultToday === true) row[prop.name] = today(); // TRANSACTION_DATE defaults to today (IMIS-API.md §2.2)
+    else if (prop.defaultToday === true) row[prop.name] = today(); // TRANSACTION_DATE defaults to today (docs/imis-api.md §2.2)
   }
 
   const parentProperty = def.parentIdProperty;
@@ -124,7 +124,7 @@ function insert(state: EmulatorState, def: EntityDefinition, request: ApiRequest
     }
   }
   issues.push(...missingRequired(def, row, issues));
-  // A second insert with the same key fails on a single-instance source (IMIS-API.md §3.1).
+  // A second insert with the same key fails on a single-instance source (docs/imis-api.md §3.1).
   if (issues.length === 0 && def.objectTypeName === 'Single' && parentId !== undefined) {
     if (state.findRow(def, [parentId]) !== undefined) {
       issues.push({
@@ -141,7 +141,7 @@ function insert(state: EmulatorState, def: EntityDefinition, request: ApiRequest
   for (const prop of def.properties) if (prop.name in row) ordered[prop.name] = row[prop.name];
   state.rowsOf(def).push(ordered);
 
-  // Multi-instance POSTs answer Ordinal/SEQN = 0, a reported iMIS bug, behind a flag (IMIS-API.md §2.2).
+  // Multi-instance POSTs answer Ordinal/SEQN = 0, a reported iMIS bug, behind a flag (docs/imis-api.md §2.2).
   const zero = state.config.zeroOrdinalBug && def.objectTypeName === 'Multi' ? 0 : undefined;
   const identity = identityProperties(def).map((name) => String(ordered[name]));
   // The event carries the real identity, whatever the zeroOrdinalBug answer says.
@@ -157,7 +157,7 @@ function insert(state: EmulatorState, def: EntityDefinition, request: ApiRequest
   };
 }
 
-/** An identity as `/api/{Entity}/{id}` takes it, unencoded: `23179` or `~23179|2` (IMIS-API.md §3.1). */
+/** An identity as `/api/{Entity}/{id}` takes it, unencoded: `23179` or `~23179|2` (docs/imis-api.md §3.1). */
 export function identityText(elements: string[]): string {
   return elements.length === 1 ? elements[0] : `~${elements.join('|')}`;
 }
@@ -167,7 +167,7 @@ function identityPath(elements: string[]): string {
   return encoded.length === 1 ? encoded[0] : `~${encoded.join('%7C')}`;
 }
 
-/** `23179`, `~23179|2` or `~23179%7C2` → identity elements (IMIS-API.md §3.1). */
+/** `23179`, `~23179|2` or `~23179%7C2` → identity elements (docs/imis-api.md §3.1). */
 function parseIdentity(segment: string): string[] {
   let decoded: string;
   try {
@@ -180,7 +180,7 @@ function parseIdentity(segment: string): string[] {
 
 function requireIdentity(def: EntityDefinition, elements: string[]): void {
   if (elements.length !== identityProperties(def).length) {
-    // Message quoted from iMIS forum threads (IMIS-API.md §2.3).
+    // Message quoted from iMIS forum threads (docs/imis-api.md §2.3).
     throw invalid(
       `ArgumentFault: Incorrect number of identity elements: ${def.entityTypeName} expects ${identityProperties(def).join(' | ')}`,
     );
@@ -213,7 +213,7 @@ function list(def: EntityDefinition, request: ApiRequest, rows: Row[]): Reply {
 function get(state: EmulatorState, def: EntityDefinition, request: ApiRequest, segment: string): Reply {
   const elements = parseIdentity(segment);
   const parentProperty = def.parentIdProperty;
-  // `GET /api/Name_CEU/{ID}` lists every row of that ID on a multi-instance source (IMIS-API.md §3.1).
+  // `GET /api/Name_CEU/{ID}` lists every row of that ID on a multi-instance source (docs/imis-api.md §3.1).
   if (elements.length === 1 && identityProperties(def).length === 2 && parentProperty !== undefined) {
     const parentId = elements[0];
     if (def.primaryParentEntityTypeName === 'Party' && !state.parties.has(parentId)) {
@@ -240,7 +240,7 @@ function update(state: EmulatorState, def: EntityDefinition, request: ApiRequest
   let row = state.findRow(def, elements);
   const names = identityProperties(def);
   if (row === undefined) {
-    // A single-instance row exists for every party in iMIS, so PUT is how it is filled in (IMIS-API.md §3.1).
+    // A single-instance row exists for every party in iMIS, so PUT is how it is filled in (docs/imis-api.md §3.1).
     const parentProperty = def.parentIdProperty;
     if (def.objectTypeName !== 'Single' || parentProperty === undefined || !state.parties.has(elements[0])) {
       throw missingRow(def, elements);

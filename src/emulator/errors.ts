@@ -1,6 +1,6 @@
 /**
  * Errors thrown by the emulator's handlers. server.ts turns each into the reply iMIS would give:
- * a ValidationError into 400 ValidateResultsData (IMIS-API.md §2.3), an HttpError into its status
+ * a ValidationError into 400 ValidateResultsData (docs/imis-api.md §2.3), an HttpError into its status
  * with an ASP.NET Web API style body `{ "Message": "..." }`.
  */
 
@@ -9,7 +9,7 @@ export interface Issue {
   propertyName?: string;
 }
 
-/** iMIS rejected the data: 400 with `Errors.$values[i].Message` (IMIS-API.md §2.3). */
+/** iMIS rejected the data: 400 with `Errors.$values[i].Message` (docs/imis-api.md §2.3). */
 export class ValidationError extends Error {
   constructor(readonly issues: Issue[]) {
     super(issues.map((issue) => issue.message).join('; '));

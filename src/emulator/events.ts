@@ -1,6 +1,6 @@
 /**
  * A minimal `/api/Event`, enough for `Event.Created` / `Event.Updated` change notifications
- * (IMIS-API.md §5 confirms "creating and updating events" among them) and for check-in examples.
+ * (docs/imis-api.md §5 confirms "creating and updating events" among them) and for check-in examples.
  * iMIS's EventData is far richer; the fields kept here and their names are INFERRED.
  */
 import { normalizeDate } from './coerce.js';

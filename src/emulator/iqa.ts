@@ -1,5 +1,5 @@
 /**
- * IQA queries (IMIS-API.md §4): `GET /api/iqa` (rows as GenericEntityData, CONFIRMED) and
+ * IQA queries (docs/imis-api.md §4): `GET /api/iqa` (rows as GenericEntityData, CONFIRMED) and
  * `GET /api/Query` (the query service: rows as flat objects keyed by display alias, 3P-CONFIRMED),
  * with `QueryName` (or `QueryDocumentVersionKey`), positional `parameter=` values in the order of
  * the query's filters (INFERRED beyond a single example), and `limit`/`offset` paging (default 100,
@@ -150,7 +150,7 @@ export class IqaQueries {
     return [...folders];
   }
 
-  /** The filters that positional `parameter=` values make (IMIS-API.md §4). */
+  /** The filters that positional `parameter=` values make (docs/imis-api.md §4). */
   filters(query: IqaQuery, values: string[]): Filter[] {
     const parameters = query.parameters ?? [];
     if (values.length > parameters.length) {
@@ -201,7 +201,7 @@ export class IqaQueries {
   }
 }
 
-/** A `/api/iqa` row: GenericEntityData whose first property is ResultRow (IMIS-API.md §4, "2017 format"). */
+/** A `/api/iqa` row: GenericEntityData whose first property is ResultRow (docs/imis-api.md §4, "2017 format"). */
 export function iqaRow(query: IqaQuery, row: IqaRow, resultRow: number): Record<string, unknown> {
   const entityTypeName = query.entityTypeName ?? '59';
   const properties: Record<string, unknown>[] = [

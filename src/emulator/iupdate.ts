@@ -1,5 +1,5 @@
 /**
- * iDMS iUpdate task webhooks (IMIS-API.md §6), as CSI's iimport.cloud.csiinc.com serves them, with
+ * iDMS iUpdate task webhooks (docs/imis-api.md §6), as CSI's iimport.cloud.csiinc.com serves them, with
  * no bearer token (the task GUID in the URL is the secret):
  *
  * - `POST /task/execute/{taskGuid}`: the standard, fire-and-forget URL (CONFIRMED path). Only an
@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import type { Reply } from './http.js';
 import { isRecord } from '../imis/json-net.js';
 
-/** The job status JSON of IMIS-API.md §6, field names verbatim (`LastUpdatRow` is misspelled there too). */
+/** The job status JSON of docs/imis-api.md §6, field names verbatim (`LastUpdatRow` is misspelled there too). */
 export interface JobStatus {
   ExecuteId: string;
   ImportId: number;
@@ -137,7 +137,7 @@ export class IUpdateExecution {
         : 0.99;
     const rows = Math.floor(task.rowCount * fraction);
     const errors = Math.floor(task.errorCount * fraction);
-    // Field order as in IMIS-API.md §6.
+    // Field order as in docs/imis-api.md §6.
     return {
       ExecuteId: this.executeId,
       ImportId: task.importId,

@@ -1,5 +1,5 @@
 /**
- * Definition listings (IMIS-API.md §3.2): `GET /api/BOEntityDefinition[/{name}]`, with property types,
+ * Definition listings (docs/imis-api.md §3.2): `GET /api/BOEntityDefinition[/{name}]`, with property types,
  * and `GET /api/PanelDefinitionSummary`, the panels made in Panel Designer.
  */
 import {

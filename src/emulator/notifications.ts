@@ -1,11 +1,11 @@
 /**
- * iMIS change notifications, iMIS's side (IMIS-API.md §5): "Verify and Save" of an endpoint URL with
+ * iMIS change notifications, iMIS's side (docs/imis-api.md §5): "Verify and Save" of an endpoint URL with
  * Event Grid's SubscriptionValidationEvent handshake, then delivery of `<Entity>.<Action>` events to
  * the verified endpoint as Azure Event Grid does it: a JSON array per POST, asynchronous, at least
  * once, retried on Event Grid's schedule, dead-lettered on 400/401/403/413 or after 24 hours.
  *
  * The transport (Event Grid domain topic, validation handshake) is CONFIRMED; the event body, in
- * particular `subject` and the fields of `data`, is the INFERRED proposal of IMIS-API.md §5. So is
+ * particular `subject` and the fields of `data`, is the INFERRED proposal of docs/imis-api.md §5. So is
  * the REST surface `/api/ChangeNotificationSettings`, which iMIS does not document: it stands for
  * the Settings > Change notifications page, for people running the emulator with `npm start`.
  */
@@ -20,7 +20,7 @@ import { isRecord } from '../imis/json-net.js';
 /** Fixed ids of the emulated tenant (a real tenant has its own). */
 export const EVENT_GRID_SUBSCRIPTION_ID = '5c3d7f4e-2a61-4b8e-9d0f-0a1b2c3d4e5f';
 export const TENANT_ID = '8f2e6a1c-7b3d-4e9a-b5c0-1d2e3f4a5b6c';
-/** An Event Grid domain topic, as in the validation example of IMIS-API.md §5. */
+/** An Event Grid domain topic, as in the validation example of docs/imis-api.md §5. */
 export const EVENT_GRID_TOPIC =
   `/subscriptions/${EVENT_GRID_SUBSCRIPTION_ID}/resourceGroups/imis/providers/microsoft.eventgrid` +
   '/domains/shared-region0-event-grid-domain/topics/tenant1-emulator';
@@ -46,11 +46,11 @@ export interface GridEventData {
   /** The record's id as `/api/<Entity>/<Identity>` takes it (`~ID|Ordinal` for multi-instance panels). */
   Identity: string;
   TenantId: string;
-  /** The full record, only with `includeSubject` ("Include Full Record", IMIS-API.md §5). */
+  /** The full record, only with `includeSubject` ("Include Full Record", docs/imis-api.md §5). */
   Subject?: unknown;
 }
 
-/** One change notification in Event Grid schema (INFERRED body, IMIS-API.md §5). */
+/** One change notification in Event Grid schema (INFERRED body, docs/imis-api.md §5). */
 export interface GridEvent {
   id: string;
   topic: string;

@@ -1,5 +1,5 @@
 /**
- * `/api/Party`: contacts as PersonData / OrganizationData (IMIS-API.md §2.4). Parties are stored as
+ * `/api/Party`: contacts as PersonData / OrganizationData (docs/imis-api.md §2.4). Parties are stored as
  * flat records (see seed.ts); only the fields the emulator keeps are rendered and updated.
  */
 import { invalid, methodNotAllowed, notFound, ValidationError, type Issue } from './errors.js';

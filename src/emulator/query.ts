@@ -1,6 +1,6 @@
 /**
- * Query strings of list calls: `limit`/`offset` paging (default 100, at most 500, IMIS-API.md §4) and
- * property filters such as `?PartyId=eq:12345` or `?lastname=eq:smith` (IMIS-API.md §2.4).
+ * Query strings of list calls: `limit`/`offset` paging (default 100, at most 500, docs/imis-api.md §4) and
+ * property filters such as `?PartyId=eq:12345` or `?lastname=eq:smith` (docs/imis-api.md §2.4).
  */
 import { invalid } from './errors.js';
 import type { Paging } from './wire.js';

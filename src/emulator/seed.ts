@@ -1,6 +1,6 @@
 /**
  * The data the emulator starts with (and returns to on reset()). Ids 22708 and 23179 are the ones
- * used in ASI's Postman collection (IMIS-API.md §2.2, §3.1); 12345 is the member of the
+ * used in ASI's Postman collection (docs/imis-api.md §2.2, §3.1); 12345 is the member of the
  * event check-in example.
  */
 

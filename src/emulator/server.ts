@@ -1,5 +1,5 @@
 /**
- * A local iMIS REST API on node:http, close to the real one as far as IMIS-API.md allows: tokens,
+ * A local iMIS REST API on node:http, close to the real one as far as docs/imis-api.md allows: tokens,
  * Party, Activity, panel sources and their definitions, Event, IQA queries and the document picker,
  * change notifications sent to a verified endpoint (Event Grid style), and CSI's iUpdate task
  * webhooks. Used by the examples and by tests.
@@ -25,13 +25,13 @@ export interface EmulatorOptions {
   port?: number;
   /** Default '127.0.0.1'. */
   host?: string;
-  /** Default 1199, the value iMIS is observed to send (IMIS-API.md §1.2). */
+  /** Default 1199, the value iMIS is observed to send (docs/imis-api.md §1.2). */
   tokenTtlSeconds?: number;
   /** Default [{ username: 'MANAGER', password: 'manager' }]. */
   users?: { username: string; password: string }[];
-  /** Status of a POST /api/<entity> create, default 201 (IMIS-API.md §2.2). */
+  /** Status of a POST /api/<entity> create, default 201 (docs/imis-api.md §2.2). */
   createdStatus?: 200 | 201;
-  /** Answer Ordinal/SEQN = 0 to multi-instance panel POSTs, as iMIS does (IMIS-API.md §2.2), default false. */
+  /** Answer Ordinal/SEQN = 0 to multi-instance panel POSTs, as iMIS does (docs/imis-api.md §2.2), default false. */
   zeroOrdinalBug?: boolean;
 }
 
@@ -75,7 +75,7 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(payload);
 }
 
-/** Every error body is JSON (IMIS-API.md §1.3): ValidateResultsData for 400s, `{ Message }` otherwise. */
+/** Every error body is JSON (docs/imis-api.md §1.3): ValidateResultsData for 400s, `{ Message }` otherwise. */
 function errorReply(error: unknown): Reply {
   if (error instanceof ValidationError) return { status: 400, body: validateResults(error.issues) };
   if (error instanceof HttpError)
@@ -141,10 +141,10 @@ async function route(
   const method = (req.method ?? 'GET').toUpperCase();
   const segments = url.pathname.split('/').filter((segment) => segment !== '');
   const root = segments[0]?.toLowerCase();
-  // `/token` in V2_1, `/Token` in the Cloud collection (IMIS-API.md §1.1).
+  // `/token` in V2_1, `/Token` in the Cloud collection (docs/imis-api.md §1.1).
   if (root === 'token' && segments.length === 1) return tokenRoute(state, method, raw.toString('utf8'));
   if (root === 'task') return iupdateRoute(state, req, method, segments.slice(1), raw);
-  // The validationUrl of change notifications' asynchronous handshake (IMIS-API.md §5).
+  // The validationUrl of change notifications' asynchronous handshake (docs/imis-api.md §5).
   if (root === 'eventgrid') return eventGridRoute(state, method, segments.slice(1), url.searchParams);
   if (root !== 'api')
     throw notFound(`No HTTP resource was found that matches the request URI '${url.pathname}'.`);

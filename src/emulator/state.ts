@@ -81,11 +81,11 @@ export class EmulatorState {
    * change notifications and the iUpdate task URLs.
    */
   baseUrl = 'http://127.0.0.1';
-  /** Change notifications iMIS sends through Event Grid (IMIS-API.md §5). */
+  /** Change notifications iMIS sends through Event Grid (docs/imis-api.md §5). */
   readonly notifications = new ChangeNotifications(() => this.baseUrl);
-  /** iUpdate tasks and their runs, started through CSI-style webhooks (IMIS-API.md §6). */
+  /** iUpdate tasks and their runs, started through CSI-style webhooks (docs/imis-api.md §6). */
   readonly iupdate = new IUpdateTasks(() => this.baseUrl);
-  /** IQA queries served by /api/iqa and /api/Query (IMIS-API.md §4). */
+  /** IQA queries served by /api/iqa and /api/Query (docs/imis-api.md §4). */
   readonly iqa: IqaQueries = new IqaQueries(this);
 
   private readonly tokens = new Map<string, IssuedToken>();
@@ -135,7 +135,7 @@ export class EmulatorState {
     if (def.entityTypeName !== 'Activity') this.panels.set(def.entityTypeName, rows);
   }
 
-  /** Case-insensitive lookup: iMIS routes `/api/name_demo` and `/api/Name_Demo` alike (IMIS-API.md §3.1). */
+  /** Case-insensitive lookup: iMIS routes `/api/name_demo` and `/api/Name_Demo` alike (docs/imis-api.md §3.1). */
   definition(entityTypeName: string): EntityDefinition | undefined {
     const lower = entityTypeName.toLowerCase();
     for (const def of this.definitions.values()) if (def.entityTypeName.toLowerCase() === lower) return def;
@@ -181,7 +181,7 @@ export class EmulatorState {
     return highest + 1;
   }
 
-  /** Finds the row whose identity elements (IMIS-API.md §3.1) equal `elements`. */
+  /** Finds the row whose identity elements (docs/imis-api.md §3.1) equal `elements`. */
   findRow(def: EntityDefinition, elements: string[]): Record<string, unknown> | undefined {
     const names = identityProperties(def);
     return this.rowsOf(def).find((row) =>
@@ -195,7 +195,7 @@ export class EmulatorState {
     );
   }
 
-  /** An opaque bearer token, as Asi.Scheduler's OWIN server issues (IMIS-API.md §1.2). */
+  /** An opaque bearer token, as Asi.Scheduler's OWIN server issues (docs/imis-api.md §1.2). */
   issueToken(username: string, now: number = Date.now()): IssuedToken {
     const issued: IssuedToken = {
       token: randomBytes(64).toString('base64url'),

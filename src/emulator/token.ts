@@ -1,5 +1,5 @@
 /**
- * `POST /token`, the OAuth2 password grant of Asi.Scheduler's OWIN server (IMIS-API.md §1), and the
+ * `POST /token`, the OAuth2 password grant of Asi.Scheduler's OWIN server (docs/imis-api.md §1), and the
  * bearer check of every `/api` call (§1.3).
  */
 import { HttpError, methodNotAllowed } from './errors.js';
@@ -15,7 +15,7 @@ function tokenError(error: string, description?: string): Reply {
   return { status: 400, body, headers: NO_CACHE };
 }
 
-/** Form fields by lower-case key: official collections send `grant_type` and `Grant_type` alike (IMIS-API.md §1.1). */
+/** Form fields by lower-case key: official collections send `grant_type` and `Grant_type` alike (docs/imis-api.md §1.1). */
 function formFields(rawBody: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const [key, value] of new URLSearchParams(rawBody)) {
@@ -42,7 +42,7 @@ export function tokenRoute(
     (candidate) =>
       candidate.username.toLowerCase() === username.toLowerCase() && candidate.password === password,
   );
-  // OWIN's default wording (IMIS-API.md §1.2).
+  // OWIN's default wording (docs/imis-api.md §1.2).
   if (user === undefined || username === '') {
     return tokenError('invalid_grant', 'The user name or password is incorrect.');
   }

@@ -1,5 +1,5 @@
 /**
- * The GenericEntityData wire format of the iMIS REST API as the server sees it (IMIS-API.md §2, §4):
+ * The GenericEntityData wire format of the iMIS REST API as the server sees it (docs/imis-api.md §2, §4):
  * decoding request bodies, encoding entities, PagedResult envelopes and ValidateResultsData errors.
  * The client-side codec lives in src/imis; this copy is deliberately separate, the emulator being
  * "the other side" that the client is tested against. Only the neutral Json.NET readers (type guard,
@@ -14,13 +14,13 @@ export const TYPES = {
   property: 'Asi.Soa.Core.DataContracts.GenericPropertyData, Asi.Contracts',
   identity: 'Asi.Soa.Core.DataContracts.IdentityData, Asi.Contracts',
   stringCollection: 'System.Collections.ObjectModel.Collection`1[[System.String, mscorlib]], mscorlib',
-  // Only Errors.$values[].Message is evidenced; these three $type names are guesses (IMIS-API.md §2.3).
+  // Only Errors.$values[].Message is evidenced; these three $type names are guesses (docs/imis-api.md §2.3).
   validateResults: 'Asi.Soa.Core.DataContracts.ValidateResultsData, Asi.Contracts',
   validationResults: 'Asi.Soa.Core.DataContracts.ValidationResultDataCollection, Asi.Contracts',
   validationResult: 'Asi.Soa.Core.DataContracts.ValidationResultData, Asi.Contracts',
 } as const;
 
-/** One `{Name, Value}` of a request; `value` is null when Value was omitted (IMIS-API.md §2.1). */
+/** One `{Name, Value}` of a request; `value` is null when Value was omitted (docs/imis-api.md §2.1). */
 export interface WireProperty {
   name: string;
   value: unknown;
@@ -31,7 +31,7 @@ export interface WireProperty {
 export interface WireEntity {
   entityTypeName?: string;
   primaryParentEntityTypeName?: string;
-  /** Identity.IdentityElements, when sent (optional on insert, IMIS-API.md §2.1). */
+  /** Identity.IdentityElements, when sent (optional on insert, docs/imis-api.md §2.1). */
   identity?: string[];
   /** PrimaryParentIdentity.IdentityElements, when sent. */
   parentIdentity?: string[];
@@ -73,7 +73,7 @@ function decodeProperty(item: unknown, index: number, issues: Issue[]): WireProp
   }
   const name = item.Name.trim();
   const raw = item.Value;
-  // Null or empty is shown by omitting Value (IMIS-API.md §2.1).
+  // Null or empty is shown by omitting Value (docs/imis-api.md §2.1).
   if (raw === undefined || raw === null) return { name, value: null };
   if (Array.isArray(raw)) {
     issues.push({
@@ -83,7 +83,7 @@ function decodeProperty(item: unknown, index: number, issues: Issue[]): WireProp
     return undefined;
   }
   if (isRecord(raw)) {
-    // Typed values: {"$type": "System.Int32", "$value": 2} (IMIS-API.md §2.1).
+    // Typed values: {"$type": "System.Int32", "$value": 2} (docs/imis-api.md §2.1).
     if (!('$value' in raw)) {
       issues.push({
         message: `The Value of ${name} must be a string or a {"$type", "$value"} object`,
@@ -104,7 +104,7 @@ export function decodeEntity(body: unknown): WireEntity {
   }
   const issues: Issue[] = [];
   const type = body.$type;
-  // The outer $type is kept by every known client; inner $types are optional (IMIS-API.md §2.1).
+  // The outer $type is kept by every known client; inner $types are optional (docs/imis-api.md §2.1).
   if (
     type !== undefined &&
     (typeof type !== 'string' || !type.startsWith('Asi.Soa.Core.DataContracts.GenericEntityData'))
@@ -145,13 +145,13 @@ export interface EntityParts {
   entityTypeName: string;
   primaryParentEntityTypeName: string;
   identity: string[];
-  /** undefined for a Standalone parent, whose identity has no elements (IMIS-API.md §2.1). */
+  /** undefined for a Standalone parent, whose identity has no elements (docs/imis-api.md §2.1). */
   parentIdentity?: string[];
   /** Values already in wire form; undefined = null, written as a property without Value. */
   properties: { name: string; value: unknown }[];
 }
 
-/** A response GenericEntityData with full `$type`s everywhere (IMIS-API.md §2.1). */
+/** A response GenericEntityData with full `$type`s everywhere (docs/imis-api.md §2.1). */
 export function genericEntity(parts: EntityParts): Record<string, unknown> {
   return {
     $type: TYPES.genericEntity,
@@ -174,7 +174,7 @@ export function typed(clrType: string, value: unknown): { $type: string; $value:
   return { $type: clrType, $value: value };
 }
 
-/** The 400 body of a validation failure (IMIS-API.md §2.3). */
+/** The 400 body of a validation failure (docs/imis-api.md §2.3). */
 export function validateResults(issues: Issue[]): Record<string, unknown> {
   return {
     $type: TYPES.validateResults,
@@ -195,7 +195,7 @@ export interface Paging {
   limit: number;
 }
 
-/** The PagedResult envelope (IMIS-API.md §4); `itemType` is an assembly-qualified name. */
+/** The PagedResult envelope (docs/imis-api.md §4); `itemType` is an assembly-qualified name. */
 export function pagedResult(itemType: string, all: unknown[], paging: Paging): Record<string, unknown> {
   const items = all.slice(paging.offset, paging.offset + paging.limit);
   const hasNext = paging.offset + items.length < all.length;
@@ -208,13 +208,13 @@ export function pagedResult(itemType: string, all: unknown[], paging: Paging): R
     TotalCount: all.length,
     NextPageLink: null,
     HasNext: hasNext,
-    // No next page: NextOffset is 0, and clients loop until it is (IMIS-API.md §4).
+    // No next page: NextOffset is 0, and clients loop until it is (docs/imis-api.md §4).
     NextOffset: hasNext ? paging.offset + items.length : 0,
   };
 }
 
 /**
- * A PagedResult envelope around one page already cut out of a larger result (IMIS-API.md §4), for
+ * A PagedResult envelope around one page already cut out of a larger result (docs/imis-api.md §4), for
  * results too large to hold in memory. `collectionType` is the `$type` of Items; by default the
  * `List` of pagedResult().
  */

@@ -14,7 +14,7 @@ export interface ActivityField {
   label: string;
   type: ActivityFieldType;
   required?: boolean;
-  /** True where IMIS-API.md §2.2 marks the REST name as INFERRED (only PartyId and ACTIVITY_TYPE are confirmed). */
+  /** True where docs/imis-api.md §2.2 marks the REST name as INFERRED (only PartyId and ACTIVITY_TYPE are confirmed). */
   inferred: boolean;
 }
 
@@ -28,13 +28,13 @@ const field = (
 
 /**
  * Every field of an iMIS activity, in the order an editor shows them. The field set and its typing
- * are CONFIRMED (IMIS-API.md §2.2, CSI "Create an activity"); the REST spelling is INFERRED from
+ * are CONFIRMED (docs/imis-api.md §2.2, CSI "Create an activity"); the REST spelling is INFERRED from
  * the Activity table's column names except for PartyId and ACTIVITY_TYPE.
  */
 export const ACTIVITY_FIELDS: readonly ActivityField[] = [
   field('partyId', 'PartyId', 'iMIS ID', 'String', { required: true, inferred: false }),
   field('activityType', 'ACTIVITY_TYPE', 'Activity Type', 'String', { required: true, inferred: false }),
-  // Required by iMIS too, but today's date is used when it is left empty (IMIS-API.md §2.2).
+  // Required by iMIS too, but today's date is used when it is left empty (docs/imis-api.md §2.2).
   field('transactionDate', 'TRANSACTION_DATE', 'Transaction Date', 'Date'),
   field('effectiveDate', 'EFFECTIVE_DATE', 'Effective Date', 'Date'),
   field('thruDate', 'THRU_DATE', 'Thru Date', 'Date'),
@@ -90,7 +90,7 @@ export interface BuildActivityOptions {
 }
 
 /**
- * The GenericEntityData that creates one activity (IMIS-API.md §2.2), from text values keyed as in
+ * The GenericEntityData that creates one activity (docs/imis-api.md §2.2), from text values keyed as in
  * ACTIVITY_FIELDS. Empty values are left out; numbers, yes/no and dates are converted to their
  * field's type. Dates follow `toImisDateTime`: a date or a date-time without zone is taken as
  * iMIS local time as written; a date-time with a zone is converted to `timeZone`'s wall clock.
@@ -152,7 +152,7 @@ export async function insertActivity(
 
 /**
  * The activity types the site uses, most used first: iMIS documents no list of activity types
- * (IMIS-API.md §2.2 names only the Activity endpoints), so they are read from the first page of
+ * (docs/imis-api.md §2.2 names only the Activity endpoints), so they are read from the first page of
  * `GET /api/Activity` (at most `sample` activities). Suggestions for the editor, not a validation.
  */
 export async function listActivityTypes(client: ImisClient, sample = MAX_PAGE_SIZE): Promise<string[]> {

@@ -28,7 +28,7 @@ export interface ImisClientOptions {
 }
 
 export interface RequestOptions {
-  /** Query parameters; an array repeats the key (`parameter=a&parameter=b`, IMIS-API.md §4). */
+  /** Query parameters; an array repeats the key (`parameter=a&parameter=b`, docs/imis-api.md §4). */
   params?: Record<string, string | number | string[]>;
   /** JSON body. */
   data?: unknown;
@@ -122,7 +122,7 @@ export class ImisClient {
     const retries = opts.attempts === undefined ? this.retries : Math.max(0, Math.floor(opts.attempts) - 1);
     let answer = await this.retrying(method, p, idempotent, attempt, retries);
     if (answer.status === 401) {
-      // Expired or revoked bearer: sign in again and retry once (IMIS-API.md §1.2).
+      // Expired or revoked bearer: sign in again and retry once (docs/imis-api.md §1.2).
       this.dropToken(answer.token);
       answer = await this.retrying(method, p, idempotent, attempt, retries);
     }
@@ -173,7 +173,7 @@ export class ImisClient {
     if (this.cached?.token === token) this.cached = undefined;
   }
 
-  /** OAuth2 password grant, form-urlencoded (IMIS-API.md §1.1). */
+  /** OAuth2 password grant, form-urlencoded (docs/imis-api.md §1.1). */
   private async fetchToken(): Promise<TokenInfo> {
     const tokenUrl = this.url('/token');
     const form = new URLSearchParams({
@@ -199,7 +199,7 @@ export class ImisClient {
       );
     }
     const given = Number(body.expires_in);
-    // OWIN omits nothing in practice; 1199 s is what iMIS issues (IMIS-API.md §1.2).
+    // OWIN omits nothing in practice; 1199 s is what iMIS issues (docs/imis-api.md §1.2).
     const expiresIn = Number.isFinite(given) && given > 0 ? given : 1199;
     // Renew `refreshSkewSeconds` early, but never before half the lifetime (very short tokens).
     const lifetimeMs = expiresIn * 1000;

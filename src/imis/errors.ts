@@ -52,8 +52,8 @@ function texts(values: unknown[]): string[] {
 
 /**
  * The human-readable messages in an iMIS error body, verbatim and in order:
- * - `Errors.$values[].Message` of a ValidateResultsData (IMIS-API.md §2.3);
- * - `error_description` (or `error`) of an OWIN token error (IMIS-API.md §1.2);
+ * - `Errors.$values[].Message` of a ValidateResultsData (docs/imis-api.md §2.3);
+ * - `error_description` (or `error`) of an OWIN token error (docs/imis-api.md §1.2);
  * - ASP.NET Web API `Message` / `ExceptionMessage` / `ModelState` of other failures;
  * - a short plain-text body (never an HTML error page).
  */
@@ -137,7 +137,7 @@ export function errorFromResponse(method: string, path: string, status: number, 
   );
 }
 
-/** Turns a failed `POST /token` into an ImisError (IMIS-API.md §1.2: OWIN `invalid_grant` & co). */
+/** Turns a failed `POST /token` into an ImisError (docs/imis-api.md §1.2: OWIN `invalid_grant` & co). */
 export function errorFromTokenResponse(
   tokenUrl: string,
   username: string,

@@ -1,9 +1,9 @@
 // Codec for iMIS GenericEntityData, the JSON shape of business objects, panel rows and
-// activities on the REST API (IMIS-API.md §2.1), and for the PagedResult envelope (§4).
+// activities on the REST API (docs/imis-api.md §2.1), and for the PagedResult envelope (§4).
 
 import { collectionItems, isRecord } from './json-net.js';
 
-/** Json.NET `$type` strings, exactly as iMIS writes them (IMIS-API.md §2.1). */
+/** Json.NET `$type` strings, exactly as iMIS writes them (docs/imis-api.md §2.1). */
 export const TYPE_GENERIC_ENTITY = 'Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts';
 export const TYPE_PROPERTY_COLLECTION =
   'Asi.Soa.Core.DataContracts.GenericPropertyDataCollection, Asi.Contracts';
@@ -14,7 +14,7 @@ export const TYPE_STRING_COLLECTION =
 
 export type PropertyType = 'String' | 'Integer' | 'Decimal' | 'Double' | 'Boolean' | 'Date';
 
-/** CLR type of each wrapped value; strings and dates travel bare (IMIS-API.md §2.1). */
+/** CLR type of each wrapped value; strings and dates travel bare (docs/imis-api.md §2.1). */
 const CLR_TYPES = {
   Integer: 'System.Int32',
   Decimal: 'System.Decimal',
@@ -120,7 +120,7 @@ const ISO_DATE =
 
 /**
  * Normalises a date to what iMIS is sent: a bare ISO local date-time without zone,
- * `YYYY-MM-DDTHH:mm:ss` (IMIS-API.md §2.1, "Dates"). Policy:
+ * `YYYY-MM-DDTHH:mm:ss` (docs/imis-api.md §2.1, "Dates"). Policy:
  * - `2026-05-27` → `2026-05-27T00:00:00`;
  * - a date-time without zone (`2026-05-27T09:15`, `2026-05-27 09:15:00.123`) is already iMIS
  *   local time: kept as written, seconds added, fractions dropped;
@@ -168,7 +168,7 @@ function isEmpty(value: unknown): boolean {
 
 /**
  * Converts one value to its wire form, or `undefined` when it must be omitted (null, undefined
- * or '': iMIS shows "no value" by leaving `Value` out, IMIS-API.md §2.1).
+ * or '': iMIS shows "no value" by leaving `Value` out, docs/imis-api.md §2.1).
  * With a `type`, text is parsed into it (template output is text); without one the JS type
  * decides: string → bare, integer → Int32, other number → Decimal, boolean → Boolean,
  * Date → local date-time. Already wrapped values (`{$type, $value}`) pass through.
@@ -202,7 +202,7 @@ export function toWireValue(
     case undefined:
       break;
   }
-  // No declared type: follow the JS type ([3P-PY] mapping, IMIS-API.md §2.1).
+  // No declared type: follow the JS type (a public Python client's mapping, docs/imis-api.md §2.1).
   if (typeof value === 'string') return value;
   if (typeof value === 'boolean') return { $type: CLR_TYPES.Boolean, $value: value };
   if (typeof value === 'number' && Number.isFinite(value)) {
@@ -220,7 +220,7 @@ function identity(entityTypeName: string, id?: string): IdentityData {
   return data;
 }
 
-/** Builds the GenericEntityData body of a POST (IMIS-API.md §2.1). */
+/** Builds the GenericEntityData body of a POST (docs/imis-api.md §2.1). */
 export function encodeEntity(input: EntityInput): GenericEntityData {
   const values: GenericPropertyData[] = [];
   for (const [name, raw] of Object.entries(input.properties)) {
@@ -280,7 +280,7 @@ export interface PagedResult {
   count: number;
   totalCount: number;
   hasNext: boolean;
-  /** 0 when there is no next page (IMIS-API.md §4). */
+  /** 0 when there is no next page (docs/imis-api.md §4). */
   nextOffset: number;
 }
 
@@ -288,7 +288,7 @@ function numberOr(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
-/** Reads a PagedResult envelope (IMIS-API.md §4); a bare array counts as one complete page. */
+/** Reads a PagedResult envelope (docs/imis-api.md §4); a bare array counts as one complete page. */
 export function decodePagedResult(wire: unknown): PagedResult {
   if (Array.isArray(wire)) {
     const n = wire.length;
@@ -310,7 +310,7 @@ export function decodePagedResult(wire: unknown): PagedResult {
   };
 }
 
-/** A positive integer key from a record, else null (iMIS may report 0 for a new row, IMIS-API.md §2.2). */
+/** A positive integer key from a record, else null (iMIS may report 0 for a new row, docs/imis-api.md §2.2). */
 export function positiveKey(value: unknown): number | null {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;

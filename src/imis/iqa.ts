@@ -1,7 +1,7 @@
-// IQA queries through the REST API (IMIS-API.md §4): every row of a query, page by page, from
+// IQA queries through the REST API (docs/imis-api.md §4): every row of a query, page by page, from
 // `/api/Query` (flat rows keyed by display alias; iMIS 20.3.77+) or the older `/api/iqa`
 // (GenericEntityData rows); and the document system calls an editor needs to pick a query and
-// show its prompts (`DocumentSummary` / `QueryDefinition` `_execute`, IMIS-API.md §2.4).
+// show its prompts (`DocumentSummary` / `QueryDefinition` `_execute`, docs/imis-api.md §2.4).
 import type { ImisClient } from './client.js';
 import { ImisError } from './errors.js';
 import { decodeEntity, decodePagedResult } from './generic-entity.js';
@@ -14,7 +14,7 @@ export interface FetchIqaOptions {
   /** Document path of the query, e.g. `$/Common/Queries/Search/Contact/All`. */
   path: string;
   /**
-   * Values of the query's prompts, in the order of its filters (positional, IMIS-API.md §4), each
+   * Values of the query's prompts, in the order of its filters (positional, docs/imis-api.md §4), each
    * optionally with an operator prefix such as `eq:` or `contains:`; '' leaves a prompt empty.
    */
   parameters?: string[];
@@ -60,7 +60,7 @@ function clampPageSize(size: number | undefined): number {
 
 /**
  * Runs an IQA query and returns all its rows, following `NextOffset` until iMIS reports no next
- * page (IMIS-API.md §4). `/api/iqa` rows are flattened to plain objects (ResultRow kept unless
+ * page (docs/imis-api.md §4). `/api/iqa` rows are flattened to plain objects (ResultRow kept unless
  * `dropResultRow`); `/api/Query` rows are passed as they are minus `$type`.
  */
 export async function fetchIqa(client: ImisClient, opts: FetchIqaOptions): Promise<IqaResult> {
@@ -120,7 +120,7 @@ export async function fetchIqa(client: ImisClient, opts: FetchIqaOptions): Promi
       }
     }
     opts.onPage?.(Math.min(rows.length, maxRows), totalCount);
-    // NextOffset is 0 on the last page (IMIS-API.md §4); never loop on a server that does not move on.
+    // NextOffset is 0 on the last page (docs/imis-api.md §4); never loop on a server that does not move on.
     const next = page.nextOffset > offset ? page.nextOffset : offset + page.items.length;
     if (!page.hasNext || page.items.length === 0 || next <= offset) break;
     offset = next;
@@ -137,7 +137,7 @@ const STRING_COLLECTION = 'System.Collections.ObjectModel.Collection`1[[System.S
 
 type ExecuteParameter = string | boolean | string[];
 
-/** A GenericExecuteRequest as public clients send it (IMIS-API.md §2.4). */
+/** A GenericExecuteRequest as public clients send it (docs/imis-api.md §2.4). */
 function executeRequest(entity: string, operation: string, parameters: ExecuteParameter[]): unknown {
   const wrap = (value: ExecuteParameter) =>
     Array.isArray(value)
@@ -220,7 +220,7 @@ export interface ListQueriesOptions {
 
 /**
  * The IQA queries in a folder of the document system, sorted by path: `DocumentSummary`
- * `FindByPath` for the folder's DocumentId, then `FindDocumentsInFolder` per folder (IMIS-API.md §2.4).
+ * `FindByPath` for the folder's DocumentId, then `FindDocumentsInFolder` per folder (docs/imis-api.md §2.4).
  */
 export async function listQueries(
   client: ImisClient,
@@ -312,13 +312,13 @@ export interface QueryDescription {
   name: string;
   description: string;
   documentVersionId: string;
-  /** The prompts, in the order positional `parameter=` values fill them (IMIS-API.md §4). */
+  /** The prompts, in the order positional `parameter=` values fill them (docs/imis-api.md §4). */
   parameters: QueryPrompt[];
   /** The result columns, by display order. */
   properties: QueryColumn[];
 }
 
-/** A query's prompts and columns: `QueryDefinition` `FindByPath` (IqaQueryDefinitionData, IMIS-API.md §4). */
+/** A query's prompts and columns: `QueryDefinition` `FindByPath` (IqaQueryDefinitionData, docs/imis-api.md §4). */
 export async function describeQuery(client: ImisClient, path: string): Promise<QueryDescription> {
   const queryPath = String(path ?? '').trim();
   if (queryPath === '') throw new ImisError('rejected', 'An IQA query path is required');

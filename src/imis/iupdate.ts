@@ -1,21 +1,21 @@
-// iUpdate tasks over their POST webhook URLs (IMIS-API.md §6), through the shared transport.
+// iUpdate tasks over their POST webhook URLs (docs/imis-api.md §6), through the shared transport.
 import { isRecord } from './json-net.js';
 import { MAX_TIMER_MS, TransportFailure, exchange, parseRetryAfter } from './transport.js';
 import type { HttpAnswer } from './transport.js';
 
 /**
- * Status of an iUpdate job, as iDMS reports it (IMIS-API.md §6, the iWorkflow "iDMS iUpdate"
+ * Status of an iUpdate job, as iDMS reports it (docs/imis-api.md §6, the iWorkflow "iDMS iUpdate"
  * action output; INFERRED to be the body of the polling answers too).
  */
 export interface JobStatus {
   ExecuteId?: string;
   ImportId?: number;
-  /** "D" = Done/Success; other letters are not documented (IMIS-API.md §6). */
+  /** "D" = Done/Success; other letters are not documented (docs/imis-api.md §6). */
   Status?: string;
   StatusDescription?: string;
   PercentComplete?: number;
   RowCount?: number;
-  /** Misspelled by iDMS itself: kept verbatim (IMIS-API.md §6). */
+  /** Misspelled by iDMS itself: kept verbatim (docs/imis-api.md §6). */
   LastUpdatRow?: number;
   CreatedOn?: string;
   UpdatedOn?: string;
@@ -36,7 +36,7 @@ export interface TaskSpec {
   kind: 'standard' | 'polling';
   /** Polling URL only: false starts the job and returns at once, as a standard URL does. */
   waitForCompletion: boolean;
-  /** IQA parameter overload, sent as `{"QueryParameters": {...}}` (IMIS-API.md §6). */
+  /** IQA parameter overload, sent as `{"QueryParameters": {...}}` (docs/imis-api.md §6). */
   queryParameters?: Record<string, unknown>;
   /** Whole task, start to final status. 0 or less, or not finite: no limit (abort still works). */
   timeoutMs: number;
@@ -279,7 +279,7 @@ async function execute(run: TaskRun): Promise<TaskOutcome> {
     return run.outcome('error', { error: `iDMS refused to start the task: ${answerText(start)}` });
   }
 
-  // Polling URL: Azure Asynchronous Request-Reply (IMIS-API.md §6).
+  // Polling URL: Azure Asynchronous Request-Reply (docs/imis-api.md §6).
   if (start.status === 202) {
     const next = pollTarget(start, url);
     if (!next) {
@@ -349,7 +349,7 @@ function finished(run: TaskRun, answer: HttpAnswer): TaskOutcome {
   run.status = status;
   const code = typeof status.Status === 'string' ? status.Status.trim().toUpperCase() : undefined;
   const description = typeof status.StatusDescription === 'string' ? status.StatusDescription : undefined;
-  // Status "D" (StatusDescription "Success") is the only documented success (IMIS-API.md §6).
+  // Status "D" (StatusDescription "Success") is the only documented success (docs/imis-api.md §6).
   if (code === 'D' || (code === undefined && description?.toLowerCase() === 'success')) {
     return run.outcome('succeeded');
   }
@@ -445,4 +445,9 @@ function describe(err: unknown): string {
     return err.message === err.code ? err.code : `${err.code}: ${err.message}`;
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The failed outcomes in one line, for an error: `"Nightly": <why>; "Weekly": <why>`. */
+export function failureSummary(failed: readonly TaskOutcome[]): string {
+  return failed.map((o) => `"${o.name}": ${o.error ?? o.status?.StatusDescription ?? o.state}`).join('; ');
 }

@@ -1,5 +1,5 @@
 /**
- * Reading what Json.NET writes for iMIS (IMIS-API.md §2): objects tagged with `$type`, typed
+ * Reading what Json.NET writes for iMIS (docs/imis-api.md §2): objects tagged with `$type`, typed
  * values `{ "$type": ..., "$value": x }` and .NET collections `{ "$type": ..., "$values": [...] }`.
  * Used by the client modules and by the emulator alike.
  */

@@ -2,12 +2,12 @@ import type { ImisClient } from './client.js';
 import { decodePagedResult } from './generic-entity.js';
 import type { PagedResult } from './generic-entity.js';
 
-/** iMIS serves at most 500 rows per page (IMIS-API.md §4). */
+/** iMIS serves at most 500 rows per page (docs/imis-api.md §4). */
 export const MAX_PAGE_SIZE = 500;
 
 /**
  * GETs every page of a paged list (`limit`/`offset`, following `NextOffset` while `HasNext`,
- * IMIS-API.md §4) and returns all items as sent.
+ * docs/imis-api.md §4) and returns all items as sent.
  */
 export async function fetchAllPages(
   client: ImisClient,

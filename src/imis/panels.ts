@@ -7,7 +7,7 @@ import { fetchAllPages } from './paging.js';
 
 export interface PanelProperty {
   name: string;
-  /** iMIS PropertyTypeName: String, Integer, Boolean, Date, Decimal, Monetary, Binary (IMIS-API.md §3.2). */
+  /** iMIS PropertyTypeName: String, Integer, Boolean, Date, Decimal, Monetary, Binary (docs/imis-api.md §3.2). */
   type: string;
   caption: string;
   isIdentity: boolean;
@@ -20,7 +20,7 @@ export interface PanelInfo {
   name: string;
   description: string;
   objectType: 'Multi' | 'Single' | string;
-  /** Party (contacts), Event, Invoice or Standalone (IMIS-API.md §3.1). */
+  /** Party (contacts), Event, Invoice or Standalone (docs/imis-api.md §3.1). */
   parentType: string;
   properties: PanelProperty[];
 }
@@ -45,7 +45,7 @@ function toProperty(raw: unknown): PanelProperty | undefined {
   return property;
 }
 
-/** A BOEntityDefinitionData (IMIS-API.md §3.2) as a PanelInfo; undefined when it is not one. */
+/** A BOEntityDefinitionData (docs/imis-api.md §3.2) as a PanelInfo; undefined when it is not one. */
 export function toPanelInfo(raw: unknown): PanelInfo | undefined {
   if (!isRecord(raw) || !text(raw.EntityTypeName)) return undefined;
   return {
@@ -117,7 +117,7 @@ function codecType(panel: PanelInfo, property: PanelProperty): PropertyType {
   }
 }
 
-/** ID columns in order of preference: Panel Designer `ID`, legacy `PartyId`, Event and Invoice parents (IMIS-API.md §3.1). */
+/** ID columns in order of preference: Panel Designer `ID`, legacy `PartyId`, Event and Invoice parents (docs/imis-api.md §3.1). */
 const ID_COLUMNS = ['ID', 'PartyId', 'EventKey', 'InvoiceId'];
 
 /** The property that carries the parent's ID, or undefined for a Standalone panel. */
@@ -136,13 +136,13 @@ export function idPropertyOf(panel: PanelInfo): string | undefined {
 export interface InsertedPanelRow {
   /** The created row as a flat object. */
   record: Record<string, unknown>;
-  /** Ordinal (Panel Designer) or SEQN (legacy tables) of a multi-instance row; null when unknown or 0 (IMIS-API.md §2.2 quirk). */
+  /** Ordinal (Panel Designer) or SEQN (legacy tables) of a multi-instance row; null when unknown or 0 (docs/imis-api.md §2.2 quirk). */
   ordinal: number | null;
   raw: unknown;
 }
 
 /**
- * Inserts one row into a panel for the given ID (`POST /api/{panel}`, IMIS-API.md §3.1).
+ * Inserts one row into a panel for the given ID (`POST /api/{panel}`, docs/imis-api.md §3.1).
  * `values` are text by column name; empty ones are left out, the others converted to the column's
  * type (dates as in `toImisDateTime`).
  */

@@ -3,13 +3,13 @@ import type { ImisClient } from './client.js';
 import { ImisError } from './errors.js';
 import { decodeEntity } from './generic-entity.js';
 
-/** One contact (`GET /api/Party/{id}`, IMIS-API.md §2.4) as plain JSON. */
+/** One contact (`GET /api/Party/{id}`, docs/imis-api.md §2.4) as plain JSON. */
 export async function getParty(client: ImisClient, id: string): Promise<Record<string, unknown>> {
   return readById(client, 'Party', id, 'contact', 'An iMIS ID');
 }
 
 /**
- * One record of any entity type (`GET /api/{entityType}/{id}`, IMIS-API.md §2.1), flattened by
+ * One record of any entity type (`GET /api/{entityType}/{id}`, docs/imis-api.md §2.1), flattened by
  * decodeEntity. A panel row's ID is its identity elements as iMIS writes them, e.g. `~23179|2`.
  */
 export async function getEntity(

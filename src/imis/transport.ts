@@ -125,7 +125,7 @@ export async function exchange(req: HttpRequest): Promise<HttpAnswer> {
 /**
  * Retry-After in ms, or undefined when absent or unreadable. Three forms: delay-seconds ("7") and
  * an HTTP-date (RFC 9110 §10.2.3) in the header, and the .NET TimeSpan iDMS writes in a job
- * status's RetryAfter ("00:00:05", "1.02:03:04.5"; IMIS-API.md §6).
+ * status's RetryAfter ("00:00:05", "1.02:03:04.5"; docs/imis-api.md §6).
  */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   const text = value?.trim();

@@ -1,9 +1,10 @@
-import { compileTemplates } from '../core/templates.js';
 import { apiMethod, attemptCount, callImisApi, parseBody } from '../imis/api.js';
 import type { ApiMethod } from '../imis/api.js';
-import { onAction, requireServer } from './lib/action.js';
-import { migrate } from './lib/migrations.js';
-import { serverMessage } from './lib/messages.js';
+import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
+import { NodeConfig } from './lib/migrations.js';
+import { registerType } from './lib/red.js';
+import type { Node, NodeDef, NodeModule } from './lib/red.js';
+import { fromConfig } from './lib/status.js';
 
 interface ApiConfig {
   name?: string;
@@ -21,61 +22,57 @@ interface ApiConfig {
   simplify: boolean;
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({
-    method: 'GET',
-    path: '',
-    query: '',
-    body: '',
-    outputProp: 'payload',
-    attempts: 0,
-    fetchAll: false,
-    simplify: false,
-    ...c,
-  }),
-];
+const config = new NodeConfig<ApiConfig>(
+  'imis-api',
+  [
+    (c) => ({
+      method: 'GET',
+      path: '/api/',
+      query: '',
+      body: '',
+      outputProp: 'payload',
+      attempts: 0,
+      fetchAll: false,
+      simplify: false,
+      ...c,
+    }),
+  ],
+  ['outputProp'],
+);
 
-export = function register(RED: any): void {
-  function ApiNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function ApiNode(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<ApiConfig>(raw, migrations);
-    const server = requireServer(RED, node, config.server);
-    let method: ApiMethod;
-    let attempts: number | undefined;
-    let render: ReturnType<typeof compileTemplates<'path' | 'query' | 'body'>>;
-    try {
-      method = apiMethod(config.method);
-      attempts = attemptCount(config.attempts);
+    const { server: serverId, path, query, body, outputProp, fetchAll, simplify, ...call } = config.read(def);
+    const server = requireServer(RED, node, serverId);
+    const prepared = fromConfig(node, RED._('imis-api.status.invalid'), () => {
+      const method = apiMethod(call.method);
       const sendsBody = method === 'POST' || method === 'PUT';
-      render = compileTemplates(
-        { path: config.path, query: config.query, ...(sendsBody ? { body: config.body } : {}) },
-        { path: 'Path', query: 'Query String', body: 'Body' },
-      );
-    } catch (err) {
-      node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-api.status.invalid') });
-      return;
-    }
-    const outputProp = config.outputProp || 'payload';
+      return {
+        method,
+        attempts: attemptCount(call.attempts),
+        render: fieldRenderer(
+          { path, query, ...(sendsBody ? { body } : {}) },
+          { path: 'Path', query: 'Query String', body: 'Body' },
+        ),
+      };
+    });
+    if (!prepared) return;
+    const { method, attempts, render } = prepared;
 
-    onAction(RED, node, 'imis-api', async (msg) => {
-      if (!server) throw new Error(serverMessage(RED, 'errors.missing'));
-      const values = render.render({ input: msg.payload, msg });
+    onAction(RED, node, async (msg, progress) => {
+      if (!server) throw noServer(RED);
+      const values = render(msg);
       const called = await callImisApi(server.client, {
         method,
         path: values.path ?? '',
         query: values.query,
         body: parseBody(values.body),
         attempts,
-        fetchAllPages: config.fetchAll === true,
-        simplify: config.simplify === true,
-        onPage: (items, total) =>
-          node.status({
-            fill: 'blue',
-            shape: 'dot',
-            text: RED._('imis-api.status.progress', { items, total }),
-          }),
+        fetchAllPages: fetchAll,
+        simplify,
+        onPage: (items, total) => progress(RED._('imis-api.status.progress', { items, total })),
       });
       RED.util.setMessageProperty(msg, outputProp, called.result, true);
       msg.imisApi = {
@@ -85,5 +82,7 @@ export = function register(RED: any): void {
       };
     });
   }
-  RED.nodes.registerType('imis-api', ApiNode);
+  registerType(RED, 'imis-api', ApiNode, { settings: config.settings() });
 };
+
+export = register;

@@ -1,15 +1,25 @@
-import { eventSubject, eventTypeFilter, readGridBody } from '../core/event-grid.js';
+import {
+  EVENT_TYPE_ENTRY_PATTERN,
+  carriedSubject,
+  eventSubject,
+  eventTypeFilter,
+  readGridBody,
+} from '../core/event-grid.js';
 import type { GridEvent } from '../core/event-grid.js';
 import { rejected } from '../core/ihook.js';
+import { TOKEN_PATTERN } from '../core/tokens.js';
 import { seenScope } from '../store/index.js';
+import { acceptDeliveries } from '../runs/deliveries.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { getEntity } from '../imis/party.js';
 import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
-import { migrate } from './lib/migrations.js';
+import { NodeConfig } from './lib/migrations.js';
+import { registerType, serverNode } from './lib/red.js';
+import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { mountRunsApi } from './lib/runs-api.js';
-import { throttledStatus } from './lib/status.js';
+import { fromConfig, throttledStatus } from './lib/status.js';
 import { triggerRuns } from './lib/trigger.js';
 
 const NOTIFY_PATH = '/imis/notify/';
@@ -27,64 +37,61 @@ interface ChangeInConfig {
   dropDuplicates: boolean;
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({
-    eventTypes: [],
-    includeFullRecord: false,
-    recordProp: 'record',
-    metadataProp: '',
-    dropDuplicates: true,
-    ...c,
-  }),
-];
+const config = new NodeConfig<ChangeInConfig>(
+  'imis-change-in',
+  [
+    (c) => ({
+      eventTypes: [],
+      includeFullRecord: false,
+      recordProp: 'record',
+      metadataProp: '',
+      dropDuplicates: true,
+      ...c,
+    }),
+  ],
+  ['recordProp'],
+);
 
-/** The subject entity carried by the event itself, flattened, if any. */
-function recordInEvent(event: GridEvent): Record<string, unknown> | undefined {
-  const data = (event.data ?? {}) as Record<string, unknown>;
-  const subject = data.Subject;
-  if (!subject || typeof subject !== 'object') return undefined;
-  if ('Properties' in subject) return decodeEntity(subject);
-  const { $type: _type, ...plain } = subject as Record<string, unknown>;
-  void _type;
-  return plain;
-}
-
-export = function register(RED: any): void {
-  function ChangeInNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function ChangeInNode(this: HookEndpointNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<ChangeInConfig>(raw, migrations);
-    let matches: (eventType: string) => boolean;
-    try {
-      matches = eventTypeFilter(Array.isArray(config.eventTypes) ? config.eventTypes : []);
-    } catch (err) {
-      node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-change-in.status.invalid') });
-      return;
-    }
-    const server = config.server ? RED.nodes.getNode(config.server) : null;
+    const {
+      eventTypes,
+      includeFullRecord,
+      recordProp,
+      metadataProp,
+      dropDuplicates,
+      server: serverId,
+    } = config.read(def);
+    const matches = fromConfig(node, RED._('imis-change-in.status.invalid'), () =>
+      eventTypeFilter(eventTypes),
+    );
+    if (!matches) return;
+    const server = serverNode(RED, serverId);
     const counts = { events: 0, duplicates: 0 };
     let verified = false;
 
     // Include Full Record: from the event when it carries the subject, else fetched from iMIS. A
     // failure fails this run only; the delivery was already accepted.
-    const prepare = config.includeFullRecord
-      ? async (msg: Record<string, unknown>) => {
+    const prepare = includeFullRecord
+      ? async (msg: NodeMessage) => {
           const event = msg.payload as GridEvent;
-          let record = recordInEvent(event);
+          const carried = carriedSubject(event);
+          let record = carried && decodeEntity(carried);
           if (!record) {
-            if (!server?.client) throw new Error(RED._('imis-change-in.errors.no-server'));
+            if (!server) throw new Error(RED._('imis-change-in.errors.no-server'));
             const { entityType, id } = eventSubject(event);
             if (!id) throw new Error(RED._('imis-change-in.errors.no-identity', { type: event.eventType }));
             record = await getEntity(server.client, entityType, id);
           }
-          RED.util.setMessageProperty(msg, config.recordProp || 'record', record, true);
+          RED.util.setMessageProperty(msg, recordProp, record, true);
           return msg;
         }
       : undefined;
     const runs = triggerRuns(RED, node, prepare);
     const store = runs.ctx.store;
-    registerSecretEndpoint(RED, node, NOTIFY_PATH);
+    registerSecretEndpoint(RED, 'imis-change-in', node, NOTIFY_PATH);
 
     const status = throttledStatus(() => {
       const parts = [
@@ -102,7 +109,7 @@ export = function register(RED: any): void {
     status.now();
     node.on('close', status.cancel);
 
-    node.handleRequest = async (req: any, res: any) => {
+    node.handleRequest = async (req, res) => {
       const receivedAt = new Date();
       const parsed = await readJsonBody(req, res, LIMIT_BYTES);
       if (!parsed.ok) return sendHookResponse(res, rejected(parsed.rejection));
@@ -112,50 +119,47 @@ export = function register(RED: any): void {
         return sendHookResponse(res, { status: 400, body: { error: true, message: body.message } });
       }
       if (body.kind === 'validation') {
-        // Event Grid validation handshake, answered synchronously (IMIS-API.md §5).
+        // Event Grid validation handshake, answered synchronously (docs/imis-api.md §5).
         verified = true;
         status.now();
         if (body.validationUrl)
           node.log(RED._('imis-change-in.log.validation-url', { url: body.validationUrl }));
         return sendHookResponse(res, { status: 200, body: { validationResponse: body.validationCode } });
       }
-      const meta = config.metadataProp ? requestMetadata(req, receivedAt) : undefined;
-      let accepted = 0;
-      let duplicates = 0;
+      const meta = metadataProp ? requestMetadata(req, receivedAt) : undefined;
       const scope = seenScope(node.id);
-      for (const event of body.events) {
-        if (!matches(event.eventType)) continue;
-        // Event Grid delivers at least once, and may retry across a restart: ids are remembered
-        // in the store for a day (docs/imis-api.md §5).
-        const expires = new Date(receivedAt.getTime() + SEEN_FOR_MS);
-        if (config.dropDuplicates && !(await store.markSeen(scope, event.id, expires, receivedAt))) {
-          duplicates++;
-          continue;
-        }
-        const extra: Record<string, unknown> = { topic: event.eventType };
-        if (meta) RED.util.setMessageProperty(extra, config.metadataProp, meta, true);
-        try {
+      // Event Grid delivers at least once, and may retry across a restart: ids are remembered in
+      // the store for a day (docs/imis-api.md §5).
+      const { accepted, duplicates, filtered } = await acceptDeliveries(body.events, receivedAt, {
+        matches,
+        rememberMs: SEEN_FOR_MS,
+        seen: dropDuplicates
+          ? {
+              mark: (id, expires, now) => store.markSeen(scope, id, expires, now),
+              forget: (id) => store.unmarkSeen(scope, id),
+            }
+          : undefined,
+        accept: async (event) => {
+          const extra: NodeMessage = { topic: event.eventType };
+          if (meta) RED.util.setMessageProperty(extra, metadataProp, meta, true);
           await runs.accept({ payload: event, extra }, receivedAt);
-        } catch (err) {
-          // Not accepted: the retry Event Grid makes after our 500 must not count as a duplicate.
-          if (config.dropDuplicates) await store.unmarkSeen(scope, event.id).catch(() => undefined);
-          throw err;
-        }
-        accepted++;
-      }
+        },
+      });
       counts.events += accepted;
       counts.duplicates += duplicates;
       if (accepted || duplicates) status.soon();
-      sendHookResponse(res, {
-        status: 200,
-        body: { error: false, accepted, duplicates, filtered: body.events.length - accepted - duplicates },
-      });
+      sendHookResponse(res, { status: 200, body: { error: false, accepted, duplicates, filtered } });
     };
   }
 
-  RED.nodes.registerType('imis-change-in', ChangeInNode, { credentials: { token: { type: 'text' } } });
+  registerType(RED, 'imis-change-in', ChangeInNode, {
+    credentials: { token: { type: 'text' } },
+    settings: config.settings({ tokenPattern: TOKEN_PATTERN, eventTypePattern: EVENT_TYPE_ENTRY_PATTERN }),
+  });
   mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
   claimRequestBodies(RED, NOTIFY_PATH);
   mountHookErrorHandler(RED, NOTIFY_PATH);
   mountRunsApi(RED);
 };
+
+export = register;

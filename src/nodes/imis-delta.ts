@@ -1,7 +1,10 @@
 import { computeDelta } from '../core/delta.js';
 import type { DeltaResult } from '../core/delta.js';
+import type { RunStatus } from '../runs/tracker.js';
 import { followMessage, packageContext } from './lib/context.js';
-import { migrate } from './lib/migrations.js';
+import { NodeConfig } from './lib/migrations.js';
+import { registerType } from './lib/red.js';
+import type { Node, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
 
 interface DeltaConfig {
   name?: string;
@@ -12,34 +15,36 @@ interface DeltaConfig {
   removedOutput: boolean;
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({
-    keyColumn: '',
-    inputProp: 'payload',
-    outputProp: 'payload',
-    removedOutput: false,
-    ...c,
-  }),
-];
+const config = new NodeConfig<DeltaConfig>(
+  'imis-delta',
+  [
+    (c) => ({
+      keyColumn: '',
+      inputProp: 'payload',
+      outputProp: 'payload',
+      removedOutput: false,
+      ...c,
+    }),
+  ],
+  ['inputProp', 'outputProp'],
+);
 
 /** The top-level property a message property path starts with (`payload` of `payload.rows[0]`). */
 const topLevel = (path: string): string => path.split(/[.[]/)[0];
 
-export = function register(RED: any): void {
-  function DeltaNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function DeltaNode(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<DeltaConfig>(raw, migrations);
+    const { keyColumn, inputProp, outputProp, removedOutput } = config.read(def);
     const ctx = packageContext(RED);
     const self = { id: node.id, type: node.type, name: node.name || undefined };
-    const inputProp = String(config.inputProp || 'payload');
-    const outputProp = String(config.outputProp || 'payload');
     let active = 0;
     const time = () => new Date().toLocaleTimeString();
 
     /** The second output's message: the keys gone, without the rows (so it costs little to clone). */
-    const removedMessage = (msg: Record<string, unknown>, delta: DeltaResult) => {
-      const second: Record<string, unknown> = { ...msg };
+    const removedMessage = (msg: NodeMessage, delta: DeltaResult): NodeMessage => {
+      const second: NodeMessage = { ...msg };
       delete second[topLevel(inputProp)];
       delete second[topLevel(outputProp)];
       RED.util.setMessageProperty(second, outputProp, delta.removed, true);
@@ -50,7 +55,7 @@ export = function register(RED: any): void {
      * The hashes of a run are committed once the run has ended well: a run that fails (here or
      * downstream) keeps the previous hashes, so its rows count as changed again next time.
      */
-    const commitWhenSettled = (outcome: Promise<string>, delta: DeltaResult, reset: boolean) => {
+    const commitWhenSettled = (outcome: Promise<RunStatus>, delta: DeltaResult, reset: boolean) => {
       const counts = delta.counts;
       outcome
         .then(async (status) => {
@@ -80,7 +85,7 @@ export = function register(RED: any): void {
         });
     };
 
-    node.on('input', async (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
+    node.on('input', async (msg, send, done) => {
       active++;
       node.status({
         fill: 'blue',
@@ -93,8 +98,8 @@ export = function register(RED: any): void {
         // replace all of this node's hashes once it has succeeded.
         const reset = msg.reset === true;
         const previous = reset ? new Map<string, string>() : await ctx.store.getDeltaHashes(node.id);
-        const delta = computeDelta(rows, config.keyColumn, previous, `msg.${inputProp}`);
-        const second = config.removedOutput && delta.removed.length > 0 ? removedMessage(msg, delta) : null;
+        const delta = computeDelta(rows, keyColumn, previous, `msg.${inputProp}`);
+        const second = removedOutput && delta.removed.length > 0 ? removedMessage(msg, delta) : null;
         RED.util.setMessageProperty(msg, outputProp, delta.changed, true);
         msg.delta = { ...delta.counts };
         if (second) second.delta = msg.delta;
@@ -110,12 +115,12 @@ export = function register(RED: any): void {
         const follow = followMessage(ctx, msg._msgid, self);
         let sent = false;
         commitWhenSettled(
-          follow.outcome.then((status) => (sent ? status : 'failed')),
+          follow.outcome.then((status): RunStatus => (sent ? status : 'failed')),
           delta,
           reset,
         );
         try {
-          send(config.removedOutput ? [msg, second] : msg);
+          send(removedOutput ? [msg, second] : msg);
           sent = true;
         } finally {
           follow.sent();
@@ -133,5 +138,7 @@ export = function register(RED: any): void {
       }
     });
   }
-  RED.nodes.registerType('imis-delta', DeltaNode);
+  registerType(RED, 'imis-delta', DeltaNode, { settings: config.settings() });
 };
+
+export = register;

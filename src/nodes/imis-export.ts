@@ -1,8 +1,11 @@
-import { PublishedStore, conditionalStatus, responseHeaders } from '../core/export.js';
-import type { ExportFormat, ExportStorage, Published } from '../core/export.js';
+import { PublishedStore, exportError, publicUrl, servePublished } from '../core/export.js';
+import type { ExportAnswer, ExportFormat, ExportStorage, Published } from '../core/export.js';
+import { TOKEN_PATTERN } from '../core/tokens.js';
 import { packageContext } from './lib/context.js';
-import { mountOnce } from './lib/http.js';
-import { migrate } from './lib/migrations.js';
+import { mountOnce, nodeRouteMiddleware } from './lib/http.js';
+import { NodeConfig } from './lib/migrations.js';
+import { registerType } from './lib/red.js';
+import type { ExportEndpointNode, NodeDef, NodeModule, NodeStatus, Response } from './lib/red.js';
 import { findSecretEndpoint, registerSecretEndpoint } from './lib/secret-endpoint.js';
 
 const EXPORT_PATH = '/imis/export/';
@@ -16,16 +19,20 @@ interface ExportConfig {
   publicBase: string;
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({
-    source: 'payload',
-    format: 'json',
-    nested: 'flatten',
-    outputProp: 'publicUrl',
-    publicBase: '',
-    ...c,
-  }),
-];
+const config = new NodeConfig<ExportConfig>(
+  'imis-export',
+  [
+    (c) => ({
+      source: 'payload',
+      format: 'json',
+      nested: 'flatten',
+      outputProp: 'publicUrl',
+      publicBase: '',
+      ...c,
+    }),
+  ],
+  ['source', 'outputProp'],
+);
 
 /** One PublishedStore (and its memory of the newest bodies) per package store. */
 const stores = new WeakMap<object, PublishedStore>();
@@ -36,50 +43,46 @@ function storeFor(storage: ExportStorage): PublishedStore {
   return store;
 }
 
-export = function register(RED: any): void {
-  function ExportNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
-    const node = this;
-    const config = migrate<ExportConfig>(raw, migrations);
-    const store = storeFor(packageContext(RED).store);
-    const token = registerSecretEndpoint(RED, node, EXPORT_PATH);
-    node.store = store;
-    const root = String(RED.settings.httpNodeRoot ?? '/').replace(/\/?$/, '/');
-    const base =
-      config.publicBase.replace(/\/$/, '') ||
-      `http://${RED.settings.uiHost && RED.settings.uiHost !== '0.0.0.0' ? RED.settings.uiHost : '127.0.0.1'}:${RED.settings.uiPort ?? 1880}`;
-    const publicUrl = `${base}${root.replace(/\/$/, '')}${EXPORT_PATH}${token}`;
-    const showPublished = (published: Published | undefined) =>
-      node.status(
-        published
-          ? {
-              fill: 'green',
-              shape: 'dot',
-              text: RED._('imis-export.status.published', {
-                rows: published.rows,
-                time: published.lastModified.toLocaleString(),
-              }),
-            }
-          : { fill: 'grey', shape: 'ring', text: RED._('imis-export.status.empty') },
-      );
-    store.get(node.id).then(showPublished, (err: Error) => node.warn(err.message));
+function send(res: Response, answer: ExportAnswer): void {
+  res.status(answer.status).set(answer.headers).end(answer.body);
+}
 
-    node.on('input', (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
-      const rows = RED.util.getMessageProperty(msg, config.source || 'payload');
-      if (!Array.isArray(rows)) {
-        return done(
-          new Error(
-            RED._('imis-export.errors.not-array', {
-              property: config.source || 'payload',
-              type: rows === null ? 'null' : typeof rows,
+const register: NodeModule = (RED) => {
+  function ExportNode(this: ExportEndpointNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const { source, format, nested, outputProp, publicBase } = config.read(def);
+    const store = storeFor(packageContext(RED).store);
+    node.store = store;
+    const token = registerSecretEndpoint(RED, 'imis-export', node, EXPORT_PATH);
+    const { httpNodeRoot, uiHost, uiPort } = RED.settings;
+    const url = publicUrl({ publicBase, httpNodeRoot, uiHost, uiPort }, EXPORT_PATH + token);
+    const statusOf = (published: Published | undefined): NodeStatus =>
+      published
+        ? {
+            fill: 'green',
+            shape: 'dot',
+            text: RED._('imis-export.status.published', {
+              rows: published.rows,
+              time: published.lastModified.toLocaleString(),
             }),
-          ),
-        );
+          }
+        : { fill: 'grey', shape: 'ring', text: RED._('imis-export.status.empty') };
+    store.get(node.id).then(
+      (published) => node.status(statusOf(published)),
+      (err: Error) => node.warn(err.message),
+    );
+
+    node.on('input', (msg, send, done) => {
+      const rows: unknown = RED.util.getMessageProperty(msg, source);
+      if (!Array.isArray(rows)) {
+        const type = rows === null ? 'null' : typeof rows;
+        return done(new Error(RED._('imis-export.errors.not-array', { property: source, type })));
       }
-      store.publish(node.id, config.format === 'csv' ? 'csv' : 'json', rows, { nested: config.nested }).then(
-        (result) => {
-          RED.util.setMessageProperty(msg, config.outputProp || 'publicUrl', publicUrl, true);
-          showPublished(result);
+      store.publish(node.id, format === 'csv' ? 'csv' : 'json', rows, { nested }).then(
+        (published) => {
+          RED.util.setMessageProperty(msg, outputProp, url, true);
+          node.status(statusOf(published));
           send(msg);
           done();
         },
@@ -87,41 +90,27 @@ export = function register(RED: any): void {
       );
     });
   }
-  RED.nodes.registerType('imis-export', ExportNode, { credentials: { token: { type: 'text' } } });
+  registerType(RED, 'imis-export', ExportNode, {
+    credentials: { token: { type: 'text' } },
+    settings: config.settings({ tokenPattern: TOKEN_PATTERN }),
+  });
 
-  // The public link: GET/HEAD, with ETag / Last-Modified revalidation; unknown link → 404.
-  mountOnce(RED.httpNode, 'get', `${EXPORT_PATH}:token`, (req: any, res: any) => {
+  // The public link: GET/HEAD, with ETag / Last-Modified revalidation; unknown link → 404. Behind
+  // Node-RED's httpNodeMiddleware and httpNodeCors, as HTTP In routes are.
+  mountOnce(RED.httpNode, 'get', `${EXPORT_PATH}:token`, ...nodeRouteMiddleware(RED), (req, res) => {
     const node = findSecretEndpoint('imis-export', String(req.params.token ?? ''));
-    const notFound = (message: string) => {
-      res.status(404).set('Cache-Control', 'no-store').json({ error: true, message });
-    };
-    if (!node) return notFound('No export at this URL (unknown or regenerated link)');
-    const serve = (published: Published) => {
-      const headers = responseHeaders(published);
-      if (conditionalStatus(published, req.headers) === 304) {
-        res
-          .status(304)
-          .set({
-            ETag: headers.ETag,
-            'Last-Modified': headers['Last-Modified'],
-            'Cache-Control': headers['Cache-Control'],
-          })
-          .end();
-        return;
-      }
-      res.status(200).set(headers);
-      res.end(req.method === 'HEAD' ? undefined : published.body);
-    };
-    (node.store as PublishedStore).get(node.id).then(
-      (published) => {
-        if (!published) return notFound('Nothing published yet: the export runs when its flow runs');
-        serve(published);
-      },
-      () =>
-        res
-          .status(503)
-          .set('Cache-Control', 'no-store')
-          .json({ error: true, message: 'The export store is not available' }),
+    if (!node) return send(res, exportError(404, 'No export at this URL (unknown or regenerated link)'));
+    node.store.get(node.id).then(
+      (published) =>
+        send(
+          res,
+          published
+            ? servePublished(published, req.method, req.headers)
+            : exportError(404, 'Nothing published yet: the export runs when its flow runs'),
+        ),
+      () => send(res, exportError(503, 'The export store is not available')),
     );
   });
 };
+
+export = register;

@@ -1,9 +1,11 @@
 import { ACTIVITY_FIELDS, insertActivity } from '../imis/activity.js';
 import { convertLegacy } from '../core/templates.js';
-import { fieldRenderer, onAction, requireServer } from './lib/action.js';
+import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
-import { migrate } from './lib/migrations.js';
-import { serverMessage } from './lib/messages.js';
+import { NodeConfig } from './lib/migrations.js';
+import { registerType } from './lib/red.js';
+import type { Node, NodeDef, NodeModule } from './lib/red.js';
+import { fromConfig } from './lib/status.js';
 
 interface InsertActivityConfig {
   name?: string;
@@ -12,42 +14,47 @@ interface InsertActivityConfig {
   outputProp: string;
 }
 
-const migrations = [(c: Record<string, unknown>) => ({ fields: {}, outputProp: 'activity', ...c })];
+const config = new NodeConfig<InsertActivityConfig>(
+  'imis-insert-activity',
+  [
+    (c) => ({
+      fields: { partyId: '{{ input.memberId }}', activityType: '', transactionDate: '' },
+      outputProp: 'activity',
+      ...c,
+    }),
+  ],
+  ['outputProp'],
+);
 
-export = function register(RED: any): void {
-  function InsertActivityNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function InsertActivityNode(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<InsertActivityConfig>(raw, migrations);
-    const server = requireServer(RED, node, config.server);
+    const { server: serverId, fields, outputProp } = config.read(def);
+    const server = requireServer(RED, node, serverId);
     const labels = Object.fromEntries(ACTIVITY_FIELDS.map((f) => [f.key, f.label]));
     const known = new Set(ACTIVITY_FIELDS.map((f) => f.key));
-    const fields = Object.fromEntries(
-      Object.entries(config.fields ?? {}).filter(([k, v]) => known.has(k) && v),
+    const used = Object.fromEntries(Object.entries(fields).filter(([k, v]) => known.has(k) && v));
+    const render = fromConfig(node, RED._('imis-insert-activity.status.invalid'), () =>
+      fieldRenderer(used, labels),
     );
-    let render: ReturnType<typeof fieldRenderer>;
-    try {
-      render = fieldRenderer(fields, labels);
-    } catch (err) {
-      node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-insert-activity.status.invalid') });
-      return;
-    }
-    onAction(RED, node, 'imis-insert-activity', async (msg) => {
-      if (!server) throw new Error(serverMessage(RED, 'errors.missing'));
-      const values = render(msg);
-      const created = await insertActivity(server.client, values, {
+    if (!render) return;
+    onAction(RED, node, async (msg) => {
+      if (!server) throw noServer(RED);
+      const created = await insertActivity(server.client, render(msg), {
         today: server.today(),
         timeZone: server.config.timeZone || undefined,
       });
-      RED.util.setMessageProperty(msg, config.outputProp || 'activity', created.record, true);
+      RED.util.setMessageProperty(msg, outputProp, created.record, true);
     });
   }
-  RED.nodes.registerType('imis-insert-activity', InsertActivityNode);
+  registerType(RED, 'imis-insert-activity', InsertActivityNode, { settings: config.settings() });
 
   // The editor's "Convert" of legacy $$name$$ templates uses the runtime's own converter.
   const write = RED.auth.needsPermission('imis-insert-activity.write');
-  mountOnce(RED.httpAdmin, 'post', '/imis/templates/convert', write, (req: any, res: any) => {
+  mountOnce(RED.httpAdmin, 'post', '/imis/templates/convert', write, (req, res) => {
     res.json({ source: convertLegacy(String(req.body?.source ?? '')) });
   });
 };
+
+export = register;

@@ -1,8 +1,10 @@
 import { getPanel, insertPanelRow } from '../imis/panels.js';
 import type { PanelInfo } from '../imis/panels.js';
-import { fieldRenderer, onAction, requireServer } from './lib/action.js';
-import { migrate } from './lib/migrations.js';
-import { serverMessage } from './lib/messages.js';
+import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
+import { NodeConfig } from './lib/migrations.js';
+import { registerType } from './lib/red.js';
+import type { Node, NodeDef, NodeModule } from './lib/red.js';
+import { fromConfig } from './lib/status.js';
 
 interface InsertPanelConfig {
   name?: string;
@@ -14,43 +16,41 @@ interface InsertPanelConfig {
   outputProp: string;
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({ panel: '', partyId: '', fields: {}, outputProp: 'panelRecord', ...c }),
-];
+const config = new NodeConfig<InsertPanelConfig>(
+  'imis-insert-panel',
+  [(c) => ({ panel: '', partyId: '{{ input.memberId }}', fields: {}, outputProp: 'panelRecord', ...c })],
+  ['outputProp'],
+);
 
-export = function register(RED: any): void {
-  function InsertPanelNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function InsertPanelNode(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<InsertPanelConfig>(raw, migrations);
-    const server = requireServer(RED, node, config.server);
-    const fields: Record<string, string> = {
-      ...Object.fromEntries(Object.entries(config.fields ?? {}).filter(([, v]) => v)),
-    };
-    let render: ReturnType<typeof fieldRenderer>;
-    try {
-      render = fieldRenderer({ ...fields, '@id': config.partyId }, { '@id': 'ID' });
-    } catch (err) {
-      node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-insert-panel.status.invalid') });
-      return;
-    }
+    const { server: serverId, panel, partyId, fields, outputProp } = config.read(def);
+    const server = requireServer(RED, node, serverId);
+    const used = Object.fromEntries(Object.entries(fields).filter(([, v]) => v));
+    const render = fromConfig(node, RED._('imis-insert-panel.status.invalid'), () =>
+      fieldRenderer({ ...used, '@id': partyId }, { '@id': 'ID' }),
+    );
+    if (!render) return;
     // The panel definition is loaded once (columns and types), then reused for every message.
     let definition: Promise<PanelInfo> | undefined;
-    onAction(RED, node, 'imis-insert-panel', async (msg) => {
-      if (!server) throw new Error(serverMessage(RED, 'errors.missing'));
-      if (!config.panel) throw new Error(RED._('imis-insert-panel.errors.no-panel'));
-      const loading = (definition = definition ?? getPanel(server.client, config.panel));
-      const panel = await loading.catch((err: Error) => {
+    onAction(RED, node, async (msg) => {
+      if (!server) throw noServer(RED);
+      if (!panel) throw new Error(RED._('imis-insert-panel.errors.no-panel'));
+      const loading = (definition = definition ?? getPanel(server.client, panel));
+      const info = await loading.catch((err: Error) => {
         definition = undefined;
         throw err;
       });
       const { '@id': id, ...values } = render(msg);
-      const created = await insertPanelRow(server.client, panel, id ?? '', values, {
+      const created = await insertPanelRow(server.client, info, id ?? '', values, {
         timeZone: server.config.timeZone || undefined,
       });
-      RED.util.setMessageProperty(msg, config.outputProp || 'panelRecord', created.record, true);
+      RED.util.setMessageProperty(msg, outputProp, created.record, true);
     });
   }
-  RED.nodes.registerType('imis-insert-panel', InsertPanelNode);
+  registerType(RED, 'imis-insert-panel', InsertPanelNode, { settings: config.settings() });
 };
+
+export = register;

@@ -1,10 +1,11 @@
-import { compileTemplates } from '../core/templates.js';
 import { describeQuery, fetchIqa, listQueries } from '../imis/iqa.js';
-import { requireServer } from './lib/action.js';
+import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
-import { migrate } from './lib/migrations.js';
-import { serverMessage } from './lib/messages.js';
+import { NodeConfig } from './lib/migrations.js';
+import { registerType } from './lib/red.js';
+import type { Node, NodeDef, NodeModule } from './lib/red.js';
 import { dialogRoute } from './lib/server-settings.js';
+import { fromConfig } from './lib/status.js';
 
 interface IqaConfig {
   name?: string;
@@ -17,78 +18,57 @@ interface IqaConfig {
   outputProp: string;
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({
-    endpoint: 'query',
-    path: '',
-    parameters: [],
-    pageSize: 500,
-    maxRows: 0,
-    outputProp: 'payload',
-    ...c,
-  }),
-];
+const config = new NodeConfig<IqaConfig>(
+  'imis-iqa',
+  [
+    (c) => ({
+      endpoint: 'query',
+      path: '',
+      parameters: [],
+      pageSize: 500,
+      maxRows: 0,
+      outputProp: 'payload',
+      ...c,
+    }),
+  ],
+  ['outputProp'],
+);
 
-export = function register(RED: any): void {
-  function IqaNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function IqaNode(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<IqaConfig>(raw, migrations);
-    const server = requireServer(RED, node, config.server);
-    const parameters = Array.isArray(config.parameters) ? config.parameters : [];
-    const fields: Record<string, string> = { path: config.path };
-    parameters.forEach((p, i) => (fields[`p${i}`] = p));
+    const { server: serverId, endpoint, path, parameters, pageSize, maxRows, outputProp } = config.read(def);
+    const server = requireServer(RED, node, serverId);
+    // The query path and each parameter are templates: `path`, then `p0`, `p1`, ...
+    const fields: Record<string, string> = { path };
     const labels: Record<string, string> = { path: 'Query path' };
-    parameters.forEach((_p, i) => (labels[`p${i}`] = `Parameter ${i + 1}`));
-    let render: ReturnType<typeof compileTemplates<string>>;
-    try {
-      render = compileTemplates(fields, labels);
-    } catch (err) {
-      node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-iqa.status.invalid') });
-      return;
-    }
+    parameters.forEach((p, i) => {
+      fields[`p${i}`] = p;
+      labels[`p${i}`] = `Parameter ${i + 1}`;
+    });
+    const render = fromConfig(node, RED._('imis-iqa.status.invalid'), () => fieldRenderer(fields, labels));
+    if (!render) return;
 
-    node.on('input', async (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
-      if (!server) return done(new Error(serverMessage(RED, 'errors.missing')));
-      const values = render.render({ input: msg.payload, msg });
-      const path = (values.path ?? '').trim();
-      if (!path) return done(new Error(RED._('imis-iqa.errors.no-path')));
-      node.status({ fill: 'blue', shape: 'dot', text: RED._('imis-iqa.status.fetching') });
-      try {
-        const result = await fetchIqa(server.client, {
-          path,
-          parameters: parameters.map((_p, i) => values[`p${i}`] ?? ''),
-          endpoint: config.endpoint === 'iqa' ? 'iqa' : 'query',
-          pageSize: Number(config.pageSize) || 500,
-          maxRows: Number(config.maxRows) > 0 ? Number(config.maxRows) : undefined,
-          onPage: (rows: number, total: number) =>
-            node.status({
-              fill: 'blue',
-              shape: 'dot',
-              text: RED._('imis-iqa.status.progress', { rows, total }),
-            }),
-        });
-        RED.util.setMessageProperty(msg, config.outputProp || 'payload', result.rows, true);
-        msg.iqa = { path, totalCount: result.totalCount, rows: result.rows.length, pages: result.pages };
-        node.status({
-          fill: 'green',
-          shape: 'dot',
-          text: RED._('imis-iqa.status.done', { rows: result.rows.length }),
-        });
-        send(msg);
-        done();
-      } catch (err) {
-        node.status({
-          fill: 'red',
-          shape: 'ring',
-          text: RED._('imis-iqa.status.failed', { time: new Date().toLocaleTimeString() }),
-        });
-        done(err as Error);
-      }
+    onAction(RED, node, async (msg, progress) => {
+      if (!server) throw noServer(RED);
+      const values = render(msg);
+      const query = (values.path ?? '').trim();
+      if (!query) throw new Error(RED._('imis-iqa.errors.no-path'));
+      const result = await fetchIqa(server.client, {
+        path: query,
+        parameters: parameters.map((_p, i) => values[`p${i}`] ?? ''),
+        endpoint: endpoint === 'iqa' ? 'iqa' : 'query',
+        pageSize,
+        maxRows: maxRows > 0 ? maxRows : undefined,
+        onPage: (rows, total) => progress(RED._('imis-iqa.status.progress', { rows, total })),
+      });
+      RED.util.setMessageProperty(msg, outputProp, result.rows, true);
+      msg.iqa = { path: query, totalCount: result.totalCount, rows: result.rows.length, pages: result.pages };
+      return RED._('imis-iqa.status.done', { rows: result.rows.length });
     });
   }
-  RED.nodes.registerType('imis-iqa', IqaNode);
+  registerType(RED, 'imis-iqa', IqaNode, { settings: config.settings() });
 
   // The editor's query picker and a query's prompts, asked with the server settings the dialog
   // holds, deployed or not (lib/server-settings; write permission as they may use a stored password).
@@ -112,3 +92,5 @@ export = function register(RED: any): void {
     dialogRoute(RED, (client, body) => describeQuery(client, String(body.path || ''))),
   );
 };
+
+export = register;

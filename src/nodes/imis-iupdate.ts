@@ -1,8 +1,10 @@
-import { compileTemplate } from '../core/templates.js';
-import type { CompiledTemplate, TemplateContext } from '../core/templates.js';
-import { runTasks } from '../imis/iupdate.js';
-import type { TaskOutcome, TaskSpec } from '../imis/iupdate.js';
-import { migrate } from './lib/migrations.js';
+import { compileJsonTemplate } from '../core/templates.js';
+import { failureSummary, runTasks } from '../imis/iupdate.js';
+import type { TaskSpec } from '../imis/iupdate.js';
+import { NodeConfig, withDefaults } from './lib/migrations.js';
+import { registerType } from './lib/red.js';
+import type { Node, NodeDef, NodeModule } from './lib/red.js';
+import { fromConfig } from './lib/status.js';
 
 interface TaskConfig {
   name: string;
@@ -13,6 +15,15 @@ interface TaskConfig {
   timeoutSec: number;
 }
 
+/** A task's defaults (a task added in the editor starts with them). */
+const TASK_DEFAULTS: TaskConfig = {
+  name: '',
+  kind: 'polling',
+  wait: true,
+  queryParameters: '',
+  timeoutSec: 3600,
+};
+
 interface IUpdateConfig {
   name?: string;
   tasks: TaskConfig[];
@@ -22,133 +33,121 @@ interface IUpdateConfig {
   failRunOnTaskFailure: boolean;
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({
-    tasks: [],
-    outputProp: 'iupdate',
-    pollFloorSec: 1,
-    pollCapSec: 60,
-    failRunOnTaskFailure: true,
-    ...c,
-  }),
-];
+const config = new NodeConfig<IUpdateConfig>(
+  'imis-iupdate',
+  [
+    (c) => ({
+      tasks: [],
+      outputProp: 'iupdate',
+      pollFloorSec: 1,
+      pollCapSec: 60,
+      failRunOnTaskFailure: true,
+      ...c,
+    }),
+  ],
+  ['outputProp'],
+);
 
-/** QueryParameters: a JSON object parsed once, whose string leaves are templates. */
-function compileParameters(
-  text: string,
-  label: string,
-): ((ctx: TemplateContext) => Record<string, unknown>) | undefined {
-  if (!text || !text.trim()) return undefined;
-  let parsed: unknown;
+/** The task URLs, kept as a credential: a JSON list, one per task. */
+function taskUrls(text: string | undefined): string[] {
   try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`QueryParameters of ${label} is not JSON: ${(err as Error).message}`, { cause: err });
+    const urls: unknown = JSON.parse(text || '[]');
+    return Array.isArray(urls) ? urls.map((u) => (typeof u === 'string' ? u.trim() : '')) : [];
+  } catch {
+    return [];
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error(`QueryParameters of ${label} must be a JSON object, e.g. {"ID": "{{ input.memberId }}"}`);
-  }
-  const compiled: [string, CompiledTemplate | unknown][] = Object.entries(parsed).map(([k, v]) => [
-    k,
-    typeof v === 'string' ? compileTemplate(v, `${label} QueryParameters.${k}`) : v,
-  ]);
-  return (ctx) =>
-    Object.fromEntries(
-      compiled.map(([k, v]) => [
-        k,
-        v && typeof (v as CompiledTemplate).render === 'function' ? (v as CompiledTemplate).render(ctx) : v,
-      ]),
-    );
 }
 
-export = function register(RED: any): void {
-  function IUpdateNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function IUpdateNode(this: Node<{ urls?: string }>, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<IUpdateConfig>(raw, migrations);
-    let urls: string[] = [];
-    try {
-      urls = JSON.parse(node.credentials?.urls || '[]');
-    } catch {
-      urls = [];
-    }
-    const tasks = (Array.isArray(config.tasks) ? config.tasks : []).map((task, i) => ({
-      ...task,
-      name: task.name || `Task ${i + 1}`,
-      url: typeof urls[i] === 'string' ? urls[i].trim() : '',
-    }));
-    let parameters: ((ctx: TemplateContext) => Record<string, unknown> | undefined)[];
-    try {
-      parameters = tasks.map((t) => compileParameters(t.queryParameters, t.name) ?? (() => undefined));
-    } catch (err) {
-      node.error(err);
-      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-iupdate.status.invalid') });
-      return;
-    }
+    const { outputProp, pollFloorSec, pollCapSec, failRunOnTaskFailure, ...read } = config.read(def);
+    const urls = taskUrls(node.credentials.urls);
+    const tasks = read.tasks.map((t, i) => {
+      const task = withDefaults(t, TASK_DEFAULTS);
+      return { ...task, name: task.name || `Task ${i + 1}`, url: urls[i] ?? '' };
+    });
+    const parameters = fromConfig(node, RED._('imis-iupdate.status.invalid'), () =>
+      tasks.map((t) => compileJsonTemplate(t.queryParameters, `QueryParameters of ${t.name}`)),
+    );
+    if (!parameters) return;
     const aborter = new AbortController();
     let busy = 0;
 
-    node.on('input', async (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
+    node.on('input', (msg, send, done) => {
       if (tasks.length === 0) return done(new Error(RED._('imis-iupdate.errors.no-tasks')));
       const missing = tasks.find((t) => !/^https?:\/\//.test(t.url));
       if (missing) return done(new Error(RED._('imis-iupdate.errors.no-url', { task: missing.name })));
-      busy++;
-      const ctx: TemplateContext = { input: msg.payload, msg };
       let specs: TaskSpec[];
       try {
         specs = tasks.map((t, i) => ({
           name: t.name,
           url: t.url,
-          kind: t.kind === 'polling' ? 'polling' : 'standard',
-          waitForCompletion: t.wait !== false,
-          queryParameters: parameters[i](ctx),
-          timeoutMs: (Number(t.timeoutSec) || 3600) * 1000,
+          kind: t.kind === 'standard' ? 'standard' : 'polling',
+          waitForCompletion: t.wait,
+          queryParameters: parameters[i]({ input: msg.payload, msg }),
+          timeoutMs: t.timeoutSec * 1000,
         }));
       } catch (err) {
-        busy--;
         return done(err as Error);
       }
-      const outcomes: TaskOutcome[] = await runTasks(specs, {
-        pollFloorMs: (Number(config.pollFloorSec) || 1) * 1000,
-        pollCapMs: (Number(config.pollCapSec) || 60) * 1000,
-        signal: aborter.signal,
-        onProgress: (p) =>
-          node.status({
-            fill: 'blue',
-            shape: 'dot',
-            text: RED._('imis-iupdate.status.progress', {
-              index: p.index + 1,
-              count: specs.length,
-              name: p.name,
-              percent: p.percent === undefined ? '' : ` ${p.percent}%`,
-            }),
+      busy++;
+      const progress = (index: number, name: string, percent: number | undefined) =>
+        node.status({
+          fill: 'blue',
+          shape: 'dot',
+          text: RED._('imis-iupdate.status.progress', {
+            index: index + 1,
+            count: specs.length,
+            name,
+            percent: percent === undefined ? '' : ` ${percent}%`,
           }),
-      });
-      busy--;
-      const failed = outcomes.filter((o) => !o.ok);
-      node.status({
-        fill: failed.length ? 'yellow' : 'green',
-        shape: 'dot',
-        text: RED._('imis-iupdate.status.done', {
-          ok: outcomes.length - failed.length,
-          count: outcomes.length,
-        }),
-      });
-      RED.util.setMessageProperty(msg, config.outputProp || 'iupdate', outcomes, true);
-      send(msg);
-      if (failed.length && config.failRunOnTaskFailure) {
-        const detail = failed
-          .map((o) => `"${o.name}": ${o.error ?? o.status?.StatusDescription ?? o.state}`)
-          .join('; ');
-        done(new Error(RED._('imis-iupdate.errors.failed', { count: failed.length, detail })));
-      } else {
-        done();
-      }
+        });
+      void runTasks(specs, {
+        pollFloorMs: pollFloorSec * 1000,
+        pollCapMs: pollCapSec * 1000,
+        signal: aborter.signal,
+        onProgress: (p) => progress(p.index, p.name, p.percent),
+      }).then(
+        (outcomes) => {
+          busy--;
+          const failed = outcomes.filter((o) => !o.ok);
+          node.status({
+            fill: failed.length ? 'yellow' : 'green',
+            shape: 'dot',
+            text: RED._('imis-iupdate.status.done', {
+              ok: outcomes.length - failed.length,
+              count: outcomes.length,
+            }),
+          });
+          RED.util.setMessageProperty(msg, outputProp, outcomes, true);
+          send(msg);
+          if (failed.length && failRunOnTaskFailure) {
+            done(
+              new Error(
+                RED._('imis-iupdate.errors.failed', { count: failed.length, detail: failureSummary(failed) }),
+              ),
+            );
+          } else {
+            done();
+          }
+        },
+        (err: Error) => {
+          busy--;
+          done(err);
+        },
+      );
     });
 
     node.on('close', () => {
       if (busy) aborter.abort();
     });
   }
-  RED.nodes.registerType('imis-iupdate', IUpdateNode, { credentials: { urls: { type: 'text' } } });
+  registerType(RED, 'imis-iupdate', IUpdateNode, {
+    credentials: { urls: { type: 'text' } },
+    settings: config.settings({ taskDefaults: TASK_DEFAULTS }),
+  });
 };
+
+export = register;

@@ -1,7 +1,10 @@
+import type { NodeModule } from './lib/red.js';
 import { mountRunsApi } from './lib/runs-api.js';
 
 /** Editor plugin: the "iMIS runs" sidebar (see imis-runs.html); its admin API lives in lib/runs-api. */
-export = function register(RED: any): void {
+const register: NodeModule = (RED) => {
   RED.plugins.registerPlugin('imis-runs', { type: 'imis-runs-sidebar' });
   mountRunsApi(RED);
 };
+
+export = register;

@@ -1,7 +1,10 @@
 import { SchemaValidationError, compileSchema, generateSchema } from '../core/schema.js';
 import type { Violation } from '../core/schema.js';
 import { mountOnce } from './lib/http.js';
-import { migrate } from './lib/migrations.js';
+import { NodeConfig } from './lib/migrations.js';
+import { registerType } from './lib/red.js';
+import type { NodeDef, NodeMessage, NodeModule, PrevalidatingNode } from './lib/red.js';
+import { fromConfig } from './lib/status.js';
 
 interface SchemaConfig {
   name?: string;
@@ -11,43 +14,46 @@ interface SchemaConfig {
   onInvalid: 'error' | 'output';
 }
 
-const migrations = [
-  (c: Record<string, unknown>) => ({
-    schema: '{}',
-    schemaSource: 'config',
-    property: 'payload',
-    onInvalid: 'error',
-    ...c,
-  }),
-];
+const config = new NodeConfig<SchemaConfig>(
+  'imis-schema-validate',
+  [
+    (c) => ({
+      schema: '{\n  "$schema": "http://json-schema.org/draft-07/schema#",\n  "type": "object"\n}',
+      schemaSource: 'config',
+      property: 'payload',
+      onInvalid: 'error',
+      ...c,
+    }),
+  ],
+  ['property'],
+);
 
-export = function register(RED: any): void {
-  function SchemaValidateNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function SchemaValidateNode(this: PrevalidatingNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<SchemaConfig>(raw, migrations);
-    let configured: ((data: unknown) => Violation[]) | undefined;
-    if (config.schemaSource === 'config') {
-      try {
-        configured = compileSchema(config.schema);
-      } catch (err) {
-        node.error(RED._('imis-schema-validate.errors.bad-schema', { message: (err as Error).message }));
-        node.status({ fill: 'red', shape: 'ring', text: RED._('imis-schema-validate.status.bad-schema') });
-      }
-    }
+    const { schema, schemaSource, property, onInvalid } = config.read(def);
+    const configured =
+      schemaSource === 'config'
+        ? fromConfig(
+            node,
+            RED._('imis-schema-validate.status.bad-schema'),
+            () => compileSchema(schema),
+            (err) => RED._('imis-schema-validate.errors.bad-schema', { message: err.message }),
+          )
+        : undefined;
 
-    const violationsOf = (msg: Record<string, unknown>): Violation[] => {
-      const validate = config.schemaSource === 'msg' ? compileSchema(msg.schema) : configured;
+    const violationsOf = (msg: NodeMessage): Violation[] => {
+      const validate = schemaSource === 'msg' ? compileSchema(msg.schema) : configured;
       if (!validate) throw new Error(RED._('imis-schema-validate.errors.no-schema'));
-      return validate(RED.util.getMessageProperty(msg, config.property));
+      return validate(RED.util.getMessageProperty(msg, property));
     };
 
     // Asked by a Webhook in wired directly before this node, before it answers its caller (→ 400).
     // Only in "error" mode and with a configured schema: in "second output" mode the flow decides.
-    node.prevalidate = (msg: Record<string, unknown>): Violation[] =>
-      config.schemaSource === 'config' && config.onInvalid === 'error' ? violationsOf(msg) : [];
+    node.prevalidate = (msg) => (schemaSource === 'config' && onInvalid === 'error' ? violationsOf(msg) : []);
 
-    node.on('input', (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
+    node.on('input', (msg, send, done) => {
       let violations: Violation[];
       try {
         violations = violationsOf(msg);
@@ -57,13 +63,13 @@ export = function register(RED: any): void {
       }
       if (violations.length === 0) {
         delete msg.schemaError;
-        send(config.onInvalid === 'output' ? [msg, null] : msg);
+        send(onInvalid === 'output' ? [msg, null] : msg);
         done();
         return;
       }
       const error = new SchemaValidationError(violations);
       msg.schemaError = { message: error.message, violations };
-      if (config.onInvalid === 'output') {
+      if (onInvalid === 'output') {
         send([null, msg]);
         done();
       } else {
@@ -71,11 +77,11 @@ export = function register(RED: any): void {
       }
     });
   }
-  RED.nodes.registerType('imis-schema-validate', SchemaValidateNode);
+  registerType(RED, 'imis-schema-validate', SchemaValidateNode, { settings: config.settings() });
 
   // "Generate schema from sample payload" in the editor.
   const write = RED.auth.needsPermission('imis-schema-validate.write');
-  mountOnce(RED.httpAdmin, 'post', '/imis/schema/generate', write, (req: any, res: any) => {
+  mountOnce(RED.httpAdmin, 'post', '/imis/schema/generate', write, (req, res) => {
     const { sample, draft } = req.body ?? {};
     if (sample === undefined) {
       res
@@ -83,6 +89,9 @@ export = function register(RED: any): void {
         .json({ error: RED._('imis-schema-validate.errors.bad-sample', { message: 'missing' }) });
       return;
     }
-    res.json(generateSchema(sample, { draft: ['draft-04', '2020-12'].includes(draft) ? draft : 'draft-07' }));
+    const drafts = ['draft-04', 'draft-07', '2020-12'] as const;
+    res.json(generateSchema(sample, { draft: drafts.find((d) => d === draft) ?? 'draft-07' }));
   });
 };
+
+export = register;

@@ -1,22 +1,23 @@
 import { ImisClient } from '../imis/client.js';
 import { listPanels } from '../imis/panels.js';
 import { ACTIVITY_FIELDS, listActivityTypes } from '../imis/activity.js';
-import { mountOnce } from './lib/http.js';
-import { migrate } from './lib/migrations.js';
-import { clientOptions, dialogRoute, serverMigrations } from './lib/server-settings.js';
-import type { ServerConfig } from './lib/server-settings.js';
 import { todayIn } from '../core/dates.js';
+import { mountOnce } from './lib/http.js';
+import { registerType } from './lib/red.js';
+import type { ImisServerNode, NodeDef, NodeModule } from './lib/red.js';
+import { clientOptions, dialogRoute, serverConfig } from './lib/server-settings.js';
 
-export = function register(RED: any): void {
-  function ImisServerNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
-    const config = migrate<ServerConfig>(raw, serverMigrations);
+const register: NodeModule = (RED) => {
+  function ServerNode(this: ImisServerNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const config = serverConfig.read(def);
     this.config = config;
-    this.client = new ImisClient(clientOptions(config, this.credentials ?? {}));
+    this.client = new ImisClient(clientOptions(config, this.credentials));
     this.today = () => todayIn(config.timeZone);
   }
-  RED.nodes.registerType('imis-server', ImisServerNode, {
+  registerType(RED, 'imis-server', ServerNode, {
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
+    settings: serverConfig.settings(),
   });
 
   // The dialogs ask iMIS with the server settings they hold, deployed or not (lib/server-settings):
@@ -52,7 +53,9 @@ export = function register(RED: any): void {
     dialogRoute(RED, (client) => listActivityTypes(client)),
   );
 
-  mountOnce(RED.httpAdmin, 'get', '/imis/activity-fields', read, (_req: any, res: any) => {
+  mountOnce(RED.httpAdmin, 'get', '/imis/activity-fields', read, (_req, res) => {
     res.json(ACTIVITY_FIELDS);
   });
 };
+
+export = register;

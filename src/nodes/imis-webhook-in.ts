@@ -2,9 +2,12 @@ import { queued, rejected } from '../core/ihook.js';
 import type { HookOptions } from '../core/ihook.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import type { Violation } from '../core/schema.js';
+import { TOKEN_PATTERN } from '../core/tokens.js';
 import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
-import { migrate } from './lib/migrations.js';
+import { NodeConfig } from './lib/migrations.js';
+import { findNode, isPrevalidator, registerType, wiredTo } from './lib/red.js';
+import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
 import { triggerRuns } from './lib/trigger.js';
@@ -13,37 +16,26 @@ const WEBHOOK_PATH = '/imis/hook/';
 
 interface WebhookConfig {
   name?: string;
-  return202?: boolean;
-  omitBody?: boolean;
-  metadataProp?: string;
-  maxBodyKb?: number;
+  return202: boolean;
+  omitBody: boolean;
+  metadataProp: string;
+  maxBodyKb: number;
 }
 
-/** A node wired after the webhook that can judge a payload before the caller is answered. */
-interface Prevalidator {
-  prevalidate(msg: Record<string, unknown>): Violation[];
-}
-
-const migrations = [
+const config = new NodeConfig<WebhookConfig>('imis-webhook-in', [
   // v1: first version; config fields as they are.
-  (config: Record<string, unknown>) => ({
-    return202: false,
-    omitBody: false,
-    metadataProp: '',
-    maxBodyKb: 1024,
-    ...config,
-  }),
-];
+  (c) => ({ return202: false, omitBody: false, metadataProp: '', maxBodyKb: 1024, ...c }),
+]);
 
-export = function register(RED: any): void {
-  function WebhookInNode(this: any, raw: any) {
-    RED.nodes.createNode(this, raw);
+const register: NodeModule = (RED) => {
+  function WebhookInNode(this: HookEndpointNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
     const node = this;
-    const config = migrate<WebhookConfig>(raw, migrations);
+    const { return202, omitBody, metadataProp, maxBodyKb } = config.read(def);
     const runs = triggerRuns(RED, node);
-    const hookOptions: HookOptions = { accepted202: config.return202, omitBody: config.omitBody };
-    const limitBytes = Math.max(1, Number(config.maxBodyKb) || 1024) * 1024;
-    registerSecretEndpoint(RED, node, WEBHOOK_PATH);
+    const hookOptions: HookOptions = { accepted202: return202, omitBody };
+    const limitBytes = Math.max(1, maxBodyKb) * 1024;
+    registerSecretEndpoint(RED, 'imis-webhook-in', node, WEBHOOK_PATH);
     let accepted = 0;
     const status = throttledStatus(() =>
       node.status({
@@ -56,16 +48,16 @@ export = function register(RED: any): void {
     );
     status.now();
 
-    const prevalidate = (msg: Record<string, unknown>): Violation[] => {
+    const prevalidate = (msg: NodeMessage): Violation[] => {
       const violations: Violation[] = [];
-      for (const id of (node.wires?.[0] ?? []) as string[]) {
-        const next = RED.nodes.getNode(id) as Partial<Prevalidator> | null;
-        if (next && typeof next.prevalidate === 'function') violations.push(...next.prevalidate(msg));
+      for (const id of wiredTo(node)) {
+        const next = findNode(RED, id);
+        if (isPrevalidator(next)) violations.push(...next.prevalidate(msg));
       }
       return violations;
     };
 
-    node.handleRequest = async (req: any, res: any) => {
+    node.handleRequest = async (req, res) => {
       const receivedAt = new Date();
       const body = await readJsonBody(req, res, limitBytes);
       if (!body.ok) return sendHookResponse(res, rejected(body.rejection, hookOptions));
@@ -73,9 +65,9 @@ export = function register(RED: any): void {
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
         return sendHookResponse(res, rejected({ kind: 'not-object' }, hookOptions));
       }
-      const extra: Record<string, unknown> = {};
-      if (config.metadataProp)
-        RED.util.setMessageProperty(extra, config.metadataProp, requestMetadata(req, receivedAt), true);
+      const extra: NodeMessage = {};
+      if (metadataProp)
+        RED.util.setMessageProperty(extra, metadataProp, requestMetadata(req, receivedAt), true);
       let violations: Violation[];
       try {
         violations = prevalidate({ payload, ...extra });
@@ -91,7 +83,7 @@ export = function register(RED: any): void {
 
       let runId: string;
       try {
-        // Journalled before answering: an accepted call is never lost (SPEC "Bad input").
+        // Committed before answering: an accepted call is never lost (docs/nodes.md, Webhook in).
         runId = (await runs.accept({ payload, extra }, receivedAt)).runId;
       } catch (err) {
         node.error(err);
@@ -108,10 +100,15 @@ export = function register(RED: any): void {
     node.on('close', status.cancel);
   }
 
-  RED.nodes.registerType('imis-webhook-in', WebhookInNode, { credentials: { token: { type: 'text' } } });
+  registerType(RED, 'imis-webhook-in', WebhookInNode, {
+    credentials: { token: { type: 'text' } },
+    settings: config.settings({ tokenPattern: TOKEN_PATTERN }),
+  });
 
   mountSecretEndpoints(RED, 'imis-webhook-in', WEBHOOK_PATH);
   claimRequestBodies(RED, WEBHOOK_PATH);
   mountHookErrorHandler(RED, WEBHOOK_PATH);
   mountRunsApi(RED);
 };
+
+export = register;

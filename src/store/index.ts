@@ -43,6 +43,19 @@ export function retentionPolicy(settings: RunsSettings = {}): RetentionPolicy {
   };
 }
 
+/** How long an accepted input stays owned by a process without its heartbeat (default 30 s). */
+export function leaseMsOf(settings: StoreSettings): number {
+  return (positive(settings.leaseSeconds) ?? 30) * 1000;
+}
+
+/** The engine the settings name: PostgreSQL when a URL is given (settings, or IMIS_STORE_URL). */
+export function engineOf(
+  settings: StoreSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): 'postgres' | 'sqlite' {
+  return (settings.url ?? env.IMIS_STORE_URL) ? 'postgres' : 'sqlite';
+}
+
 /**
  * Opens the store the settings name: PostgreSQL when a URL is given (settings, or the environment
  * variable IMIS_STORE_URL), else the embedded SQLite file in the data folder.
@@ -52,7 +65,7 @@ export async function openStore(
   dataDir: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Store> {
-  const leaseMs = (positive(settings.leaseSeconds) ?? 30) * 1000;
+  const leaseMs = leaseMsOf(settings);
   const url = settings.url ?? env.IMIS_STORE_URL;
   if (url) return PostgresStore.open({ url, leaseMs, poolSize: positive(settings.poolSize) });
   return new SqliteStore({

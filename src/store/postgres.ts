@@ -41,7 +41,8 @@ export class PostgresStore implements Store {
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
   private readonly accepts: GroupCommit<AcceptedInput>;
-  private readonly finishes: GroupCommit<RunRecord>;
+  /** Rows of finished runs (runRow): serialised when finished, so later changes to the record do not leak in. */
+  private readonly finishes: GroupCommit<unknown[]>;
 
   private constructor(options: PostgresOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
@@ -49,7 +50,7 @@ export class PostgresStore implements Store {
     this.pool.on('error', () => undefined);
     this.leaseMs = options.leaseMs ?? 30_000;
     this.accepts = new GroupCommit((inputs) => this.insertInputs(inputs));
-    this.finishes = new GroupCommit((runs) => this.writeFinished(runs));
+    this.finishes = new GroupCommit((rows) => this.writeFinished(rows));
   }
 
   static async open(options: PostgresOptions): Promise<PostgresStore> {
@@ -87,7 +88,13 @@ export class PostgresStore implements Store {
   }
 
   finishRun(run: RunRecord): Promise<void> {
-    return this.finishes.add(structuredClone(run));
+    let row: unknown[];
+    try {
+      row = runRow(run); // a copy, as the record stands now
+    } catch (err) {
+      return Promise.reject(err as Error); // e.g. a value JSON cannot hold: this run only
+    }
+    return this.finishes.add(row);
   }
 
   async importInputs(inputs: AcceptedInput[]): Promise<void> {
@@ -265,10 +272,10 @@ export class PostgresStore implements Store {
   }
 
   /** The runs and the settlement of their inputs, in one transaction. */
-  private async writeFinished(runs: RunRecord[]): Promise<void> {
+  private async writeFinished(rows: unknown[][]): Promise<void> {
     // One row per id: a run finished twice in one group (a re-settle) keeps its last state.
-    const byId = new Map(runs.map((r) => [r.id, r]));
-    const { sql, params } = multiRow([...byId.values()].map(runRow));
+    const byId = new Map(rows.map((row) => [row[0] as string, row]));
+    const { sql, params } = multiRow([...byId.values()]);
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { makePrivateDir, openPrivate } from './private-files.js';
 import type { RunRecord } from '../runs/tracker.js';
 import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
 import type { InputRow } from './rows.js';
+import type { CheckpointerData } from './checkpointer.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import type {
   AcceptedInput,
@@ -29,7 +31,18 @@ export interface SqliteOptions {
    * has one process: at start-up it takes over every pending input at once.
    */
   leaseMs?: number;
+  /**
+   * Checkpoints of the WAL in a worker thread once the store is busy (default true; files only):
+   * run by the writing connection, as SQLite does by default, each one copies the WAL into the
+   * database file and fsyncs it while the event loop waits.
+   */
+  backgroundCheckpoints?: boolean;
 }
+
+/** Rows written before the checkpoints move to a worker thread: a lightly used store needs none. */
+const CHECKPOINTER_AFTER_ROWS = 1000;
+/** SQLite's own default of `wal_autocheckpoint`, restored if the worker thread fails. */
+const AUTOCHECKPOINT_PAGES = 1000;
 
 /**
  * The embedded store: one SQLite file in WAL mode through better-sqlite3 (synchronous calls, so
@@ -42,11 +55,19 @@ export class SqliteStore implements Store {
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
   private readonly accepts: GroupCommit<AcceptedInput>;
-  private readonly finishes: GroupCommit<RunRecord>;
+  /** Rows of finished runs (runRow): serialised when finished, so later changes to the record do not leak in. */
+  private readonly finishes: GroupCommit<unknown[]>;
   private readonly statements;
   private readonly claimedAtStart = new Set<string>();
   /** Prepared runs queries, one per combination of filters. */
   private readonly queries = new Map<string, Database.Statement>();
+  /** 'waiting': not started yet (until CHECKPOINTER_AFTER_ROWS); 'off': SQLite checkpoints itself. */
+  private checkpoints: 'waiting' | 'worker' | 'off';
+  private checkpointer: Worker | undefined;
+  private rowsWritten = 0;
+  private readonly file: string;
+  private readonly synchronous: 'NORMAL' | 'FULL';
+  private readonly busyTimeoutMs: number;
 
   constructor(options: SqliteOptions) {
     // The file holds member data: readable by the owner only (SQLite gives its -wal and -shm files
@@ -55,10 +76,15 @@ export class SqliteStore implements Store {
       makePrivateDir(dirname(options.file));
       closeSync(openPrivate(options.file, 'a'));
     }
+    this.file = options.file;
+    this.synchronous = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
+    this.busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+    this.checkpoints =
+      options.file !== ':memory:' && options.backgroundCheckpoints !== false ? 'waiting' : 'off';
     this.db = new Database(options.file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    this.db.pragma(`synchronous = ${this.synchronous}`);
+    this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
     this.db.pragma('foreign_keys = ON');
     this.leaseMs = options.leaseMs ?? 30_000;
     migrate(this.db);
@@ -121,14 +147,68 @@ export class SqliteStore implements Store {
       const leaseUntil = Date.now() + this.leaseMs;
       for (const input of inputs) this.statements.insertInput.run(...inputRow(input, this.owner, leaseUntil));
     });
-    const finishMany = db.transaction((runs: RunRecord[]) => {
-      for (const run of runs) {
-        this.statements.upsertRun.run(...runRow(run));
-        this.statements.deleteInput.run(run.id);
+    const finishMany = db.transaction((rows: unknown[][]) => {
+      for (const row of rows) {
+        this.statements.upsertRun.run(...row);
+        this.statements.deleteInput.run(row[0]);
       }
     });
-    this.accepts = new GroupCommit((items) => insertMany(items));
-    this.finishes = new GroupCommit((items) => finishMany(items));
+    this.accepts = new GroupCommit((items) => {
+      insertMany(items);
+      this.wrote(items.length);
+    });
+    this.finishes = new GroupCommit((items) => {
+      finishMany(items);
+      this.wrote(items.length);
+    });
+  }
+
+  private wrote(rows: number): void {
+    if (this.checkpoints !== 'waiting') return;
+    this.rowsWritten += rows;
+    if (this.rowsWritten >= CHECKPOINTER_AFTER_ROWS) this.startCheckpointer();
+  }
+
+  /** Moves the WAL checkpoints to a worker thread; SQLite keeps doing them itself if that fails. */
+  private startCheckpointer(): void {
+    const workerData: CheckpointerData = {
+      file: this.file,
+      synchronous: this.synchronous,
+      busyTimeoutMs: this.busyTimeoutMs,
+      intervalMs: 100,
+      restartPages: 4 * AUTOCHECKPOINT_PAGES,
+    };
+    let worker: Worker;
+    try {
+      worker = new Worker(join(__dirname, 'checkpointer.js'), { workerData });
+    } catch {
+      this.checkpoints = 'off';
+      return;
+    }
+    worker.unref();
+    const fallBack = () => {
+      if (this.checkpointer !== worker) return; // closed on purpose
+      this.checkpointer = undefined;
+      this.checkpoints = 'off';
+      if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    };
+    worker.on('error', fallBack);
+    worker.on('exit', fallBack);
+    this.checkpointer = worker;
+    this.checkpoints = 'worker';
+    this.db.pragma('wal_autocheckpoint = 0');
+  }
+
+  private async stopCheckpointer(): Promise<void> {
+    const worker = this.checkpointer;
+    this.checkpointer = undefined;
+    this.checkpoints = 'off';
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('close');
+    const timer = setTimeout(() => void worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
   }
 
   accept(input: AcceptedInput): Promise<void> {
@@ -157,7 +237,13 @@ export class SqliteStore implements Store {
   }
 
   finishRun(run: RunRecord): Promise<void> {
-    return this.finishes.add(structuredClone(run));
+    let row: unknown[];
+    try {
+      row = runRow(run); // a copy, as the record stands now
+    } catch (err) {
+      return Promise.reject(err as Error); // e.g. a value JSON cannot hold: this run only
+    }
+    return this.finishes.add(row);
   }
 
   async importInputs(inputs: AcceptedInput[]): Promise<void> {
@@ -274,6 +360,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    // The worker's connection closes first, so that closing the last one checkpoints the WAL.
+    await this.stopCheckpointer();
     if (!this.db.open) return;
     // A process that stops cleanly hands its unfinished inputs over at once.
     this.statements.renew.run(0, this.owner);

@@ -44,7 +44,7 @@ function paths(violations: Violation[]): string[] {
 }
 
 describe('core/schema', () => {
-  it("accepts the seed's check-in payload against the seed's draft-07 schema", () => {
+  it("accepts iHook's example check-in payload against its draft-07 schema (docs/idms.md §iHook workflow)", () => {
     assert.deepEqual(validateAgainst(checkInSchema, checkIn), []);
     assert.deepEqual(validateAgainst(JSON.stringify(checkInSchema), checkIn), []);
   });

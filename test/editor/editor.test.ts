@@ -6,6 +6,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Emulator } from '../../src/emulator/server.js';
+import { EVENT_TYPE_ENTRY_PATTERN } from '../../src/core/event-grid.js';
+import { TOKEN_PATTERN } from '../../src/core/tokens.js';
+import { nodeConfigs } from '../../src/nodes/lib/migrations.js';
 import { NODE_RED_PKG, PACKAGE_ROOT } from './red-process.js';
 import type { RedProcess } from './red-process.js';
 import { deployFlows, editorSession, nodeIds, openEditor, restoreFlows } from './session.js';
@@ -105,6 +108,47 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     );
     const loadErrors = red!.output().match(/\[warn\] \[@imisflow\/node-red-imis\/[^\]]+\] .*/g) ?? [];
     assert.deepEqual({ missing, loadErrors }, { missing: [], loadErrors: [] });
+  });
+
+  it("offers the runtime's defaults and stamps its config version (its migration count) on every node type", async () => {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
+    const types = Object.keys(pkg['node-red'].nodes);
+    // The runtime's side: each node module states its migrations once (lib/migrations NodeConfig).
+    for (const type of types) require(`../../src/nodes/${type}.js`);
+    const runtime = Object.fromEntries(
+      types.map((t) => {
+        const config = nodeConfigs.get(t);
+        assert.ok(config, `${t} has a NodeConfig`);
+        return [t, { cfgVersion: config.version, ...config.defaults }];
+      }),
+    );
+    const editor = await page.evaluate(
+      (all) =>
+        Object.fromEntries(
+          all.map((t: string) => {
+            const defaults = (window as any).RED.nodes.getType(t).defaults;
+            return [
+              t,
+              Object.fromEntries(Object.entries(defaults).map(([k, d]: [string, any]) => [k, d.value])),
+            ];
+          }),
+        ),
+      types,
+    );
+    for (const type of types) {
+      const expected = runtime[type];
+      const offered = Object.fromEntries(Object.keys(expected).map((k) => [k, editor[type][k]]));
+      assert.deepEqual(offered, expected, `${type}: the editor's defaults and version are the runtime's`);
+    }
+    // The patterns the editor checks with are the runtime's too.
+    const patterns = await page.evaluate(() => {
+      const { ImisEditor } = window as any;
+      return {
+        token: ImisEditor.setting('imis-webhook-in', 'TokenPattern'),
+        eventType: ImisEditor.setting('imis-change-in', 'EventTypePattern'),
+      };
+    });
+    assert.deepEqual(patterns, { token: TOKEN_PATTERN, eventType: EVENT_TYPE_ENTRY_PATTERN });
   });
 
   it('lists the package examples under Import > Examples and imports one', async () => {

@@ -1,15 +1,15 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * A real Node-RED, started as a child process on 127.0.0.1 with a temporary user directory in which
- * this package is installed as a link (as `npm install <path>` would do, and as scripts/start.mjs
- * does). Used by the editor test and by the benchmark. Nothing leaves 127.0.0.1: no palette catalogue,
- * no telemetry.
+ * this package is installed as a link, prepared as `npm start` prepares its own
+ * (scripts/node-red-user-dir.mjs). Used by the editor test and by the benchmark. Nothing leaves
+ * 127.0.0.1: no palette catalogue, no telemetry.
  */
 
 /** The package root (this file is compiled to dist/test/editor/). */
@@ -55,50 +55,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Prepares a user directory like scripts/start.mjs and starts Node-RED in it. */
+/** What scripts/node-red-user-dir.mjs exports (an ES module of the scripts, loaded at run time). */
+interface UserDirModule {
+  prepareUserDir(options: {
+    userDir: string;
+    port: number;
+    offline?: boolean;
+    settings?: Record<string, unknown>;
+  }): void;
+  spawnNodeRed(options: { userDir: string; redPackage?: string; stdio?: StdioOptions }): ChildProcess;
+}
+
+function userDirModule(): Promise<UserDirModule> {
+  return import(pathToFileURL(join(PACKAGE_ROOT, 'scripts', 'node-red-user-dir.mjs')).href);
+}
+
+/** Prepares a user directory as `npm start` does and starts Node-RED in it. */
 export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess> {
   const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
-  const redJs = join(redDir, 'red.js');
-  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
+  const { prepareUserDir, spawnNodeRed } = await userDirModule();
   const port = await freePort();
   const userDir = mkdtempSync(join(tmpdir(), 'imis-red-'));
-
-  const linkDir = join(userDir, 'node_modules', ...String(pkg.name).split('/'));
-  mkdirSync(dirname(linkDir), { recursive: true });
-  symlinkSync(PACKAGE_ROOT, linkDir, 'dir');
-  writeFileSync(
-    join(userDir, 'package.json'),
-    JSON.stringify({
-      name: 'node-red-project',
-      private: true,
-      dependencies: { [pkg.name]: `file:${PACKAGE_ROOT}` },
-    }),
-  );
-  writeFileSync(
-    join(userDir, 'settings.js'),
-    `module.exports = {
-    uiHost: '127.0.0.1',
-    uiPort: ${port},
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    editorTheme: { tours: false, palette: { catalogues: [] } },
-    telemetry: { enabled: false },
-    diagnostics: { enabled: false },
-    logging: { console: { level: 'info' } },
-${Object.entries(options.settings ?? {})
-  .map(([key, value]) => `    ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`)
-  .join('')}};\n`,
-  );
+  prepareUserDir({ userDir, port, offline: true, settings: options.settings });
   if (options.flows) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
   if (options.credentials) {
     writeFileSync(join(userDir, 'flows_cred.json'), JSON.stringify(options.credentials, null, 2));
   }
 
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false' } },
-  );
+  const child = spawnNodeRed({ userDir, redPackage: NODE_RED_PKG, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();

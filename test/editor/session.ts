@@ -69,7 +69,7 @@ export async function openEditor(s: EditorSession, errors: string[]): Promise<Pa
   page.on('pageerror', (err) => {
     // Monaco (Node-RED's code editor) throws this when a dialog holding a code editor closes before
     // the editor finished loading its model: a race inside Node-RED's editor on a slow machine.
-    if (err.message === 'Model is disposed!') return;
+    if (err.message.startsWith('Model is disposed!')) return;
     errors.push(`pageerror: ${err.message}`);
   });
   page.on('console', (message) => {

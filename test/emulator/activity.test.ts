@@ -3,7 +3,7 @@ import { today } from '../../src/emulator/coerce.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { api, entityBody, firstError, GENERIC_ENTITY, plainValues, tokenFor, wireValues } from './helpers.js';
 
-describe('emulator: Activity (IMIS-API.md §2.2)', () => {
+describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
   let emulator: Emulator;
   let token: string;
   before(async () => {

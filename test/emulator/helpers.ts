@@ -60,7 +60,7 @@ export async function api(
   return reply(response);
 }
 
-/** A GenericEntityData request body with `$type`s as ASI's Postman collection sends it (IMIS-API.md §2.2). */
+/** A GenericEntityData request body with `$type`s as ASI's Postman collection sends it (docs/imis-api.md §2.2). */
 export function entityBody(
   properties: Record<string, unknown>,
   extra: Record<string, unknown> = {},

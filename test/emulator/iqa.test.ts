@@ -53,7 +53,7 @@ function execute(entity: string, operation: string, parameters: unknown[]): unkn
 
 const str = (value: string) => ({ $type: 'System.String', $value: value });
 
-describe('emulator: IQA (IMIS-API.md §4)', () => {
+describe('emulator: IQA (docs/imis-api.md §4)', () => {
   let emulator: Emulator;
   let token: string;
   before(async () => {
@@ -336,9 +336,7 @@ describe('emulator: IQA (IMIS-API.md §4)', () => {
       assert.deepEqual(first.body.Items.$values[499], syntheticRow(499));
       assert.equal(Object.keys(first.body.Items.$values[0]).length, 10);
 
-      const started = Date.now();
       const last = await get(queryUrl('iqa', ROWS_QUERY, { limit: '500', offset: String(ROWS_COUNT - 500) }));
-      const elapsed = Date.now() - started;
       assert.deepEqual(
         [last.body.Offset, last.body.Count, last.body.TotalCount, last.body.HasNext, last.body.NextOffset],
         [ROWS_COUNT - 500, 500, ROWS_COUNT, false, 0],
@@ -348,7 +346,6 @@ describe('emulator: IQA (IMIS-API.md §4)', () => {
       assert.equal(lastRow.Row, ROWS_COUNT);
       assert.equal(lastRow.Code, 'R100000');
       assert.equal(lastRow.Amount, syntheticRow(ROWS_COUNT - 1).Amount);
-      assert.ok(elapsed < 1000, `the last page took ${elapsed} ms`);
     });
 
     it('filters by its Category prompt', async () => {

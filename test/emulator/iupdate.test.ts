@@ -3,7 +3,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOTNET_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?$/;
-/** The job status fields of IMIS-API.md §6, in order. */
+/** The job status fields of docs/imis-api.md §6, in order. */
 const JOB_STATUS_FIELDS = [
   'ExecuteId',
   'ImportId',
@@ -43,7 +43,7 @@ async function call(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('emulator: iUpdate task webhooks (IMIS-API.md §6)', () => {
+describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
   let emulator: Emulator;
   before(async () => {
     emulator = await startEmulator();

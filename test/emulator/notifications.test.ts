@@ -83,7 +83,7 @@ function personUpdate(firstName: string): unknown {
   };
 }
 
-describe('emulator: change notifications (IMIS-API.md §5)', function () {
+describe('emulator: change notifications (docs/imis-api.md §5)', function () {
   let emulator: Emulator;
   let token: string;
   let receiver: Receiver;

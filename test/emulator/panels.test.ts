@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { api, entityBody, firstError, plainValues, tokenFor, wireValues } from './helpers.js';
 
-describe('emulator: panel definitions (IMIS-API.md §3.2)', () => {
+describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
   let emulator: Emulator;
   let token: string;
   before(async () => {
@@ -61,7 +61,7 @@ describe('emulator: panel definitions (IMIS-API.md §3.2)', () => {
   });
 });
 
-describe('emulator: panel rows (IMIS-API.md §3.1)', () => {
+describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
   let emulator: Emulator;
   let token: string;
   before(async () => {

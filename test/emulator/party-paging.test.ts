@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { api, firstError, tokenFor } from './helpers.js';
 
-describe('emulator: PagedResult envelope (IMIS-API.md §4)', () => {
+describe('emulator: PagedResult envelope (docs/imis-api.md §4)', () => {
   let emulator: Emulator;
   let token: string;
   before(async () => {

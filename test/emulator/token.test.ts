@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { api, requestToken, tokenFor } from './helpers.js';
 
-describe('emulator: POST /token (IMIS-API.md §1)', () => {
+describe('emulator: POST /token (docs/imis-api.md §1)', () => {
   let emulator: Emulator;
   before(async () => {
     emulator = await startEmulator();
@@ -85,7 +85,7 @@ describe('emulator: POST /token (IMIS-API.md §1)', () => {
   });
 });
 
-describe('emulator: bearer tokens on /api (IMIS-API.md §1.3)', () => {
+describe('emulator: bearer tokens on /api (docs/imis-api.md §1.3)', () => {
   let emulator: Emulator;
   before(async () => {
     emulator = await startEmulator();

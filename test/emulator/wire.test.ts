@@ -4,7 +4,7 @@ import { ValidationError } from '../../src/emulator/errors.js';
 import { decodeEntity, pagedResult } from '../../src/emulator/wire.js';
 
 describe('emulator wire format', () => {
-  it('reads bare, typed and omitted Values (IMIS-API.md §2.1)', () => {
+  it('reads bare, typed and omitted Values (docs/imis-api.md §2.1)', () => {
     const entity = decodeEntity({
       $type: 'Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts',
       EntityTypeName: 'Name_CEU',

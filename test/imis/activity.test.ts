@@ -6,7 +6,7 @@ import { decodeEntity, encodeEntity } from '../../src/imis/generic-entity.js';
 import { json, startStub, tokenAnswer } from './stub.js';
 import type { Stub } from './stub.js';
 
-/** CSI's "Create an activity" field set (IMIS-API.md §2.2), with UF1–UF7 as "User Field n". */
+/** CSI's "Create an activity" field set (docs/imis-api.md §2.2), with UF1–UF7 as "User Field n". */
 const CONFIRMED_SET = [
   'Action Codes', 'Activity Type', 'Amount', 'Attachment Sequence', 'Attachment Total', 'Batch Number',
   'Campaign Code', 'Category', 'Co ID', 'Description', 'Effective Date', 'Grace Period', 'iMIS ID',

@@ -9,7 +9,7 @@ import {
 import { imisMessagesFrom } from '../../src/imis/errors.js';
 
 describe('GenericEntityData codec', function () {
-  it('writes the wire format of IMIS-API.md §2.1 exactly', function () {
+  it('writes the wire format of docs/imis-api.md §2.1 exactly', function () {
     const wire = encodeEntity({
       entityTypeName: 'Name_CEU',
       parentEntityTypeName: 'Party',

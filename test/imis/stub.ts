@@ -36,7 +36,7 @@ export function json(
 
 export const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Answers `POST .../token` like the OWIN server of IMIS-API.md §1.2, numbering tokens t1, t2, ... */
+/** Answers `POST .../token` like the OWIN server of docs/imis-api.md §1.2, numbering tokens t1, t2, ... */
 export function tokenAnswer(res: ServerResponse, n: number, expiresIn = 1199): void {
   json(res, 200, {
     access_token: `t${n}`,

@@ -16,7 +16,7 @@ const CHECK_IN_SCHEMA = JSON.stringify({
   required: ['memberId', 'eventCode', 'checkInTime'],
 });
 
-const seedPayload = {
+const checkInPayload = {
   memberId: '12345',
   eventCode: 'CONF2026',
   checkInTime: '2026-05-27T09:15:00',
@@ -53,7 +53,7 @@ function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-describe('Event check-in → JSON Schema Validation → Insert Activity (the seed test plan, over HTTP)', function () {
+describe('Event check-in → JSON Schema Validation → Insert Activity (the iHook test plan of docs/idms.md §iHook runs, over HTTP)', function () {
   let emulator: Emulator;
   let base: string;
   let token: string;
@@ -84,7 +84,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
     });
 
   it("answers 200 with iHook's body and inserts exactly one activity with the mapped fields", async () => {
-    const res = await post(seedPayload);
+    const res = await post(checkInPayload);
     assert.equal(res.status, 200);
     const body = await res.json();
     assert.equal(body.error, false);
@@ -103,7 +103,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
   it('passes the created activity, with its SEQN, to the next node', async () => {
     const inserted = helper.getNode('inserted');
     const got = new Promise<any>((resolve) => inserted.on('input', resolve));
-    await post(seedPayload);
+    await post(checkInPayload);
     const msg = await got;
     assert.equal(typeof msg.activity.SEQN, 'number');
     assert.equal(msg.activity.PartyId, '12345');
@@ -111,7 +111,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
   });
 
   it('answers 400 naming memberId when it is missing, and writes nothing', async () => {
-    const { memberId: _omit, ...payload } = seedPayload;
+    const { memberId: _omit, ...payload } = checkInPayload;
     void _omit;
     const res = await post(payload);
     assert.equal(res.status, 400);
@@ -124,7 +124,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
   });
 
   it('answers 400 when checkInTime is not a date-time, and writes nothing', async () => {
-    const res = await post({ ...seedPayload, checkInTime: 'yesterday-ish' });
+    const res = await post({ ...checkInPayload, checkInTime: 'yesterday-ish' });
     assert.equal(res.status, 400);
     const body = await res.json();
     assert.match(body.message, /checkInTime/);
@@ -134,8 +134,8 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
   });
 
   it('inserts two activities for the same payload sent twice (no de-duplication)', async () => {
-    assert.equal((await post(seedPayload)).status, 200);
-    assert.equal((await post(seedPayload)).status, 200);
+    assert.equal((await post(checkInPayload)).status, 200);
+    assert.equal((await post(checkInPayload)).status, 200);
     await waitFor(() => emulator.state.activitiesFor('12345').length === 2, 5000, 'two activities');
     const seqns = emulator.state.activitiesFor('12345').map((a) => a.SEQN);
     assert.notEqual(seqns[0], seqns[1]);
@@ -144,7 +144,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
   it("queues an unknown member (200) and fails the run with iMIS's message, for a Catch node", async () => {
     const caught = helper.getNode('caught');
     const got = new Promise<any>((resolve) => caught.on('input', resolve));
-    const res = await post({ ...seedPayload, memberId: '99999' });
+    const res = await post({ ...checkInPayload, memberId: '99999' });
     assert.equal(res.status, 200);
     const msg = await got;
     assert.match(msg.error.message, /99999/);
@@ -153,7 +153,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
   });
 
   it('answers 401 for a wrong token', async () => {
-    const res = await post(seedPayload, newToken());
+    const res = await post(checkInPayload, newToken());
     assert.equal(res.status, 401);
     assert.deepEqual(await res.json(), { error: true, message: 'Invalid webhook URL or token' });
   });
@@ -165,15 +165,15 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the see
       hook: { token },
       srv: { username: 'MANAGER', password: 'manager' },
     });
-    assert.equal((await post(seedPayload, old)).status, 401);
-    assert.equal((await post(seedPayload, token)).status, 200);
+    assert.equal((await post(checkInPayload, old)).status, 401);
+    assert.equal((await post(checkInPayload, token)).status, 200);
   });
 
   it('turns 500 concurrent valid posts into 500 activities, none lost and none doubled', async function () {
     this.timeout(60000);
     const responses = await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
-        post({ ...seedPayload, sessionCode: `S${i}` }).then((r) => r.status),
+        post({ ...checkInPayload, sessionCode: `S${i}` }).then((r) => r.status),
       ),
     );
     assert.deepEqual(new Set(responses), new Set([200]));

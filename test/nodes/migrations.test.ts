@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { migrate } from '../../src/nodes/lib/migrations.js';
+import { NodeConfig, migrate } from '../../src/nodes/lib/migrations.js';
 
 describe('Versioned node config', () => {
   const migrations = [
@@ -22,5 +22,58 @@ describe('Versioned node config', () => {
     );
     assert.deepEqual(upgraded, { outputProp: 'custom', name: 'x', cfgVersion: 2 });
     assert.deepEqual(migrate({ cfgVersion: 2, name: 'n' }, migrations), { cfgVersion: 2, name: 'n' });
+  });
+});
+
+describe('A node type’s config (NodeConfig)', () => {
+  const config = new NodeConfig<{
+    maxBodyKb: number;
+    outputProp: string;
+    enabled: boolean;
+    tags: string[];
+    metadataProp: string;
+  }>(
+    'test-node-config',
+    [
+      (c) => ({ maxBodyKb: 1024, outputProp: 'payload', enabled: true, ...c }),
+      (c) => ({ tags: [], metadataProp: '', ...c }),
+    ],
+    ['outputProp'],
+  );
+
+  it('is at the version its migrations count, with the defaults they give an empty config', () => {
+    assert.equal(config.version, 2);
+    assert.deepEqual(config.defaults, {
+      maxBodyKb: 1024,
+      outputProp: 'payload',
+      enabled: true,
+      tags: [],
+      metadataProp: '',
+    });
+    assert.deepEqual(config.read({}), { ...config.defaults, cfgVersion: 2 });
+  });
+
+  it('reads numbers from the text an editor field holds, and the default for a value of another kind', () => {
+    const read = config.read({ cfgVersion: 2, maxBodyKb: '64', enabled: 'yes', tags: 'a', metadataProp: 5 });
+    assert.equal(read.maxBodyKb, 64);
+    assert.equal(read.enabled, true);
+    assert.deepEqual(read.tags, []);
+    assert.equal(read.metadataProp, '');
+    assert.equal(config.read({ cfgVersion: 2, maxBodyKb: '' }).maxBodyKb, 1024);
+    assert.equal(config.read({ cfgVersion: 2, maxBodyKb: 0 }).maxBodyKb, 0, 'a number is kept as it is');
+  });
+
+  it('reads an empty message property field as its default, and keeps other empty text', () => {
+    const read = config.read({ cfgVersion: 2, outputProp: '', metadataProp: '' });
+    assert.equal(read.outputProp, 'payload');
+    assert.equal(read.metadataProp, '');
+  });
+
+  it('exposes its version and defaults, and more, as settings named by the node type', () => {
+    assert.deepEqual(Object.keys(config.settings({ tokenPattern: 'x' })), [
+      'testNodeConfigCfgVersion',
+      'testNodeConfigDefaults',
+      'testNodeConfigTokenPattern',
+    ]);
   });
 });

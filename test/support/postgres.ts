@@ -40,7 +40,15 @@ export function requirePostgres(ctx: Mocha.Context): string | undefined {
   return undefined;
 }
 
-export async function startPostgres(bin: string): Promise<TestPostgres> {
+export interface PostgresOptions {
+  /**
+   * false (default): no fsync, fast tests; true: the server syncs its WAL at each commit, as a
+   * production server does (the benchmarks).
+   */
+  fsync?: boolean;
+}
+
+export async function startPostgres(bin: string, options: PostgresOptions = {}): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'imis-pg-'));
   const data = join(dir, 'data');
   const port = await freePort();
@@ -60,7 +68,7 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
     join(dir, 'log'),
     '-w',
     '-o',
-    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c max_connections=200`,
+    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=${options.fsync ? 'on' : 'off'} -c max_connections=200`,
     'start',
   ]);
   const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`;

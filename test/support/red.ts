@@ -125,6 +125,27 @@ export function packageNodes(): ((RED: any) => void)[] {
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`), name));
 }
 
+/**
+ * The settings each node type registered (registerType's `settings`), as Node-RED's runtime gets
+ * them: the helper's settings have no registry of their own.
+ */
+export const registeredNodeSettings = new Map<
+  string,
+  Record<string, { value: unknown; exportable?: boolean }>
+>();
+
+function recordNodeSettings(
+  type: string,
+  settings: Record<string, { value: unknown; exportable?: boolean }>,
+) {
+  registeredNodeSettings.set(type, settings);
+}
+
+/** Node-RED's own name for a node type's settings (they must start with it). */
+export function normaliseNodeTypeName(type: string): string {
+  return require(require.resolve('@node-red/util', { paths: [redDir] })).util.normaliseNodeTypeName(type);
+}
+
 /** The node API object the package's modules were last loaded with. */
 let currentRED: any;
 
@@ -134,8 +155,11 @@ let currentRED: any;
  * and form body parsers) and then the node app (RED.httpNode), both at the root path, so that the
  * editor's parsers see every request to the flows first. Tests use real sockets.
  */
-export async function startHelper(dataDir = freshDataDir()): Promise<string> {
-  helper.settings({ imisDataDir: dataDir });
+export async function startHelper(
+  dataDir = freshDataDir(),
+  settings: Record<string, unknown> = {},
+): Promise<string> {
+  helper.settings({ imisDataDir: dataDir, registerNodeSettings: recordNodeSettings, ...settings });
   await new Promise<void>((resolve) => helper.startServer(() => resolve()));
   helper._app.use((req: any, res: any, next: any) =>
     currentRED ? helper._httpAdmin(req, res, next) : next(),

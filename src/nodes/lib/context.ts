@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunTracker } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
-import { importLegacyFiles, openStore, retentionPolicy } from '../../store/index.js';
-import type { RetentionPolicy, RunsSettings, Store, StoreSettings } from '../../store/index.js';
+import { engineOf, importLegacyFiles, leaseMsOf, openStore, retentionPolicy } from '../../store/index.js';
+import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
 import { runsMessage } from './messages.js';
+import { addHook, expectedDoneCount } from './red.js';
+import type { Node, Red } from './red.js';
 
 /**
  * What every node of this package shares inside one Node-RED runtime: the data folder, the store
@@ -32,12 +34,6 @@ export interface Trigger {
   rerun(input: unknown, extra: Record<string, unknown> | undefined, rerunOf: string): Promise<string>;
 }
 
-/** The `imis` section of Node-RED's settings.js. */
-interface ImisSettings {
-  store?: StoreSettings;
-  runs?: RunsSettings;
-}
-
 let shared: PackageContext | undefined;
 let timers: NodeJS.Timeout[] = [];
 let flushOnExit: (() => void) | undefined;
@@ -45,29 +41,30 @@ let flushOnExit: (() => void) | undefined;
 /** How often finished runs beyond the retention policy and expired event ids are pruned. */
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
-export function packageContext(RED: any): PackageContext {
+export function packageContext(RED: Red): PackageContext {
   const dataDir = resolveDataDir(RED);
   if (shared && shared.dataDir === dataDir) return shared;
   const previous = shared;
-  const settings: ImisSettings = RED.settings?.imis ?? {};
+  const settings = RED.settings.imis ?? {};
+  const storeFile = RED.settings.imisStoreFile;
   const storeSettings: StoreSettings = {
     ...(settings.store ?? {}),
-    ...(typeof RED.settings?.imisStoreFile === 'string' ? { file: RED.settings.imisStoreFile } : {}),
+    ...(typeof storeFile === 'string' ? { file: storeFile } : {}),
   };
-  const leaseMs = Math.max(1, Number(storeSettings.leaseSeconds) || 30) * 1000;
-  const engine = storeSettings.url || process.env.IMIS_STORE_URL ? 'postgres' : 'sqlite';
+  const leaseMs = leaseMsOf(storeSettings);
+  const engine = engineOf(storeSettings);
   const opening = (async () => {
     await previous?.store.close().catch(() => undefined);
     const store = await openStore(storeSettings, dataDir);
     const imported = await importLegacyFiles(store, dataDir);
     if (Object.values(imported).some((n) => n > 0))
-      RED.log?.info?.(runsMessage(RED, 'log.imported', { ...imported }));
+      RED.log.info(runsMessage(RED, 'log.imported', { ...imported }));
     return store;
   })();
   const store = new DeferredStore(engine, opening);
   opening.then(
-    () => RED.log?.info?.(runsMessage(RED, 'log.store', { engine })),
-    (err: Error) => RED.log?.error?.(runsMessage(RED, 'errors.store', { engine, message: err.message })),
+    () => RED.log.info(runsMessage(RED, 'log.store', { engine })),
+    (err: Error) => RED.log.error(runsMessage(RED, 'errors.store', { engine, message: err.message })),
   );
   const settleListeners = new Map<string, ((status: RunStatus) => void)[]>();
   const notify = (run: RunRecord) => {
@@ -81,7 +78,7 @@ export function packageContext(RED: any): PackageContext {
       store
         .finishRun(run)
         .catch((err: Error) =>
-          RED.log?.warn?.(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
+          RED.log.warn(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
         );
       notify(run);
     },
@@ -95,7 +92,8 @@ export function packageContext(RED: any): PackageContext {
       runs.sweep();
       followers.sweep();
     }, 60_000),
-    setInterval(() => store.heartbeat().catch(() => undefined), Math.max(1000, leaseMs / 3)),
+    // Three heartbeats per lease: one may be late without the lease running out.
+    setInterval(() => store.heartbeat().catch(() => undefined), leaseMs / 3),
     setInterval(() => void prune(store, retention), PRUNE_EVERY_MS),
   ];
   for (const t of timers) t.unref();
@@ -157,55 +155,71 @@ async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
   }
 }
 
-function resolveDataDir(RED: any): string {
-  const settings = RED.settings ?? {};
-  if (typeof settings.imisDataDir === 'string') return settings.imisDataDir;
-  if (typeof settings.userDir === 'string') return join(settings.userDir, 'imis-data');
+function resolveDataDir(RED: Red): string {
+  const { imisDataDir, userDir } = RED.settings;
+  if (typeof imisDataDir === 'string') return imisDataDir;
+  if (typeof userDir === 'string') return join(userDir, 'imis-data');
   fallbackDir = fallbackDir ?? mkdtempSync(join(tmpdir(), 'imis-data-'));
   return fallbackDir;
 }
 let fallbackDir: string | undefined;
 
-function nodeRef(node: any): NodeRef {
+function nodeRef(node: Node): NodeRef {
   return { id: node.id, type: node.type, name: node.name || undefined };
 }
 
 /** Feeds the run trackers from the runtime's message-routing hooks (Node-RED 2+). */
-function registerHooks(RED: any, trackers: RunTracker[]): void {
-  const hooks = RED.hooks;
-  if (!hooks) return;
-  hooks.remove('*.imisRuns');
+function registerHooks(RED: Red, trackers: RunTracker[]): void {
+  RED.hooks.remove('*.imisRuns');
   // A message id is live in one tracker at most: runs are started with new ids, and a message is
   // followed only when it is not part of a run.
-  const trackerOf = (id: unknown) =>
-    typeof id === 'string' ? trackers.find((t) => t.isLive(id)) : undefined;
-  hooks.add('preDeliver.imisRuns', (event: any) => {
-    const id = event.msg?._msgid;
-    trackerOf(id)?.delivered(id, nodeRef(event.destination.node));
+  const trackerOf = (id: string | undefined) => (id ? trackers.find((t) => t.isLive(id)) : undefined);
+  addHook(RED, 'preDeliver', 'imisRuns', (event) => {
+    const id = event.msg._msgid;
+    const tracker = trackerOf(id);
+    if (id && tracker && event.destination.node) tracker.delivered(id, nodeRef(event.destination.node));
   });
   // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
   // never completes its messages: its step ends once its handler has been called.
-  // `_expectedDoneCount` is the runtime's own count of handlers that take `done`.
-  hooks.add('postReceive.imisRuns', (event: any) => {
-    const id = event.msg?._msgid;
-    if (event.destination?.node?._expectedDoneCount === 0) trackerOf(id)?.completed(id, event.destination.id);
-  });
-  hooks.add('onComplete.imisRuns', (event: any) => {
-    const id = event.msg?._msgid;
+  addHook(RED, 'postReceive', 'imisRuns', (event) => {
+    const id = event.msg._msgid;
     const tracker = trackerOf(id);
-    if (!tracker) return;
-    const error = event.error ? String(event.error.message ?? event.error) : undefined;
+    if (id && tracker && expectedDoneCount(event.destination.node) === 0) {
+      tracker.completed(id, event.destination.id);
+    }
+  });
+  addHook(RED, 'onComplete', 'imisRuns', (event) => {
+    const id = event.msg._msgid;
+    const tracker = trackerOf(id);
+    if (!id || !tracker) return;
+    const error = event.error ? errorText(event.error) : undefined;
     tracker.completed(id, event.node.id, error);
   });
   // A node that reports an error for a message and then completes it without one (node.error(err,
   // msg) then done(): Node-RED's own http request node does so for a refused connection) fails the
   // run all the same. Such a report reaches the Catch nodes in scope as a message with `error`;
   // without a Catch node the runtime only logs it, and the run cannot know.
-  hooks.add('onReceive.imisRuns', (event: any) => {
-    const msg = event.msg;
-    if (event.destination?.node?.type !== 'catch' || !msg?.error) return;
+  addHook(RED, 'onReceive', 'imisRuns', (event) => {
+    const { msg, destination } = event;
     const id = msg._msgid;
-    const source = typeof msg.error.source?.id === 'string' ? msg.error.source.id : event.destination.id;
-    trackerOf(id)?.failed(id, source, String(msg.error.message ?? msg.error));
+    const tracker = trackerOf(id);
+    if (!id || !tracker || destination.node?.type !== 'catch' || !('error' in msg) || !msg.error) return;
+    const error: unknown = msg.error;
+    const source =
+      typeof error === 'object' && error !== null && 'source' in error ? sourceId(error.source) : undefined;
+    tracker.failed(id, source ?? destination.id, errorText(error));
   });
+}
+
+/** The `error.source.id` Node-RED puts on a message it hands to a Catch node. */
+function sourceId(source: unknown): string | undefined {
+  return typeof source === 'object' && source !== null && 'id' in source && typeof source.id === 'string'
+    ? source.id
+    : undefined;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
+    ? String(error.message)
+    : String(error);
 }

@@ -1,35 +1,73 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { json } from 'body-parser';
 import { parse as parseContentType } from 'content-type';
+import cors from 'cors';
+import type { CorsOptions } from 'cors';
+import type { ErrorRequestHandler, Express, Request } from 'express';
 import { rejected } from '../../core/ihook.js';
 import type { HookRejection, HookResponse } from '../../core/ihook.js';
+import { httpNodeMiddleware, outermostApp } from './red.js';
+import type { Red, RequestHandler } from './red.js';
 
 /** Express apps (RED.httpNode / RED.httpAdmin) on which a route was already mounted. */
 const mounted = new WeakMap<object, Set<string>>();
 
-/**
- * Mounts `handler` on `app` for `path` once per app: nodes come and go on each deploy, the route
- * stays and dispatches by token, so no Express internals need touching to remove a route.
- */
-export function mountOnce(
-  app: any,
-  method: 'all' | 'get' | 'post' | 'use',
-  path: string,
-  ...handlers: ((...args: any[]) => void)[]
-): void {
-  const key = `${method} ${path}`;
-  let paths = mounted.get(app);
-  if (!paths) mounted.set(app, (paths = new Set()));
-  if (paths.has(key)) return;
-  paths.add(key);
-  // 'use' mounts app-wide middleware (e.g. an error handler); `path` is then only its name.
-  if (method === 'use') app.use(...handlers);
-  else app[method](path, ...handlers);
+function firstTime(app: Express, key: string): boolean {
+  let keys = mounted.get(app);
+  if (!keys) mounted.set(app, (keys = new Set()));
+  if (keys.has(key)) return false;
+  keys.add(key);
+  return true;
 }
 
-export function sendHookResponse(res: ServerResponse, response: HookResponse, cors = true): void {
+/**
+ * Mounts `handlers` on `app` for `method path` once per app: nodes come and go on each deploy, the
+ * route stays and dispatches by token, so no Express internals need touching to remove a route.
+ */
+export function mountOnce(
+  app: Express,
+  method: 'all' | 'get' | 'post',
+  path: string,
+  ...handlers: RequestHandler[]
+): void {
+  if (firstTime(app, `${method} ${path}`)) app[method](path, ...handlers);
+}
+
+/** Mounts an app-wide error handler once per app and `name`. */
+function useOnce(app: Express, name: string, handler: ErrorRequestHandler): void {
+  if (firstTime(app, `use ${name}`)) app.use(handler);
+}
+
+/**
+ * iHook's CORS, used when Node-RED's `httpNodeCors` is not set: any origin may POST JSON
+ * (docs/idms.md: "CORS is enabled"), and a browser may cache the preflight for a day.
+ */
+export const HOOK_CORS: CorsOptions = {
+  origin: '*',
+  methods: ['POST', 'OPTIONS'],
+  allowedHeaders: ['Content-Type'],
+  maxAge: 86400,
+};
+
+/**
+ * What runs before our handler on our routes under `RED.httpNode`, as on Node-RED's HTTP In
+ * routes: the `httpNodeMiddleware` setting, then CORS as the `httpNodeCors` setting says (the
+ * `cors` package, as Node-RED uses it; it answers preflights), else `fallbackCors` (none: no CORS
+ * headers, as HTTP In without the setting).
+ */
+export function nodeRouteMiddleware(RED: Red, fallbackCors?: CorsOptions): RequestHandler[] {
+  const withCors = nodeCors(RED, fallbackCors);
+  return [...httpNodeMiddleware(RED), ...(withCors ? [withCors] : [])];
+}
+
+/** CORS by the `httpNodeCors` setting, else by `fallback` (none: no CORS headers). */
+function nodeCors(RED: Red, fallback?: CorsOptions): RequestHandler | undefined {
+  const options = RED.settings.httpNodeCors ?? fallback;
+  return options ? cors(options) : undefined;
+}
+
+export function sendHookResponse(res: ServerResponse, response: HookResponse): void {
   const headers: Record<string, string> = { ...response.headers };
-  if (cors) headers['Access-Control-Allow-Origin'] = '*';
   if (response.body === undefined) {
     res.writeHead(response.status, headers);
     res.end();
@@ -40,17 +78,6 @@ export function sendHookResponse(res: ServerResponse, response: HookResponse, co
   headers['Content-Length'] = String(Buffer.byteLength(text));
   res.writeHead(response.status, headers);
   res.end(text);
-}
-
-/** CORS preflight for a webhook (iHook: "CORS is enabled"). */
-export function sendPreflight(res: ServerResponse): void {
-  res.writeHead(204, {
-    'Access-Control-Allow-Origin': '*',
-    'Access-Control-Allow-Methods': 'POST, OPTIONS',
-    'Access-Control-Allow-Headers': 'Content-Type',
-    'Access-Control-Max-Age': '86400',
-  });
-  res.end();
 }
 
 /*
@@ -91,16 +118,17 @@ const claimedPrefixes = new WeakMap<object, string[]>();
  * our route, so that no body parser in front of it reads them (see above). Once per server and
  * prefix.
  */
-export function claimRequestBodies(RED: any, prefix: string): void {
-  const server = RED.server;
-  const root = RED.settings?.httpNodeRoot;
+export function claimRequestBodies(RED: Red, prefix: string): void {
+  // Absent until the runtime has its server (Node-RED embedded, or a test harness).
+  const server: Server | undefined = RED.server;
+  const root = RED.settings.httpNodeRoot;
   if (!server || typeof server.prependListener !== 'function' || root === false) return;
   const full = (formatRoot(root) + prefix.replace(/^\//, '')).toLowerCase();
   let prefixes = claimedPrefixes.get(server);
   if (!prefixes) {
     const list: string[] = [];
     claimedPrefixes.set(server, (prefixes = list));
-    server.prependListener('request', (req: IncomingMessage & { _body?: boolean }) => {
+    server.prependListener('request', (req: ClaimableRequest) => {
       // Express matches routes case-insensitively by default: so does the claim.
       const path = (req.url ?? '').split('?', 1)[0].toLowerCase();
       if (!list.some((p) => path.startsWith(p))) return;
@@ -122,30 +150,37 @@ function formatRoot(root: unknown): string {
  * HTML page (stack trace and server paths included): mounted at the end of the outermost Express
  * app, which every error of a sub-app (the editor's, the flows') reaches.
  */
-export function mountHookErrorHandler(RED: any, prefix: string): void {
+export function mountHookErrorHandler(RED: Red, prefix: string): void {
   const app = outermostApp(RED.httpNode);
-  if (!app) return;
   const needle = prefix.toLowerCase();
-  mountOnce(
-    app,
-    'use',
-    `hook-errors ${prefix}`,
-    (err: any, req: any, res: any, next: (e?: unknown) => void) => {
-      const path = String(req.originalUrl ?? req.url ?? '')
-        .split('?', 1)[0]
-        .toLowerCase();
-      if (!path.includes(needle) || res.headersSent) return next(err);
-      req.resume?.();
-      sendHookResponse(res, rejected(rejectionFor(err, req)));
-    },
-  );
+  const withCors = nodeCors(RED, HOOK_CORS);
+  useOnce(app, `hook-errors ${prefix}`, (err: unknown, req: Request, res, next) => {
+    const path = String(req.originalUrl ?? req.url ?? '')
+      .split('?', 1)[0]
+      .toLowerCase();
+    if (!path.includes(needle) || res.headersSent) return next(err);
+    req.resume();
+    const answer = () => sendHookResponse(res, rejected(rejectionFor(err, req)));
+    if (withCors) withCors(req, res, answer);
+    else answer();
+  });
 }
 
-/** The app at the top of the mount chain (Express sets `parent` when an app is mounted). */
-function outermostApp(app: any): any {
-  let top = app;
-  while (top?.parent) top = top.parent;
-  return typeof top?.use === 'function' ? top : undefined;
+/**
+ * A request whose body a parser may have read: body-parser 1.x marks it `_body` and leaves the
+ * value in `body` (the mark Node-RED's HTTP In node sets and reads too).
+ */
+type ClaimableRequest = IncomingMessage & { _body?: boolean; body?: unknown };
+
+/** What the body readers (body-parser, raw-body, zlib) put on their errors. */
+interface ReaderError {
+  type?: unknown;
+  limit?: unknown;
+  message?: unknown;
+  charset?: unknown;
+  encoding?: unknown;
+  status?: unknown;
+  statusCode?: unknown;
 }
 
 const JSON_TYPES = new Set(['application/json', 'text/json']);
@@ -170,7 +205,11 @@ function jsonParser(limitBytes: number): ReturnType<typeof json> {
  * Reads a webhook's JSON body (application/json or text/json, UTF-8/16/32, optionally gzip,
  * deflate or br), or no body at all (= {}), refusing more than `limitBytes` of decoded body.
  */
-export async function readJsonBody(req: any, res: ServerResponse, limitBytes: number): Promise<JsonBody> {
+export async function readJsonBody(
+  req: ClaimableRequest,
+  res: ServerResponse,
+  limitBytes: number,
+): Promise<JsonBody> {
   if (req.readableEnded || (req._body && !claimedRequests.has(req))) return parsedUpstream(req, limitBytes);
   const mediaType = mediaTypeOf(req);
   if (!JSON_TYPES.has(mediaType)) {
@@ -189,7 +228,7 @@ export async function readJsonBody(req: any, res: ServerResponse, limitBytes: nu
  * serialised again, a lower bound of the bytes sent (whitespace is gone), so a body the node's
  * limit refuses is refused here too unless it was mostly whitespace.
  */
-function parsedUpstream(req: any, limitBytes: number): JsonBody {
+function parsedUpstream(req: ClaimableRequest, limitBytes: number): JsonBody {
   const mediaType = mediaTypeOf(req);
   if (!JSON_TYPES.has(mediaType)) {
     if (declaresNoBody(req)) return { ok: true, value: {} };
@@ -216,8 +255,9 @@ function parsedUpstream(req: any, limitBytes: number): JsonBody {
 }
 
 /** What a body reader's error (body-parser, raw-body, zlib, Express) means for the caller. */
-function rejectionFor(err: any, req: IncomingMessage): HookRejection {
-  switch (err?.type) {
+function rejectionFor(thrown: unknown, req: IncomingMessage): HookRejection {
+  const err: ReaderError = typeof thrown === 'object' && thrown !== null ? thrown : {};
+  switch (err.type) {
     case 'entity.too.large':
       return { kind: 'too-large', limitBytes: Number(err.limit) || 0 };
     case 'entity.parse.failed':
@@ -233,11 +273,11 @@ function rejectionFor(err: any, req: IncomingMessage): HookRejection {
       return { kind: 'unreadable', reason: 'its length does not match its Content-Length' };
   }
   // Express could not decode a `%` escape of the path: no token can match it.
-  if (err instanceof URIError) return { kind: 'unknown-url' };
+  if (thrown instanceof URIError) return { kind: 'unknown-url' };
   const encoding = contentEncodingOf(req);
   // A decompression error (zlib's, with no type): the body is not what its Content-Encoding says.
   if (encoding !== 'identity') return { kind: 'encoding-mismatch', encoding };
-  const status = Number(err?.status ?? err?.statusCode);
+  const status = Number(err.status ?? err.statusCode);
   if (status >= 400 && status < 500) return { kind: 'unreadable', reason: 'the request was malformed' };
   return { kind: 'server', detail: 'could not read the request' };
 }

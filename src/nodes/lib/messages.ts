@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Red, Substitutions } from './red.js';
 
 /**
  * Node-RED registers each node file's message catalog under the namespace `<package>/<file>` and
@@ -17,11 +18,11 @@ export function catalogNamespace(file: string): string {
 }
 
 /** A message of the imis-server catalog (shared by every node that uses a server), from any module. */
-export function serverMessage(RED: any, key: string, substitutions?: Record<string, unknown>): string {
+export function serverMessage(RED: Red, key: string, substitutions?: Substitutions): string {
   return RED._(`${catalogNamespace('imis-server')}:imis-server.${key}`, substitutions);
 }
 
 /** A message of the imis-runs catalog (the runs sidebar plugin's: store and run history), from any module. */
-export function runsMessage(RED: any, key: string, substitutions?: Record<string, unknown>): string {
+export function runsMessage(RED: Red, key: string, substitutions?: Substitutions): string {
   return RED._(`${catalogNamespace('imis-runs')}:imis-runs.${key}`, substitutions);
 }

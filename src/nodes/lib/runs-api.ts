@@ -1,7 +1,9 @@
 import type { RunRecord, RunStatus } from '../../runs/tracker.js';
 import type { RunQuery } from '../../store/index.js';
 import { packageContext } from './context.js';
+import type { PackageContext } from './context.js';
 import { mountOnce } from './http.js';
+import type { Red, Response } from './red.js';
 
 const STATUSES = new Set<RunStatus>(['running', 'ok', 'failed', 'unfinished']);
 
@@ -19,15 +21,15 @@ function text(value: unknown): string | undefined {
  * and Re-run (same input, from the trigger). Runs still in flight come from the tracker, finished
  * ones from the store. Mounted once, by whichever node module loads first.
  */
-export function mountRunsApi(RED: any): void {
+export function mountRunsApi(RED: Red): void {
   const read = RED.auth.needsPermission('imis-runs.read');
   const write = RED.auth.needsPermission('imis-runs.write');
-  const fail = (res: any, err: Error) => res.status(503).json({ error: err.message });
+  const fail = (res: Response, err: Error) => void res.status(503).json({ error: err.message });
 
-  mountOnce(RED.httpAdmin, 'get', '/imis/runs', read, (req: any, res: any) => {
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs', read, (req, res) => {
     const { runs, store } = packageContext(RED);
-    const q = req.query ?? {};
-    const status = STATUSES.has(q.status) ? (q.status as RunStatus) : undefined;
+    const q = req.query;
+    const status = [...STATUSES].find((s) => s === q.status);
     const query: RunQuery = {
       flowId: text(q.flow),
       triggerId: text(q.trigger),
@@ -38,25 +40,28 @@ export function mountRunsApi(RED: any): void {
       limit: Number(q.limit) || 100,
       after: text(q.after),
     };
-    // Live runs lead the first page (they are the newest); stored pages follow by cursor.
-    const live =
+    // Live runs lead the first page (they are the newest); stored pages follow by cursor. Runs
+    // that have just finished may still be in the batch the store is committing: it is flushed.
+    const liveRuns = () =>
       query.after || (status && status !== 'running')
         ? []
         : runs.list(query.flowId).filter((r) => !query.triggerId || r.trigger.id === query.triggerId);
-    store.listRuns(query).then(
-      (page) => {
-        if (page.next) res.set('X-Next-Page', page.next);
-        res.json([...live, ...page.runs.filter((r) => !runs.isLive(r.id))].map(summary));
-      },
-      (err: Error) => fail(res, err),
-    );
+    store
+      .flush()
+      .then(() => store.listRuns(query))
+      .then(
+        (page) => {
+          const live = liveRuns();
+          const ids = new Set(live.map((r) => r.id));
+          if (page.next) res.set('X-Next-Page', page.next);
+          res.json([...live, ...page.runs.filter((r) => !ids.has(r.id))].map(summary));
+        },
+        (err: Error) => fail(res, err),
+      );
   });
 
-  mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req: any, res: any) => {
-    const { runs, store } = packageContext(RED);
-    const live = runs.get(req.params.id);
-    if (live) return res.json(live);
-    store.getRun(req.params.id).then(
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req, res) => {
+    findRun(packageContext(RED), String(req.params.id)).then(
       (run) => {
         if (!run) res.status(404).json({ error: 'unknown run' });
         else res.json(run);
@@ -65,10 +70,10 @@ export function mountRunsApi(RED: any): void {
     );
   });
 
-  mountOnce(RED.httpAdmin, 'post', '/imis/runs/:id/rerun', write, (req: any, res: any) => {
+  mountOnce(RED.httpAdmin, 'post', '/imis/runs/:id/rerun', write, (req, res) => {
     const ctx = packageContext(RED);
     const rerun = async () => {
-      const run = ctx.runs.get(req.params.id) ?? (await ctx.store.getRun(req.params.id));
+      const run = await findRun(ctx, String(req.params.id));
       if (!run) return res.status(404).json({ error: 'unknown run' });
       const trigger = ctx.triggers.get(run.trigger.id);
       if (!trigger)
@@ -77,4 +82,15 @@ export function mountRunsApi(RED: any): void {
     };
     rerun().catch((err: Error) => fail(res, err));
   });
+}
+
+/**
+ * A run in flight (the tracker) or finished (the store). A run that has just finished may still
+ * be in the batch the store is committing: the store is flushed before the run is called unknown.
+ */
+async function findRun(ctx: PackageContext, id: string): Promise<RunRecord | undefined> {
+  const live = ctx.runs.get(id) ?? (await ctx.store.getRun(id));
+  if (live) return live;
+  await ctx.store.flush();
+  return ctx.runs.get(id) ?? ctx.store.getRun(id);
 }

@@ -1,7 +1,9 @@
 import { ImisClient } from '../../imis/client.js';
 import type { ImisClientOptions } from '../../imis/client.js';
 import { serverMessage } from './messages.js';
-import { migrate } from './migrations.js';
+import { NodeConfig } from './migrations.js';
+import { serverNode } from './red.js';
+import type { Red, RequestHandler } from './red.js';
 
 /** An imis-server configuration node's settings (credentials apart). */
 export interface ServerConfig {
@@ -18,29 +20,33 @@ export interface ServerCredentials {
   password?: string;
 }
 
-export const serverMigrations = [
-  (c: Record<string, unknown>) => ({ timeZone: '', maxInFlight: 8, timeoutSec: 30, retries: 3, ...c }),
-];
+export const serverConfig = new NodeConfig<ServerConfig>('imis-server', [
+  (c) => ({ timeZone: '', maxInFlight: 8, timeoutSec: 30, retries: 3, ...c }),
+]);
 
+/** The iMIS client's options for a server's settings (read by serverConfig.read). */
 export function clientOptions(config: ServerConfig, credentials: ServerCredentials): ImisClientOptions {
   return {
     baseUrl: config.baseUrl,
     username: credentials.username ?? '',
     password: credentials.password ?? '',
-    maxInFlight: Number(config.maxInFlight) || 8,
-    timeoutMs: (Number(config.timeoutSec) || 30) * 1000,
-    retries: Number.isFinite(Number(config.retries)) ? Number(config.retries) : 3,
+    maxInFlight: Math.max(1, config.maxInFlight),
+    timeoutMs: Math.max(1, config.timeoutSec) * 1000,
+    retries: Math.max(0, config.retries),
   };
 }
 
-/** What the editor sends for the server chosen in a dialog, deployed or not (imis-editor.html). */
+/**
+ * What the editor sends for the server chosen in a dialog, deployed or not (imis-editor.html); as
+ * sent, so each field is checked before use.
+ */
 export interface DialogServer {
   /** The config node's id: its deployed credentials fill what the dialog does not send. */
-  id?: string;
-  baseUrl?: string;
-  username?: string;
+  id?: unknown;
+  baseUrl?: unknown;
+  username?: unknown;
   /** Absent, empty or Node-RED's `__PWRD__` placeholder: the deployed password. */
-  password?: string;
+  password?: unknown;
 }
 
 /** A dialog asked about a server without naming its base URL (none chosen, or a bad request). */
@@ -62,25 +68,26 @@ const KEEP_MS = 5 * 60_000;
  * config): the typed base URL, username and password, else the deployed node's credentials. The
  * deployed node's own client when the dialog holds exactly what is deployed.
  */
-function dialogClient(RED: any, settings: DialogServer | undefined, missing: string): ImisClient {
-  const s: DialogServer = settings && typeof settings === 'object' ? settings : {};
+function dialogClient(RED: Red, settings: DialogServer | undefined, missing: string): ImisClient {
+  const s: DialogServer = settings ?? {};
   const baseUrl = typeof s.baseUrl === 'string' ? s.baseUrl.trim() : '';
   if (!baseUrl) throw new NoServerSettingsError(missing);
   const id = typeof s.id === 'string' && s.id ? s.id : undefined;
-  const deployed = id ? RED.nodes.getNode(id) : null;
+  const deployed = serverNode(RED, id);
   const username = typed(s.username);
   const password = typed(s.password);
-  if (deployed?.client && deployed.config?.baseUrl === baseUrl && !username && !password) {
+  if (deployed && deployed.config.baseUrl === baseUrl && !username && !password) {
     return deployed.client;
   }
-  const stored: ServerCredentials = (id && (deployed?.credentials ?? RED.nodes.getCredentials?.(id))) || {};
+  // Credentials of a server config node deployed (or saved, for a node of the deployed flows).
+  const stored: ServerCredentials = deployed?.credentials ?? (id ? storedCredentials(RED, id) : {});
   const credentials = { username: username ?? stored.username, password: password ?? stored.password };
   const key = JSON.stringify([id, baseUrl, credentials.username, credentials.password]);
   const now = Date.now();
   for (const [k, v] of recent) if (v.until < now) recent.delete(k);
   const kept = recent.get(key);
   if (kept) return kept.client;
-  const config = migrate<ServerConfig>({ baseUrl, timeoutSec: 15, retries: 0 }, serverMigrations);
+  const config = serverConfig.read({ baseUrl, timeoutSec: 15, retries: 0 });
   const client = new ImisClient(clientOptions(config, credentials));
   recent.set(key, { client, until: now + KEEP_MS });
   return client;
@@ -92,19 +99,44 @@ function dialogClient(RED: any, settings: DialogServer | undefined, missing: str
  * what the dialog can fix, else 502.
  */
 export function dialogRoute(
-  RED: any,
-  answer: (client: ImisClient, body: any) => Promise<unknown>,
-  settingsOf: (body: any) => DialogServer | undefined = (body) => body?.server,
-) {
-  return async (req: any, res: any): Promise<void> => {
-    const body = req.body ?? {};
-    try {
-      const client = dialogClient(RED, settingsOf(body), serverMessage(RED, 'errors.no-settings'));
-      res.json(await answer(client, body));
-    } catch (err: any) {
-      res
-        .status(err?.status && err.status < 500 ? 400 : 502)
-        .json({ ok: false, error: err?.message ?? String(err) });
-    }
+  RED: Red,
+  answer: (client: ImisClient, body: DialogBody) => Promise<unknown>,
+  settingsOf: (body: DialogBody) => unknown = (body) => body.server,
+): RequestHandler {
+  return (req, res) => {
+    const body: DialogBody = isObject(req.body) ? req.body : {};
+    const asked = async () => {
+      const client = dialogClient(
+        RED,
+        dialogServer(settingsOf(body)),
+        serverMessage(RED, 'errors.no-settings'),
+      );
+      return answer(client, body);
+    };
+    asked().then(
+      (answered) => res.json(answered),
+      (err: unknown) => {
+        const status = isObject(err) && typeof err.status === 'number' ? err.status : 500;
+        const message = err instanceof Error ? err.message : String(err);
+        res.status(status < 500 ? 400 : 502).json({ ok: false, error: message });
+      },
+    );
   };
+}
+
+/** A dialog's request body: what the dialog sends (its server settings, the query asked about). */
+export type DialogBody = Record<string, unknown>;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function dialogServer(value: unknown): DialogServer | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+/** The saved credentials of node `id` (Node-RED keeps those of every node of the deployed flows). */
+function storedCredentials(RED: Red, id: string): ServerCredentials {
+  const credentials: unknown = RED.nodes.getCredentials(id);
+  return isObject(credentials) ? credentials : {};
 }

@@ -1,3 +1,5 @@
+import type { Node } from './red.js';
+
 /**
  * A status that changes with every request (counters) is shown at most every `ms`: a node.status
  * call per request costs translations and an editor message each, which a busy endpoint cannot
@@ -20,4 +22,29 @@ export function throttledStatus(show: () => void, ms = 500) {
       timer = undefined;
     },
   };
+}
+
+/** Marks a node whose configuration cannot work: `text` (a few words) in red on the node. */
+export function showConfigError(node: Node, text: string): void {
+  node.status({ fill: 'red', shape: 'ring', text });
+}
+
+/**
+ * What a node compiles once from its config (templates, filters, schemas). When the config cannot
+ * work, the reason goes to the node's error (the debug sidebar), `text` in a few words on the node,
+ * and the result is undefined: the node then stays idle.
+ */
+export function fromConfig<T>(
+  node: Node,
+  text: string,
+  build: () => T,
+  reason: (err: Error) => unknown = (err) => err,
+): T | undefined {
+  try {
+    return build();
+  } catch (err) {
+    node.error(reason(err as Error));
+    showConfigError(node, text);
+    return undefined;
+  }
 }

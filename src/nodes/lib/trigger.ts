@@ -4,6 +4,7 @@ import type { AcceptedInput } from '../../store/index.js';
 import { packageContext } from './context.js';
 import { runsMessage } from './messages.js';
 import type { PackageContext } from './context.js';
+import type { Node, NodeMessage, Red } from './red.js';
 
 export interface RunStart {
   payload: unknown;
@@ -31,16 +32,16 @@ export interface TriggerRuns {
  * messages to send, or throws to fail the run (reported with node.error(err, msg) for Catch nodes).
  */
 export function triggerRuns(
-  RED: any,
-  node: any,
-  prepare?: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>,
+  RED: Red,
+  node: Node,
+  prepare?: (msg: NodeMessage) => Promise<NodeMessage>,
 ): TriggerRuns {
   const ctx = packageContext(RED);
   let closed = false;
   // Callers' secrets (Authorization, cookies, signatures, and the headers named by the
   // `imisRedactHeaders` setting) are redacted from all that is stored of an input: the accepted
   // input and the run (so the Runs API). The message sent to the flow keeps them.
-  const isSecret = secretHeaderTest(RED.settings?.imisRedactHeaders);
+  const isSecret = secretHeaderTest(RED.settings.imisRedactHeaders);
   const storable = (extra: Record<string, unknown> | undefined) => storableExtra(extra, isSecret);
 
   const start = (
@@ -59,7 +60,7 @@ export function triggerRuns(
       inputExtra: storedExtra,
       rerunOf,
     });
-    const msg: Record<string, unknown> = {
+    const msg: NodeMessage = {
       _msgid: runId,
       payload: input.payload,
       ...input.extra,

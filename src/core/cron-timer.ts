@@ -1,0 +1,227 @@
+/**
+ * The Cron trigger's timer: arms the next run of a schedule, fires it, and keeps what control
+ * commands changed (enabled, replaced expression, last run) in a state port so that a restart, or
+ * a killed process, resumes where it was. Plain logic: it knows nothing of Node-RED; the node maps
+ * its events to messages and statuses.
+ */
+import { CronExpressionError, parseSchedule } from './cron.js';
+import type { Schedule } from './cron.js';
+
+/** What the timer keeps across restarts. */
+export interface CronState {
+  enabled?: boolean;
+  expression?: string;
+  timeZone?: string;
+  /** The last scheduled time that fired, for "run once at start-up if a run was missed". */
+  lastScheduled?: string;
+  /** The configured expression the state was made against: a redeploy with a new one wins. */
+  configured?: string;
+}
+
+/** Where the state lives (the package store, one entry per node). */
+export interface CronStatePort {
+  load(): Promise<CronState | undefined>;
+  save(state: CronState): Promise<void>;
+}
+
+/** iWorkflow's Scheduled trigger object, times as it writes them (docs/imis-api.md §7). */
+export interface ScheduledTrigger {
+  scheduledStartTimeUtc: string;
+  actualStartTimeUtc: string;
+  cronExpression: string;
+}
+
+/** What the timer is doing, for the node's status. */
+export type CronView =
+  { state: 'invalid' } | { state: 'disabled' } | { state: 'ended' } | { state: 'waiting'; next: Date };
+
+/** A control message: pause, resume, run now, or replace the schedule. */
+export type CronCommand =
+  | { kind: 'enable' }
+  | { kind: 'disable' }
+  | { kind: 'trigger' }
+  | { kind: 'replace'; expression: string; timeZone?: string };
+
+export interface CronTimerOptions {
+  /** The configured schedule (a stored replacement made against it wins over it). */
+  expression: string;
+  timeZone: string;
+  enabled: boolean;
+  /** At start, fire once for the last scheduled run missed while stopped. */
+  runMissed: boolean;
+  state: CronStatePort;
+  fire(trigger: ScheduledTrigger): void;
+  changed(view: CronView): void;
+  /** The schedule in force at start cannot be read: the timer stays idle ('invalid'). */
+  invalid(err: CronExpressionError): void;
+  /** A missed run is about to fire (runMissed). */
+  missed(scheduled: Date): void;
+  /** The state could not be read or saved; the timer goes on. */
+  stateFailed(err: Error): void;
+}
+
+/** setTimeout cannot wait longer than 2^31-1 ms: longer waits are taken in steps. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
+/** iWorkflow's form of a UTC time: `2024-06-19T19:32:00+00:00` (docs/imis-api.md §7). */
+export function utcStamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+/** The command a control message's payload asks for, or undefined when it asks for none. */
+export function cronCommand(payload: unknown): CronCommand | undefined {
+  if (payload === 'enable' || payload === 'disable') return { kind: payload };
+  if (payload === 'trigger' || payload === 'run') return { kind: 'trigger' };
+  if (payload !== null && typeof payload === 'object' && 'cron' in payload) {
+    const { cron, timeZone } = payload as { cron: unknown; timeZone?: unknown };
+    if (typeof cron !== 'string') return undefined;
+    return {
+      kind: 'replace',
+      expression: cron,
+      timeZone: typeof timeZone === 'string' ? timeZone : undefined,
+    };
+  }
+  return undefined;
+}
+
+export class CronTimer {
+  /** Settles once the stored state was read and the schedule armed; commands wait for it. */
+  readonly ready: Promise<void>;
+  private state: CronState = {};
+  private enabled: boolean;
+  private schedule: Schedule | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private started = false;
+
+  constructor(private readonly options: CronTimerOptions) {
+    this.enabled = options.enabled;
+    this.ready = options.state.load().then(
+      (stored) => this.start(stored),
+      (err: Error) => {
+        options.stateFailed(err);
+        this.start(undefined);
+      },
+    );
+  }
+
+  /** Runs `action` once the stored state was read: at once when it was. */
+  whenReady(action: () => void): void {
+    if (this.started) action();
+    else void this.ready.then(action);
+  }
+
+  /** Carries out a control command. Throws CronExpressionError for a bad replacement (kept: the old one). */
+  apply(command: CronCommand): void {
+    switch (command.kind) {
+      case 'enable':
+      case 'disable':
+        this.enabled = command.kind === 'enable';
+        break;
+      case 'trigger':
+        this.fire(new Date());
+        return;
+      case 'replace':
+        this.schedule = parseSchedule(
+          command.expression,
+          command.timeZone ?? this.schedule?.timeZone ?? this.options.timeZone,
+        );
+        break;
+    }
+    this.save();
+    this.arm();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.disarm();
+  }
+
+  private start(stored: CronState | undefined): void {
+    this.started = true;
+    if (this.closed) return;
+    const { expression, timeZone, runMissed } = this.options;
+    const configured = `${expression}|${timeZone}`;
+    const state = stored && typeof stored === 'object' ? stored : {};
+    // A redeploy with another expression starts afresh (but remembers the last run).
+    this.state = state.configured === configured ? state : { lastScheduled: state.lastScheduled, configured };
+    this.enabled = this.state.enabled ?? this.options.enabled;
+    try {
+      this.schedule = parseSchedule(this.state.expression ?? expression, this.state.timeZone ?? timeZone);
+    } catch (err) {
+      if (!(err instanceof CronExpressionError)) throw err;
+      this.options.invalid(err);
+    }
+    const last = this.state.lastScheduled;
+    if (this.schedule && this.enabled && runMissed && last) {
+      const missed = this.schedule.next(new Date(last));
+      if (missed && missed.getTime() < Date.now()) {
+        this.options.missed(missed);
+        setImmediate(() => this.fire(missed));
+      }
+    }
+    this.arm();
+  }
+
+  private fire(scheduled: Date): void {
+    if (this.closed) return;
+    const actual = new Date();
+    this.state.lastScheduled = scheduled.toISOString();
+    this.save();
+    this.options.fire({
+      scheduledStartTimeUtc: utcStamp(scheduled),
+      actualStartTimeUtc: utcStamp(actual),
+      cronExpression: this.schedule?.expression ?? '',
+    });
+  }
+
+  /** Written at each change, so a killed process keeps the schedule and the enable flag. */
+  private save(): void {
+    this.state = {
+      ...this.state,
+      enabled: this.enabled,
+      expression: this.schedule?.expression,
+      timeZone: this.schedule?.timeZone,
+    };
+    this.options.state.save(this.state).catch((err: Error) => this.options.stateFailed(err));
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(): void {
+    this.disarm();
+    if (this.closed) return;
+    this.show(this.enabled && this.schedule ? this.schedule.next(new Date()) : null);
+  }
+
+  /** Tells what comes next, and waits for it. */
+  private show(next: Date | null): void {
+    this.options.changed(this.view(next));
+    if (next) this.waitFor(next);
+  }
+
+  private waitFor(at: Date): void {
+    const delay = at.getTime() - Date.now();
+    if (delay > MAX_WAIT_MS) {
+      this.timer = setTimeout(() => this.waitFor(at), MAX_WAIT_MS);
+      return;
+    }
+    this.timer = setTimeout(
+      () => {
+        this.fire(at);
+        // The next run is computed from the scheduled time, so a late timer never skips a slot.
+        this.show(this.schedule?.next(at) ?? null);
+      },
+      Math.max(0, delay),
+    );
+  }
+
+  private view(next: Date | null): CronView {
+    if (!this.schedule) return { state: 'invalid' };
+    if (!this.enabled) return { state: 'disabled' };
+    return next ? { state: 'waiting', next } : { state: 'ended' };
+  }
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import sinon from 'sinon';
+import { packageContext } from '../../src/nodes/lib/context.js';
+import type { Red } from '../../src/nodes/lib/red.js';
+import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+
+/**
+ * A process renews the lease of the inputs it accepted three times per lease, so that another
+ * process sharing the store never takes the inputs of a live one (test/system/two-processes.test.ts
+ * runs two Node-REDs on 1 s leases). With a 1 s lease, a heartbeat once a second let the lease
+ * run out between two heartbeats.
+ */
+describe('Lease heartbeat', function () {
+  afterEach(stopHelper);
+
+  it('renews a 1 s lease at least three times a second', async () => {
+    const dataDir = freshDataDir();
+    await startHelper(dataDir);
+    helper.settings({ imisDataDir: dataDir, imis: { store: { leaseSeconds: 1 } } });
+    await helper.load(packageNodes(), [
+      { id: 'tab', type: 'tab' },
+      { id: 'hook', z: 'tab', type: 'imis-webhook-in', wires: [[]] },
+    ]);
+    const ctx = packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red);
+    assert.equal(ctx.leaseMs, 1000);
+    const heartbeat = sinon.spy(ctx.store, 'heartbeat');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1150));
+      assert.ok(heartbeat.callCount >= 3, `${heartbeat.callCount} heartbeats in 1.15 s`);
+    } finally {
+      heartbeat.restore();
+    }
+  });
+});

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { AcceptedInput } from '../../src/store/index.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+
+/** What the tests read of the store's insides. */
+interface Insides {
+  db: Database.Database;
+  checkpointer?: Worker;
+}
+
+const insides = (store: SqliteStore) => store as unknown as Insides;
+
+function inputs(n: number): AcceptedInput[] {
+  const acceptedAt = new Date().toISOString();
+  return Array.from({ length: n }, (_, i) => ({
+    id: randomUUID(),
+    source: 'hook-1',
+    payload: { memberId: `M${i}`, eventCode: 'CONF2026' },
+    acceptedAt,
+  }));
+}
+
+/** Rows of imis_inputs in the database file alone, i.e. what checkpoints copied out of the WAL. */
+function rowsInMainFile(file: string, dir: string): number {
+  const copy = join(dir, `copy-${randomUUID()}.db`);
+  copyFileSync(file, copy);
+  const db = new Database(copy);
+  try {
+    const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'imis_inputs'`).get();
+    return table ? (db.prepare('SELECT count(*) AS n FROM imis_inputs').get() as { n: number }).n : 0;
+  } finally {
+    db.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(copy + suffix, { force: true });
+  }
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+describe('SQLite store: WAL checkpoints off the event loop', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let store: SqliteStore | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'imis-ckpt-'));
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('once busy, has a worker thread checkpoint the WAL, and never checkpoints on its own connection', async () => {
+    const file = join(dir, 'imis.db');
+    store = new SqliteStore({ file });
+    // Far less than SQLite's own checkpoint threshold (1,000 pages of WAL): without the worker,
+    // these rows would stay in the WAL and the database file would not hold them.
+    const rows = inputs(1500);
+    await Promise.all(rows.map((row) => store!.accept(row)));
+    assert.equal(insides(store).db.pragma('wal_autocheckpoint', { simple: true }), 0);
+    assert.ok(insides(store).checkpointer, 'a checkpointer worker runs');
+    assert.ok(
+      await until(() => rowsInMainFile(file, dir) === rows.length, 10_000),
+      `the worker copied the WAL into the database file (found ${rowsInMainFile(file, dir)} rows)`,
+    );
+  });
+
+  it('keeps SQLite checkpointing on its own connection while lightly used, and in memory', async () => {
+    store = new SqliteStore({ file: join(dir, 'imis.db') });
+    await Promise.all(inputs(10).map((row) => store!.accept(row)));
+    assert.equal(insides(store).checkpointer, undefined);
+    assert.equal(insides(store).db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+    await store.close();
+
+    store = new SqliteStore({ file: ':memory:' });
+    await Promise.all(inputs(1500).map((row) => store!.accept(row)));
+    assert.equal(insides(store).checkpointer, undefined);
+  });
+
+  it('goes back to checkpointing on its own connection if the worker thread ends', async () => {
+    store = new SqliteStore({ file: join(dir, 'imis.db') });
+    await Promise.all(inputs(1500).map((row) => store!.accept(row)));
+    const worker = insides(store).checkpointer;
+    assert.ok(worker);
+    await worker.terminate();
+    assert.ok(await until(() => insides(store!).checkpointer === undefined, 5000));
+    assert.equal(insides(store).db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+    // Still writes as before.
+    const more = inputs(5);
+    await Promise.all(more.map((row) => store!.accept(row)));
+    const count = insides(store).db.prepare('SELECT count(*) AS n FROM imis_inputs').get() as { n: number };
+    assert.equal(count.n, 1505);
+  });
+
+  it('stops the worker at close, and leaves one database file with everything in it', async () => {
+    const file = join(dir, 'imis.db');
+    store = new SqliteStore({ file });
+    await Promise.all(inputs(1500).map((row) => store!.accept(row)));
+    const worker = insides(store).checkpointer;
+    assert.ok(worker);
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    await store.close();
+    store = undefined;
+    assert.equal(await exited, 0);
+    assert.equal(existsSync(`${file}-wal`), false, 'the last connection to close removed the WAL');
+    assert.equal(rowsInMainFile(file, dir), 1500);
+  });
+});

@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/**
+ * A real Node-RED as a child process of the test, in a user directory that outlives it: started,
+ * killed (SIGKILL) or stopped (SIGINT), and started again on the same directory and port. The
+ * package is installed in the user directory as a link, as `npm install <path>` (and
+ * scripts/start.mjs) would do. Same node binary as the test; NODE_RED_PKG picks Node-RED 4.1 or 5.
+ */
+
+/** The package root (this file is compiled to dist/test/system/). */
+export const PACKAGE_ROOT = join(__dirname, '..', '..', '..');
+export const NODE_RED_PKG = process.env.NODE_RED_PKG ?? 'node-red';
+
+export interface UserDirOptions {
+  /** An existing directory to use (e.g. a copied fixture); default a new temporary one. */
+  userDir?: string;
+  port: number;
+  /** flows.json contents; none = keep what the directory holds. */
+  flows?: unknown[];
+  /** flows_cred.json contents, in clear (only with credentialSecret false). */
+  credentials?: Record<string, Record<string, unknown>>;
+  /** Node-RED's credentialSecret (default false: credentials in clear). */
+  credentialSecret?: string | false;
+  /** The `imis` section of settings.js. */
+  imis?: Record<string, unknown>;
+}
+
+/** Writes settings.js (and flows, credentials, the package link) into a user directory. */
+export function prepareUserDir(options: UserDirOptions): string {
+  const userDir = options.userDir ?? mkdtempSync(join(tmpdir(), 'imis-system-'));
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
+  const linkDir = join(userDir, 'node_modules', ...String(pkg.name).split('/'));
+  mkdirSync(dirname(linkDir), { recursive: true });
+  if (!existsSync(linkDir)) symlinkSync(PACKAGE_ROOT, linkDir, 'dir');
+  writeFileSync(
+    join(userDir, 'package.json'),
+    JSON.stringify({
+      name: 'node-red-project',
+      private: true,
+      dependencies: { [pkg.name]: `file:${PACKAGE_ROOT}` },
+    }),
+  );
+  const settings = {
+    uiHost: '127.0.0.1',
+    uiPort: options.port,
+    flowFile: 'flows.json',
+    credentialSecret: options.credentialSecret ?? false,
+    editorTheme: { tours: false, palette: { catalogues: [] } },
+    telemetry: { enabled: false },
+    diagnostics: { enabled: false },
+    logging: { console: { level: 'info' } },
+    ...(options.imis ? { imis: options.imis } : {}),
+  };
+  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  if (options.flows) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
+  if (options.credentials) {
+    writeFileSync(join(userDir, 'flows_cred.json'), JSON.stringify(options.credentials, null, 2));
+  }
+  return userDir;
+}
+
+export interface RedChild {
+  url: string;
+  pid: number;
+  /** Everything the child wrote so far (stdout and stderr). */
+  output(): string;
+  /** Lines Node-RED logged at level error (and uncaught exceptions). */
+  errors(): string[];
+  /** SIGKILL: no close handlers, no flush, as a crash or an OOM kill. */
+  kill(): Promise<void>;
+  /** SIGINT, as Ctrl-C or a service stop: flows close and the store is flushed and closed. */
+  stop(): Promise<void>;
+}
+
+/** Starts Node-RED in `userDir` and resolves once its flows have started. */
+export async function startRed(userDir: string, port: number, timeoutMs = 30_000): Promise<RedChild> {
+  const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(redDir, 'red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false' } },
+  );
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 400_000) output = output.slice(-200_000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const signal = async (sig: NodeJS.Signals, graceMs: number) => {
+    if (!alive()) return;
+    child.kill(sig);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  const red: RedChild = {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    output: () => output,
+    errors: () =>
+      output.split('\n').filter((line) => /\[error\]|Uncaught|UnhandledPromiseRejection/i.test(line)),
+    kill: () => signal('SIGKILL', 5000),
+    stop: () => signal('SIGINT', 10_000),
+  };
+  const started = Date.now();
+  while (!/Started flows/.test(output)) {
+    if (!alive() || Date.now() - started > timeoutMs) {
+      await red.kill();
+      throw new Error(`Node-RED (${NODE_RED_PKG}) did not start in ${userDir}:\n${output.slice(-5000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return red;
+}
+
+/**
+ * The check-in example (Webhook in → JSON Schema Validation → Insert Activity) against `imisUrl`,
+ * with the ids of its webhook and server nodes (for their credentials).
+ */
+export function checkInFlows(imisUrl: string): { flows: any[]; hookId: string; serverId: string } {
+  const flows = JSON.parse(
+    readFileSync(join(PACKAGE_ROOT, 'examples', 'event-check-in-to-activity.json'), 'utf8'),
+  ) as any[];
+  const server = flows.find((n) => n.type === 'imis-server');
+  server.baseUrl = imisUrl;
+  const hook = flows.find((n) => n.type === 'imis-webhook-in');
+  return { flows, hookId: hook.id, serverId: server.id };
+}
+
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 50,
+): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
