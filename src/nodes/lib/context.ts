@@ -19,6 +19,11 @@ export interface PackageContext {
   dataDir: string;
   store: DeferredStore;
   runs: RunTracker;
+  /**
+   * Runs that have finished but whose write to the store has not committed yet: the runs API
+   * still finds them meanwhile.
+   */
+  settling: Map<string, RunRecord>;
   triggers: Map<string, Trigger>;
   /** Seconds an accepted input stays owned by this process without a heartbeat. */
   leaseMs: number;
@@ -62,13 +67,18 @@ export function packageContext(RED: Red): PackageContext {
     () => RED.log.info(runsMessage(RED, 'log.store', { engine })),
     (err: Error) => RED.log.error(runsMessage(RED, 'errors.store', { engine, message: err.message })),
   );
+  const settling = new Map<string, RunRecord>();
   const runs = new RunTracker({
     onSettled: (run: RunRecord) => {
+      settling.set(run.id, run);
       store
         .finishRun(run)
         .catch((err: Error) =>
           RED.log.warn(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
-        );
+        )
+        .finally(() => {
+          if (settling.get(run.id) === run) settling.delete(run.id);
+        });
     },
   });
   const retention = retentionPolicy(settings.runs);
@@ -81,7 +91,7 @@ export function packageContext(RED: Red): PackageContext {
   ];
   for (const t of timers) t.unref();
   void store.ready.then(() => prune(store, retention)).catch(() => undefined);
-  shared = { dataDir, store, runs, triggers: new Map(), leaseMs, retention };
+  shared = { dataDir, store, runs, settling, triggers: new Map(), leaseMs, retention };
   if (!flushOnExit) {
     // Batched writes are committed before the process ends, where the engine can (Node-RED exits on stop).
     flushOnExit = () => shared?.store.flushSync();
