@@ -19,6 +19,11 @@ export interface PackageContext {
   dataDir: string;
   store: DeferredStore;
   runs: RunTracker;
+  /**
+   * Runs that have finished but whose write to the store has not committed yet: the runs API
+   * still finds them meanwhile.
+   */
+  settling: Map<string, RunRecord>;
   triggers: Map<string, Trigger>;
   /** Seconds an accepted input stays owned by this process without a heartbeat. */
   leaseMs: number;
@@ -66,6 +71,7 @@ export function packageContext(RED: Red): PackageContext {
     () => RED.log.info(runsMessage(RED, 'log.store', { engine })),
     (err: Error) => RED.log.error(runsMessage(RED, 'errors.store', { engine, message: err.message })),
   );
+  const settling = new Map<string, RunRecord>();
   const settleListeners = new Map<string, ((status: RunStatus) => void)[]>();
   const notify = (run: RunRecord) => {
     const listeners = settleListeners.get(run.id);
@@ -75,11 +81,15 @@ export function packageContext(RED: Red): PackageContext {
   };
   const runs = new RunTracker({
     onSettled: (run: RunRecord) => {
+      settling.set(run.id, run);
       store
         .finishRun(run)
         .catch((err: Error) =>
           RED.log.warn(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
-        );
+        )
+        .finally(() => {
+          if (settling.get(run.id) === run) settling.delete(run.id);
+        });
       notify(run);
     },
   });
@@ -102,6 +112,7 @@ export function packageContext(RED: Red): PackageContext {
     dataDir,
     store,
     runs,
+    settling,
     triggers: new Map(),
     leaseMs,
     retention,

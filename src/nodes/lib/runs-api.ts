@@ -27,7 +27,7 @@ export function mountRunsApi(RED: Red): void {
   const fail = (res: Response, err: Error) => void res.status(503).json({ error: err.message });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs', read, (req, res) => {
-    const { runs, store } = packageContext(RED);
+    const { runs, settling, store } = packageContext(RED);
     const q = req.query;
     const status = [...STATUSES].find((s) => s === q.status);
     const query: RunQuery = {
@@ -40,24 +40,21 @@ export function mountRunsApi(RED: Red): void {
       limit: Number(q.limit) || 100,
       after: text(q.after),
     };
-    // Live runs lead the first page (they are the newest); stored pages follow by cursor. Runs
-    // that have just finished may still be in the batch the store is committing: it is flushed.
-    const liveRuns = () =>
-      query.after || (status && status !== 'running')
-        ? []
-        : runs.list(query.flowId).filter((r) => !query.triggerId || r.trigger.id === query.triggerId);
-    store
-      .flush()
-      .then(() => store.listRuns(query))
-      .then(
-        (page) => {
-          const live = liveRuns();
-          const ids = new Set(live.map((r) => r.id));
-          if (page.next) res.set('X-Next-Page', page.next);
-          res.json([...live, ...page.runs.filter((r) => !ids.has(r.id))].map(summary));
-        },
-        (err: Error) => fail(res, err),
-      );
+    // Runs not in the store yet lead the first page (they are the newest): those in flight, and
+    // those finished a moment ago whose write has not committed yet. Stored pages follow by cursor.
+    const matches = (r: RunRecord) =>
+      (!query.flowId || r.flowId === query.flowId) &&
+      (!query.triggerId || r.trigger.id === query.triggerId) &&
+      (!status || r.status === status);
+    const unstored = query.after ? [] : [...runs.list(query.flowId), ...settling.values()].filter(matches);
+    store.listRuns(query).then(
+      (page) => {
+        const ids = new Set(unstored.map((r) => r.id));
+        if (page.next) res.set('X-Next-Page', page.next);
+        res.json([...unstored, ...page.runs.filter((r) => !ids.has(r.id))].map(summary));
+      },
+      (err: Error) => fail(res, err),
+    );
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req, res) => {
@@ -89,8 +86,5 @@ export function mountRunsApi(RED: Red): void {
  * be in the batch the store is committing: the store is flushed before the run is called unknown.
  */
 async function findRun(ctx: PackageContext, id: string): Promise<RunRecord | undefined> {
-  const live = ctx.runs.get(id) ?? (await ctx.store.getRun(id));
-  if (live) return live;
-  await ctx.store.flush();
-  return ctx.runs.get(id) ?? ctx.store.getRun(id);
+  return ctx.runs.get(id) ?? ctx.settling.get(id) ?? ctx.store.getRun(id);
 }
