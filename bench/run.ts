@@ -4,7 +4,8 @@
 //   change   iMIS change notification in (Event Grid batches of 1 and 50)  vs  http in → http response
 //   export   Fetch IQA (100,000 × 10 from the emulator) → Export Data to URL (CSV)  vs  papaparse
 //   cron     imis-cron every second: firing delay  vs  inject repeat 1 s: interval jitter
-// BENCH_ONLY=webhook|change|export|cron (comma-separated for several; default all), BENCH_SECONDS
+//   protect  Webhook in with an HMAC signature check  vs  the same endpoint without
+// BENCH_ONLY=webhook|change|export|cron|protect (comma-separated for several; default all), BENCH_SECONDS
 // (autocannon seconds per run, default 10), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS
 // (default 2). Prints; always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
@@ -12,6 +13,7 @@ import type { SectionResult } from './common.js';
 import { SECONDS } from './common.js';
 import { cronBench } from './cron.js';
 import { exportBench } from './export.js';
+import { protectBench } from './protect.js';
 import { webhookBench } from './webhook.js';
 
 const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult> }> = {
@@ -19,6 +21,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
   change: { title: 'iMIS change notification in', run: changeInBench },
   export: { title: 'Export Data to URL (CSV, 100,000 rows)', run: exportBench },
   cron: { title: 'Cron firing delay', run: cronBench },
+  protect: { title: 'Webhook in with HMAC signature check', run: protectBench },
 };
 
 function selected(): string[] {

@@ -1,3 +1,6 @@
+import { refusalMessage } from './protect/refusal.js';
+import type { Refusal } from './protect/refusal.js';
+
 /**
  * iHook's response contract (seed 001, "Webhook response codes"; IMIS-API.md §7): callers written
  * for iHook keep working. This module is the one place that maps outcomes to status and body.
@@ -33,7 +36,9 @@ export type HookRejection =
   | { kind: 'unknown-url' }
   | { kind: 'too-large'; limitBytes: number }
   | { kind: 'method'; method: string }
-  | { kind: 'server'; detail: string };
+  | { kind: 'server'; detail: string }
+  /** Refused by one of the endpoint's protections (shared secret, signature, allowlist, rate). */
+  | { kind: 'refused'; refusal: Refusal };
 
 export function queued(runId: string, queueTime: Date, options: HookOptions = {}): HookResponse {
   const status = options.accepted202 ? 202 : 200;
@@ -43,13 +48,23 @@ export function queued(runId: string, queueTime: Date, options: HookOptions = {}
 
 export function rejected(rejection: HookRejection, options: HookOptions = {}): HookResponse {
   const { status, message, extra } = describe(rejection);
-  const headers: Record<string, string> = rejection.kind === 'method' ? { Allow: 'POST, OPTIONS' } : {};
+  const headers: Record<string, string> = {};
+  if (rejection.kind === 'method') headers.Allow = 'POST, OPTIONS';
+  if (rejection.kind === 'refused' && rejection.refusal.kind === 'rate')
+    headers['Retry-After'] = String(rejection.refusal.retryAfterSec);
   if (options.omitBody) return { status, headers };
   return { status, headers, body: { error: true, message, ...extra } };
 }
 
+/** The caller-facing message of a rejection (also what is logged of it: it holds no secret). */
+export function rejectionMessage(rejection: HookRejection): string {
+  return describe(rejection).message;
+}
+
 function describe(r: HookRejection): { status: number; message: string; extra?: Record<string, unknown> } {
   switch (r.kind) {
+    case 'refused':
+      return { status: refusalStatus(r.refusal), message: refusalMessage(r.refusal) };
     case 'invalid-json':
       return { status: 400, message: `Invalid JSON body: ${r.detail}` };
     case 'not-object':
@@ -87,5 +102,19 @@ function describe(r: HookRejection): { status: number; message: string; extra?: 
       return { status: 405, message: `Method ${r.method} not allowed: webhooks accept POST` };
     case 'server':
       return { status: 500, message: `Server error: ${r.detail}` };
+  }
+}
+
+/** 401 for missing or wrong credentials, 403 for an address, 429 for the rate, 500 for our set-up. */
+function refusalStatus(r: Refusal): number {
+  switch (r.kind) {
+    case 'address':
+      return 403;
+    case 'rate':
+      return 429;
+    case 'unverifiable':
+      return 500;
+    default:
+      return 401;
   }
 }

@@ -8,6 +8,8 @@ import { getEntity } from '../imis/party.js';
 import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { migrate } from './lib/migrations.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
+import { PROTECTION_CREDENTIALS, PROTECTION_FIELDS, endpointGuard } from './lib/protect.js';
+import type { ProtectionSettings } from './lib/protect.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
 import { triggerRuns } from './lib/trigger.js';
@@ -17,7 +19,7 @@ const LIMIT_BYTES = 5 * 1024 * 1024;
 /** How long a delivered event id is remembered to drop its retried copies. */
 const SEEN_FOR_MS = 24 * 60 * 60 * 1000;
 
-interface ChangeInConfig {
+interface ChangeInConfig extends ProtectionSettings {
   name?: string;
   server?: string;
   eventTypes: string[];
@@ -36,6 +38,8 @@ const migrations = [
     dropDuplicates: true,
     ...c,
   }),
+  // v2: endpoint protections (shared secret, signature, allowlist, rate limit), all off.
+  (c: Record<string, unknown>) => ({ ...PROTECTION_FIELDS, ...c }),
 ];
 
 /** The subject entity carried by the event itself, flattened, if any. */
@@ -82,10 +86,6 @@ export = function register(RED: any): void {
           return msg;
         }
       : undefined;
-    const runs = triggerRuns(RED, node, prepare);
-    const store = runs.ctx.store;
-    registerSecretEndpoint(RED, node, NOTIFY_PATH);
-
     const status = throttledStatus(() => {
       const parts = [
         verified ? RED._('imis-change-in.status.verified') : RED._('imis-change-in.status.waiting'),
@@ -93,18 +93,31 @@ export = function register(RED: any): void {
       if (counts.events) parts.push(RED._('imis-change-in.status.events', { count: counts.events }));
       if (counts.duplicates)
         parts.push(RED._('imis-change-in.status.duplicates', { count: counts.duplicates }));
+      if (guard?.refused)
+        parts.push(RED._('imis-change-in.protect.status.refused', { count: guard?.refused }));
       node.status({
         fill: verified || counts.events ? 'green' : 'yellow',
         shape: 'dot',
         text: parts.join(', '),
       });
     });
+    const guard = endpointGuard(RED, node, config, status.soon);
+    if (!guard) return; // a protection that cannot work: reported, and the URL is not served
+    const runs = triggerRuns(RED, node, prepare, guard.protection.secretHeaderNames);
+    const store = runs.ctx.store;
+    registerSecretEndpoint(RED, node, NOTIFY_PATH);
     status.now();
     node.on('close', status.cancel);
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
-      const parsed = await readJsonBody(req, res, LIMIT_BYTES);
+      // Protections answer before anything is read or run (401, 403, 429), the handshake included.
+      const admission = guard.admit(req);
+      if (!admission.ok) {
+        req.resume();
+        return sendHookResponse(res, rejected(admission.rejection));
+      }
+      const parsed = await readJsonBody(req, res, LIMIT_BYTES, admission.check);
       if (!parsed.ok) return sendHookResponse(res, rejected(parsed.rejection));
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
       const body = readGridBody(parsed.value);
@@ -153,7 +166,9 @@ export = function register(RED: any): void {
     };
   }
 
-  RED.nodes.registerType('imis-change-in', ChangeInNode, { credentials: { token: { type: 'text' } } });
+  RED.nodes.registerType('imis-change-in', ChangeInNode, {
+    credentials: { token: { type: 'text' }, ...PROTECTION_CREDENTIALS },
+  });
   mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
   claimRequestBodies(RED, NOTIFY_PATH);
   mountHookErrorHandler(RED, NOTIFY_PATH);

@@ -5,13 +5,20 @@ import type { Violation } from '../core/schema.js';
 import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { migrate } from './lib/migrations.js';
+import {
+  PROTECTION_CREDENTIALS,
+  PROTECTION_FIELDS,
+  endpointGuard,
+  mountTestPayloadEndpoint,
+} from './lib/protect.js';
+import type { ProtectionSettings } from './lib/protect.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
 import { triggerRuns } from './lib/trigger.js';
 
 const WEBHOOK_PATH = '/imis/hook/';
 
-interface WebhookConfig {
+interface WebhookConfig extends ProtectionSettings {
   name?: string;
   return202?: boolean;
   omitBody?: boolean;
@@ -33,6 +40,8 @@ const migrations = [
     maxBodyKb: 1024,
     ...config,
   }),
+  // v2: endpoint protections (shared secret, signature, allowlist, rate limit), all off.
+  (config: Record<string, unknown>) => ({ ...PROTECTION_FIELDS, ...config }),
 ];
 
 export = function register(RED: any): void {
@@ -40,20 +49,24 @@ export = function register(RED: any): void {
     RED.nodes.createNode(this, raw);
     const node = this;
     const config = migrate<WebhookConfig>(raw, migrations);
-    const runs = triggerRuns(RED, node);
+    let accepted = 0;
+    const status = throttledStatus(() => {
+      const parts = [
+        accepted
+          ? RED._('imis-webhook-in.status.accepted', { count: accepted })
+          : RED._('imis-webhook-in.status.ready'),
+      ];
+      if (guard?.refused)
+        parts.push(RED._('imis-webhook-in.protect.status.refused', { count: guard?.refused }));
+      node.status({ fill: 'green', shape: 'dot', text: parts.join(', ') });
+    });
+    const guard = endpointGuard(RED, node, config, status.soon);
+    if (!guard) return; // a protection that cannot work: reported, and the URL is not served
+    node.guard = guard;
+    const runs = triggerRuns(RED, node, undefined, guard.protection.secretHeaderNames);
     const hookOptions: HookOptions = { accepted202: config.return202, omitBody: config.omitBody };
     const limitBytes = Math.max(1, Number(config.maxBodyKb) || 1024) * 1024;
     registerSecretEndpoint(RED, node, WEBHOOK_PATH);
-    let accepted = 0;
-    const status = throttledStatus(() =>
-      node.status({
-        fill: 'green',
-        shape: 'dot',
-        text: accepted
-          ? RED._('imis-webhook-in.status.accepted', { count: accepted })
-          : RED._('imis-webhook-in.status.ready'),
-      }),
-    );
     status.now();
 
     const prevalidate = (msg: Record<string, unknown>): Violation[] => {
@@ -67,7 +80,13 @@ export = function register(RED: any): void {
 
     node.handleRequest = async (req: any, res: any) => {
       const receivedAt = new Date();
-      const body = await readJsonBody(req, res, limitBytes);
+      // Protections answer before anything is read or run (401, 403, 429).
+      const admission = guard.admit(req);
+      if (!admission.ok) {
+        req.resume();
+        return sendHookResponse(res, rejected(admission.rejection, hookOptions));
+      }
+      const body = await readJsonBody(req, res, limitBytes, admission.check);
       if (!body.ok) return sendHookResponse(res, rejected(body.rejection, hookOptions));
       const payload = body.value;
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
@@ -108,10 +127,13 @@ export = function register(RED: any): void {
     node.on('close', status.cancel);
   }
 
-  RED.nodes.registerType('imis-webhook-in', WebhookInNode, { credentials: { token: { type: 'text' } } });
+  RED.nodes.registerType('imis-webhook-in', WebhookInNode, {
+    credentials: { token: { type: 'text' }, ...PROTECTION_CREDENTIALS },
+  });
 
   mountSecretEndpoints(RED, 'imis-webhook-in', WEBHOOK_PATH);
   claimRequestBodies(RED, WEBHOOK_PATH);
   mountHookErrorHandler(RED, WEBHOOK_PATH);
+  mountTestPayloadEndpoint(RED, 'imis-webhook-in');
   mountRunsApi(RED);
 };

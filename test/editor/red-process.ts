@@ -25,6 +25,8 @@ export interface RedProcess {
   userDir: string;
   /** Node-RED's version (its package.json). */
   version: string;
+  /** The child's process id. */
+  pid: number;
   /** Everything the child wrote so far (stdout and stderr). */
   output(): string;
   /** Stops the child (SIGINT, then SIGKILL) and removes the user directory. */
@@ -38,8 +40,13 @@ export interface RedOptions {
   credentials?: Record<string, Record<string, unknown>>;
   /** How long to wait for "Started flows" (default 30 s). */
   startTimeoutMs?: number;
-  /** More settings (JSON values), e.g. `{ httpAdminRoot: '/admin' }`; Node-RED's defaults otherwise. */
+  /**
+   * More settings, e.g. `{ httpAdminRoot: '/admin' }`; Node-RED's defaults otherwise. Values are
+   * written as JSON, functions as their source (which must not use anything outside them).
+   */
   settings?: Record<string, unknown>;
+  /** Options for node itself, before Node-RED's script (e.g. `--expose-gc`). */
+  nodeArgs?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -86,7 +93,10 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
     diagnostics: { enabled: false },
     logging: { console: { level: 'info' } },
 ${Object.entries(options.settings ?? {})
-  .map(([key, value]) => `    ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`)
+  .map(
+    ([key, value]) =>
+      `    ${JSON.stringify(key)}: ${typeof value === 'function' ? value.toString() : JSON.stringify(value)},\n`,
+  )
   .join('')}};\n`,
   );
   if (options.flows) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
@@ -96,7 +106,7 @@ ${Object.entries(options.settings ?? {})
 
   const child: ChildProcess = spawn(
     process.execPath,
-    [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
+    [...(options.nodeArgs ?? []), redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false' } },
   );
   let output = '';
@@ -114,6 +124,7 @@ ${Object.entries(options.settings ?? {})
     port,
     userDir,
     version: '',
+    pid: child.pid ?? 0,
     output: () => output,
     close: async () => {
       if (child.exitCode === null && child.signalCode === null) {

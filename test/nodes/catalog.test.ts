@@ -61,7 +61,9 @@ describe('Package layout and message catalogs', () => {
         ...[...text.matchAll(/(?:getType\('([\w-]+)'\))?\._\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) =>
           m[1] ? `${pkg.name}/${m[1]}:${m[2]}` : m[2],
         ),
-        ...[...text.matchAll(/timeZoneValidator\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
+        ...[...text.matchAll(/(?:timeZone|headerName|allowFrom)Validator\('([a-z0-9-]+\.[\w.-]+)'/g)].map(
+          (m) => m[1],
+        ),
         ...[...text.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
         ...[...text.matchAll(/\bt\('([\w-]+)'/g)].map((m) => `imis-runs.${m[1]}`),
       ];

@@ -126,6 +126,11 @@ export function packageNodes(): ((RED: any) => void)[] {
 /** The node API object the package's modules were last loaded with. */
 let currentRED: any;
 
+/** The Express app serving the flows (RED.httpNode) of the last load, e.g. to set `trust proxy` as Node-RED's httpServerOptions do. */
+export function httpNodeApp(): any {
+  return currentRED?.httpNode;
+}
+
 /**
  * Starts the helper's HTTP server on 127.0.0.1 and routes it as Node-RED's own server does with
  * its default settings: the admin app (RED.httpAdmin, which in the helper carries the editor's JSON

@@ -34,13 +34,18 @@ export function triggerRuns(
   RED: any,
   node: any,
   prepare?: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>,
+  secretHeaders: readonly string[] = [],
 ): TriggerRuns {
   const ctx = packageContext(RED);
   let closed = false;
-  // Callers' secrets (Authorization, cookies, signatures, and the headers named by the
-  // `imisRedactHeaders` setting) are redacted from all that is stored of an input: the accepted
-  // input and the run (so the Runs API). The message sent to the flow keeps them.
-  const isSecret = secretHeaderTest(RED.settings?.imisRedactHeaders);
+  // Callers' secrets (Authorization, cookies, signatures, the headers named by the
+  // `imisRedactHeaders` setting, and `secretHeaders`: those the node's protections read) are
+  // redacted from all that is stored of an input: the accepted input and the run (so the Runs
+  // API). The message sent to the flow keeps them.
+  const configured: unknown[] = Array.isArray(RED.settings?.imisRedactHeaders)
+    ? RED.settings.imisRedactHeaders
+    : [];
+  const isSecret = secretHeaderTest([...configured, ...secretHeaders]);
   const storable = (extra: Record<string, unknown> | undefined) => storableExtra(extra, isSecret);
 
   const start = (
