@@ -132,6 +132,7 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX imis_wf_instances_state ON imis_wf_instances (workflow, state, since, key);
       CREATE INDEX imis_wf_instances_since ON imis_wf_instances (workflow, since, key);
       CREATE INDEX imis_wf_instances_due ON imis_wf_instances (due_at) WHERE due_at IS NOT NULL;
+      CREATE INDEX imis_wf_instances_flagged ON imis_wf_instances (workflow, since, key) WHERE flags IS NOT NULL;
       CREATE TABLE imis_wf_history (
         id INTEGER PRIMARY KEY,
         workflow TEXT NOT NULL,
@@ -163,6 +164,7 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX imis_wf_instances_state ON imis_wf_instances (workflow, state, since, key);
       CREATE INDEX imis_wf_instances_since ON imis_wf_instances (workflow, since, key);
       CREATE INDEX imis_wf_instances_due ON imis_wf_instances (due_at) WHERE due_at IS NOT NULL;
+      CREATE INDEX imis_wf_instances_flagged ON imis_wf_instances (workflow, since, key) WHERE flags IS NOT NULL;
       CREATE TABLE imis_wf_history (
         id BIGSERIAL PRIMARY KEY,
         workflow TEXT NOT NULL,
