@@ -1,4 +1,12 @@
-import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  AcceptedInput,
+  DeltaChange,
+  RetentionPolicy,
+  RunPage,
+  RunQuery,
+  Store,
+  StoredExport,
+} from './types.js';
 import type { RunRecord } from '../runs/tracker.js';
 
 /**
@@ -69,6 +77,12 @@ export class DeferredStore implements Store {
   }
   async deleteExport(keyHash: string): Promise<void> {
     return (await this.use()).deleteExport(keyHash);
+  }
+  async getDeltaHashes(scope: string): Promise<Map<string, string>> {
+    return (await this.use()).getDeltaHashes(scope);
+  }
+  async commitDelta(scope: string, change: DeltaChange): Promise<void> {
+    return (await this.use()).commitDelta(scope, change);
   }
   async flush(): Promise<void> {
     if (this.store) await this.store.flush();

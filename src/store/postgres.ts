@@ -4,10 +4,18 @@ import type { RunRecord } from '../runs/tracker.js';
 import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
 import type { InputRow } from './rows.js';
-import { MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
-import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  AcceptedInput,
+  DeltaChange,
+  RetentionPolicy,
+  RunPage,
+  RunQuery,
+  Store,
+  StoredExport,
+} from './types.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -197,6 +205,45 @@ export class PostgresStore implements Store {
     await this.pool.query(`DELETE FROM imis_exports WHERE key_hash = $1`, [keyHash]);
   }
 
+  async getDeltaHashes(scope: string): Promise<Map<string, string>> {
+    const { rows } = await this.pool.query<[string, string]>({
+      text: `SELECT row_key, hash FROM imis_delta WHERE scope = $1`,
+      values: [scope],
+      rowMode: 'array',
+    });
+    return new Map(rows);
+  }
+
+  /** One transaction; keys go DELTA_BATCH at a time, as two arrays per statement (unnest). */
+  async commitDelta(scope: string, change: DeltaChange): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (change.replace) await client.query(`DELETE FROM imis_delta WHERE scope = $1`, [scope]);
+      for (let i = 0; i < change.set.length; i += DELTA_BATCH) {
+        const batch = change.set.slice(i, i + DELTA_BATCH);
+        await client.query(
+          `INSERT INTO imis_delta (scope, row_key, hash)
+           SELECT $1, k, h FROM unnest($2::text[], $3::text[]) AS t(k, h)
+           ON CONFLICT (scope, row_key) DO UPDATE SET hash = excluded.hash`,
+          [scope, batch.map((e) => e[0]), batch.map((e) => e[1])],
+        );
+      }
+      for (let i = 0; i < change.remove.length; i += DELTA_BATCH) {
+        await client.query(`DELETE FROM imis_delta WHERE scope = $1 AND row_key = ANY($2::text[])`, [
+          scope,
+          change.remove.slice(i, i + DELTA_BATCH),
+        ]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
   async flush(): Promise<void> {
     await Promise.all([this.accepts.drain(), this.finishes.drain()]);
   }
@@ -261,7 +308,7 @@ export class PostgresStore implements Store {
           `SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`,
         );
         const current = Number(rows[0]?.v ?? 0);
-        if (current > MIGRATIONS.length) throw new SchemaTooNewError(current);
+        if (current > LATEST_VERSION) throw new SchemaTooNewError(current);
         for (const m of MIGRATIONS.filter((m) => m.version > current)) {
           await client.query('BEGIN');
           try {
@@ -284,6 +331,9 @@ export class PostgresStore implements Store {
     }
   }
 }
+
+/** Delta Hash keys per statement. */
+const DELTA_BATCH = 10_000;
 
 /** `($1, $2, ...), ($n+1, ...)` for rows of equal width, and their flattened parameters. */
 function multiRow(rows: unknown[][]): { sql: string; params: unknown[] } {

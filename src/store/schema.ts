@@ -77,14 +77,37 @@ export const MIGRATIONS: Migration[] = [
         row_count INTEGER NOT NULL
       );`),
   },
+  {
+    version: 2,
+    description: 'Delta Hash: row hashes by node and key',
+    // SQLite: WITHOUT ROWID keeps a scope's rows together in key order, so a run reads its
+    // 100,000 hashes in one sequential scan instead of an index lookup per row.
+    sqlite: `
+      CREATE TABLE imis_delta (
+        scope TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (scope, row_key)
+      ) WITHOUT ROWID;`,
+    postgres: `
+      CREATE TABLE imis_delta (
+        scope TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (scope, row_key)
+      );`,
+  },
 ];
+
+/** The newest schema version this package knows. */
+export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
 export const SCHEMA_TABLE = `imis_schema`;
 
 export class SchemaTooNewError extends Error {
   constructor(found: number) {
     super(
-      `The iMIS store's schema is version ${found}, newer than this package knows (${MIGRATIONS.length}): ` +
+      `The iMIS store's schema is version ${found}, newer than this package knows (${LATEST_VERSION}): ` +
         `upgrade @imisflow/node-red-imis, or point it at another store`,
     );
   }

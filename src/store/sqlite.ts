@@ -9,8 +9,16 @@ import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
 import type { InputRow } from './rows.js';
 import type { CheckpointerData } from './checkpointer.js';
-import { MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
-import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import type {
+  AcceptedInput,
+  DeltaChange,
+  RetentionPolicy,
+  RunPage,
+  RunQuery,
+  Store,
+  StoredExport,
+} from './types.js';
 
 export interface SqliteOptions {
   /** The database file (':memory:' for tests). */
@@ -117,6 +125,13 @@ export class SqliteStore implements Store {
         `SELECT key_hash, format, body, etag, last_modified, row_count FROM imis_exports WHERE key_hash = ?`,
       ),
       deleteExport: db.prepare(`DELETE FROM imis_exports WHERE key_hash = ?`),
+      getDelta: db.prepare(`SELECT row_key, hash FROM imis_delta WHERE scope = ?`).raw(true),
+      setDelta: db.prepare(
+        `INSERT INTO imis_delta (scope, row_key, hash) VALUES (?, ?, ?)
+         ON CONFLICT (scope, row_key) DO UPDATE SET hash = excluded.hash`,
+      ),
+      removeDelta: db.prepare(`DELETE FROM imis_delta WHERE scope = ? AND row_key = ?`),
+      clearDelta: db.prepare(`DELETE FROM imis_delta WHERE scope = ?`),
       pruneAge: db.prepare(
         `DELETE FROM imis_runs WHERE id IN (SELECT id FROM imis_runs WHERE started_at < ? LIMIT ?)`,
       ),
@@ -304,6 +319,35 @@ export class SqliteStore implements Store {
     this.statements.deleteExport.run(keyHash);
   }
 
+  async getDeltaHashes(scope: string): Promise<Map<string, string>> {
+    return new Map(this.statements.getDelta.all(scope) as [string, string][]);
+  }
+
+  /**
+   * One transaction per batch of DELTA_BATCH keys, yielding to the event loop between batches, so
+   * that committing 100,000 keys never holds up accepting inputs for long.
+   */
+  async commitDelta(scope: string, change: DeltaChange): Promise<void> {
+    const { setDelta, removeDelta, clearDelta } = this.statements;
+    const write = this.db.transaction((clear: boolean, set: [string, string][], remove: string[]) => {
+      if (clear) clearDelta.run(scope);
+      for (const [key, hash] of set) setDelta.run(scope, key, hash);
+      for (const key of remove) removeDelta.run(scope, key);
+    });
+    let clear = change.replace === true;
+    for (let i = 0; i < change.set.length; i += DELTA_BATCH) {
+      write(clear, change.set.slice(i, i + DELTA_BATCH), []);
+      clear = false;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (let i = 0; i < change.remove.length; i += DELTA_BATCH) {
+      write(clear, [], change.remove.slice(i, i + DELTA_BATCH));
+      clear = false;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (clear) write(true, [], []);
+  }
+
   async flush(): Promise<void> {
     await Promise.all([this.accepts.drain(), this.finishes.drain()]);
   }
@@ -324,6 +368,9 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+
+/** Delta Hash keys written per transaction. */
+const DELTA_BATCH = 5000;
 
 export interface ExportRow {
   key_hash: string;
@@ -352,7 +399,7 @@ function migrate(db: Database.Database): void {
   const apply = db.transaction(() => {
     const row = db.prepare(`SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`).get() as { v: number | null };
     const current = row.v ?? 0;
-    if (current > MIGRATIONS.length) throw new SchemaTooNewError(current);
+    if (current > LATEST_VERSION) throw new SchemaTooNewError(current);
     for (const m of MIGRATIONS.filter((m) => m.version > current)) {
       db.exec(m.sqlite);
       db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_at) VALUES (?, ?)`).run(

@@ -56,6 +56,16 @@ export interface StoredExport {
   rows: number;
 }
 
+/** One successful Delta Hash run's changes to the hashes of its node (see Store.commitDelta). */
+export interface DeltaChange {
+  /** `[key, hash]` of the rows new or changed: inserted or replaced. */
+  set: [string, string][];
+  /** Keys that disappeared: deleted. */
+  remove: string[];
+  /** Forget every other key of the scope first (a reset: the run compared against nothing). */
+  replace?: boolean;
+}
+
 /**
  * Everything the package remembers, behind one interface: SQLite when embedded, PostgreSQL when
  * shared by several Node-RED processes. Every method is asynchronous, whatever the engine, so that
@@ -95,6 +105,15 @@ export interface Store {
   putExport(entry: StoredExport): Promise<void>;
   getExport(keyHash: string): Promise<StoredExport | undefined>;
   deleteExport(keyHash: string): Promise<void>;
+
+  /** Delta Hash: the hash of each key a node committed (`scope`: the node), never the rows. */
+  getDeltaHashes(scope: string): Promise<Map<string, string>>;
+  /**
+   * Applies a successful run's changes, in batches (100,000 keys must not hold the store for long);
+   * a crash part-way leaves some keys at their old hash, so those rows count as changed once more
+   * at the next run: nothing is lost.
+   */
+  commitDelta(scope: string, change: DeltaChange): Promise<void>;
 
   /** Resolves once every batched write so far is committed. */
   flush(): Promise<void>;

@@ -120,6 +120,8 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-iupdate',
     'imis-iqa',
     'imis-export',
+    'imis-api',
+    'imis-delta',
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`), name));
 }
 
