@@ -5,7 +5,7 @@ import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
 import type { InputRow } from './rows.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
-import { exportFromRow } from './sqlite.js';
+import { EXPORT_COLUMNS, exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
 import type {
   AcceptedInput,
@@ -185,24 +185,39 @@ export class PostgresStore implements Store {
 
   async putExport(entry: StoredExport): Promise<void> {
     await this.pool.query(
-      `INSERT INTO imis_exports (key_hash, format, body, etag, last_modified, row_count)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO imis_exports (key_hash, format, body, etag, last_modified, row_count, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (key_hash) DO UPDATE SET format = excluded.format, body = excluded.body,
-         etag = excluded.etag, last_modified = excluded.last_modified, row_count = excluded.row_count`,
-      [entry.keyHash, entry.format, entry.body, entry.etag, entry.lastModified, entry.rows],
+         etag = excluded.etag, last_modified = excluded.last_modified, row_count = excluded.row_count,
+         expires_at = excluded.expires_at`,
+      [
+        entry.keyHash,
+        entry.format,
+        entry.body,
+        entry.etag,
+        entry.lastModified,
+        entry.rows,
+        entry.expiresAt ?? null,
+      ],
     );
   }
 
-  async getExport(keyHash: string): Promise<StoredExport | undefined> {
+  async getExport(keyHash: string, now = new Date()): Promise<StoredExport | undefined> {
     const { rows } = await this.pool.query<ExportRow>(
-      `SELECT key_hash, format, body, etag, last_modified, row_count FROM imis_exports WHERE key_hash = $1`,
-      [keyHash],
+      `SELECT ${EXPORT_COLUMNS} FROM imis_exports
+       WHERE key_hash = $1 AND (expires_at IS NULL OR expires_at > $2)`,
+      [keyHash, now.getTime()],
     );
     return rows[0] ? exportFromRow(rows[0]) : undefined;
   }
 
   async deleteExport(keyHash: string): Promise<void> {
     await this.pool.query(`DELETE FROM imis_exports WHERE key_hash = $1`, [keyHash]);
+  }
+
+  async pruneExports(now = new Date()): Promise<number> {
+    const result = await this.pool.query(`DELETE FROM imis_exports WHERE expires_at <= $1`, [now.getTime()]);
+    return result.rowCount ?? 0;
   }
 
   async getDeltaHashes(scope: string): Promise<Map<string, string>> {

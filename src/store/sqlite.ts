@@ -118,13 +118,15 @@ export class SqliteStore implements Store {
       unmarkSeen: db.prepare(`DELETE FROM imis_seen WHERE scope = ? AND id = ?`),
       pruneSeen: db.prepare(`DELETE FROM imis_seen WHERE expires_at <= ?`),
       putExport: db.prepare(
-        `INSERT OR REPLACE INTO imis_exports (key_hash, format, body, etag, last_modified, row_count)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO imis_exports (key_hash, format, body, etag, last_modified, row_count, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       getExport: db.prepare(
-        `SELECT key_hash, format, body, etag, last_modified, row_count FROM imis_exports WHERE key_hash = ?`,
+        `SELECT ${EXPORT_COLUMNS} FROM imis_exports
+         WHERE key_hash = ? AND (expires_at IS NULL OR expires_at > ?)`,
       ),
       deleteExport: db.prepare(`DELETE FROM imis_exports WHERE key_hash = ?`),
+      pruneExports: db.prepare(`DELETE FROM imis_exports WHERE expires_at <= ?`),
       getDelta: db.prepare(`SELECT row_key, hash FROM imis_delta WHERE scope = ?`).raw(true),
       setDelta: db.prepare(
         `INSERT INTO imis_delta (scope, row_key, hash) VALUES (?, ?, ?)
@@ -307,16 +309,21 @@ export class SqliteStore implements Store {
       entry.etag,
       entry.lastModified,
       entry.rows,
+      entry.expiresAt ?? null,
     );
   }
 
-  async getExport(keyHash: string): Promise<StoredExport | undefined> {
-    const row = this.statements.getExport.get(keyHash) as ExportRow | undefined;
+  async getExport(keyHash: string, now = new Date()): Promise<StoredExport | undefined> {
+    const row = this.statements.getExport.get(keyHash, now.getTime()) as ExportRow | undefined;
     return row ? exportFromRow(row) : undefined;
   }
 
   async deleteExport(keyHash: string): Promise<void> {
     this.statements.deleteExport.run(keyHash);
+  }
+
+  async pruneExports(now = new Date()): Promise<number> {
+    return this.statements.pruneExports.run(now.getTime()).changes;
   }
 
   async getDeltaHashes(scope: string): Promise<Map<string, string>> {
@@ -379,7 +386,11 @@ export interface ExportRow {
   etag: string;
   last_modified: string;
   row_count: number;
+  expires_at: number | string | null;
 }
+
+/** The columns of an ExportRow, for both engines' SELECTs. */
+export const EXPORT_COLUMNS = 'key_hash, format, body, etag, last_modified, row_count, expires_at';
 
 export function exportFromRow(row: ExportRow): StoredExport {
   return {
@@ -389,6 +400,8 @@ export function exportFromRow(row: ExportRow): StoredExport {
     etag: row.etag,
     lastModified: row.last_modified,
     rows: Number(row.row_count),
+    // PostgreSQL returns BIGINT as a string.
+    ...(row.expires_at === null ? {} : { expiresAt: Number(row.expires_at) }),
   };
 }
 

@@ -54,6 +54,8 @@ export interface StoredExport {
   /** ISO time, whole seconds. */
   lastModified: string;
   rows: number;
+  /** Epoch ms after which the link answers 404 and the data is deleted; absent: never. */
+  expiresAt?: number;
 }
 
 /** One successful Delta Hash run's changes to the hashes of its node (see Store.commitDelta). */
@@ -103,8 +105,11 @@ export interface Store {
   pruneSeen(now?: Date): Promise<number>;
 
   putExport(entry: StoredExport): Promise<void>;
-  getExport(keyHash: string): Promise<StoredExport | undefined>;
+  /** The export under `keyHash`, unless there is none or it expired by `now`. */
+  getExport(keyHash: string, now?: Date): Promise<StoredExport | undefined>;
   deleteExport(keyHash: string): Promise<void>;
+  /** Deletes the exports expired by `now`; returns how many went. */
+  pruneExports(now?: Date): Promise<number>;
 
   /** Delta Hash: the hash of each key a node committed (`scope`: the node), never the rows. */
   getDeltaHashes(scope: string): Promise<Map<string, string>>;

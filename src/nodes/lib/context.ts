@@ -43,7 +43,7 @@ let shared: PackageContext | undefined;
 let timers: NodeJS.Timeout[] = [];
 let flushOnExit: (() => void) | undefined;
 
-/** How often finished runs beyond the retention policy and expired event ids are pruned. */
+/** How often finished runs beyond the retention policy, expired event ids and expired exports are pruned. */
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 export function packageContext(RED: Red): PackageContext {
@@ -161,6 +161,7 @@ async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await store.pruneSeen();
+    await store.pruneExports();
   } catch {
     // the next round tries again
   }
