@@ -1,6 +1,6 @@
 import { ACTIVITY_FIELDS, insertActivity } from '../imis/activity.js';
 import { convertLegacy } from '../core/templates.js';
-import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
+import { fieldRenderer, noServer, onAction, onErrorOf, requireServer, withOnError } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
@@ -12,6 +12,8 @@ interface InsertActivityConfig {
   server: string;
   fields: Record<string, string>;
   outputProp: string;
+  /** Failure policy (src/nodes/lib/action.ts): fail, continue or succeed. */
+  onError: string;
 }
 
 const config = new NodeConfig<InsertActivityConfig>(
@@ -22,6 +24,7 @@ const config = new NodeConfig<InsertActivityConfig>(
       outputProp: 'activity',
       ...c,
     }),
+    withOnError,
   ],
   ['outputProp'],
 );
@@ -30,7 +33,7 @@ const register: NodeModule = (RED) => {
   function InsertActivityNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { server: serverId, fields, outputProp } = config.read(def);
+    const { server: serverId, fields, outputProp, onError } = config.read(def);
     const server = requireServer(RED, node, serverId);
     const labels = Object.fromEntries(ACTIVITY_FIELDS.map((f) => [f.key, f.label]));
     const known = new Set(ACTIVITY_FIELDS.map((f) => f.key));
@@ -39,7 +42,7 @@ const register: NodeModule = (RED) => {
       fieldRenderer(used, labels),
     );
     if (!render) return;
-    onAction(RED, node, async (msg) => {
+    onAction(RED, node, onErrorOf(onError), async (msg) => {
       if (!server) throw noServer(RED);
       const created = await insertActivity(server.client, render(msg), {
         today: server.today(),

@@ -1,6 +1,6 @@
 import { getPanel, insertPanelRow } from '../imis/panels.js';
 import type { PanelInfo } from '../imis/panels.js';
-import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
+import { fieldRenderer, noServer, onAction, onErrorOf, requireServer, withOnError } from './lib/action.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule } from './lib/red.js';
@@ -14,11 +14,16 @@ interface InsertPanelConfig {
   partyId: string;
   fields: Record<string, string>;
   outputProp: string;
+  /** Failure policy (src/nodes/lib/action.ts): fail, continue or succeed. */
+  onError: string;
 }
 
 const config = new NodeConfig<InsertPanelConfig>(
   'imis-insert-panel',
-  [(c) => ({ panel: '', partyId: '{{ input.memberId }}', fields: {}, outputProp: 'panelRecord', ...c })],
+  [
+    (c) => ({ panel: '', partyId: '{{ input.memberId }}', fields: {}, outputProp: 'panelRecord', ...c }),
+    withOnError,
+  ],
   ['outputProp'],
 );
 
@@ -26,7 +31,7 @@ const register: NodeModule = (RED) => {
   function InsertPanelNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { server: serverId, panel, partyId, fields, outputProp } = config.read(def);
+    const { server: serverId, panel, partyId, fields, outputProp, onError } = config.read(def);
     const server = requireServer(RED, node, serverId);
     const used = Object.fromEntries(Object.entries(fields).filter(([, v]) => v));
     const render = fromConfig(node, RED._('imis-insert-panel.status.invalid'), () =>
@@ -35,7 +40,7 @@ const register: NodeModule = (RED) => {
     if (!render) return;
     // The panel definition is loaded once (columns and types), then reused for every message.
     let definition: Promise<PanelInfo> | undefined;
-    onAction(RED, node, async (msg) => {
+    onAction(RED, node, onErrorOf(onError), async (msg) => {
       if (!server) throw noServer(RED);
       if (!panel) throw new Error(RED._('imis-insert-panel.errors.no-panel'));
       const loading = (definition = definition ?? getPanel(server.client, panel));

@@ -9,10 +9,16 @@ export interface NodeRef {
   name?: string;
 }
 
+/**
+ * 'continued': the node failed and, as its failure policy says, sent the message on with
+ * `msg.error`; 'ended': it failed and ended the run quietly as succeeded.
+ */
+export type StepOutcome = 'ok' | 'failed' | 'continued' | 'ended';
+
 export interface RunStep extends NodeRef {
   startedAt: string;
   finishedAt?: string;
-  outcome?: 'ok' | 'failed';
+  outcome?: StepOutcome;
   error?: string;
 }
 
@@ -25,6 +31,8 @@ export interface RunRecord {
   finishedAt?: string;
   /** First error of the run, as a user reads it. */
   error?: string;
+  /** First error a node handled by its failure policy (the run went on, or ended as succeeded). */
+  handledError?: string;
   steps: RunStep[];
   /** The trigger's payload, kept for Re-run. */
   input: unknown;
@@ -126,6 +134,21 @@ export class RunTracker {
   failed(id: string, nodeId: string, error: string): void {
     const live = this.live.get(id);
     if (live) this.fail(live.run, nodeId, error);
+  }
+
+  /**
+   * Records that `nodeId` failed for the run's message and handled it by its failure policy:
+   * the run's status is left as it is.
+   */
+  handled(id: string, nodeId: string, error: string, outcome: 'continued' | 'ended'): void {
+    const live = this.live.get(id);
+    if (!live) return;
+    live.run.handledError = live.run.handledError ?? error;
+    const step = [...live.run.steps].reverse().find((s) => s.id === nodeId && !s.finishedAt);
+    if (step) {
+      step.outcome = outcome;
+      step.error = step.error ?? error;
+    }
   }
 
   /** A run still in flight. */

@@ -1,7 +1,64 @@
 import { compileTemplates } from '../../core/templates.js';
-import { serverMessage } from './messages.js';
+import { packageContext } from './context.js';
+import { runsMessage, serverMessage } from './messages.js';
 import { serverNode } from './red.js';
 import type { ImisServerNode, Node, NodeMessage, NodeMessageInFlow, Red } from './red.js';
+
+/**
+ * An action node's failure policy, iWorkflow's "on failure" per action: 'fail' the run (done(err),
+ * for Catch nodes: the default), 'continue' (send the message on with `msg.error` set), or
+ * 'succeed' (end the run quietly, as succeeded).
+ */
+export type OnError = 'fail' | 'continue' | 'succeed';
+
+/** A node config's `onError`, read as 'fail' when it is not one of the three. */
+export function onErrorOf(value: unknown): OnError {
+  return value === 'continue' || value === 'succeed' ? value : 'fail';
+}
+
+/** The config migration that gives an action node its failure policy (existing nodes keep failing the run). */
+export const withOnError = (c: Record<string, unknown>) => ({ onError: 'fail', ...c });
+
+type Send = (msg: NodeMessage | (NodeMessage | null)[]) => void;
+
+/**
+ * Ends a message whose action failed, as the node's policy says: 'fail' calls done(err) and
+ * returns false (the caller shows its failed status); 'continue' and 'succeed' record the error on
+ * the run's step, show it on the node (yellow, from the runs catalog) and return true. Neither
+ * handled choice loses the error.
+ */
+export function actionFailed(
+  RED: Red,
+  node: Node,
+  policy: OnError,
+  msg: NodeMessageInFlow,
+  send: Send,
+  done: (err?: Error) => void,
+  err: Error,
+): boolean {
+  if (policy === 'fail') {
+    done(err);
+    return false;
+  }
+  const time = new Date().toLocaleTimeString();
+  packageContext(RED).runs.handled(
+    msg._msgid,
+    node.id,
+    err.message,
+    policy === 'continue' ? 'continued' : 'ended',
+  );
+  node.status({
+    fill: 'yellow',
+    shape: 'ring',
+    text: runsMessage(RED, `onError.status.${policy}`, { time }),
+  });
+  if (policy === 'continue') {
+    msg.error = { message: err.message, source: { id: node.id, type: node.type, name: node.name } };
+    send(msg);
+  }
+  done();
+  return true;
+}
 
 /**
  * What the action nodes share: a set of templated fields compiled once, rendered per message with
@@ -29,12 +86,13 @@ export function noServer(RED: Red): Error {
 /**
  * Runs one action per message with the usual status lifecycle, from the node's catalog
  * (`<type>.status.running` with the count in flight, `.ok` with the time, `.failed` with the
- * time), and done(err) for Catch nodes. `act` may show its progress, and may return the text of
- * its done status instead of `.ok`.
+ * time), and a failure handled by the node's policy (actionFailed). `act` may show its progress,
+ * and may return the text of its done status instead of `.ok`.
  */
 export function onAction(
   RED: Red,
   node: Node,
+  policy: OnError,
   act: (msg: NodeMessageInFlow, progress: (text: string) => void) => Promise<string | void>,
 ): void {
   let active = 0;
@@ -53,9 +111,10 @@ export function onAction(
       (err: Error) => {
         active--;
         // A few words on the node; iMIS's full message goes to the debug sidebar with done(err).
-        const time = new Date().toLocaleTimeString();
-        node.status({ fill: 'red', shape: 'ring', text: RED._(`${node.type}.status.failed`, { time }) });
-        done(err);
+        if (!actionFailed(RED, node, policy, msg, send, done, err)) {
+          const time = new Date().toLocaleTimeString();
+          node.status({ fill: 'red', shape: 'ring', text: RED._(`${node.type}.status.failed`, { time }) });
+        }
       },
     );
   });
