@@ -29,6 +29,10 @@ const EXPORT_EXPIRY = `
       ALTER TABLE imis_exports ADD COLUMN expires_at %TIME%;
       CREATE INDEX imis_exports_expiry ON imis_exports (expires_at) WHERE expires_at IS NOT NULL;`;
 
+/** The re-run chain: a run's re-runs, found by the run they re-ran. */
+const RERUN_INDEX = `
+      CREATE INDEX imis_runs_rerun ON imis_runs (rerun_of) WHERE rerun_of IS NOT NULL;`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -84,7 +88,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 2,
-    description: 'Delta Hash: row hashes by node and key; export links that expire',
+    description: 'Delta Hash: row hashes by node and key; export links that expire; re-runs by original',
     // SQLite: WITHOUT ROWID keeps a scope's rows together in key order, so a run reads its
     // 100,000 hashes in one sequential scan instead of an index lookup per row.
     sqlite:
@@ -93,14 +97,18 @@ export const MIGRATIONS: Migration[] = [
         row_key TEXT NOT NULL,
         hash TEXT NOT NULL,
         PRIMARY KEY (scope, row_key)
-      ) WITHOUT ROWID;` + both(EXPORT_EXPIRY).sqlite,
+      ) WITHOUT ROWID;` +
+      both(EXPORT_EXPIRY).sqlite +
+      RERUN_INDEX,
     postgres:
       `CREATE TABLE imis_delta (
         scope TEXT NOT NULL,
         row_key TEXT NOT NULL,
         hash TEXT NOT NULL,
         PRIMARY KEY (scope, row_key)
-      );` + both(EXPORT_EXPIRY).postgres,
+      );` +
+      both(EXPORT_EXPIRY).postgres +
+      RERUN_INDEX,
   },
 ];
 

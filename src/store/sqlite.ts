@@ -6,7 +6,17 @@ import Database from 'better-sqlite3';
 import { makePrivateDir, openPrivate } from './private-files.js';
 import type { RunRecord } from '../runs/tracker.js';
 import { GroupCommit } from './batch.js';
-import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
+import {
+  countQuery,
+  countsOf,
+  encodeCursor,
+  inputFromRow,
+  inputRow,
+  pageLimit,
+  runFromData,
+  runRow,
+  runsWhere,
+} from './rows.js';
 import type { InputRow } from './rows.js';
 import type { CheckpointerData } from './checkpointer.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
@@ -14,6 +24,7 @@ import type {
   AcceptedInput,
   DeltaChange,
   RetentionPolicy,
+  RunCounts,
   RunPage,
   RunQuery,
   Store,
@@ -261,13 +272,24 @@ export class SqliteStore implements Store {
 
   async listRuns(query: RunQuery): Promise<RunPage> {
     const limit = pageLimit(query);
-    const where = runsWhere(query, () => '?');
+    const where = runsWhere(query, 'sqlite', () => '?');
     const sql = `SELECT data FROM imis_runs ${where.sql} ORDER BY started_at DESC, id DESC LIMIT ?`;
-    let statement = this.queries.get(sql);
-    if (!statement) this.queries.set(sql, (statement = this.db.prepare(sql)));
-    const rows = statement.all(...where.params, limit + 1) as { data: string }[];
+    const rows = this.prepared(sql).all(...where.params, limit + 1) as { data: string }[];
     const runs = rows.slice(0, limit).map((r) => runFromData(r.data));
     return rows.length > limit ? { runs, next: encodeCursor(runs[runs.length - 1]) } : { runs };
+  }
+
+  async countRuns(query: RunQuery): Promise<RunCounts> {
+    const where = runsWhere(countQuery(query), 'sqlite', () => '?');
+    const sql = `SELECT status, COUNT(*) AS n FROM imis_runs ${where.sql} GROUP BY status`;
+    return countsOf(this.prepared(sql).all(...where.params) as { status: string; n: number }[]);
+  }
+
+  /** The runs query `sql`, prepared once per combination of filters. */
+  private prepared(sql: string): Database.Statement {
+    let statement = this.queries.get(sql);
+    if (!statement) this.queries.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
   }
 
   async pruneRuns(policy: RetentionPolicy, now = new Date(), batch = 1000): Promise<number> {

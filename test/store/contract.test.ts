@@ -206,6 +206,50 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(await store.getRun('nope'), undefined);
     });
 
+    it('finds runs by text in their input or error, counts them per status, and follows re-run chains', async () => {
+      const store = await open();
+      const base = Date.now() - 60_000;
+      const at = (n: number) => new Date(base + n * 1000).toISOString();
+      const original = run({
+        startedAt: at(0),
+        status: 'failed',
+        error: 'iMIS answered 503: Outage',
+        input: { memberId: 'Member-42', note: '100% sure_' },
+      });
+      const rerun1 = run({ startedAt: at(1), status: 'failed', rerunOf: original.id, input: original.input });
+      const rerun2 = run({ startedAt: at(2), status: 'ok', rerunOf: original.id, input: original.input });
+      const other = run({ startedAt: at(3), status: 'failed', flowId: 'flow-b', input: { memberId: 'M7' } });
+      const running = run({ startedAt: at(4), status: 'unfinished', input: { memberId: 'M8' } });
+      await Promise.all([original, rerun1, rerun2, other, running].map((r) => store.finishRun(r)));
+      await store.flush();
+      const ids = async (query: Parameters<Store['listRuns']>[0]) =>
+        (await store.listRuns(query)).runs.map((r) => r.id);
+
+      // Case-insensitive; in the input or the error only (the steps' node names do not count).
+      assert.deepEqual(await ids({ text: 'member-42' }), [rerun2.id, rerun1.id, original.id]);
+      assert.deepEqual(await ids({ text: 'OUTAGE' }), [original.id]);
+      assert.deepEqual(await ids({ text: 'debug' }), []);
+      // % and _ are literal characters, not wildcards.
+      assert.deepEqual(await ids({ text: '100% sure_' }), [rerun2.id, rerun1.id, original.id]);
+      assert.deepEqual(await ids({ text: '1_0' }), []);
+      assert.deepEqual(await ids({ text: 'member', flowId: 'flow-b' }), [other.id]);
+
+      assert.deepEqual(await ids({ rerunOf: original.id }), [rerun2.id, rerun1.id]);
+      assert.deepEqual(await ids({ status: 'failed', notRerun: true }), [other.id, rerun1.id]);
+
+      assert.deepEqual(await store.countRuns({}), { running: 0, ok: 1, failed: 3, unfinished: 1 });
+      // The status and the page do not narrow the counts; the other filters do.
+      assert.deepEqual(
+        await store.countRuns({ status: 'ok', limit: 1, flowId: 'flow-a', text: 'member-42' }),
+        {
+          running: 0,
+          ok: 1,
+          failed: 2,
+          unfinished: 0,
+        },
+      );
+    });
+
     it('replaces a run finished again (a re-settle) rather than keeping two', async () => {
       const store = await open();
       const r = run({ startedAt: new Date().toISOString(), status: 'unfinished' });

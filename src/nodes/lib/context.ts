@@ -91,6 +91,7 @@ export function packageContext(RED: Red): PackageContext {
           if (settling.get(run.id) === run) settling.delete(run.id);
         });
       notify(run);
+      announceRun(RED, run);
     },
   });
   // Not recorded anywhere: only followMessage's listeners hear of these.
@@ -149,6 +150,19 @@ export function followMessage(
   if (ctx.runs.isLive(msgId) || ctx.followers.isLive(msgId)) return { outcome, sent: () => undefined };
   ctx.followers.start({ id: msgId, flowId: '', trigger: node, input: undefined });
   return { outcome, sent: () => ctx.followers.release(msgId) };
+}
+
+/** The Node-RED comms topic on which the dashboards hear of each run as it settles. */
+export const RUNS_TOPIC = 'imis/runs';
+
+/** Tells the open editors (the Runs dashboard) that a run settled: what a list item needs to refresh. */
+function announceRun(RED: Red, run: RunRecord): void {
+  const { id, flowId, trigger, status, startedAt, finishedAt, rerunOf, businessKey } = run;
+  RED.comms.publish(
+    RUNS_TOPIC,
+    { id, flowId, triggerId: trigger.id, status, startedAt, finishedAt, rerunOf, businessKey },
+    false,
+  );
 }
 
 /**
