@@ -16,15 +16,16 @@
     var PAGE = 100;
     var STYLE = [
         '.imis-runs-dash { display: flex; flex-direction: column; height: 100%; box-sizing: border-box; padding: 6px; gap: 6px; color: var(--red-ui-primary-text-color, #555); }',
-        '.imis-runs-dash select, .imis-runs-dash input { margin: 0; max-width: 100%; }',
+        '.imis-runs-dash select, .imis-runs-dash input { margin: 0; width: 100%; max-width: 100%; box-sizing: border-box; }',
         '.imis-runs-filters { display: flex; flex-wrap: wrap; gap: 4px; }',
         '.imis-runs-filters > * { flex: 1 1 45%; min-width: 0; }',
         '.imis-runs-search { display: flex; gap: 4px; }',
-        '.imis-runs-search input { flex: 1; min-width: 0; }',
+        '.imis-runs-search select { flex: 0 0 40%; }',
+        '.imis-runs-search input { flex: 1 1 60%; min-width: 0; }',
         '.imis-runs-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }',
-        '.imis-runs-counts { flex: 1; }',
+        '.imis-runs-counts { flex: 1 1 100%; display: flex; flex-wrap: wrap; }',
         '.imis-runs-counts span { margin-right: 8px; white-space: nowrap; }',
-        '.imis-runs-list { list-style: none; margin: 0; padding: 0; overflow-y: auto; flex: 1 1 40%; min-height: 80px; border: 1px solid var(--red-ui-secondary-border-color, #ddd); }',
+        '.imis-runs-dash .imis-runs-list { list-style: none; margin: 0; padding: 0; overflow-y: auto; flex: 1 1 40%; min-height: 80px; border: 1px solid var(--red-ui-secondary-border-color, #ddd); }',
         '.imis-runs-list:focus { outline: 2px solid var(--red-ui-form-input-focus-color, #85c1e9); }',
         '.imis-runs-run { display: flex; gap: 6px; padding: 3px 6px; cursor: pointer; border-bottom: 1px solid var(--red-ui-secondary-border-color, #eee); background: var(--red-ui-list-item-background, transparent); color: var(--red-ui-list-item-color, inherit); }',
         '.imis-runs-run:hover { background: var(--red-ui-list-item-background-hover, #f3f3f3); }',
@@ -66,7 +67,12 @@
         return Math.floor(ms / 60000) + ' min ' + Math.round((ms % 60000) / 1000) + ' s';
     }
 
-    function when(iso) { return iso ? new Date(iso).toLocaleString() : ''; }
+    /** A time, without its date when that is today. */
+    function when(iso) {
+        if (!iso) { return ''; }
+        var d = new Date(iso);
+        return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+    }
 
     /**
      * Builds the dashboard in `root`. env: t(key, subs), request(method, path, params) → Promise of
