@@ -161,7 +161,7 @@
 
         function render() {
             list.textContent = '';
-            if (!state.runs.length) { list.appendChild(el('li', { 'class': 'imis-runs-none', text: t('none') })); }
+            if (!state.runs.length) { list.appendChild(el('li', { 'class': 'imis-runs-none', text: t(state.next ? 'dashboard.search-on' : 'none') })); }
             state.runs.forEach(function (r) { list.appendChild(item(r)); });
             more.style.display = state.next ? '' : 'none';
             if (state.selected) { list.setAttribute('aria-activedescendant', 'imis-run-' + state.selected); }
@@ -172,7 +172,7 @@
             ['succeeded', 'failed', 'running', 'unfinished'].forEach(function (k) {
                 var s = STATUS[k === 'succeeded' ? 'ok' : k];
                 counts.appendChild(el('span', { 'class': 'imis-runs-count imis-runs-' + s.cls, 'data-status': k }, [
-                    el('span', { 'aria-hidden': 'true', text: s.icon + ' ' }), t('dashboard.count-' + k, { n: c[k] })]));
+                    el('span', { 'aria-hidden': 'true', text: s.icon + ' ' }), t('dashboard.count-' + k, { n: c[k] + (c.capped && c[k] ? '+' : '') })]));
             });
             bulk.disabled = !c.failed;
         }

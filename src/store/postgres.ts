@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { RunRecord } from '../runs/tracker.js';
 import { GroupCommit } from './batch.js';
 import {
-  countQuery,
+  countSql,
   countsOf,
   encodeCursor,
   inputFromRow,
@@ -138,11 +138,8 @@ export class PostgresStore implements Store {
   }
 
   async countRuns(query: RunQuery): Promise<RunCounts> {
-    const where = runsWhere(countQuery(query), 'postgres', (n) => `$${n}`);
-    const { rows } = await this.pool.query<{ status: string; n: string }>(
-      `SELECT status, COUNT(*) AS n FROM imis_runs ${where.sql} GROUP BY status`,
-      where.params,
-    );
+    const count = countSql(query, 'postgres', (n) => `$${n}`);
+    const { rows } = await this.pool.query<{ status: string; n: string }>(count.sql, count.params);
     return countsOf(rows);
   }
 

@@ -55,7 +55,7 @@ export function inputRow(input: AcceptedInput, owner: string, leaseUntil: number
  * pattern with `\` as escape): a LIKE over the whole record first, which rules most rows out
  * cheaply, then the same over the input and the error alone (step and node names do not count).
  */
-const TEXT_MATCH = {
+export const TEXT_MATCH = {
   // better-sqlite3 binds each `?` once: the pattern is bound three times.
   sqlite: (p: () => string) =>
     `(data LIKE ${p()} ESCAPE '\\' AND (json_extract(data, '$.input') LIKE ${p()} ESCAPE '\\'` +
@@ -112,11 +112,36 @@ export function runsWhere(
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
+/** Runs counted per status at most (beyond: "more than"), so that a count costs a bounded index scan. */
+export const COUNT_CAP = 10_000;
+
+const STATUSES: RunStatus[] = ['running', 'ok', 'failed', 'unfinished'];
+
+/**
+ * The query of `countRuns` (its status, cursor and page aside): for each status, the runs counted
+ * up to COUNT_CAP + 1, one bounded subquery per status, in one statement.
+ */
+export function countSql(
+  query: RunQuery,
+  engine: 'sqlite' | 'postgres',
+  param: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const parts = STATUSES.map((status) => {
+    const offset = params.length;
+    const where = runsWhere({ ...countQuery(query), status }, engine, (n) => param(n + offset));
+    params.push(...where.params);
+    return `SELECT '${status}' AS status, COUNT(*) AS n FROM (SELECT 1 FROM imis_runs ${where.sql} LIMIT ${COUNT_CAP + 1}) AS c`;
+  });
+  return { sql: parts.join(' UNION ALL '), params };
+}
+
 /** The counts of `countRuns` from its `status, n` rows; statuses without runs count 0. */
-export function countsOf(rows: { status: string; n: number | string }[]): RunCounts {
-  const counts: RunCounts = { running: 0, ok: 0, failed: 0, unfinished: 0 };
+export function countsOf(rows: { status: string; n: number | string }[], capped = false): RunCounts {
+  const counts: RunCounts = { running: 0, ok: 0, failed: 0, unfinished: 0, capped };
   for (const row of rows) {
-    if (row.status in counts) counts[row.status as RunStatus] = Number(row.n);
+    if (row.status in counts) counts[row.status as RunStatus] = Math.min(Number(row.n), COUNT_CAP);
+    if (Number(row.n) > COUNT_CAP) counts.capped = true;
   }
   return counts;
 }
@@ -132,7 +157,12 @@ export function pageLimit(query: RunQuery): number {
 }
 
 export function encodeCursor(run: RunRecord): string {
-  return Buffer.from(JSON.stringify([Date.parse(run.startedAt), run.id])).toString('base64url');
+  return cursorAt(Date.parse(run.startedAt), run.id);
+}
+
+/** The cursor of the page after the run started at `startedAt` (epoch ms) with id `id`. */
+export function cursorAt(startedAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([startedAt, id])).toString('base64url');
 }
 
 function decodeCursor(cursor: string | undefined): { startedAt: number; id: string } | undefined {

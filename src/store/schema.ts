@@ -29,9 +29,13 @@ const EXPORT_EXPIRY = `
       ALTER TABLE imis_exports ADD COLUMN expires_at %TIME%;
       CREATE INDEX imis_exports_expiry ON imis_exports (expires_at) WHERE expires_at IS NOT NULL;`;
 
-/** The re-run chain: a run's re-runs, found by the run they re-ran. */
+/**
+ * The dashboard: a run's re-runs, found by the run they re-ran; a flow's runs of one status, newest
+ * first (the sidebar's default filter is the open flow).
+ */
 const RERUN_INDEX = `
-      CREATE INDEX imis_runs_rerun ON imis_runs (rerun_of) WHERE rerun_of IS NOT NULL;`;
+      CREATE INDEX imis_runs_rerun ON imis_runs (rerun_of) WHERE rerun_of IS NOT NULL;
+      CREATE INDEX imis_runs_flow_status ON imis_runs (flow_id, status, started_at, id);`;
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -88,7 +92,8 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 2,
-    description: 'Delta Hash: row hashes by node and key; export links that expire; re-runs by original',
+    description:
+      'Delta Hash: row hashes by node and key; export links that expire; indexes of the runs dashboard (re-runs, flow and status)',
     // SQLite: WITHOUT ROWID keeps a scope's rows together in key order, so a run reads its
     // 100,000 hashes in one sequential scan instead of an index lookup per row.
     sqlite:

@@ -29,6 +29,8 @@ export interface RunQuery {
   /**
    * Free text: runs whose input or error contains it (case-insensitive for ASCII). A scan of the
    * runs the other filters select, newest first: the first page of a frequent text comes at once.
+   * SQLite scans at most TEXT_WINDOW runs per page (its queries hold the event loop): a page may
+   * then hold fewer runs, even none, with a cursor to search on.
    */
   text?: string;
   /** Re-runs of this run (its re-run chain). */
@@ -41,8 +43,11 @@ export interface RunQuery {
   after?: string;
 }
 
-/** How many runs of each status a query selects (its `status`, cursor and limit aside). */
-export type RunCounts = Record<RunStatus, number>;
+/**
+ * How many runs of each status a query selects (its `status`, cursor and limit aside); `capped`:
+ * some count stopped at its cap (rows.ts COUNT_CAP), or the text search its window: "at least".
+ */
+export type RunCounts = Record<RunStatus, number> & { capped: boolean };
 
 export interface RunPage {
   runs: RunRecord[];

@@ -131,6 +131,7 @@ describe('Runs dashboard API', function () {
       failed: 3,
       running: 0,
       unfinished: 1,
+      capped: false,
     });
     // The status filter itself does not narrow the counts; the other filters do.
     assert.equal((await get('/imis/runs/counts', { status: 'succeeded' })).body.failed, 4);
@@ -139,6 +140,7 @@ describe('Runs dashboard API', function () {
       failed: 3,
       running: 0,
       unfinished: 0,
+      capped: false,
     });
   });
 

@@ -10,7 +10,8 @@ import { importLegacyFiles, openStore } from '../../src/store/index.js';
 import type { AcceptedInput, Store } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { COUNT_CAP } from '../../src/store/rows.js';
+import { SqliteStore, TEXT_WINDOW } from '../../src/store/sqlite.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 
@@ -237,7 +238,13 @@ for (const engine of [sqlite, postgres]) {
       assert.deepEqual(await ids({ rerunOf: original.id }), [rerun2.id, rerun1.id]);
       assert.deepEqual(await ids({ status: 'failed', notRerun: true }), [other.id, rerun1.id]);
 
-      assert.deepEqual(await store.countRuns({}), { running: 0, ok: 1, failed: 3, unfinished: 1 });
+      assert.deepEqual(await store.countRuns({}), {
+        running: 0,
+        ok: 1,
+        failed: 3,
+        unfinished: 1,
+        capped: false,
+      });
       // The status and the page do not narrow the counts; the other filters do.
       assert.deepEqual(
         await store.countRuns({ status: 'ok', limit: 1, flowId: 'flow-a', text: 'member-42' }),
@@ -246,6 +253,7 @@ for (const engine of [sqlite, postgres]) {
           ok: 1,
           failed: 2,
           unfinished: 0,
+          capped: false,
         },
       );
     });
@@ -412,6 +420,50 @@ for (const engine of [sqlite, postgres]) {
     });
   });
 }
+
+describe('SQLite runs search over many runs', function () {
+  this.timeout(60_000);
+  it('scans a bounded window per page, with a cursor to search on, and caps the counts', async () => {
+    const store = new SqliteStore({ file: join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db') });
+    try {
+      const base = Date.now() - 3_600_000;
+      const runs = Array.from({ length: TEXT_WINDOW + 5000 }, (_, n) =>
+        run({
+          startedAt: new Date(base + n).toISOString(),
+          input: { memberId: n === 0 ? 'RARE-1' : `M${n}` },
+        }),
+      );
+      await Promise.all(runs.map((r) => store.finishRun(r)));
+      await store.flush();
+      // The only match is the oldest run, beyond the first window: an empty page that says where to go on.
+      const first = await store.listRuns({ text: 'rare-1' });
+      assert.deepEqual(first.runs, []);
+      assert.ok(first.next);
+      const second = await store.listRuns({ text: 'rare-1', after: first.next });
+      assert.deepEqual(
+        second.runs.map((r) => r.id),
+        [runs[0].id],
+      );
+      assert.equal(second.next, undefined);
+      assert.deepEqual(await store.countRuns({}), {
+        running: 0,
+        ok: COUNT_CAP,
+        failed: 0,
+        unfinished: 0,
+        capped: true,
+      });
+      assert.deepEqual(await store.countRuns({ text: 'rare-1' }), {
+        running: 0,
+        ok: 0,
+        failed: 0,
+        unfinished: 0,
+        capped: true,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe('SQLite store file', () => {
   it('is created readable by its owner only, in WAL mode', async () => {

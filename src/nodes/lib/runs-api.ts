@@ -140,11 +140,13 @@ export function mountRunsApi(RED: Red): void {
       const { status: _status, ...query } = filterOf(req);
       const counts: RunCounts = await ctx.store.countRuns(query);
       for (const run of unstored(ctx, query)) counts[run.status] += 1;
+      // capped: a count stopped at its cap, or a text search at its window (see RunCounts).
       res.json({
         succeeded: counts.ok,
         failed: counts.failed,
         running: counts.running,
         unfinished: counts.unfinished,
+        capped: counts.capped,
       });
     };
     count().catch((err: Error) => fail(res, err));
