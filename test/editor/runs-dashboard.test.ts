@@ -196,6 +196,29 @@ describe('Editor: the Runs dashboard', function () {
     await page.screenshot({ path: '/tmp/editor-runs-dashboard.png' });
   });
 
+  it('opens the full-page view from the sidebar, with the same dashboard over every flow', async () => {
+    const [full] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.locator('.imis-runs-full').click(),
+    ]);
+    const errors: string[] = [];
+    full.on('pageerror', (err) => errors.push(err.message));
+    await full.waitForLoadState();
+    assert.match(await full.title(), /iMIS runs/);
+    const rows = full.locator('.imis-runs-list .imis-runs-run');
+    await rows.nth(7).waitFor({ state: 'visible', timeout: 15_000 });
+    await full.locator('.imis-runs-status-filter').selectOption('failed');
+    await full.waitForFunction(() =>
+      [...document.querySelectorAll('.imis-runs-list .imis-runs-run')].every((li) =>
+        /failed/.test(li.textContent ?? ''),
+      ),
+    );
+    assert.match(await full.locator('.imis-runs-counts').innerText(), /\d+ failed/);
+    assert.doesNotMatch(await full.locator('body').innerText(), /dashboard\.|imis-runs\./);
+    await full.close();
+    assert.deepEqual(errors, []);
+  });
+
   it('clears the detail when the selected flow has no runs', async () => {
     await page.locator('.imis-runs-list .imis-runs-run').first().click();
     await page.locator('.imis-runs-run-detail').waitFor({ state: 'visible' });
