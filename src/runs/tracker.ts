@@ -39,6 +39,13 @@ export interface RunRecord {
   /** The trigger's other message properties (topic, metadata), kept for Re-run. */
   inputExtra?: Record<string, unknown>;
   rerunOf?: string;
+  /**
+   * For a run started by another node's message (inject, http in, a function): the node of this
+   * package the message first reached. A re-run sends the input there.
+   */
+  entry?: NodeRef;
+  /** The input was too large to keep (its size in bytes of JSON): the run cannot be re-run. */
+  inputTruncated?: { bytes: number };
   /** A trigger's business key for this run (e.g. a member id), searchable in the dashboard. */
   businessKey?: string;
 }
@@ -84,6 +91,8 @@ export class RunTracker {
     input: unknown;
     inputExtra?: Record<string, unknown>;
     rerunOf?: string;
+    entry?: NodeRef;
+    inputTruncated?: { bytes: number };
   }): RunRecord {
     const run: RunRecord = {
       ...init,

@@ -28,10 +28,12 @@ export interface StoreSettings {
   poolSize?: number;
 }
 
-/** The `imis.runs` section: how long finished runs are kept. */
+/** The `imis.runs` section: how long finished runs are kept, and how much of a foreign input. */
 export interface RunsSettings {
   maxAgeDays?: number;
   maxCount?: number;
+  /** Largest input (bytes of JSON) kept of a run started by another node's message (default 1 MiB). */
+  maxInputBytes?: number;
 }
 
 /** Runs kept by default: 30 days and at most 100,000 runs, whichever is less. */

@@ -95,6 +95,8 @@ export function onAction(
   policy: OnError,
   act: (msg: NodeMessageInFlow, progress: (text: string) => void) => Promise<string | void>,
 ): void {
+  // A message of another node starts a run here: the package's message hooks must be in place.
+  packageContext(RED);
   let active = 0;
   const progress = (text: string) => node.status({ fill: 'blue', shape: 'dot', text });
   node.on('input', (msg, send, done) => {

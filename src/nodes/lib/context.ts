@@ -1,14 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunTracker } from '../../runs/tracker.js';
+import { RunTracker, newRunId } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
 import { engineOf, importLegacyFiles, leaseMsOf, openStore, retentionPolicy } from '../../store/index.js';
 import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
+import { foreignInput, secretHeaderTest } from '../../runs/redact.js';
 import { runsMessage } from './messages.js';
-import { addHook, expectedDoneCount } from './red.js';
-import type { Node, Red } from './red.js';
+import { addHook, expectedDoneCount, findNode } from './red.js';
+import type { Node, NodeMessage, Red } from './red.js';
 
 /**
  * What every node of this package shares inside one Node-RED runtime: the data folder, the store
@@ -32,6 +33,8 @@ export interface PackageContext {
   followers: RunTracker;
   /** Listeners waiting for a run (or a followed message) to settle, by id. */
   settleListeners: Map<string, ((status: RunStatus) => void)[]>;
+  /** Told of every run that settles (e.g. the Run failed node). */
+  runListeners: Set<(run: RunRecord) => void>;
 }
 
 /** A node that starts runs and can start one again from a stored input. */
@@ -73,6 +76,7 @@ export function packageContext(RED: Red): PackageContext {
   );
   const settling = new Map<string, RunRecord>();
   const settleListeners = new Map<string, ((status: RunStatus) => void)[]>();
+  const runListeners = new Set<(run: RunRecord) => void>();
   const notify = (run: RunRecord) => {
     const listeners = settleListeners.get(run.id);
     if (!listeners) return;
@@ -91,6 +95,13 @@ export function packageContext(RED: Red): PackageContext {
           if (settling.get(run.id) === run) settling.delete(run.id);
         });
       notify(run);
+      for (const listener of runListeners) {
+        try {
+          listener(run);
+        } catch (err) {
+          RED.log.warn((err as Error).message);
+        }
+      }
     },
   });
   // Not recorded anywhere: only followMessage's listeners hear of these.
@@ -118,13 +129,14 @@ export function packageContext(RED: Red): PackageContext {
     retention,
     followers,
     settleListeners,
+    runListeners,
   };
   if (!flushOnExit) {
     // Batched writes are committed before the process ends, where the engine can (Node-RED exits on stop).
     flushOnExit = () => shared?.store.flushSync();
     process.once('exit', flushOnExit);
   }
-  registerHooks(RED, [runs, followers]);
+  registerHooks(RED, [runs, followers], startForeignRun(RED, runs));
   return shared;
 }
 
@@ -180,16 +192,92 @@ function nodeRef(node: Node): NodeRef {
   return { id: node.id, type: node.type, name: node.name || undefined };
 }
 
+/**
+ * The node types of this package at which a message from another node starts a run: every node
+ * with an input, but the cron's control input. Its own triggers start their runs themselves.
+ */
+export const RUN_ENTRY_TYPES: ReadonlySet<string> = new Set([
+  'imis-schema-validate',
+  'imis-insert-activity',
+  'imis-insert-panel',
+  'imis-iupdate',
+  'imis-export',
+  'imis-iqa',
+  'imis-api',
+  'imis-delta',
+]);
+
+/** Largest input (JSON bytes) kept of a run started by another node's message (setting imis.runs.maxInputBytes). */
+const MAX_INPUT_BYTES = 1024 * 1024;
+
+/**
+ * Starts a run for a message of another node (inject, http in, a function) that reaches `node`,
+ * a node of this package, while not part of a run: the run is named after the sending node, its
+ * id is the message's, and a snapshot of the message (secrets redacted, bounded) is its input.
+ */
+function startForeignRun(RED: Red, runs: RunTracker) {
+  const isSecret = secretHeaderTest(RED.settings.imisRedactHeaders);
+  const setting = RED.settings.imis?.runs?.maxInputBytes;
+  const maxBytes = typeof setting === 'number' && setting >= 0 ? setting : MAX_INPUT_BYTES;
+  return (msg: NodeMessage, node: Node, source: Node | undefined): void => {
+    const input = foreignInput(msg as Record<string, unknown>, isSecret, maxBytes);
+    const sender = source ?? node;
+    runs.start({
+      id: msg._msgid as string,
+      flowId: sender.z ?? node.z,
+      trigger: nodeRef(sender),
+      input: input.payload,
+      inputExtra: input.extra,
+      entry: nodeRef(node),
+      ...(input.truncated ? { inputTruncated: input.truncated } : {}),
+    });
+    runs.delivered(msg._msgid as string, nodeRef(node));
+    runs.release(msg._msgid as string);
+  };
+}
+
+/**
+ * Re-runs a run that another node's message started: its stored input goes again to the node of
+ * this package it first reached, as a new run linked to the original. Undefined when that node is
+ * not deployed any more.
+ */
+export function rerunAtEntry(RED: Red, run: RunRecord): string | undefined {
+  const node = run.entry && findNode(RED, run.entry.id);
+  if (!node) return undefined;
+  const { runs } = packageContext(RED);
+  const id = newRunId();
+  runs.start({
+    id,
+    flowId: run.flowId,
+    trigger: run.trigger,
+    input: run.input,
+    inputExtra: run.inputExtra,
+    entry: run.entry,
+    rerunOf: run.id,
+  });
+  runs.delivered(id, nodeRef(node));
+  runs.release(id);
+  node.receive({ ...run.inputExtra, payload: run.input, _msgid: id });
+  return id;
+}
+
 /** Feeds the run trackers from the runtime's message-routing hooks (Node-RED 2+). */
-function registerHooks(RED: Red, trackers: RunTracker[]): void {
+function registerHooks(
+  RED: Red,
+  trackers: RunTracker[],
+  startRun: (msg: NodeMessage, node: Node, source: Node | undefined) => void,
+): void {
   RED.hooks.remove('*.imisRuns');
   // A message id is live in one tracker at most: runs are started with new ids, and a message is
   // followed only when it is not part of a run.
   const trackerOf = (id: string | undefined) => (id ? trackers.find((t) => t.isLive(id)) : undefined);
   addHook(RED, 'preDeliver', 'imisRuns', (event) => {
     const id = event.msg._msgid;
+    const node = event.destination.node;
+    if (!id || !node) return;
     const tracker = trackerOf(id);
-    if (id && tracker && event.destination.node) tracker.delivered(id, nodeRef(event.destination.node));
+    if (tracker) tracker.delivered(id, nodeRef(node));
+    else if (RUN_ENTRY_TYPES.has(node.type)) startRun(event.msg, node, event.source?.node);
   });
   // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
   // never completes its messages: its step ends once its handler has been called.

@@ -1,0 +1,261 @@
+// Runs that do not start at a Webhook in: the Manual trigger (its button's admin route, with the
+// node's input or an edited one), any other node's message reaching a node of this package (here
+// Node-RED's inject), re-runs of both, and the Run failed node that alerts on red runs.
+import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
+import { startEmulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import {
+  NODE_RED_PKG,
+  freshDataDir,
+  helper,
+  packageNodes,
+  startHelper,
+  stopHelper,
+  waitFor,
+} from '../support/red.js';
+
+const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
+const inject = require(require.resolve('@node-red/nodes/core/common/20-inject.js', { paths: [redDir] }));
+
+describe('Runs from the Manual trigger and from any node, and the Run failed node', function () {
+  let emulator: Emulator;
+
+  before(async () => {
+    emulator = await startEmulator({ port: 0 });
+  });
+  after(async () => {
+    await emulator.close();
+  });
+  beforeEach(async () => {
+    emulator.state.reset();
+    await startHelper(freshDataDir());
+  });
+  afterEach(stopHelper);
+
+  const insert = (id: string, wires: string[] = []) => ({
+    id,
+    z: 'tab',
+    type: 'imis-insert-activity',
+    server: 'srv',
+    fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING', productCode: 'CONF' },
+    wires: [wires],
+  });
+  const load = (nodes: object[]) =>
+    helper.load(
+      [inject, ...packageNodes()],
+      [
+        { id: 'tab', type: 'tab', label: 'runs' },
+        { id: 'other', type: 'tab', label: 'other' },
+        ...nodes,
+        { id: 'srv', type: 'imis-server', baseUrl: emulator.url, retries: 1 },
+      ],
+      { srv: { username: 'MANAGER', password: 'manager' } },
+    );
+
+  const getRun = async (id: string) => {
+    const res = await helper.request().get(`/imis/runs/${id}`);
+    return res.status === 200 ? res.body : undefined;
+  };
+  /** The run `id` once finished. */
+  const finished = async (id: string) => {
+    let run: any;
+    await waitFor(
+      () => {
+        void getRun(id).then((r) => (run = r));
+        return run !== undefined && run.status !== 'running';
+      },
+      8000,
+      `run ${id} to finish`,
+    );
+    return run;
+  };
+
+  describe('Manual trigger', () => {
+    beforeEach(() =>
+      load([
+        {
+          id: 'manual',
+          z: 'tab',
+          type: 'imis-manual',
+          name: 'by hand',
+          input: '{"memberId":"12345"}',
+          wires: [['insert']],
+        },
+        insert('insert', ['out']),
+        { id: 'out', z: 'tab', type: 'helper' },
+      ]),
+    );
+
+    it("starts a run with the node's input from its button (admin route), recorded like a webhook's", async () => {
+      const out: any[] = [];
+      helper.getNode('out').on('input', (m: any) => out.push(m));
+      const { body } = await helper.request().post('/imis/manual/manual').send({}).expect(200);
+      const run = await finished(body.id);
+      assert.equal(run.status, 'ok');
+      assert.equal(run.trigger.type, 'imis-manual');
+      assert.equal(run.trigger.name, 'by hand');
+      assert.deepEqual(run.input, { memberId: '12345' });
+      assert.deepEqual(
+        run.steps.map((s: any) => s.id),
+        ['insert', 'out'],
+      );
+      assert.equal(out[0].topic, 'by hand');
+      assert.equal(emulator.state.activitiesFor('12345').length, 1);
+    });
+
+    it('runs with input edited for this run (the dashboard), and re-runs it with that input', async () => {
+      const { body } = await helper
+        .request()
+        .post('/imis/manual/manual')
+        .send({ input: { memberId: '99999' } })
+        .expect(200);
+      const run = await finished(body.id);
+      assert.equal(run.status, 'failed', 'unknown member');
+      assert.deepEqual(run.input, { memberId: '99999' });
+      const rerun = (await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(200)).body;
+      const again = await finished(rerun.id);
+      assert.equal(again.rerunOf, run.id);
+      assert.deepEqual(again.input, { memberId: '99999' });
+    });
+
+    it('answers 404 for an id that is not a deployed Manual trigger', async () => {
+      const res = await helper.request().post('/imis/manual/insert').send({}).expect(404);
+      assert.match(res.body.error, /No Manual trigger/);
+    });
+  });
+
+  describe('any node', () => {
+    it('records a run from an inject into an action, named after the inject, with the secret headers redacted', async () => {
+      await load([
+        {
+          id: 'inj',
+          z: 'tab',
+          type: 'inject',
+          name: 'nightly',
+          props: [
+            { p: 'payload' },
+            { p: 'topic', vt: 'str' },
+            { p: 'headers', v: '{"Authorization":"Bearer s3cret","X-Trace":"t1"}', vt: 'json' },
+          ],
+          payload: '{"memberId":"12345"}',
+          payloadType: 'json',
+          topic: 'sync',
+          wires: [['insert']],
+        },
+        insert('insert', ['out']),
+        { id: 'out', z: 'tab', type: 'helper' },
+      ]);
+      const out = new Promise<any>((resolve) => helper.getNode('out').once('input', resolve));
+      helper.getNode('inj').receive({});
+      const msg = await out;
+      const run = await finished(msg._msgid);
+      assert.equal(run.status, 'ok');
+      assert.deepEqual(run.trigger, { id: 'inj', type: 'inject', name: 'nightly' });
+      assert.equal(run.flowId, 'tab');
+      assert.deepEqual(run.input, { memberId: '12345' });
+      assert.equal(run.inputExtra.topic, 'sync');
+      assert.equal(run.inputExtra.headers.Authorization, '[redacted]');
+      assert.equal(run.inputExtra.headers['X-Trace'], 't1');
+      assert.equal(msg.headers.Authorization, 'Bearer s3cret', 'the flow keeps it');
+      assert.deepEqual(run.entry, { id: 'insert', type: 'imis-insert-activity' });
+
+      // Re-run: the input goes again to the node of this package it first reached.
+      const rerun = (await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(200)).body;
+      const again = await finished(rerun.id);
+      assert.equal(again.status, 'ok');
+      assert.equal(again.rerunOf, run.id);
+      assert.equal(emulator.state.activitiesFor('12345').length, 2);
+    });
+
+    it('does not keep an input over imis.runs.maxInputBytes, and refuses to re-run it', async () => {
+      await stopHelper();
+      await startHelper(freshDataDir(), { imis: { runs: { maxInputBytes: 100 } } });
+      await load([
+        {
+          id: 'inj',
+          z: 'tab',
+          type: 'inject',
+          props: [{ p: 'payload' }],
+          payload: JSON.stringify({ memberId: '12345', notes: 'x'.repeat(500) }),
+          payloadType: 'json',
+          wires: [['insert']],
+        },
+        insert('insert', ['out']),
+        { id: 'out', z: 'tab', type: 'helper' },
+      ]);
+      const out = new Promise<any>((resolve) => helper.getNode('out').once('input', resolve));
+      helper.getNode('inj').receive({});
+      const run = await finished((await out)._msgid);
+      assert.equal(run.input, undefined);
+      assert.ok(run.inputTruncated.bytes > 500);
+      const res = await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(409);
+      assert.match(res.body.error, /cannot be re-run/);
+    });
+  });
+
+  describe('Run failed', () => {
+    beforeEach(() =>
+      load([
+        {
+          id: 'manual',
+          z: 'tab',
+          type: 'imis-manual',
+          name: 'by hand',
+          input: '{"memberId":"99999"}',
+          wires: [['insert']],
+        },
+        insert('insert'),
+        { id: 'alert-all', z: 'other', type: 'imis-run-failed', wires: [['alerts-all']] },
+        { id: 'alerts-all', z: 'other', type: 'helper' },
+        { id: 'alert-other', z: 'other', type: 'imis-run-failed', scope: 'flow', wires: [['alerts-other']] },
+        { id: 'alerts-other', z: 'other', type: 'helper' },
+        {
+          id: 'alert-chosen',
+          z: 'other',
+          type: 'imis-run-failed',
+          scope: 'flows',
+          flows: ['tab'],
+          wires: [['alerts-chosen']],
+        },
+        { id: 'alerts-chosen', z: 'other', type: 'helper' },
+      ]),
+    );
+
+    it('fires once per failed run of the chosen flows, with the run, trigger, failed step and error', async () => {
+      const seen = (id: string) => {
+        const got: any[] = [];
+        helper.getNode(id).on('input', (m: any) => got.push(m));
+        return got;
+      };
+      const all = seen('alerts-all');
+      const other = seen('alerts-other');
+      const chosen = seen('alerts-chosen');
+      const first = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
+      const second = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
+      const ok = (
+        await helper
+          .request()
+          .post('/imis/manual/manual')
+          .send({ input: { memberId: '12345' } })
+      ).body.id;
+      await Promise.all([finished(first), finished(second), finished(ok)]);
+      await waitFor(() => all.length >= 2 && chosen.length >= 2, 5000, 'two alerts');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(
+        all.map((m) => m.payload.runId).sort(),
+        [first, second].sort(),
+        'once each, none for the good run',
+      );
+      assert.equal(chosen.length, 2);
+      assert.equal(other.length, 0, 'its own flow had no failed run');
+      const { payload, topic } = all[0];
+      assert.equal(topic, 'run failed: by hand');
+      assert.deepEqual(payload.trigger, { id: 'manual', type: 'imis-manual', name: 'by hand' });
+      assert.equal(payload.step.id, 'insert');
+      assert.match(payload.error, /99999/);
+      assert.equal(payload.flowId, 'tab');
+      assert.equal(payload.input, undefined, 'no member data in the alert');
+    });
+  });
+});
