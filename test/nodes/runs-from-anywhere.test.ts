@@ -258,4 +258,66 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.equal(payload.input, undefined, 'no member data in the alert');
     });
   });
+
+  describe('de-duplication key on Insert Activity', () => {
+    beforeEach(() =>
+      load([
+        {
+          id: 'manual',
+          z: 'tab',
+          type: 'imis-manual',
+          input: '{"memberId":"12345","sessionCode":"S1"}',
+          wires: [['insert']],
+        },
+        { ...insert('insert', ['out']), dedupKey: '{{ input.memberId }}-{{ input.sessionCode }}' },
+        { id: 'out', z: 'tab', type: 'helper' },
+      ]),
+    );
+
+    it('skips the second insert of a key and a re-run, passing the first record on; another key inserts', async () => {
+      const out: any[] = [];
+      helper.getNode('out').on('input', (m: any) => out.push(m));
+      const start = async (input?: object) =>
+        finished(
+          (
+            await helper
+              .request()
+              .post('/imis/manual/manual')
+              .send(input ? { input } : {})
+              .expect(200)
+          ).body.id,
+        );
+      const first = await start();
+      await start();
+      const rerun = (await helper.request().post(`/imis/runs/${first.id}/rerun`).expect(200)).body;
+      await finished(rerun.id);
+      assert.equal(emulator.state.activitiesFor('12345').length, 1, 'one activity for three runs');
+      assert.equal(out.length, 3);
+      assert.deepEqual(
+        out.map((m) => m.dedup),
+        [
+          { key: '12345-S1', skipped: false },
+          { key: '12345-S1', skipped: true },
+          { key: '12345-S1', skipped: true },
+        ],
+      );
+      assert.equal(out[1].activity.SEQN, out[0].activity.SEQN, 'the earlier record');
+      await start({ memberId: '12345', sessionCode: 'S2' });
+      assert.equal(emulator.state.activitiesFor('12345').length, 2, 'another key inserts');
+    });
+
+    it('fails the message when the key renders empty, inserting nothing', async () => {
+      await helper.unload();
+      await load([
+        { id: 'manual', z: 'tab', type: 'imis-manual', input: '{"memberId":"12345"}', wires: [['insert']] },
+        { ...insert('insert'), dedupKey: '{{ input.requestId }}' },
+      ]);
+      const run = await finished(
+        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+      );
+      assert.equal(run.status, 'failed');
+      assert.match(run.error, /de-duplication key is empty/);
+      assert.equal(emulator.state.activitiesFor('12345').length, 0);
+    });
+  });
 });

@@ -174,6 +174,8 @@ async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
     }
     await store.pruneSeen();
     await store.pruneExports();
+    // De-duplication records live as long as the runs that could be re-run.
+    await store.pruneDedup(new Date(Date.now() - retention.maxAgeMs));
   } catch {
     // the next round tries again
   }
