@@ -13,7 +13,7 @@ import {
 import { mountOnce } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
-import type { Node, NodeDef, NodeModule } from './lib/red.js';
+import type { InsertNode, Node, NodeDef, NodeModule } from './lib/red.js';
 import { fromConfig } from './lib/status.js';
 
 interface InsertActivityConfig {
@@ -47,6 +47,8 @@ const register: NodeModule = (RED) => {
     const node = this;
     const { server: serverId, fields, outputProp, onError, dedupKey } = config.read(def);
     const server = requireServer(RED, node, serverId);
+    // Automatic retry re-runs a run through this node only when its inserts are de-duplicated.
+    (node as InsertNode).deduplicated = dedupKey.trim() !== '';
     const labels = Object.fromEntries(ACTIVITY_FIELDS.map((f) => [f.key, f.label]));
     const known = new Set(ACTIVITY_FIELDS.map((f) => f.key));
     const used = Object.fromEntries(Object.entries(fields).filter(([k, v]) => known.has(k) && v));

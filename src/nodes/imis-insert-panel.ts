@@ -12,7 +12,7 @@ import {
 } from './lib/action.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
-import type { Node, NodeDef, NodeModule } from './lib/red.js';
+import type { InsertNode, Node, NodeDef, NodeModule } from './lib/red.js';
 import { fromConfig } from './lib/status.js';
 
 interface InsertPanelConfig {
@@ -45,6 +45,8 @@ const register: NodeModule = (RED) => {
     const node = this;
     const { server: serverId, panel, partyId, fields, outputProp, onError, dedupKey } = config.read(def);
     const server = requireServer(RED, node, serverId);
+    // Automatic retry re-runs a run through this node only when its inserts are de-duplicated.
+    (node as InsertNode).deduplicated = dedupKey.trim() !== '';
     const used = Object.fromEntries(Object.entries(fields).filter(([, v]) => v));
     const prepared = fromConfig(node, RED._('imis-insert-panel.status.invalid'), () => ({
       render: fieldRenderer({ ...used, '@id': partyId }, { '@id': 'ID' }),

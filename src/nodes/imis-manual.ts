@@ -3,15 +3,18 @@ import { NodeConfig } from './lib/migrations.js';
 import { findNode, isManualTrigger, registerType } from './lib/red.js';
 import type { ManualTriggerNode, NodeDef, NodeModule } from './lib/red.js';
 import { mountRunsApi } from './lib/runs-api.js';
-import { triggerRuns } from './lib/trigger.js';
+import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 
 interface ManualConfig {
   name?: string;
   /** The run's input (msg.payload), as JSON text. */
   input: string;
+  /** Automatic re-runs of transient failures (src/runs/retry.ts): how many, and the first wait. */
+  retries: number;
+  retryDelaySec: number;
 }
 
-const config = new NodeConfig<ManualConfig>('imis-manual', [(c) => ({ input: '{}', ...c })]);
+const config = new NodeConfig<ManualConfig>('imis-manual', [(c) => ({ input: '{}', ...c }), withRetry]);
 
 /**
  * iWorkflow's Manual trigger: a run started by a person, from the button on the node in the editor
@@ -22,8 +25,8 @@ const register: NodeModule = (RED) => {
   function ManualNode(this: ManualTriggerNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { input } = config.read(def);
-    const runs = triggerRuns(RED, node);
+    const { input, ...settings } = config.read(def);
+    const runs = triggerRuns(RED, node, undefined, retryPolicyOf(settings));
     let configured: { ok: true; value: unknown } | { ok: false; message: string };
     try {
       configured = { ok: true, value: JSON.parse(input) as unknown };

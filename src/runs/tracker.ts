@@ -31,6 +31,10 @@ export interface RunRecord {
   finishedAt?: string;
   /** First error of the run, as a user reads it. */
   error?: string;
+  /** Whether that first error may pass on a later try (network, timeout, 429, 5xx). */
+  transientError?: boolean;
+  /** For an automatic re-run: which one (1 = the first), counted along its rerunOf chain. */
+  retry?: number;
   /** First error a node handled by its failure policy (the run went on, or ended as succeeded). */
   handledError?: string;
   steps: RunStep[];
@@ -93,6 +97,7 @@ export class RunTracker {
     rerunOf?: string;
     entry?: NodeRef;
     inputTruncated?: { bytes: number };
+    retry?: number;
   }): RunRecord {
     const run: RunRecord = {
       ...init,
@@ -123,11 +128,11 @@ export class RunTracker {
     live.run.steps.push({ ...node, startedAt: this.now().toISOString() });
   }
 
-  completed(id: string, nodeId: string, error?: string): void {
+  completed(id: string, nodeId: string, error?: string, transient?: boolean): void {
     const live = this.live.get(id);
     if (!live) return;
     const count = live.inFlight.get(nodeId);
-    if (error !== undefined) this.fail(live.run, nodeId, error);
+    if (error !== undefined) this.fail(live.run, nodeId, error, transient);
     if (!count) return; // e.g. a Catch node, reached without a delivery
     if (count === 1) live.inFlight.delete(nodeId);
     else live.inFlight.set(nodeId, count - 1);
@@ -140,9 +145,9 @@ export class RunTracker {
   }
 
   /** Marks the run failed (e.g. a node reported an error for the run's message). */
-  failed(id: string, nodeId: string, error: string): void {
+  failed(id: string, nodeId: string, error: string, transient?: boolean): void {
     const live = this.live.get(id);
-    if (live) this.fail(live.run, nodeId, error);
+    if (live) this.fail(live.run, nodeId, error, transient);
   }
 
   /**
@@ -188,9 +193,12 @@ export class RunTracker {
     }
   }
 
-  private fail(run: RunRecord, nodeId: string, error: string): void {
+  private fail(run: RunRecord, nodeId: string, error: string, transient?: boolean): void {
     run.status = 'failed';
-    run.error = run.error ?? error;
+    if (run.error === undefined) {
+      run.error = error;
+      if (transient !== undefined) run.transientError = transient;
+    }
     const step = [...run.steps].reverse().find((s) => s.id === nodeId);
     if (step) {
       step.outcome = 'failed';

@@ -320,4 +320,85 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.equal(emulator.state.activitiesFor('12345').length, 0);
     });
   });
+
+  describe('automatic retry of a trigger', () => {
+    const fault = (times: number) =>
+      emulator.state.injectFault({
+        method: 'POST',
+        pathPrefix: '/api/Activity',
+        status: 503,
+        times,
+        retryAfter: '0',
+      });
+    const loadRetrying = (dedupKey: string) =>
+      load([
+        {
+          id: 'manual',
+          z: 'tab',
+          type: 'imis-manual',
+          input: '{"memberId":"12345"}',
+          retries: 2,
+          retryDelaySec: 1,
+          wires: [['insert']],
+        },
+        { ...insert('insert'), dedupKey },
+      ]);
+    const runsOf = async (): Promise<any[]> =>
+      (await helper.request().get('/imis/runs').query({ flow: 'tab' })).body;
+
+    it('re-runs a run that failed on 503s with backoff until it succeeds, each linked to the one before', async function () {
+      this.timeout(20_000);
+      await loadRetrying('{{ input.memberId }}');
+      fault(4); // two runs of two attempts each (the server's retries: 1)
+      const first = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
+      const failed = await finished(first);
+      assert.equal(failed.status, 'failed');
+      assert.equal(failed.transientError, true);
+      await waitFor(() => emulator.state.activitiesFor('12345').length === 1, 10_000, 'the retried insert');
+      let runs: any[] = [];
+      await waitFor(
+        () => {
+          void runsOf().then((r: any[]) => (runs = r));
+          return runs.filter((r) => r.status === 'ok').length === 1;
+        },
+        5000,
+        'the successful retry to be listed',
+      );
+      const retry1 = runs.find((r) => r.rerunOf === first);
+      const retry2 = runs.find((r) => retry1 && r.rerunOf === retry1.id);
+      assert.equal(retry1.retry, 1);
+      assert.equal(retry1.status, 'failed');
+      assert.equal(retry2.retry, 2);
+      assert.equal(retry2.status, 'ok');
+      const gap = Date.parse(retry2.startedAt) - Date.parse(retry1.startedAt);
+      assert.ok(gap >= 1900, `the second retry waited twice as long (${gap} ms)`);
+    });
+
+    it('never re-runs automatically through an insert without a de-duplication key, nor a non-transient failure', async function () {
+      this.timeout(20_000);
+      await loadRetrying('');
+      fault(2);
+      const first = await finished(
+        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+      );
+      assert.equal(first.status, 'failed');
+      assert.equal(first.transientError, true);
+      await helper.unload();
+      await loadRetrying('{{ input.memberId }}');
+      const refused = await finished(
+        (
+          await helper
+            .request()
+            .post('/imis/manual/manual')
+            .send({ input: { memberId: '99999' } })
+            .expect(200)
+        ).body.id,
+      );
+      assert.equal(refused.transientError, false, 'iMIS refused the data: trying again cannot help');
+      await new Promise((r) => setTimeout(r, 2500));
+      const runs = await runsOf();
+      assert.equal(runs.filter((r: any) => r.rerunOf).length, 0, 'no automatic re-run');
+      assert.equal(emulator.state.activitiesFor('12345').length, 0);
+    });
+  });
 });

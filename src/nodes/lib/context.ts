@@ -6,7 +6,10 @@ import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
 import { engineOf, importLegacyFiles, leaseMsOf, openStore, retentionPolicy } from '../../store/index.js';
 import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
+import { isTransient } from '../../imis/errors.js';
 import { foreignInput, secretHeaderTest } from '../../runs/redact.js';
+import { retryDelayMs, shouldRetry } from '../../runs/retry.js';
+import type { RetryPolicy } from '../../runs/retry.js';
 import { runsMessage } from './messages.js';
 import { addHook, expectedDoneCount, findNode } from './red.js';
 import type { Node, NodeMessage, Red } from './red.js';
@@ -39,7 +42,15 @@ export interface PackageContext {
 
 /** A node that starts runs and can start one again from a stored input. */
 export interface Trigger {
-  rerun(input: unknown, extra: Record<string, unknown> | undefined, rerunOf: string): Promise<string>;
+  /** `retry`: the number of an automatic re-run (1 = the first), absent for one asked for. */
+  rerun(
+    input: unknown,
+    extra: Record<string, unknown> | undefined,
+    rerunOf: string,
+    retry?: number,
+  ): Promise<string>;
+  /** Automatic re-runs of its failed runs (none when absent or 0 attempts). */
+  retry?: RetryPolicy;
 }
 
 let shared: PackageContext | undefined;
@@ -137,6 +148,7 @@ export function packageContext(RED: Red): PackageContext {
     process.once('exit', flushOnExit);
   }
   registerHooks(RED, [runs, followers], startForeignRun(RED, runs));
+  runListeners.add(autoRetry(RED, shared));
   return shared;
 }
 
@@ -238,6 +250,43 @@ function startForeignRun(RED: Red, runs: RunTracker) {
   };
 }
 
+/** The insert node types, which may not run twice for one input unless de-duplicated. */
+const INSERT_TYPES = new Set(['imis-insert-activity', 'imis-insert-panel']);
+
+/**
+ * Automatic retry: a failed run whose trigger has a retry policy is re-run after its backoff when
+ * shouldRetry allows (transient failure, retries left, no insert without a de-duplication key).
+ * A retry waiting when Node-RED stops is not made: the run stays failed, for Re-run by hand.
+ */
+function autoRetry(RED: Red, ctx: PackageContext) {
+  const timers = new Set<NodeJS.Timeout>();
+  const unsafe = (step: { id: string; type: string }) => {
+    if (!INSERT_TYPES.has(step.type)) return false;
+    const node = findNode(RED, step.id);
+    return !(node && 'deduplicated' in node && node.deduplicated === true);
+  };
+  return (run: RunRecord): void => {
+    const trigger = ctx.triggers.get(run.trigger.id);
+    if (!trigger?.retry || !shouldRetry(run, trigger.retry, unsafe)) return;
+    const retry = (run.retry ?? 0) + 1;
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        const current = ctx.triggers.get(run.trigger.id);
+        if (!current) return; // undeployed meanwhile
+        current
+          .rerun(run.input, run.inputExtra, run.id, retry)
+          .catch((err: Error) =>
+            RED.log.warn(runsMessage(RED, 'errors.retry', { id: run.id, message: err.message })),
+          );
+      },
+      retryDelayMs(trigger.retry, retry),
+    );
+    timer.unref();
+    timers.add(timer);
+  };
+}
+
 /**
  * Re-runs a run that another node's message started: its stored input goes again to the node of
  * this package it first reached, as a new run linked to the original. Undefined when that node is
@@ -295,7 +344,7 @@ function registerHooks(
     const tracker = trackerOf(id);
     if (!id || !tracker) return;
     const error = event.error ? errorText(event.error) : undefined;
-    tracker.completed(id, event.node.id, error);
+    tracker.completed(id, event.node.id, error, event.error ? isTransient(event.error) : undefined);
   });
   // A node that reports an error for a message and then completes it without one (node.error(err,
   // msg) then done(): Node-RED's own http request node does so for a refused connection) fails the

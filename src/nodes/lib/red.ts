@@ -215,6 +215,11 @@ export interface ExportEndpointNode extends SecretEndpointNode {
   store: PublishedStore;
 }
 
+/** Insert Activity and Insert Panel Record: whether their inserts carry a de-duplication key. */
+export interface InsertNode extends Node {
+  deduplicated: boolean;
+}
+
 /** The Manual trigger: starts a run with its configured input, or with input given by the caller. */
 export interface ManualTriggerNode extends Node {
   /** Commits the input and starts the run; resolves with the run id. Throws for invalid JSON input. */
