@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /**
  * Callers' secrets are never stored. A trigger's request metadata (Metadata Output Property) holds
  * the caller's headers, among them credentials and signatures; the flow gets them as sent, but the
@@ -142,4 +144,22 @@ export function foreignInput(
   if (text === undefined || bytes > maxBytes) return { payload: undefined, extra: {}, truncated: { bytes } };
   const copy = JSON.parse(text) as { payload?: unknown; extra: Record<string, unknown> };
   return { payload: copy.payload, extra: copy.extra };
+}
+
+/**
+ * A short preview of a step's payload for the run log: Node's `util.inspect` with bounded depth,
+ * array length and string length (so the work is bounded however large the payload), cut to
+ * `maxChars`. The payload only: never the message's headers, request or cookies.
+ */
+export function payloadSummary(value: unknown, maxChars: number): string {
+  const text = inspect(value, {
+    depth: 2,
+    maxArrayLength: 10,
+    maxStringLength: maxChars,
+    breakLength: Infinity,
+    compact: true,
+    sorted: false,
+    getters: false,
+  });
+  return text.length > maxChars ? `${text.slice(0, Math.max(0, maxChars - 1))}…` : text;
 }

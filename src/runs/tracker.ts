@@ -20,6 +20,9 @@ export interface RunStep extends NodeRef {
   finishedAt?: string;
   outcome?: StepOutcome;
   error?: string;
+  /** A short preview of the payload the step received, and of the first it sent (redact.ts). */
+  received?: string;
+  sent?: string;
 }
 
 export interface RunRecord {
@@ -50,6 +53,8 @@ export interface RunRecord {
   entry?: NodeRef;
   /** The input was too large to keep (its size in bytes of JSON): the run cannot be re-run. */
   inputTruncated?: { bytes: number };
+  /** No payload was kept with this finished run (setting imis.runs.storePayloads false). */
+  inputNotStored?: boolean;
   /** A trigger's business key for this run (e.g. a member id), searchable in the dashboard. */
   businessKey?: string;
 }
@@ -126,6 +131,24 @@ export class RunTracker {
     if (!live) return;
     live.inFlight.set(node.id, (live.inFlight.get(node.id) ?? 0) + 1);
     live.run.steps.push({ ...node, startedAt: this.now().toISOString() });
+  }
+
+  /** The payload preview of the step of `nodeId` just delivered to. */
+  preview(id: string, nodeId: string, received: string): void {
+    const step = this.latestStep(id, nodeId);
+    if (step && step.received === undefined) step.received = received;
+  }
+
+  /** `nodeId` sent a message of the run; its latest step keeps the preview of the first one. */
+  sent(id: string, nodeId: string, preview: string): void {
+    const step = this.latestStep(id, nodeId);
+    if (step && step.sent === undefined) step.sent = preview;
+  }
+
+  private latestStep(id: string, nodeId: string): RunStep | undefined {
+    const steps = this.live.get(id)?.run.steps ?? [];
+    for (let i = steps.length - 1; i >= 0; i--) if (steps[i].id === nodeId) return steps[i];
+    return undefined;
   }
 
   completed(id: string, nodeId: string, error?: string, transient?: boolean): void {

@@ -34,6 +34,13 @@ export interface RunsSettings {
   maxCount?: number;
   /** Largest input (bytes of JSON) kept of a run started by another node's message (default 1 MiB). */
   maxInputBytes?: number;
+  /** Characters of each step's payload preview in the run log (default 500; 0: none). */
+  stepPreviewChars?: number;
+  /**
+   * false: no payload is kept with finished runs (no input, no previews), for member data; such
+   * runs cannot be re-run. Accepted inputs are still stored until their run finishes.
+   */
+  storePayloads?: boolean;
 }
 
 /** Runs kept by default: 30 days and at most 100,000 runs, whichever is less. */

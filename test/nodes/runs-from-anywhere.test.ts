@@ -401,4 +401,52 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.equal(emulator.state.activitiesFor('12345').length, 0);
     });
   });
+
+  describe('what a finished run keeps of its payloads', () => {
+    const flow = [
+      {
+        id: 'manual',
+        z: 'tab',
+        type: 'imis-manual',
+        input: '{"memberId":"12345","notes":"private"}',
+        wires: [['insert']],
+      },
+      { ...insert('insert', ['out']), outputProp: 'payload' },
+      { id: 'out', z: 'tab', type: 'helper' },
+    ];
+
+    it('keeps a bounded preview of what each step received and sent', async () => {
+      await stopHelper();
+      await startHelper(freshDataDir(), { imis: { runs: { stepPreviewChars: 40 } } });
+      await load(flow);
+      const run = await finished(
+        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+      );
+      const step = run.steps.find((s: any) => s.id === 'insert');
+      assert.match(step.received, /memberId: '12345'/);
+      assert.ok(step.received.length <= 40);
+      assert.match(step.sent, /SEQN/, 'the created activity it sent on');
+      assert.ok(step.sent.length <= 40);
+    });
+
+    it('keeps no input and no preview with imis.runs.storePayloads false, and refuses to re-run', async () => {
+      await stopHelper();
+      await startHelper(freshDataDir(), { imis: { runs: { storePayloads: false } } });
+      await load(flow);
+      const run = await finished(
+        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+      );
+      assert.equal(run.inputNotStored, true);
+      assert.equal(run.input, undefined);
+      assert.ok(run.steps.every((s: any) => s.received === undefined && s.sent === undefined));
+      const res = await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(409);
+      assert.match(res.body.error, /storePayloads/);
+      // Read back from the store itself, not from memory.
+      await helper.unload();
+      await load(flow);
+      const stored = (await helper.request().get(`/imis/runs/${run.id}`).expect(200)).body;
+      assert.equal(stored.input, undefined);
+      assert.equal(stored.inputNotStored, true);
+    });
+  });
 });

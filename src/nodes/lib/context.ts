@@ -7,7 +7,7 @@ import { engineOf, importLegacyFiles, leaseMsOf, openStore, retentionPolicy } fr
 import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
 import { isTransient } from '../../imis/errors.js';
-import { foreignInput, secretHeaderTest } from '../../runs/redact.js';
+import { foreignInput, payloadSummary, secretHeaderTest } from '../../runs/redact.js';
 import { retryDelayMs, shouldRetry } from '../../runs/retry.js';
 import type { RetryPolicy } from '../../runs/retry.js';
 import { runsMessage } from './messages.js';
@@ -94,8 +94,14 @@ export function packageContext(RED: Red): PackageContext {
     settleListeners.delete(run.id);
     for (const listener of listeners) listener(run.status);
   };
+  // Member data: with storePayloads false, the stored run keeps no input (the accepted input was
+  // stored only until now); in-process listeners (automatic retry) still get it.
+  const keepPayloads = settings.runs?.storePayloads !== false;
   const runs = new RunTracker({
-    onSettled: (run: RunRecord) => {
+    onSettled: (settled: RunRecord) => {
+      const run: RunRecord = keepPayloads
+        ? settled
+        : { ...settled, input: undefined, inputExtra: undefined, inputNotStored: true };
       settling.set(run.id, run);
       store
         .finishRun(run)
@@ -108,7 +114,7 @@ export function packageContext(RED: Red): PackageContext {
       notify(run);
       for (const listener of runListeners) {
         try {
-          listener(run);
+          listener(settled);
         } catch (err) {
           RED.log.warn((err as Error).message);
         }
@@ -312,6 +318,17 @@ export function rerunAtEntry(RED: Red, run: RunRecord): string | undefined {
   return id;
 }
 
+/**
+ * The preview of a step's payload kept in the run log (`imis.runs.stepPreviewChars`, 500 by
+ * default), or none when that is 0 or `imis.runs.storePayloads` is false.
+ */
+function stepPreviews(RED: Red): ((payload: unknown) => string) | undefined {
+  const settings = RED.settings.imis?.runs ?? {};
+  const chars = typeof settings.stepPreviewChars === 'number' ? Math.trunc(settings.stepPreviewChars) : 500;
+  if (settings.storePayloads === false || !(chars > 0)) return undefined;
+  return (payload) => payloadSummary(payload, chars);
+}
+
 /** Feeds the run trackers from the runtime's message-routing hooks (Node-RED 2+). */
 function registerHooks(
   RED: Red,
@@ -322,13 +339,23 @@ function registerHooks(
   // A message id is live in one tracker at most: runs are started with new ids, and a message is
   // followed only when it is not part of a run.
   const trackerOf = (id: string | undefined) => (id ? trackers.find((t) => t.isLive(id)) : undefined);
+  const previews = stepPreviews(RED);
   addHook(RED, 'preDeliver', 'imisRuns', (event) => {
     const id = event.msg._msgid;
     const node = event.destination.node;
     if (!id || !node) return;
-    const tracker = trackerOf(id);
-    if (tracker) tracker.delivered(id, nodeRef(node));
-    else if (RUN_ENTRY_TYPES.has(node.type)) startRun(event.msg, node, event.source?.node);
+    let tracker = trackerOf(id);
+    if (!tracker && RUN_ENTRY_TYPES.has(node.type)) {
+      startRun(event.msg, node, event.source?.node);
+      tracker = trackerOf(id);
+    } else if (tracker) {
+      tracker.delivered(id, nodeRef(node));
+    }
+    // Only runs (trackers[0]) keep previews; a followed message is not recorded.
+    if (tracker !== trackers[0] || !previews) return;
+    const preview = previews(event.msg.payload);
+    tracker.preview(id, node.id, preview);
+    if (event.source?.id) tracker.sent(id, event.source.id, preview);
   });
   // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
   // never completes its messages: its step ends once its handler has been called.

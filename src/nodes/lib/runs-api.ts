@@ -73,6 +73,8 @@ export function mountRunsApi(RED: Red): void {
     const rerun = async () => {
       const run = await findRun(ctx, String(req.params.id));
       if (!run) return res.status(404).json({ error: 'unknown run' });
+      if (run.inputNotStored)
+        return res.status(409).json({ error: runsMessage(RED, 'errors.rerun-not-stored') });
       const trigger = ctx.triggers.get(run.trigger.id);
       if (trigger) return res.json({ id: await trigger.rerun(run.input, run.inputExtra, run.id) });
       if (run.entry) {
