@@ -139,6 +139,15 @@ export interface Store {
    */
   commitDelta(scope: string, change: DeltaChange): Promise<void>;
 
+  /**
+   * De-duplicated inserts: the result (JSON) of the insert `key` of `scope` (a node) made, if one
+   * succeeded; `putDedup` records one at once (not batched: a crash must not forget it).
+   */
+  getDedup(scope: string, key: string): Promise<unknown>;
+  putDedup(scope: string, key: string, result: unknown, now?: Date): Promise<void>;
+  /** Forgets de-duplication records made before `before`; returns how many went. */
+  pruneDedup(before: Date): Promise<number>;
+
   /** Resolves once every batched write so far is committed. */
   flush(): Promise<void>;
   /**

@@ -205,7 +205,11 @@ describe('Runs dashboard API', function () {
       assert.deepEqual(again.body, { count: 0 });
       // The failed run of a trigger no longer deployed is reported, not re-run.
       const gone = await helper.request().post('/imis/runs/rerun').send({ status: 'failed' });
-      assert.deepEqual(gone.body, { count: 1, started: [], skipped: [elsewhere.id] });
+      assert.deepEqual(gone.body, {
+        count: 1,
+        started: [],
+        skipped: [{ id: elsewhere.id, error: 'The node that started this run is not deployed any more' }],
+      });
     } finally {
       helper._events.removeListener('comms', listener);
     }

@@ -122,6 +122,8 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-export',
     'imis-api',
     'imis-delta',
+    'imis-manual',
+    'imis-run-failed',
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`), name));
 }
 

@@ -1,4 +1,6 @@
-import { compileTemplates } from '../../core/templates.js';
+import { Deduplicator } from '../../core/dedup.js';
+import type { DedupOutcome } from '../../core/dedup.js';
+import { compileTemplate, compileTemplates } from '../../core/templates.js';
 import { packageContext } from './context.js';
 import { runsMessage, serverMessage } from './messages.js';
 import { serverNode } from './red.js';
@@ -95,6 +97,8 @@ export function onAction(
   policy: OnError,
   act: (msg: NodeMessageInFlow, progress: (text: string) => void) => Promise<string | void>,
 ): void {
+  // A message of another node starts a run here: the package's message hooks must be in place.
+  packageContext(RED);
   let active = 0;
   const progress = (text: string) => node.status({ fill: 'blue', shape: 'dot', text });
   node.on('input', (msg, send, done) => {
@@ -118,4 +122,31 @@ export function onAction(
       },
     );
   });
+}
+
+/** One Deduplicator (and its in-process ordering of inserts per key) per package store. */
+const deduplicators = new WeakMap<object, Deduplicator>();
+
+/** The config migration that gives an insert node its de-duplication key (none: as before). */
+export const withDedupKey = (c: Record<string, unknown>) => ({ dedupKey: '', ...c });
+
+/**
+ * An insert node's effectively-once inserts (src/core/dedup.ts): with a de-duplication key
+ * template, each message's key is rendered and an insert whose key already succeeded at this node
+ * is skipped, its earlier record returned; `msg.dedup` tells `{ key, skipped }`. Without a key,
+ * every message inserts. Throws TemplateError for a template that does not compile.
+ */
+export function dedupedInserts(RED: Red, node: Node, template: string) {
+  const key = template.trim() ? compileTemplate(template, 'De-duplication key') : undefined;
+  return async <T>(msg: NodeMessageInFlow, insert: () => Promise<T>): Promise<DedupOutcome<T>> => {
+    if (!key) return { result: await insert(), skipped: false };
+    const value = key.render({ input: msg.payload, msg }).trim();
+    if (!value) throw new Error(runsMessage(RED, 'errors.dedup-empty'));
+    const { store } = packageContext(RED);
+    let deduplicator = deduplicators.get(store);
+    if (!deduplicator) deduplicators.set(store, (deduplicator = new Deduplicator(store)));
+    const outcome = await deduplicator.once(node.id, value, insert);
+    msg.dedup = { key: value, skipped: outcome.skipped };
+    return outcome;
+  };
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord, RunStatus } from '../../runs/tracker.js';
 import type { RunCounts, RunQuery } from '../../store/index.js';
-import { packageContext } from './context.js';
+import { packageContext, rerunAtEntry } from './context.js';
+import { runsMessage } from './messages.js';
 import type { PackageContext } from './context.js';
 import { mountOnce } from './http.js';
 import type { Red, Request, Response } from './red.js';
@@ -165,11 +166,11 @@ export function mountRunsApi(RED: Red): void {
         .some((v) => v === 'true' || v === '1');
       if (dryRun) return void res.json({ count: selected.length });
       const started: { id: string; rerunOf: string }[] = [];
-      const skipped: string[] = [];
+      const skipped: { id: string; error: string }[] = [];
       for (const run of selected) {
-        const trigger = ctx.triggers.get(run.trigger.id);
-        if (!trigger) skipped.push(run.id);
-        else started.push({ id: await trigger.rerun(run.input, run.inputExtra, run.id), rerunOf: run.id });
+        const outcome = await rerunOne(RED, ctx, run);
+        if ('error' in outcome) skipped.push({ id: run.id, error: outcome.error });
+        else started.push({ id: outcome.id, rerunOf: run.id });
       }
       res.json({ count: selected.length, started, skipped });
     };
@@ -191,10 +192,9 @@ export function mountRunsApi(RED: Red): void {
     const rerun = async () => {
       const run = await findRun(ctx, String(req.params.id));
       if (!run) return res.status(404).json({ error: 'unknown run' });
-      const trigger = ctx.triggers.get(run.trigger.id);
-      if (!trigger)
-        return res.status(409).json({ error: 'The trigger of this run is not deployed any more' });
-      res.json({ id: await trigger.rerun(run.input, run.inputExtra, run.id) });
+      const outcome = await rerunOne(RED, ctx, run);
+      if ('error' in outcome) return res.status(409).json(outcome);
+      res.json(outcome);
     };
     rerun().catch((err: Error) => fail(res, err));
   });
@@ -229,6 +229,27 @@ function fullPage(): string {
 <script>imisRunsDashboard.page(document.getElementById('imis-runs-root'), ${texts});</script>
 </body></html>`;
   return page;
+}
+
+/**
+ * Re-runs `run` with its stored input: from its trigger, or, for a run another node's message
+ * started, at the node of this package it reached; else why not.
+ */
+async function rerunOne(
+  RED: Red,
+  ctx: PackageContext,
+  run: RunRecord,
+): Promise<{ id: string } | { error: string }> {
+  if (run.inputNotStored) return { error: runsMessage(RED, 'errors.rerun-not-stored') };
+  const trigger = ctx.triggers.get(run.trigger.id);
+  if (trigger) return { id: await trigger.rerun(run.input, run.inputExtra, run.id) };
+  if (run.entry) {
+    if (run.inputTruncated)
+      return { error: runsMessage(RED, 'errors.rerun-truncated', { ...run.inputTruncated }) };
+    const id = rerunAtEntry(RED, run);
+    if (id) return { id };
+  }
+  return { error: runsMessage(RED, 'errors.rerun-undeployed') };
 }
 
 /** Every failed run the filter selects that has not been re-run yet, oldest first. */
