@@ -41,6 +41,7 @@
         '.imis-runs-detail pre { max-height: 240px; overflow: auto; white-space: pre-wrap; background: var(--red-ui-secondary-background, #f7f7f7); color: var(--red-ui-primary-text-color, inherit); }',
         '.imis-runs-detail .imis-runs-id { font-family: monospace; }',
         '.imis-runs-error { color: var(--red-ui-text-color-error, #c62828); white-space: pre-wrap; }',
+        '.imis-runs-preview code { white-space: pre-wrap; word-break: break-all; font-size: 90%; }',
         '.imis-runs-detail a { color: var(--red-ui-text-color-link, #1565c0); cursor: pointer; }',
         '.imis-runs-page { margin: 0; height: 100vh; font-family: sans-serif; font-size: 14px; background: var(--red-ui-primary-background, #fff); }',
         '.imis-runs-page .imis-runs-list { flex: 2 1 55%; }'
@@ -85,6 +86,7 @@
         var t = env.t;
         var state = { runs: [], next: null, selected: null, shown: null, triggers: {}, loading: 0 };
         var timer = null;
+        var live = null;
 
         function option(value, label) { return el('option', { value: value, text: label }); }
         var flowSelect = el('select', { 'class': 'imis-runs-flow', 'aria-label': t('dashboard.flow') });
@@ -271,13 +273,20 @@
                         : el('span', { text: s.name || s.type });
                     steps.appendChild(el('li', {}, [statusOf(outcome), ' ', name,
                         s.outcome === 'continued' || s.outcome === 'ended' ? ' ' + t('step.' + s.outcome) : null,
-                        s.error ? el('div', { 'class': 'imis-runs-error', text: s.error }) : null]));
+                        s.error ? el('div', { 'class': 'imis-runs-error', text: s.error }) : null,
+                        s.received != null || s.sent != null ? el('details', { 'class': 'imis-runs-preview' }, [
+                            el('summary', { text: t('dashboard.payloads') }),
+                            s.received != null ? el('div', {}, [el('b', { text: t('dashboard.received') + ': ' }), el('code', { text: s.received })]) : null,
+                            s.sent != null ? el('div', {}, [el('b', { text: t('dashboard.sent') + ': ' }), el('code', { text: s.sent })]) : null
+                        ]) : null]));
                 });
                 box.appendChild(steps);
                 if (run.status === 'failed') {
                     box.appendChild(el('button', { type: 'button', 'class': 'red-ui-button imis-runs-rerun', text: t('rerun'), onclick: function () { rerun(run.id); } }));
                 }
-                box.appendChild(el('pre', { 'class': 'imis-runs-input', text: JSON.stringify(run.input, null, 2) }));
+                box.appendChild(run.inputNotStored
+                    ? el('div', { 'class': 'imis-runs-meta', text: t('dashboard.input-not-stored') })
+                    : el('pre', { 'class': 'imis-runs-input', text: JSON.stringify(run.input, null, 2) }));
                 detail.textContent = '';
                 detail.appendChild(box);
                 detail.scrollTop = top;
@@ -316,7 +325,8 @@
         if (env.subscribe) {
             env.subscribe(function (run) {
                 var flow = filter().flow;
-                if (!flow || run.flowId === flow) { schedule(250); }
+                // Throttled, not debounced: a steady stream of runs must not put the refresh off for ever.
+                if ((!flow || run.flowId === flow) && !live) { live = setTimeout(function () { live = null; refresh(); }, 500); }
             });
         }
 

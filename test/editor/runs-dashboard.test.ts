@@ -145,7 +145,7 @@ describe('Editor: the Runs dashboard', function () {
     assert.match(await counts(), /3 failed/);
   });
 
-  it('opens a run with the keyboard and shows its error', async () => {
+  it("opens a run with the keyboard and shows its error and its steps' payloads", async () => {
     await page.locator('.imis-runs-list').focus();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
@@ -158,6 +158,33 @@ describe('Editor: the Runs dashboard', function () {
       await page.locator('.imis-runs-detail .imis-runs-error').first().innerText(),
       /Service unavailable|503/,
     );
+    const previews = await page.locator('.imis-runs-detail .imis-runs-preview').allTextContents();
+    assert.ok(
+      previews.some((p) => p.includes(MEMBER)),
+      `payload previews: ${previews.join(' | ')}`,
+    );
+  });
+
+  it("keeps the reader's scroll position in the detail while it refreshes", async () => {
+    // A short detail pane, scrolled down; a run that finishes refreshes the list and the open run.
+    const top = await page.evaluate(() => {
+      const detail = document.querySelector('.imis-runs-detail') as HTMLElement;
+      detail.style.flex = '0 0 60px';
+      detail.scrollTop = 40;
+      document.querySelector('.imis-runs-run-detail')!.setAttribute('data-stale', 'yes');
+      return detail.scrollTop;
+    });
+    assert.ok(top > 0, 'the detail scrolls');
+    await settled(await post('99999'));
+    await page.waitForFunction(
+      () => !document.querySelector('.imis-runs-run-detail[data-stale]'),
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
+    assert.equal(await page.evaluate(() => document.querySelector('.imis-runs-detail')!.scrollTop), top);
+    await page.evaluate(() => ((document.querySelector('.imis-runs-detail') as HTMLElement).style.flex = ''));
   });
 
   it('re-runs every failed run the filter selects after a confirmation, and links the new runs', async () => {
