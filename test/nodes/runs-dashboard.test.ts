@@ -5,6 +5,7 @@ import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import type { RunRecord } from '../../src/runs/tracker.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { checkInFlow } from '../support/flows.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
 // Recent enough for the default retention (runs older than it are pruned at start-up).
@@ -66,24 +67,8 @@ describe('Runs dashboard API', function () {
     for (const run of all) await store.finishRun(run);
     await store.close();
     await startHelper(dataDir);
-    await helper.load(
-      packageNodes(),
-      [
-        { id: 'tab', type: 'tab' },
-        { id: 'hook', z: 'tab', type: 'imis-webhook-in', name: 'check-in', wires: [['insert']] },
-        {
-          id: 'insert',
-          z: 'tab',
-          type: 'imis-insert-activity',
-          name: 'attendance',
-          server: 'srv',
-          fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING' },
-          wires: [],
-        },
-        { id: 'srv', type: 'imis-server', baseUrl: emulator.url, retries: 0 },
-      ],
-      { hook: { token }, srv: { username: 'MANAGER', password: 'manager' } },
-    );
+    const { flow, credentials } = checkInFlow(emulator.url, token);
+    await helper.load(packageNodes(), flow, credentials);
   });
   afterEach(stopHelper);
 
