@@ -7,7 +7,8 @@
 //   change      iMIS change notification in (Event Grid batches of 1 and 50)  vs  http in → http response
 //   export      Fetch IQA (100,000 × 10 from the emulator) → Export Data to URL (CSV)  vs  papaparse
 //   cron        imis-cron every second: firing delay  vs  inject repeat 1 s: interval jitter
-// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron (comma-separated for several;
+//   protect     Webhook in with an HMAC signature check  vs  the same endpoint without
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|protect (comma-separated for several;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
 // rounds of ref + ours, default 3), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
@@ -20,6 +21,7 @@ import type { SectionResult } from './common.js';
 import { SECONDS, stopPostgres } from './common.js';
 import { cronBench } from './cron.js';
 import { exportBench } from './export.js';
+import { protectBench } from './protect.js';
 import { startupBench } from './startup.js';
 import { storeBench } from './store.js';
 import { webhookBench, webhookPostgresBench } from './webhook.js';
@@ -35,6 +37,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
   change: { title: 'iMIS change notification in', run: changeInBench },
   export: { title: 'Export Data to URL (CSV, 100,000 rows)', run: exportBench },
   cron: { title: 'Cron firing delay', run: cronBench },
+  protect: { title: 'Webhook in with HMAC signature check', run: protectBench },
 };
 
 function selected(): string[] {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunTracker } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord } from '../../runs/tracker.js';
+import { RefusedCalls } from '../../runs/refused.js';
 import { engineOf, importLegacyFiles, leaseMsOf, openStore, retentionPolicy } from '../../store/index.js';
 import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
@@ -12,8 +13,8 @@ import type { Node, Red } from './red.js';
 
 /**
  * What every node of this package shares inside one Node-RED runtime: the data folder, the store
- * (accepted inputs, runs, node state), the run tracker fed by the runtime's message hooks, and the
- * registry of trigger nodes (for Re-run). Created on first use by any node module.
+ * (accepted inputs, runs, node state), the run tracker fed by the runtime's message hooks, the
+ * registry of trigger nodes (for Re-run) and the calls their protections refused. Created on first use by any node module.
  */
 export interface PackageContext {
   dataDir: string;
@@ -25,6 +26,8 @@ export interface PackageContext {
    */
   settling: Map<string, RunRecord>;
   triggers: Map<string, Trigger>;
+  /** Calls the endpoints' protections refused (in memory, the last few per endpoint). */
+  refused: RefusedCalls;
   /** Seconds an accepted input stays owned by this process without a heartbeat. */
   leaseMs: number;
   retention: RetentionPolicy;
@@ -91,7 +94,16 @@ export function packageContext(RED: Red): PackageContext {
   ];
   for (const t of timers) t.unref();
   void store.ready.then(() => prune(store, retention)).catch(() => undefined);
-  shared = { dataDir, store, runs, settling, triggers: new Map(), leaseMs, retention };
+  shared = {
+    dataDir,
+    store,
+    runs,
+    settling,
+    triggers: new Map(),
+    refused: new RefusedCalls(),
+    leaseMs,
+    retention,
+  };
   if (!flushOnExit) {
     // Batched writes are committed before the process ends, where the engine can (Node-RED exits on stop).
     flushOnExit = () => shared?.store.flushSync();

@@ -18,8 +18,10 @@ function text(value: unknown): string | undefined {
 /**
  * Admin endpoints of the Runs sidebar: runs (newest first; filters `flow`, `status`, `trigger`,
  * `since`, `until`, `key`; paged by `limit` and the `X-Next-Page` cursor), one run with its steps,
- * and Re-run (same input, from the trigger). Runs still in flight come from the tracker, finished
- * ones from the store. Mounted once, by whichever node module loads first.
+ * Re-run (same input, from the trigger), and the calls the endpoints' protections refused (newest
+ * first; filters `flow`, `trigger`, `limit`; kept in memory, the last few per endpoint). Runs still
+ * in flight come from the tracker, finished ones from the store. Mounted once, by whichever node
+ * module loads first.
  */
 export function mountRunsApi(RED: Red): void {
   const read = RED.auth.needsPermission('imis-runs.read');
@@ -54,6 +56,18 @@ export function mountRunsApi(RED: Red): void {
         res.json([...unstored, ...page.runs.filter((r) => !ids.has(r.id))].map(summary));
       },
       (err: Error) => fail(res, err),
+    );
+  });
+
+  mountOnce(RED.httpAdmin, 'get', '/imis/refused', read, (req, res) => {
+    const q = req.query;
+    const limit = Number(q.limit);
+    res.json(
+      packageContext(RED).refused.list({
+        triggerId: text(q.trigger),
+        flowId: text(q.flow),
+        limit: Number.isInteger(limit) && limit > 0 ? limit : undefined,
+      }),
     );
   });
 

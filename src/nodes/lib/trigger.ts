@@ -35,13 +35,16 @@ export function triggerRuns(
   RED: Red,
   node: Node,
   prepare?: (msg: NodeMessage) => Promise<NodeMessage>,
+  secretHeaders: readonly string[] = [],
 ): TriggerRuns {
   const ctx = packageContext(RED);
   let closed = false;
-  // Callers' secrets (Authorization, cookies, signatures, and the headers named by the
-  // `imisRedactHeaders` setting) are redacted from all that is stored of an input: the accepted
-  // input and the run (so the Runs API). The message sent to the flow keeps them.
-  const isSecret = secretHeaderTest(RED.settings.imisRedactHeaders);
+  // Callers' secrets (Authorization, cookies, signatures, the headers named by the
+  // `imisRedactHeaders` setting, and `secretHeaders`: those the node's protections read) are
+  // redacted from all that is stored of an input: the accepted input and the run (so the Runs
+  // API). The message sent to the flow keeps them.
+  const configured: unknown = RED.settings.imisRedactHeaders;
+  const isSecret = secretHeaderTest([...(Array.isArray(configured) ? configured : []), ...secretHeaders]);
   const storable = (extra: Record<string, unknown> | undefined) => storableExtra(extra, isSecret);
 
   const start = (
