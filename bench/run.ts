@@ -10,7 +10,7 @@
 //   protect     Webhook in with an HMAC signature check  vs  the same endpoint without
 // BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|protect (comma-separated for several;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
-// rounds of ref + ours, default 3), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
+// rounds of ref + ours, default 3; protect: rounds of its 6 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
 // BENCH_STARTUP_RUNS (default 3), BENCH_BASELINE_DIR (a built older version for "before" start-up
 // numbers: see bench/startup.ts), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 2).
