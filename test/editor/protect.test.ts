@@ -68,8 +68,6 @@ describe(`Editor: endpoint protection dialogs (${NODE_RED_PKG})`, function () {
     session = await editorSession(this);
     flowsBefore = await deployFlows(session, FLOW);
     page = await openEditor(session, pageErrors);
-    // The flows load after the palette.
-    await page.waitForFunction(() => (window as any).RED.nodes.node('pr-hook') !== undefined);
     await page.evaluate((tab) => (window as any).RED.workspaces.show(tab), TAB);
   });
 
