@@ -100,10 +100,11 @@ describe('Webhook in and change notification in, config version 2: endpoint prot
     assert.equal(new Protection(upgraded).active, false, 'the secret URL alone');
   });
 
-  it('is version 2 of both nodes, whose defaults leave every protection off', () => {
+  it('is version 2 of both nodes (3 adds automatic retry), whose defaults leave every protection and retry off', () => {
     for (const type of ['imis-webhook-in', 'imis-change-in']) {
       const config = nodeConfigs.get(type);
-      assert.equal(config?.version, 2, type);
+      assert.equal(config?.version, 3, type);
+      assert.equal(config?.defaults.retries, 0, type);
       assert.deepEqual(
         Object.fromEntries(Object.keys(PROTECTION_DEFAULTS).map((k) => [k, config?.defaults[k]])),
         PROTECTION_DEFAULTS,
