@@ -1,4 +1,12 @@
 import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  DueDecision,
+  WorkflowChange,
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
 import type { RunRecord } from '../runs/tracker.js';
 
 /**
@@ -69,6 +77,42 @@ export class DeferredStore implements Store {
   }
   async deleteExport(keyHash: string): Promise<void> {
     return (await this.use()).deleteExport(keyHash);
+  }
+  async getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return (await this.use()).getInstance(workflow, key);
+  }
+  async writeInstance(change: WorkflowChange): Promise<void> {
+    return (await this.use()).writeInstance(change);
+  }
+  async deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return (await this.use()).deleteInstance(workflow, key);
+  }
+  async listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
+    return (await this.use()).listInstances(query);
+  }
+  async countInstances(workflow: string): Promise<Record<string, number>> {
+    return (await this.use()).countInstances(workflow);
+  }
+  async instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
+    return (await this.use()).instanceHistory(workflow, key, limit);
+  }
+  async takeDueTimeouts(
+    workflows: readonly string[],
+    now: number,
+    limit: number,
+    decide: (instance: WorkflowInstance) => DueDecision,
+  ): Promise<WorkflowChange[]> {
+    return (await this.use()).takeDueTimeouts(workflows, now, limit, decide);
+  }
+  async nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
+    return (await this.use()).nextDueAt(workflows);
+  }
+  async syncWorkflow(
+    workflow: string,
+    states: readonly string[],
+    timeouts: Record<string, number | null>,
+  ): Promise<Record<string, number>> {
+    return (await this.use()).syncWorkflow(workflow, states, timeouts);
   }
   async flush(): Promise<void> {
     if (this.store) await this.store.flush();

@@ -4,6 +4,15 @@ import { SqliteStore } from './sqlite.js';
 import type { RetentionPolicy, Store } from './types.js';
 
 export type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+export type {
+  DueDecision,
+  WorkflowChange,
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
+export { WorkflowConflict } from './types.js';
 export { importLegacyFiles, seenScope } from './legacy.js';
 
 /** The `imis.store` section of Node-RED's settings (all optional). */

@@ -4,10 +4,19 @@ import type { RunRecord } from '../runs/tracker.js';
 import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
 import type { InputRow } from './rows.js';
-import { MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
+import { PostgresWorkflowTables } from './postgres-workflow.js';
 import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  DueDecision,
+  WorkflowChange,
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -35,6 +44,7 @@ export class PostgresStore implements Store {
   private readonly accepts: GroupCommit<AcceptedInput>;
   /** Rows of finished runs (runRow): serialised when finished, so later changes to the record do not leak in. */
   private readonly finishes: GroupCommit<unknown[]>;
+  private readonly workflows: PostgresWorkflowTables;
 
   private constructor(options: PostgresOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
@@ -43,6 +53,7 @@ export class PostgresStore implements Store {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.accepts = new GroupCommit((inputs) => this.insertInputs(inputs));
     this.finishes = new GroupCommit((rows) => this.writeFinished(rows));
+    this.workflows = new PostgresWorkflowTables(this.pool);
   }
 
   static async open(options: PostgresOptions): Promise<PostgresStore> {
@@ -197,8 +208,46 @@ export class PostgresStore implements Store {
     await this.pool.query(`DELETE FROM imis_exports WHERE key_hash = $1`, [keyHash]);
   }
 
+  // ----- Workflow instances (postgres-workflow.ts) -----
+  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return this.workflows.getInstance(workflow, key);
+  }
+  writeInstance(change: WorkflowChange): Promise<void> {
+    return this.workflows.writeInstance(change);
+  }
+  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return this.workflows.deleteInstance(workflow, key);
+  }
+  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
+    return this.workflows.listInstances(query);
+  }
+  countInstances(workflow: string): Promise<Record<string, number>> {
+    return this.workflows.countInstances(workflow);
+  }
+  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
+    return this.workflows.instanceHistory(workflow, key, limit);
+  }
+  takeDueTimeouts(
+    workflows: readonly string[],
+    now: number,
+    limit: number,
+    decide: (instance: WorkflowInstance) => DueDecision,
+  ): Promise<WorkflowChange[]> {
+    return this.workflows.takeDueTimeouts(workflows, now, limit, decide);
+  }
+  nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
+    return this.workflows.nextDueAt(workflows);
+  }
+  syncWorkflow(
+    workflow: string,
+    states: readonly string[],
+    timeouts: Record<string, number | null>,
+  ): Promise<Record<string, number>> {
+    return this.workflows.syncWorkflow(workflow, states, timeouts);
+  }
+
   async flush(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
   }
 
   flushSync(): void {
@@ -206,7 +255,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
     // A process that stops cleanly hands its unfinished inputs over at once.
     await this.pool
       .query(`UPDATE imis_inputs SET lease_until = 0 WHERE owner = $1`, [this.owner])
@@ -261,7 +310,7 @@ export class PostgresStore implements Store {
           `SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`,
         );
         const current = Number(rows[0]?.v ?? 0);
-        if (current > MIGRATIONS.length) throw new SchemaTooNewError(current);
+        if (current > LATEST_VERSION) throw new SchemaTooNewError(current);
         for (const m of MIGRATIONS.filter((m) => m.version > current)) {
           await client.query('BEGIN');
           try {

@@ -9,8 +9,17 @@ import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
 import type { InputRow } from './rows.js';
 import type { CheckpointerData } from './checkpointer.js';
-import { MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import { SqliteWorkflowTables } from './sqlite-workflow.js';
 import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  DueDecision,
+  WorkflowChange,
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
 
 export interface SqliteOptions {
   /** The database file (':memory:' for tests). */
@@ -60,6 +69,7 @@ export class SqliteStore implements Store {
   private readonly file: string;
   private readonly synchronous: 'NORMAL' | 'FULL';
   private readonly busyTimeoutMs: number;
+  private readonly workflows: SqliteWorkflowTables;
 
   constructor(options: SqliteOptions) {
     // The file holds member data: readable by the owner only (SQLite gives its -wal and -shm files
@@ -81,6 +91,7 @@ export class SqliteStore implements Store {
     this.leaseMs = options.leaseMs ?? 30_000;
     migrate(this.db);
     const db = this.db;
+    this.workflows = new SqliteWorkflowTables(db);
     this.statements = {
       insertInput: db.prepare(
         `INSERT OR REPLACE INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
@@ -304,18 +315,57 @@ export class SqliteStore implements Store {
     this.statements.deleteExport.run(keyHash);
   }
 
+  // ----- Workflow instances (sqlite-workflow.ts) -----
+  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return this.workflows.getInstance(workflow, key);
+  }
+  writeInstance(change: WorkflowChange): Promise<void> {
+    return this.workflows.writeInstance(change);
+  }
+  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return this.workflows.deleteInstance(workflow, key);
+  }
+  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
+    return this.workflows.listInstances(query);
+  }
+  countInstances(workflow: string): Promise<Record<string, number>> {
+    return this.workflows.countInstances(workflow);
+  }
+  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
+    return this.workflows.instanceHistory(workflow, key, limit);
+  }
+  takeDueTimeouts(
+    workflows: readonly string[],
+    now: number,
+    limit: number,
+    decide: (instance: WorkflowInstance) => DueDecision,
+  ): Promise<WorkflowChange[]> {
+    return this.workflows.takeDueTimeouts(workflows, now, limit, decide);
+  }
+  nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
+    return this.workflows.nextDueAt(workflows);
+  }
+  syncWorkflow(
+    workflow: string,
+    states: readonly string[],
+    timeouts: Record<string, number | null>,
+  ): Promise<Record<string, number>> {
+    return this.workflows.syncWorkflow(workflow, states, timeouts);
+  }
+
   async flush(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
   }
 
   flushSync(): void {
     if (!this.db.open) return;
     this.accepts.flushSync();
     this.finishes.flushSync();
+    this.workflows.flushSync();
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
     // The worker's connection closes first, so that closing the last one checkpoints the WAL.
     await this.stopCheckpointer();
     if (!this.db.open) return;
@@ -352,7 +402,7 @@ function migrate(db: Database.Database): void {
   const apply = db.transaction(() => {
     const row = db.prepare(`SELECT MAX(version) AS v FROM ${SCHEMA_TABLE}`).get() as { v: number | null };
     const current = row.v ?? 0;
-    if (current > MIGRATIONS.length) throw new SchemaTooNewError(current);
+    if (current > LATEST_VERSION) throw new SchemaTooNewError(current);
     for (const m of MIGRATIONS.filter((m) => m.version > current)) {
       db.exec(m.sqlite);
       db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_at) VALUES (?, ?)`).run(

@@ -9,6 +9,7 @@ import type { RunRecord } from '../../src/runs/tracker.js';
 import { importLegacyFiles, openStore } from '../../src/store/index.js';
 import type { AcceptedInput, Store } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';
+import { MIGRATIONS } from '../../src/store/schema.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
@@ -143,9 +144,12 @@ for (const engine of [sqlite, postgres]) {
         const url = (stores[0] as unknown as { pool: pg.Pool }).pool.options.connectionString as string;
         const client = new pg.Client({ connectionString: url });
         await client.connect();
-        const { rows } = await client.query('SELECT version FROM imis_schema');
+        const { rows } = await client.query('SELECT version FROM imis_schema ORDER BY version');
         await client.end();
-        assert.deepEqual(rows, [{ version: 1 }]);
+        assert.deepEqual(
+          rows,
+          MIGRATIONS.map((m) => ({ version: m.version })),
+        );
       });
     }
 

@@ -120,6 +120,9 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-iupdate',
     'imis-iqa',
     'imis-export',
+    'imis-workflow',
+    'imis-state-machine',
+    'imis-workflow-in',
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`), name));
 }
 

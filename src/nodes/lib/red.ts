@@ -150,6 +150,16 @@ export function httpNodeMiddleware(RED: Red): RequestHandler[] {
   return list.filter((m): m is RequestHandler => typeof m === 'function');
 }
 
+/**
+ * The user name of an admin request (undefined without adminAuth). Gap: Node-RED's admin auth sets
+ * `req.user`, which @types/express does not declare.
+ */
+export function adminUser(req: Request): string | undefined {
+  const user: unknown = 'user' in req ? req.user : undefined;
+  const name = user !== null && typeof user === 'object' && 'username' in user ? user.username : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
 /** The `imis-server` configuration node: what every node that talks to iMIS reads of it. */
 export interface ImisServerNode extends Node<{ username?: string; password?: string }> {
   /** Its settings, migrated (credentials apart). */
