@@ -104,6 +104,14 @@ export class DeferredStore implements Store {
   ): Promise<WorkflowChange[]> {
     return (await this.use()).takeDueTimeouts(workflows, now, limit, decide);
   }
+  async pruneInstances(
+    workflow: string,
+    states: readonly string[],
+    before: number,
+    limit: number,
+  ): Promise<number> {
+    return (await this.use()).pruneInstances(workflow, states, before, limit);
+  }
   async nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
     return (await this.use()).nextDueAt(workflows);
   }

@@ -221,6 +221,29 @@ export class PostgresWorkflowTables {
     });
   }
 
+  async pruneInstances(
+    workflow: string,
+    states: readonly string[],
+    before: number,
+    limit: number,
+  ): Promise<number> {
+    if (states.length === 0) return 0;
+    // One statement, so one transaction: the instances (rows another process holds are skipped),
+    // then the history of those deleted.
+    const { rows } = await this.pool.query<{ n: string }>(
+      `WITH gone AS (
+         DELETE FROM imis_wf_instances WHERE (workflow, key) IN (
+           SELECT workflow, key FROM imis_wf_instances
+           WHERE workflow = $1 AND state = ANY($2) AND since < $3 LIMIT $4 FOR UPDATE SKIP LOCKED)
+         RETURNING key),
+       history AS (
+         DELETE FROM imis_wf_history AS h USING gone WHERE h.workflow = $1 AND h.key = gone.key)
+       SELECT COUNT(*) AS n FROM gone`,
+      [workflow, [...states], before, limit],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
     if (workflows.length === 0) return undefined;
     const { rows } = await this.pool.query<{ due_at: string }>(

@@ -235,6 +235,14 @@ export class PostgresStore implements Store {
   ): Promise<WorkflowChange[]> {
     return this.workflows.takeDueTimeouts(workflows, now, limit, decide);
   }
+  pruneInstances(
+    workflow: string,
+    states: readonly string[],
+    before: number,
+    limit: number,
+  ): Promise<number> {
+    return this.workflows.pruneInstances(workflow, states, before, limit);
+  }
   nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
     return this.workflows.nextDueAt(workflows);
   }

@@ -89,6 +89,13 @@ export class SqliteWorkflowTables {
         `SELECT due_at FROM imis_wf_instances INDEXED BY imis_wf_instances_due
          WHERE due_at IS NOT NULL AND workflow IN (SELECT value FROM json_each(?)) ORDER BY due_at LIMIT 1`,
       ),
+      // Final instances past their retention, by the (workflow, state, since) index.
+      prunable: db
+        .prepare(
+          `SELECT key FROM imis_wf_instances
+           WHERE workflow = ? AND state IN (SELECT value FROM json_each(?)) AND since < ? LIMIT ?`,
+        )
+        .pluck(),
       flag: db.prepare(
         `UPDATE imis_wf_instances SET flags = 'state-missing'
          WHERE workflow = ? AND flags IS NULL AND state NOT IN (SELECT value FROM json_each(?))`,
@@ -223,6 +230,25 @@ export class SqliteWorkflowTables {
           else if (this.applyOne(decision.change)) written.push(decision.change);
         }
         return written;
+      })
+      .immediate();
+  }
+
+  async pruneInstances(
+    workflow: string,
+    states: readonly string[],
+    before: number,
+    limit: number,
+  ): Promise<number> {
+    if (states.length === 0) return 0;
+    return this.db
+      .transaction(() => {
+        const keys = this.s.prunable.all(workflow, JSON.stringify(states), before, limit) as string[];
+        for (const key of keys) {
+          this.s.delete.run(workflow, key);
+          this.s.deleteHistory.run(workflow, key);
+        }
+        return keys.length;
       })
       .immediate();
   }

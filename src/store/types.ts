@@ -203,6 +203,12 @@ export interface Store {
     limit: number,
     decide: (instance: WorkflowInstance) => DueDecision,
   ): Promise<WorkflowChange[]>;
+  /**
+   * Deletes, with their history, up to `limit` instances of `workflow` that are in one of `states`
+   * (its final states) and entered it before `before` (epoch ms), in one short transaction; answers
+   * how many. With PostgreSQL, rows another process holds are skipped.
+   */
+  pruneInstances(workflow: string, states: readonly string[], before: number, limit: number): Promise<number>;
   /** The earliest due time among instances of `workflows`. */
   nextDueAt(workflows: readonly string[]): Promise<number | undefined>;
   /**

@@ -35,6 +35,7 @@ export type WorkflowStore = Pick<
   | 'countInstances'
   | 'instanceHistory'
   | 'takeDueTimeouts'
+  | 'pruneInstances'
   | 'nextDueAt'
   | 'syncWorkflow'
   | 'getNodeState'
@@ -98,6 +99,15 @@ export interface RuntimeOptions {
   recountMs?: number;
   /** Tries of a change that keeps meeting changes made meanwhile (default 10). */
   maxAttempts?: number;
+  /**
+   * How long an instance stays in the store once in a final state, ms; then it is deleted with its
+   * history (0 or absent: kept for ever).
+   */
+  keepFinalMs?: number;
+  /** How often instances past that are looked for, from start() (default 10 min). */
+  pruneEveryMs?: number;
+  /** Instances deleted per store transaction when pruning (default 500). */
+  pruneBatch?: number;
 }
 
 /** Every registered workflow's name in the store's node-state table, for what the last sync saw. */
@@ -120,6 +130,11 @@ export class WorkflowRuntime extends EventEmitter {
   private readonly batch: number;
   private readonly maxAttempts: number;
   private recountTimer: NodeJS.Timeout | undefined;
+  private readonly keepFinalMs: number;
+  private readonly pruneEveryMs: number;
+  private readonly pruneBatch: number;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<number> | undefined;
 
   constructor(
     readonly store: WorkflowStore,
@@ -129,6 +144,9 @@ export class WorkflowRuntime extends EventEmitter {
     this.now = options.now ?? Date.now;
     this.batch = Math.max(1, options.timeoutBatch ?? 500);
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 10);
+    this.keepFinalMs = Math.max(0, options.keepFinalMs ?? 0);
+    this.pruneEveryMs = Math.max(1, options.pruneEveryMs ?? 10 * 60 * 1000);
+    this.pruneBatch = Math.max(1, options.pruneBatch ?? 500);
     this.scheduler = new DueScheduler(
       { fireDue: () => this.fireDue(), nextDue: () => this.store.nextDueAt(this.timed()) },
       { now: this.now, maxSleepMs: options.maxSleepMs, onError: (err) => this.emit('failure', err) },
@@ -141,13 +159,24 @@ export class WorkflowRuntime extends EventEmitter {
     }
   }
 
-  /** Starts the timeout scheduler: overdue timeouts fire at once. */
+  /**
+   * Starts the timeout scheduler (overdue timeouts fire at once) and, with a retention for final
+   * instances, their pruning (at once, then every `pruneEveryMs`).
+   */
   start(): void {
     this.scheduler.start();
+    if (this.keepFinalMs > 0 && !this.pruneTimer) {
+      const prune = () => void this.pruneFinal().catch((err) => this.emit('failure', err));
+      this.pruneTimer = setInterval(prune, this.pruneEveryMs);
+      this.pruneTimer.unref();
+      setImmediate(prune);
+    }
   }
 
   stop(): void {
     this.scheduler.stop();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = undefined;
     if (this.recountTimer) clearInterval(this.recountTimer);
     this.recountTimer = undefined;
   }
@@ -393,6 +422,41 @@ export class WorkflowRuntime extends EventEmitter {
       if (wf) this.changed(wf, change.history[0], change.instance, dueAt.get(change));
     }
     return taken >= this.batch;
+  }
+
+  /**
+   * Deletes, with their history, the instances of the deployed workflows that have been in a final
+   * state longer than `keepFinalMs`; answers how many. In batches of `pruneBatch`, one short store
+   * transaction each, yielding to the event loop between them, so that a large backlog never holds
+   * the store for long. No event is emitted (pruning is housekeeping, not a change of state). One
+   * pruning at a time.
+   */
+  pruneFinal(): Promise<number> {
+    this.pruning ??= this.pruneAll().finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
+
+  private async pruneAll(): Promise<number> {
+    if (this.keepFinalMs <= 0) return 0;
+    let total = 0;
+    for (const wf of [...this.workflows.values()]) {
+      const finals = wf.stateCodes().filter((state) => wf.isFinal(state));
+      let pruned = 0;
+      for (;;) {
+        const n = await this.store.pruneInstances(
+          wf.code,
+          finals,
+          this.now() - this.keepFinalMs,
+          this.pruneBatch,
+        );
+        pruned += n;
+        if (n < this.pruneBatch) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (pruned > 0) await this.recount(wf.code);
+      total += pruned;
+    }
+    return total;
   }
 
   /** Enabled workflows: the only ones whose timeouts fire. */

@@ -218,6 +218,50 @@ describe('Workflow nodes', function () {
     await waitFor(() => got.evt.some((e) => e.payload.event === 'deleted'), 3000, 'the deletion event');
   });
 
+  it('prunes instances final for longer than imis.workflows.keepFinalDays (default imis.runs.maxAgeDays), active ones stay', async () => {
+    const day = 24 * 60 * 60 * 1000;
+    /** A store in a fresh data folder holding CONFIRMED (final) and SUBMITTED instances entered 36 h ago. */
+    const seeded = async () => {
+      const dir = freshDataDir();
+      const store = new SqliteStore({ file: join(dir, 'imis.db') });
+      const since = Date.now() - 1.5 * day;
+      for (const [key, state] of [
+        ['OLD-FINAL', 'CONFIRMED'],
+        ['OLD-ACTIVE', 'SUBMITTED'],
+      ]) {
+        const instance = { workflow: 'ORDER', key, state, since, createdAt: since, version: 1 };
+        const history = [
+          { workflow: 'ORDER', key, at: since, kind: 'created' as const, to: state, trigger: 'webhook' },
+        ];
+        await store.writeInstance({ instance, expectedVersion: 0, history });
+      }
+      await store.close();
+      return dir;
+    };
+    const query = async (got: Record<string, any[]>, key: string) => {
+      await send(got, { command: 'query', key });
+      return got.control.at(-1).payload?.state ?? null;
+    };
+
+    for (const settings of [{ workflows: { keepFinalDays: 1 } }, { runs: { maxAgeDays: 1 } }]) {
+      await stopHelper();
+      await startHelper(await seeded(), { imis: settings });
+      await helper.load(packageNodes(), flow());
+      const got = outputs();
+      for (let i = 0; i < 50 && (await query(got, 'OLD-FINAL')) !== null; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await query(got, 'OLD-FINAL'), null, `pruned with ${JSON.stringify(settings)}`);
+      assert.equal(await query(got, 'OLD-ACTIVE'), 'SUBMITTED', 'an active instance stays');
+    }
+
+    await stopHelper();
+    await startHelper(await seeded(), { imis: { runs: { maxAgeDays: 1 }, workflows: { keepFinalDays: 3 } } });
+    await helper.load(packageNodes(), flow());
+    const got = outputs();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await query(got, 'OLD-FINAL'), 'CONFIRMED', 'kept: keepFinalDays says 3 days');
+  });
+
   it('keeps one instance per run in Per Run mode', async () => {
     await helper.load(packageNodes(), flow(workflowConfig({ instanceMode: 'run', key: '' })));
     const got = outputs();

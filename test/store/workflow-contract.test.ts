@@ -272,6 +272,38 @@ for (const engine of engines) {
       assert.equal(await store.deleteInstance('ORDER', 'A'), undefined);
     });
 
+    it('prunes final instances that entered their state before the cut-off, with their history, in batches', async () => {
+      const store = await open();
+      const day = 24 * 60 * 60 * 1000;
+      for (let n = 0; n < 5; n++) {
+        const old = instance(`OLD${n}`);
+        await store.writeInstance(create(old));
+        await store.writeInstance(move(old, n % 2 ? 'CONFIRMED' : 'CANCELLED', T0 + n));
+      }
+      const recent = instance('RECENT');
+      await store.writeInstance(create(recent));
+      await store.writeInstance(move(recent, 'CONFIRMED', T0 + 40 * day));
+      const active = instance('ACTIVE');
+      await store.writeInstance(create(active));
+      await store.writeInstance(move(active, 'SUBMITTED', T0));
+      await store.writeInstance(create(instance('ELSEWHERE', { workflow: 'INVOICE', state: 'CONFIRMED' })));
+      const finals = ['CONFIRMED', 'CANCELLED'];
+      const cutoff = T0 + 30 * day;
+      assert.equal(await store.pruneInstances('ORDER', finals, cutoff, 3), 3, 'a batch at most');
+      assert.equal(await store.pruneInstances('ORDER', finals, cutoff, 3), 2);
+      assert.equal(await store.pruneInstances('ORDER', finals, cutoff, 3), 0);
+      assert.equal(await store.pruneInstances('ORDER', [], cutoff, 3), 0, 'no final state: nothing');
+      assert.deepEqual(await store.countInstances('ORDER'), { CONFIRMED: 1, SUBMITTED: 1 });
+      assert.equal(await store.getInstance('ORDER', 'OLD1'), undefined);
+      assert.deepEqual(await store.instanceHistory('ORDER', 'OLD1'), [], 'history pruned too');
+      assert.equal((await store.instanceHistory('ORDER', 'ACTIVE')).length, 2, 'active history kept');
+      assert.equal(
+        (await store.getInstance('INVOICE', 'ELSEWHERE'))?.state,
+        'CONFIRMED',
+        'other workflows untouched',
+      );
+    });
+
     it('keeps instances across a reopen (another process, a restart)', async () => {
       const first = await open();
       await first.writeInstance(create(instance('A', { dueAt: T0 })));

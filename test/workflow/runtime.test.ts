@@ -391,6 +391,83 @@ describe('Workflow runtime', () => {
     );
   });
 
+  it('prunes instances in a final state longer than the retention, with their history; active ones stay', async () => {
+    const store = new SqliteStore({ file: ':memory:' });
+    const clock = { now: T0 };
+    const runtime = new WorkflowRuntime(store, { now: () => clock.now, keepFinalMs: 30 * 24 * HOUR });
+    open.push({ store, runtime });
+    runtime.register(orderLifecycle());
+    await runtime.synced('ORDER');
+    const confirm = { trigger: 'poll' as const, msg: { payload: { status: 'Confirmed' } } };
+    await runtime.fire('ORDER', { key: 'DONE', trigger: 'webhook' });
+    await runtime.fire('ORDER', { key: 'DONE', ...confirm });
+    await runtime.fire('ORDER', { key: 'WAITING', trigger: 'webhook' });
+    await runtime.reset('ORDER', 'WAITING', 'NEW');
+    clock.now = T0 + 20 * 24 * HOUR;
+    await runtime.fire('ORDER', { key: 'LATE', trigger: 'webhook' });
+    await runtime.fire('ORDER', { key: 'LATE', ...confirm });
+    assert.equal(await runtime.pruneFinal(), 0, 'nothing final for 30 days yet');
+
+    clock.now = T0 + 31 * 24 * HOUR;
+    assert.equal(await runtime.pruneFinal(), 1);
+    assert.equal(await runtime.instance('ORDER', 'DONE'), undefined, 'the old final instance is gone');
+    assert.deepEqual(await runtime.history('ORDER', 'DONE'), []);
+    assert.equal((await runtime.instance('ORDER', 'WAITING'))?.state, 'NEW', 'an old active one stays');
+    assert.equal((await runtime.instance('ORDER', 'LATE'))?.state, 'CONFIRMED', 'a recent final one stays');
+    assert.deepEqual(runtime.instanceCounts('ORDER'), { NEW: 1, CONFIRMED: 1 });
+
+    const created = await runtime.fire('ORDER', { key: 'DONE', trigger: 'webhook' });
+    assert.equal(created.created, true, 'the key starts a new instance');
+  });
+
+  it('prunes at start and then periodically when given a retention, never without one', async () => {
+    const keep = new WorkflowRuntime(new SqliteStore({ file: ':memory:' }));
+    const store = new SqliteStore({ file: ':memory:' });
+    const clock = { now: T0 };
+    const runtime = new WorkflowRuntime(store, {
+      now: () => clock.now,
+      keepFinalMs: HOUR,
+      pruneEveryMs: 20,
+      pruneBatch: 2,
+    });
+    open.push({ store, runtime }, { store: keep.store as SqliteStore, runtime: keep });
+    runtime.register(orderLifecycle());
+    keep.register(orderLifecycle());
+    for (const rt of [runtime, keep]) {
+      await rt.synced('ORDER');
+      for (let n = 0; n < 5; n++) {
+        await rt.fire('ORDER', { key: `K${n}`, trigger: 'webhook' });
+        await rt.fire('ORDER', {
+          key: `K${n}`,
+          transition: 'CONFIRM',
+          msg: { payload: { status: 'Confirmed' } },
+        });
+      }
+    }
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    clock.now = T0 + 2 * HOUR;
+    keep.start();
+    runtime.start();
+    await until(() => Object.keys(runtime.instanceCounts('ORDER')).length === 0);
+    assert.deepEqual(runtime.instanceCounts('ORDER'), {}, 'all five pruned at start, in batches of two');
+
+    await runtime.fire('ORDER', { key: 'K9', trigger: 'webhook' });
+    await runtime.fire('ORDER', {
+      key: 'K9',
+      transition: 'CONFIRM',
+      msg: { payload: { status: 'Confirmed' } },
+    });
+    assert.deepEqual(runtime.instanceCounts('ORDER'), { CONFIRMED: 1 });
+    clock.now = T0 + 4 * HOUR;
+    await until(() => Object.keys(runtime.instanceCounts('ORDER')).length === 0);
+    assert.equal(await runtime.instance('ORDER', 'K9'), undefined, 'pruned by the next periodic round');
+
+    assert.equal(await keep.pruneFinal(), 0, 'no retention: kept for ever');
+    assert.deepEqual(keep.instanceCounts('ORDER'), { CONFIRMED: 5 });
+  });
+
   it('deletes an instance with its history', async () => {
     const { runtime, store, events } = make();
     runtime.register(orderLifecycle());

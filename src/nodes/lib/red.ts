@@ -18,7 +18,7 @@ import type {
 import type { PublishedStore } from '../../core/export.js';
 import type { Violation } from '../../core/schema.js';
 import type { ImisClient } from '../../imis/client.js';
-import type { RunsSettings, StoreSettings } from '../../store/index.js';
+import type { RunsSettings, StoreSettings, WorkflowsSettings } from '../../store/index.js';
 import type { ServerConfig } from './server-settings.js';
 
 export type {
@@ -41,8 +41,8 @@ export interface ImisSettings extends NodeAPISettingsWithData {
   imisStoreFile?: string;
   /** More request headers never stored (besides Authorization, cookies and signatures). */
   imisRedactHeaders?: unknown;
-  /** The `imis` section: store engine and run retention. */
-  imis?: { store?: StoreSettings; runs?: RunsSettings };
+  /** The `imis` section: store engine, run retention, workflow instance retention. */
+  imis?: { store?: StoreSettings; runs?: RunsSettings; workflows?: WorkflowsSettings };
 }
 
 /** The API Node-RED hands to each node module (`RED`). */

@@ -6,6 +6,7 @@ import type {
   WorkflowDefinition,
   WorkflowEvent,
 } from '../../workflow/index.js';
+import { keepFinalMsOf } from '../../store/index.js';
 import type { WorkflowInstance } from '../../store/index.js';
 import { packageContext } from './context.js';
 import type { PackageContext } from './context.js';
@@ -29,7 +30,11 @@ export function workflowRuntime(RED: Red): WorkflowRuntime {
   let runtime = runtimes.get(ctx);
   if (runtime) return runtime;
   current?.stop();
-  runtime = new WorkflowRuntime(ctx.store, { recountMs: ctx.store.engine === 'postgres' ? RECOUNT_MS : 0 });
+  const settings = RED.settings.imis ?? {};
+  runtime = new WorkflowRuntime(ctx.store, {
+    recountMs: ctx.store.engine === 'postgres' ? RECOUNT_MS : 0,
+    keepFinalMs: keepFinalMsOf(settings.workflows, settings.runs),
+  });
   runtime.setMaxListeners(0);
   const started = runtime;
   runtime.on('failure', (err: Error) =>
