@@ -110,6 +110,41 @@ export interface Published {
   lastModified: Date;
   rows: number;
   format: ExportFormat;
+  /** When the link stops answering and the data is deleted; absent: never. */
+  expiresAt?: Date;
+}
+
+/** How long a public link lives (Export Data to URL's "Link expires"). */
+export const EXPIRY_CHOICES = ['never', '1d', '3d', '1w', '2w', '1M', '3M'] as const;
+export type ExpiryChoice = (typeof EXPIRY_CHOICES)[number];
+
+export interface Expiry {
+  after: ExpiryChoice;
+  /**
+   * true: each publish starts the period again (a link that runs keep fresh stays alive).
+   * false: the period runs from the publish that found no live data; later runs replace the data
+   * but do not extend it, so no data is served longer than the period.
+   */
+  renew: boolean;
+}
+
+/** The end of a period of `after` that starts at `from` (months are calendar months, in UTC); undefined for never. */
+export function expiryFrom(after: ExpiryChoice, from: Date): Date | undefined {
+  const end = new Date(from.getTime());
+  const amount = Number.parseInt(after, 10);
+  switch (after.slice(-1)) {
+    case 'd':
+      end.setUTCDate(end.getUTCDate() + amount);
+      return end;
+    case 'w':
+      end.setUTCDate(end.getUTCDate() + 7 * amount);
+      return end;
+    case 'M':
+      end.setUTCMonth(end.getUTCMonth() + amount);
+      return end;
+    default:
+      return undefined;
+  }
 }
 
 /** Where published exports are kept: the package's store (docs/store.md). */
@@ -126,12 +161,14 @@ export class PublishedStore {
 
   constructor(private readonly storage: ExportStorage) {}
 
-  /** Replaces what `key` serves, once the store has committed it. */
+  /** Replaces what `key` serves, once the store has committed it; `expiry` defaults to never. */
   async publish(
     key: string,
     format: ExportFormat,
     rows: unknown[],
     opts: CsvOptions = {},
+    expiry: Expiry = { after: 'never', renew: true },
+    now: Date = new Date(),
   ): Promise<Published> {
     if (!Array.isArray(rows)) {
       throw new TypeError(`the data to export must be an array of rows, got ${describeType(rows)}`);
@@ -141,17 +178,28 @@ export class PublishedStore {
     }
     const body = Buffer.from(format === 'csv' ? toCsv(rows, opts) : toJson(rows), 'utf8');
     const etag = etagOf(body);
-    const previous = await this.get(key);
-    if (previous && previous.etag === etag && previous.format === format && previous.rows === rows.length) {
+    const previous = await this.get(key, now);
+    const expiresAt =
+      !expiry.renew && previous?.expiresAt && expiry.after !== 'never'
+        ? previous.expiresAt
+        : expiryFrom(expiry.after, now);
+    if (
+      previous &&
+      previous.etag === etag &&
+      previous.format === format &&
+      previous.rows === rows.length &&
+      previous.expiresAt?.getTime() === expiresAt?.getTime()
+    ) {
       return previous;
     }
     const published: Published = {
       body,
       contentType: CONTENT_TYPES[format],
       etag,
-      lastModified: wholeSeconds(new Date()),
+      lastModified: previous?.etag === etag ? previous.lastModified : wholeSeconds(now),
       rows: rows.length,
       format,
+      ...(expiresAt ? { expiresAt } : {}),
     };
     await this.storage.putExport({
       keyHash: keyHash(key),
@@ -160,16 +208,25 @@ export class PublishedStore {
       etag,
       lastModified: published.lastModified.toISOString(),
       rows: published.rows,
+      ...(expiresAt ? { expiresAt: expiresAt.getTime() } : {}),
     });
     this.entries.set(key, published);
     return published;
   }
 
-  /** What `key` serves, read from the store the first time after a restart; undefined when nothing. */
-  async get(key: string): Promise<Published | undefined> {
+  /**
+   * What `key` serves, read from the store the first time after a restart; undefined when nothing
+   * or when its link expired (its data is then deleted).
+   */
+  async get(key: string, now: Date = new Date()): Promise<Published | undefined> {
     const cached = this.entries.get(key);
-    if (cached) return cached;
-    const stored = await this.storage.getExport(keyHash(key));
+    if (cached && !expired(cached, now)) return cached;
+    if (cached) {
+      this.entries.delete(key);
+      await this.storage.deleteExport(keyHash(key));
+      return undefined;
+    }
+    const stored = await this.storage.getExport(keyHash(key), now);
     if (!stored) return undefined;
     const published: Published = {
       body: stored.body,
@@ -178,6 +235,7 @@ export class PublishedStore {
       lastModified: new Date(stored.lastModified),
       rows: stored.rows,
       format: stored.format,
+      ...(stored.expiresAt === undefined ? {} : { expiresAt: new Date(stored.expiresAt) }),
     };
     // A publish that finished meanwhile wins.
     if (!this.entries.has(key)) this.entries.set(key, published);
@@ -189,6 +247,10 @@ export class PublishedStore {
     this.entries.delete(key);
     await this.storage.deleteExport(keyHash(key));
   }
+}
+
+function expired(p: Published, now: Date): boolean {
+  return p.expiresAt !== undefined && p.expiresAt.getTime() <= now.getTime();
 }
 
 /**

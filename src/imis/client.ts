@@ -32,6 +32,16 @@ export interface RequestOptions {
   params?: Record<string, string | number | string[]>;
   /** JSON body. */
   data?: unknown;
+  /**
+   * Attempts for this call, the first included (1 = never retried); default: the client's
+   * `retries` + 1. Which failures are retried stays the policy of `retrying` below.
+   */
+  attempts?: number;
+  /**
+   * Whether sending this call twice is harmless. Default: every method but POST. False retries it
+   * only when iMIS surely did not apply it (429, 503, connection never made), as for a POST.
+   */
+  idempotent?: boolean;
 }
 
 interface TokenInfo {
@@ -108,11 +118,13 @@ export class ImisClient {
         if (body !== undefined) headers['Content-Type'] = 'application/json';
         return { ...(await this.exchange(method, url, headers, body)), token };
       });
-    let answer = await this.retrying(method, p, method !== 'POST', attempt);
+    const idempotent = opts.idempotent ?? method !== 'POST';
+    const retries = opts.attempts === undefined ? this.retries : Math.max(0, Math.floor(opts.attempts) - 1);
+    let answer = await this.retrying(method, p, idempotent, attempt, retries);
     if (answer.status === 401) {
       // Expired or revoked bearer: sign in again and retry once (docs/imis-api.md §1.2).
       this.dropToken(answer.token);
-      answer = await this.retrying(method, p, method !== 'POST', attempt);
+      answer = await this.retrying(method, p, idempotent, attempt, retries);
     }
     if (answer.status >= 200 && answer.status < 300) return answer.body as T;
     throw errorFromResponse(method, p, answer.status, answer.body);
@@ -227,6 +239,7 @@ export class ImisClient {
     path: string,
     idempotent: boolean,
     attempt: () => Promise<A>,
+    retries = this.retries,
   ): Promise<A> {
     for (let n = 0; ; n++) {
       let answer: A;
@@ -235,14 +248,14 @@ export class ImisClient {
       } catch (err) {
         if (!(err instanceof TransportFailure)) throw err;
         const retryable = err.notSent || (idempotent && err.maybeApplied);
-        if (retryable && n < this.retries) {
+        if (retryable && n < retries) {
           await sleep(this.backoff(n));
           continue;
         }
         throw this.transportError(method, path, err, n + 1, idempotent);
       }
       const retryable = BUSY.has(answer.status) || (idempotent && SERVER_ERROR.has(answer.status));
-      if (!retryable || n >= this.retries) return answer;
+      if (!retryable || n >= retries) return answer;
       await sleep(this.backoff(n, parseRetryAfter(answer.retryAfter)));
     }
   }

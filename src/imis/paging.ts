@@ -1,5 +1,6 @@
 import type { ImisClient } from './client.js';
 import { decodePagedResult } from './generic-entity.js';
+import type { PagedResult } from './generic-entity.js';
 
 /** iMIS serves at most 500 rows per page (docs/imis-api.md §4). */
 export const MAX_PAGE_SIZE = 500;
@@ -11,17 +12,31 @@ export const MAX_PAGE_SIZE = 500;
 export async function fetchAllPages(
   client: ImisClient,
   path: string,
-  opts: { params?: Record<string, string | number | string[]>; pageSize?: number; maxPages?: number } = {},
+  opts: {
+    params?: Record<string, string | number | string[]>;
+    pageSize?: number;
+    maxPages?: number;
+    /** Where the first page starts (default 0). */
+    offset?: number;
+    /** Attempts per page request (see RequestOptions.attempts). */
+    attempts?: number;
+    /** After each page, with the page as read. */
+    onPage?: (page: PagedResult, itemsSoFar: number) => void;
+  } = {},
 ): Promise<unknown[]> {
   const limit = Math.min(Math.max(1, opts.pageSize ?? MAX_PAGE_SIZE), MAX_PAGE_SIZE);
   const maxPages = opts.maxPages ?? 10_000;
   const items: unknown[] = [];
-  let offset = 0;
+  let offset = Math.max(0, Math.floor(opts.offset ?? 0));
   for (let page = 0; page < maxPages; page++) {
     const result = decodePagedResult(
-      await client.request('GET', path, { params: { ...opts.params, limit, offset } }),
+      await client.request('GET', path, {
+        params: { ...opts.params, limit, offset },
+        ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }),
+      }),
     );
-    items.push(...result.items);
+    for (const item of result.items) items.push(item);
+    opts.onPage?.(result, items.length);
     // NextOffset is 0 on the last page; a server that does not move on must not loop forever.
     if (!result.hasNext || result.nextOffset <= offset || result.items.length === 0) break;
     offset = result.nextOffset;

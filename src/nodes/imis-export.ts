@@ -1,5 +1,5 @@
-import { PublishedStore, exportError, publicUrl, servePublished } from '../core/export.js';
-import type { ExportAnswer, ExportFormat, ExportStorage, Published } from '../core/export.js';
+import { EXPIRY_CHOICES, PublishedStore, exportError, publicUrl, servePublished } from '../core/export.js';
+import type { ExpiryChoice, ExportAnswer, ExportFormat, ExportStorage, Published } from '../core/export.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
 import { packageContext } from './lib/context.js';
 import { mountOnce, nodeRouteMiddleware } from './lib/http.js';
@@ -17,6 +17,10 @@ interface ExportConfig {
   nested: 'flatten' | 'json';
   outputProp: string;
   publicBase: string;
+  /** How long the link lives after a publish (docs/nodes.md §8); 'never' by default. */
+  expiry: ExpiryChoice;
+  /** Whether each run starts the expiry period again. */
+  renew: boolean;
 }
 
 const config = new NodeConfig<ExportConfig>(
@@ -30,6 +34,8 @@ const config = new NodeConfig<ExportConfig>(
       publicBase: '',
       ...c,
     }),
+    // Version 2: public link expiry (links made before never expire).
+    (c) => ({ expiry: 'never', renew: true, ...c }),
   ],
   ['source', 'outputProp'],
 );
@@ -51,23 +57,27 @@ const register: NodeModule = (RED) => {
   function ExportNode(this: ExportEndpointNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { source, format, nested, outputProp, publicBase } = config.read(def);
+    const { source, format, nested, outputProp, publicBase, expiry, renew } = config.read(def);
+    // An unknown choice (a flow written by hand) keeps the link forever, as before expiry existed.
+    const after: ExpiryChoice = EXPIRY_CHOICES.includes(expiry) ? expiry : 'never';
     const store = storeFor(packageContext(RED).store);
     node.store = store;
     const token = registerSecretEndpoint(RED, 'imis-export', node, EXPORT_PATH);
     const { httpNodeRoot, uiHost, uiPort } = RED.settings;
     const url = publicUrl({ publicBase, httpNodeRoot, uiHost, uiPort }, EXPORT_PATH + token);
-    const statusOf = (published: Published | undefined): NodeStatus =>
-      published
-        ? {
-            fill: 'green',
-            shape: 'dot',
-            text: RED._('imis-export.status.published', {
-              rows: published.rows,
-              time: published.lastModified.toLocaleString(),
-            }),
-          }
-        : { fill: 'grey', shape: 'ring', text: RED._('imis-export.status.empty') };
+    const statusOf = (published: Published | undefined): NodeStatus => {
+      if (!published) return { fill: 'grey', shape: 'ring', text: RED._('imis-export.status.empty') };
+      const rows = published.rows;
+      const time = published.lastModified.toLocaleString();
+      const text = published.expiresAt
+        ? RED._('imis-export.status.published-until', {
+            rows,
+            time,
+            until: published.expiresAt.toLocaleString(),
+          })
+        : RED._('imis-export.status.published', { rows, time });
+      return { fill: 'green', shape: 'dot', text };
+    };
     store.get(node.id).then(
       (published) => node.status(statusOf(published)),
       (err: Error) => node.warn(err.message),
@@ -79,7 +89,7 @@ const register: NodeModule = (RED) => {
         const type = rows === null ? 'null' : typeof rows;
         return done(new Error(RED._('imis-export.errors.not-array', { property: source, type })));
       }
-      store.publish(node.id, format === 'csv' ? 'csv' : 'json', rows, { nested }).then(
+      store.publish(node.id, format === 'csv' ? 'csv' : 'json', rows, { nested }, { after, renew }).then(
         (published) => {
           RED.util.setMessageProperty(msg, outputProp, url, true);
           node.status(statusOf(published));
@@ -106,7 +116,10 @@ const register: NodeModule = (RED) => {
           res,
           published
             ? servePublished(published, req.method, req.headers)
-            : exportError(404, 'Nothing published yet: the export runs when its flow runs'),
+            : exportError(
+                404,
+                'Nothing published at this link yet, or its data expired: the export publishes when its flow runs',
+              ),
         ),
       () => send(res, exportError(503, 'The export store is not available')),
     );

@@ -1,4 +1,12 @@
-import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  AcceptedInput,
+  DeltaChange,
+  RetentionPolicy,
+  RunPage,
+  RunQuery,
+  Store,
+  StoredExport,
+} from './types.js';
 import type {
   DueDecision,
   WorkflowChange,
@@ -72,11 +80,20 @@ export class DeferredStore implements Store {
   async putExport(entry: StoredExport): Promise<void> {
     return (await this.use()).putExport(entry);
   }
-  async getExport(keyHash: string): Promise<StoredExport | undefined> {
-    return (await this.use()).getExport(keyHash);
+  async getExport(keyHash: string, now?: Date): Promise<StoredExport | undefined> {
+    return (await this.use()).getExport(keyHash, now);
   }
   async deleteExport(keyHash: string): Promise<void> {
     return (await this.use()).deleteExport(keyHash);
+  }
+  async pruneExports(now?: Date): Promise<number> {
+    return (await this.use()).pruneExports(now);
+  }
+  async getDeltaHashes(scope: string): Promise<Map<string, string>> {
+    return (await this.use()).getDeltaHashes(scope);
+  }
+  async commitDelta(scope: string, change: DeltaChange): Promise<void> {
+    return (await this.use()).commitDelta(scope, change);
   }
   async getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
     return (await this.use()).getInstance(workflow, key);

@@ -3,7 +3,15 @@ import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { RetentionPolicy, Store } from './types.js';
 
-export type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+export type {
+  AcceptedInput,
+  DeltaChange,
+  RetentionPolicy,
+  RunPage,
+  RunQuery,
+  Store,
+  StoredExport,
+} from './types.js';
 export type {
   DueDecision,
   WorkflowChange,

@@ -5,10 +5,18 @@ import { GroupCommit } from './batch.js';
 import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
 import type { InputRow } from './rows.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
-import { exportFromRow } from './sqlite.js';
+import { EXPORT_COLUMNS, exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
 import { PostgresWorkflowTables } from './postgres-workflow.js';
-import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  AcceptedInput,
+  DeltaChange,
+  RetentionPolicy,
+  RunPage,
+  RunQuery,
+  Store,
+  StoredExport,
+} from './types.js';
 import type {
   DueDecision,
   WorkflowChange,
@@ -188,24 +196,78 @@ export class PostgresStore implements Store {
 
   async putExport(entry: StoredExport): Promise<void> {
     await this.pool.query(
-      `INSERT INTO imis_exports (key_hash, format, body, etag, last_modified, row_count)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO imis_exports (key_hash, format, body, etag, last_modified, row_count, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (key_hash) DO UPDATE SET format = excluded.format, body = excluded.body,
-         etag = excluded.etag, last_modified = excluded.last_modified, row_count = excluded.row_count`,
-      [entry.keyHash, entry.format, entry.body, entry.etag, entry.lastModified, entry.rows],
+         etag = excluded.etag, last_modified = excluded.last_modified, row_count = excluded.row_count,
+         expires_at = excluded.expires_at`,
+      [
+        entry.keyHash,
+        entry.format,
+        entry.body,
+        entry.etag,
+        entry.lastModified,
+        entry.rows,
+        entry.expiresAt ?? null,
+      ],
     );
   }
 
-  async getExport(keyHash: string): Promise<StoredExport | undefined> {
+  async getExport(keyHash: string, now = new Date()): Promise<StoredExport | undefined> {
     const { rows } = await this.pool.query<ExportRow>(
-      `SELECT key_hash, format, body, etag, last_modified, row_count FROM imis_exports WHERE key_hash = $1`,
-      [keyHash],
+      `SELECT ${EXPORT_COLUMNS} FROM imis_exports
+       WHERE key_hash = $1 AND (expires_at IS NULL OR expires_at > $2)`,
+      [keyHash, now.getTime()],
     );
     return rows[0] ? exportFromRow(rows[0]) : undefined;
   }
 
   async deleteExport(keyHash: string): Promise<void> {
     await this.pool.query(`DELETE FROM imis_exports WHERE key_hash = $1`, [keyHash]);
+  }
+
+  async pruneExports(now = new Date()): Promise<number> {
+    const result = await this.pool.query(`DELETE FROM imis_exports WHERE expires_at <= $1`, [now.getTime()]);
+    return result.rowCount ?? 0;
+  }
+
+  async getDeltaHashes(scope: string): Promise<Map<string, string>> {
+    const { rows } = await this.pool.query<[string, string]>({
+      text: `SELECT row_key, hash FROM imis_delta WHERE scope = $1`,
+      values: [scope],
+      rowMode: 'array',
+    });
+    return new Map(rows);
+  }
+
+  /** One transaction; keys go DELTA_BATCH at a time, as two arrays per statement (unnest). */
+  async commitDelta(scope: string, change: DeltaChange): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (change.replace) await client.query(`DELETE FROM imis_delta WHERE scope = $1`, [scope]);
+      for (let i = 0; i < change.set.length; i += DELTA_BATCH) {
+        const batch = change.set.slice(i, i + DELTA_BATCH);
+        await client.query(
+          `INSERT INTO imis_delta (scope, row_key, hash)
+           SELECT $1, k, h FROM unnest($2::text[], $3::text[]) AS t(k, h)
+           ON CONFLICT (scope, row_key) DO UPDATE SET hash = excluded.hash`,
+          [scope, batch.map((e) => e[0]), batch.map((e) => e[1])],
+        );
+      }
+      for (let i = 0; i < change.remove.length; i += DELTA_BATCH) {
+        await client.query(`DELETE FROM imis_delta WHERE scope = $1 AND row_key = ANY($2::text[])`, [
+          scope,
+          change.remove.slice(i, i + DELTA_BATCH),
+        ]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   // ----- Workflow instances (postgres-workflow.ts) -----
@@ -341,6 +403,9 @@ export class PostgresStore implements Store {
     }
   }
 }
+
+/** Delta Hash keys per statement. */
+const DELTA_BATCH = 10_000;
 
 /** `($1, $2, ...), ($n+1, ...)` for rows of equal width, and their flattened parameters. */
 function multiRow(rows: unknown[][]): { sql: string; params: unknown[] } {

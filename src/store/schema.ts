@@ -35,6 +35,11 @@ function both(sql: string): Pick<Migration, 'sqlite' | 'postgres'> {
   return { sqlite: render(TYPES.sqlite), postgres: render(TYPES.postgres) };
 }
 
+/** When an export's link stops answering (null: never); the index serves the sweep of expired ones. */
+const EXPORT_EXPIRY = `
+      ALTER TABLE imis_exports ADD COLUMN expires_at %TIME%;
+      CREATE INDEX imis_exports_expiry ON imis_exports (expires_at) WHERE expires_at IS NOT NULL;`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -88,7 +93,26 @@ export const MIGRATIONS: Migration[] = [
         row_count INTEGER NOT NULL
       );`),
   },
-  // Version 2 is Delta Hash's row hashes (imis_delta), added alongside this one.
+  {
+    version: 2,
+    description: 'Delta Hash: row hashes by node and key; export links that expire',
+    // SQLite: WITHOUT ROWID keeps a scope's rows together in key order, so a run reads its
+    // 100,000 hashes in one sequential scan instead of an index lookup per row.
+    sqlite:
+      `CREATE TABLE imis_delta (
+        scope TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (scope, row_key)
+      ) WITHOUT ROWID;` + both(EXPORT_EXPIRY).sqlite,
+    postgres:
+      `CREATE TABLE imis_delta (
+        scope TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (scope, row_key)
+      );` + both(EXPORT_EXPIRY).postgres,
+  },
   {
     version: 3,
     description: 'integration workflow instances and their history',

@@ -11,7 +11,15 @@ import type { InputRow } from './rows.js';
 import type { CheckpointerData } from './checkpointer.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { SqliteWorkflowTables } from './sqlite-workflow.js';
-import type { AcceptedInput, RetentionPolicy, RunPage, RunQuery, Store, StoredExport } from './types.js';
+import type {
+  AcceptedInput,
+  DeltaChange,
+  RetentionPolicy,
+  RunPage,
+  RunQuery,
+  Store,
+  StoredExport,
+} from './types.js';
 import type {
   DueDecision,
   WorkflowChange,
@@ -121,13 +129,22 @@ export class SqliteStore implements Store {
       unmarkSeen: db.prepare(`DELETE FROM imis_seen WHERE scope = ? AND id = ?`),
       pruneSeen: db.prepare(`DELETE FROM imis_seen WHERE expires_at <= ?`),
       putExport: db.prepare(
-        `INSERT OR REPLACE INTO imis_exports (key_hash, format, body, etag, last_modified, row_count)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO imis_exports (key_hash, format, body, etag, last_modified, row_count, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       getExport: db.prepare(
-        `SELECT key_hash, format, body, etag, last_modified, row_count FROM imis_exports WHERE key_hash = ?`,
+        `SELECT ${EXPORT_COLUMNS} FROM imis_exports
+         WHERE key_hash = ? AND (expires_at IS NULL OR expires_at > ?)`,
       ),
       deleteExport: db.prepare(`DELETE FROM imis_exports WHERE key_hash = ?`),
+      pruneExports: db.prepare(`DELETE FROM imis_exports WHERE expires_at <= ?`),
+      getDelta: db.prepare(`SELECT row_key, hash FROM imis_delta WHERE scope = ?`).raw(true),
+      setDelta: db.prepare(
+        `INSERT INTO imis_delta (scope, row_key, hash) VALUES (?, ?, ?)
+         ON CONFLICT (scope, row_key) DO UPDATE SET hash = excluded.hash`,
+      ),
+      removeDelta: db.prepare(`DELETE FROM imis_delta WHERE scope = ? AND row_key = ?`),
+      clearDelta: db.prepare(`DELETE FROM imis_delta WHERE scope = ?`),
       pruneAge: db.prepare(
         `DELETE FROM imis_runs WHERE id IN (SELECT id FROM imis_runs WHERE started_at < ? LIMIT ?)`,
       ),
@@ -303,16 +320,50 @@ export class SqliteStore implements Store {
       entry.etag,
       entry.lastModified,
       entry.rows,
+      entry.expiresAt ?? null,
     );
   }
 
-  async getExport(keyHash: string): Promise<StoredExport | undefined> {
-    const row = this.statements.getExport.get(keyHash) as ExportRow | undefined;
+  async getExport(keyHash: string, now = new Date()): Promise<StoredExport | undefined> {
+    const row = this.statements.getExport.get(keyHash, now.getTime()) as ExportRow | undefined;
     return row ? exportFromRow(row) : undefined;
   }
 
   async deleteExport(keyHash: string): Promise<void> {
     this.statements.deleteExport.run(keyHash);
+  }
+
+  async pruneExports(now = new Date()): Promise<number> {
+    return this.statements.pruneExports.run(now.getTime()).changes;
+  }
+
+  async getDeltaHashes(scope: string): Promise<Map<string, string>> {
+    return new Map(this.statements.getDelta.all(scope) as [string, string][]);
+  }
+
+  /**
+   * One transaction per batch of DELTA_BATCH keys, yielding to the event loop between batches, so
+   * that committing 100,000 keys never holds up accepting inputs for long.
+   */
+  async commitDelta(scope: string, change: DeltaChange): Promise<void> {
+    const { setDelta, removeDelta, clearDelta } = this.statements;
+    const write = this.db.transaction((clear: boolean, set: [string, string][], remove: string[]) => {
+      if (clear) clearDelta.run(scope);
+      for (const [key, hash] of set) setDelta.run(scope, key, hash);
+      for (const key of remove) removeDelta.run(scope, key);
+    });
+    let clear = change.replace === true;
+    for (let i = 0; i < change.set.length; i += DELTA_BATCH) {
+      write(clear, change.set.slice(i, i + DELTA_BATCH), []);
+      clear = false;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (let i = 0; i < change.remove.length; i += DELTA_BATCH) {
+      write(clear, [], change.remove.slice(i, i + DELTA_BATCH));
+      clear = false;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (clear) write(true, [], []);
   }
 
   // ----- Workflow instances (sqlite-workflow.ts) -----
@@ -383,6 +434,9 @@ export class SqliteStore implements Store {
   }
 }
 
+/** Delta Hash keys written per transaction. */
+const DELTA_BATCH = 5000;
+
 export interface ExportRow {
   key_hash: string;
   format: 'json' | 'csv';
@@ -390,7 +444,11 @@ export interface ExportRow {
   etag: string;
   last_modified: string;
   row_count: number;
+  expires_at: number | string | null;
 }
+
+/** The columns of an ExportRow, for both engines' SELECTs. */
+export const EXPORT_COLUMNS = 'key_hash, format, body, etag, last_modified, row_count, expires_at';
 
 export function exportFromRow(row: ExportRow): StoredExport {
   return {
@@ -400,6 +458,8 @@ export function exportFromRow(row: ExportRow): StoredExport {
     etag: row.etag,
     lastModified: row.last_modified,
     rows: Number(row.row_count),
+    // PostgreSQL returns BIGINT as a string.
+    ...(row.expires_at === null ? {} : { expiresAt: Number(row.expires_at) }),
   };
 }
 

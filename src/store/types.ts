@@ -54,6 +54,18 @@ export interface StoredExport {
   /** ISO time, whole seconds. */
   lastModified: string;
   rows: number;
+  /** Epoch ms after which the link answers 404 and the data is deleted; absent: never. */
+  expiresAt?: number;
+}
+
+/** One successful Delta Hash run's changes to the hashes of its node (see Store.commitDelta). */
+export interface DeltaChange {
+  /** `[key, hash]` of the rows new or changed: inserted or replaced. */
+  set: [string, string][];
+  /** Keys that disappeared: deleted. */
+  remove: string[];
+  /** Forget every other key of the scope first (a reset: the run compared against nothing). */
+  replace?: boolean;
 }
 
 /**
@@ -175,8 +187,20 @@ export interface Store {
   pruneSeen(now?: Date): Promise<number>;
 
   putExport(entry: StoredExport): Promise<void>;
-  getExport(keyHash: string): Promise<StoredExport | undefined>;
+  /** The export under `keyHash`, unless there is none or it expired by `now`. */
+  getExport(keyHash: string, now?: Date): Promise<StoredExport | undefined>;
   deleteExport(keyHash: string): Promise<void>;
+  /** Deletes the exports expired by `now`; returns how many went. */
+  pruneExports(now?: Date): Promise<number>;
+
+  /** Delta Hash: the hash of each key a node committed (`scope`: the node), never the rows. */
+  getDeltaHashes(scope: string): Promise<Map<string, string>>;
+  /**
+   * Applies a successful run's changes, in batches (100,000 keys must not hold the store for long);
+   * a crash part-way leaves some keys at their old hash, so those rows count as changed once more
+   * at the next run: nothing is lost.
+   */
+  commitDelta(scope: string, change: DeltaChange): Promise<void>;
 
   /** Integration workflow instances (docs/workflows.md). */
   getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined>;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'papaparse';
 import {
   conditionalStatus,
+  expiryFrom,
   exportError,
   keyHash,
   publicUrl,
@@ -141,6 +142,72 @@ describe('Published export data', () => {
     const store = new PublishedStore(storage());
     const first = await store.publish('k', 'json', data);
     assert.equal(await store.publish('k', 'json', [...data]), first);
+  });
+
+  describe('link expiry (fake clock)', () => {
+    const t0 = new Date('2026-01-31T12:00:00Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    const DAY = 24 * 3600 * 1000;
+
+    it('computes each period from the publish, months as calendar months', () => {
+      assert.equal(expiryFrom('never', t0), undefined);
+      assert.equal(expiryFrom('1d', t0)?.toISOString(), '2026-02-01T12:00:00.000Z');
+      assert.equal(expiryFrom('3d', t0)?.toISOString(), '2026-02-03T12:00:00.000Z');
+      assert.equal(expiryFrom('1w', t0)?.toISOString(), '2026-02-07T12:00:00.000Z');
+      assert.equal(expiryFrom('2w', t0)?.toISOString(), '2026-02-14T12:00:00.000Z');
+      assert.equal(
+        expiryFrom('1M', new Date('2026-03-15T00:00:00Z'))?.toISOString(),
+        '2026-04-15T00:00:00.000Z',
+      );
+      assert.equal(
+        expiryFrom('3M', new Date('2026-03-15T00:00:00Z'))?.toISOString(),
+        '2026-06-15T00:00:00.000Z',
+      );
+    });
+
+    it('serves the link before the expiry, nothing after, and deletes the data', async () => {
+      const backing = storage();
+      const store = new PublishedStore(backing);
+      await store.publish('k', 'json', data, {}, { after: '1d', renew: true }, t0);
+      assert.ok(await store.get('k', at(DAY - 1)), 'works before');
+      assert.ok(await new PublishedStore(storage()).get('k', at(DAY - 1)), 'and from the store');
+      assert.equal(await store.get('k', at(DAY)), undefined, '404 after');
+      assert.equal(await new PublishedStore(storage()).get('k', at(DAY)), undefined);
+      assert.equal(await backing.getExport(keyHash('k'), t0), undefined, 'the data is deleted');
+    });
+
+    it('renews the period at each run when asked, and otherwise keeps it', async () => {
+      const renewing = new PublishedStore(storage());
+      await renewing.publish('r', 'json', data, {}, { after: '1d', renew: true }, t0);
+      await renewing.publish('r', 'json', data, {}, { after: '1d', renew: true }, at(DAY / 2));
+      assert.ok(await renewing.get('r', at(DAY + 1)), 'renewed: alive a day after the first publish');
+      assert.equal((await renewing.get('r', at(DAY + 1)))?.expiresAt?.getTime(), at(DAY + DAY / 2).getTime());
+
+      const fixed = new PublishedStore(storage());
+      await fixed.publish('f', 'json', data, {}, { after: '1d', renew: false }, t0);
+      const replaced = await fixed.publish(
+        'f',
+        'json',
+        [{ id: '2' }],
+        {},
+        { after: '1d', renew: false },
+        at(DAY / 2),
+      );
+      assert.equal(replaced.rows, 1);
+      assert.equal(replaced.expiresAt?.getTime(), at(DAY).getTime(), 'data replaced, expiry kept');
+      assert.equal(await fixed.get('f', at(DAY)), undefined);
+      const again = await fixed.publish('f', 'json', data, {}, { after: '1d', renew: false }, at(2 * DAY));
+      assert.equal(again.expiresAt?.getTime(), at(3 * DAY).getTime(), 'a new period after the expiry');
+    });
+
+    it('never expires a link without expiry, and lets the store prune expired ones', async () => {
+      const backing = storage();
+      const store = new PublishedStore(backing);
+      await store.publish('forever', 'json', data, {}, undefined, t0);
+      await new PublishedStore(backing).publish('brief', 'json', data, {}, { after: '1d', renew: true }, t0);
+      assert.equal(await backing.pruneExports(at(DAY)), 1);
+      assert.ok(await store.get('forever', at(1000 * DAY)));
+    });
   });
 
   it('rejects data that is not an array of rows', async () => {

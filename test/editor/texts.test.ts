@@ -40,6 +40,8 @@ function flow(emulatorUrl: string): Record<string, unknown>[] {
       tasks: [{ name: 'refresh', kind: 'polling', wait: true, queryParameters: '', timeoutSec: 60 }],
       wires: [[]],
     },
+    { id: 'tx-api', type: 'imis-api', method: 'POST', path: '/api/Activity', wires: [[]] },
+    { id: 'tx-delta', type: 'imis-delta', keyColumn: 'ID', removedOutput: true, outputs: 2, wires: [[], []] },
   ].map((n, i) => ({ ...n, ...at(i) }));
   return [
     { id: TAB, type: 'tab', label: 'Texts' },

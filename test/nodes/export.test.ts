@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Papa from 'papaparse';
+import sinon from 'sinon';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
 
 const newToken = () => randomBytes(24).toString('base64url');
@@ -35,7 +36,7 @@ describe('Export Data to URL', function () {
     await load();
     const res = await fetch(link());
     assert.equal(res.status, 404);
-    assert.match((await res.json()).message, /Nothing published yet/);
+    assert.match((await res.json()).message, /Nothing published at this link yet/);
   });
 
   it('publishes JSON at the public link and puts the link in msg.publicUrl', async () => {
@@ -109,5 +110,33 @@ describe('Export Data to URL', function () {
     await helper.setFlows(flow(), 'full', { export: { token } });
     assert.equal((await fetch(link(old))).status, 404);
     assert.equal((await fetch(link(token))).status, 200);
+  });
+
+  it('stops serving a link that expired, says until when in the status, and serves links of old flows forever', async () => {
+    // Only Date is faked: Node-RED's own timers keep running.
+    const clock = sinon.useFakeTimers({ now: new Date('2026-05-01T08:00:00Z'), toFake: ['Date'] });
+    try {
+      await load({ expiry: '3d', renew: true });
+      const statuses: string[] = [];
+      helper.getNode('export').on('call:status', (call: { args: [{ text?: string }] }) => {
+        statuses.push(String(call.args[0].text));
+      });
+      await publish([{ ID: '1' }]);
+      assert.match(statuses.at(-1) ?? '', /link until/);
+      clock.tick(3 * 24 * 3600 * 1000 - 1000);
+      assert.equal((await fetch(link())).status, 200, 'alive just before');
+      clock.tick(1000);
+      const res = await fetch(link());
+      assert.equal(res.status, 404, '404 at the expiry');
+      assert.match((await res.json()).message, /expired/);
+    } finally {
+      clock.restore();
+    }
+    // A flow saved before expiry existed (cfgVersion 1, no expiry field) keeps its link forever.
+    await helper.unload();
+    await load({ cfgVersion: 1, source: 'payload', format: 'json', outputProp: 'publicUrl' });
+    await publish([{ ID: '2' }]);
+    const stored = await fetch(link());
+    assert.equal(stored.status, 200);
   });
 });

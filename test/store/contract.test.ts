@@ -292,6 +292,29 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(await store.getExport('h1'), undefined);
     });
 
+    it('serves an export until it expires, then prunes it; one without expiry stays', async () => {
+      const store = await open();
+      const t0 = new Date('2026-03-01T00:00:00Z');
+      const entry = (keyHash: string, expiresAt?: number) => ({
+        keyHash,
+        format: 'json' as const,
+        body: Buffer.from('[]'),
+        etag: '"e"',
+        lastModified: t0.toISOString(),
+        rows: 0,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      });
+      await store.putExport(entry('soon', t0.getTime() + 1000));
+      await store.putExport(entry('never'));
+      assert.equal((await store.getExport('soon', t0))?.expiresAt, t0.getTime() + 1000);
+      const after = new Date(t0.getTime() + 1000);
+      assert.equal(await store.getExport('soon', after), undefined, 'expired: not served');
+      assert.ok(await store.getExport('never', new Date(t0.getTime() + 1e12)));
+      assert.equal(await store.pruneExports(after), 1);
+      assert.equal(await store.pruneExports(after), 0, 'already deleted');
+      assert.ok(await store.getExport('never', after));
+    });
+
     it('imports what version 0.1 kept in files, once, and renames the files', async () => {
       const store = await open(1);
       const dir = mkdtempSync(join(tmpdir(), 'imis-legacy-'));

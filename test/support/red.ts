@@ -123,6 +123,8 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-workflow',
     'imis-state-machine',
     'imis-workflow-in',
+    'imis-api',
+    'imis-delta',
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`), name));
 }
 

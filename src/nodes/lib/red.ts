@@ -125,6 +125,8 @@ export interface RoutingEvents {
   postReceive: { msg: NodeMessage; destination: { id: string; node?: Node } };
   /** `onComplete`: `node` completed the message (done() called), with `error` if it failed. */
   onComplete: { msg: NodeMessage; node: { id: string }; error?: unknown };
+  /** `onReceive`: `destination.node` is about to receive a message (a Catch node too, from node.error). */
+  onReceive: { msg: NodeMessage; destination: { id: string; node?: Node } };
 }
 
 /**
