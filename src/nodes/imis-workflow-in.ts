@@ -47,7 +47,6 @@ const register: NodeModule = (RED) => {
     status.now();
 
     const onChange = (event: WorkflowEvent) => {
-      if (!handle || event.workflow !== handle.code) return;
       if (events === 'transitions' && event.kind !== 'transition') return;
       count++;
       status.soon();
@@ -55,10 +54,12 @@ const register: NodeModule = (RED) => {
         .accept({ payload: eventView(event), extra: { topic: event.kind } })
         .catch((err: Error) => node.error(RED._('imis-workflow-in.errors.accept', { message: err.message })));
     };
-    runtime.on('change', onChange);
+    // Every change, made here or (PostgreSQL store) by another process; the same node deployed there
+    // too takes the changes made there.
+    const stop = handle ? runtime.listen(handle.code, node.id, onChange) : undefined;
     node.on('close', () => {
       status.cancel();
-      runtime.off('change', onChange);
+      stop?.();
     });
   }
 

@@ -139,6 +139,16 @@ export class DeferredStore implements Store {
   ): Promise<Record<string, number>> {
     return (await this.use()).syncWorkflow(workflow, states, timeouts);
   }
+  async publish(channel: string, message: string): Promise<void> {
+    return (await this.use()).publish(channel, message);
+  }
+  async subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    onError?: (err: Error) => void,
+  ): Promise<() => void> {
+    return (await this.use()).subscribe(channel, handler, onError);
+  }
   async flush(): Promise<void> {
     if (this.store) await this.store.flush();
   }

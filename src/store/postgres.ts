@@ -7,6 +7,7 @@ import type { InputRow } from './rows.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { EXPORT_COLUMNS, exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
+import { PostgresMessages } from './postgres-messages.js';
 import { PostgresWorkflowTables } from './postgres-workflow.js';
 import type {
   AcceptedInput,
@@ -53,6 +54,7 @@ export class PostgresStore implements Store {
   /** Rows of finished runs (runRow): serialised when finished, so later changes to the record do not leak in. */
   private readonly finishes: GroupCommit<unknown[]>;
   private readonly workflows: PostgresWorkflowTables;
+  private readonly messages: PostgresMessages;
 
   private constructor(options: PostgresOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
@@ -62,6 +64,7 @@ export class PostgresStore implements Store {
     this.accepts = new GroupCommit((inputs) => this.insertInputs(inputs));
     this.finishes = new GroupCommit((rows) => this.writeFinished(rows));
     this.workflows = new PostgresWorkflowTables(this.pool);
+    this.messages = new PostgresMessages(this.pool, options.url, this.owner);
   }
 
   static async open(options: PostgresOptions): Promise<PostgresStore> {
@@ -316,8 +319,24 @@ export class PostgresStore implements Store {
     return this.workflows.syncWorkflow(workflow, states, timeouts);
   }
 
+  publish(channel: string, message: string): Promise<void> {
+    return this.messages.publish(channel, message);
+  }
+  subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    onError?: (err: Error) => void,
+  ): Promise<() => void> {
+    return this.messages.subscribe(channel, handler, onError);
+  }
+
   async flush(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
+    await Promise.all([
+      this.accepts.drain(),
+      this.finishes.drain(),
+      this.workflows.drain(),
+      this.messages.drain(),
+    ]);
   }
 
   flushSync(): void {
@@ -325,7 +344,12 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
+    await Promise.all([
+      this.accepts.drain(),
+      this.finishes.drain(),
+      this.workflows.drain(),
+      this.messages.close(),
+    ]);
     // A process that stops cleanly hands its unfinished inputs over at once.
     await this.pool
       .query(`UPDATE imis_inputs SET lease_until = 0 WHERE owner = $1`, [this.owner])

@@ -412,6 +412,12 @@ export class SqliteStore implements Store {
     return this.workflows.syncWorkflow(workflow, states, timeouts);
   }
 
+  // One process uses the file: there is no other to send to or hear from.
+  async publish(_channel: string, _message: string): Promise<void> {}
+  async subscribe(_channel: string, _handler: (message: string) => void): Promise<() => void> {
+    return () => undefined;
+  }
+
   async flush(): Promise<void> {
     await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
   }

@@ -247,6 +247,23 @@ export interface Store {
     timeouts: Record<string, number | null>,
   ): Promise<Record<string, number>>;
 
+  /**
+   * Sends `message` to the other processes sharing this store, to their subscribers of `channel` (a
+   * lower-case name), in the order sent; not to this process. PostgreSQL: NOTIFY, under 8,000 bytes,
+   * received by the processes listening at that moment. SQLite: one process, nothing to send.
+   */
+  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Calls `handler` with every message the other processes publish on `channel` from now on;
+   * resolves, once listening, with the function that stops it. `onError` is told when listening is
+   * interrupted (a lost connection); it resumes by itself, and what was sent meanwhile is missed.
+   */
+  subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    onError?: (err: Error) => void,
+  ): Promise<() => void>;
+
   /** Resolves once every batched write so far is committed. */
   flush(): Promise<void>;
   /**

@@ -7,6 +7,7 @@ export { KeyError, keyResolver } from './keys.js';
 export type { KeyOf } from './keys.js';
 export { WorkflowError, WorkflowRuntime } from './runtime.js';
 export type {
+  EventHandler,
   FireRequest,
   Outcome,
   RuntimeOptions,

@@ -40,6 +40,8 @@ export type WorkflowStore = Pick<
   | 'syncWorkflow'
   | 'getNodeState'
   | 'setNodeState'
+  | 'publish'
+  | 'subscribe'
 >;
 
 /** A request the runtime cannot carry out (unknown workflow or state, ...); `code` says which. */
@@ -108,6 +110,24 @@ export interface RuntimeOptions {
   pruneEveryMs?: number;
   /** Instances deleted per store transaction when pruning (default 500). */
   pruneBatch?: number;
+  /**
+   * Other processes share the store (PostgreSQL): each change is sent to them, and theirs are
+   * received, from start() (default false).
+   */
+  shared?: boolean;
+}
+
+/** Handles the events of one workflow for a listener (see `listen`). */
+export type EventHandler = (event: WorkflowEvent) => void;
+
+/** The store channel on which the processes sharing a store tell each other their changes. */
+const EVENTS_CHANNEL = 'imis_workflow_events';
+
+/** What is sent to the other processes for a change: the event, and which listeners had it here. */
+interface SharedEvent {
+  event: WorkflowEvent;
+  /** Ids of this process's listeners of the workflow, which took the event (see `listen`). */
+  taken: string[];
 }
 
 /** Every registered workflow's name in the store's node-state table, for what the last sync saw. */
@@ -135,6 +155,10 @@ export class WorkflowRuntime extends EventEmitter {
   private readonly pruneBatch: number;
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<number> | undefined;
+  private readonly eventListeners = new Map<string, Map<string, EventHandler>>();
+  private readonly shared: boolean;
+  private unsubscribe: (() => void) | undefined;
+  private subscribing: Promise<void> | undefined;
 
   constructor(
     readonly store: WorkflowStore,
@@ -147,6 +171,7 @@ export class WorkflowRuntime extends EventEmitter {
     this.keepFinalMs = Math.max(0, options.keepFinalMs ?? 0);
     this.pruneEveryMs = Math.max(1, options.pruneEveryMs ?? 10 * 60 * 1000);
     this.pruneBatch = Math.max(1, options.pruneBatch ?? 500);
+    this.shared = options.shared === true;
     this.scheduler = new DueScheduler(
       { fireDue: () => this.fireDue(), nextDue: () => this.store.nextDueAt(this.timed()) },
       { now: this.now, maxSleepMs: options.maxSleepMs, onError: (err) => this.emit('failure', err) },
@@ -160,23 +185,41 @@ export class WorkflowRuntime extends EventEmitter {
   }
 
   /**
-   * Starts the timeout scheduler (overdue timeouts fire at once) and, with a retention for final
-   * instances, their pruning (at once, then every `pruneEveryMs`).
+   * Starts the timeout scheduler (overdue timeouts fire at once), with a retention for final
+   * instances their pruning (at once, then every `pruneEveryMs`), and in a shared store receiving
+   * the other processes' changes. Resolves once receiving.
    */
-  start(): void {
+  start(): Promise<void> {
     this.scheduler.start();
+    if (this.shared && !this.subscribing) {
+      this.subscribing = this.store
+        .subscribe(
+          EVENTS_CHANNEL,
+          (message) => this.received(message),
+          (err) => this.emit('failure', err),
+        )
+        .then((stop) => {
+          if (this.subscribing) this.unsubscribe = stop;
+          else stop();
+        })
+        .catch((err) => void this.emit('failure', err));
+    }
     if (this.keepFinalMs > 0 && !this.pruneTimer) {
       const prune = () => void this.pruneFinal().catch((err) => this.emit('failure', err));
       this.pruneTimer = setInterval(prune, this.pruneEveryMs);
       this.pruneTimer.unref();
       setImmediate(prune);
     }
+    return this.subscribing ?? Promise.resolve();
   }
 
   stop(): void {
     this.scheduler.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.pruneTimer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.subscribing = undefined;
     if (this.recountTimer) clearInterval(this.recountTimer);
     this.recountTimer = undefined;
   }
@@ -219,6 +262,22 @@ export class WorkflowRuntime extends EventEmitter {
   /** Resolves when the last registration of `code` has brought its instances in line. */
   synced(code: string): Promise<SyncReport | undefined> {
     return this.syncs.get(code) ?? Promise.resolve(undefined);
+  }
+
+  /**
+   * Hands `handler` every event of workflow `code` as listener `id` (a node id): this process's
+   * changes, and in a shared store the other processes' too — except those that a listener with the
+   * same id had there (the same flow deployed in both processes takes each event once, in the
+   * process where it happened). Answers the function that stops it.
+   */
+  listen(code: string, id: string, handler: EventHandler): () => void {
+    let byId = this.eventListeners.get(code);
+    if (!byId) this.eventListeners.set(code, (byId = new Map()));
+    const listeners = byId;
+    listeners.set(id, handler);
+    return () => {
+      if (listeners.get(id) === handler) listeners.delete(id);
+    };
   }
 
   /** Instances per state (as counted, then kept up to date by this process's changes). */
@@ -358,7 +417,7 @@ export class WorkflowRuntime extends EventEmitter {
         actor,
       };
       this.count(code, deleted.state, -1);
-      this.emit('change', event);
+      this.announce(event);
       return event;
     });
   }
@@ -497,8 +556,48 @@ export class WorkflowRuntime extends EventEmitter {
     if (dueAt !== undefined) event.dueAt = dueAt;
     if (entry.actor) event.actor = entry.actor;
     if (entry.runId) event.runId = entry.runId;
-    this.emit('change', event);
+    this.announce(event);
     return event;
+  }
+
+  /** Tells a change made here: 'change', the listeners, and in a shared store the other processes. */
+  private announce(event: WorkflowEvent): void {
+    this.emit('change', event);
+    const listeners = this.eventListeners.get(event.workflow);
+    if (listeners) for (const [id, handler] of listeners) this.deliver(id, handler, event);
+    if (!this.shared) return;
+    const shared: SharedEvent = { event, taken: listeners ? [...listeners.keys()] : [] };
+    this.store.publish(EVENTS_CHANNEL, JSON.stringify(shared)).catch((err) => this.emit('failure', err));
+  }
+
+  /**
+   * A change another process made: counted, and handed to the listeners of its workflow that the
+   * other process's listeners did not take. Not emitted as 'change' (this process made none).
+   */
+  private received(message: string): void {
+    let shared: SharedEvent;
+    try {
+      shared = JSON.parse(message) as SharedEvent;
+    } catch {
+      return;
+    }
+    const event = shared.event;
+    const code = event?.workflow;
+    if (typeof code !== 'string' || !this.workflows.has(code)) return;
+    if (event.kind !== 'created' && event.from !== undefined) this.count(code, event.from, -1);
+    if (event.kind !== 'deleted' && event.to !== undefined) this.count(code, event.to, 1);
+    this.emit('counts', code);
+    const taken = new Set(Array.isArray(shared.taken) ? shared.taken : []);
+    for (const [id, handler] of this.eventListeners.get(code) ?? [])
+      if (!taken.has(id)) this.deliver(id, handler, event);
+  }
+
+  private deliver(id: string, handler: EventHandler, event: WorkflowEvent): void {
+    try {
+      handler(event);
+    } catch (err) {
+      this.emit('failure', err);
+    }
   }
 
   private count(code: string, state: string, delta: number): void {

@@ -31,8 +31,10 @@ export function workflowRuntime(RED: Red): WorkflowRuntime {
   if (runtime) return runtime;
   current?.stop();
   const settings = RED.settings.imis ?? {};
+  const shared = ctx.store.engine === 'postgres';
   runtime = new WorkflowRuntime(ctx.store, {
-    recountMs: ctx.store.engine === 'postgres' ? RECOUNT_MS : 0,
+    shared,
+    recountMs: shared ? RECOUNT_MS : 0,
     keepFinalMs: keepFinalMsOf(settings.workflows, settings.runs),
   });
   runtime.setMaxListeners(0);
@@ -52,7 +54,7 @@ export function workflowRuntime(RED: Red): WorkflowRuntime {
   );
   ctx.store.ready.then(
     () => {
-      if (runtimes.get(ctx) === started) started.start();
+      if (runtimes.get(ctx) === started) void started.start();
     },
     () => undefined,
   );
