@@ -7,25 +7,22 @@ import type {
   WorkflowInstance,
   WorkflowInstancePage,
   WorkflowInstanceQuery,
+  WorkflowTables,
 } from './types.js';
-import { WorkflowConflict } from './types.js';
 import {
   HISTORY_COLUMNS,
   INSTANCE_COLUMNS,
-  encodeInstanceCursor,
   historyFromRow,
   historyRow,
   instanceFromRow,
+  instancePage,
   instancePageLimit,
   instanceRow,
   instancesWhere,
 } from './workflow-rows.js';
 import type { HistoryRow, InstanceRow } from './workflow-rows.js';
-
-interface Pending {
-  change: WorkflowChange;
-  conflict: boolean;
-}
+import { writeChecked } from './workflow-tables.js';
+import type { PendingChange } from './workflow-tables.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -59,7 +56,7 @@ function valuesList(rows: unknown[][], types?: string[]): { sql: string; params:
  * (INSERT ... ON CONFLICT DO NOTHING), changed ones (UPDATE ... FROM VALUES, each checked against
  * the version it was read at) and the history lines of those written. Marks the conflicts.
  */
-async function applyChanges(client: Queryable, items: Pending[]): Promise<void> {
+async function applyChanges(client: Queryable, items: PendingChange[]): Promise<void> {
   const keyOf = (c: WorkflowChange) => `${c.instance.workflow}\u0000${c.instance.key}`;
   if (new Set(items.map((i) => keyOf(i.change))).size < items.length) {
     // The same instance twice in one group: one at a time, in order.
@@ -120,8 +117,8 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 }
 
 /** The workflow tables of the PostgreSQL store (see PostgresStore). */
-export class PostgresWorkflowTables {
-  private readonly writes: GroupCommit<Pending>;
+export class PostgresWorkflowTables implements WorkflowTables {
+  private readonly writes: GroupCommit<PendingChange>;
 
   constructor(private readonly pool: pg.Pool) {
     // At most 1,000 changes per group: 11 parameters each stays far below PostgreSQL's 65,535.
@@ -137,9 +134,7 @@ export class PostgresWorkflowTables {
   }
 
   async writeInstance(change: WorkflowChange): Promise<void> {
-    const item: Pending = { change, conflict: false };
-    await this.writes.add(item);
-    if (item.conflict) throw new WorkflowConflict(change.instance.workflow, change.instance.key);
+    return writeChecked(this.writes, change);
   }
 
   async deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
@@ -163,10 +158,7 @@ export class PostgresWorkflowTables {
        LIMIT $${where.params.length + 1}`,
       [...where.params, limit + 1],
     );
-    const instances = rows.slice(0, limit).map(instanceFromRow);
-    return rows.length > limit
-      ? { instances, next: encodeInstanceCursor(instances[instances.length - 1]) }
-      : { instances };
+    return instancePage(rows, limit);
   }
 
   async countInstances(workflow: string): Promise<Record<string, number>> {
@@ -201,7 +193,7 @@ export class PostgresWorkflowTables {
          ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED`,
         [now, [...workflows], limit],
       );
-      const changes: Pending[] = [];
+      const changes: PendingChange[] = [];
       const cleared: WorkflowInstance[] = [];
       for (const row of rows) {
         const instance = instanceFromRow(row);

@@ -18,14 +18,7 @@ import type {
   Store,
   StoredExport,
 } from './types.js';
-import type {
-  DueDecision,
-  WorkflowChange,
-  WorkflowHistoryEntry,
-  WorkflowInstance,
-  WorkflowInstancePage,
-  WorkflowInstanceQuery,
-} from './types.js';
+import { StoreWithWorkflows } from './workflow-tables.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -45,7 +38,7 @@ const MIGRATION_LOCK = 0x1315_2026;
  * pending inputs are owned by a process under a lease, so a live process's inputs are never taken
  * by another, and a dead one's are taken over once its lease has run out.
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends StoreWithWorkflows implements Store {
   readonly engine = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly owner = randomUUID();
@@ -53,10 +46,11 @@ export class PostgresStore implements Store {
   private readonly accepts: GroupCommit<AcceptedInput>;
   /** Rows of finished runs (runRow): serialised when finished, so later changes to the record do not leak in. */
   private readonly finishes: GroupCommit<unknown[]>;
-  private readonly workflows: PostgresWorkflowTables;
+  protected readonly workflows: PostgresWorkflowTables;
   private readonly messages: PostgresMessages;
 
   private constructor(options: PostgresOptions) {
+    super();
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     // An idle client's error (server restart) must not crash Node-RED; the next query reconnects.
     this.pool.on('error', () => undefined);
@@ -271,52 +265,6 @@ export class PostgresStore implements Store {
     } finally {
       client.release();
     }
-  }
-
-  // ----- Workflow instances (postgres-workflow.ts) -----
-  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
-    return this.workflows.getInstance(workflow, key);
-  }
-  writeInstance(change: WorkflowChange): Promise<void> {
-    return this.workflows.writeInstance(change);
-  }
-  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
-    return this.workflows.deleteInstance(workflow, key);
-  }
-  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
-    return this.workflows.listInstances(query);
-  }
-  countInstances(workflow: string): Promise<Record<string, number>> {
-    return this.workflows.countInstances(workflow);
-  }
-  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
-    return this.workflows.instanceHistory(workflow, key, limit);
-  }
-  takeDueTimeouts(
-    workflows: readonly string[],
-    now: number,
-    limit: number,
-    decide: (instance: WorkflowInstance) => DueDecision,
-  ): Promise<WorkflowChange[]> {
-    return this.workflows.takeDueTimeouts(workflows, now, limit, decide);
-  }
-  pruneInstances(
-    workflow: string,
-    states: readonly string[],
-    before: number,
-    limit: number,
-  ): Promise<number> {
-    return this.workflows.pruneInstances(workflow, states, before, limit);
-  }
-  nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
-    return this.workflows.nextDueAt(workflows);
-  }
-  syncWorkflow(
-    workflow: string,
-    states: readonly string[],
-    timeouts: Record<string, number | null>,
-  ): Promise<Record<string, number>> {
-    return this.workflows.syncWorkflow(workflow, states, timeouts);
   }
 
   publish(channel: string, message: string): Promise<void> {

@@ -7,26 +7,23 @@ import type {
   WorkflowInstance,
   WorkflowInstancePage,
   WorkflowInstanceQuery,
+  WorkflowTables,
 } from './types.js';
-import { WorkflowConflict } from './types.js';
 import {
   HISTORY_COLUMNS,
   INSTANCE_COLUMNS,
-  encodeInstanceCursor,
   historyFromRow,
   historyRow,
   instanceFromArray,
   instanceFromRow,
+  instancePage,
   instancePageLimit,
   instanceRow,
   instancesWhere,
 } from './workflow-rows.js';
 import type { HistoryRow, InstanceRow } from './workflow-rows.js';
-
-interface Pending {
-  change: WorkflowChange;
-  conflict: boolean;
-}
+import { writeChecked } from './workflow-tables.js';
+import type { PendingChange } from './workflow-tables.js';
 
 interface Read {
   workflow: string;
@@ -39,8 +36,8 @@ interface Read {
  * The workflow tables of the SQLite store (see SqliteStore). Changes are grouped per turn of the
  * event loop into one transaction, each checked against the version it was read at.
  */
-export class SqliteWorkflowTables {
-  private readonly writes: GroupCommit<Pending>;
+export class SqliteWorkflowTables implements WorkflowTables {
+  private readonly writes: GroupCommit<PendingChange>;
   private readonly s;
   private readonly queries = new Map<string, Database.Statement>();
   private readonly applyOne: (change: WorkflowChange) => boolean;
@@ -134,7 +131,7 @@ export class SqliteWorkflowTables {
       for (const h of change.history) s.history.run(...historyRow(h));
       return true;
     };
-    const writeMany = db.transaction((items: Pending[]) => {
+    const writeMany = db.transaction((items: PendingChange[]) => {
       for (const item of items) item.conflict = !this.applyOne(item.change);
     });
     this.writes = new GroupCommit((items) => writeMany(items));
@@ -170,9 +167,7 @@ export class SqliteWorkflowTables {
   }
 
   async writeInstance(change: WorkflowChange): Promise<void> {
-    const item: Pending = { change, conflict: false };
-    await this.writes.add(item);
-    if (item.conflict) throw new WorkflowConflict(change.instance.workflow, change.instance.key);
+    return writeChecked(this.writes, change);
   }
 
   async deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
@@ -193,10 +188,7 @@ export class SqliteWorkflowTables {
     let statement = this.queries.get(sql);
     if (!statement) this.queries.set(sql, (statement = this.db.prepare(sql)));
     const rows = statement.all(...where.params, limit + 1) as InstanceRow[];
-    const instances = rows.slice(0, limit).map(instanceFromRow);
-    return rows.length > limit
-      ? { instances, next: encodeInstanceCursor(instances[instances.length - 1]) }
-      : { instances };
+    return instancePage(rows, limit);
   }
 
   async countInstances(workflow: string): Promise<Record<string, number>> {

@@ -20,14 +20,7 @@ import type {
   Store,
   StoredExport,
 } from './types.js';
-import type {
-  DueDecision,
-  WorkflowChange,
-  WorkflowHistoryEntry,
-  WorkflowInstance,
-  WorkflowInstancePage,
-  WorkflowInstanceQuery,
-} from './types.js';
+import { StoreWithWorkflows } from './workflow-tables.js';
 
 export interface SqliteOptions {
   /** The database file (':memory:' for tests). */
@@ -58,7 +51,7 @@ const AUTOCHECKPOINT_PAGES = 1000;
  * each method does its work at once and returns a settled promise). Writes of accepted inputs and
  * finished runs are grouped per turn of the event loop into one transaction.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends StoreWithWorkflows implements Store {
   readonly engine = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly owner = randomUUID();
@@ -77,9 +70,10 @@ export class SqliteStore implements Store {
   private readonly file: string;
   private readonly synchronous: 'NORMAL' | 'FULL';
   private readonly busyTimeoutMs: number;
-  private readonly workflows: SqliteWorkflowTables;
+  protected readonly workflows: SqliteWorkflowTables;
 
   constructor(options: SqliteOptions) {
+    super();
     // The file holds member data: readable by the owner only (SQLite gives its -wal and -shm files
     // the database file's permissions).
     if (options.file !== ':memory:') {
@@ -364,52 +358,6 @@ export class SqliteStore implements Store {
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (clear) write(true, [], []);
-  }
-
-  // ----- Workflow instances (sqlite-workflow.ts) -----
-  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
-    return this.workflows.getInstance(workflow, key);
-  }
-  writeInstance(change: WorkflowChange): Promise<void> {
-    return this.workflows.writeInstance(change);
-  }
-  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
-    return this.workflows.deleteInstance(workflow, key);
-  }
-  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
-    return this.workflows.listInstances(query);
-  }
-  countInstances(workflow: string): Promise<Record<string, number>> {
-    return this.workflows.countInstances(workflow);
-  }
-  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
-    return this.workflows.instanceHistory(workflow, key, limit);
-  }
-  takeDueTimeouts(
-    workflows: readonly string[],
-    now: number,
-    limit: number,
-    decide: (instance: WorkflowInstance) => DueDecision,
-  ): Promise<WorkflowChange[]> {
-    return this.workflows.takeDueTimeouts(workflows, now, limit, decide);
-  }
-  pruneInstances(
-    workflow: string,
-    states: readonly string[],
-    before: number,
-    limit: number,
-  ): Promise<number> {
-    return this.workflows.pruneInstances(workflow, states, before, limit);
-  }
-  nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
-    return this.workflows.nextDueAt(workflows);
-  }
-  syncWorkflow(
-    workflow: string,
-    states: readonly string[],
-    timeouts: Record<string, number | null>,
-  ): Promise<Record<string, number>> {
-    return this.workflows.syncWorkflow(workflow, states, timeouts);
   }
 
   // One process uses the file: there is no other to send to or hear from.

@@ -150,12 +150,59 @@ export class WorkflowConflict extends Error {
   }
 }
 
+/** The integration workflow instances of a store, and their history (docs/workflows.md). */
+export interface WorkflowTables {
+  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined>;
+  /**
+   * Writes a change (grouped with others into one transaction); rejects with WorkflowConflict when
+   * the instance is not at `expectedVersion` any more (nothing of the change is written).
+   */
+  writeInstance(change: WorkflowChange): Promise<void>;
+  /** Deletes an instance and its history; answers what was deleted. */
+  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined>;
+  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage>;
+  /** Instances per state of one workflow. */
+  countInstances(workflow: string): Promise<Record<string, number>>;
+  /** An instance's history, oldest first (at most `limit`, the newest). */
+  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]>;
+  /**
+   * Takes up to `limit` instances of `workflows` whose timeout is due at `now`, oldest due first,
+   * and writes what `decide` says for each, in one transaction; with PostgreSQL the rows are locked
+   * (SKIP LOCKED), so two processes never handle the same instance. Answers the changes written.
+   */
+  takeDueTimeouts(
+    workflows: readonly string[],
+    now: number,
+    limit: number,
+    decide: (instance: WorkflowInstance) => DueDecision,
+  ): Promise<WorkflowChange[]>;
+  /**
+   * Deletes, with their history, up to `limit` instances of `workflow` that are in one of `states`
+   * (its final states) and entered it before `before` (epoch ms), in one short transaction; answers
+   * how many. With PostgreSQL, rows another process holds are skipped.
+   */
+  pruneInstances(workflow: string, states: readonly string[], before: number, limit: number): Promise<number>;
+  /** The earliest due time among instances of `workflows`. */
+  nextDueAt(workflows: readonly string[]): Promise<number | undefined>;
+  /**
+   * After a definition changed: flags the instances of `workflow` whose state is not in `states`
+   * (clears the flag of the others), and sets the due time of every instance in each state of
+   * `timeouts` (state → timeout ms, or null for none) from the time it entered that state.
+   * Answers the flagged instances per missing state.
+   */
+  syncWorkflow(
+    workflow: string,
+    states: readonly string[],
+    timeouts: Record<string, number | null>,
+  ): Promise<Record<string, number>>;
+}
+
 /**
  * Everything the package remembers, behind one interface: SQLite when embedded, PostgreSQL when
  * shared by several Node-RED processes. Every method is asynchronous, whatever the engine, so that
  * callers are written once. See docs/store.md.
  */
-export interface Store {
+export interface Store extends WorkflowTables {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Commits an accepted input (group commit: inputs arriving together share one transaction). */
@@ -201,51 +248,6 @@ export interface Store {
    * at the next run: nothing is lost.
    */
   commitDelta(scope: string, change: DeltaChange): Promise<void>;
-
-  /** Integration workflow instances (docs/workflows.md). */
-  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined>;
-  /**
-   * Writes a change (grouped with others into one transaction); rejects with WorkflowConflict when
-   * the instance is not at `expectedVersion` any more (nothing of the change is written).
-   */
-  writeInstance(change: WorkflowChange): Promise<void>;
-  /** Deletes an instance and its history; answers what was deleted. */
-  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined>;
-  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage>;
-  /** Instances per state of one workflow. */
-  countInstances(workflow: string): Promise<Record<string, number>>;
-  /** An instance's history, oldest first (at most `limit`, the newest). */
-  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]>;
-  /**
-   * Takes up to `limit` instances of `workflows` whose timeout is due at `now`, oldest due first,
-   * and writes what `decide` says for each, in one transaction; with PostgreSQL the rows are locked
-   * (SKIP LOCKED), so two processes never handle the same instance. Answers the changes written.
-   */
-  takeDueTimeouts(
-    workflows: readonly string[],
-    now: number,
-    limit: number,
-    decide: (instance: WorkflowInstance) => DueDecision,
-  ): Promise<WorkflowChange[]>;
-  /**
-   * Deletes, with their history, up to `limit` instances of `workflow` that are in one of `states`
-   * (its final states) and entered it before `before` (epoch ms), in one short transaction; answers
-   * how many. With PostgreSQL, rows another process holds are skipped.
-   */
-  pruneInstances(workflow: string, states: readonly string[], before: number, limit: number): Promise<number>;
-  /** The earliest due time among instances of `workflows`. */
-  nextDueAt(workflows: readonly string[]): Promise<number | undefined>;
-  /**
-   * After a definition changed: flags the instances of `workflow` whose state is not in `states`
-   * (clears the flag of the others), and sets the due time of every instance in each state of
-   * `timeouts` (state → timeout ms, or null for none) from the time it entered that state.
-   * Answers the flagged instances per missing state.
-   */
-  syncWorkflow(
-    workflow: string,
-    states: readonly string[],
-    timeouts: Record<string, number | null>,
-  ): Promise<Record<string, number>>;
 
   /**
    * Sends `message` to the other processes sharing this store, to their subscribers of `channel` (a

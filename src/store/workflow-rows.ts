@@ -1,4 +1,9 @@
-import type { WorkflowHistoryEntry, WorkflowInstance, WorkflowInstanceQuery } from './types.js';
+import type {
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
 
 /** The columns of imis_wf_instances, in the order of instanceRow. */
 export const INSTANCE_COLUMNS =
@@ -145,7 +150,15 @@ export function instancePageLimit(query: WorkflowInstanceQuery): number {
   return Number.isFinite(n) ? Math.min(Math.max(n, 1), 1000) : 50;
 }
 
-export function encodeInstanceCursor(i: WorkflowInstance): string {
+/** A page of instances from up to `limit + 1` rows: the one more says there is a next page. */
+export function instancePage(rows: InstanceRow[], limit: number): WorkflowInstancePage {
+  const instances = rows.slice(0, limit).map(instanceFromRow);
+  return rows.length > limit
+    ? { instances, next: encodeInstanceCursor(instances[instances.length - 1]) }
+    : { instances };
+}
+
+function encodeInstanceCursor(i: WorkflowInstance): string {
   return Buffer.from(JSON.stringify([i.since, i.key])).toString('base64url');
 }
 

@@ -2,66 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { normalizeDefinition } from '../../src/workflow/index.js';
+import { orderLifecycle } from '../workflow/fixtures.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
-/** The order lifecycle of the example, as the config node holds it. */
+/** The order lifecycle (test/workflow/fixtures.ts), as the config node holds it. */
 function workflowConfig(over: Record<string, unknown> = {}) {
   return {
     id: 'wf',
     type: 'imis-workflow',
-    code: 'ORDER',
-    description: 'Order lifecycle',
-    enabled: true,
-    instanceMode: 'record',
-    keyType: 'template',
-    key: '{{ input.orderId }}',
-    states: [
-      {
-        code: 'NEW',
-        description: 'Received',
-        initial: true,
-        final: false,
-        timeoutHours: null,
-        onTimeout: '',
-      },
-      {
-        code: 'SUBMITTED',
-        description: 'Sent',
-        initial: false,
-        final: false,
-        timeoutHours: 48,
-        onTimeout: 'EXPIRE',
-      },
-      {
-        code: 'CONFIRMED',
-        description: 'Confirmed',
-        initial: false,
-        final: true,
-        timeoutHours: null,
-        onTimeout: '',
-      },
-      {
-        code: 'FAILED',
-        description: 'Failed',
-        initial: false,
-        final: false,
-        timeoutHours: null,
-        onTimeout: '',
-      },
-    ],
-    transitions: [
-      { code: 'SUBMIT', from: 'NEW', to: 'SUBMITTED', trigger: 'webhook', enabled: true, condition: '' },
-      {
-        code: 'CONFIRM',
-        from: 'SUBMITTED',
-        to: 'CONFIRMED',
-        trigger: 'poll',
-        enabled: true,
-        condition: 'payload.status = "Confirmed"',
-      },
-      { code: 'EXPIRE', from: 'SUBMITTED', to: 'FAILED', trigger: 'manual', enabled: true, condition: '' },
-      { code: 'RETRY', from: 'FAILED', to: 'SUBMITTED', trigger: 'manual', enabled: true, condition: '' },
-    ],
+    ...normalizeDefinition({ ...orderLifecycle() }),
     cfgVersion: 1,
     ...over,
   };
