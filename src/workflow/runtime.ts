@@ -192,17 +192,19 @@ export class WorkflowRuntime extends EventEmitter {
   start(): Promise<void> {
     this.scheduler.start();
     if (this.shared && !this.subscribing) {
-      this.subscribing = this.store
+      const subscribing: Promise<void> = this.store
         .subscribe(
           EVENTS_CHANNEL,
           (message) => this.received(message),
           (err) => this.emit('failure', err),
         )
         .then((stop) => {
-          if (this.subscribing) this.unsubscribe = stop;
+          // Stopped (or stopped and started again) meanwhile: this subscription is not wanted.
+          if (this.subscribing === subscribing) this.unsubscribe = stop;
           else stop();
         })
         .catch((err) => void this.emit('failure', err));
+      this.subscribing = subscribing;
     }
     if (this.keepFinalMs > 0 && !this.pruneTimer) {
       const prune = () => void this.pruneFinal().catch((err) => this.emit('failure', err));

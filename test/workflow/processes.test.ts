@@ -101,6 +101,21 @@ describe('Workflow events between two processes on one PostgreSQL store', functi
     assert.deepEqual(got.b, ['created:B-1', 'transition:B-1']);
     assert.deepEqual(got.onlyB, ['created:A-1', 'transition:A-1', 'created:B-1', 'transition:B-1']);
   });
+
+  it('hears each change of the other process once, however often it was stopped and started', async () => {
+    clock.now = T0;
+    const [a, b] = await twoProcesses();
+    b.stop();
+    void b.start();
+    b.stop();
+    await b.start();
+    const got: string[] = [];
+    b.listen('ORDER', 'node-b', (e) => got.push(`${e.kind}:${e.key}`));
+    await a.fire('ORDER', { key: 'SO-9', trigger: 'webhook' });
+    await waitFor(() => got.length >= 2, 5000, 'the changes in B');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(got, ['created:SO-9', 'transition:SO-9']);
+  });
 });
 
 after(() => server?.stop());
