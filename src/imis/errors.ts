@@ -177,3 +177,16 @@ export function errorFromTokenResponse(
     details,
   );
 }
+
+/**
+ * Whether a failure may pass if the same work is tried again later: iMIS unreachable or slow
+ * (network, timeout), busy (429) or failing on its side (5xx). Refused data, bad credentials and
+ * unknown records fail again the same way.
+ */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof ImisError) {
+    if (err.kind === 'network' || err.kind === 'timeout') return true;
+    return err.kind === 'http' && err.status !== undefined && (err.status === 429 || err.status >= 500);
+  }
+  return err instanceof Error && err.name === 'TransportFailure';
+}

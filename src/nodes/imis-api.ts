@@ -1,6 +1,6 @@
 import { apiMethod, attemptCount, callImisApi, parseBody } from '../imis/api.js';
 import type { ApiMethod } from '../imis/api.js';
-import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
+import { fieldRenderer, noServer, onAction, onErrorOf, requireServer, withOnError } from './lib/action.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule } from './lib/red.js';
@@ -20,6 +20,8 @@ interface ApiConfig {
   fetchAll: boolean;
   /** GenericEntityData and other Json.NET output as plain objects. */
   simplify: boolean;
+  /** Failure policy (src/nodes/lib/action.ts): fail, continue or succeed. */
+  onError: string;
 }
 
 const config = new NodeConfig<ApiConfig>(
@@ -36,6 +38,7 @@ const config = new NodeConfig<ApiConfig>(
       simplify: false,
       ...c,
     }),
+    withOnError,
   ],
   ['outputProp'],
 );
@@ -44,7 +47,17 @@ const register: NodeModule = (RED) => {
   function ApiNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { server: serverId, path, query, body, outputProp, fetchAll, simplify, ...call } = config.read(def);
+    const {
+      server: serverId,
+      path,
+      query,
+      body,
+      outputProp,
+      fetchAll,
+      simplify,
+      onError,
+      ...call
+    } = config.read(def);
     const server = requireServer(RED, node, serverId);
     const prepared = fromConfig(node, RED._('imis-api.status.invalid'), () => {
       const method = apiMethod(call.method);
@@ -61,7 +74,7 @@ const register: NodeModule = (RED) => {
     if (!prepared) return;
     const { method, attempts, render } = prepared;
 
-    onAction(RED, node, async (msg, progress) => {
+    onAction(RED, node, onErrorOf(onError), async (msg, progress) => {
       if (!server) throw noServer(RED);
       const values = render(msg);
       const called = await callImisApi(server.client, {

@@ -20,7 +20,7 @@ import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/r
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { fromConfig, throttledStatus } from './lib/status.js';
-import { triggerRuns } from './lib/trigger.js';
+import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 
 const NOTIFY_PATH = '/imis/notify/';
 const LIMIT_BYTES = 5 * 1024 * 1024;
@@ -35,6 +35,9 @@ interface ChangeInConfig {
   recordProp: string;
   metadataProp: string;
   dropDuplicates: boolean;
+  /** Automatic re-runs of transient failures (src/runs/retry.ts): how many, and the first wait. */
+  retries: number;
+  retryDelaySec: number;
 }
 
 const config = new NodeConfig<ChangeInConfig>(
@@ -48,6 +51,7 @@ const config = new NodeConfig<ChangeInConfig>(
       dropDuplicates: true,
       ...c,
     }),
+    withRetry,
   ],
   ['recordProp'],
 );
@@ -63,6 +67,7 @@ const register: NodeModule = (RED) => {
       metadataProp,
       dropDuplicates,
       server: serverId,
+      ...settings
     } = config.read(def);
     const matches = fromConfig(node, RED._('imis-change-in.status.invalid'), () =>
       eventTypeFilter(eventTypes),
@@ -89,7 +94,7 @@ const register: NodeModule = (RED) => {
           return msg;
         }
       : undefined;
-    const runs = triggerRuns(RED, node, prepare);
+    const runs = triggerRuns(RED, node, prepare, retryPolicyOf(settings));
     const store = runs.ctx.store;
     registerSecretEndpoint(RED, 'imis-change-in', node, NOTIFY_PATH);
 

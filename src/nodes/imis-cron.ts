@@ -8,7 +8,7 @@ import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule, NodeStatus, Red } from './lib/red.js';
 import { mountRunsApi } from './lib/runs-api.js';
-import { triggerRuns } from './lib/trigger.js';
+import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 
 interface CronConfig {
   name?: string;
@@ -16,10 +16,14 @@ interface CronConfig {
   timeZone: string;
   enabled: boolean;
   runMissed: boolean;
+  /** Automatic re-runs of transient failures (src/runs/retry.ts): how many, and the first wait. */
+  retries: number;
+  retryDelaySec: number;
 }
 
 const config = new NodeConfig<CronConfig>('imis-cron', [
   (c) => ({ expression: '0 0 * * * ? *', timeZone: '', enabled: true, runMissed: false, ...c }),
+  withRetry,
 ]);
 
 function statusOf(RED: Red, view: CronView): NodeStatus {
@@ -43,8 +47,8 @@ const register: NodeModule = (RED) => {
   function CronNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { expression, timeZone, enabled, runMissed } = config.read(def);
-    const runs = triggerRuns(RED, node);
+    const { expression, timeZone, enabled, runMissed, ...settings } = config.read(def);
+    const runs = triggerRuns(RED, node, undefined, retryPolicyOf(settings));
     const { store } = runs.ctx;
 
     const timer = new CronTimer({

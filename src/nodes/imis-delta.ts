@@ -1,6 +1,7 @@
 import { computeDelta } from '../core/delta.js';
 import type { DeltaResult } from '../core/delta.js';
 import type { RunStatus } from '../runs/tracker.js';
+import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
 import { followMessage, packageContext } from './lib/context.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
@@ -13,6 +14,8 @@ interface DeltaConfig {
   outputProp: string;
   /** A second output with the keys that disappeared since the last run. */
   removedOutput: boolean;
+  /** Failure policy (src/nodes/lib/action.ts). */
+  onError: string;
 }
 
 const config = new NodeConfig<DeltaConfig>(
@@ -25,6 +28,7 @@ const config = new NodeConfig<DeltaConfig>(
       removedOutput: false,
       ...c,
     }),
+    withOnError,
   ],
   ['inputProp', 'outputProp'],
 );
@@ -36,7 +40,8 @@ const register: NodeModule = (RED) => {
   function DeltaNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { keyColumn, inputProp, outputProp, removedOutput } = config.read(def);
+    const { keyColumn, inputProp, outputProp, removedOutput, onError } = config.read(def);
+    const policy = onErrorOf(onError);
     const ctx = packageContext(RED);
     const self = { id: node.id, type: node.type, name: node.name || undefined };
     let active = 0;
@@ -127,12 +132,13 @@ const register: NodeModule = (RED) => {
         }
         done();
       } catch (err) {
-        node.status({
-          fill: 'red',
-          shape: 'ring',
-          text: RED._('imis-delta.status.failed', { time: time() }),
-        });
-        done(err as Error);
+        if (!actionFailed(RED, node, policy, msg, send, done, err as Error)) {
+          node.status({
+            fill: 'red',
+            shape: 'ring',
+            text: RED._('imis-delta.status.failed', { time: time() }),
+          });
+        }
       } finally {
         active--;
       }

@@ -2,6 +2,7 @@ import { EXPIRY_CHOICES, PublishedStore, exportError, publicUrl, servePublished 
 import type { ExpiryChoice, ExportAnswer, ExportFormat, ExportStorage, Published } from '../core/export.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
 import { packageContext } from './lib/context.js';
+import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
 import { mountOnce, nodeRouteMiddleware } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
@@ -21,6 +22,8 @@ interface ExportConfig {
   expiry: ExpiryChoice;
   /** Whether each run starts the expiry period again. */
   renew: boolean;
+  /** Failure policy (src/nodes/lib/action.ts). */
+  onError: string;
 }
 
 const config = new NodeConfig<ExportConfig>(
@@ -36,6 +39,7 @@ const config = new NodeConfig<ExportConfig>(
     }),
     // Version 2: public link expiry (links made before never expire).
     (c) => ({ expiry: 'never', renew: true, ...c }),
+    withOnError,
   ],
   ['source', 'outputProp'],
 );
@@ -57,7 +61,8 @@ const register: NodeModule = (RED) => {
   function ExportNode(this: ExportEndpointNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { source, format, nested, outputProp, publicBase, expiry, renew } = config.read(def);
+    const { source, format, nested, outputProp, publicBase, expiry, renew, onError } = config.read(def);
+    const policy = onErrorOf(onError);
     // An unknown choice (a flow written by hand) keeps the link forever, as before expiry existed.
     const after: ExpiryChoice = EXPIRY_CHOICES.includes(expiry) ? expiry : 'never';
     const store = storeFor(packageContext(RED).store);
@@ -84,10 +89,14 @@ const register: NodeModule = (RED) => {
     );
 
     node.on('input', (msg, send, done) => {
+      const fail = (err: Error) => {
+        if (!actionFailed(RED, node, policy, msg, send, done, err))
+          node.status({ fill: 'red', shape: 'ring', text: RED._('imis-export.status.failed') });
+      };
       const rows: unknown = RED.util.getMessageProperty(msg, source);
       if (!Array.isArray(rows)) {
         const type = rows === null ? 'null' : typeof rows;
-        return done(new Error(RED._('imis-export.errors.not-array', { property: source, type })));
+        return fail(new Error(RED._('imis-export.errors.not-array', { property: source, type })));
       }
       store.publish(node.id, format === 'csv' ? 'csv' : 'json', rows, { nested }, { after, renew }).then(
         (published) => {
@@ -96,7 +105,7 @@ const register: NodeModule = (RED) => {
           send(msg);
           done();
         },
-        (err: Error) => done(err),
+        (err: Error) => fail(err),
       );
     });
   }

@@ -1,10 +1,19 @@
 import { ACTIVITY_FIELDS, insertActivity } from '../imis/activity.js';
 import { convertLegacy } from '../core/templates.js';
-import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
+import {
+  dedupedInserts,
+  fieldRenderer,
+  noServer,
+  onAction,
+  onErrorOf,
+  requireServer,
+  withDedupKey,
+  withOnError,
+} from './lib/action.js';
 import { mountOnce } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
-import type { Node, NodeDef, NodeModule } from './lib/red.js';
+import type { InsertNode, Node, NodeDef, NodeModule } from './lib/red.js';
 import { fromConfig } from './lib/status.js';
 
 interface InsertActivityConfig {
@@ -12,6 +21,10 @@ interface InsertActivityConfig {
   server: string;
   fields: Record<string, string>;
   outputProp: string;
+  /** Failure policy (src/nodes/lib/action.ts): fail, continue or succeed. */
+  onError: string;
+  /** De-duplication key template ('' = none): an insert whose key already succeeded is skipped. */
+  dedupKey: string;
 }
 
 const config = new NodeConfig<InsertActivityConfig>(
@@ -22,6 +35,8 @@ const config = new NodeConfig<InsertActivityConfig>(
       outputProp: 'activity',
       ...c,
     }),
+    withOnError,
+    withDedupKey,
   ],
   ['outputProp'],
 );
@@ -30,22 +45,32 @@ const register: NodeModule = (RED) => {
   function InsertActivityNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { server: serverId, fields, outputProp } = config.read(def);
+    const { server: serverId, fields, outputProp, onError, dedupKey } = config.read(def);
     const server = requireServer(RED, node, serverId);
+    // Automatic retry re-runs a run through this node only when its inserts are de-duplicated.
+    (node as InsertNode).deduplicated = dedupKey.trim() !== '';
     const labels = Object.fromEntries(ACTIVITY_FIELDS.map((f) => [f.key, f.label]));
     const known = new Set(ACTIVITY_FIELDS.map((f) => f.key));
     const used = Object.fromEntries(Object.entries(fields).filter(([k, v]) => known.has(k) && v));
-    const render = fromConfig(node, RED._('imis-insert-activity.status.invalid'), () =>
-      fieldRenderer(used, labels),
-    );
-    if (!render) return;
-    onAction(RED, node, async (msg) => {
+    const prepared = fromConfig(node, RED._('imis-insert-activity.status.invalid'), () => ({
+      render: fieldRenderer(used, labels),
+      once: dedupedInserts(RED, node, dedupKey),
+    }));
+    if (!prepared) return;
+    const { render, once } = prepared;
+    onAction(RED, node, onErrorOf(onError), async (msg) => {
       if (!server) throw noServer(RED);
-      const created = await insertActivity(server.client, render(msg), {
-        today: server.today(),
-        timeZone: server.config.timeZone || undefined,
+      const values = render(msg);
+      const { result, skipped } = await once(msg, async () => {
+        const created = await insertActivity(server.client, values, {
+          today: server.today(),
+          timeZone: server.config.timeZone || undefined,
+        });
+        return created.record;
       });
-      RED.util.setMessageProperty(msg, outputProp, created.record, true);
+      RED.util.setMessageProperty(msg, outputProp, result, true);
+      if (skipped)
+        return RED._('imis-insert-activity.status.skipped', { time: new Date().toLocaleTimeString() });
     });
   }
   registerType(RED, 'imis-insert-activity', InsertActivityNode, { settings: config.settings() });

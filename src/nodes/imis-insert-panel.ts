@@ -1,9 +1,18 @@
 import { getPanel, insertPanelRow } from '../imis/panels.js';
 import type { PanelInfo } from '../imis/panels.js';
-import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
+import {
+  dedupedInserts,
+  fieldRenderer,
+  noServer,
+  onAction,
+  onErrorOf,
+  requireServer,
+  withDedupKey,
+  withOnError,
+} from './lib/action.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
-import type { Node, NodeDef, NodeModule } from './lib/red.js';
+import type { InsertNode, Node, NodeDef, NodeModule } from './lib/red.js';
 import { fromConfig } from './lib/status.js';
 
 interface InsertPanelConfig {
@@ -14,11 +23,19 @@ interface InsertPanelConfig {
   partyId: string;
   fields: Record<string, string>;
   outputProp: string;
+  /** Failure policy (src/nodes/lib/action.ts): fail, continue or succeed. */
+  onError: string;
+  /** De-duplication key template ('' = none): an insert whose key already succeeded is skipped. */
+  dedupKey: string;
 }
 
 const config = new NodeConfig<InsertPanelConfig>(
   'imis-insert-panel',
-  [(c) => ({ panel: '', partyId: '{{ input.memberId }}', fields: {}, outputProp: 'panelRecord', ...c })],
+  [
+    (c) => ({ panel: '', partyId: '{{ input.memberId }}', fields: {}, outputProp: 'panelRecord', ...c }),
+    withOnError,
+    withDedupKey,
+  ],
   ['outputProp'],
 );
 
@@ -26,16 +43,20 @@ const register: NodeModule = (RED) => {
   function InsertPanelNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { server: serverId, panel, partyId, fields, outputProp } = config.read(def);
+    const { server: serverId, panel, partyId, fields, outputProp, onError, dedupKey } = config.read(def);
     const server = requireServer(RED, node, serverId);
+    // Automatic retry re-runs a run through this node only when its inserts are de-duplicated.
+    (node as InsertNode).deduplicated = dedupKey.trim() !== '';
     const used = Object.fromEntries(Object.entries(fields).filter(([, v]) => v));
-    const render = fromConfig(node, RED._('imis-insert-panel.status.invalid'), () =>
-      fieldRenderer({ ...used, '@id': partyId }, { '@id': 'ID' }),
-    );
-    if (!render) return;
+    const prepared = fromConfig(node, RED._('imis-insert-panel.status.invalid'), () => ({
+      render: fieldRenderer({ ...used, '@id': partyId }, { '@id': 'ID' }),
+      once: dedupedInserts(RED, node, dedupKey),
+    }));
+    if (!prepared) return;
+    const { render, once } = prepared;
     // The panel definition is loaded once (columns and types), then reused for every message.
     let definition: Promise<PanelInfo> | undefined;
-    onAction(RED, node, async (msg) => {
+    onAction(RED, node, onErrorOf(onError), async (msg) => {
       if (!server) throw noServer(RED);
       if (!panel) throw new Error(RED._('imis-insert-panel.errors.no-panel'));
       const loading = (definition = definition ?? getPanel(server.client, panel));
@@ -44,10 +65,15 @@ const register: NodeModule = (RED) => {
         throw err;
       });
       const { '@id': id, ...values } = render(msg);
-      const created = await insertPanelRow(server.client, info, id ?? '', values, {
-        timeZone: server.config.timeZone || undefined,
+      const { result, skipped } = await once(msg, async () => {
+        const created = await insertPanelRow(server.client, info, id ?? '', values, {
+          timeZone: server.config.timeZone || undefined,
+        });
+        return created.record;
       });
-      RED.util.setMessageProperty(msg, outputProp, created.record, true);
+      RED.util.setMessageProperty(msg, outputProp, result, true);
+      if (skipped)
+        return RED._('imis-insert-panel.status.skipped', { time: new Date().toLocaleTimeString() });
     });
   }
   registerType(RED, 'imis-insert-panel', InsertPanelNode, { settings: config.settings() });

@@ -1,5 +1,5 @@
 import { describeQuery, fetchIqa, listQueries } from '../imis/iqa.js';
-import { fieldRenderer, noServer, onAction, requireServer } from './lib/action.js';
+import { fieldRenderer, noServer, onAction, onErrorOf, requireServer, withOnError } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
@@ -16,6 +16,8 @@ interface IqaConfig {
   pageSize: number;
   maxRows: number;
   outputProp: string;
+  /** Failure policy (src/nodes/lib/action.ts): fail, continue or succeed. */
+  onError: string;
 }
 
 const config = new NodeConfig<IqaConfig>(
@@ -30,6 +32,7 @@ const config = new NodeConfig<IqaConfig>(
       outputProp: 'payload',
       ...c,
     }),
+    withOnError,
   ],
   ['outputProp'],
 );
@@ -38,7 +41,16 @@ const register: NodeModule = (RED) => {
   function IqaNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { server: serverId, endpoint, path, parameters, pageSize, maxRows, outputProp } = config.read(def);
+    const {
+      server: serverId,
+      endpoint,
+      path,
+      parameters,
+      pageSize,
+      maxRows,
+      outputProp,
+      onError,
+    } = config.read(def);
     const server = requireServer(RED, node, serverId);
     // The query path and each parameter are templates: `path`, then `p0`, `p1`, ...
     const fields: Record<string, string> = { path };
@@ -50,7 +62,7 @@ const register: NodeModule = (RED) => {
     const render = fromConfig(node, RED._('imis-iqa.status.invalid'), () => fieldRenderer(fields, labels));
     if (!render) return;
 
-    onAction(RED, node, async (msg, progress) => {
+    onAction(RED, node, onErrorOf(onError), async (msg, progress) => {
       if (!server) throw noServer(RED);
       const values = render(msg);
       const query = (values.path ?? '').trim();

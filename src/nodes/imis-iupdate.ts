@@ -1,6 +1,8 @@
 import { compileJsonTemplate } from '../core/templates.js';
 import { failureSummary, runTasks } from '../imis/iupdate.js';
 import type { TaskSpec } from '../imis/iupdate.js';
+import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
+import { packageContext } from './lib/context.js';
 import { NodeConfig, withDefaults } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule } from './lib/red.js';
@@ -31,6 +33,8 @@ interface IUpdateConfig {
   pollFloorSec: number;
   pollCapSec: number;
   failRunOnTaskFailure: boolean;
+  /** Failure policy (src/nodes/lib/action.ts) when the tasks cannot be run at all. */
+  onError: string;
 }
 
 const config = new NodeConfig<IUpdateConfig>(
@@ -44,6 +48,7 @@ const config = new NodeConfig<IUpdateConfig>(
       failRunOnTaskFailure: true,
       ...c,
     }),
+    withOnError,
   ],
   ['outputProp'],
 );
@@ -61,8 +66,11 @@ function taskUrls(text: string | undefined): string[] {
 const register: NodeModule = (RED) => {
   function IUpdateNode(this: Node<{ urls?: string }>, def: NodeDef) {
     RED.nodes.createNode(this, def);
+    // A message of another node starts a run here: the package's message hooks must be in place.
+    packageContext(RED);
     const node = this;
-    const { outputProp, pollFloorSec, pollCapSec, failRunOnTaskFailure, ...read } = config.read(def);
+    const { outputProp, pollFloorSec, pollCapSec, failRunOnTaskFailure, onError, ...read } = config.read(def);
+    const policy = onErrorOf(onError);
     const urls = taskUrls(node.credentials.urls);
     const tasks = read.tasks.map((t, i) => {
       const task = withDefaults(t, TASK_DEFAULTS);
@@ -76,9 +84,17 @@ const register: NodeModule = (RED) => {
     let busy = 0;
 
     node.on('input', (msg, send, done) => {
-      if (tasks.length === 0) return done(new Error(RED._('imis-iupdate.errors.no-tasks')));
+      const fail = (err: Error) => {
+        if (!actionFailed(RED, node, policy, msg, send, done, err))
+          node.status({
+            fill: 'red',
+            shape: 'ring',
+            text: RED._('imis-iupdate.status.failed', { time: new Date().toLocaleTimeString() }),
+          });
+      };
+      if (tasks.length === 0) return fail(new Error(RED._('imis-iupdate.errors.no-tasks')));
       const missing = tasks.find((t) => !/^https?:\/\//.test(t.url));
-      if (missing) return done(new Error(RED._('imis-iupdate.errors.no-url', { task: missing.name })));
+      if (missing) return fail(new Error(RED._('imis-iupdate.errors.no-url', { task: missing.name })));
       let specs: TaskSpec[];
       try {
         specs = tasks.map((t, i) => ({
@@ -90,7 +106,7 @@ const register: NodeModule = (RED) => {
           timeoutMs: t.timeoutSec * 1000,
         }));
       } catch (err) {
-        return done(err as Error);
+        return fail(err as Error);
       }
       busy++;
       const progress = (index: number, name: string, percent: number | undefined) =>
@@ -135,7 +151,7 @@ const register: NodeModule = (RED) => {
         },
         (err: Error) => {
           busy--;
-          done(err);
+          fail(err);
         },
       );
     });

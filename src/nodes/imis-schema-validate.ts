@@ -1,6 +1,7 @@
 import { SchemaValidationError, compileSchema, generateSchema } from '../core/schema.js';
 import type { Violation } from '../core/schema.js';
 import { mountOnce } from './lib/http.js';
+import { packageContext } from './lib/context.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { NodeDef, NodeMessage, NodeModule, PrevalidatingNode } from './lib/red.js';
@@ -31,6 +32,8 @@ const config = new NodeConfig<SchemaConfig>(
 const register: NodeModule = (RED) => {
   function SchemaValidateNode(this: PrevalidatingNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
+    // A message of another node starts a run here: the package's message hooks must be in place.
+    packageContext(RED);
     const node = this;
     const { schema, schemaSource, property, onInvalid } = config.read(def);
     const configured =

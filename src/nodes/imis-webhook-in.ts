@@ -10,7 +10,7 @@ import { findNode, isPrevalidator, registerType, wiredTo } from './lib/red.js';
 import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
-import { triggerRuns } from './lib/trigger.js';
+import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 
 const WEBHOOK_PATH = '/imis/hook/';
 
@@ -20,19 +20,23 @@ interface WebhookConfig {
   omitBody: boolean;
   metadataProp: string;
   maxBodyKb: number;
+  /** Automatic re-runs of transient failures (src/runs/retry.ts): how many, and the first wait. */
+  retries: number;
+  retryDelaySec: number;
 }
 
 const config = new NodeConfig<WebhookConfig>('imis-webhook-in', [
   // v1: first version; config fields as they are.
   (c) => ({ return202: false, omitBody: false, metadataProp: '', maxBodyKb: 1024, ...c }),
+  withRetry,
 ]);
 
 const register: NodeModule = (RED) => {
   function WebhookInNode(this: HookEndpointNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { return202, omitBody, metadataProp, maxBodyKb } = config.read(def);
-    const runs = triggerRuns(RED, node);
+    const { return202, omitBody, metadataProp, maxBodyKb, ...settings } = config.read(def);
+    const runs = triggerRuns(RED, node, undefined, retryPolicyOf(settings));
     const hookOptions: HookOptions = { accepted202: return202, omitBody };
     const limitBytes = Math.max(1, maxBodyKb) * 1024;
     registerSecretEndpoint(RED, 'imis-webhook-in', node, WEBHOOK_PATH);

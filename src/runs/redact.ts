@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /**
  * Callers' secrets are never stored. A trigger's request metadata (Metadata Output Property) holds
  * the caller's headers, among them credentials and signatures; the flow gets them as sent, but the
@@ -97,4 +99,67 @@ function copyRedacted(value: unknown, isSecret: SecretHeaderTest, seen: WeakSet<
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) copy[key] = copyRedacted(item, isSecret, seen);
   return copy;
+}
+
+/** Message properties of another node's message never stored: Node-RED's own, and HTTP In's live objects. */
+const UNSTORED_PROPERTIES = new Set(['payload', 'req', 'res', 'socketid', 'error']);
+
+/** What is stored of a message that started a run at a node of this package (see `foreignInput`). */
+export interface ForeignInput {
+  payload: unknown;
+  extra: Record<string, unknown>;
+  /** The input was larger than the bound: not kept, so the run cannot be re-run. */
+  truncated?: { bytes: number };
+}
+
+/**
+ * A stored copy of a message sent by another node (inject, http in, a function): its payload and
+ * the properties that are plain data, each taken as JSON (a snapshot: later nodes may change the
+ * message), without Node-RED's `_` properties, HTTP In's request and response, and with secret
+ * headers redacted in any `headers` object. Over `maxBytes` of JSON, nothing is kept but the size.
+ */
+export function foreignInput(
+  msg: Record<string, unknown>,
+  isSecret: SecretHeaderTest,
+  maxBytes: number,
+): ForeignInput {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(msg)) {
+    if (key.startsWith('_') || UNSTORED_PROPERTIES.has(key) || value === undefined) continue;
+    kept[key] = value;
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify({ payload: msg.payload, extra: kept }, (key, value: unknown) =>
+      key === 'headers' && value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? redactHeaders(value as Record<string, unknown>, isSecret)
+        : typeof value === 'bigint'
+          ? value.toString()
+          : value,
+    );
+  } catch {
+    // circular or otherwise not JSON: nothing kept
+  }
+  const bytes = text === undefined ? 0 : Buffer.byteLength(text);
+  if (text === undefined || bytes > maxBytes) return { payload: undefined, extra: {}, truncated: { bytes } };
+  const copy = JSON.parse(text) as { payload?: unknown; extra: Record<string, unknown> };
+  return { payload: copy.payload, extra: copy.extra };
+}
+
+/**
+ * A short preview of a step's payload for the run log: Node's `util.inspect` with bounded depth,
+ * array length and string length (so the work is bounded however large the payload), cut to
+ * `maxChars`. The payload only: never the message's headers, request or cookies.
+ */
+export function payloadSummary(value: unknown, maxChars: number): string {
+  const text = inspect(value, {
+    depth: 2,
+    maxArrayLength: 10,
+    maxStringLength: maxChars,
+    breakLength: Infinity,
+    compact: true,
+    sorted: false,
+    getters: false,
+  });
+  return text.length > maxChars ? `${text.slice(0, Math.max(0, maxChars - 1))}…` : text;
 }

@@ -9,11 +9,20 @@ export interface NodeRef {
   name?: string;
 }
 
+/**
+ * 'continued': the node failed and, as its failure policy says, sent the message on with
+ * `msg.error`; 'ended': it failed and ended the run quietly as succeeded.
+ */
+export type StepOutcome = 'ok' | 'failed' | 'continued' | 'ended';
+
 export interface RunStep extends NodeRef {
   startedAt: string;
   finishedAt?: string;
-  outcome?: 'ok' | 'failed';
+  outcome?: StepOutcome;
   error?: string;
+  /** A short preview of the payload the step received, and of the first it sent (redact.ts). */
+  received?: string;
+  sent?: string;
 }
 
 export interface RunRecord {
@@ -25,12 +34,27 @@ export interface RunRecord {
   finishedAt?: string;
   /** First error of the run, as a user reads it. */
   error?: string;
+  /** Whether that first error may pass on a later try (network, timeout, 429, 5xx). */
+  transientError?: boolean;
+  /** For an automatic re-run: which one (1 = the first), counted along its rerunOf chain. */
+  retry?: number;
+  /** First error a node handled by its failure policy (the run went on, or ended as succeeded). */
+  handledError?: string;
   steps: RunStep[];
   /** The trigger's payload, kept for Re-run. */
   input: unknown;
   /** The trigger's other message properties (topic, metadata), kept for Re-run. */
   inputExtra?: Record<string, unknown>;
   rerunOf?: string;
+  /**
+   * For a run started by another node's message (inject, http in, a function): the node of this
+   * package the message first reached. A re-run sends the input there.
+   */
+  entry?: NodeRef;
+  /** The input was too large to keep (its size in bytes of JSON): the run cannot be re-run. */
+  inputTruncated?: { bytes: number };
+  /** No payload was kept with this finished run (setting imis.runs.storePayloads false). */
+  inputNotStored?: boolean;
   /** A trigger's business key for this run (e.g. a member id), searchable in the dashboard. */
   businessKey?: string;
 }
@@ -76,6 +100,9 @@ export class RunTracker {
     input: unknown;
     inputExtra?: Record<string, unknown>;
     rerunOf?: string;
+    entry?: NodeRef;
+    inputTruncated?: { bytes: number };
+    retry?: number;
   }): RunRecord {
     const run: RunRecord = {
       ...init,
@@ -106,11 +133,29 @@ export class RunTracker {
     live.run.steps.push({ ...node, startedAt: this.now().toISOString() });
   }
 
-  completed(id: string, nodeId: string, error?: string): void {
+  /** The payload preview of the step of `nodeId` just delivered to. */
+  preview(id: string, nodeId: string, received: string): void {
+    const step = this.latestStep(id, nodeId);
+    if (step && step.received === undefined) step.received = received;
+  }
+
+  /** `nodeId` sent a message of the run; its latest step keeps the preview of the first one. */
+  sent(id: string, nodeId: string, preview: string): void {
+    const step = this.latestStep(id, nodeId);
+    if (step && step.sent === undefined) step.sent = preview;
+  }
+
+  private latestStep(id: string, nodeId: string): RunStep | undefined {
+    const steps = this.live.get(id)?.run.steps ?? [];
+    for (let i = steps.length - 1; i >= 0; i--) if (steps[i].id === nodeId) return steps[i];
+    return undefined;
+  }
+
+  completed(id: string, nodeId: string, error?: string, transient?: boolean): void {
     const live = this.live.get(id);
     if (!live) return;
     const count = live.inFlight.get(nodeId);
-    if (error !== undefined) this.fail(live.run, nodeId, error);
+    if (error !== undefined) this.fail(live.run, nodeId, error, transient);
     if (!count) return; // e.g. a Catch node, reached without a delivery
     if (count === 1) live.inFlight.delete(nodeId);
     else live.inFlight.set(nodeId, count - 1);
@@ -123,9 +168,24 @@ export class RunTracker {
   }
 
   /** Marks the run failed (e.g. a node reported an error for the run's message). */
-  failed(id: string, nodeId: string, error: string): void {
+  failed(id: string, nodeId: string, error: string, transient?: boolean): void {
     const live = this.live.get(id);
-    if (live) this.fail(live.run, nodeId, error);
+    if (live) this.fail(live.run, nodeId, error, transient);
+  }
+
+  /**
+   * Records that `nodeId` failed for the run's message and handled it by its failure policy:
+   * the run's status is left as it is.
+   */
+  handled(id: string, nodeId: string, error: string, outcome: 'continued' | 'ended'): void {
+    const live = this.live.get(id);
+    if (!live) return;
+    live.run.handledError = live.run.handledError ?? error;
+    const step = [...live.run.steps].reverse().find((s) => s.id === nodeId && !s.finishedAt);
+    if (step) {
+      step.outcome = outcome;
+      step.error = step.error ?? error;
+    }
   }
 
   /** A run still in flight. */
@@ -156,9 +216,12 @@ export class RunTracker {
     }
   }
 
-  private fail(run: RunRecord, nodeId: string, error: string): void {
+  private fail(run: RunRecord, nodeId: string, error: string, transient?: boolean): void {
     run.status = 'failed';
-    run.error = run.error ?? error;
+    if (run.error === undefined) {
+      run.error = error;
+      if (transient !== undefined) run.transientError = transient;
+    }
     const step = [...run.steps].reverse().find((s) => s.id === nodeId);
     if (step) {
       step.outcome = 'failed';

@@ -89,6 +89,15 @@ export class DeferredStore implements Store {
   async pruneExports(now?: Date): Promise<number> {
     return (await this.use()).pruneExports(now);
   }
+  async getDedup(scope: string, key: string): Promise<unknown> {
+    return (await this.use()).getDedup(scope, key);
+  }
+  async putDedup(scope: string, key: string, result: unknown, now?: Date): Promise<void> {
+    return (await this.use()).putDedup(scope, key, result, now);
+  }
+  async pruneDedup(before: Date): Promise<number> {
+    return (await this.use()).pruneDedup(before);
+  }
   async getDeltaHashes(scope: string): Promise<Map<string, string>> {
     return (await this.use()).getDeltaHashes(scope);
   }

@@ -37,10 +37,19 @@ export interface StoreSettings {
   poolSize?: number;
 }
 
-/** The `imis.runs` section: how long finished runs are kept. */
+/** The `imis.runs` section: how long finished runs are kept, and how much of a foreign input. */
 export interface RunsSettings {
   maxAgeDays?: number;
   maxCount?: number;
+  /** Largest input (bytes of JSON) kept of a run started by another node's message (default 1 MiB). */
+  maxInputBytes?: number;
+  /** Characters of each step's payload preview in the run log (default 500; 0: none). */
+  stepPreviewChars?: number;
+  /**
+   * false: no payload is kept with finished runs (no input, no previews), for member data; such
+   * runs cannot be re-run. Accepted inputs are still stored until their run finishes.
+   */
+  storePayloads?: boolean;
 }
 
 /** Runs kept by default: 30 days and at most 100,000 runs, whichever is less. */

@@ -228,6 +228,27 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     return result.rowCount ?? 0;
   }
 
+  async getDedup(scope: string, key: string): Promise<unknown> {
+    const { rows } = await this.pool.query<{ result: string }>(
+      `SELECT result FROM imis_dedup WHERE scope = $1 AND dedup_key = $2`,
+      [scope, key],
+    );
+    return rows[0] ? JSON.parse(rows[0].result) : undefined;
+  }
+
+  async putDedup(scope: string, key: string, result: unknown, now = new Date()): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO imis_dedup (scope, dedup_key, result, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (scope, dedup_key) DO NOTHING`,
+      [scope, key, JSON.stringify(result ?? null), now.getTime()],
+    );
+  }
+
+  async pruneDedup(before: Date): Promise<number> {
+    const result = await this.pool.query(`DELETE FROM imis_dedup WHERE created_at < $1`, [before.getTime()]);
+    return result.rowCount ?? 0;
+  }
+
   async getDeltaHashes(scope: string): Promise<Map<string, string>> {
     const { rows } = await this.pool.query<[string, string]>({
       text: `SELECT row_key, hash FROM imis_delta WHERE scope = $1`,

@@ -35,10 +35,22 @@ function both(sql: string): Pick<Migration, 'sqlite' | 'postgres'> {
   return { sqlite: render(TYPES.sqlite), postgres: render(TYPES.postgres) };
 }
 
-/** When an export's link stops answering (null: never); the index serves the sweep of expired ones. */
-const EXPORT_EXPIRY = `
+/**
+ * When an export's link stops answering (null: never), with an index for the sweep of expired
+ * ones; and the records of inserts made under a de-duplication key (the record iMIS returned, as
+ * JSON), kept as long as runs are.
+ */
+const EXPORT_EXPIRY_AND_DEDUP = `
       ALTER TABLE imis_exports ADD COLUMN expires_at %TIME%;
-      CREATE INDEX imis_exports_expiry ON imis_exports (expires_at) WHERE expires_at IS NOT NULL;`;
+      CREATE INDEX imis_exports_expiry ON imis_exports (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE TABLE imis_dedup (
+        scope TEXT NOT NULL,
+        dedup_key TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at %TIME% NOT NULL,
+        PRIMARY KEY (scope, dedup_key)
+      );
+      CREATE INDEX imis_dedup_created ON imis_dedup (created_at);`;
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -95,7 +107,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 2,
-    description: 'Delta Hash: row hashes by node and key; export links that expire',
+    description: 'Delta Hash: row hashes by node and key; export links that expire; de-duplicated inserts',
     // SQLite: WITHOUT ROWID keeps a scope's rows together in key order, so a run reads its
     // 100,000 hashes in one sequential scan instead of an index lookup per row.
     sqlite:
@@ -104,14 +116,14 @@ export const MIGRATIONS: Migration[] = [
         row_key TEXT NOT NULL,
         hash TEXT NOT NULL,
         PRIMARY KEY (scope, row_key)
-      ) WITHOUT ROWID;` + both(EXPORT_EXPIRY).sqlite,
+      ) WITHOUT ROWID;` + both(EXPORT_EXPIRY_AND_DEDUP).sqlite,
     postgres:
       `CREATE TABLE imis_delta (
         scope TEXT NOT NULL,
         row_key TEXT NOT NULL,
         hash TEXT NOT NULL,
         PRIMARY KEY (scope, row_key)
-      );` + both(EXPORT_EXPIRY).postgres,
+      );` + both(EXPORT_EXPIRY_AND_DEDUP).postgres,
   },
   {
     version: 3,

@@ -132,6 +132,12 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
       ),
       deleteExport: db.prepare(`DELETE FROM imis_exports WHERE key_hash = ?`),
       pruneExports: db.prepare(`DELETE FROM imis_exports WHERE expires_at <= ?`),
+      getDedup: db.prepare(`SELECT result FROM imis_dedup WHERE scope = ? AND dedup_key = ?`).pluck(true),
+      putDedup: db.prepare(
+        `INSERT INTO imis_dedup (scope, dedup_key, result, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (scope, dedup_key) DO NOTHING`,
+      ),
+      pruneDedup: db.prepare(`DELETE FROM imis_dedup WHERE created_at < ?`),
       getDelta: db.prepare(`SELECT row_key, hash FROM imis_delta WHERE scope = ?`).raw(true),
       setDelta: db.prepare(
         `INSERT INTO imis_delta (scope, row_key, hash) VALUES (?, ?, ?)
@@ -329,6 +335,19 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
 
   async pruneExports(now = new Date()): Promise<number> {
     return this.statements.pruneExports.run(now.getTime()).changes;
+  }
+
+  async getDedup(scope: string, key: string): Promise<unknown> {
+    const text = this.statements.getDedup.get(scope, key) as string | undefined;
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  async putDedup(scope: string, key: string, result: unknown, now = new Date()): Promise<void> {
+    this.statements.putDedup.run(scope, key, JSON.stringify(result ?? null), now.getTime());
+  }
+
+  async pruneDedup(before: Date): Promise<number> {
+    return this.statements.pruneDedup.run(before.getTime()).changes;
   }
 
   async getDeltaHashes(scope: string): Promise<Map<string, string>> {

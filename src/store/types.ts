@@ -250,6 +250,15 @@ export interface Store extends WorkflowTables {
   commitDelta(scope: string, change: DeltaChange): Promise<void>;
 
   /**
+   * De-duplicated inserts: the result (JSON) of the insert `key` of `scope` (a node) made, if one
+   * succeeded; `putDedup` records one at once (not batched: a crash must not forget it).
+   */
+  getDedup(scope: string, key: string): Promise<unknown>;
+  putDedup(scope: string, key: string, result: unknown, now?: Date): Promise<void>;
+  /** Forgets de-duplication records made before `before`; returns how many went. */
+  pruneDedup(before: Date): Promise<number>;
+
+  /**
    * Sends `message` to the other processes sharing this store, to their subscribers of `channel` (a
    * lower-case name), in the order sent; not to this process. PostgreSQL: NOTIFY, under 8,000 bytes,
    * received by the processes listening at that moment. SQLite: one process, nothing to send.

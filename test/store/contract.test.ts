@@ -315,6 +315,19 @@ for (const engine of [sqlite, postgres]) {
       assert.ok(await store.getExport('never', after));
     });
 
+    it('keeps the first record of a de-duplication key, per scope, until pruned', async () => {
+      const store = await open();
+      const t0 = new Date('2026-04-01T00:00:00Z');
+      assert.equal(await store.getDedup('n1', 'k'), undefined);
+      await store.putDedup('n1', 'k', { SEQN: 7 }, t0);
+      await store.putDedup('n1', 'k', { SEQN: 8 }, t0);
+      assert.deepEqual(await store.getDedup('n1', 'k'), { SEQN: 7 }, 'the first stays');
+      assert.equal(await store.getDedup('n2', 'k'), undefined, 'another node');
+      assert.equal(await store.pruneDedup(t0), 0, 'not older than the limit');
+      assert.equal(await store.pruneDedup(new Date(t0.getTime() + 1)), 1);
+      assert.equal(await store.getDedup('n1', 'k'), undefined);
+    });
+
     it('imports what version 0.1 kept in files, once, and renames the files', async () => {
       const store = await open(1);
       const dir = mkdtempSync(join(tmpdir(), 'imis-legacy-'));

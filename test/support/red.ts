@@ -125,6 +125,8 @@ export function packageNodes(): ((RED: any) => void)[] {
     'imis-workflow-in',
     'imis-api',
     'imis-delta',
+    'imis-manual',
+    'imis-run-failed',
   ].map((name) => withRuntimeHooks(require(`../../src/nodes/${name}.js`), name));
 }
 

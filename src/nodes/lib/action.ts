@@ -1,7 +1,66 @@
-import { compileTemplates } from '../../core/templates.js';
-import { serverMessage } from './messages.js';
+import { Deduplicator } from '../../core/dedup.js';
+import type { DedupOutcome } from '../../core/dedup.js';
+import { compileTemplate, compileTemplates } from '../../core/templates.js';
+import { packageContext } from './context.js';
+import { runsMessage, serverMessage } from './messages.js';
 import { serverNode } from './red.js';
 import type { ImisServerNode, Node, NodeMessage, NodeMessageInFlow, Red } from './red.js';
+
+/**
+ * An action node's failure policy, iWorkflow's "on failure" per action: 'fail' the run (done(err),
+ * for Catch nodes: the default), 'continue' (send the message on with `msg.error` set), or
+ * 'succeed' (end the run quietly, as succeeded).
+ */
+export type OnError = 'fail' | 'continue' | 'succeed';
+
+/** A node config's `onError`, read as 'fail' when it is not one of the three. */
+export function onErrorOf(value: unknown): OnError {
+  return value === 'continue' || value === 'succeed' ? value : 'fail';
+}
+
+/** The config migration that gives an action node its failure policy (existing nodes keep failing the run). */
+export const withOnError = (c: Record<string, unknown>) => ({ onError: 'fail', ...c });
+
+type Send = (msg: NodeMessage | (NodeMessage | null)[]) => void;
+
+/**
+ * Ends a message whose action failed, as the node's policy says: 'fail' calls done(err) and
+ * returns false (the caller shows its failed status); 'continue' and 'succeed' record the error on
+ * the run's step, show it on the node (yellow, from the runs catalog) and return true. Neither
+ * handled choice loses the error.
+ */
+export function actionFailed(
+  RED: Red,
+  node: Node,
+  policy: OnError,
+  msg: NodeMessageInFlow,
+  send: Send,
+  done: (err?: Error) => void,
+  err: Error,
+): boolean {
+  if (policy === 'fail') {
+    done(err);
+    return false;
+  }
+  const time = new Date().toLocaleTimeString();
+  packageContext(RED).runs.handled(
+    msg._msgid,
+    node.id,
+    err.message,
+    policy === 'continue' ? 'continued' : 'ended',
+  );
+  node.status({
+    fill: 'yellow',
+    shape: 'ring',
+    text: runsMessage(RED, `onError.status.${policy}`, { time }),
+  });
+  if (policy === 'continue') {
+    msg.error = { message: err.message, source: { id: node.id, type: node.type, name: node.name } };
+    send(msg);
+  }
+  done();
+  return true;
+}
 
 /**
  * What the action nodes share: a set of templated fields compiled once, rendered per message with
@@ -29,14 +88,17 @@ export function noServer(RED: Red): Error {
 /**
  * Runs one action per message with the usual status lifecycle, from the node's catalog
  * (`<type>.status.running` with the count in flight, `.ok` with the time, `.failed` with the
- * time), and done(err) for Catch nodes. `act` may show its progress, and may return the text of
- * its done status instead of `.ok`.
+ * time), and a failure handled by the node's policy (actionFailed). `act` may show its progress,
+ * and may return the text of its done status instead of `.ok`.
  */
 export function onAction(
   RED: Red,
   node: Node,
+  policy: OnError,
   act: (msg: NodeMessageInFlow, progress: (text: string) => void) => Promise<string | void>,
 ): void {
+  // A message of another node starts a run here: the package's message hooks must be in place.
+  packageContext(RED);
   let active = 0;
   const progress = (text: string) => node.status({ fill: 'blue', shape: 'dot', text });
   node.on('input', (msg, send, done) => {
@@ -53,10 +115,38 @@ export function onAction(
       (err: Error) => {
         active--;
         // A few words on the node; iMIS's full message goes to the debug sidebar with done(err).
-        const time = new Date().toLocaleTimeString();
-        node.status({ fill: 'red', shape: 'ring', text: RED._(`${node.type}.status.failed`, { time }) });
-        done(err);
+        if (!actionFailed(RED, node, policy, msg, send, done, err)) {
+          const time = new Date().toLocaleTimeString();
+          node.status({ fill: 'red', shape: 'ring', text: RED._(`${node.type}.status.failed`, { time }) });
+        }
       },
     );
   });
+}
+
+/** One Deduplicator (and its in-process ordering of inserts per key) per package store. */
+const deduplicators = new WeakMap<object, Deduplicator>();
+
+/** The config migration that gives an insert node its de-duplication key (none: as before). */
+export const withDedupKey = (c: Record<string, unknown>) => ({ dedupKey: '', ...c });
+
+/**
+ * An insert node's effectively-once inserts (src/core/dedup.ts): with a de-duplication key
+ * template, each message's key is rendered and an insert whose key already succeeded at this node
+ * is skipped, its earlier record returned; `msg.dedup` tells `{ key, skipped }`. Without a key,
+ * every message inserts. Throws TemplateError for a template that does not compile.
+ */
+export function dedupedInserts(RED: Red, node: Node, template: string) {
+  const key = template.trim() ? compileTemplate(template, 'De-duplication key') : undefined;
+  return async <T>(msg: NodeMessageInFlow, insert: () => Promise<T>): Promise<DedupOutcome<T>> => {
+    if (!key) return { result: await insert(), skipped: false };
+    const value = key.render({ input: msg.payload, msg }).trim();
+    if (!value) throw new Error(runsMessage(RED, 'errors.dedup-empty'));
+    const { store } = packageContext(RED);
+    let deduplicator = deduplicators.get(store);
+    if (!deduplicator) deduplicators.set(store, (deduplicator = new Deduplicator(store)));
+    const outcome = await deduplicator.once(node.id, value, insert);
+    msg.dedup = { key: value, skipped: outcome.skipped };
+    return outcome;
+  };
 }

@@ -1,14 +1,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunTracker } from '../../runs/tracker.js';
+import { RunTracker, newRunId } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
 import { engineOf, importLegacyFiles, leaseMsOf, openStore, retentionPolicy } from '../../store/index.js';
 import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
+import { isTransient } from '../../imis/errors.js';
+import { foreignInput, payloadSummary, secretHeaderTest } from '../../runs/redact.js';
+import { retryDelayMs, shouldRetry } from '../../runs/retry.js';
+import type { RetryPolicy } from '../../runs/retry.js';
 import { runsMessage } from './messages.js';
-import { addHook, expectedDoneCount } from './red.js';
-import type { Node, Red } from './red.js';
+import { addHook, expectedDoneCount, findNode } from './red.js';
+import type { Node, NodeMessage, Red } from './red.js';
 
 /**
  * What every node of this package shares inside one Node-RED runtime: the data folder, the store
@@ -32,11 +36,21 @@ export interface PackageContext {
   followers: RunTracker;
   /** Listeners waiting for a run (or a followed message) to settle, by id. */
   settleListeners: Map<string, ((status: RunStatus) => void)[]>;
+  /** Told of every run that settles (e.g. the Run failed node). */
+  runListeners: Set<(run: RunRecord) => void>;
 }
 
 /** A node that starts runs and can start one again from a stored input. */
 export interface Trigger {
-  rerun(input: unknown, extra: Record<string, unknown> | undefined, rerunOf: string): Promise<string>;
+  /** `retry`: the number of an automatic re-run (1 = the first), absent for one asked for. */
+  rerun(
+    input: unknown,
+    extra: Record<string, unknown> | undefined,
+    rerunOf: string,
+    retry?: number,
+  ): Promise<string>;
+  /** Automatic re-runs of its failed runs (none when absent or 0 attempts). */
+  retry?: RetryPolicy;
 }
 
 let shared: PackageContext | undefined;
@@ -73,14 +87,21 @@ export function packageContext(RED: Red): PackageContext {
   );
   const settling = new Map<string, RunRecord>();
   const settleListeners = new Map<string, ((status: RunStatus) => void)[]>();
+  const runListeners = new Set<(run: RunRecord) => void>();
   const notify = (run: RunRecord) => {
     const listeners = settleListeners.get(run.id);
     if (!listeners) return;
     settleListeners.delete(run.id);
     for (const listener of listeners) listener(run.status);
   };
+  // Member data: with storePayloads false, the stored run keeps no input (the accepted input was
+  // stored only until now); in-process listeners (automatic retry) still get it.
+  const keepPayloads = settings.runs?.storePayloads !== false;
   const runs = new RunTracker({
-    onSettled: (run: RunRecord) => {
+    onSettled: (settled: RunRecord) => {
+      const run: RunRecord = keepPayloads
+        ? settled
+        : { ...settled, input: undefined, inputExtra: undefined, inputNotStored: true };
       settling.set(run.id, run);
       store
         .finishRun(run)
@@ -91,6 +112,13 @@ export function packageContext(RED: Red): PackageContext {
           if (settling.get(run.id) === run) settling.delete(run.id);
         });
       notify(run);
+      for (const listener of runListeners) {
+        try {
+          listener(settled);
+        } catch (err) {
+          RED.log.warn((err as Error).message);
+        }
+      }
     },
   });
   // Not recorded anywhere: only followMessage's listeners hear of these.
@@ -118,13 +146,15 @@ export function packageContext(RED: Red): PackageContext {
     retention,
     followers,
     settleListeners,
+    runListeners,
   };
   if (!flushOnExit) {
     // Batched writes are committed before the process ends, where the engine can (Node-RED exits on stop).
     flushOnExit = () => shared?.store.flushSync();
     process.once('exit', flushOnExit);
   }
-  registerHooks(RED, [runs, followers]);
+  registerHooks(RED, [runs, followers], startForeignRun(RED, runs));
+  runListeners.add(autoRetry(RED, shared));
   return shared;
 }
 
@@ -162,6 +192,8 @@ async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
     }
     await store.pruneSeen();
     await store.pruneExports();
+    // De-duplication records live as long as the runs that could be re-run.
+    await store.pruneDedup(new Date(Date.now() - retention.maxAgeMs));
   } catch {
     // the next round tries again
   }
@@ -180,16 +212,150 @@ function nodeRef(node: Node): NodeRef {
   return { id: node.id, type: node.type, name: node.name || undefined };
 }
 
+/**
+ * The node types of this package at which a message from another node starts a run: every node
+ * with an input, but the cron's control input. Its own triggers start their runs themselves.
+ */
+export const RUN_ENTRY_TYPES: ReadonlySet<string> = new Set([
+  'imis-schema-validate',
+  'imis-insert-activity',
+  'imis-insert-panel',
+  'imis-iupdate',
+  'imis-export',
+  'imis-iqa',
+  'imis-api',
+  'imis-delta',
+]);
+
+/** Largest input (JSON bytes) kept of a run started by another node's message (setting imis.runs.maxInputBytes). */
+const MAX_INPUT_BYTES = 1024 * 1024;
+
+/**
+ * Starts a run for a message of another node (inject, http in, a function) that reaches `node`,
+ * a node of this package, while not part of a run: the run is named after the sending node, its
+ * id is the message's, and a snapshot of the message (secrets redacted, bounded) is its input.
+ */
+function startForeignRun(RED: Red, runs: RunTracker) {
+  const isSecret = secretHeaderTest(RED.settings.imisRedactHeaders);
+  const setting = RED.settings.imis?.runs?.maxInputBytes;
+  const maxBytes = typeof setting === 'number' && setting >= 0 ? setting : MAX_INPUT_BYTES;
+  return (msg: NodeMessage, node: Node, source: Node | undefined): void => {
+    const input = foreignInput(msg as Record<string, unknown>, isSecret, maxBytes);
+    const sender = source ?? node;
+    runs.start({
+      id: msg._msgid as string,
+      flowId: sender.z ?? node.z,
+      trigger: nodeRef(sender),
+      input: input.payload,
+      inputExtra: input.extra,
+      entry: nodeRef(node),
+      ...(input.truncated ? { inputTruncated: input.truncated } : {}),
+    });
+    runs.delivered(msg._msgid as string, nodeRef(node));
+    runs.release(msg._msgid as string);
+  };
+}
+
+/** The insert node types, which may not run twice for one input unless de-duplicated. */
+const INSERT_TYPES = new Set(['imis-insert-activity', 'imis-insert-panel']);
+
+/**
+ * Automatic retry: a failed run whose trigger has a retry policy is re-run after its backoff when
+ * shouldRetry allows (transient failure, retries left, no insert without a de-duplication key).
+ * A retry waiting when Node-RED stops is not made: the run stays failed, for Re-run by hand.
+ */
+function autoRetry(RED: Red, ctx: PackageContext) {
+  const timers = new Set<NodeJS.Timeout>();
+  const unsafe = (step: { id: string; type: string }) => {
+    if (!INSERT_TYPES.has(step.type)) return false;
+    const node = findNode(RED, step.id);
+    return !(node && 'deduplicated' in node && node.deduplicated === true);
+  };
+  return (run: RunRecord): void => {
+    const trigger = ctx.triggers.get(run.trigger.id);
+    if (!trigger?.retry || !shouldRetry(run, trigger.retry, unsafe)) return;
+    const retry = (run.retry ?? 0) + 1;
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        const current = ctx.triggers.get(run.trigger.id);
+        if (!current) return; // undeployed meanwhile
+        current
+          .rerun(run.input, run.inputExtra, run.id, retry)
+          .catch((err: Error) =>
+            RED.log.warn(runsMessage(RED, 'errors.retry', { id: run.id, message: err.message })),
+          );
+      },
+      retryDelayMs(trigger.retry, retry),
+    );
+    timer.unref();
+    timers.add(timer);
+  };
+}
+
+/**
+ * Re-runs a run that another node's message started: its stored input goes again to the node of
+ * this package it first reached, as a new run linked to the original. Undefined when that node is
+ * not deployed any more.
+ */
+export function rerunAtEntry(RED: Red, run: RunRecord): string | undefined {
+  const node = run.entry && findNode(RED, run.entry.id);
+  if (!node) return undefined;
+  const { runs } = packageContext(RED);
+  const id = newRunId();
+  runs.start({
+    id,
+    flowId: run.flowId,
+    trigger: run.trigger,
+    input: run.input,
+    inputExtra: run.inputExtra,
+    entry: run.entry,
+    rerunOf: run.id,
+  });
+  runs.delivered(id, nodeRef(node));
+  runs.release(id);
+  node.receive({ ...run.inputExtra, payload: run.input, _msgid: id });
+  return id;
+}
+
+/**
+ * The preview of a step's payload kept in the run log (`imis.runs.stepPreviewChars`, 500 by
+ * default), or none when that is 0 or `imis.runs.storePayloads` is false.
+ */
+function stepPreviews(RED: Red): ((payload: unknown) => string) | undefined {
+  const settings = RED.settings.imis?.runs ?? {};
+  const chars = typeof settings.stepPreviewChars === 'number' ? Math.trunc(settings.stepPreviewChars) : 500;
+  if (settings.storePayloads === false || !(chars > 0)) return undefined;
+  return (payload) => payloadSummary(payload, chars);
+}
+
 /** Feeds the run trackers from the runtime's message-routing hooks (Node-RED 2+). */
-function registerHooks(RED: Red, trackers: RunTracker[]): void {
+function registerHooks(
+  RED: Red,
+  trackers: RunTracker[],
+  startRun: (msg: NodeMessage, node: Node, source: Node | undefined) => void,
+): void {
   RED.hooks.remove('*.imisRuns');
   // A message id is live in one tracker at most: runs are started with new ids, and a message is
   // followed only when it is not part of a run.
   const trackerOf = (id: string | undefined) => (id ? trackers.find((t) => t.isLive(id)) : undefined);
+  const previews = stepPreviews(RED);
   addHook(RED, 'preDeliver', 'imisRuns', (event) => {
     const id = event.msg._msgid;
-    const tracker = trackerOf(id);
-    if (id && tracker && event.destination.node) tracker.delivered(id, nodeRef(event.destination.node));
+    const node = event.destination.node;
+    if (!id || !node) return;
+    let tracker = trackerOf(id);
+    if (!tracker && RUN_ENTRY_TYPES.has(node.type)) {
+      startRun(event.msg, node, event.source?.node);
+      tracker = trackerOf(id);
+    } else if (tracker) {
+      tracker.delivered(id, nodeRef(node));
+    }
+    // Only runs (trackers[0]) keep previews; a followed message is not recorded.
+    if (tracker !== trackers[0] || !previews) return;
+    const preview = previews(event.msg.payload);
+    tracker.preview(id, node.id, preview);
+    if (event.source?.id) tracker.sent(id, event.source.id, preview);
   });
   // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
   // never completes its messages: its step ends once its handler has been called.
@@ -205,7 +371,7 @@ function registerHooks(RED: Red, trackers: RunTracker[]): void {
     const tracker = trackerOf(id);
     if (!id || !tracker) return;
     const error = event.error ? errorText(event.error) : undefined;
-    tracker.completed(id, event.node.id, error);
+    tracker.completed(id, event.node.id, error, event.error ? isTransient(event.error) : undefined);
   });
   // A node that reports an error for a message and then completes it without one (node.error(err,
   // msg) then done(): Node-RED's own http request node does so for a refused connection) fails the

@@ -120,7 +120,11 @@ export interface RoutingEvents {
    * `preDeliver`: a message is about to reach `destination.node`. Gap: @types/node-red types
    * `destination.node` of this event as undefined; the runtime has set it by now.
    */
-  preDeliver: { msg: NodeMessage; destination: { id: string; node?: Node } };
+  preDeliver: {
+    msg: NodeMessage;
+    source?: { id: string; node?: Node };
+    destination: { id: string; node?: Node };
+  };
   /** `postReceive`: a message was handed to `destination.node`'s input handlers. */
   postReceive: { msg: NodeMessage; destination: { id: string; node?: Node } };
   /** `onComplete`: `node` completed the message (done() called), with `error` if it failed. */
@@ -219,6 +223,21 @@ export interface HookEndpointNode extends SecretEndpointNode {
 /** Export Data to URL: a GET of the node's URL is answered from its published data. */
 export interface ExportEndpointNode extends SecretEndpointNode {
   store: PublishedStore;
+}
+
+/** Insert Activity and Insert Panel Record: whether their inserts carry a de-duplication key. */
+export interface InsertNode extends Node {
+  deduplicated: boolean;
+}
+
+/** The Manual trigger: starts a run with its configured input, or with input given by the caller. */
+export interface ManualTriggerNode extends Node {
+  /** Commits the input and starts the run; resolves with the run id. Throws for invalid JSON input. */
+  trigger(input?: unknown): Promise<string>;
+}
+
+export function isManualTrigger(node: Node | null): node is ManualTriggerNode {
+  return node !== null && node.type === 'imis-manual' && 'trigger' in node;
 }
 
 /** Which node each type with a secret URL is (the registry of secret endpoints is keyed by type). */

@@ -1,6 +1,7 @@
 import type { RunRecord, RunStatus } from '../../runs/tracker.js';
 import type { RunQuery } from '../../store/index.js';
-import { packageContext } from './context.js';
+import { packageContext, rerunAtEntry } from './context.js';
+import { runsMessage } from './messages.js';
 import type { PackageContext } from './context.js';
 import { mountOnce } from './http.js';
 import type { Red, Response } from './red.js';
@@ -72,10 +73,19 @@ export function mountRunsApi(RED: Red): void {
     const rerun = async () => {
       const run = await findRun(ctx, String(req.params.id));
       if (!run) return res.status(404).json({ error: 'unknown run' });
+      if (run.inputNotStored)
+        return res.status(409).json({ error: runsMessage(RED, 'errors.rerun-not-stored') });
       const trigger = ctx.triggers.get(run.trigger.id);
-      if (!trigger)
-        return res.status(409).json({ error: 'The trigger of this run is not deployed any more' });
-      res.json({ id: await trigger.rerun(run.input, run.inputExtra, run.id) });
+      if (trigger) return res.json({ id: await trigger.rerun(run.input, run.inputExtra, run.id) });
+      if (run.entry) {
+        if (run.inputTruncated)
+          return res
+            .status(409)
+            .json({ error: runsMessage(RED, 'errors.rerun-truncated', { ...run.inputTruncated }) });
+        const id = rerunAtEntry(RED, run);
+        if (id) return res.json({ id });
+      }
+      return res.status(409).json({ error: runsMessage(RED, 'errors.rerun-undeployed') });
     };
     rerun().catch((err: Error) => fail(res, err));
   });

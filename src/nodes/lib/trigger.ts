@@ -1,3 +1,5 @@
+import { isTransient } from '../../imis/errors.js';
+import type { RetryPolicy } from '../../runs/retry.js';
 import { newRunId } from '../../runs/tracker.js';
 import { secretHeaderTest, storableExtra } from '../../runs/redact.js';
 import type { AcceptedInput } from '../../store/index.js';
@@ -35,6 +37,7 @@ export function triggerRuns(
   RED: Red,
   node: Node,
   prepare?: (msg: NodeMessage) => Promise<NodeMessage>,
+  retry?: RetryPolicy,
 ): TriggerRuns {
   const ctx = packageContext(RED);
   let closed = false;
@@ -50,6 +53,7 @@ export function triggerRuns(
     queueTime: string,
     rerunOf?: string,
     storedExtra = storable(input.extra),
+    retry?: number,
   ) => {
     if (closed) return; // a replay or re-run that arrived after a redeploy: the new node takes it
     ctx.runs.start({
@@ -59,6 +63,7 @@ export function triggerRuns(
       input: input.payload,
       inputExtra: storedExtra,
       rerunOf,
+      ...(retry ? { retry } : {}),
     });
     const msg: NodeMessage = {
       _msgid: runId,
@@ -84,7 +89,7 @@ export function triggerRuns(
       },
       (err: Error) => {
         // The run fails on the trigger itself (e.g. the full record could not be fetched).
-        ctx.runs.failed(runId, node.id, err.message);
+        ctx.runs.failed(runId, node.id, err.message, isTransient(err));
         node.error(err, msg);
         ctx.runs.release(runId);
       },
@@ -117,11 +122,17 @@ export function triggerRuns(
 
   ctx.triggers.set(node.id, {
     // `extra` comes from the stored run: redacted when it was first accepted.
-    rerun: async (payload: unknown, extra: Record<string, unknown> | undefined, rerunOf: string) => {
+    rerun: async (
+      payload: unknown,
+      extra: Record<string, unknown> | undefined,
+      rerunOf: string,
+      retry?: number,
+    ) => {
       const entry = await store({ payload, extra }, new Date());
-      start(entry.id, { payload, extra }, entry.acceptedAt, rerunOf);
+      start(entry.id, { payload, extra }, entry.acceptedAt, rerunOf, extra, retry);
       return entry.id;
     },
+    ...(retry && retry.attempts > 0 ? { retry } : {}),
   });
 
   // Inputs an earlier process accepted and never finished run now; with a shared store, those of a
@@ -150,4 +161,17 @@ export function triggerRuns(
   });
 
   return { ctx, accept, fire };
+}
+
+/** The config migration that gives a trigger its automatic retry (off: existing flows unchanged). */
+export const withRetry = (c: Record<string, unknown>) => ({ retries: 0, retryDelaySec: 30, ...c });
+
+/** A trigger config's retry policy: 0 to 10 re-runs, the first after 1 s to 1 day. */
+export function retryPolicyOf(config: { retries?: unknown; retryDelaySec?: unknown }): RetryPolicy {
+  const attempts = Math.trunc(Number(config.retries));
+  const delaySec = Number(config.retryDelaySec);
+  return {
+    attempts: Number.isFinite(attempts) ? Math.min(10, Math.max(0, attempts)) : 0,
+    delaySec: Number.isFinite(delaySec) ? Math.min(86_400, Math.max(1, delaySec)) : 30,
+  };
 }

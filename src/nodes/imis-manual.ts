@@ -1,0 +1,79 @@
+import { mountOnce } from './lib/http.js';
+import { NodeConfig } from './lib/migrations.js';
+import { findNode, isManualTrigger, registerType } from './lib/red.js';
+import type { ManualTriggerNode, NodeDef, NodeModule } from './lib/red.js';
+import { mountRunsApi } from './lib/runs-api.js';
+import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
+
+interface ManualConfig {
+  name?: string;
+  /** The run's input (msg.payload), as JSON text. */
+  input: string;
+  /** Automatic re-runs of transient failures (src/runs/retry.ts): how many, and the first wait. */
+  retries: number;
+  retryDelaySec: number;
+}
+
+const config = new NodeConfig<ManualConfig>('imis-manual', [(c) => ({ input: '{}', ...c }), withRetry]);
+
+/**
+ * iWorkflow's Manual trigger: a run started by a person, from the button on the node in the editor
+ * or from the runs dashboard (with input edited there). The input is committed to the store before
+ * the run starts, as a webhook's is, so a run started by hand is never lost.
+ */
+const register: NodeModule = (RED) => {
+  function ManualNode(this: ManualTriggerNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const { input, ...settings } = config.read(def);
+    const runs = triggerRuns(RED, node, undefined, retryPolicyOf(settings));
+    let configured: { ok: true; value: unknown } | { ok: false; message: string };
+    try {
+      configured = { ok: true, value: JSON.parse(input) as unknown };
+      node.status({});
+    } catch (err) {
+      configured = { ok: false, message: (err as Error).message };
+      node.status({ fill: 'red', shape: 'ring', text: RED._('imis-manual.status.invalid') });
+    }
+
+    node.trigger = async (given?: unknown) => {
+      if (given === undefined && !configured.ok)
+        throw new Error(RED._('imis-manual.errors.invalid', { message: configured.message }));
+      const payload = given === undefined && configured.ok ? configured.value : given;
+      const { runId } = await runs.accept({ payload, extra: { topic: node.name || 'manual' } });
+      node.status({
+        fill: 'green',
+        shape: 'dot',
+        text: RED._('imis-manual.status.started', { time: new Date().toLocaleTimeString() }),
+      });
+      return runId;
+    };
+  }
+  registerType(RED, 'imis-manual', ManualNode, { settings: config.settings() });
+  mountRunsApi(RED);
+
+  // The node's button and the dashboard's Run: POST, with `{ "input": … }` to replace the
+  // configured input for this run. Behind the runs' write permission.
+  mountOnce(
+    RED.httpAdmin,
+    'post',
+    '/imis/manual/:id',
+    RED.auth.needsPermission('imis-runs.write'),
+    (req, res) => {
+      const node = findNode(RED, String(req.params.id));
+      if (!isManualTrigger(node))
+        return void res.status(404).json({ error: RED._('imis-manual.errors.not-deployed') });
+      const body: unknown = req.body;
+      const given =
+        typeof body === 'object' && body !== null && 'input' in body
+          ? (body as { input: unknown }).input
+          : undefined;
+      node.trigger(given).then(
+        (id) => res.json({ id }),
+        (err: Error) => res.status(400).json({ error: err.message }),
+      );
+    },
+  );
+};
+
+export = register;
