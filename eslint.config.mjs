@@ -58,6 +58,12 @@ export default tseslint.config(
     },
   },
   {
+    // The Runs dashboard's script, shared by the sidebar and the full-page view (a classic script).
+    files: ['nodes/*.js'],
+    languageOptions: { ecmaVersion: 2020, sourceType: 'script', globals: { ...globals.browser } },
+    rules: { 'no-implicit-globals': 'error', eqeqeq: ['error', 'smart'], 'no-unused-expressions': 'error' },
+  },
+  {
     files: ['scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
   },

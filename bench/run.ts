@@ -8,15 +8,17 @@
 //   export      Fetch IQA (100,000 × 10 from the emulator) → Export Data to URL (CSV)  vs  papaparse
 //   cron        imis-cron every second: firing delay  vs  inject repeat 1 s: interval jitter
 //   delta       Delta Hash, 100,000 × 10 rows with 1% changed  vs  SHA-256 of each row alone (node:crypto)
+//   runs        Runs dashboard's first pages over 1,000,000 stored runs  vs  the unfiltered first page;
+//               webhook p99 while the retention prunes a backlog  vs  once it is over
 //   workflow    integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
-// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|workflow (comma-separated for several;
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|workflow (comma-separated;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
 // rounds of ref + ours, default 3), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
 // BENCH_STARTUP_RUNS (default 3), BENCH_BASELINE_DIR (a built older version for "before" start-up
 // numbers: see bench/startup.ts), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 2),
-// BENCH_DELTA_RUNS (default 3), BENCH_WORKFLOW_INSTANCES (default 1000000), BENCH_WORKFLOW_TIMEOUT_S
-// (default 2).
+// BENCH_DELTA_RUNS (default 3), BENCH_RUNS_ROWS (default 1,000,000), BENCH_RUNS_REPEAT (default 10),
+// BENCH_WORKFLOW_INSTANCES (default 1000000), BENCH_WORKFLOW_TIMEOUT_S (default 2).
 // Sections needing PostgreSQL say they could not run when it is not installed.
 // Prints; always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
@@ -25,6 +27,7 @@ import { SECONDS, stopPostgres } from './common.js';
 import { cronBench } from './cron.js';
 import { deltaBench } from './delta.js';
 import { exportBench } from './export.js';
+import { runsBench } from './runs.js';
 import { startupBench } from './startup.js';
 import { storeBench } from './store.js';
 import { webhookBench, webhookPostgresBench } from './webhook.js';
@@ -42,6 +45,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
   export: { title: 'Export Data to URL (CSV, 100,000 rows)', run: exportBench },
   cron: { title: 'Cron firing delay', run: cronBench },
   delta: { title: 'Delta Hash (100,000 × 10 rows, 1% changed)', run: deltaBench },
+  runs: { title: 'Runs dashboard and retention (1,000,000 runs, SQLite)', run: runsBench },
   workflow: { title: 'Integration workflows (SQLite store)', run: workflowBench },
 };
 

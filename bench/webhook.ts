@@ -44,7 +44,7 @@ const SQLITE: Variant = { engine: 'sqlite', minRatio: 0.9, maxP99Ratio: 1.2 };
 const POSTGRES: Variant = { engine: 'postgres', minRatio: 0.7 };
 
 /** The check-in payload and schema of the iHook tutorial (docs/idms.md §iHook workflow). */
-const PAYLOAD = JSON.stringify({
+export const PAYLOAD = JSON.stringify({
   memberId: '12345',
   eventCode: 'CONF2026',
   checkInTime: '2026-05-27T09:15:00',
@@ -66,9 +66,10 @@ const SCHEMA = JSON.stringify(
   4,
 );
 
-const TOKEN = randomBytes(24).toString('base64url');
+export const TOKEN = randomBytes(24).toString('base64url');
 
-const flows = [
+/** The benchmark's flow: the reference (POST /ref) and ours (Webhook in `ours-in` → schema validation). */
+export const flows = [
   { id: 'bench-tab', type: 'tab', label: 'Benchmark' },
   // (a) reference: plain Node-RED.
   ...referenceFlow('bench-tab'),
@@ -115,7 +116,7 @@ interface Row {
   cpuUs: number;
 }
 
-function cannon(url: string, duration: number): Promise<Result> {
+export function cannon(url: string, duration: number): Promise<Result> {
   return autocannon({
     url,
     method: 'POST',

@@ -2,6 +2,7 @@ import type {
   AcceptedInput,
   DeltaChange,
   RetentionPolicy,
+  RunCounts,
   RunPage,
   RunQuery,
   Store,
@@ -58,6 +59,9 @@ export class DeferredStore implements Store {
   }
   async listRuns(query: RunQuery): Promise<RunPage> {
     return (await this.use()).listRuns(query);
+  }
+  async countRuns(query: RunQuery): Promise<RunCounts> {
+    return (await this.use()).countRuns(query);
   }
   async pruneRuns(policy: RetentionPolicy, now?: Date, batch?: number): Promise<number> {
     return (await this.use()).pruneRuns(policy, now, batch);

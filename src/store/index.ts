@@ -7,6 +7,7 @@ export type {
   AcceptedInput,
   DeltaChange,
   RetentionPolicy,
+  RunCounts,
   RunPage,
   RunQuery,
   Store,

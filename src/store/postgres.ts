@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { RunRecord } from '../runs/tracker.js';
 import { GroupCommit } from './batch.js';
-import { encodeCursor, inputFromRow, inputRow, pageLimit, runFromData, runRow, runsWhere } from './rows.js';
+import {
+  countSql,
+  countsOf,
+  encodeCursor,
+  inputFromRow,
+  inputRow,
+  pageLimit,
+  runFromData,
+  runRow,
+  runsWhere,
+} from './rows.js';
 import type { InputRow } from './rows.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { EXPORT_COLUMNS, exportFromRow } from './sqlite.js';
@@ -13,6 +23,7 @@ import type {
   AcceptedInput,
   DeltaChange,
   RetentionPolicy,
+  RunCounts,
   RunPage,
   RunQuery,
   Store,
@@ -125,13 +136,19 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
 
   async listRuns(query: RunQuery): Promise<RunPage> {
     const limit = pageLimit(query);
-    const where = runsWhere(query, (n) => `$${n}`);
+    const where = runsWhere(query, 'postgres', (n) => `$${n}`);
     const { rows } = await this.pool.query<{ data: string }>(
       `SELECT data FROM imis_runs ${where.sql} ORDER BY started_at DESC, id DESC LIMIT $${where.params.length + 1}`,
       [...where.params, limit + 1],
     );
     const runs = rows.slice(0, limit).map((r) => runFromData(r.data));
     return rows.length > limit ? { runs, next: encodeCursor(runs[runs.length - 1]) } : { runs };
+  }
+
+  async countRuns(query: RunQuery): Promise<RunCounts> {
+    const count = countSql(query, 'postgres', (n) => `$${n}`);
+    const { rows } = await this.pool.query<{ status: string; n: string }>(count.sql, count.params);
+    return countsOf(rows);
   }
 
   async pruneRuns(policy: RetentionPolicy, now = new Date(), batch = 1000): Promise<number> {

@@ -1,5 +1,5 @@
-import type { RunRecord } from '../runs/tracker.js';
-import type { AcceptedInput, RunQuery } from './types.js';
+import type { RunRecord, RunStatus } from '../runs/tracker.js';
+import type { AcceptedInput, RunCounts, RunQuery } from './types.js';
 
 /** The columns of `imis_runs` for one run; the whole record is kept as JSON in `data`. */
 export function runRow(run: RunRecord): unknown[] {
@@ -51,10 +51,35 @@ export function inputRow(input: AcceptedInput, owner: string, leaseUntil: number
 }
 
 /**
+ * How each engine tells whether a run's input or error contains a text (pattern `p`, a LIKE
+ * pattern with `\` as escape): a LIKE over the whole record first, which rules most rows out
+ * cheaply, then the same over the input and the error alone (step and node names do not count).
+ */
+export const TEXT_MATCH = {
+  // better-sqlite3 binds each `?` once: the pattern is bound three times.
+  sqlite: (p: () => string) =>
+    `(data LIKE ${p()} ESCAPE '\\' AND (json_extract(data, '$.input') LIKE ${p()} ESCAPE '\\'` +
+    ` OR json_extract(data, '$.error') LIKE ${p()} ESCAPE '\\'))`,
+  postgres: (p: () => string) => {
+    const pattern = p();
+    return `(data ILIKE ${pattern} AND (((data::json)->'input')::text ILIKE ${pattern} OR ((data::json)->>'error') ILIKE ${pattern}))`;
+  },
+};
+
+/** A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
  * The WHERE clause and parameters of a runs query, for either engine: `param(n)` writes the n-th
  * placeholder (`?` for SQLite, `$n` for PostgreSQL). Newest first, keyset-paged by (started_at, id).
  */
-export function runsWhere(query: RunQuery, param: (n: number) => string): { sql: string; params: unknown[] } {
+export function runsWhere(
+  query: RunQuery,
+  engine: 'sqlite' | 'postgres',
+  param: (n: number) => string,
+): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const add = (clause: (p: string) => string, value: unknown) => {
@@ -67,6 +92,18 @@ export function runsWhere(query: RunQuery, param: (n: number) => string): { sql:
   if (query.businessKey) add((p) => `business_key = ${p}`, query.businessKey);
   if (query.since) add((p) => `started_at >= ${p}`, Date.parse(query.since));
   if (query.until) add((p) => `started_at < ${p}`, Date.parse(query.until));
+  if (query.rerunOf) add((p) => `rerun_of = ${p}`, query.rerunOf);
+  if (query.notRerun)
+    clauses.push(`NOT EXISTS (SELECT 1 FROM imis_runs AS r WHERE r.rerun_of = imis_runs.id)`);
+  const { text } = query;
+  if (text) {
+    clauses.push(
+      TEXT_MATCH[engine](() => {
+        params.push(containsPattern(text));
+        return param(params.length);
+      }),
+    );
+  }
   const cursor = decodeCursor(query.after);
   if (cursor) {
     params.push(cursor.startedAt, cursor.id);
@@ -75,13 +112,57 @@ export function runsWhere(query: RunQuery, param: (n: number) => string): { sql:
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
+/** Runs counted per status at most (beyond: "more than"), so that a count costs a bounded index scan. */
+export const COUNT_CAP = 10_000;
+
+const STATUSES: RunStatus[] = ['running', 'ok', 'failed', 'unfinished'];
+
+/**
+ * The query of `countRuns` (its status, cursor and page aside): for each status, the runs counted
+ * up to COUNT_CAP + 1, one bounded subquery per status, in one statement.
+ */
+export function countSql(
+  query: RunQuery,
+  engine: 'sqlite' | 'postgres',
+  param: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const parts = STATUSES.map((status) => {
+    const offset = params.length;
+    const where = runsWhere({ ...countQuery(query), status }, engine, (n) => param(n + offset));
+    params.push(...where.params);
+    return `SELECT '${status}' AS status, COUNT(*) AS n FROM (SELECT 1 FROM imis_runs ${where.sql} LIMIT ${COUNT_CAP + 1}) AS c`;
+  });
+  return { sql: parts.join(' UNION ALL '), params };
+}
+
+/** The counts of `countRuns` from its `status, n` rows; statuses without runs count 0. */
+export function countsOf(rows: { status: string; n: number | string }[], capped = false): RunCounts {
+  const counts: RunCounts = { running: 0, ok: 0, failed: 0, unfinished: 0, capped };
+  for (const row of rows) {
+    if (row.status in counts) counts[row.status as RunStatus] = Math.min(Number(row.n), COUNT_CAP);
+    if (Number(row.n) > COUNT_CAP) counts.capped = true;
+  }
+  return counts;
+}
+
+/** The query of `countRuns`: every filter but the status and the page. */
+export function countQuery({ status: _s, after: _a, limit: _l, ...filter }: RunQuery): RunQuery {
+  return filter;
+}
+
 export function pageLimit(query: RunQuery): number {
   const n = Math.trunc(Number(query.limit ?? 100));
   return Number.isFinite(n) ? Math.min(Math.max(n, 1), 1000) : 100;
 }
 
 export function encodeCursor(run: RunRecord): string {
-  return Buffer.from(JSON.stringify([Date.parse(run.startedAt), run.id])).toString('base64url');
+  return cursorAt(Date.parse(run.startedAt), run.id);
+}
+
+/** The cursor of the page after the run started at `startedAt` (epoch ms) with id `id`. */
+export function cursorAt(startedAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([startedAt, id])).toString('base64url');
 }
 
 function decodeCursor(cursor: string | undefined): { startedAt: number; id: string } | undefined {

@@ -52,6 +52,14 @@ const EXPORT_EXPIRY_AND_DEDUP = `
       );
       CREATE INDEX imis_dedup_created ON imis_dedup (created_at);`;
 
+/**
+ * The dashboard: a run's re-runs, found by the run they re-ran; a flow's runs of one status, newest
+ * first (the sidebar's default filter is the open flow).
+ */
+const RERUN_INDEX = `
+      CREATE INDEX imis_runs_rerun ON imis_runs (rerun_of) WHERE rerun_of IS NOT NULL;
+      CREATE INDEX imis_runs_flow_status ON imis_runs (flow_id, status, started_at, id);`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -107,7 +115,8 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 2,
-    description: 'Delta Hash: row hashes by node and key; export links that expire; de-duplicated inserts',
+    description:
+      'Delta Hash: row hashes by node and key; export links that expire; de-duplicated inserts; indexes of the runs dashboard (re-runs, flow and status)',
     // SQLite: WITHOUT ROWID keeps a scope's rows together in key order, so a run reads its
     // 100,000 hashes in one sequential scan instead of an index lookup per row.
     sqlite:
@@ -116,14 +125,18 @@ export const MIGRATIONS: Migration[] = [
         row_key TEXT NOT NULL,
         hash TEXT NOT NULL,
         PRIMARY KEY (scope, row_key)
-      ) WITHOUT ROWID;` + both(EXPORT_EXPIRY_AND_DEDUP).sqlite,
+      ) WITHOUT ROWID;` +
+      both(EXPORT_EXPIRY_AND_DEDUP).sqlite +
+      RERUN_INDEX,
     postgres:
       `CREATE TABLE imis_delta (
         scope TEXT NOT NULL,
         row_key TEXT NOT NULL,
         hash TEXT NOT NULL,
         PRIMARY KEY (scope, row_key)
-      );` + both(EXPORT_EXPIRY_AND_DEDUP).postgres,
+      );` +
+      both(EXPORT_EXPIRY_AND_DEDUP).postgres +
+      RERUN_INDEX,
   },
   {
     version: 3,

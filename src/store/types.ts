@@ -26,11 +26,28 @@ export interface RunQuery {
   /** Started before (ISO time). */
   until?: string;
   businessKey?: string;
+  /**
+   * Free text: runs whose input or error contains it (case-insensitive for ASCII). A scan of the
+   * runs the other filters select, newest first: the first page of a frequent text comes at once.
+   * SQLite scans at most TEXT_WINDOW runs per page (its queries hold the event loop): a page may
+   * then hold fewer runs, even none, with a cursor to search on.
+   */
+  text?: string;
+  /** Re-runs of this run (its re-run chain). */
+  rerunOf?: string;
+  /** Only runs not re-run yet (bulk re-run: a run already re-run is not re-run again). */
+  notRerun?: boolean;
   /** Page size (1..1000, default 100). */
   limit?: number;
   /** Cursor: the `next` of the previous page. */
   after?: string;
 }
+
+/**
+ * How many runs of each status a query selects (its `status`, cursor and limit aside); `capped`:
+ * some count stopped at its cap (rows.ts COUNT_CAP), or the text search its window: "at least".
+ */
+export type RunCounts = Record<RunStatus, number> & { capped: boolean };
 
 export interface RunPage {
   runs: RunRecord[];
@@ -217,6 +234,8 @@ export interface Store extends WorkflowTables {
   finishRun(run: RunRecord): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(query: RunQuery): Promise<RunPage>;
+  /** Runs per status for the dashboard's filter (its `status`, cursor and limit are ignored). */
+  countRuns(query: RunQuery): Promise<RunCounts>;
   /** Deletes runs beyond the policy, at most `batch` per call; returns how many went. */
   pruneRuns(policy: RetentionPolicy, now?: Date, batch?: number): Promise<number>;
 

@@ -74,6 +74,10 @@ describe('Package layout and message catalogs', () => {
         if (!key.startsWith('node-red:') && !has(basename(file, '.html'), key))
           missing.push(`${file}: ${key}`);
     }
+    // The Runs dashboard's script (sidebar and full page) looks its texts up in the imis-runs catalog.
+    const dashboard = readFileSync(join(root, 'nodes/imis-runs-dashboard.js'), 'utf8');
+    for (const m of dashboard.matchAll(/\bt\('([\w.-]+)'\)/g))
+      if (!has('imis-runs', `imis-runs.${m[1]}`)) missing.push(`imis-runs-dashboard.js: ${m[1]}`);
     assert.deepEqual(missing, []);
   });
 

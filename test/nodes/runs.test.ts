@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
+import { checkInFlow } from '../support/flows.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
 /** The Runs sidebar's admin API: runs per flow, each run's steps, and Re-run of a failed run. */
@@ -21,26 +22,9 @@ describe('Runs and Re-run', function () {
   });
   afterEach(stopHelper);
 
-  const flow = () => [
-    { id: 'tab', type: 'tab' },
-    { id: 'hook', z: 'tab', type: 'imis-webhook-in', name: 'check-in', wires: [['insert']] },
-    {
-      id: 'insert',
-      z: 'tab',
-      type: 'imis-insert-activity',
-      name: 'attendance',
-      server: 'srv',
-      fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING' },
-      wires: [['out']],
-    },
-    { id: 'out', z: 'tab', type: 'helper' },
-    { id: 'srv', type: 'imis-server', baseUrl: emulator.url, retries: 0 },
-  ];
   const load = async () => {
-    await helper.load(packageNodes(), flow(), {
-      hook: { token },
-      srv: { username: 'MANAGER', password: 'manager' },
-    });
+    const { flow, credentials } = checkInFlow(emulator.url, token, ['out']);
+    await helper.load(packageNodes(), [...flow, { id: 'out', z: 'tab', type: 'helper' }], credentials);
     helper.getNode('out').on('input', () => undefined); // a sink that completes its messages, as real nodes do
   };
   const post = (body: unknown) =>

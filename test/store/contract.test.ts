@@ -10,7 +10,8 @@ import { importLegacyFiles, openStore } from '../../src/store/index.js';
 import type { AcceptedInput, Store } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { COUNT_CAP } from '../../src/store/rows.js';
+import { SqliteStore, TEXT_WINDOW } from '../../src/store/sqlite.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 
@@ -206,6 +207,57 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(await store.getRun('nope'), undefined);
     });
 
+    it('finds runs by text in their input or error, counts them per status, and follows re-run chains', async () => {
+      const store = await open();
+      const base = Date.now() - 60_000;
+      const at = (n: number) => new Date(base + n * 1000).toISOString();
+      const original = run({
+        startedAt: at(0),
+        status: 'failed',
+        error: 'iMIS answered 503: Outage',
+        input: { memberId: 'Member-42', note: '100% sure_' },
+      });
+      const rerun1 = run({ startedAt: at(1), status: 'failed', rerunOf: original.id, input: original.input });
+      const rerun2 = run({ startedAt: at(2), status: 'ok', rerunOf: original.id, input: original.input });
+      const other = run({ startedAt: at(3), status: 'failed', flowId: 'flow-b', input: { memberId: 'M7' } });
+      const running = run({ startedAt: at(4), status: 'unfinished', input: { memberId: 'M8' } });
+      await Promise.all([original, rerun1, rerun2, other, running].map((r) => store.finishRun(r)));
+      await store.flush();
+      const ids = async (query: Parameters<Store['listRuns']>[0]) =>
+        (await store.listRuns(query)).runs.map((r) => r.id);
+
+      // Case-insensitive; in the input or the error only (the steps' node names do not count).
+      assert.deepEqual(await ids({ text: 'member-42' }), [rerun2.id, rerun1.id, original.id]);
+      assert.deepEqual(await ids({ text: 'OUTAGE' }), [original.id]);
+      assert.deepEqual(await ids({ text: 'debug' }), []);
+      // % and _ are literal characters, not wildcards.
+      assert.deepEqual(await ids({ text: '100% sure_' }), [rerun2.id, rerun1.id, original.id]);
+      assert.deepEqual(await ids({ text: '1_0' }), []);
+      assert.deepEqual(await ids({ text: 'member', flowId: 'flow-b' }), [other.id]);
+
+      assert.deepEqual(await ids({ rerunOf: original.id }), [rerun2.id, rerun1.id]);
+      assert.deepEqual(await ids({ status: 'failed', notRerun: true }), [other.id, rerun1.id]);
+
+      assert.deepEqual(await store.countRuns({}), {
+        running: 0,
+        ok: 1,
+        failed: 3,
+        unfinished: 1,
+        capped: false,
+      });
+      // The status and the page do not narrow the counts; the other filters do.
+      assert.deepEqual(
+        await store.countRuns({ status: 'ok', limit: 1, flowId: 'flow-a', text: 'member-42' }),
+        {
+          running: 0,
+          ok: 1,
+          failed: 2,
+          unfinished: 0,
+          capped: false,
+        },
+      );
+    });
+
     it('replaces a run finished again (a re-settle) rather than keeping two', async () => {
       const store = await open();
       const r = run({ startedAt: new Date().toISOString(), status: 'unfinished' });
@@ -381,6 +433,50 @@ for (const engine of [sqlite, postgres]) {
     });
   });
 }
+
+describe('SQLite runs search over many runs', function () {
+  this.timeout(60_000);
+  it('scans a bounded window per page, with a cursor to search on, and caps the counts', async () => {
+    const store = new SqliteStore({ file: join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db') });
+    try {
+      const base = Date.now() - 3_600_000;
+      const runs = Array.from({ length: TEXT_WINDOW + 5000 }, (_, n) =>
+        run({
+          startedAt: new Date(base + n).toISOString(),
+          input: { memberId: n === 0 ? 'RARE-1' : `M${n}` },
+        }),
+      );
+      await Promise.all(runs.map((r) => store.finishRun(r)));
+      await store.flush();
+      // The only match is the oldest run, beyond the first window: an empty page that says where to go on.
+      const first = await store.listRuns({ text: 'rare-1' });
+      assert.deepEqual(first.runs, []);
+      assert.ok(first.next);
+      const second = await store.listRuns({ text: 'rare-1', after: first.next });
+      assert.deepEqual(
+        second.runs.map((r) => r.id),
+        [runs[0].id],
+      );
+      assert.equal(second.next, undefined);
+      assert.deepEqual(await store.countRuns({}), {
+        running: 0,
+        ok: COUNT_CAP,
+        failed: 0,
+        unfinished: 0,
+        capped: true,
+      });
+      assert.deepEqual(await store.countRuns({ text: 'rare-1' }), {
+        running: 0,
+        ok: 0,
+        failed: 0,
+        unfinished: 0,
+        capped: true,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe('SQLite store file', () => {
   it('is created readable by its owner only, in WAL mode', async () => {

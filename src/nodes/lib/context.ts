@@ -119,6 +119,7 @@ export function packageContext(RED: Red): PackageContext {
           RED.log.warn((err as Error).message);
         }
       }
+      announceRun(RED, run);
     },
   });
   // Not recorded anywhere: only followMessage's listeners hear of these.
@@ -181,14 +182,40 @@ export function followMessage(
   return { outcome, sent: () => ctx.followers.release(msgId) };
 }
 
+/** The Node-RED comms topic on which the dashboards hear of each run as it settles. */
+export const RUNS_TOPIC = 'imis/runs';
+
+/** Tells the open editors (the Runs dashboard) that a run settled: what a list item needs to refresh. */
+function announceRun(RED: Red, run: RunRecord): void {
+  const { id, flowId, trigger, status, startedAt, finishedAt, rerunOf, businessKey } = run;
+  RED.comms.publish(
+    RUNS_TOPIC,
+    { id, flowId, triggerId: trigger.id, status, startedAt, finishedAt, rerunOf, businessKey },
+    false,
+  );
+}
+
+/** Runs deleted per prune batch. */
+const PRUNE_BATCH = 200;
+/** Between two prune batches, this many times as long as the batch took (the prune's duty cycle: 1/3). */
+const PRUNE_PAUSE_FACTOR = 2;
+let pruning = false;
+
 /**
- * Prunes in small batches, yielding between them, so that pruning a large backlog never holds the
- * store (and webhook acceptance) for long.
+ * Prunes in small batches, pausing after each for twice as long as it took: the store's writes are
+ * synchronous on SQLite, and back-to-back batches (even with a yield between them) left webhook
+ * acceptance a fraction of the event loop while a large backlog went (measured: bench/runs.ts).
+ * One prune at a time: a backlog may take longer than PRUNE_EVERY_MS.
  */
 async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
+  if (pruning) return;
+  pruning = true;
   try {
-    while ((await store.pruneRuns(retention, new Date(), 500)) === 500) {
-      await new Promise((resolve) => setImmediate(resolve));
+    for (;;) {
+      const started = Date.now();
+      if ((await store.pruneRuns(retention, new Date(), PRUNE_BATCH)) < PRUNE_BATCH) break;
+      const pause = Math.max(5, PRUNE_PAUSE_FACTOR * (Date.now() - started));
+      await new Promise((resolve) => setTimeout(resolve, pause).unref());
     }
     await store.pruneSeen();
     await store.pruneExports();
@@ -196,6 +223,8 @@ async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
     await store.pruneDedup(new Date(Date.now() - retention.maxAgeMs));
   } catch {
     // the next round tries again
+  } finally {
+    pruning = false;
   }
 }
 

@@ -1,71 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunRecord, RunStatus } from '../../runs/tracker.js';
-import type { RunQuery } from '../../store/index.js';
+import type { RunCounts, RunQuery } from '../../store/index.js';
 import { packageContext, rerunAtEntry } from './context.js';
 import { runsMessage } from './messages.js';
 import type { PackageContext } from './context.js';
 import { mountOnce } from './http.js';
-import type { Red, Response } from './red.js';
+import type { Red, Request, Response } from './red.js';
 
-const STATUSES = new Set<RunStatus>(['running', 'ok', 'failed', 'unfinished']);
+/** The status filter's values: the dashboard says "succeeded" for a run stored as 'ok'. */
+const STATUS_NAMES: Record<string, RunStatus> = {
+  running: 'running',
+  succeeded: 'ok',
+  ok: 'ok',
+  failed: 'failed',
+  unfinished: 'unfinished',
+};
 
+/** How many runs one page of the runs API holds at most. */
+const MAX_PAGE = 1000;
+
+/** A list item: the run without its steps and input, with its duration. */
 function summary({ steps, input: _input, inputExtra: _extra, ...rest }: RunRecord) {
-  return { ...rest, steps: steps.length };
+  return { ...rest, steps: steps.length, durationMs: durationOf(rest) };
+}
+
+function durationOf(run: Pick<RunRecord, 'startedAt' | 'finishedAt'>): number | undefined {
+  return run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : undefined;
 }
 
 function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+class BadFilter extends Error {}
+
+function time(value: unknown, name: string): string | undefined {
+  const given = text(value);
+  if (given === undefined) return undefined;
+  const ms = Date.parse(given);
+  if (Number.isNaN(ms)) throw new BadFilter(`"${name}" is not a date and time: ${given}`);
+  return new Date(ms).toISOString();
 }
 
 /**
- * Admin endpoints of the Runs sidebar: runs (newest first; filters `flow`, `status`, `trigger`,
- * `since`, `until`, `key`; paged by `limit` and the `X-Next-Page` cursor), one run with its steps,
- * and Re-run (same input, from the trigger). Runs still in flight come from the tracker, finished
- * ones from the store. Mounted once, by whichever node module loads first.
+ * The filter of a runs request: `flow`, `trigger`, `status` (running, succeeded, failed,
+ * unfinished), `since`, `until`, `key` (business key), `q` (text in the input or error), from the
+ * query string or, for a POST, the JSON body.
+ */
+function filterOf(req: Request): RunQuery {
+  const body: unknown = req.body;
+  const q: Record<string, unknown> = {
+    ...req.query,
+    ...(req.method === 'POST' && typeof body === 'object' && body !== null ? body : {}),
+  };
+  const statusName = text(q.status);
+  const status = statusName === undefined ? undefined : STATUS_NAMES[statusName];
+  if (statusName !== undefined && !status)
+    throw new BadFilter(`Unknown status "${statusName}": running, succeeded, failed or unfinished`);
+  return {
+    flowId: text(q.flow),
+    triggerId: text(q.trigger),
+    status,
+    since: time(q.since, 'since'),
+    until: time(q.until, 'until'),
+    businessKey: text(q.key),
+    text: text(q.q),
+    limit: Math.min(Number(q.limit) || 100, MAX_PAGE),
+    after: text(q.after),
+  };
+}
+
+/** Whether a run not in the store yet matches `query` as the store's query would. */
+function matches(run: RunRecord, query: RunQuery): boolean {
+  const started = Date.parse(run.startedAt);
+  const needle = query.text?.toLowerCase();
+  return (
+    (!query.flowId || run.flowId === query.flowId) &&
+    (!query.triggerId || run.trigger.id === query.triggerId) &&
+    (!query.status || run.status === query.status) &&
+    (!query.businessKey || run.businessKey === query.businessKey) &&
+    (!query.rerunOf || run.rerunOf === query.rerunOf) &&
+    (!query.since || started >= Date.parse(query.since)) &&
+    (!query.until || started < Date.parse(query.until)) &&
+    (!needle ||
+      JSON.stringify(run.input ?? null)
+        .toLowerCase()
+        .includes(needle) ||
+      (run.error?.toLowerCase().includes(needle) ?? false))
+  );
+}
+
+/**
+ * Runs not in the store yet, which lead the first page (they are the newest): those in flight, and
+ * those finished a moment ago whose write has not committed yet.
+ */
+function unstored(ctx: PackageContext, query: RunQuery): RunRecord[] {
+  return [...ctx.runs.list(query.flowId), ...ctx.settling.values()].filter((r) => matches(r, query));
+}
+
+/**
+ * Admin endpoints of the Runs dashboard (the sidebar and the full-page view):
+ * - GET /imis/runs: runs, newest first, filtered (see filterOf), paged by `limit` and the
+ *   `X-Next-Page` cursor (`after`);
+ * - GET /imis/runs/counts: runs per status for the same filter (its status aside);
+ * - GET /imis/runs/:id: one run with its steps and its re-run chain (`rerunOf`, `reruns`);
+ * - POST /imis/runs/:id/rerun: Re-run (same input, from the trigger);
+ * - POST /imis/runs/rerun: every failed run the filter selects that was not re-run yet
+ *   (`dryRun`: only how many);
+ * - GET /imis/runs-view: the full-page view, a page of code and texts only: its data comes from
+ *   the endpoints above, with the editor's credentials (as Node-RED's own editor page is served to
+ *   anyone and its admin API is not).
+ * Runs still in flight come from the tracker, finished ones from the store. Mounted once, by
+ * whichever module loads first.
  */
 export function mountRunsApi(RED: Red): void {
   const read = RED.auth.needsPermission('imis-runs.read');
   const write = RED.auth.needsPermission('imis-runs.write');
-  const fail = (res: Response, err: Error) => void res.status(503).json({ error: err.message });
+  const fail = (res: Response, err: Error) =>
+    err instanceof BadFilter
+      ? void res.status(400).json({ error: err.message })
+      : void res.status(503).json({ error: err.message });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs', read, (req, res) => {
-    const { runs, settling, store } = packageContext(RED);
-    const q = req.query;
-    const status = [...STATUSES].find((s) => s === q.status);
-    const query: RunQuery = {
-      flowId: text(q.flow),
-      triggerId: text(q.trigger),
-      status,
-      since: text(q.since),
-      until: text(q.until),
-      businessKey: text(q.key),
-      limit: Number(q.limit) || 100,
-      after: text(q.after),
+    const list = async () => {
+      const ctx = packageContext(RED);
+      const query = filterOf(req);
+      const fresh = query.after ? [] : unstored(ctx, query);
+      const page = await ctx.store.listRuns(query);
+      const ids = new Set(fresh.map((r) => r.id));
+      if (page.next) res.set('X-Next-Page', page.next);
+      res.json([...fresh, ...page.runs.filter((r) => !ids.has(r.id))].map(summary));
     };
-    // Runs not in the store yet lead the first page (they are the newest): those in flight, and
-    // those finished a moment ago whose write has not committed yet. Stored pages follow by cursor.
-    const matches = (r: RunRecord) =>
-      (!query.flowId || r.flowId === query.flowId) &&
-      (!query.triggerId || r.trigger.id === query.triggerId) &&
-      (!status || r.status === status);
-    const unstored = query.after ? [] : [...runs.list(query.flowId), ...settling.values()].filter(matches);
-    store.listRuns(query).then(
-      (page) => {
-        const ids = new Set(unstored.map((r) => r.id));
-        if (page.next) res.set('X-Next-Page', page.next);
-        res.json([...unstored, ...page.runs.filter((r) => !ids.has(r.id))].map(summary));
-      },
-      (err: Error) => fail(res, err),
-    );
+    list().catch((err: Error) => fail(res, err));
+  });
+
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs/counts', read, (req, res) => {
+    const count = async () => {
+      const ctx = packageContext(RED);
+      const { status: _status, ...query } = filterOf(req);
+      const counts: RunCounts = await ctx.store.countRuns(query);
+      for (const run of unstored(ctx, query)) counts[run.status] += 1;
+      // capped: a count stopped at its cap, or a text search at its window (see RunCounts).
+      res.json({
+        succeeded: counts.ok,
+        failed: counts.failed,
+        running: counts.running,
+        unfinished: counts.unfinished,
+        capped: counts.capped,
+      });
+    };
+    count().catch((err: Error) => fail(res, err));
+  });
+
+  mountOnce(RED.httpAdmin, 'post', '/imis/runs/rerun', write, (req, res) => {
+    const rerunAll = async () => {
+      const ctx = packageContext(RED);
+      const query = filterOf(req);
+      if (query.status !== 'failed')
+        throw new BadFilter('Bulk re-run takes failed runs only: filter by the status "failed"');
+      const selected = await failedNotRerun(ctx, query);
+      const body: unknown = req.body;
+      const dryRun = [req.query.dryRun, typeof body === 'object' && body && 'dryRun' in body && body.dryRun]
+        .map(String)
+        .some((v) => v === 'true' || v === '1');
+      if (dryRun) return void res.json({ count: selected.length });
+      const started: { id: string; rerunOf: string }[] = [];
+      const skipped: { id: string; error: string }[] = [];
+      for (const run of selected) {
+        const outcome = await rerunOne(RED, ctx, run);
+        if ('error' in outcome) skipped.push({ id: run.id, error: outcome.error });
+        else started.push({ id: outcome.id, rerunOf: run.id });
+      }
+      res.json({ count: selected.length, started, skipped });
+    };
+    rerunAll().catch((err: Error) => fail(res, err));
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req, res) => {
-    findRun(packageContext(RED), String(req.params.id)).then(
-      (run) => {
-        if (!run) res.status(404).json({ error: 'unknown run' });
-        else res.json(run);
-      },
-      (err: Error) => fail(res, err),
-    );
+    const detail = async () => {
+      const ctx = packageContext(RED);
+      const run = await findRun(ctx, String(req.params.id));
+      if (!run) return void res.status(404).json({ error: 'unknown run' });
+      res.json({ ...run, durationMs: durationOf(run), reruns: await rerunsOf(ctx, run.id) });
+    };
+    detail().catch((err: Error) => fail(res, err));
   });
 
   mountOnce(RED.httpAdmin, 'post', '/imis/runs/:id/rerun', write, (req, res) => {
@@ -73,22 +192,90 @@ export function mountRunsApi(RED: Red): void {
     const rerun = async () => {
       const run = await findRun(ctx, String(req.params.id));
       if (!run) return res.status(404).json({ error: 'unknown run' });
-      if (run.inputNotStored)
-        return res.status(409).json({ error: runsMessage(RED, 'errors.rerun-not-stored') });
-      const trigger = ctx.triggers.get(run.trigger.id);
-      if (trigger) return res.json({ id: await trigger.rerun(run.input, run.inputExtra, run.id) });
-      if (run.entry) {
-        if (run.inputTruncated)
-          return res
-            .status(409)
-            .json({ error: runsMessage(RED, 'errors.rerun-truncated', { ...run.inputTruncated }) });
-        const id = rerunAtEntry(RED, run);
-        if (id) return res.json({ id });
-      }
-      return res.status(409).json({ error: runsMessage(RED, 'errors.rerun-undeployed') });
+      const outcome = await rerunOne(RED, ctx, run);
+      if ('error' in outcome) return res.status(409).json(outcome);
+      res.json(outcome);
     };
     rerun().catch((err: Error) => fail(res, err));
   });
+
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs-view', (_req, res) => {
+    res.type('html').set('Cache-Control', 'no-store').send(fullPage());
+  });
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs-view/dashboard.js', (_req, res) => {
+    res.type('application/javascript').sendFile(DASHBOARD_SCRIPT);
+  });
+}
+
+/** The dashboard's script, shared by the sidebar and the full-page view (nodes/, beside this module's folder). */
+const DASHBOARD_SCRIPT = join(__dirname, '..', 'imis-runs-dashboard.js');
+
+let page: string | undefined;
+
+/** The full-page view: the dashboard script, the catalog's texts, and a page to hold them. */
+function fullPage(): string {
+  if (page) return page;
+  const catalog = readFileSync(join(__dirname, '..', 'locales', 'en-US', 'imis-runs.json'), 'utf8');
+  const texts = JSON.stringify((JSON.parse(catalog) as { 'imis-runs': unknown })['imis-runs']).replace(
+    /</g,
+    '\\u003c',
+  );
+  page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>iMIS runs</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<script src="runs-view/dashboard.js"></script>
+</head><body class="imis-runs-page">
+<div id="imis-runs-root"></div>
+<script>imisRunsDashboard.page(document.getElementById('imis-runs-root'), ${texts});</script>
+</body></html>`;
+  return page;
+}
+
+/**
+ * Re-runs `run` with its stored input: from its trigger, or, for a run another node's message
+ * started, at the node of this package it reached; else why not.
+ */
+async function rerunOne(
+  RED: Red,
+  ctx: PackageContext,
+  run: RunRecord,
+): Promise<{ id: string } | { error: string }> {
+  if (run.inputNotStored) return { error: runsMessage(RED, 'errors.rerun-not-stored') };
+  const trigger = ctx.triggers.get(run.trigger.id);
+  if (trigger) return { id: await trigger.rerun(run.input, run.inputExtra, run.id) };
+  if (run.entry) {
+    if (run.inputTruncated)
+      return { error: runsMessage(RED, 'errors.rerun-truncated', { ...run.inputTruncated }) };
+    const id = rerunAtEntry(RED, run);
+    if (id) return { id };
+  }
+  return { error: runsMessage(RED, 'errors.rerun-undeployed') };
+}
+
+/** Every failed run the filter selects that has not been re-run yet, oldest first. */
+async function failedNotRerun(ctx: PackageContext, query: RunQuery): Promise<RunRecord[]> {
+  await ctx.store.flush();
+  const selected: RunRecord[] = [];
+  let after: string | undefined;
+  do {
+    const page = await ctx.store.listRuns({ ...query, notRerun: true, limit: MAX_PAGE, after });
+    selected.push(...page.runs);
+    after = page.next;
+  } while (after);
+  const rerunLive = new Set(ctx.runs.list().map((r) => r.rerunOf));
+  return selected.filter((r) => !rerunLive.has(r.id)).reverse();
+}
+
+/** Ids of the re-runs of run `id`, newest first: in flight, settling and stored. */
+async function rerunsOf(ctx: PackageContext, id: string): Promise<string[]> {
+  const ids = unstored(ctx, { rerunOf: id }).map((r) => r.id);
+  let after: string | undefined;
+  do {
+    const page = await ctx.store.listRuns({ rerunOf: id, limit: MAX_PAGE, after });
+    ids.push(...page.runs.map((r) => r.id));
+    after = page.next;
+  } while (after);
+  return [...new Set(ids)];
 }
 
 /**

@@ -1,0 +1,260 @@
+// The Runs dashboard in the "iMIS runs" sidebar, as an operator uses it after a transient iMIS
+// outage: filter to failed runs, search a member ID, re-run them all after a confirmation, and see
+// each new run linked to its original. Real Node-RED, real Chromium (see session.ts).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { deployFlows, editorSession, openEditor, restoreFlows } from './session.js';
+import type { EditorSession } from './session.js';
+
+const TAB = 'runs-dash-tab';
+const EMPTY_TAB = 'runs-dash-empty';
+const MEMBER = '12345';
+
+describe('Editor: the Runs dashboard', function () {
+  this.timeout(90_000);
+
+  let session: EditorSession;
+  let page: Page;
+  let flowsBefore: unknown[] = [];
+  const pageErrors: string[] = [];
+  const token = randomBytes(24).toString('base64url');
+  const failedIds: string[] = [];
+
+  const post = async (memberId: string): Promise<string> => {
+    // Right after a deploy the hook answers 503 until the flows have started.
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${session.red.url}/imis/hook/${token}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ memberId, eventCode: 'CONF2026' }),
+      });
+      if (res.status === 200) return ((await res.json()) as { id: string }).id;
+      if (res.status !== 503 || i > 100) throw new Error(`hook answered ${res.status}: ${await res.text()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const runOf = async (id: string) =>
+    (await (await fetch(`${session.red.url}/imis/runs/${id}`)).json()) as {
+      status: string;
+      reruns?: string[];
+    };
+  const settled = async (id: string) => {
+    for (let i = 0; i < 200; i++) {
+      const run = await runOf(id);
+      if (run.status && run.status !== 'running') return run;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`run ${id} did not settle`);
+  };
+
+  before(async function () {
+    session = await editorSession(this);
+    flowsBefore = await deployFlows(session, [
+      { id: TAB, type: 'tab', label: 'Runs dashboard' },
+      { id: EMPTY_TAB, type: 'tab', label: 'No runs here' },
+      {
+        id: 'runs-dash-hook',
+        z: TAB,
+        type: 'imis-webhook-in',
+        name: 'Check-in hook',
+        x: 150,
+        y: 100,
+        wires: [['runs-dash-insert']],
+        credentials: { token },
+      },
+      {
+        id: 'runs-dash-insert',
+        z: TAB,
+        type: 'imis-insert-activity',
+        name: 'Attendance',
+        server: 'runs-dash-srv',
+        fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING' },
+        x: 400,
+        y: 100,
+        wires: [[]],
+      },
+      {
+        id: 'runs-dash-srv',
+        type: 'imis-server',
+        baseUrl: session.emulator.url,
+        retries: 0,
+        credentials: { username: 'MANAGER', password: 'manager' },
+      },
+    ]);
+    // iMIS refuses three check-ins of one member for a while (a transient outage); an unknown
+    // member fails for good; another check-in goes through.
+    session.emulator.state.injectFault({
+      method: 'POST',
+      pathPrefix: '/api/Activity',
+      status: 503,
+      times: 3,
+      body: { Message: 'Service unavailable' },
+    });
+    for (let i = 0; i < 3; i++) failedIds.push(await post(MEMBER));
+    for (const id of failedIds) assert.equal((await settled(id)).status, 'failed');
+    assert.equal((await settled(await post('99999'))).status, 'failed');
+    assert.equal((await settled(await post(MEMBER))).status, 'ok');
+    page = await openEditor(session, pageErrors);
+    await page.evaluate((tab) => {
+      const RED = (window as any).RED;
+      RED.workspaces.show(tab);
+      RED.sidebar.show('imis-runs');
+    }, TAB);
+  });
+
+  after(async () => {
+    await page?.close();
+    if (session) await restoreFlows(session, flowsBefore);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) {
+      await page.screenshot({ path: '/tmp/editor-runs-dashboard-failure.png' }).catch(() => undefined);
+    }
+  });
+
+  const items = () => page.locator('.imis-runs-list .imis-runs-run');
+  const counts = () => page.locator('.imis-runs-counts').innerText();
+
+  it('lists the runs of the open flow with counts, status in words and durations', async () => {
+    await items().nth(4).waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await items().count(), 5);
+    assert.match(await counts(), /1 succeeded/);
+    assert.match(await counts(), /4 failed/);
+    const first = await items().first().innerText();
+    assert.match(first, /succeeded/);
+    assert.match(first, /\d+(\.\d)? m?s/);
+    assert.doesNotMatch(await page.locator('.imis-runs').innerText(), /imis-runs\.|dashboard\./);
+  });
+
+  it('filters to failed runs and searches a member ID', async () => {
+    await page.locator('.imis-runs-status-filter').selectOption('failed');
+    await page.waitForFunction(
+      () => document.querySelectorAll('.imis-runs-list .imis-runs-run').length === 4,
+    );
+    assert.ok((await items().allInnerTexts()).every((t) => /failed/.test(t)));
+    await page.locator('.imis-runs-search-mode').selectOption('q');
+    await page.locator('.imis-runs-search-input').fill(MEMBER);
+    await page.locator('.imis-runs-search-input').press('Enter');
+    await page.waitForFunction(
+      () => document.querySelectorAll('.imis-runs-list .imis-runs-run').length === 3,
+    );
+    const shown = await items().evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')));
+    assert.deepEqual([...shown].sort(), [...failedIds].sort());
+    assert.match(await counts(), /3 failed/);
+  });
+
+  it("opens a run with the keyboard and shows its error and its steps' payloads", async () => {
+    await page.locator('.imis-runs-list').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    const detail = page.locator('.imis-runs-run-detail');
+    await detail.waitFor({ state: 'visible' });
+    const selected = await page.locator('.imis-runs-run[aria-selected="true"]').getAttribute('data-id');
+    assert.equal(await detail.getAttribute('data-id'), selected);
+    assert.match(
+      await page.locator('.imis-runs-detail .imis-runs-error').first().innerText(),
+      /Service unavailable|503/,
+    );
+    const previews = await page.locator('.imis-runs-detail .imis-runs-preview').allTextContents();
+    assert.ok(
+      previews.some((p) => p.includes(MEMBER)),
+      `payload previews: ${previews.join(' | ')}`,
+    );
+  });
+
+  it("keeps the reader's scroll position in the detail while it refreshes", async () => {
+    // A short detail pane, scrolled down; a run that finishes refreshes the list and the open run.
+    const top = await page.evaluate(() => {
+      const detail = document.querySelector('.imis-runs-detail') as HTMLElement;
+      detail.style.flex = '0 0 60px';
+      detail.scrollTop = 40;
+      document.querySelector('.imis-runs-run-detail')!.setAttribute('data-stale', 'yes');
+      return detail.scrollTop;
+    });
+    assert.ok(top > 0, 'the detail scrolls');
+    await settled(await post('99999'));
+    await page.waitForFunction(
+      () => !document.querySelector('.imis-runs-run-detail[data-stale]'),
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
+    assert.equal(await page.evaluate(() => document.querySelector('.imis-runs-detail')!.scrollTop), top);
+    await page.evaluate(() => ((document.querySelector('.imis-runs-detail') as HTMLElement).style.flex = ''));
+  });
+
+  it('re-runs every failed run the filter selects after a confirmation, and links the new runs', async () => {
+    const before = session.emulator.state.activitiesFor(MEMBER).length;
+    await page.locator('.imis-runs-bulk').click();
+    const dialog = page.locator('.red-ui-notification', { hasText: 'Re-run 3 failed run' });
+    await dialog.waitFor({ state: 'visible' });
+    await dialog.locator('.imis-runs-confirm').click();
+    for (let i = 0; i < 200 && session.emulator.state.activitiesFor(MEMBER).length < before + 3; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(session.emulator.state.activitiesFor(MEMBER).length, before + 3, 'three re-run inserts');
+
+    // The detail of the open original lists its re-run, which links back to it.
+    const original = (await page.locator('.imis-runs-run-detail').getAttribute('data-id')) as string;
+    const rerunLink = page.locator('.imis-runs-detail .imis-runs-reruns a');
+    await rerunLink.first().waitFor({ state: 'visible', timeout: 15_000 });
+    const rerunId = (await rerunLink.first().getAttribute('data-id')) as string;
+    assert.deepEqual((await runOf(original)).reruns, [rerunId]);
+    await rerunLink.first().click();
+    await page.waitForFunction(
+      (id) => document.querySelector('.imis-runs-run-detail')?.getAttribute('data-id') === id,
+      rerunId,
+    );
+    assert.match(await page.locator('.imis-runs-run-detail').innerText(), /succeeded/);
+    const back = page.locator('.imis-runs-detail .imis-runs-original a');
+    assert.equal(await back.getAttribute('data-id'), original);
+
+    // Every original now has exactly one re-run, and none is left to re-run.
+    for (const id of failedIds) assert.equal((await runOf(id)).reruns?.length, 1);
+    await page.locator('.imis-runs-status-filter').selectOption('succeeded');
+    await page.waitForFunction(
+      () => document.querySelectorAll('.imis-runs-list .imis-runs-run').length === 4,
+    );
+    assert.equal(await page.locator('.imis-runs-list .imis-runs-meta', { hasText: 're-run' }).count(), 3);
+    await page.screenshot({ path: '/tmp/editor-runs-dashboard.png' });
+  });
+
+  it('opens the full-page view from the sidebar, with the same dashboard over every flow', async () => {
+    const [full] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.locator('.imis-runs-full').click(),
+    ]);
+    const errors: string[] = [];
+    full.on('pageerror', (err) => errors.push(err.message));
+    await full.waitForLoadState();
+    assert.match(await full.title(), /iMIS runs/);
+    const rows = full.locator('.imis-runs-list .imis-runs-run');
+    await rows.nth(7).waitFor({ state: 'visible', timeout: 15_000 });
+    await full.locator('.imis-runs-status-filter').selectOption('failed');
+    await full.waitForFunction(() =>
+      [...document.querySelectorAll('.imis-runs-list .imis-runs-run')].every((li) =>
+        /failed/.test(li.textContent ?? ''),
+      ),
+    );
+    assert.match(await full.locator('.imis-runs-counts').innerText(), /\d+ failed/);
+    assert.doesNotMatch(await full.locator('body').innerText(), /dashboard\.|imis-runs\./);
+    await full.close();
+    assert.deepEqual(errors, []);
+  });
+
+  it('clears the detail when the selected flow has no runs', async () => {
+    await page.locator('.imis-runs-list .imis-runs-run').first().click();
+    await page.locator('.imis-runs-run-detail').waitFor({ state: 'visible' });
+    await page.evaluate((tab) => (window as any).RED.workspaces.show(tab), EMPTY_TAB);
+    await page.locator('.imis-runs-none').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('.imis-runs-run-detail').count(), 0);
+  });
+
+  it('raised no errors in the browser', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});

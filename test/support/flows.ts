@@ -1,0 +1,24 @@
+/**
+ * The check-in flow the runs tests share: Webhook in `hook` (name check-in) → Insert Activity
+ * `insert` (partyId from the input's memberId) on the iMIS server `srv` at `imisUrl`, its output
+ * wired to the node ids `next`; and the credentials of both for `token`.
+ */
+export function checkInFlow(imisUrl: string, token: string, next: string[] = []) {
+  return {
+    flow: [
+      { id: 'tab', type: 'tab' },
+      { id: 'hook', z: 'tab', type: 'imis-webhook-in', name: 'check-in', wires: [['insert']] },
+      {
+        id: 'insert',
+        z: 'tab',
+        type: 'imis-insert-activity',
+        name: 'attendance',
+        server: 'srv',
+        fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING' },
+        wires: [next],
+      },
+      { id: 'srv', type: 'imis-server', baseUrl: imisUrl, retries: 0 },
+    ],
+    credentials: { hook: { token }, srv: { username: 'MANAGER', password: 'manager' } },
+  };
+}
