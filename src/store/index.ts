@@ -23,6 +23,7 @@ export type {
 } from './types.js';
 export { WorkflowConflict } from './types.js';
 export { importLegacyFiles, seenScope } from './legacy.js';
+export { pacedBatches } from './paced.js';
 
 /** The `imis.store` section of Node-RED's settings (all optional). */
 export interface StoreSettings {

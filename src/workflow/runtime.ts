@@ -18,7 +18,7 @@ import type {
   WorkflowInstancePage,
   WorkflowInstanceQuery,
 } from '../store/index.js';
-import { WorkflowConflict } from '../store/index.js';
+import { WorkflowConflict, pacedBatches } from '../store/index.js';
 import { timeoutMs } from './definition.js';
 import type { ChangeCause, TriggerType, WorkflowDefinition } from './definition.js';
 import { CompiledWorkflow } from './machine.js';
@@ -108,7 +108,7 @@ export interface RuntimeOptions {
   keepFinalMs?: number;
   /** How often instances past that are looked for, from start() (default 10 min). */
   pruneEveryMs?: number;
-  /** Instances deleted per store transaction when pruning (default 500). */
+  /** Instances deleted per store transaction when pruning (default 200; paced, src/store/paced.ts). */
   pruneBatch?: number;
   /**
    * Other processes share the store (PostgreSQL): each change is sent to them, and theirs are
@@ -170,7 +170,7 @@ export class WorkflowRuntime extends EventEmitter {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 10);
     this.keepFinalMs = Math.max(0, options.keepFinalMs ?? 0);
     this.pruneEveryMs = Math.max(1, options.pruneEveryMs ?? 10 * 60 * 1000);
-    this.pruneBatch = Math.max(1, options.pruneBatch ?? 500);
+    this.pruneBatch = Math.max(1, options.pruneBatch ?? 200);
     this.shared = options.shared === true;
     this.scheduler = new DueScheduler(
       { fireDue: () => this.fireDue(), nextDue: () => this.store.nextDueAt(this.timed()) },
@@ -488,9 +488,8 @@ export class WorkflowRuntime extends EventEmitter {
   /**
    * Deletes, with their history, the instances of the deployed workflows that have been in a final
    * state longer than `keepFinalMs`; answers how many. In batches of `pruneBatch`, one short store
-   * transaction each, yielding to the event loop between them, so that a large backlog never holds
-   * the store for long. No event is emitted (pruning is housekeeping, not a change of state). One
-   * pruning at a time.
+   * transaction each, paced (src/store/paced.ts) so that a large backlog never holds the store for
+   * long. No event is emitted (pruning is housekeeping, not a change of state). One pruning at a time.
    */
   pruneFinal(): Promise<number> {
     this.pruning ??= this.pruneAll().finally(() => (this.pruning = undefined));
@@ -502,18 +501,10 @@ export class WorkflowRuntime extends EventEmitter {
     let total = 0;
     for (const wf of [...this.workflows.values()]) {
       const finals = wf.stateCodes().filter((state) => wf.isFinal(state));
-      let pruned = 0;
-      for (;;) {
-        const n = await this.store.pruneInstances(
-          wf.code,
-          finals,
-          this.now() - this.keepFinalMs,
-          this.pruneBatch,
-        );
-        pruned += n;
-        if (n < this.pruneBatch) break;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      const pruned = await pacedBatches(
+        () => this.store.pruneInstances(wf.code, finals, this.now() - this.keepFinalMs, this.pruneBatch),
+        this.pruneBatch,
+      );
       if (pruned > 0) await this.recount(wf.code);
       total += pruned;
     }
