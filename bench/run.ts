@@ -11,13 +11,16 @@
 //   runs        Runs dashboard's first pages over 1,000,000 stored runs  vs  the unfiltered first page;
 //               webhook p99 while the retention prunes a backlog  vs  once it is over
 //   protect     Webhook in with an HMAC signature check  vs  the same endpoint without
-// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect (comma-separated for several;
+//   workflow    integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|workflow
+// (comma-separated for several;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
 // rounds of ref + ours, default 3; protect: rounds of its 6 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
 // BENCH_STARTUP_RUNS (default 3), BENCH_BASELINE_DIR (a built older version for "before" start-up
 // numbers: see bench/startup.ts), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 2),
-// BENCH_DELTA_RUNS (default 3), BENCH_RUNS_ROWS (default 1,000,000), BENCH_RUNS_REPEAT (default 10).
+// BENCH_DELTA_RUNS (default 3), BENCH_RUNS_ROWS (default 1,000,000), BENCH_RUNS_REPEAT (default 10),
+// BENCH_WORKFLOW_INSTANCES (default 1000000), BENCH_WORKFLOW_TIMEOUT_S (default 2).
 // Sections needing PostgreSQL say they could not run when it is not installed.
 // Prints; always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
@@ -31,6 +34,7 @@ import { protectBench } from './protect.js';
 import { startupBench } from './startup.js';
 import { storeBench } from './store.js';
 import { webhookBench, webhookPostgresBench } from './webhook.js';
+import { workflowBench } from './workflow.js';
 
 const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult> }> = {
   webhook: { title: 'Webhook in → JSON Schema Validation (SQLite store)', run: webhookBench },
@@ -46,6 +50,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
   delta: { title: 'Delta Hash (100,000 × 10 rows, 1% changed)', run: deltaBench },
   runs: { title: 'Runs dashboard and retention (1,000,000 runs, SQLite)', run: runsBench },
   protect: { title: 'Webhook in with HMAC signature check', run: protectBench },
+  workflow: { title: 'Integration workflows (SQLite store)', run: workflowBench },
 };
 
 function selected(): string[] {

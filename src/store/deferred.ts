@@ -8,6 +8,14 @@ import type {
   Store,
   StoredExport,
 } from './types.js';
+import type {
+  DueDecision,
+  WorkflowChange,
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
 import type { RunRecord } from '../runs/tracker.js';
 
 /**
@@ -99,6 +107,60 @@ export class DeferredStore implements Store {
   }
   async commitDelta(scope: string, change: DeltaChange): Promise<void> {
     return (await this.use()).commitDelta(scope, change);
+  }
+  async getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return (await this.use()).getInstance(workflow, key);
+  }
+  async writeInstance(change: WorkflowChange): Promise<void> {
+    return (await this.use()).writeInstance(change);
+  }
+  async deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
+    return (await this.use()).deleteInstance(workflow, key);
+  }
+  async listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
+    return (await this.use()).listInstances(query);
+  }
+  async countInstances(workflow: string): Promise<Record<string, number>> {
+    return (await this.use()).countInstances(workflow);
+  }
+  async instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
+    return (await this.use()).instanceHistory(workflow, key, limit);
+  }
+  async takeDueTimeouts(
+    workflows: readonly string[],
+    now: number,
+    limit: number,
+    decide: (instance: WorkflowInstance) => DueDecision,
+  ): Promise<WorkflowChange[]> {
+    return (await this.use()).takeDueTimeouts(workflows, now, limit, decide);
+  }
+  async pruneInstances(
+    workflow: string,
+    states: readonly string[],
+    before: number,
+    limit: number,
+  ): Promise<number> {
+    return (await this.use()).pruneInstances(workflow, states, before, limit);
+  }
+  async nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
+    return (await this.use()).nextDueAt(workflows);
+  }
+  async syncWorkflow(
+    workflow: string,
+    states: readonly string[],
+    timeouts: Record<string, number | null>,
+  ): Promise<Record<string, number>> {
+    return (await this.use()).syncWorkflow(workflow, states, timeouts);
+  }
+  async publish(channel: string, message: string): Promise<void> {
+    return (await this.use()).publish(channel, message);
+  }
+  async subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    onError?: (err: Error) => void,
+  ): Promise<() => void> {
+    return (await this.use()).subscribe(channel, handler, onError);
   }
   async flush(): Promise<void> {
     if (this.store) await this.store.flush();

@@ -13,7 +13,17 @@ export type {
   Store,
   StoredExport,
 } from './types.js';
+export type {
+  DueDecision,
+  WorkflowChange,
+  WorkflowHistoryEntry,
+  WorkflowInstance,
+  WorkflowInstancePage,
+  WorkflowInstanceQuery,
+} from './types.js';
+export { WorkflowConflict } from './types.js';
 export { importLegacyFiles, seenScope } from './legacy.js';
+export { pacedBatches } from './paced.js';
 
 /** The `imis.store` section of Node-RED's settings (all optional). */
 export interface StoreSettings {
@@ -48,10 +58,26 @@ export interface RunsSettings {
 export function retentionPolicy(settings: RunsSettings = {}): RetentionPolicy {
   const days = positive(settings.maxAgeDays) ?? 30;
   return {
-    maxAgeMs: days * 24 * 60 * 60 * 1000,
+    maxAgeMs: days * DAY_MS,
     maxCount: Math.trunc(positive(settings.maxCount) ?? 100_000),
   };
 }
+
+/** The `imis.workflows` section: how long instances in a final state are kept. */
+export interface WorkflowsSettings {
+  keepFinalDays?: number;
+}
+
+/**
+ * How long an integration workflow instance is kept once in a final state, ms: `keepFinalDays`, by
+ * default as long as finished runs (`imis.runs.maxAgeDays`, 30 days).
+ */
+export function keepFinalMsOf(workflows: WorkflowsSettings = {}, runs: RunsSettings = {}): number {
+  const days = positive(workflows.keepFinalDays);
+  return days === undefined ? retentionPolicy(runs).maxAgeMs : days * DAY_MS;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** How long an accepted input stays owned by a process without its heartbeat (default 30 s). */
 export function leaseMsOf(settings: StoreSettings): number {

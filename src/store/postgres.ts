@@ -17,6 +17,8 @@ import type { InputRow } from './rows.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { EXPORT_COLUMNS, exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
+import { PostgresMessages } from './postgres-messages.js';
+import { PostgresWorkflowTables } from './postgres-workflow.js';
 import type {
   AcceptedInput,
   DeltaChange,
@@ -27,6 +29,7 @@ import type {
   Store,
   StoredExport,
 } from './types.js';
+import { StoreWithWorkflows } from './workflow-tables.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -46,7 +49,7 @@ const MIGRATION_LOCK = 0x1315_2026;
  * pending inputs are owned by a process under a lease, so a live process's inputs are never taken
  * by another, and a dead one's are taken over once its lease has run out.
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends StoreWithWorkflows implements Store {
   readonly engine = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly owner = randomUUID();
@@ -54,14 +57,19 @@ export class PostgresStore implements Store {
   private readonly accepts: GroupCommit<AcceptedInput>;
   /** Rows of finished runs (runRow): serialised when finished, so later changes to the record do not leak in. */
   private readonly finishes: GroupCommit<unknown[]>;
+  protected readonly workflows: PostgresWorkflowTables;
+  private readonly messages: PostgresMessages;
 
   private constructor(options: PostgresOptions) {
+    super();
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     // An idle client's error (server restart) must not crash Node-RED; the next query reconnects.
     this.pool.on('error', () => undefined);
     this.leaseMs = options.leaseMs ?? 30_000;
     this.accepts = new GroupCommit((inputs) => this.insertInputs(inputs));
     this.finishes = new GroupCommit((rows) => this.writeFinished(rows));
+    this.workflows = new PostgresWorkflowTables(this.pool);
+    this.messages = new PostgresMessages(this.pool, options.url, this.owner);
   }
 
   static async open(options: PostgresOptions): Promise<PostgresStore> {
@@ -297,8 +305,24 @@ export class PostgresStore implements Store {
     }
   }
 
+  publish(channel: string, message: string): Promise<void> {
+    return this.messages.publish(channel, message);
+  }
+  subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    onError?: (err: Error) => void,
+  ): Promise<() => void> {
+    return this.messages.subscribe(channel, handler, onError);
+  }
+
   async flush(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([
+      this.accepts.drain(),
+      this.finishes.drain(),
+      this.workflows.drain(),
+      this.messages.drain(),
+    ]);
   }
 
   flushSync(): void {
@@ -306,7 +330,12 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([
+      this.accepts.drain(),
+      this.finishes.drain(),
+      this.workflows.drain(),
+      this.messages.close(),
+    ]);
     // A process that stops cleanly hands its unfinished inputs over at once.
     await this.pool
       .query(`UPDATE imis_inputs SET lease_until = 0 WHERE owner = $1`, [this.owner])

@@ -11,16 +11,27 @@ export interface Migration {
   postgres: string;
 }
 
-/** Column types that differ between the engines; the rest of the SQL is the same for both. */
+/**
+ * What differs between the engines; the rest of the SQL is the same for both. `serial`: an id the
+ * engine numbers; `clustered`: after a table whose rows are kept in primary key order (SQLite's
+ * WITHOUT ROWID; PostgreSQL keeps a heap and an index whatever is said).
+ */
 const TYPES = {
-  sqlite: { time: 'INTEGER', bytes: 'BLOB' },
-  postgres: { time: 'BIGINT', bytes: 'BYTEA' },
+  sqlite: { time: 'INTEGER', bytes: 'BLOB', serial: 'INTEGER', clustered: ' WITHOUT ROWID' },
+  postgres: { time: 'BIGINT', bytes: 'BYTEA', serial: 'BIGSERIAL', clustered: '' },
 };
 
-/** One schema step, written once: `%TIME%` is an epoch-milliseconds column, `%BYTES%` a binary one. */
+/**
+ * One schema step, written once: `%TIME%` is an epoch-milliseconds column, `%BYTES%` a binary one,
+ * `%SERIAL%` a numbered id, `%CLUSTERED%` follows a table kept in key order.
+ */
 function both(sql: string): Pick<Migration, 'sqlite' | 'postgres'> {
-  const render = (t: { time: string; bytes: string }) =>
-    sql.replace(/%TIME%/g, t.time).replace(/%BYTES%/g, t.bytes);
+  const render = (t: (typeof TYPES)['sqlite']) =>
+    sql
+      .replace(/%TIME%/g, t.time)
+      .replace(/%BYTES%/g, t.bytes)
+      .replace(/%SERIAL%/g, t.serial)
+      .replace(/%CLUSTERED%/g, t.clustered);
   return { sqlite: render(TYPES.sqlite), postgres: render(TYPES.postgres) };
 }
 
@@ -126,6 +137,42 @@ export const MIGRATIONS: Migration[] = [
       );` +
       both(EXPORT_EXPIRY_AND_DEDUP).postgres +
       RERUN_INDEX,
+  },
+  {
+    version: 3,
+    description: 'integration workflow instances and their history',
+    ...both(`
+      CREATE TABLE imis_wf_instances (
+        workflow TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        since %TIME% NOT NULL,
+        created_at %TIME% NOT NULL,
+        last_trigger TEXT,
+        last_transition TEXT,
+        due_at %TIME%,
+        flags TEXT,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (workflow, key)
+      )%CLUSTERED%;
+      CREATE INDEX imis_wf_instances_state ON imis_wf_instances (workflow, state, since, key);
+      CREATE INDEX imis_wf_instances_since ON imis_wf_instances (workflow, since, key);
+      CREATE INDEX imis_wf_instances_due ON imis_wf_instances (due_at) WHERE due_at IS NOT NULL;
+      CREATE INDEX imis_wf_instances_flagged ON imis_wf_instances (workflow, since, key) WHERE flags IS NOT NULL;
+      CREATE TABLE imis_wf_history (
+        id %SERIAL% PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        key TEXT NOT NULL,
+        at %TIME% NOT NULL,
+        kind TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        transition TEXT,
+        trigger TEXT NOT NULL,
+        actor TEXT,
+        run_id TEXT
+      );
+      CREATE INDEX imis_wf_history_key ON imis_wf_history (workflow, key, id);`),
   },
 ];
 

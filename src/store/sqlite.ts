@@ -24,6 +24,7 @@ import {
 import type { InputRow } from './rows.js';
 import type { CheckpointerData } from './checkpointer.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
+import { SqliteWorkflowTables } from './sqlite-workflow.js';
 import type {
   AcceptedInput,
   DeltaChange,
@@ -34,6 +35,7 @@ import type {
   Store,
   StoredExport,
 } from './types.js';
+import { StoreWithWorkflows } from './workflow-tables.js';
 
 export interface SqliteOptions {
   /** The database file (':memory:' for tests). */
@@ -64,7 +66,7 @@ const AUTOCHECKPOINT_PAGES = 1000;
  * each method does its work at once and returns a settled promise). Writes of accepted inputs and
  * finished runs are grouped per turn of the event loop into one transaction.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends StoreWithWorkflows implements Store {
   readonly engine = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly owner = randomUUID();
@@ -83,8 +85,10 @@ export class SqliteStore implements Store {
   private readonly file: string;
   private readonly synchronous: 'NORMAL' | 'FULL';
   private readonly busyTimeoutMs: number;
+  protected readonly workflows: SqliteWorkflowTables;
 
   constructor(options: SqliteOptions) {
+    super();
     // The file holds member data: readable by the owner only (SQLite gives its -wal and -shm files
     // the database file's permissions).
     if (options.file !== ':memory:') {
@@ -104,6 +108,7 @@ export class SqliteStore implements Store {
     this.leaseMs = options.leaseMs ?? 30_000;
     migrate(this.db);
     const db = this.db;
+    this.workflows = new SqliteWorkflowTables(db);
     this.statements = {
       insertInput: db.prepare(
         `INSERT OR REPLACE INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
@@ -435,18 +440,25 @@ export class SqliteStore implements Store {
     if (clear) write(true, [], []);
   }
 
+  // One process uses the file: there is no other to send to or hear from.
+  async publish(_channel: string, _message: string): Promise<void> {}
+  async subscribe(_channel: string, _handler: (message: string) => void): Promise<() => void> {
+    return () => undefined;
+  }
+
   async flush(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
   }
 
   flushSync(): void {
     if (!this.db.open) return;
     this.accepts.flushSync();
     this.finishes.flushSync();
+    this.workflows.flushSync();
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.accepts.drain(), this.finishes.drain()]);
+    await Promise.all([this.accepts.drain(), this.finishes.drain(), this.workflows.drain()]);
     // The worker's connection closes first, so that closing the last one checkpoints the WAL.
     await this.stopCheckpointer();
     if (!this.db.open) return;

@@ -86,11 +86,140 @@ export interface DeltaChange {
 }
 
 /**
+ * One instance of an integration workflow: where one record (or one run) stands. Times are epoch
+ * milliseconds. `version` grows by one with every change: a write names the version it read, so a
+ * change made meanwhile (another process, a timeout) is never overwritten (see WorkflowConflict).
+ */
+export interface WorkflowInstance {
+  workflow: string;
+  key: string;
+  state: string;
+  /** Entered the current state at. */
+  since: number;
+  createdAt: number;
+  /** Trigger type (or `timeout`, `reset`) of the last change. */
+  lastTrigger?: string;
+  /** Code of the last transition fired. */
+  lastTransition?: string;
+  /** When the current state's timeout falls due; absent when it has none. */
+  dueAt?: number;
+  /** `state-missing`: the state is no longer in the definition. */
+  flags?: string[];
+  version: number;
+}
+
+/** One line of an instance's history: its creation, a transition, a reset. */
+export interface WorkflowHistoryEntry {
+  workflow: string;
+  key: string;
+  at: number;
+  kind: 'created' | 'transition' | 'reset';
+  from?: string;
+  to: string;
+  transition?: string;
+  /** Trigger type, `timeout` or `reset`. */
+  trigger: string;
+  /** Who did it from the editor (user name), or the run that carried the message. */
+  actor?: string;
+  runId?: string;
+}
+
+/**
+ * A change of one instance: its new values, the version it was read at (0: it must not exist yet)
+ * and the history lines it adds. Written atomically, grouped with other changes.
+ */
+export interface WorkflowChange {
+  instance: WorkflowInstance;
+  expectedVersion: number;
+  history: WorkflowHistoryEntry[];
+}
+
+/** What the Instances view shows: one workflow, filters narrow; longest in state first. */
+export interface WorkflowInstanceQuery {
+  workflow: string;
+  state?: string;
+  /** In state since at or after / before (epoch ms). */
+  sinceFrom?: number;
+  sinceTo?: number;
+  /** Only instances with a flag (e.g. a state missing from the definition). */
+  flagged?: boolean;
+  /** Page size (1..1000, default 50). */
+  limit?: number;
+  /** Cursor: the `next` of the previous page. */
+  after?: string;
+}
+
+export interface WorkflowInstancePage {
+  instances: WorkflowInstance[];
+  next?: string;
+}
+
+/**
+ * What to do with an instance whose timeout fell due, decided by the workflow runtime inside the
+ * store's transaction: a change to write, or `clear` (no timeout applies any more: forget the due time).
+ */
+export type DueDecision = { change: WorkflowChange } | { clear: true };
+
+export class WorkflowConflict extends Error {
+  constructor(workflow: string, key: string) {
+    super(`Instance ${key} of workflow ${workflow} was changed meanwhile`);
+    this.name = 'WorkflowConflict';
+  }
+}
+
+/** The integration workflow instances of a store, and their history (docs/workflows.md). */
+export interface WorkflowTables {
+  getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined>;
+  /**
+   * Writes a change (grouped with others into one transaction); rejects with WorkflowConflict when
+   * the instance is not at `expectedVersion` any more (nothing of the change is written).
+   */
+  writeInstance(change: WorkflowChange): Promise<void>;
+  /** Deletes an instance and its history; answers what was deleted. */
+  deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined>;
+  listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage>;
+  /** Instances per state of one workflow. */
+  countInstances(workflow: string): Promise<Record<string, number>>;
+  /** An instance's history, oldest first (at most `limit`, the newest). */
+  instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]>;
+  /**
+   * Takes up to `limit` instances of `workflows` whose timeout is due at `now`, oldest due first,
+   * and writes what `decide` says for each, in one transaction; with PostgreSQL the rows are locked
+   * (SKIP LOCKED), so two processes never handle the same instance. Answers the changes written.
+   */
+  takeDueTimeouts(
+    workflows: readonly string[],
+    now: number,
+    limit: number,
+    decide: (instance: WorkflowInstance) => DueDecision,
+  ): Promise<WorkflowChange[]>;
+  /**
+   * Deletes, with their history, up to `limit` instances of `workflow` that are in one of `states`
+   * (its final states) and entered it before `before` (epoch ms), in one short transaction; answers
+   * how many. With PostgreSQL, rows another process holds are skipped.
+   */
+  pruneInstances(workflow: string, states: readonly string[], before: number, limit: number): Promise<number>;
+  /** The earliest due time among instances of `workflows`. */
+  nextDueAt(workflows: readonly string[]): Promise<number | undefined>;
+  /**
+   * After a definition changed: flags the instances of `workflow` whose state is not in `states`
+   * (clears the flag of the others), and sets the due time of every instance in each state of
+   * `timeouts` (state → timeout ms, or null for none) from the time it entered that state.
+   * Answers the flagged instances per missing state.
+   */
+  syncWorkflow(
+    workflow: string,
+    states: readonly string[],
+    timeouts: Record<string, number | null>,
+  ): Promise<Record<string, number>>;
+}
+
+/**
  * Everything the package remembers, behind one interface: SQLite when embedded, PostgreSQL when
  * shared by several Node-RED processes. Every method is asynchronous, whatever the engine, so that
  * callers are written once. See docs/store.md.
  */
-export interface Store {
+export interface Store extends WorkflowTables {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Commits an accepted input (group commit: inputs arriving together share one transaction). */
@@ -147,6 +276,23 @@ export interface Store {
   putDedup(scope: string, key: string, result: unknown, now?: Date): Promise<void>;
   /** Forgets de-duplication records made before `before`; returns how many went. */
   pruneDedup(before: Date): Promise<number>;
+
+  /**
+   * Sends `message` to the other processes sharing this store, to their subscribers of `channel` (a
+   * lower-case name), in the order sent; not to this process. PostgreSQL: NOTIFY, under 8,000 bytes,
+   * received by the processes listening at that moment. SQLite: one process, nothing to send.
+   */
+  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Calls `handler` with every message the other processes publish on `channel` from now on;
+   * resolves, once listening, with the function that stops it. `onError` is told when listening is
+   * interrupted (a lost connection); it resumes by itself, and what was sent meanwhile is missed.
+   */
+  subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    onError?: (err: Error) => void,
+  ): Promise<() => void>;
 
   /** Resolves once every batched write so far is committed. */
   flush(): Promise<void>;

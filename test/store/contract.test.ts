@@ -145,7 +145,7 @@ for (const engine of [sqlite, postgres]) {
         const url = (stores[0] as unknown as { pool: pg.Pool }).pool.options.connectionString as string;
         const client = new pg.Client({ connectionString: url });
         await client.connect();
-        const { rows } = await client.query('SELECT version FROM imis_schema');
+        const { rows } = await client.query('SELECT version FROM imis_schema ORDER BY version');
         await client.end();
         assert.deepEqual(
           rows,

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { RefusedCalls } from '../../runs/refused.js';
 import { RunTracker, newRunId } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
-import { engineOf, importLegacyFiles, leaseMsOf, openStore, retentionPolicy } from '../../store/index.js';
+import {
+  engineOf,
+  importLegacyFiles,
+  leaseMsOf,
+  openStore,
+  pacedBatches,
+  retentionPolicy,
+} from '../../store/index.js';
 import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js';
 import { DeferredStore } from '../../store/deferred.js';
 import { isTransient } from '../../imis/errors.js';
@@ -206,21 +213,18 @@ const PRUNE_PAUSE_FACTOR = 2;
 let pruning = false;
 
 /**
- * Prunes in small batches, pausing after each for twice as long as it took: the store's writes are
- * synchronous on SQLite, and back-to-back batches (even with a yield between them) left webhook
- * acceptance a fraction of the event loop while a large backlog went (measured: bench/runs.ts).
+ * Prunes in small batches, pausing after each for twice as long as it took (src/store/paced.ts).
  * One prune at a time: a backlog may take longer than PRUNE_EVERY_MS.
  */
 async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
   if (pruning) return;
   pruning = true;
   try {
-    for (;;) {
-      const started = Date.now();
-      if ((await store.pruneRuns(retention, new Date(), PRUNE_BATCH)) < PRUNE_BATCH) break;
-      const pause = Math.max(5, PRUNE_PAUSE_FACTOR * (Date.now() - started));
-      await new Promise((resolve) => setTimeout(resolve, pause).unref());
-    }
+    await pacedBatches(
+      () => store.pruneRuns(retention, new Date(), PRUNE_BATCH),
+      PRUNE_BATCH,
+      PRUNE_PAUSE_FACTOR,
+    );
     await store.pruneSeen();
     await store.pruneExports();
     // De-duplication records live as long as the runs that could be re-run.

@@ -19,7 +19,7 @@ import type { PublishedStore } from '../../core/export.js';
 import type { Protection } from '../../core/protect/index.js';
 import type { Violation } from '../../core/schema.js';
 import type { ImisClient } from '../../imis/client.js';
-import type { RunsSettings, StoreSettings } from '../../store/index.js';
+import type { RunsSettings, StoreSettings, WorkflowsSettings } from '../../store/index.js';
 import type { ServerConfig } from './server-settings.js';
 
 export type {
@@ -42,8 +42,8 @@ export interface ImisSettings extends NodeAPISettingsWithData {
   imisStoreFile?: string;
   /** More request headers never stored (besides Authorization, cookies and signatures). */
   imisRedactHeaders?: unknown;
-  /** The `imis` section: store engine and run retention. */
-  imis?: { store?: StoreSettings; runs?: RunsSettings };
+  /** The `imis` section: store engine, run retention, workflow instance retention. */
+  imis?: { store?: StoreSettings; runs?: RunsSettings; workflows?: WorkflowsSettings };
 }
 
 /** The API Node-RED hands to each node module (`RED`). */
@@ -155,6 +155,16 @@ export function httpNodeMiddleware(RED: Red): RequestHandler[] {
   const setting: unknown = RED.settings.httpNodeMiddleware;
   const list: unknown[] = Array.isArray(setting) ? setting : [setting];
   return list.filter((m): m is RequestHandler => typeof m === 'function');
+}
+
+/**
+ * The user name of an admin request (undefined without adminAuth). Gap: Node-RED's admin auth sets
+ * `req.user`, which @types/express does not declare.
+ */
+export function adminUser(req: Request): string | undefined {
+  const user: unknown = 'user' in req ? req.user : undefined;
+  const name = user !== null && typeof user === 'object' && 'username' in user ? user.username : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 /** The `imis-server` configuration node: what every node that talks to iMIS reads of it. */
