@@ -36,13 +36,21 @@ export function percentile(values: readonly number[], p: number): number {
 export const mean = (values: readonly number[]): number =>
   values.length ? values.reduce((sum, v) => sum + v, 0) / values.length : NaN;
 
-/** POSTs `body` and throws unless the answer has status `expected`; returns the answer's text. */
-export async function check(url: string, body: string, expected: number): Promise<string> {
+/**
+ * POSTs `body` (JSON, with `headers` besides) and throws unless the answer has status `expected`;
+ * returns the answer's text.
+ */
+export async function check(
+  url: string,
+  body: string,
+  expected: number,
+  headers: Record<string, string> = {},
+): Promise<string> {
   let res: Response;
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...headers },
       body,
       signal: AbortSignal.timeout(5000),
     });

@@ -10,10 +10,11 @@
 //   delta       Delta Hash, 100,000 × 10 rows with 1% changed  vs  SHA-256 of each row alone (node:crypto)
 //   runs        Runs dashboard's first pages over 1,000,000 stored runs  vs  the unfiltered first page;
 //               webhook p99 while the retention prunes a backlog  vs  once it is over
+//   protect     Webhook in with an HMAC signature check  vs  the same endpoint without
 //   workflow    integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
-// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|workflow (comma-separated;
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|workflow (comma-separated;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
-// rounds of ref + ours, default 3), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
+// rounds of ref + ours, default 3; protect: rounds of its 6 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
 // BENCH_STARTUP_RUNS (default 3), BENCH_BASELINE_DIR (a built older version for "before" start-up
 // numbers: see bench/startup.ts), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 2),
@@ -28,6 +29,7 @@ import { cronBench } from './cron.js';
 import { deltaBench } from './delta.js';
 import { exportBench } from './export.js';
 import { runsBench } from './runs.js';
+import { protectBench } from './protect.js';
 import { startupBench } from './startup.js';
 import { storeBench } from './store.js';
 import { webhookBench, webhookPostgresBench } from './webhook.js';
@@ -46,6 +48,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
   cron: { title: 'Cron firing delay', run: cronBench },
   delta: { title: 'Delta Hash (100,000 × 10 rows, 1% changed)', run: deltaBench },
   runs: { title: 'Runs dashboard and retention (1,000,000 runs, SQLite)', run: runsBench },
+  protect: { title: 'Webhook in with HMAC signature check', run: protectBench },
   workflow: { title: 'Integration workflows (SQLite store)', run: workflowBench },
 };
 

@@ -15,7 +15,8 @@ const require = createRequire(import.meta.url);
  * Links the package into `userDir` and writes its package.json and settings.js: Node-RED on
  * 127.0.0.1:`port`, flows in flows.json, credentials in clear (no secret to lose), no tours, no
  * telemetry or update check. `offline` also empties the palette manager's catalogue (nothing is
- * fetched from outside). `settings` adds or replaces settings (JSON values).
+ * fetched from outside). `settings` adds or replaces settings: JSON values, and functions (e.g. an
+ * `httpAdminMiddleware`) written as their source, which must use nothing from outside them.
  */
 export function prepareUserDir({ userDir, port, offline = false, settings = {} }) {
   const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
@@ -42,13 +43,21 @@ export function prepareUserDir({ userDir, port, offline = false, settings = {} }
     logging: { console: { level: 'info' } },
     ...settings,
   };
-  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(all, null, 4)};\n`);
+  const entries = Object.entries(all).map(
+    ([key, value]) =>
+      `    ${JSON.stringify(key)}: ${typeof value === 'function' ? value.toString() : JSON.stringify(value, null, 4).replace(/\n/g, '\n    ')}`,
+  );
+  writeFileSync(join(userDir, 'settings.js'), `module.exports = {\n${entries.join(',\n')}\n};\n`);
 }
 
-/** Starts Node-RED (`redPackage`: `node-red`, or `node-red-5` on Node 22) in a prepared user directory. */
-export function spawnNodeRed({ userDir, redPackage = 'node-red', stdio = 'inherit' }) {
+/**
+ * Starts Node-RED (`redPackage`: `node-red`, or `node-red-5` on Node 22) in a prepared user directory;
+ * `nodeArgs` go to node itself (e.g. `--expose-gc`).
+ */
+export function spawnNodeRed({ userDir, redPackage = 'node-red', stdio = 'inherit', nodeArgs = [] }) {
   const redJs = join(dirname(require.resolve(`${redPackage}/package.json`)), 'red.js');
-  return spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+  const args = [...nodeArgs, redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')];
+  return spawn(process.execPath, args, {
     stdio,
     env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false' },
   });

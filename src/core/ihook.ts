@@ -1,3 +1,6 @@
+import { refusalMessage } from './protect/refusal.js';
+import type { Refusal } from './protect/refusal.js';
+
 /**
  * iHook's response contract (docs/idms.md §iHook responses): callers written for iHook keep
  * working. This module is the one place that maps outcomes to status and body.
@@ -35,7 +38,9 @@ export type HookRejection =
   | { kind: 'starting' }
   | { kind: 'too-large'; limitBytes: number }
   | { kind: 'method'; method: string }
-  | { kind: 'server'; detail: string };
+  | { kind: 'server'; detail: string }
+  /** Refused by one of the endpoint's protections (shared secret, signature, allowlist, rate). */
+  | { kind: 'refused'; refusal: Refusal };
 
 /** Seconds a caller is asked to wait (Retry-After) while the flows start. */
 const STARTING_RETRY_AFTER_S = 2;
@@ -48,18 +53,28 @@ export function queued(runId: string, queueTime: Date, options: HookOptions = {}
 
 export function rejected(rejection: HookRejection, options: HookOptions = {}): HookResponse {
   const { status, message, extra } = describe(rejection);
-  const headers: Record<string, string> =
-    rejection.kind === 'method'
-      ? { Allow: 'POST, OPTIONS' }
-      : rejection.kind === 'starting'
-        ? { 'Retry-After': String(STARTING_RETRY_AFTER_S) }
-        : {};
+  const headers = rejectionHeaders(rejection);
   if (options.omitBody) return { status, headers };
   return { status, headers, body: { error: true, message, ...extra } };
 }
 
+function rejectionHeaders(rejection: HookRejection): Record<string, string> {
+  if (rejection.kind === 'method') return { Allow: 'POST, OPTIONS' };
+  if (rejection.kind === 'starting') return { 'Retry-After': String(STARTING_RETRY_AFTER_S) };
+  if (rejection.kind === 'refused' && rejection.refusal.kind === 'rate')
+    return { 'Retry-After': String(rejection.refusal.retryAfterSec) };
+  return {};
+}
+
+/** The caller-facing message of a rejection (also what is logged of it: it holds no secret). */
+export function rejectionMessage(rejection: HookRejection): string {
+  return describe(rejection).message;
+}
+
 function describe(r: HookRejection): { status: number; message: string; extra?: Record<string, unknown> } {
   switch (r.kind) {
+    case 'refused':
+      return { status: refusalStatus(r.refusal), message: refusalMessage(r.refusal) };
     case 'invalid-json':
       return { status: 400, message: `Invalid JSON body: ${r.detail}` };
     case 'not-object':
@@ -99,5 +114,19 @@ function describe(r: HookRejection): { status: number; message: string; extra?: 
       return { status: 405, message: `Method ${r.method} not allowed: webhooks accept POST` };
     case 'server':
       return { status: 500, message: `Server error: ${r.detail}` };
+  }
+}
+
+/** 401 for missing or wrong credentials, 403 for an address, 429 for the rate, 500 for our set-up. */
+function refusalStatus(r: Refusal): number {
+  switch (r.kind) {
+    case 'address':
+      return 403;
+    case 'rate':
+      return 429;
+    case 'unverifiable':
+      return 500;
+    default:
+      return 401;
   }
 }

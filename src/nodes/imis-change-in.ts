@@ -13,11 +13,13 @@ import { acceptDeliveries } from '../runs/deliveries.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { getEntity } from '../imis/party.js';
-import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies, mountHookErrorHandler, sendHookResponse } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType, serverNode } from './lib/red.js';
 import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
+import { PROTECTION_CREDENTIALS, addProtections, endpointGuard, refusedStatus } from './lib/protect.js';
+import type { ProtectionSettings } from './lib/protect.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { fromConfig, throttledStatus } from './lib/status.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
@@ -27,7 +29,7 @@ const LIMIT_BYTES = 5 * 1024 * 1024;
 /** How long a delivered event id is remembered to drop its retried copies. */
 const SEEN_FOR_MS = 24 * 60 * 60 * 1000;
 
-interface ChangeInConfig {
+interface ChangeInConfig extends ProtectionSettings {
   name?: string;
   server?: string;
   eventTypes: string[];
@@ -51,6 +53,9 @@ const config = new NodeConfig<ChangeInConfig>(
       dropDuplicates: true,
       ...c,
     }),
+    // v2: endpoint protections (shared secret, signature, allowlist, rate limit), all off.
+    addProtections,
+    // v3: automatic retry of transient failures, off.
     withRetry,
   ],
   ['recordProp'],
@@ -94,10 +99,6 @@ const register: NodeModule = (RED) => {
           return msg;
         }
       : undefined;
-    const runs = triggerRuns(RED, node, prepare, retryPolicyOf(settings));
-    const store = runs.ctx.store;
-    registerSecretEndpoint(RED, 'imis-change-in', node, NOTIFY_PATH);
-
     const status = throttledStatus(() => {
       const parts = [
         verified ? RED._('imis-change-in.status.verified') : RED._('imis-change-in.status.waiting'),
@@ -105,18 +106,28 @@ const register: NodeModule = (RED) => {
       if (counts.events) parts.push(RED._('imis-change-in.status.events', { count: counts.events }));
       if (counts.duplicates)
         parts.push(RED._('imis-change-in.status.duplicates', { count: counts.duplicates }));
+      parts.push(...refusedStatus(RED, guard));
       node.status({
         fill: verified || counts.events ? 'green' : 'yellow',
         shape: 'dot',
         text: parts.join(', '),
       });
     });
+    const guard = endpointGuard(RED, node, settings, status.soon);
+    if (!guard) return; // a protection that cannot work: reported, and the URL is not served
+    const runs = triggerRuns(RED, node, prepare, {
+      retry: retryPolicyOf(settings),
+      secretHeaders: guard.secretHeaders,
+    });
+    const store = runs.ctx.store;
+    registerSecretEndpoint(RED, 'imis-change-in', node, NOTIFY_PATH);
     status.now();
     node.on('close', status.cancel);
 
     node.handleRequest = async (req, res) => {
       const receivedAt = new Date();
-      const parsed = await readJsonBody(req, res, LIMIT_BYTES);
+      // Protections answer before anything is parsed or run (401, 403, 429), the handshake included.
+      const parsed = await guard.readBody(req, res, LIMIT_BYTES);
       if (!parsed.ok) return sendHookResponse(res, rejected(parsed.rejection));
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
       const body = readGridBody(parsed.value);
@@ -158,7 +169,7 @@ const register: NodeModule = (RED) => {
   }
 
   registerType(RED, 'imis-change-in', ChangeInNode, {
-    credentials: { token: { type: 'text' } },
+    credentials: { token: { type: 'text' }, ...PROTECTION_CREDENTIALS },
     settings: config.settings({ tokenPattern: TOKEN_PATTERN, eventTypePattern: EVENT_TYPE_ENTRY_PATTERN }),
   });
   mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);

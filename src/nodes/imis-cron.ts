@@ -48,7 +48,7 @@ const register: NodeModule = (RED) => {
     RED.nodes.createNode(this, def);
     const node = this;
     const { expression, timeZone, enabled, runMissed, ...settings } = config.read(def);
-    const runs = triggerRuns(RED, node, undefined, retryPolicyOf(settings));
+    const runs = triggerRuns(RED, node, undefined, { retry: retryPolicyOf(settings) });
     const { store } = runs.ctx;
 
     const timer = new CronTimer({

@@ -26,7 +26,7 @@ const register: NodeModule = (RED) => {
     RED.nodes.createNode(this, def);
     const node = this;
     const { input, ...settings } = config.read(def);
-    const runs = triggerRuns(RED, node, undefined, retryPolicyOf(settings));
+    const runs = triggerRuns(RED, node, undefined, { retry: retryPolicyOf(settings) });
     let configured: { ok: true; value: unknown } | { ok: false; message: string };
     try {
       configured = { ok: true, value: JSON.parse(input) as unknown };

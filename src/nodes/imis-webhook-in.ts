@@ -3,18 +3,26 @@ import type { HookOptions } from '../core/ihook.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import type { Violation } from '../core/schema.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
-import { claimRequestBodies, mountHookErrorHandler, readJsonBody, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies, mountHookErrorHandler, sendHookResponse } from './lib/http.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { NodeConfig } from './lib/migrations.js';
 import { findNode, isPrevalidator, registerType, wiredTo } from './lib/red.js';
 import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
+import {
+  PROTECTION_CREDENTIALS,
+  addProtections,
+  endpointGuard,
+  mountTestPayloadEndpoint,
+  refusedStatus,
+} from './lib/protect.js';
+import type { ProtectionSettings } from './lib/protect.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 
 const WEBHOOK_PATH = '/imis/hook/';
 
-interface WebhookConfig {
+interface WebhookConfig extends ProtectionSettings {
   name?: string;
   return202: boolean;
   omitBody: boolean;
@@ -28,6 +36,9 @@ interface WebhookConfig {
 const config = new NodeConfig<WebhookConfig>('imis-webhook-in', [
   // v1: first version; config fields as they are.
   (c) => ({ return202: false, omitBody: false, metadataProp: '', maxBodyKb: 1024, ...c }),
+  // v2: endpoint protections (shared secret, signature, allowlist, rate limit), all off.
+  addProtections,
+  // v3: automatic retry of transient failures, off.
   withRetry,
 ]);
 
@@ -36,20 +47,25 @@ const register: NodeModule = (RED) => {
     RED.nodes.createNode(this, def);
     const node = this;
     const { return202, omitBody, metadataProp, maxBodyKb, ...settings } = config.read(def);
-    const runs = triggerRuns(RED, node, undefined, retryPolicyOf(settings));
+    let accepted = 0;
+    const status = throttledStatus(() => {
+      const parts = [
+        accepted
+          ? RED._('imis-webhook-in.status.accepted', { count: accepted })
+          : RED._('imis-webhook-in.status.ready'),
+        ...refusedStatus(RED, guard),
+      ];
+      node.status({ fill: 'green', shape: 'dot', text: parts.join(', ') });
+    });
+    const guard = endpointGuard(RED, node, settings, status.soon);
+    if (!guard) return; // a protection that cannot work: reported, and the URL is not served
+    const runs = triggerRuns(RED, node, undefined, {
+      retry: retryPolicyOf(settings),
+      secretHeaders: guard.secretHeaders,
+    });
     const hookOptions: HookOptions = { accepted202: return202, omitBody };
     const limitBytes = Math.max(1, maxBodyKb) * 1024;
     registerSecretEndpoint(RED, 'imis-webhook-in', node, WEBHOOK_PATH);
-    let accepted = 0;
-    const status = throttledStatus(() =>
-      node.status({
-        fill: 'green',
-        shape: 'dot',
-        text: accepted
-          ? RED._('imis-webhook-in.status.accepted', { count: accepted })
-          : RED._('imis-webhook-in.status.ready'),
-      }),
-    );
     status.now();
 
     const prevalidate = (msg: NodeMessage): Violation[] => {
@@ -63,7 +79,8 @@ const register: NodeModule = (RED) => {
 
     node.handleRequest = async (req, res) => {
       const receivedAt = new Date();
-      const body = await readJsonBody(req, res, limitBytes);
+      // Protections answer before anything is parsed or run (401, 403, 429).
+      const body = await guard.readBody(req, res, limitBytes);
       if (!body.ok) return sendHookResponse(res, rejected(body.rejection, hookOptions));
       const payload = body.value;
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
@@ -105,13 +122,14 @@ const register: NodeModule = (RED) => {
   }
 
   registerType(RED, 'imis-webhook-in', WebhookInNode, {
-    credentials: { token: { type: 'text' } },
+    credentials: { token: { type: 'text' }, ...PROTECTION_CREDENTIALS },
     settings: config.settings({ tokenPattern: TOKEN_PATTERN }),
   });
 
   mountSecretEndpoints(RED, 'imis-webhook-in', WEBHOOK_PATH);
   claimRequestBodies(RED, WEBHOOK_PATH);
   mountHookErrorHandler(RED, WEBHOOK_PATH);
+  mountTestPayloadEndpoint(RED, 'imis-webhook-in');
   mountRunsApi(RED);
 };
 

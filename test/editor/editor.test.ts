@@ -165,9 +165,11 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     await label(EXAMPLE).click();
     await page.locator('#red-ui-clipboard-dialog-ok').click();
     await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
-    // The dialog closes before the import has added the nodes.
+    // The dialog closes at once; the example is fetched, then imported.
     await page.waitForFunction(
-      () => (window as any).RED.nodes.filterNodes({ type: 'imis-insert-activity' }).length > 0,
+      () => (window as any).RED.nodes.filterNodes({ type: 'imis-webhook-in' }).length > 0,
+      undefined,
+      { timeout: 10_000 },
     );
     for (const type of ['imis-webhook-in', 'imis-schema-validate', 'imis-insert-activity', 'imis-server']) {
       assert.equal((await nodeIds(page, type)).length, 1, `one ${type} imported`);

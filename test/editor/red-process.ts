@@ -25,6 +25,8 @@ export interface RedProcess {
   userDir: string;
   /** Node-RED's version (its package.json). */
   version: string;
+  /** The child's process id. */
+  pid: number;
   /** Everything the child wrote so far (stdout and stderr). */
   output(): string;
   /** Stops the child (SIGINT, then SIGKILL) and removes the user directory. */
@@ -38,8 +40,13 @@ export interface RedOptions {
   credentials?: Record<string, Record<string, unknown>>;
   /** How long to wait for "Started flows" (default 30 s). */
   startTimeoutMs?: number;
-  /** More settings (JSON values), e.g. `{ httpAdminRoot: '/admin' }`; Node-RED's defaults otherwise. */
+  /**
+   * More settings, e.g. `{ httpAdminRoot: '/admin' }`; Node-RED's defaults otherwise. Values are
+   * written as JSON, functions as their source (which must use nothing outside them).
+   */
   settings?: Record<string, unknown>;
+  /** Options for node itself, before Node-RED's script (e.g. `--expose-gc`). */
+  nodeArgs?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -63,7 +70,12 @@ interface UserDirModule {
     offline?: boolean;
     settings?: Record<string, unknown>;
   }): void;
-  spawnNodeRed(options: { userDir: string; redPackage?: string; stdio?: StdioOptions }): ChildProcess;
+  spawnNodeRed(options: {
+    userDir: string;
+    redPackage?: string;
+    stdio?: StdioOptions;
+    nodeArgs?: string[];
+  }): ChildProcess;
 }
 
 function userDirModule(): Promise<UserDirModule> {
@@ -82,7 +94,12 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
     writeFileSync(join(userDir, 'flows_cred.json'), JSON.stringify(options.credentials, null, 2));
   }
 
-  const child = spawnNodeRed({ userDir, redPackage: NODE_RED_PKG, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnNodeRed({
+    userDir,
+    redPackage: NODE_RED_PKG,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    nodeArgs: options.nodeArgs,
+  });
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
@@ -98,6 +115,7 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
     port,
     userDir,
     version: '',
+    pid: child.pid ?? 0,
     output: () => output,
     close: async () => {
       if (child.exitCode === null && child.signalCode === null) {

@@ -88,6 +88,12 @@ export async function openEditor(s: EditorSession, errors: string[]): Promise<Pa
     .locator('#red-ui-palette-container-iMIS .red-ui-palette-node')
     .first()
     .waitFor({ state: 'visible', timeout: 30_000 });
+  // The flows load after the palette: the editor sets their revision and imports them in one go, so
+  // once the revision is known the deployed nodes are there (else a test may look for them too early,
+  // or import into a workspace the loading flows then replace).
+  await page.waitForFunction(() => Boolean((window as any).RED.nodes.version()), undefined, {
+    timeout: 30_000,
+  });
   return page;
 }
 

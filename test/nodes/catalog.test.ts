@@ -53,6 +53,9 @@ describe('Package layout and message catalogs', () => {
         if (!has(basename(file, '.ts'), m[1])) missing.push(`${file}: ${m[1]}`);
       for (const m of text.matchAll(/serverMessage\(RED, '([\w.-]+)'/g))
         if (!has('imis-server', `imis-server.${m[1]}`)) missing.push(`${file}: imis-server.${m[1]}`);
+      for (const m of text.matchAll(/protectMessage\(\s*RED,\s*'([\w.-]+)'/g))
+        if (!has('imis-editor', `imis-editor.protect.${m[1]}`))
+          missing.push(`${file}: imis-editor.protect.${m[1]}`);
     }
     for (const file of readdirSync(join(root, 'nodes')).filter((f) => f.endsWith('.html'))) {
       const text = readFileSync(join(root, 'nodes', file), 'utf8');
@@ -64,7 +67,10 @@ describe('Package layout and message catalogs', () => {
         ),
         ...[...text.matchAll(/timeZoneValidator\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
         ...[...text.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
-        ...[...text.matchAll(/\bt\('([\w-]+)'/g)].map((m) => `imis-runs.${m[1]}`),
+        // t(key) and validator(key, ...): a plugin's messages, in its own catalog (imis-runs, imis-editor).
+        ...[...text.matchAll(/\b(?:t|validator)\('([\w.-]+)'/g)].map(
+          (m) => `${basename(file, '.html')}.${m[1]}`,
+        ),
       ];
       // The shared URL row (imis-editor.html) uses `<type>.notify.copied` / `.regenerated`.
       const type = /registerType\('([\w-]+)'/.exec(text)?.[1];

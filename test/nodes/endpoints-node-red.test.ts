@@ -138,6 +138,14 @@ for (const layout of layouts) {
         gzipSync('{"zipped":true}'),
       ]);
       assert.equal(answer.status, 200, answer.text);
+      // Its run is stored before the next test counts runs (a finished run is listed once committed).
+      const { id } = JSON.parse(answer.text);
+      let run: any;
+      for (let i = 0; i < 50 && run?.status !== 'ok'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        run = await (await fetch(`${red.url}${layout.admin}/imis/runs/${id}`)).json();
+      }
+      assert.deepEqual(run.input, { zipped: true });
     });
 
     it('answers 413 to a chunked body over the limit, and starts no run', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rejected } from '../../src/core/ihook.js';
 import { readJsonBody } from '../../src/nodes/lib/http.js';
 
 /**
@@ -27,5 +28,36 @@ describe('Webhook body already parsed upstream', () => {
     );
     assert.equal(result.ok, false);
     assert.equal(!result.ok && result.rejection.kind, 'content-type');
+  });
+
+  describe('with a signature to check', () => {
+    const exact = Buffer.from('{"a": 1}');
+    const check = (raw: Buffer | undefined) =>
+      raw === undefined
+        ? ({ kind: 'unverifiable' } as const)
+        : raw.equals(exact)
+          ? undefined
+          : ({ kind: 'signature-invalid', header: 'X-Sig' } as const);
+
+    it('checks the bytes an upstream raw parser kept (a Buffer body, or a rawBody beside it)', async () => {
+      assert.deepEqual(await readJsonBody(parsed(exact), res, 1024, check), { ok: true, value: { a: 1 } });
+      const withRaw = { ...parsed({ a: 1 }), rawBody: exact };
+      assert.deepEqual(await readJsonBody(withRaw, res, 1024, check), { ok: true, value: { a: 1 } });
+      const other = await readJsonBody(parsed(Buffer.from('{"a":1}')), res, 1024, check);
+      assert.deepEqual(other, {
+        ok: false,
+        rejection: { kind: 'refused', refusal: { kind: 'signature-invalid', header: 'X-Sig' } },
+      });
+    });
+
+    it('refuses a body parsed upstream into an object: its exact bytes are gone (500, not accepted)', async () => {
+      const result = await readJsonBody(parsed({ a: 1 }), res, 1024, check);
+      assert.deepEqual(result, {
+        ok: false,
+        rejection: { kind: 'refused', refusal: { kind: 'unverifiable' } },
+      });
+      assert.ok(!result.ok);
+      assert.equal(rejected(result.rejection).status, 500);
+    });
   });
 });

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { NodeConfig, migrate } from '../../src/nodes/lib/migrations.js';
+import { PROTECTION_DEFAULTS, Protection } from '../../src/core/protect/index.js';
+import type { ProtectionSettings } from '../../src/core/protect/index.js';
+import { NodeConfig, migrate, nodeConfigs } from '../../src/nodes/lib/migrations.js';
+import { addProtections } from '../../src/nodes/lib/protect.js';
 
 describe('Versioned node config', () => {
   const migrations = [
@@ -75,5 +78,38 @@ describe('A node type’s config (NodeConfig)', () => {
       'testNodeConfigDefaults',
       'testNodeConfigTokenPattern',
     ]);
+  });
+});
+
+describe('Webhook in and change notification in, config version 2: endpoint protections', () => {
+  before(() => {
+    // Loading the node modules makes their NodeConfig (registered by type).
+    require('../../src/nodes/imis-webhook-in.js');
+    require('../../src/nodes/imis-change-in.js');
+  });
+
+  it('adds every protection, off, to a node saved at version 1, and keeps what it saved', () => {
+    const v1 = { cfgVersion: 1, return202: true, maxBodyKb: 64, name: 'saved' };
+    const upgraded = migrate<ProtectionSettings>({ ...v1 }, [(c) => c, addProtections]);
+    assert.deepEqual(upgraded, { ...PROTECTION_DEFAULTS, ...v1, cfgVersion: 2 });
+    const kept = migrate<Record<string, unknown>>({ cfgVersion: 1, rateLimit: 5 }, [
+      (c) => c,
+      addProtections,
+    ]);
+    assert.equal(kept.rateLimit, 5);
+    assert.equal(new Protection(upgraded).active, false, 'the secret URL alone');
+  });
+
+  it('is version 2 of both nodes (3 adds automatic retry), whose defaults leave every protection and retry off', () => {
+    for (const type of ['imis-webhook-in', 'imis-change-in']) {
+      const config = nodeConfigs.get(type);
+      assert.equal(config?.version, 3, type);
+      assert.equal(config?.defaults.retries, 0, type);
+      assert.deepEqual(
+        Object.fromEntries(Object.keys(PROTECTION_DEFAULTS).map((k) => [k, config?.defaults[k]])),
+        PROTECTION_DEFAULTS,
+        type,
+      );
+    }
   });
 });

@@ -27,8 +27,22 @@ export function withRuntimeHooks(mod: (RED: any) => void, set: string): (RED: an
     const api = Object.create(RED);
     api._ = (key: string, substitutions?: Record<string, unknown>) =>
       translate(key.includes(':') ? key : `${namespace}:${key}`, substitutions);
+    api.auth = { needsPermission: permissionGate };
     return mod(api);
   };
+}
+
+/** The header with which a test plays a user who lacks a permission (see permissionGate). */
+export const DENY_HEADER = 'x-test-deny';
+
+/**
+ * RED.auth.needsPermission for the tests: the helper's stub lets every request through, which
+ * would hide an admin route mounted without its permission. This one refuses (403) a request whose
+ * DENY_HEADER names the permission asked for, as Node-RED's does for a user without it.
+ */
+function permissionGate(permission: string) {
+  return (req: any, res: any, next: () => void) =>
+    req.headers[DENY_HEADER] === permission ? res.status(403).json({ error: 'unauthorized' }) : next();
 }
 
 /**
@@ -153,6 +167,11 @@ export function normaliseNodeTypeName(type: string): string {
 
 /** The node API object the package's modules were last loaded with. */
 let currentRED: any;
+
+/** The Express app serving the flows (RED.httpNode) of the last load, e.g. to set `trust proxy` as Node-RED's httpServerOptions do. */
+export function httpNodeApp(): any {
+  return currentRED?.httpNode;
+}
 
 /**
  * Starts the helper's HTTP server on 127.0.0.1 and routes it as Node-RED's own server does with

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RefusedCalls } from '../../runs/refused.js';
 import { RunTracker, newRunId } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
 import {
@@ -23,8 +24,8 @@ import type { Node, NodeMessage, Red } from './red.js';
 
 /**
  * What every node of this package shares inside one Node-RED runtime: the data folder, the store
- * (accepted inputs, runs, node state), the run tracker fed by the runtime's message hooks, and the
- * registry of trigger nodes (for Re-run). Created on first use by any node module.
+ * (accepted inputs, runs, node state), the run tracker fed by the runtime's message hooks, the
+ * registry of trigger nodes (for Re-run) and the calls their protections refused. Created on first use by any node module.
  */
 export interface PackageContext {
   dataDir: string;
@@ -36,6 +37,8 @@ export interface PackageContext {
    */
   settling: Map<string, RunRecord>;
   triggers: Map<string, Trigger>;
+  /** Calls the endpoints' protections refused (in memory, the last few per endpoint). */
+  refused: RefusedCalls;
   /** Seconds an accepted input stays owned by this process without a heartbeat. */
   leaseMs: number;
   retention: RetentionPolicy;
@@ -150,6 +153,7 @@ export function packageContext(RED: Red): PackageContext {
     runs,
     settling,
     triggers: new Map(),
+    refused: new RefusedCalls(),
     leaseMs,
     retention,
     followers,

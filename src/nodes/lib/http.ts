@@ -8,6 +8,7 @@ import { rejected } from '../../core/ihook.js';
 import type { HookRejection, HookResponse } from '../../core/ihook.js';
 import { httpNodeMiddleware, outermostApp } from './red.js';
 import type { Red, RequestHandler } from './red.js';
+import type { Refusal } from '../../core/protect/index.js';
 
 /** Express apps (RED.httpNode / RED.httpAdmin) on which a route was already mounted. */
 const mounted = new WeakMap<object, Set<string>>();
@@ -140,7 +141,7 @@ export function claimRequestBodies(RED: Red, prefix: string): void {
 }
 
 /** Node-RED's form of a root path: leading and trailing slash ("/" when unset). */
-function formatRoot(root: unknown): string {
+export function formatRoot(root: unknown): string {
   const path = typeof root === 'string' ? root : '/';
   return `/${path.replace(/^\/+|\/+$/g, '')}/`.replace(/^\/\/$/, '/');
 }
@@ -170,7 +171,14 @@ export function mountHookErrorHandler(RED: Red, prefix: string): void {
  * A request whose body a parser may have read: body-parser 1.x marks it `_body` and leaves the
  * value in `body` (the mark Node-RED's HTTP In node sets and reads too).
  */
-type ClaimableRequest = IncomingMessage & { _body?: boolean; body?: unknown };
+type ClaimableRequest = IncomingMessage & {
+  _body?: boolean;
+  body?: unknown;
+  /** The exact body bytes, which some set-ups parsing upstream keep. */
+  rawBody?: unknown;
+  /** The body check of a request read by a checking parser (see jsonParser). */
+  [BODY_CHECK]?: BodyCheck;
+};
 
 /** What the body readers (body-parser, raw-body, zlib) put on their errors. */
 interface ReaderError {
@@ -187,16 +195,51 @@ const JSON_TYPES = new Set(['application/json', 'text/json']);
 
 export type JsonBody = { ok: true; value: unknown } | { ok: false; rejection: HookRejection };
 
-/** body-parser's JSON reader per byte limit; the media type is checked before (see readJsonBody). */
-const parsers = new Map<number, ReturnType<typeof json>>();
+/**
+ * Checks a body's exact bytes before it is parsed (an endpoint's signature): given undefined when
+ * the bytes are gone (parsed upstream); a refusal refuses the request.
+ */
+export type BodyCheck = (raw: Buffer | undefined) => Refusal | undefined;
 
-function jsonParser(limitBytes: number): ReturnType<typeof json> {
-  let parser = parsers.get(limitBytes);
+/** Where a request being read by a checking parser carries its check (body-parser calls `verify`). */
+const BODY_CHECK = Symbol('imis body check');
+
+/** Thrown from body-parser's `verify` hook; body-parser passes this very error on. */
+class RefusedBody extends Error {
+  constructor(readonly refusal: Refusal) {
+    super('refused');
+  }
+}
+
+/**
+ * body-parser's JSON reader per byte limit, with and without a body check; the media type is
+ * checked before (see readJsonBody). The checking one has body-parser keep the body's bytes as a
+ * Buffer for its `verify` hook (the one it decodes from): no copy is made, and readers without a
+ * check keep decoding straight to text.
+ */
+const parsers = {
+  plain: new Map<number, ReturnType<typeof json>>(),
+  checked: new Map<number, ReturnType<typeof json>>(),
+};
+
+function jsonParser(limitBytes: number, checked: boolean): ReturnType<typeof json> {
+  const cache = checked ? parsers.checked : parsers.plain;
+  let parser = cache.get(limitBytes);
   if (!parser) {
     // strict: false so that `"str"`, `42` or `null` parse and get the caller-facing "must be a
     // JSON object" answer from the node rather than a parser message.
-    parser = json({ limit: limitBytes, strict: false, type: () => true });
-    parsers.set(limitBytes, parser);
+    parser = json({
+      limit: limitBytes,
+      strict: false,
+      type: () => true,
+      verify: checked
+        ? (req, _res, raw) => {
+            const refusal = (req as ClaimableRequest)[BODY_CHECK]?.(raw);
+            if (refusal) throw new RefusedBody(refusal);
+          }
+        : undefined,
+    });
+    cache.set(limitBytes, parser);
   }
   return parser;
 }
@@ -204,22 +247,35 @@ function jsonParser(limitBytes: number): ReturnType<typeof json> {
 /**
  * Reads a webhook's JSON body (application/json or text/json, UTF-8/16/32, optionally gzip,
  * deflate or br), or no body at all (= {}), refusing more than `limitBytes` of decoded body.
+ * `check`, if given, judges the body's exact bytes (after Content-Encoding is undone, before the
+ * charset is decoded) before they are parsed.
  */
 export async function readJsonBody(
   req: ClaimableRequest,
   res: ServerResponse,
   limitBytes: number,
+  check?: BodyCheck,
 ): Promise<JsonBody> {
-  if (req.readableEnded || (req._body && !claimedRequests.has(req))) return parsedUpstream(req, limitBytes);
+  if (req.readableEnded || (req._body && !claimedRequests.has(req)))
+    return parsedUpstream(req, limitBytes, check);
   const mediaType = mediaTypeOf(req);
   if (!JSON_TYPES.has(mediaType)) {
-    if (declaresNoBody(req)) return { ok: true, value: {} };
+    if (declaresNoBody(req)) return checked({ ok: true, value: {} }, check, Buffer.alloc(0));
     req.resume();
     return { ok: false, rejection: { kind: 'content-type', contentType: mediaType || '(none)' } };
   }
-  const error = await new Promise<unknown>((resolve) => jsonParser(limitBytes)(req, res, resolve));
+  if (check) req[BODY_CHECK] = check;
+  const error = await new Promise<unknown>((resolve) =>
+    jsonParser(limitBytes, Boolean(check))(req, res, resolve),
+  );
   if (error) return { ok: false, rejection: rejectionFor(error, req) };
   return { ok: true, value: req.body === undefined ? {} : req.body };
+}
+
+/** `body` unless `check` refuses `raw`. */
+function checked(body: JsonBody, check: BodyCheck | undefined, raw: Buffer | undefined): JsonBody {
+  const refusal = check?.(raw);
+  return refusal ? { ok: false, rejection: { kind: 'refused', refusal } } : body;
 }
 
 /**
@@ -228,11 +284,18 @@ export async function readJsonBody(
  * serialised again, a lower bound of the bytes sent (whitespace is gone), so a body the node's
  * limit refuses is refused here too unless it was mostly whitespace.
  */
-function parsedUpstream(req: ClaimableRequest, limitBytes: number): JsonBody {
+function parsedUpstream(req: ClaimableRequest, limitBytes: number, check: BodyCheck | undefined): JsonBody {
   const mediaType = mediaTypeOf(req);
   if (!JSON_TYPES.has(mediaType)) {
-    if (declaresNoBody(req)) return { ok: true, value: {} };
+    if (declaresNoBody(req)) return checked({ ok: true, value: {} }, check, Buffer.alloc(0));
     return { ok: false, rejection: { kind: 'content-type', contentType: mediaType || '(none)' } };
+  }
+  if (check) {
+    // The exact bytes survive only where the upstream parser kept them: a raw (Buffer) body, or the
+    // `rawBody` Buffer some set-ups add. Text was decoded (and maybe re-encoded): not the bytes sent.
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.isBuffer(req.rawBody) ? req.rawBody : undefined;
+    const refusal = check(raw);
+    if (refusal) return { ok: false, rejection: { kind: 'refused', refusal } };
   }
   let value: unknown = req.body;
   if (Buffer.isBuffer(value) || typeof value === 'string') {
@@ -256,6 +319,7 @@ function parsedUpstream(req: ClaimableRequest, limitBytes: number): JsonBody {
 
 /** What a body reader's error (body-parser, raw-body, zlib, Express) means for the caller. */
 function rejectionFor(thrown: unknown, req: IncomingMessage): HookRejection {
+  if (thrown instanceof RefusedBody) return { kind: 'refused', refusal: thrown.refusal };
   const err: ReaderError = typeof thrown === 'object' && thrown !== null ? thrown : {};
   switch (err.type) {
     case 'entity.too.large':

@@ -26,3 +26,11 @@ export function serverMessage(RED: Red, key: string, substitutions?: Substitutio
 export function runsMessage(RED: Red, key: string, substitutions?: Substitutions): string {
   return RED._(`${catalogNamespace('imis-runs')}:imis-runs.${key}`, substitutions);
 }
+
+/**
+ * A message of the endpoint protections, shared by Webhook in and change notification in: the
+ * imis-editor catalog (the shared editor code's, which holds their Protection section), from any module.
+ */
+export function protectMessage(RED: Red, key: string, substitutions?: Substitutions): string {
+  return RED._(`${catalogNamespace('imis-editor')}:imis-editor.protect.${key}`, substitutions);
+}

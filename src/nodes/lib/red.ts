@@ -16,6 +16,7 @@ import type {
   NodeStatus,
 } from 'node-red';
 import type { PublishedStore } from '../../core/export.js';
+import type { Protection } from '../../core/protect/index.js';
 import type { Violation } from '../../core/schema.js';
 import type { ImisClient } from '../../imis/client.js';
 import type { RunsSettings, StoreSettings, WorkflowsSettings } from '../../store/index.js';
@@ -215,9 +216,15 @@ export interface SecretEndpointNode extends Node<{ token?: string }> {
   urlPath: string;
 }
 
-/** Webhook in and change notification in: a POST to the node's URL is handled by the node. */
+/**
+ * Webhook in and change notification in: a POST to the node's URL is handled by the node, after
+ * its optional protections (src/core/protect), whose secrets are credentials too.
+ */
 export interface HookEndpointNode extends SecretEndpointNode {
+  credentials: { token?: string; headerSecret?: string; signatureSecret?: string };
   handleRequest(req: Request, res: Response): Promise<void>;
+  /** Its protections, once its settings could be read (absent when they cannot work). */
+  protection?: Protection;
 }
 
 /** Export Data to URL: a GET of the node's URL is answered from its published data. */
@@ -249,3 +256,15 @@ export interface SecretEndpointTypes {
 
 /** The types whose URL takes POSTs handled by the node (`handleRequest`). */
 export type HookEndpointType = 'imis-webhook-in' | 'imis-change-in';
+
+/** The deployed node `id` of hook endpoint type `type` (its URL registered), or null. */
+export function hookEndpointNode(
+  RED: Red,
+  id: string | undefined,
+  type: HookEndpointType,
+): HookEndpointNode | null {
+  const node = findNode(RED, id);
+  return node && node.type === type && 'handleRequest' in node && 'urlPath' in node
+    ? (node as HookEndpointNode)
+    : null;
+}

@@ -108,6 +108,8 @@ function unstored(ctx: PackageContext, query: RunQuery): RunRecord[] {
  * - POST /imis/runs/:id/rerun: Re-run (same input, from the trigger);
  * - POST /imis/runs/rerun: every failed run the filter selects that was not re-run yet
  *   (`dryRun`: only how many);
+ * - GET /imis/refused: the calls the endpoints' protections refused (newest first; filters `flow`,
+ *   `trigger`, `limit`; kept in memory, the last few per endpoint);
  * - GET /imis/runs-view: the full-page view, a page of code and texts only: its data comes from
  *   the endpoints above, with the editor's credentials (as Node-RED's own editor page is served to
  *   anyone and its admin API is not).
@@ -175,6 +177,18 @@ export function mountRunsApi(RED: Red): void {
       res.json({ count: selected.length, started, skipped });
     };
     rerunAll().catch((err: Error) => fail(res, err));
+  });
+
+  mountOnce(RED.httpAdmin, 'get', '/imis/refused', read, (req, res) => {
+    const q = req.query;
+    const limit = Number(q.limit);
+    res.json(
+      packageContext(RED).refused.list({
+        triggerId: text(q.trigger),
+        flowId: text(q.flow),
+        limit: Number.isInteger(limit) && limit > 0 ? limit : undefined,
+      }),
+    );
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req, res) => {

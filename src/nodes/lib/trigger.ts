@@ -14,6 +14,13 @@ export interface RunStart {
   extra?: Record<string, unknown>;
 }
 
+export interface TriggerOptions {
+  /** Automatic re-runs of its transient failures (none by default). */
+  retry?: RetryPolicy;
+  /** Header names the node's protections read: redacted from what is stored, whatever their name. */
+  secretHeaders?: readonly string[];
+}
+
 export interface TriggerRuns {
   ctx: PackageContext;
   /**
@@ -37,14 +44,17 @@ export function triggerRuns(
   RED: Red,
   node: Node,
   prepare?: (msg: NodeMessage) => Promise<NodeMessage>,
-  retry?: RetryPolicy,
+  options: TriggerOptions = {},
 ): TriggerRuns {
+  const { retry: retryPolicy, secretHeaders = [] } = options;
   const ctx = packageContext(RED);
   let closed = false;
-  // Callers' secrets (Authorization, cookies, signatures, and the headers named by the
-  // `imisRedactHeaders` setting) are redacted from all that is stored of an input: the accepted
-  // input and the run (so the Runs API). The message sent to the flow keeps them.
-  const isSecret = secretHeaderTest(RED.settings.imisRedactHeaders);
+  // Callers' secrets (Authorization, cookies, signatures, the headers named by the
+  // `imisRedactHeaders` setting, and `secretHeaders`: those the node's protections read) are
+  // redacted from all that is stored of an input: the accepted input and the run (so the Runs
+  // API). The message sent to the flow keeps them.
+  const configured: unknown = RED.settings.imisRedactHeaders;
+  const isSecret = secretHeaderTest([...(Array.isArray(configured) ? configured : []), ...secretHeaders]);
   const storable = (extra: Record<string, unknown> | undefined) => storableExtra(extra, isSecret);
 
   const start = (
@@ -132,7 +142,7 @@ export function triggerRuns(
       start(entry.id, { payload, extra }, entry.acceptedAt, rerunOf, extra, retry);
       return entry.id;
     },
-    ...(retry && retry.attempts > 0 ? { retry } : {}),
+    ...(retryPolicy && retryPolicy.attempts > 0 ? { retry: retryPolicy } : {}),
   });
 
   // Inputs an earlier process accepted and never finished run now; with a shared store, those of a

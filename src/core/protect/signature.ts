@@ -1,0 +1,198 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Refusal } from './refusal.js';
+
+export type HashAlgorithm = 'sha256' | 'sha1';
+export type DigestEncoding = 'hex' | 'base64';
+
+/**
+ * How a sender signs: an HMAC of the exact body bytes (after any Content-Encoding is undone) with a
+ * shared secret, sent in a header as hex or base64 behind an optional prefix. With a timestamp, the
+ * signed bytes are `<timestamp>.<body>` and a timestamp further than the tolerance from now is
+ * refused, so a captured request cannot be replayed later.
+ */
+export interface SignatureScheme {
+  /** Header name as configured (case kept for messages; looked up in lower case). */
+  header: string;
+  algorithm: HashAlgorithm;
+  encoding: DigestEncoding;
+  /** Text before the digest, e.g. `sha256=`. */
+  prefix: string;
+  /**
+   * `plain`: the header holds one digest. `stripe`: `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, the
+   * timestamp signed with the body (one v1 per signing secret while a secret is being rolled).
+   */
+  format: 'plain' | 'stripe';
+  /** `plain` only: header holding the signed timestamp; '' = no timestamp. */
+  timestampHeader: string;
+  /** Allowed distance between the signed timestamp and now, seconds (when there is a timestamp). */
+  toleranceSec: number;
+}
+
+export type SignaturePreset = 'github' | 'github-sha1' | 'stripe' | 'shopify';
+
+/** The public schemes of common senders: what their documentation says they send. */
+export const SIGNATURE_PRESETS: Record<SignaturePreset, Omit<SignatureScheme, 'toleranceSec'>> = {
+  // GitHub: X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>.
+  github: {
+    header: 'X-Hub-Signature-256',
+    algorithm: 'sha256',
+    encoding: 'hex',
+    prefix: 'sha256=',
+    format: 'plain',
+    timestampHeader: '',
+  },
+  // GitHub's older header, still sent: X-Hub-Signature: sha1=<hex HMAC-SHA1>.
+  'github-sha1': {
+    header: 'X-Hub-Signature',
+    algorithm: 'sha1',
+    encoding: 'hex',
+    prefix: 'sha1=',
+    format: 'plain',
+    timestampHeader: '',
+  },
+  // Stripe: Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">.
+  stripe: {
+    header: 'Stripe-Signature',
+    algorithm: 'sha256',
+    encoding: 'hex',
+    prefix: '',
+    format: 'stripe',
+    timestampHeader: '',
+  },
+  // Shopify: X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the body>.
+  shopify: {
+    header: 'X-Shopify-Hmac-Sha256',
+    algorithm: 'sha256',
+    encoding: 'base64',
+    prefix: '',
+    format: 'plain',
+    timestampHeader: '',
+  },
+};
+
+const DIGEST_BYTES: Record<HashAlgorithm, number> = { sha256: 32, sha1: 20 };
+const HEX = /^[0-9a-fA-F]+$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** What the headers said, read before the body: the digests to compare and the signed timestamp. */
+export interface SignedClaim {
+  digests: Buffer[];
+  /** The timestamp exactly as sent (it is part of the signed bytes), or undefined. */
+  timestamp?: string;
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  const text = Array.isArray(value) ? value.join(', ') : value;
+  return text === undefined || text.trim() === '' ? undefined : text.trim();
+}
+
+/** Unix seconds (or milliseconds, from 13 digits on) or an ISO 8601 time → ms; NaN if neither. */
+function timestampMs(text: string): number {
+  if (/^\d{1,16}$/.test(text)) {
+    const n = Number(text);
+    return text.length >= 13 ? n : n * 1000;
+  }
+  return /^\d{4}-\d\d-\d\dT/.test(text) ? Date.parse(text) : NaN;
+}
+
+/** A digest as sent, decoded; undefined when it is not hex/base64 of the algorithm's length. */
+function decodeDigest(text: string, scheme: SignatureScheme): Buffer | undefined {
+  if (!(scheme.encoding === 'hex' ? HEX : BASE64).test(text)) return undefined;
+  const bytes = Buffer.from(text, scheme.encoding);
+  return bytes.length === DIGEST_BYTES[scheme.algorithm] ? bytes : undefined;
+}
+
+/**
+ * Reads the signature (and timestamp) headers before the body is read, so a request without a
+ * well-formed, fresh signature is refused without reading its body.
+ */
+export function readSignature(
+  scheme: SignatureScheme,
+  headers: IncomingHttpHeaders,
+  nowMs: number,
+): { ok: true; claim: SignedClaim } | { ok: false; refusal: Refusal } {
+  const sent = headerValue(headers, scheme.header);
+  if (sent === undefined) return { ok: false, refusal: { kind: 'signature-missing', header: scheme.header } };
+  const malformed = {
+    ok: false as const,
+    refusal: { kind: 'signature-malformed' as const, header: scheme.header },
+  };
+  let digests: Buffer[] = [];
+  let timestamp: string | undefined;
+  let timestampHeader = scheme.timestampHeader;
+  if (scheme.format === 'stripe') {
+    timestampHeader = scheme.header;
+    for (const part of sent.split(',')) {
+      const eq = part.indexOf('=');
+      const key = part.slice(0, eq).trim();
+      const value = part.slice(eq + 1).trim();
+      if (eq < 0) return malformed;
+      if (key === 't') timestamp = value;
+      else if (key === 'v1') {
+        const digest = decodeDigest(value, scheme);
+        if (digest) digests.push(digest);
+      }
+      // Other keys (v0, a test-mode scheme) are not signatures of this secret: ignored, as Stripe says.
+    }
+    if (timestamp === undefined) return malformed;
+  } else {
+    if (scheme.prefix && !sent.startsWith(scheme.prefix)) return malformed;
+    const digest = decodeDigest(sent.slice(scheme.prefix.length), scheme);
+    digests = digest ? [digest] : [];
+    if (scheme.timestampHeader) {
+      timestamp = headerValue(headers, scheme.timestampHeader);
+      if (timestamp === undefined)
+        return { ok: false, refusal: { kind: 'timestamp-missing', header: scheme.timestampHeader } };
+    }
+  }
+  if (digests.length === 0) return malformed;
+  if (timestamp !== undefined) {
+    const at = timestampMs(timestamp);
+    if (!Number.isFinite(at))
+      return { ok: false, refusal: { kind: 'timestamp-malformed', header: timestampHeader } };
+    if (Math.abs(nowMs - at) > scheme.toleranceSec * 1000)
+      return { ok: false, refusal: { kind: 'timestamp-outside', toleranceSec: scheme.toleranceSec } };
+  }
+  return { ok: true, claim: { digests, timestamp } };
+}
+
+function digestOf(scheme: SignatureScheme, secret: Buffer, body: Buffer, timestamp?: string): Buffer {
+  const hmac = createHmac(scheme.algorithm, secret);
+  if (timestamp !== undefined) hmac.update(`${timestamp}.`);
+  return hmac.update(body).digest();
+}
+
+/** Compares in constant time each digest sent with the body's; true when one matches. */
+export function signatureMatches(
+  scheme: SignatureScheme,
+  secret: Buffer,
+  claim: SignedClaim,
+  body: Buffer,
+): boolean {
+  const expected = digestOf(scheme, secret, body, claim.timestamp);
+  let match = false;
+  // Every digest is compared (no early exit), each in constant time.
+  for (const digest of claim.digests) match = timingSafeEqual(digest, expected) || match;
+  return match;
+}
+
+/** The headers a sender following `scheme` would send with `body` at `nowMs` (for test payloads). */
+export function signatureHeaders(
+  scheme: SignatureScheme,
+  secret: Buffer,
+  body: Buffer,
+  nowMs: number,
+): Record<string, string> {
+  const seconds = String(Math.floor(nowMs / 1000));
+  if (scheme.format === 'stripe') {
+    return { [scheme.header]: `t=${seconds},v1=${digestOf(scheme, secret, body, seconds).toString('hex')}` };
+  }
+  const timestamp = scheme.timestampHeader ? seconds : undefined;
+  const headers: Record<string, string> = {
+    [scheme.header]: scheme.prefix + digestOf(scheme, secret, body, timestamp).toString(scheme.encoding),
+  };
+  if (timestamp !== undefined) headers[scheme.timestampHeader] = timestamp;
+  return headers;
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { RefusedCalls } from '../../src/runs/refused.js';
+import type { RefusedCall } from '../../src/runs/refused.js';
+
+const call = (trigger: string, second: number, flowId = 'f1'): RefusedCall => ({
+  time: new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString(),
+  trigger: { id: trigger, type: 'imis-webhook-in' },
+  flowId,
+  status: 401,
+  reason: `refusal ${second}`,
+  address: '127.0.0.1',
+});
+
+describe('Refused calls kept for the runs dashboard', () => {
+  it('lists the refusals of every endpoint newest first, filtered by endpoint, flow and count', () => {
+    const log = new RefusedCalls();
+    log.add(call('a', 1));
+    log.add(call('b', 2, 'f2'));
+    log.add(call('a', 3));
+    assert.deepEqual(
+      log.list().map((c) => c.reason),
+      ['refusal 3', 'refusal 2', 'refusal 1'],
+    );
+    assert.deepEqual(
+      log.list({ triggerId: 'a' }).map((c) => c.reason),
+      ['refusal 3', 'refusal 1'],
+    );
+    assert.deepEqual(
+      log.list({ flowId: 'f2' }).map((c) => c.reason),
+      ['refusal 2'],
+    );
+    assert.equal(log.list({ limit: 2 }).length, 2);
+  });
+
+  it('keeps the last N per endpoint, so a flood at one endpoint does not push out the others', () => {
+    const log = new RefusedCalls(3);
+    log.add(call('quiet', 0));
+    for (let s = 1; s <= 10; s++) log.add(call('busy', s));
+    assert.deepEqual(
+      log.list({ triggerId: 'busy' }).map((c) => c.reason),
+      ['refusal 10', 'refusal 9', 'refusal 8'],
+    );
+    assert.equal(log.list({ triggerId: 'quiet' }).length, 1);
+  });
+
+  it('forgets an endpoint', () => {
+    const log = new RefusedCalls();
+    log.add(call('a', 1));
+    log.forget('a');
+    assert.deepEqual(log.list(), []);
+  });
+});
