@@ -12,8 +12,7 @@
 //               webhook p99 while the retention prunes a backlog  vs  once it is over
 //   protect     Webhook in with an HMAC signature check  vs  the same endpoint without
 //   workflow    integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
-// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|workflow
-// (comma-separated for several;
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|workflow (comma-separated;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
 // rounds of ref + ours, default 3; protect: rounds of its 6 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { normalizeDefinition } from '../../src/workflow/index.js';
 import { orderLifecycle } from '../workflow/fixtures.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import {
+  DENY_HEADER,
+  freshDataDir,
+  helper,
+  packageNodes,
+  startHelper,
+  stopHelper,
+  waitFor,
+} from '../support/red.js';
 
 /** The order lifecycle (test/workflow/fixtures.ts), as the config node holds it. */
 function workflowConfig(over: Record<string, unknown> = {}) {
@@ -320,26 +328,13 @@ describe('Workflow nodes', function () {
 
 describe('Workflow admin endpoints', function () {
   this.timeout(20_000);
-  /** The node modules with RED.auth.needsPermission enforced from an `x-permissions` header. */
-  const guarded = () =>
-    packageNodes().map((mod) => (RED: any) => {
-      const api = Object.create(RED);
-      api.auth = {
-        needsPermission: (permission: string) => (req: any, res: any, next: () => void) =>
-          String(req.headers['x-permissions'] ?? '')
-            .split(',')
-            .includes(permission)
-            ? next()
-            : res.status(401).json({ error: 'unauthorized' }),
-      };
-      return mod(api);
-    });
-  const readOnly = { 'x-permissions': 'imis-workflow.read' };
-  const readWrite = { 'x-permissions': 'imis-workflow.read,imis-workflow.write' };
+  // A user who may read workflows but not change them; one who may do both (test/support/red.ts).
+  const readOnly = { [DENY_HEADER]: 'imis-workflow.write' };
+  const readWrite = {};
 
   beforeEach(async () => {
     await startHelper(freshDataDir());
-    await helper.load(guarded(), flow());
+    await helper.load(packageNodes(), flow());
   });
   afterEach(async () => {
     await stopHelper();
@@ -391,7 +386,7 @@ describe('Workflow admin endpoints', function () {
     await send(got, { trigger: 'webhook', payload: { orderId: 'A' } });
     const advance = () =>
       helper.request().post('/imis/workflows/ORDER/instances/A/advance').send({ transition: 'EXPIRE' });
-    await advance().set(readOnly).expect(401);
+    await advance().set(readOnly).expect(403);
     const moved = (await advance().set(readWrite).expect(200)).body;
     assert.deepEqual(
       [moved.from, moved.to, moved.trigger, moved.actor],
@@ -422,10 +417,14 @@ describe('Workflow admin endpoints', function () {
       .send({ state: 'NEW' })
       .expect(200);
     assert.equal(reset.body.to, 'NEW');
-    await helper.request().post('/imis/workflows/ORDER/instances/A/delete').set(readOnly).expect(401);
+    await helper.request().post('/imis/workflows/ORDER/instances/A/delete').set(readOnly).expect(403);
     await helper.request().post('/imis/workflows/ORDER/instances/A/delete').set(readWrite).expect(200);
     await helper.request().get('/imis/workflows/ORDER/instances/A').set(readOnly).expect(404);
-    await helper.request().get('/imis/workflows').expect(401);
+    await helper
+      .request()
+      .get('/imis/workflows')
+      .set({ [DENY_HEADER]: 'imis-workflow.read' })
+      .expect(403);
   });
 
   it('serves the definition rules to the editor as a script that validates as the runtime does', async () => {
