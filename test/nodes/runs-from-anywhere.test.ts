@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import { startEmulator } from '../../src/emulator/server.js';
+import { RUN_ENTRY_TYPES } from '../../src/nodes/lib/context.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import {
   NODE_RED_PKG,
@@ -126,6 +127,22 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
   });
 
   describe('any node', () => {
+    it('starts runs at every node type of the package with an input, but the cron (its control input)', () => {
+      const pkg = require('../../../package.json');
+      const noInput = [
+        'imis-server',
+        'imis-workflow',
+        'imis-webhook-in',
+        'imis-change-in',
+        'imis-manual',
+        'imis-run-failed',
+        'imis-workflow-in',
+        'imis-cron',
+      ];
+      const expected = Object.keys(pkg['node-red'].nodes).filter((type) => !noInput.includes(type));
+      assert.deepEqual([...RUN_ENTRY_TYPES].sort(), expected.sort());
+    });
+
     it('records a run from an inject into an action, named after the inject, with the secret headers redacted', async () => {
       await load([
         {

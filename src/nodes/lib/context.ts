@@ -262,6 +262,7 @@ export const RUN_ENTRY_TYPES: ReadonlySet<string> = new Set([
   'imis-iqa',
   'imis-api',
   'imis-delta',
+  'imis-state-machine',
 ]);
 
 /** Largest input (JSON bytes) kept of a run started by another node's message (setting imis.runs.maxInputBytes). */
