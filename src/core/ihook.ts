@@ -23,6 +23,8 @@ export interface HookOptions {
 export type HookRejection =
   | { kind: 'invalid-json'; detail: string }
   | { kind: 'not-object' }
+  /** A JSON body that is not what the endpoint takes (Event Grid events): `detail` names no value of it. */
+  | { kind: 'bad-events'; detail: string }
   | { kind: 'content-type'; contentType: string }
   /** A JSON body in a charset other than UTF-8/16/32 (RFC 8259 §8.1). */
   | { kind: 'charset'; charset: string }
@@ -71,6 +73,26 @@ export function rejectionMessage(rejection: HookRejection): string {
   return describe(rejection).message;
 }
 
+/**
+ * The status and reason of a rejection as kept and logged (the rejected calls list): the
+ * caller-facing message without the excerpt of the body JSON.parse quotes in its message
+ * (`Unexpected token 'd', "{"a": distinctiv"... is not valid JSON`).
+ */
+export function rejectionRecord(rejection: HookRejection): { status: number; reason: string } {
+  const { status, message } = describe(
+    rejection.kind === 'invalid-json'
+      ? { ...rejection, detail: withoutExcerpt(rejection.detail) }
+      : rejection,
+  );
+  return { status, reason: message };
+}
+
+/** A JSON.parse message up to where it quotes the text it could not parse. */
+function withoutExcerpt(detail: string): string {
+  const quote = detail.indexOf('"');
+  return quote < 0 ? detail : detail.slice(0, quote).replace(/[\s,.]+$/, '');
+}
+
 function describe(r: HookRejection): { status: number; message: string; extra?: Record<string, unknown> } {
   switch (r.kind) {
     case 'refused':
@@ -79,6 +101,8 @@ function describe(r: HookRejection): { status: number; message: string; extra?: 
       return { status: 400, message: `Invalid JSON body: ${r.detail}` };
     case 'not-object':
       return { status: 400, message: 'Invalid JSON body: the body must be a JSON object' };
+    case 'bad-events':
+      return { status: 400, message: r.detail };
     case 'content-type':
       return {
         status: 400,

@@ -6,19 +6,19 @@ import {
   readGridBody,
 } from '../core/event-grid.js';
 import type { GridEvent } from '../core/event-grid.js';
-import { rejected } from '../core/ihook.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
 import { seenScope } from '../store/index.js';
 import { acceptDeliveries } from '../runs/deliveries.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { getEntity } from '../imis/party.js';
-import { claimRequestBodies, mountHookErrorHandler, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies, sendHookResponse } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType, serverNode } from './lib/red.js';
 import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
-import { PROTECTION_CREDENTIALS, addProtections, endpointGuard, refusedStatus } from './lib/protect.js';
+import { PROTECTION_CREDENTIALS, addProtections, endpointGuard } from './lib/protect.js';
+import { endpointRejections, rejectedStatus } from './lib/rejections.js';
 import type { ProtectionSettings } from './lib/protect.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { fromConfig, throttledStatus } from './lib/status.js';
@@ -106,15 +106,16 @@ const register: NodeModule = (RED) => {
       if (counts.events) parts.push(RED._('imis-change-in.status.events', { count: counts.events }));
       if (counts.duplicates)
         parts.push(RED._('imis-change-in.status.duplicates', { count: counts.duplicates }));
-      parts.push(...refusedStatus(RED, guard));
+      parts.push(...rejectedStatus(RED, rejections));
       node.status({
         fill: verified || counts.events ? 'green' : 'yellow',
         shape: 'dot',
         text: parts.join(', '),
       });
     });
-    const guard = endpointGuard(RED, node, settings, status.soon);
+    const guard = endpointGuard(RED, node, settings);
     if (!guard) return; // a protection that cannot work: reported, and the URL is not served
+    const rejections = endpointRejections(RED, node, status.soon);
     const runs = triggerRuns(RED, node, prepare, {
       retry: retryPolicyOf(settings),
       secretHeaders: guard.secretHeaders,
@@ -128,12 +129,10 @@ const register: NodeModule = (RED) => {
       const receivedAt = new Date();
       // Protections answer before anything is parsed or run (401, 403, 429), the handshake included.
       const parsed = await guard.readBody(req, res, LIMIT_BYTES);
-      if (!parsed.ok) return sendHookResponse(res, rejected(parsed.rejection));
+      if (!parsed.ok) return node.reject(req, res, parsed.rejection);
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
       const body = readGridBody(parsed.value);
-      if (body.kind === 'invalid') {
-        return sendHookResponse(res, { status: 400, body: { error: true, message: body.message } });
-      }
+      if (body.kind === 'invalid') return node.reject(req, res, { kind: 'bad-events', detail: body.message });
       if (body.kind === 'validation') {
         // Event Grid validation handshake, answered synchronously (docs/imis-api.md §5).
         verified = true;
@@ -174,7 +173,6 @@ const register: NodeModule = (RED) => {
   });
   mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
   claimRequestBodies(RED, NOTIFY_PATH);
-  mountHookErrorHandler(RED, NOTIFY_PATH);
   mountRunsApi(RED);
 };
 

@@ -1,9 +1,9 @@
-import { queued, rejected } from '../core/ihook.js';
+import { queued } from '../core/ihook.js';
 import type { HookOptions } from '../core/ihook.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import type { Violation } from '../core/schema.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
-import { claimRequestBodies, mountHookErrorHandler, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies, sendHookResponse } from './lib/http.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { NodeConfig } from './lib/migrations.js';
 import { findNode, isPrevalidator, registerType, wiredTo } from './lib/red.js';
@@ -13,9 +13,9 @@ import {
   addProtections,
   endpointGuard,
   mountTestPayloadEndpoint,
-  refusedStatus,
 } from './lib/protect.js';
 import type { ProtectionSettings } from './lib/protect.js';
+import { endpointRejections, rejectedStatus } from './lib/rejections.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
@@ -53,12 +53,13 @@ const register: NodeModule = (RED) => {
         accepted
           ? RED._('imis-webhook-in.status.accepted', { count: accepted })
           : RED._('imis-webhook-in.status.ready'),
-        ...refusedStatus(RED, guard),
+        ...rejectedStatus(RED, rejections),
       ];
       node.status({ fill: 'green', shape: 'dot', text: parts.join(', ') });
     });
-    const guard = endpointGuard(RED, node, settings, status.soon);
+    const guard = endpointGuard(RED, node, settings);
     if (!guard) return; // a protection that cannot work: reported, and the URL is not served
+    const rejections = endpointRejections(RED, node, status.soon);
     const runs = triggerRuns(RED, node, undefined, {
       retry: retryPolicyOf(settings),
       secretHeaders: guard.secretHeaders,
@@ -81,10 +82,10 @@ const register: NodeModule = (RED) => {
       const receivedAt = new Date();
       // Protections answer before anything is parsed or run (401, 403, 429).
       const body = await guard.readBody(req, res, limitBytes);
-      if (!body.ok) return sendHookResponse(res, rejected(body.rejection, hookOptions));
+      if (!body.ok) return node.reject(req, res, body.rejection, hookOptions);
       const payload = body.value;
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-        return sendHookResponse(res, rejected({ kind: 'not-object' }, hookOptions));
+        return node.reject(req, res, { kind: 'not-object' }, hookOptions);
       }
       const extra: NodeMessage = {};
       if (metadataProp)
@@ -94,13 +95,9 @@ const register: NodeModule = (RED) => {
         violations = prevalidate({ payload, ...extra });
       } catch (err) {
         node.error(err);
-        return sendHookResponse(
-          res,
-          rejected({ kind: 'server', detail: (err as Error).message }, hookOptions),
-        );
+        return node.reject(req, res, { kind: 'server', detail: (err as Error).message }, hookOptions);
       }
-      if (violations.length > 0)
-        return sendHookResponse(res, rejected({ kind: 'schema', violations }, hookOptions));
+      if (violations.length > 0) return node.reject(req, res, { kind: 'schema', violations }, hookOptions);
 
       let runId: string;
       try {
@@ -108,10 +105,7 @@ const register: NodeModule = (RED) => {
         runId = (await runs.accept({ payload, extra }, receivedAt)).runId;
       } catch (err) {
         node.error(err);
-        return sendHookResponse(
-          res,
-          rejected({ kind: 'server', detail: 'could not queue the request' }, hookOptions),
-        );
+        return node.reject(req, res, { kind: 'server', detail: 'could not queue the request' }, hookOptions);
       }
       sendHookResponse(res, queued(runId, receivedAt, hookOptions));
       accepted++;
@@ -128,7 +122,6 @@ const register: NodeModule = (RED) => {
 
   mountSecretEndpoints(RED, 'imis-webhook-in', WEBHOOK_PATH);
   claimRequestBodies(RED, WEBHOOK_PATH);
-  mountHookErrorHandler(RED, WEBHOOK_PATH);
   mountTestPayloadEndpoint(RED, 'imis-webhook-in');
   mountRunsApi(RED);
 };

@@ -67,7 +67,7 @@ describe(`Endpoint allowlist and trusted proxies in Node-RED (${NODE_RED_PKG})`,
   it('logs each refusal with its reason and the address, never the secret', async () => {
     assert.match(
       plain.output(),
-      /\[warn\] \[imis-webhook-in:hook\] Refused a request from [:f]*127\.0\.0\.1 \(403\)/,
+      /\[warn\] \[imis-webhook-in:hook\] Rejected a request from [:f]*127\.0\.0\.1 \(403\)/,
     );
     assert.ok(!plain.output().includes(signing), 'never the secret');
   });

@@ -110,11 +110,11 @@ describe('Endpoint protection on Webhook in', function () {
         /Invalid X-Hook-Auth header/,
       );
       await refused(await post('{"n":1}'), 401, /Missing X-Hook-Auth header/);
-      await waitFor(() => /2 refused/.test(statusText()), 2000, 'the status count');
+      await waitFor(() => /2 rejected/.test(statusText()), 2000, 'the status count');
       assert.equal(warnings().length, 2);
       assert.match(
         warnings()[0],
-        /^Refused a request from .*127\.0\.0\.1 \(401\): Invalid X-Hook-Auth header$/,
+        /^Rejected a request from .*127\.0\.0\.1 \(401\): Invalid X-Hook-Auth header$/,
       );
       assert.ok(!warnings().join().includes(API_KEY.slice(1)), 'the log holds no secret, nor the guess');
     });
@@ -268,7 +268,7 @@ describe('Endpoint protection on Webhook in', function () {
       const retryAfter = Number(res.headers.get('retry-after'));
       assert.ok(retryAfter >= 1 && retryAfter <= 20, `Retry-After ${retryAfter}`);
       await refused(res, 429, /Too many requests: retry after \d+ s/);
-      await waitFor(() => /1 refused/.test(statusText()), 2000, 'the status count');
+      await waitFor(() => /1 rejected/.test(statusText()), 2000, 'the status count');
     });
 
     it('keeps Retry-After when the response body is omitted', async () => {
@@ -284,7 +284,7 @@ describe('Endpoint protection on Webhook in', function () {
     await load({ secretHeader: 'X-Hook-Auth' }, { headerSecret: API_KEY });
     for (let i = 0; i < 5; i++) assert.equal((await post('{}')).status, 401);
     assert.equal(warnings().length, 1);
-    await waitFor(() => /5 refused/.test(statusText()), 2000, 'the status count');
+    await waitFor(() => /5 rejected/.test(statusText()), 2000, 'the status count');
   });
 
   it('stops with an error when a protection cannot work, and its URL answers 401 as unknown', async () => {
@@ -464,7 +464,7 @@ describe('Endpoint protection on change notification in', function () {
     await waitFor(() => runs.length === 1, 2000, 'one run');
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(runs.length, 1, 'only the delivery with the secret ran');
-    await waitFor(() => /2 refused/.test(lastStatus('in')), 2000, 'the refused count');
+    await waitFor(() => /2 rejected/.test(lastStatus('in')), 2000, 'the refused count');
   });
 
   it('checks a signature and the allowlist as Webhook in does', async () => {

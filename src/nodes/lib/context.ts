@@ -25,7 +25,7 @@ import type { Node, NodeMessage, Red } from './red.js';
 /**
  * What every node of this package shares inside one Node-RED runtime: the data folder, the store
  * (accepted inputs, runs, node state), the run tracker fed by the runtime's message hooks, the
- * registry of trigger nodes (for Re-run) and the calls their protections refused. Created on first use by any node module.
+ * registry of trigger nodes (for Re-run) and the calls their endpoints rejected. Created on first use by any node module.
  */
 export interface PackageContext {
   dataDir: string;
@@ -37,7 +37,7 @@ export interface PackageContext {
    */
   settling: Map<string, RunRecord>;
   triggers: Map<string, Trigger>;
-  /** Calls the endpoints' protections refused (in memory, the last few per endpoint). */
+  /** Calls the hook endpoints rejected before any run (in memory, the last few per endpoint). */
   refused: RefusedCalls;
   /** Seconds an accepted input stays owned by this process without a heartbeat. */
   leaseMs: number;

@@ -3,7 +3,7 @@ import { json } from 'body-parser';
 import { parse as parseContentType } from 'content-type';
 import cors from 'cors';
 import type { CorsOptions } from 'cors';
-import type { ErrorRequestHandler, Express, Request } from 'express';
+import type { ErrorRequestHandler, Express, Request, Response } from 'express';
 import { rejected } from '../../core/ihook.js';
 import type { HookRejection, HookResponse } from '../../core/ihook.js';
 import { httpNodeMiddleware, outermostApp } from './red.js';
@@ -149,9 +149,15 @@ export function formatRoot(root: unknown): string {
 /**
  * Answers any error raised for a request to our endpoints with iHook's JSON instead of Express's
  * HTML page (stack trace and server paths included): mounted at the end of the outermost Express
- * app, which every error of a sub-app (the editor's, the flows') reaches.
+ * app, which every error of a sub-app (the editor's, the flows') reaches. `answer` records and
+ * sends the rejection (default: sends it).
  */
-export function mountHookErrorHandler(RED: Red, prefix: string): void {
+export function mountHookErrorHandler(
+  RED: Red,
+  prefix: string,
+  answer: (req: Request, res: Response, rejection: HookRejection) => void = (_req, res, r) =>
+    sendHookResponse(res, rejected(r)),
+): void {
   const app = outermostApp(RED.httpNode);
   const needle = prefix.toLowerCase();
   const withCors = nodeCors(RED, HOOK_CORS);
@@ -161,9 +167,9 @@ export function mountHookErrorHandler(RED: Red, prefix: string): void {
       .toLowerCase();
     if (!path.includes(needle) || res.headersSent) return next(err);
     req.resume();
-    const answer = () => sendHookResponse(res, rejected(rejectionFor(err, req)));
-    if (withCors) withCors(req, res, answer);
-    else answer();
+    const send = () => answer(req, res, rejectionFor(err, req));
+    if (withCors) withCors(req, res, send);
+    else send();
   });
 }
 

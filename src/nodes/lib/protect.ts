@@ -1,16 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { Server as TlsServer } from 'node:tls';
-import { rejected, rejectionMessage } from '../../core/ihook.js';
 import type { HookRejection } from '../../core/ihook.js';
 import { PROTECTION_DEFAULTS, Protection } from '../../core/protect/index.js';
 import type { ProtectionSettings, Refusal } from '../../core/protect/index.js';
 import { localUrl, postTestPayload } from '../../core/protect/test-payload.js';
-import { packageContext } from './context.js';
 import { formatRoot, mountOnce, readJsonBody } from './http.js';
 import type { JsonBody } from './http.js';
 import { protectMessage } from './messages.js';
 import type { Migration } from './migrations.js';
 import { hookEndpointNode } from './red.js';
+import { clientAddress } from './rejections.js';
 import type { HookEndpointNode, HookEndpointType, Red, Request } from './red.js';
 import { fromConfig } from './status.js';
 
@@ -19,7 +18,8 @@ export type { ProtectionSettings } from '../../core/protect/index.js';
 /*
  * Endpoint protections (src/core/protect) for the secret-URL nodes, Webhook in and change
  * notification in: the config fields and credentials they add, the checks made before any run
- * starts, counting, recording and logging each refusal, and the editor's "Send test payload".
+ * starts (each refusal is then recorded as any rejection, src/nodes/lib/rejections.ts), and the
+ * editor's "Send test payload".
  * Their texts are in the imis-editor catalog (protectMessage), which the shared dialog rows use too.
  */
 
@@ -32,34 +32,28 @@ export const PROTECTION_CREDENTIALS = {
   signatureSecret: { type: 'password' },
 } as const;
 
-/** At most one log line per refusal kind in this period; the ones in between are counted in the next. */
-const LOG_EVERY_MS = 10_000;
-
 export interface EndpointGuard {
-  /** Requests refused so far (for the node status). */
-  readonly refused: number;
   /** Names of the headers that carry the endpoint's secrets (never stored, whatever their names). */
   readonly secretHeaders: readonly string[];
   /**
    * Reads the JSON body of a request (readJsonBody) once the protections let it in: those that
    * need no body first (address, rate, shared secret, signature header), then the signature of the
-   * body's exact bytes before they are parsed. A refusal (counted, recorded and logged already) is
-   * a rejection like a body's: answer it with `rejected(rejection, options)`.
+   * body's exact bytes before they are parsed. A refusal is a rejection like a body's: the node
+   * answers it with `node.reject` (src/nodes/lib/rejections.ts), which records it.
    */
   readBody(req: Request, res: ServerResponse, limitBytes: number): Promise<JsonBody>;
 }
 
 /**
- * The guard of `node` from its config and credentials; `onRefused` is called on each refusal (to
- * update the status). When a protection is on but cannot work (a secret header without a value, a
- * bad address, ...), reports it (error and status) and answers undefined: the node must then not
- * register its URL, which stays unknown (401) rather than unprotected.
+ * The guard of `node` from its config and credentials. When a protection is on but cannot work (a
+ * secret header without a value, a bad address, ...), reports it (error and status) and answers
+ * undefined: the node must then not register its URL, which stays unknown (401) rather than
+ * unprotected.
  */
 export function endpointGuard(
   RED: Red,
   node: HookEndpointNode,
   config: ProtectionSettings,
-  onRefused: () => void,
 ): EndpointGuard | undefined {
   const { headerSecret, signatureSecret } = node.credentials;
   const protection = fromConfig(
@@ -70,83 +64,24 @@ export function endpointGuard(
   );
   if (!protection) return undefined;
   node.protection = protection;
-  const recorded = packageContext(RED).refused;
-  node.on('close', (removed: boolean, done: () => void) => {
-    if (removed) recorded.forget(node.id);
-    done();
-  });
-  let refused = 0;
-  const lastLogged = new Map<Refusal['kind'], { at: number; skipped: number }>();
-
-  const refuse = (refusal: Refusal, req: Request): HookRejection => {
-    const rejection: HookRejection = { kind: 'refused', refusal };
-    refused++;
-    onRefused();
-    const now = new Date();
-    const values = {
-      address: clientAddress(req) ?? '?',
-      status: rejected(rejection).status,
-      reason: rejectionMessage(rejection),
-    };
-    recorded.add({
-      time: now.toISOString(),
-      trigger: { id: node.id, type: node.type, name: node.name || undefined },
-      flowId: node.z,
-      ...values,
-    });
-    const last = lastLogged.get(refusal.kind);
-    if (last && now.getTime() - last.at < LOG_EVERY_MS) {
-      last.skipped++;
-      return rejection;
-    }
-    const count = last?.skipped ?? 0;
-    node.warn(
-      count
-        ? protectMessage(RED, 'log.refused-more', { ...values, count })
-        : protectMessage(RED, 'log.refused', values),
-    );
-    lastLogged.set(refusal.kind, { at: now.getTime(), skipped: 0 });
-    return rejection;
-  };
+  const refuse = (refusal: Refusal): HookRejection => ({ kind: 'refused', refusal });
 
   return {
-    get refused() {
-      return refused;
-    },
     secretHeaders: protection.secretHeaderNames,
     readBody: async (req, res, limitBytes) => {
       if (!protection.active) return readJsonBody(req, res, limitBytes);
-      // The address costs a parse of X-Forwarded-For: read only for an allowlist (or a log line).
+      // The address costs a parse of X-Forwarded-For: read only for an allowlist.
       const address = protection.checksAddress ? clientAddress(req) : undefined;
       const admission = protection.admit({ address, headers: req.headers });
       if (!admission.ok) {
         req.resume();
-        return { ok: false, rejection: refuse(admission.refusal, req) };
+        return { ok: false, rejection: refuse(admission.refusal) };
       }
       const verify = admission.verifyBody;
       if (!verify) return readJsonBody(req, res, limitBytes);
-      return readJsonBody(req, res, limitBytes, (raw) => {
-        const refusal = verify(raw);
-        if (refusal) refuse(refusal, req);
-        return refusal;
-      });
+      return readJsonBody(req, res, limitBytes, verify);
     },
   };
-}
-
-/** The node status's part for the refused calls, or none before the first. */
-export function refusedStatus(RED: Red, guard: EndpointGuard | undefined): string[] {
-  return guard?.refused ? [protectMessage(RED, 'status.refused', { count: guard.refused })] : [];
-}
-
-/**
- * The client's address as Express tells it (`req.ip`): the socket's peer, or, when Node-RED's
- * `httpServerOptions: { 'trust proxy': ... }` trusts that peer, the nearest untrusted address of
- * X-Forwarded-For. Express compiles the setting on the apps Node-RED creates (the flows' app
- * inherits it when mounted), so X-Forwarded-For is ignored unless a proxy is trusted.
- */
-function clientAddress(req: Request): string | undefined {
-  return req.ip ?? req.socket.remoteAddress;
 }
 
 /**

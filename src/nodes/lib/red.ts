@@ -16,6 +16,7 @@ import type {
   NodeStatus,
 } from 'node-red';
 import type { PublishedStore } from '../../core/export.js';
+import type { HookOptions, HookRejection } from '../../core/ihook.js';
 import type { Protection } from '../../core/protect/index.js';
 import type { Violation } from '../../core/schema.js';
 import type { ImisClient } from '../../imis/client.js';
@@ -223,6 +224,11 @@ export interface SecretEndpointNode extends Node<{ token?: string }> {
 export interface HookEndpointNode extends SecretEndpointNode {
   credentials: { token?: string; headerSecret?: string; signatureSecret?: string };
   handleRequest(req: Request, res: Response): Promise<void>;
+  /**
+   * Answers a call it rejects before any run starts, once recorded: counted in its status, listed
+   * with the rejected calls, logged (src/nodes/lib/rejections.ts).
+   */
+  reject(req: Request, res: Response, rejection: HookRejection, options?: HookOptions): void;
   /** Its protections, once its settings could be read (absent when they cannot work). */
   protection?: Protection;
 }

@@ -108,8 +108,10 @@ function unstored(ctx: PackageContext, query: RunQuery): RunRecord[] {
  * - POST /imis/runs/:id/rerun: Re-run (same input, from the trigger);
  * - POST /imis/runs/rerun: every failed run the filter selects that was not re-run yet
  *   (`dryRun`: only how many);
- * - GET /imis/refused: the calls the endpoints' protections refused (newest first; filters `flow`,
- *   `trigger`, `limit`; kept in memory, the last few per endpoint);
+ * - GET /imis/refused: the calls the Webhook in and change notification endpoints rejected before
+ *   any run (newest first; filters `flow`, `trigger`, `limit`; kept in memory, the last few per
+ *   endpoint, a call to an unknown URL under its type without an id; header `X-Total-Count`: how
+ *   many they rejected since deployed, those no longer kept included);
  * - GET /imis/runs-view: the full-page view, a page of code and texts only: its data comes from
  *   the endpoints above, with the editor's credentials (as Node-RED's own editor page is served to
  *   anyone and its admin API is not).
@@ -182,13 +184,10 @@ export function mountRunsApi(RED: Red): void {
   mountOnce(RED.httpAdmin, 'get', '/imis/refused', read, (req, res) => {
     const q = req.query;
     const limit = Number(q.limit);
-    res.json(
-      packageContext(RED).refused.list({
-        triggerId: text(q.trigger),
-        flowId: text(q.flow),
-        limit: Number.isInteger(limit) && limit > 0 ? limit : undefined,
-      }),
-    );
+    const query = { triggerId: text(q.trigger), flowId: text(q.flow) };
+    const refused = packageContext(RED).refused;
+    res.set('X-Total-Count', String(refused.count(query)));
+    res.json(refused.list({ ...query, limit: Number.isInteger(limit) && limit > 0 ? limit : undefined }));
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req, res) => {

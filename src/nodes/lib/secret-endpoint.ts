@@ -1,7 +1,22 @@
 import { TokenRegistry, isWellFormedToken, newUrlToken } from '../../core/tokens.js';
 import { rejected } from '../../core/ihook.js';
-import { HOOK_CORS, mountOnce, nodeRouteMiddleware, sendHookResponse } from './http.js';
-import type { HookEndpointType, Red, SecretEndpointTypes } from './red.js';
+import type { HookRejection } from '../../core/ihook.js';
+import {
+  HOOK_CORS,
+  mountHookErrorHandler,
+  mountOnce,
+  nodeRouteMiddleware,
+  sendHookResponse,
+} from './http.js';
+import type {
+  HookEndpointNode,
+  HookEndpointType,
+  Red,
+  Request,
+  Response,
+  SecretEndpointTypes,
+} from './red.js';
+import { recordUnknownCall } from './rejections.js';
 
 /** The deployed nodes with a secret URL, per type, by token. */
 const registries: { [T in keyof SecretEndpointTypes]: TokenRegistry<SecretEndpointTypes[T]> } = {
@@ -17,12 +32,19 @@ function registryFor<T extends keyof SecretEndpointTypes>(type: T): TokenRegistr
 /**
  * Mounts the shared route `<base>:token` of a trigger endpoint type (once per app), behind
  * Node-RED's `httpNodeMiddleware` and CORS (`httpNodeCors`, else iHook's open CORS, which also
- * answers preflights). Unknown tokens get 401 (503 while the flows start or stop), other methods
- * than POST 405.
+ * answers preflights), and the iHook answer to errors raised before it (mountHookErrorHandler).
+ * Unknown tokens get 401 (503 while the flows start or stop), other methods than POST 405. Each
+ * rejection is recorded (src/nodes/lib/rejections.ts): by its endpoint, or, for an unknown URL,
+ * by the type, without the token; a 503 while the flows start is not a rejection.
  */
 export function mountSecretEndpoints(RED: Red, type: HookEndpointType, base: string): void {
   const registry = registryFor(type);
   const running = flowsRunning(RED);
+  const reject = (req: Request, res: Response, rejection: HookRejection, node?: HookEndpointNode) => {
+    if (node) return node.reject(req, res, rejection);
+    if (rejection.kind !== 'starting') recordUnknownCall(RED, type, req, rejection);
+    sendHookResponse(res, rejected(rejection));
+  };
   mountOnce(RED.httpNode, 'all', `${base}:token`, ...nodeRouteMiddleware(RED, HOOK_CORS), (req, res) => {
     // A preflight the CORS settings pass on (`preflightContinue`).
     if (req.method === 'OPTIONS') return void res.status(204).end();
@@ -31,17 +53,32 @@ export function mountSecretEndpoints(RED: Red, type: HookEndpointType, base: str
       req.resume();
       // While the flows (re)start, after a restart or a deploy, a URL is not known *yet*: a 401
       // would tell an iHook caller never to retry a webhook it should send again in a moment.
-      return sendHookResponse(res, rejected({ kind: running() ? 'unknown-url' : 'starting' }));
+      return reject(req, res, { kind: running() ? 'unknown-url' : 'starting' });
     }
     if (req.method !== 'POST') {
       req.resume();
-      return sendHookResponse(res, rejected({ kind: 'method', method: req.method }));
+      return reject(req, res, { kind: 'method', method: req.method }, node);
     }
     node.handleRequest(req, res).catch((err: Error) => {
       node.error(err);
-      if (!res.headersSent) sendHookResponse(res, rejected({ kind: 'server', detail: err.message }));
+      if (!res.headersSent) reject(req, res, { kind: 'server', detail: err.message }, node);
     });
   });
+  mountHookErrorHandler(RED, base, (req, res, rejection) =>
+    reject(req, res, rejection, registry.get(tokenIn(req.originalUrl ?? req.url ?? '', base))),
+  );
+}
+
+/** The token of a URL `…<base><token>[?…]`, or '' (not there, or not decodable). */
+function tokenIn(url: string, base: string): string {
+  const path = url.split('?', 1)[0];
+  const at = path.toLowerCase().lastIndexOf(base.toLowerCase());
+  if (at < 0) return '';
+  try {
+    return decodeURIComponent(path.slice(at + base.length));
+  } catch {
+    return '';
+  }
 }
 
 /**
