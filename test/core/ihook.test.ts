@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { queued, rejected } from '../../src/core/ihook.js';
+import { queued, rejected, rejectionRecord } from '../../src/core/ihook.js';
 
 describe('iHook response contract', () => {
   const at = new Date('2026-05-27T09:15:00.000Z');
@@ -36,5 +36,27 @@ describe('iHook response contract', () => {
     assert.match(String(encoding.body?.message), /"x-squeeze"/);
     assert.equal(rejected({ kind: 'encoding-mismatch', encoding: 'gzip' }).status, 400);
     assert.equal(rejected({ kind: 'unreadable', reason: 'r' }).status, 400);
+  });
+
+  it('keeps of a rejection its status and reason without the excerpt of the body JSON.parse quotes', () => {
+    let detail = '';
+    try {
+      JSON.parse('{"memberId": secret-value}');
+    } catch (err) {
+      detail = (err as Error).message;
+    }
+    assert.match(String(rejected({ kind: 'invalid-json', detail }).body?.message), /secret-val/);
+    assert.deepEqual(rejectionRecord({ kind: 'invalid-json', detail }), {
+      status: 400,
+      reason: "Invalid JSON body: Unexpected token 's'",
+    });
+    assert.deepEqual(rejectionRecord({ kind: 'invalid-json', detail: 'Unexpected end of JSON input' }), {
+      status: 400,
+      reason: 'Invalid JSON body: Unexpected end of JSON input',
+    });
+    assert.deepEqual(rejectionRecord({ kind: 'bad-events', detail: 'Event 0 has no id' }), {
+      status: 400,
+      reason: 'Event 0 has no id',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RefusedCalls } from '../../src/runs/refused.js';
+import { MAX_REASON_LENGTH, RefusedCalls } from '../../src/runs/refused.js';
 import type { RefusedCall } from '../../src/runs/refused.js';
 
 const call = (trigger: string, second: number, flowId = 'f1'): RefusedCall => ({
@@ -48,5 +48,28 @@ describe('Refused calls kept for the runs dashboard', () => {
     log.add(call('a', 1));
     log.forget('a');
     assert.deepEqual(log.list(), []);
+  });
+
+  it('keeps few calls to unknown URLs per endpoint type, apart from the endpoints, and counts them all', () => {
+    const log = new RefusedCalls(3, 2);
+    log.add(call('a', 0));
+    for (let s = 1; s <= 50; s++)
+      log.add({ ...call('x', s), trigger: { type: 'imis-webhook-in' }, flowId: undefined });
+    log.add({ ...call('x', 51), trigger: { type: 'imis-change-in' }, flowId: undefined });
+    assert.deepEqual(
+      log.list().map((c) => c.reason),
+      ['refusal 51', 'refusal 50', 'refusal 49', 'refusal 0'],
+    );
+    assert.equal(log.count(), 52);
+    assert.equal(log.count({ flowId: 'f1' }), 1);
+    assert.equal(log.count({ triggerId: 'a' }), 1);
+  });
+
+  it('cuts a long reason', () => {
+    const log = new RefusedCalls();
+    log.add({ ...call('a', 1), reason: 'x'.repeat(5000) });
+    const [kept] = log.list();
+    assert.equal(kept.reason.length, MAX_REASON_LENGTH);
+    assert.ok(kept.reason.endsWith('…'));
   });
 });
