@@ -12,6 +12,10 @@
         running: { icon: '\u21bb', key: 'running', cls: 'running' },
         unfinished: { icon: '\u26a0', key: 'unfinished', cls: 'unfinished' }
     };
+    // A rejected call: refused at the door, no run started.
+    var REJECTED = { icon: '\u2298', cls: 'failed' };
+    /** How many rejected calls the dashboard shows (newest first; the count is of all). */
+    var REJECTED_SHOWN = 50;
     var SINCE = { '': 0, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
     var PAGE = 100;
     var STYLE = [
@@ -43,7 +47,11 @@
         '.imis-runs-error { color: var(--red-ui-text-color-error, #c62828); white-space: pre-wrap; }',
         '.imis-runs-preview code { white-space: pre-wrap; word-break: break-all; font-size: 90%; }',
         '.imis-runs-detail a { color: var(--red-ui-text-color-link, #1565c0); cursor: pointer; }',
-        '.imis-runs-page { margin: 0; height: 100vh; font-family: sans-serif; font-size: 14px; background: var(--red-ui-primary-background, #fff); }',
+        '.imis-runs-rejected > summary { cursor: pointer; }',
+        '.imis-runs-rejected ul { list-style: none; margin: 4px 0 0; padding: 0; max-height: 180px; overflow-y: auto; border: 1px solid var(--red-ui-secondary-border-color, #ddd); }',
+        '.imis-runs-rejected li { padding: 2px 6px; border-bottom: 1px solid var(--red-ui-secondary-border-color, #eee); color: var(--red-ui-list-item-color, inherit); }',
+        '.imis-runs-rejected .imis-runs-reason { display: block; white-space: pre-wrap; word-break: break-word; }',
+        '.imis-runs-page { margin: 0; height: 100vh; font-family: sans-serif; font-size: 14px; background: var(--red-ui-primary-background, #fff); color: var(--red-ui-primary-text-color, #555); }',
         '.imis-runs-page .imis-runs-list { flex: 2 1 55%; }'
     ].join('\n');
 
@@ -79,7 +87,8 @@
      * Builds the dashboard in `root`. env: t(key, subs), request(method, path, params) → Promise of
      * { body, next }, flows() → [{ id, label }], currentFlow() → the open flow's id (or undefined),
      * confirm(text) → Promise of a boolean, notify(text, type), reveal(nodeId) (optional),
-     * openFull() (optional), subscribe(onRunSettled) (optional).
+     * openFull() (optional), subscribe(topic, listener) (optional: topic 'runs', each run that settles;
+     * 'rejected', calls the endpoints rejected: { flowIds, triggerIds, unknown }).
      */
     function create(root, env) {
         addStyle();
@@ -87,6 +96,7 @@
         var state = { runs: [], next: null, selected: null, shown: null, triggers: {}, loading: 0 };
         var timer = null;
         var live = null;
+        var liveRejected = null;
 
         function option(value, label) { return el('option', { value: value, text: label }); }
         var flowSelect = el('select', { 'class': 'imis-runs-flow', 'aria-label': t('dashboard.flow') });
@@ -107,12 +117,15 @@
         var list = el('ul', { 'class': 'imis-runs-list', role: 'listbox', tabindex: '0', 'aria-label': t('dashboard.runs'), onkeydown: keys });
         var more = el('button', { type: 'button', 'class': 'red-ui-button imis-runs-more', text: t('dashboard.more'), onclick: loadMore });
         var detail = el('div', { 'class': 'imis-runs-detail', 'aria-live': 'polite' });
+        var rejectedSummary = el('summary', { text: t('dashboard.rejected', { n: 0 }) });
+        var rejectedList = el('ul', { 'class': 'imis-runs-rejected-list', 'aria-label': t('dashboard.rejected-list') });
+        var rejected = el('details', { 'class': 'imis-runs-rejected' }, [rejectedSummary, rejectedList]);
         var bar = el('div', { 'class': 'imis-runs-bar' }, [counts, bulk,
             env.openFull ? el('button', { type: 'button', 'class': 'red-ui-button imis-runs-full', title: t('dashboard.full'), text: '\u2922 ' + t('dashboard.full'), onclick: env.openFull }) : null]);
         root.appendChild(el('div', { 'class': 'imis-runs-dash' }, [
             el('div', { 'class': 'imis-runs-filters' }, [flowSelect, statusSelect, triggerSelect, sinceSelect]),
             el('div', { 'class': 'imis-runs-search' }, [searchMode, searchInput]),
-            bar, list, more, detail
+            bar, list, more, rejected, detail
         ]));
         more.style.display = 'none';
 
@@ -179,6 +192,32 @@
             bulk.disabled = !c.failed;
         }
 
+        /** The rejected calls of the flow and trigger filters, newest first, and how many there were. */
+        function refreshRejected() {
+            var f = filter();
+            var q = { limit: REJECTED_SHOWN };
+            if (f.flow) { q.flow = f.flow; }
+            if (f.trigger) { q.trigger = f.trigger; }
+            return env.request('GET', 'refused', q).then(function (answer) {
+                var calls = answer.body;
+                var total = Number(answer.total) || calls.length;
+                learnTriggers(calls.filter(function (c) { return c.trigger.id; }));
+                rejectedSummary.textContent = t('dashboard.rejected', { n: total });
+                rejected.setAttribute('data-count', String(total));
+                rejectedList.textContent = '';
+                if (!calls.length) { rejectedList.appendChild(el('li', { 'class': 'imis-runs-none', text: t('dashboard.rejected-none') })); }
+                calls.forEach(function (c) {
+                    var endpoint = c.trigger.id ? c.trigger.name || c.trigger.type : t('dashboard.unknown-url.' + c.trigger.type);
+                    rejectedList.appendChild(el('li', { 'class': 'imis-runs-rejected-call', 'data-status': String(c.status) }, [
+                        el('span', { 'class': 'imis-runs-status imis-runs-' + REJECTED.cls }, [el('span', { 'aria-hidden': 'true', text: REJECTED.icon + ' ' }), String(c.status)]),
+                        ' ' + when(c.time) + ' ' + endpoint + ' ',
+                        el('span', { 'class': 'imis-runs-meta', text: t('dashboard.from', { address: c.address || '?' }) }),
+                        el('span', { 'class': 'imis-runs-reason', text: c.reason })
+                    ]));
+                });
+            }, fail);
+        }
+
         function fail(err) { env.notify(err && err.message ? err.message : String(err), 'error'); }
 
         /** Reloads the first page (as many runs as are shown, so that Load more's pages stay), the counts and the open run. */
@@ -195,7 +234,7 @@
                 if (!state.runs.length) { state.selected = null; clearDetail(); }
                 render();
                 if (state.shown) { return open(state.shown); }
-            }, fail);
+            }, fail).then(refreshRejected);
         }
 
         function loadMore() {
@@ -323,10 +362,15 @@
         searchInput.addEventListener('input', function () { schedule(400); });
         searchInput.addEventListener('keydown', function (e) { if (e.key === 'Enter') { e.preventDefault(); clearTimeout(timer); refresh(); } });
         if (env.subscribe) {
-            env.subscribe(function (run) {
+            env.subscribe('runs', function (run) {
                 var flow = filter().flow;
                 // Throttled, not debounced: a steady stream of runs must not put the refresh off for ever.
                 if ((!flow || run.flowId === flow) && !live) { live = setTimeout(function () { live = null; refresh(); }, 500); }
+            });
+            env.subscribe('rejected', function (calls) {
+                var f = filter();
+                var ours = f.trigger ? calls.triggerIds.indexOf(f.trigger) >= 0 : !f.flow || calls.flowIds.indexOf(f.flow) >= 0;
+                if (ours && !liveRejected) { liveRejected = setTimeout(function () { liveRejected = null; refreshRejected(); }, 500); }
             });
         }
 
@@ -364,7 +408,7 @@
             return fetch(url, init).then(function (res) {
                 return res.json().then(function (body) {
                     if (!res.ok) { throw new Error(body && body.error ? body.error : res.statusText); }
-                    return { body: body, next: res.headers.get('X-Next-Page') };
+                    return { body: body, next: res.headers.get('X-Next-Page'), total: res.headers.get('X-Total-Count') };
                 });
             });
         }
@@ -374,17 +418,76 @@
             opener.nodes.eachWorkspace(function (ws) { list.push({ id: ws.id, label: ws.label || ws.id }); });
             return list;
         };
+        var listeners = {};
         var dash = create(root, {
             t: t,
             request: request,
             flows: flows,
             confirm: function (text) { return Promise.resolve(window.confirm(text)); },
             notify: function (text, type) { if (type === 'error' || type === 'warning') { window.alert(text); } },
-            reveal: opener ? function (id) { opener.view.reveal(id); } : null
+            reveal: opener ? function (id) { opener.view.reveal(id); } : null,
+            subscribe: function (topic, listener) { listeners['imis/' + topic] = listener; }
         });
+        if (opener) { adoptTheme(window.opener); }
         dash.refresh();
-        setInterval(dash.refresh, 5000);
+        liveUpdates(opener, listeners, dash.refresh);
         return dash;
+    }
+
+    /**
+     * Live updates for the full page from the runtime's comms WebSocket (<admin>/comms, beside the
+     * page's <admin>/imis/runs-view), as the editor gets them: with the editor's access token when
+     * the editor opened the page and Node-RED has adminAuth. While it is not connected (no access, a
+     * restart) the page polls every 5 s, and tries to connect again.
+     */
+    function liveUpdates(opener, listeners, poll) {
+        var polling = null;
+        var denied = false;
+        function startPolling() { if (!polling) { polling = setInterval(poll, 5000); } }
+        function connect() {
+            var url = new URL('../comms', window.location.href);
+            url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+            var ws;
+            try { ws = new WebSocket(url.href); } catch (ignore) { startPolling(); return; } // eslint-disable-line no-unused-vars
+            var subscribe = function () {
+                Object.keys(listeners).forEach(function (topic) { ws.send(JSON.stringify({ subscribe: topic })); });
+                clearInterval(polling);
+                polling = null;
+                document.body.setAttribute('data-live', 'comms');
+                poll(); // what happened before the connection
+            };
+            ws.onopen = function () {
+                var tokens = opener ? opener.settings.get('auth-tokens') : null;
+                if (tokens && tokens.access_token) { ws.send(JSON.stringify({ auth: tokens.access_token })); } else { subscribe(); }
+            };
+            ws.onmessage = function (event) {
+                var data;
+                try { data = JSON.parse(event.data); } catch (ignore) { return; } // eslint-disable-line no-unused-vars
+                if (data && data.auth === 'ok') { subscribe(); return; }
+                if (data && data.auth === 'fail') { denied = true; return; }
+                (Array.isArray(data) ? data : [data]).forEach(function (m) {
+                    if (m && listeners[m.topic]) { listeners[m.topic](m.data); }
+                });
+            };
+            ws.onclose = function () {
+                document.body.setAttribute('data-live', 'polling');
+                startPolling();
+                if (!denied) { setTimeout(connect, 5000); }
+            };
+        }
+        startPolling();
+        if (window.WebSocket && window.URL) { connect(); }
+    }
+
+    /** The editor's theme colours (Node-RED's --red-ui-* variables), which this page does not load. */
+    function adoptTheme(editor) {
+        var theme;
+        try { theme = editor.getComputedStyle(editor.document.documentElement); } catch (ignore) { return; } // eslint-disable-line no-unused-vars
+        var names = STYLE.match(/--red-ui-[\w-]+/g) || [];
+        names.forEach(function (name) {
+            var value = theme.getPropertyValue(name);
+            if (value) { document.documentElement.style.setProperty(name, value.trim()); }
+        });
     }
 
     window.imisRunsDashboard = { create: create, page: page };

@@ -34,6 +34,24 @@ describe('Editor: the Runs dashboard', function () {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
+  /** Posts a body that is not JSON: the hook rejects it (400) before any run. */
+  const postBad = async (marker: string) => {
+    const res = await fetch(`${session.red.url}/imis/hook/${token}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: `{"memberId": ${marker}}`,
+    });
+    assert.equal(res.status, 400);
+  };
+  /** Waits for the rejected calls count of `where` to pass `count`. */
+  const rejectedMore = (where: Page, count: number) =>
+    where.waitForFunction(
+      (n) => Number(document.querySelector('.imis-runs-rejected')?.getAttribute('data-count')) > n,
+      count,
+      { timeout: 15_000 },
+    );
+  const rejectedCount = async (where: Page) =>
+    Number(await where.locator('.imis-runs-rejected').getAttribute('data-count'));
   const runOf = async (id: string) =>
     (await (await fetch(`${session.red.url}/imis/runs/${id}`)).json()) as {
       status: string;
@@ -223,6 +241,28 @@ describe('Editor: the Runs dashboard', function () {
     await page.screenshot({ path: '/tmp/editor-runs-dashboard.png' });
   });
 
+  it('lists a call the hook rejected as it happens: time, endpoint, status, reason and address, no body', async () => {
+    const before = await rejectedCount(page);
+    await postBad('zqBadBody1');
+    // No refresh asked for: the runtime's comms event brings it.
+    await rejectedMore(page, before);
+    const section = page.locator('.imis-runs-rejected');
+    assert.match(
+      await section.locator('summary').innerText(),
+      new RegExp(`Rejected calls \\(${before + 1}\\)`),
+    );
+    await section.locator('summary').click();
+    const call = section.locator('.imis-runs-rejected-call').first();
+    await call.waitFor({ state: 'visible' });
+    const text = await call.innerText();
+    assert.match(text, /400/);
+    assert.match(text, /Check-in hook/);
+    assert.match(text, /Invalid JSON body/);
+    assert.match(text, /from (::ffff:)?127\.0\.0\.1/);
+    assert.doesNotMatch(text, /zqBadBody1/);
+    assert.doesNotMatch(await section.innerText(), /dashboard\.|imis-runs\./);
+  });
+
   it('opens the full-page view from the sidebar, with the same dashboard over every flow', async () => {
     const [full] = await Promise.all([
       page.context().waitForEvent('page'),
@@ -242,6 +282,13 @@ describe('Editor: the Runs dashboard', function () {
     );
     assert.match(await full.locator('.imis-runs-counts').innerText(), /\d+ failed/);
     assert.doesNotMatch(await full.locator('body').innerText(), /dashboard\.|imis-runs\./);
+    // Live from the runtime's comms, as the sidebar: a rejected call shows without waiting for a poll.
+    await full.locator('body[data-live="comms"]').waitFor({ state: 'attached', timeout: 15_000 });
+    const before = await rejectedCount(full);
+    await postBad('zqBadBody2');
+    await rejectedMore(full, before);
+    await full.locator('.imis-runs-rejected summary').click();
+    assert.match(await full.locator('.imis-runs-rejected-call').first().innerText(), /400.*Check-in hook/s);
     await full.close();
     assert.deepEqual(errors, []);
   });
