@@ -62,7 +62,8 @@ describe('De-duplication key kept in the record: an insert interrupted before it
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       const res = await helper.request().get(`/imis/runs/${id}`);
-      if (res.status === 200 && res.body.status !== 'running') return (run = res.body);
+      run = res.body;
+      if (res.status === 200 && run.status !== 'running') return run;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     throw new Error(`run ${id} did not finish: ${JSON.stringify(run)}`);
@@ -96,7 +97,10 @@ describe('De-duplication key kept in the record: an insert interrupted before it
     assert.equal(emulator.state.activitiesFor('12345').length, 1, 'not inserted a second time');
     assert.deepEqual(out[0].dedup, { key: '12345-S1', skipped: true });
     assert.equal(out[0].activity.SEQN, made[0].SEQN, 'the activity found in iMIS is passed on');
-    assert.deepEqual(await store().getDedup('action', '12345-S1'), { settled: true, result: out[0].activity });
+    assert.deepEqual(await store().getDedup('action', '12345-S1'), {
+      settled: true,
+      result: out[0].activity,
+    });
 
     await start();
     assert.equal(emulator.state.activitiesFor('12345').length, 1, 'now skipped from the store');
@@ -143,7 +147,8 @@ describe('De-duplication key kept in the record: an insert interrupted before it
     killBeforeSettling();
     const first = await start();
     assert.equal(first.status, 'failed');
-    const rows = () => (emulator.state.panels.get('ABC_EventAttendance') ?? []).filter((r) => r.ID === '12345');
+    const rows = () =>
+      (emulator.state.panels.get('ABC_EventAttendance') ?? []).filter((r) => r.ID === '12345');
     assert.equal(rows().length, 1);
     assert.equal(rows()[0].Notes, '12345-S1');
     assert.equal((await rerun(first.id)).status, 'ok');
