@@ -133,6 +133,21 @@ describe('De-duplication key kept in the record: an insert interrupted before it
     assert.match(warnings[0], /12345-S1.*interrupted.*may now be there twice/);
   });
 
+  it('Insert Activity refuses to deploy with a key field that cannot hold text, and inserts nothing', async () => {
+    await load(activity('amount'));
+    const node = helper.getNode('action');
+    const calls = (method: 'status' | 'error') =>
+      node[method]
+        .getCalls()
+        .filter((call: any) => call.thisValue === node)
+        .map((call: any) => call.args[0]);
+    assert.ok(calls('status').some((s: any) => s.fill === 'red' && s.text === 'invalid template'));
+    assert.match(String(calls('error')[0]?.message ?? calls('error')[0]), /cannot be kept in "amount"/);
+    helper.getNode('manual').receive({});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(emulator.state.activitiesFor('12345').length, 0);
+  });
+
   it('Insert Panel Record: keeps the key in the chosen column and finds the row on the re-run', async () => {
     await load({
       type: 'imis-insert-panel',
