@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunRecord, RunStatus } from '../src/runs/tracker.js';
-import { runRow } from '../src/store/rows.js';
+import { RUN_COLUMNS, runRow } from '../src/store/rows.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { RunQuery } from '../src/store/types.js';
 import { NODE_RED_PKG, startNodeRed } from '../test/editor/red-process.js';
@@ -84,8 +84,8 @@ async function fill(file: string): Promise<number> {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   const insert = db.prepare(
-    `INSERT INTO imis_runs (id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO imis_runs (${RUN_COLUMNS})
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const batch = db.transaction((from: number, to: number, now: number) => {
     for (let n = from; n < to; n++) insert.run(...runRow(runOf(n, now)));

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunRecord } from '../src/runs/tracker.js';
 import { PostgresStore } from '../src/store/postgres.js';
-import { inputRow, runRow } from '../src/store/rows.js';
+import { RUN_COLUMNS, inputRow, runRow } from '../src/store/rows.js';
 import { MIGRATIONS } from '../src/store/schema.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { AcceptedInput, Store } from '../src/store/types.js';
@@ -160,8 +160,8 @@ function sqliteStatements(db: Database.Database) {
       `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     run: db.prepare(
-      `INSERT OR REPLACE INTO imis_runs (id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO imis_runs (${RUN_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     remove: db.prepare(`DELETE FROM imis_inputs WHERE id = ?`),
   };
@@ -241,7 +241,7 @@ function placeholders(rows: number, width: number): string {
 }
 
 const INSERT_INPUTS = `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until) VALUES `;
-const INSERT_RUNS = `INSERT INTO imis_runs (id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data) VALUES `;
+const INSERT_RUNS = `INSERT INTO imis_runs (${RUN_COLUMNS}) VALUES `;
 
 const postgres: Engine = {
   name: 'postgres',
@@ -260,7 +260,7 @@ const postgres: Engine = {
       for (let i = 0; i < runRows.length; i += batch) {
         const rows = runRows.slice(i, i + batch);
         await client.query('BEGIN');
-        await client.query(INSERT_RUNS + placeholders(rows.length, 9), rows.flat());
+        await client.query(INSERT_RUNS + placeholders(rows.length, 10), rows.flat());
         await client.query(`DELETE FROM imis_inputs WHERE id = ANY($1)`, [rows.map((r) => r[0])]);
         await client.query('COMMIT');
       }
@@ -281,7 +281,7 @@ const postgres: Engine = {
       started = performance.now();
       for (const row of runRows) {
         await client.query('BEGIN');
-        await client.query(INSERT_RUNS + placeholders(1, 9), row);
+        await client.query(INSERT_RUNS + placeholders(1, 10), row);
         await client.query(`DELETE FROM imis_inputs WHERE id = $1`, [row[0]]);
         await client.query('COMMIT');
       }

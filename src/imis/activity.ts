@@ -2,7 +2,7 @@ import type { ImisClient } from './client.js';
 import { decodeEntity, encodeEntity, positiveKey, toWireValue } from './generic-entity.js';
 import type { GenericEntityData, WireValue } from './generic-entity.js';
 import { isRecord } from './json-net.js';
-import { MAX_PAGE_SIZE, fetchAllPages } from './paging.js';
+import { MAX_PAGE_SIZE, fetchAllPages, findRecord } from './paging.js';
 
 export type ActivityFieldType = 'String' | 'Decimal' | 'Integer' | 'Date' | 'Boolean';
 
@@ -148,6 +148,26 @@ export async function insertActivity(
   // iMIS answers with the created entity; should a server answer without a body, report what was sent.
   const record = isRecord(raw) ? decodeEntity(raw) : decodeEntity(entity);
   return { seqn: positiveKey(record.SEQN), record, raw };
+}
+
+/** The fields a de-duplication key can be written into: free text ones, but the required ones. */
+export const KEY_FIELDS: readonly ActivityField[] = ACTIVITY_FIELDS.filter(
+  (f) => f.type === 'String' && !f.required,
+);
+
+/**
+ * The activity of `partyId` whose field `fieldKey` (a KEY_FIELDS key) holds `value`, as a flat
+ * object; undefined when there is none.
+ */
+export async function findActivity(
+  client: ImisClient,
+  partyId: string,
+  fieldKey: string,
+  value: string,
+): Promise<Record<string, unknown> | undefined> {
+  const f = KEY_FIELDS.find((k) => k.key === fieldKey);
+  if (!f) throw new TypeError(`An activity's key cannot be kept in "${fieldKey}": choose a text field`);
+  return findRecord(client, 'Activity', { PartyId: partyId.trim(), [f.property]: value });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ImisClient } from './client.js';
-import { decodePagedResult } from './generic-entity.js';
+import { decodeEntity, decodePagedResult } from './generic-entity.js';
 import type { PagedResult } from './generic-entity.js';
 
 /** iMIS serves at most 500 rows per page (docs/imis-api.md §4). */
@@ -42,4 +42,22 @@ export async function fetchAllPages(
     offset = result.nextOffset;
   }
   return items;
+}
+
+/**
+ * The first record of `entityTypeName` whose properties equal `where` (`GET /api/X?Prop=eq:value`,
+ * docs/imis-api.md §2.4), as a flat object; undefined when none does.
+ */
+export async function findRecord(
+  client: ImisClient,
+  entityTypeName: string,
+  where: Record<string, string>,
+): Promise<Record<string, unknown> | undefined> {
+  const params = Object.fromEntries(Object.entries(where).map(([name, value]) => [name, `eq:${value}`]));
+  const page = decodePagedResult(
+    await client.request('GET', `/api/${encodeURIComponent(entityTypeName)}`, {
+      params: { ...params, limit: 1, offset: 0 },
+    }),
+  );
+  return page.items.length > 0 ? decodeEntity(page.items[0]) : undefined;
 }

@@ -3,7 +3,7 @@ import { ImisError } from './errors.js';
 import { decodeEntity, encodeEntity, positiveKey, toWireValue } from './generic-entity.js';
 import type { PropertyType, WireValue } from './generic-entity.js';
 import { collectionItems, isRecord } from './json-net.js';
-import { fetchAllPages } from './paging.js';
+import { fetchAllPages, findRecord } from './paging.js';
 
 export interface PanelProperty {
   name: string;
@@ -187,4 +187,24 @@ export async function insertPanelRow(
   const raw = await client.request('POST', `/api/${encodeURIComponent(panel.name)}`, { data: entity });
   const record = isRecord(raw) ? decodeEntity(raw) : decodeEntity(entity);
   return { record, ordinal: positiveKey(record.Ordinal ?? record.SEQN), raw };
+}
+
+/**
+ * The row of `panel` for `id` whose column `column` holds `value`, as a flat object; undefined when
+ * there is none.
+ */
+export async function findPanelRow(
+  client: ImisClient,
+  panel: PanelInfo,
+  id: string,
+  column: string,
+  value: string,
+): Promise<Record<string, unknown> | undefined> {
+  const property = panel.properties.find((p) => p.name.toLowerCase() === column.trim().toLowerCase());
+  if (!property) throw new TypeError(`Panel ${panel.name} has no column "${column}" to keep the key in`);
+  const idProperty = idPropertyOf(panel);
+  return findRecord(client, panel.name, {
+    ...(idProperty ? { [idProperty]: id.trim() } : {}),
+    [property.name]: value,
+  });
 }

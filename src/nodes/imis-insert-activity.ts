@@ -1,8 +1,8 @@
-import { ACTIVITY_FIELDS, insertActivity } from '../imis/activity.js';
+import { ACTIVITY_FIELDS, KEY_FIELDS, findActivity, insertActivity } from '../imis/activity.js';
 import { convertLegacy } from '../core/templates.js';
 import {
-  dedupedInserts,
   fieldRenderer,
+  insertOnce,
   noServer,
   onAction,
   onErrorOf,
@@ -13,7 +13,7 @@ import {
 import { mountOnce } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
-import type { InsertNode, Node, NodeDef, NodeModule } from './lib/red.js';
+import type { Node, NodeDef, NodeModule } from './lib/red.js';
 import { fromConfig } from './lib/status.js';
 
 interface InsertActivityConfig {
@@ -25,6 +25,8 @@ interface InsertActivityConfig {
   onError: string;
   /** De-duplication key template ('' = none): an insert whose key already succeeded is skipped. */
   dedupKey: string;
+  /** The activity field (a KEY_FIELDS key) the key is written into, to look it up after a crash ('' = none). */
+  dedupField: string;
 }
 
 const config = new NodeConfig<InsertActivityConfig>(
@@ -45,32 +47,31 @@ const register: NodeModule = (RED) => {
   function InsertActivityNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { server: serverId, fields, outputProp, onError, dedupKey } = config.read(def);
+    const settings = config.read(def);
+    const { server: serverId, fields, onError, dedupField } = settings;
     const server = requireServer(RED, node, serverId);
-    // Automatic retry re-runs a run through this node only when its inserts are de-duplicated.
-    (node as InsertNode).deduplicated = dedupKey.trim() !== '';
     const labels = Object.fromEntries(ACTIVITY_FIELDS.map((f) => [f.key, f.label]));
     const known = new Set(ACTIVITY_FIELDS.map((f) => f.key));
     const used = Object.fromEntries(Object.entries(fields).filter(([k, v]) => known.has(k) && v));
-    const prepared = fromConfig(node, RED._('imis-insert-activity.status.invalid'), () => ({
-      render: fieldRenderer(used, labels),
-      once: dedupedInserts(RED, node, dedupKey),
-    }));
+    const prepared = fromConfig(node, RED._('imis-insert-activity.status.invalid'), () => {
+      if (dedupField && !KEY_FIELDS.some((f) => f.key === dedupField))
+        throw new TypeError(RED._('imis-insert-activity.errors.key-field', { field: dedupField }));
+      return { render: fieldRenderer(used, labels), once: insertOnce(RED, node, settings) };
+    });
     if (!prepared) return;
     const { render, once } = prepared;
     onAction(RED, node, onErrorOf(onError), async (msg) => {
       if (!server) throw noServer(RED);
       const values = render(msg);
-      const { result, skipped } = await once(msg, async () => {
-        const created = await insertActivity(server.client, values, {
-          today: server.today(),
-          timeZone: server.config.timeZone || undefined,
-        });
+      const insert = async (key: string | undefined) => {
+        const created = await insertActivity(
+          server.client,
+          key && dedupField ? { ...values, [dedupField]: key } : values,
+          { today: server.today(), timeZone: server.config.timeZone || undefined },
+        );
         return created.record;
-      });
-      RED.util.setMessageProperty(msg, outputProp, result, true);
-      if (skipped)
-        return RED._('imis-insert-activity.status.skipped', { time: new Date().toLocaleTimeString() });
+      };
+      return once(msg, insert, (key) => findActivity(server.client, values.partyId ?? '', dedupField, key));
     });
   }
   registerType(RED, 'imis-insert-activity', InsertActivityNode, { settings: config.settings() });

@@ -1,8 +1,8 @@
-import { getPanel, insertPanelRow } from '../imis/panels.js';
+import { findPanelRow, getPanel, insertPanelRow } from '../imis/panels.js';
 import type { PanelInfo } from '../imis/panels.js';
 import {
-  dedupedInserts,
   fieldRenderer,
+  insertOnce,
   noServer,
   onAction,
   onErrorOf,
@@ -12,7 +12,7 @@ import {
 } from './lib/action.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
-import type { InsertNode, Node, NodeDef, NodeModule } from './lib/red.js';
+import type { Node, NodeDef, NodeModule } from './lib/red.js';
 import { fromConfig } from './lib/status.js';
 
 interface InsertPanelConfig {
@@ -27,6 +27,8 @@ interface InsertPanelConfig {
   onError: string;
   /** De-duplication key template ('' = none): an insert whose key already succeeded is skipped. */
   dedupKey: string;
+  /** The panel column the key is written into, to look it up after a crash ('' = none). */
+  dedupField: string;
 }
 
 const config = new NodeConfig<InsertPanelConfig>(
@@ -43,14 +45,13 @@ const register: NodeModule = (RED) => {
   function InsertPanelNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { server: serverId, panel, partyId, fields, outputProp, onError, dedupKey } = config.read(def);
+    const settings = config.read(def);
+    const { server: serverId, panel, partyId, fields, onError, dedupField } = settings;
     const server = requireServer(RED, node, serverId);
-    // Automatic retry re-runs a run through this node only when its inserts are de-duplicated.
-    (node as InsertNode).deduplicated = dedupKey.trim() !== '';
     const used = Object.fromEntries(Object.entries(fields).filter(([, v]) => v));
     const prepared = fromConfig(node, RED._('imis-insert-panel.status.invalid'), () => ({
       render: fieldRenderer({ ...used, '@id': partyId }, { '@id': 'ID' }),
-      once: dedupedInserts(RED, node, dedupKey),
+      once: insertOnce(RED, node, settings),
     }));
     if (!prepared) return;
     const { render, once } = prepared;
@@ -64,16 +65,15 @@ const register: NodeModule = (RED) => {
         definition = undefined;
         throw err;
       });
-      const { '@id': id, ...values } = render(msg);
-      const { result, skipped } = await once(msg, async () => {
-        const created = await insertPanelRow(server.client, info, id ?? '', values, {
+      const { '@id': id = '', ...values } = render(msg);
+      const insert = async (key: string | undefined) => {
+        const row = key && dedupField ? { ...values, [dedupField]: key } : values;
+        const created = await insertPanelRow(server.client, info, id, row, {
           timeZone: server.config.timeZone || undefined,
         });
         return created.record;
-      });
-      RED.util.setMessageProperty(msg, outputProp, result, true);
-      if (skipped)
-        return RED._('imis-insert-panel.status.skipped', { time: new Date().toLocaleTimeString() });
+      };
+      return once(msg, insert, (key) => findPanelRow(server.client, info, id, dedupField, key));
     });
   }
   registerType(RED, 'imis-insert-panel', InsertPanelNode, { settings: config.settings() });

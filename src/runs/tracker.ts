@@ -38,6 +38,8 @@ export interface RunRecord {
   transientError?: boolean;
   /** For an automatic re-run: which one (1 = the first), counted along its rerunOf chain. */
   retry?: number;
+  /** When this failed run is re-run automatically (ISO time), if its trigger's retry policy said so. */
+  retryAt?: string;
   /** First error a node handled by its failure policy (the run went on, or ended as succeeded). */
   handledError?: string;
   steps: RunStep[];

@@ -1,5 +1,6 @@
 import type {
   AcceptedInput,
+  DedupRecord,
   DeltaChange,
   RetentionPolicy,
   RunCounts,
@@ -93,11 +94,23 @@ export class DeferredStore implements Store {
   async pruneExports(now?: Date): Promise<number> {
     return (await this.use()).pruneExports(now);
   }
-  async getDedup(scope: string, key: string): Promise<unknown> {
+  async getDedup(scope: string, key: string): Promise<DedupRecord | undefined> {
     return (await this.use()).getDedup(scope, key);
+  }
+  async openDedup(scope: string, key: string, now?: Date): Promise<void> {
+    return (await this.use()).openDedup(scope, key, now);
   }
   async putDedup(scope: string, key: string, result: unknown, now?: Date): Promise<void> {
     return (await this.use()).putDedup(scope, key, result, now);
+  }
+  async dropDedup(scope: string, key: string): Promise<void> {
+    return (await this.use()).dropDedup(scope, key);
+  }
+  async dueRetries(now: Date, limit: number): Promise<string[]> {
+    return (await this.use()).dueRetries(now, limit);
+  }
+  async claimRetry(id: string): Promise<boolean> {
+    return (await this.use()).claimRetry(id);
   }
   async pruneDedup(before: Date): Promise<number> {
     return (await this.use()).pruneDedup(before);

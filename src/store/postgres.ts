@@ -5,15 +5,17 @@ import { GroupCommit } from './batch.js';
 import {
   countSql,
   countsOf,
+  dedupFromRow,
   encodeCursor,
   inputFromRow,
   inputRow,
   pageLimit,
+  RUN_COLUMNS,
   runFromData,
   runRow,
   runsWhere,
 } from './rows.js';
-import type { InputRow } from './rows.js';
+import type { DedupRow, InputRow } from './rows.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { EXPORT_COLUMNS, exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
@@ -21,6 +23,7 @@ import { PostgresMessages } from './postgres-messages.js';
 import { PostgresWorkflowTables } from './postgres-workflow.js';
 import type {
   AcceptedInput,
+  DedupRecord,
   DeltaChange,
   RetentionPolicy,
   RunCounts,
@@ -245,20 +248,53 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     return result.rowCount ?? 0;
   }
 
-  async getDedup(scope: string, key: string): Promise<unknown> {
-    const { rows } = await this.pool.query<{ result: string }>(
-      `SELECT result FROM imis_dedup WHERE scope = $1 AND dedup_key = $2`,
+  async getDedup(scope: string, key: string): Promise<DedupRecord | undefined> {
+    const { rows } = await this.pool.query<DedupRow>(
+      `SELECT result, settled, created_at FROM imis_dedup WHERE scope = $1 AND dedup_key = $2`,
       [scope, key],
     );
-    return rows[0] ? JSON.parse(rows[0].result) : undefined;
+    return rows[0] && dedupFromRow(rows[0]);
+  }
+
+  async openDedup(scope: string, key: string, now = new Date()): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO imis_dedup (scope, dedup_key, result, created_at, settled) VALUES ($1, $2, 'null', $3, 0)
+       ON CONFLICT (scope, dedup_key) DO NOTHING`,
+      [scope, key, now.getTime()],
+    );
   }
 
   async putDedup(scope: string, key: string, result: unknown, now = new Date()): Promise<void> {
     await this.pool.query(
-      `INSERT INTO imis_dedup (scope, dedup_key, result, created_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (scope, dedup_key) DO NOTHING`,
+      `INSERT INTO imis_dedup (scope, dedup_key, result, created_at, settled) VALUES ($1, $2, $3, $4, 1)
+       ON CONFLICT (scope, dedup_key) DO UPDATE SET result = excluded.result, created_at = excluded.created_at, settled = 1
+       WHERE imis_dedup.settled = 0`,
       [scope, key, JSON.stringify(result ?? null), now.getTime()],
     );
+  }
+
+  async dropDedup(scope: string, key: string): Promise<void> {
+    await this.pool.query(`DELETE FROM imis_dedup WHERE scope = $1 AND dedup_key = $2 AND settled = 0`, [
+      scope,
+      key,
+    ]);
+  }
+
+  async dueRetries(now: Date, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM imis_runs WHERE retry_at <= $1 ORDER BY retry_at LIMIT $2`,
+      [now.getTime(), limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async claimRetry(id: string): Promise<boolean> {
+    await this.finishes.drain(); // a run finished just now may still wait in the group commit
+    const result = await this.pool.query(
+      `UPDATE imis_runs SET retry_at = NULL WHERE id = $1 AND retry_at IS NOT NULL`,
+      [id],
+    );
+    return result.rowCount === 1;
   }
 
   async pruneDedup(before: Date): Promise<number> {
@@ -362,10 +398,10 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     try {
       await client.query('BEGIN');
       await client.query(
-        `INSERT INTO imis_runs (id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data)
+        `INSERT INTO imis_runs (${RUN_COLUMNS})
          VALUES ${sql}
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
-           business_key = excluded.business_key, data = excluded.data`,
+           business_key = excluded.business_key, data = excluded.data, retry_at = excluded.retry_at`,
         params,
       );
       await client.query(`DELETE FROM imis_inputs WHERE id = ANY($1)`, [[...byId.keys()]]);

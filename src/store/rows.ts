@@ -1,7 +1,10 @@
 import type { RunRecord, RunStatus } from '../runs/tracker.js';
-import type { AcceptedInput, RunCounts, RunQuery } from './types.js';
+import type { AcceptedInput, DedupRecord, RunCounts, RunQuery } from './types.js';
 
-/** The columns of `imis_runs` for one run; the whole record is kept as JSON in `data`. */
+/** The columns of `imis_runs` for one run (RUN_COLUMNS); the whole record is kept as JSON in `data`. */
+export const RUN_COLUMNS =
+  'id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data, retry_at';
+
 export function runRow(run: RunRecord): unknown[] {
   return [
     run.id,
@@ -13,6 +16,7 @@ export function runRow(run: RunRecord): unknown[] {
     run.businessKey ?? null,
     run.rerunOf ?? null,
     JSON.stringify(run),
+    run.retryAt ? Date.parse(run.retryAt) : null,
   ];
 }
 
@@ -174,4 +178,17 @@ function decodeCursor(cursor: string | undefined): { startedAt: number; id: stri
     // an unreadable cursor pages from the start
   }
   return undefined;
+}
+
+/** A row of `imis_dedup`, as either engine returns it. */
+export interface DedupRow {
+  result: string;
+  settled: number | string;
+  created_at: number | string;
+}
+
+export function dedupFromRow(row: DedupRow): DedupRecord {
+  return Number(row.settled) === 1
+    ? { settled: true, result: JSON.parse(row.result) as unknown }
+    : { settled: false, openedAt: new Date(Number(row.created_at)) };
 }

@@ -174,6 +174,18 @@ export const MIGRATIONS: Migration[] = [
       );
       CREATE INDEX imis_wf_history_key ON imis_wf_history (workflow, key, id);`),
   },
+  {
+    version: 4,
+    description:
+      'de-duplicated inserts under way (opened before the call to iMIS); automatic retries that survive a restart',
+    // A de-duplication record is opened (settled 0) before its insert is sent and settled with
+    // iMIS's record after it; rows of version 2 were all settled. retry_at: when a failed run is
+    // re-run automatically, cleared by the process that claims the re-run.
+    ...both(`
+      ALTER TABLE imis_dedup ADD COLUMN settled INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE imis_runs ADD COLUMN retry_at %TIME%;
+      CREATE INDEX imis_runs_retry ON imis_runs (retry_at) WHERE retry_at IS NOT NULL;`),
+  },
 ];
 
 /** The newest schema version this package knows. */

@@ -13,20 +13,23 @@ import {
   countSql,
   countsOf,
   cursorAt,
+  dedupFromRow,
   encodeCursor,
   inputFromRow,
   inputRow,
   pageLimit,
+  RUN_COLUMNS,
   runFromData,
   runRow,
   runsWhere,
 } from './rows.js';
-import type { InputRow } from './rows.js';
+import type { DedupRow, InputRow } from './rows.js';
 import type { CheckpointerData } from './checkpointer.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { SqliteWorkflowTables } from './sqlite-workflow.js';
 import type {
   AcceptedInput,
+  DedupRecord,
   DeltaChange,
   RetentionPolicy,
   RunCounts,
@@ -116,8 +119,8 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
       ),
       deleteInput: db.prepare(`DELETE FROM imis_inputs WHERE id = ?`),
       upsertRun: db.prepare(
-        `INSERT OR REPLACE INTO imis_runs (id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO imis_runs (${RUN_COLUMNS})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       claim: db.prepare(
         `UPDATE imis_inputs SET owner = ?, lease_until = ?
@@ -147,11 +150,23 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
       ),
       deleteExport: db.prepare(`DELETE FROM imis_exports WHERE key_hash = ?`),
       pruneExports: db.prepare(`DELETE FROM imis_exports WHERE expires_at <= ?`),
-      getDedup: db.prepare(`SELECT result FROM imis_dedup WHERE scope = ? AND dedup_key = ?`).pluck(true),
-      putDedup: db.prepare(
-        `INSERT INTO imis_dedup (scope, dedup_key, result, created_at) VALUES (?, ?, ?, ?)
+      getDedup: db.prepare(
+        `SELECT result, settled, created_at FROM imis_dedup WHERE scope = ? AND dedup_key = ?`,
+      ),
+      openDedup: db.prepare(
+        `INSERT INTO imis_dedup (scope, dedup_key, result, created_at, settled) VALUES (?, ?, 'null', ?, 0)
          ON CONFLICT (scope, dedup_key) DO NOTHING`,
       ),
+      putDedup: db.prepare(
+        `INSERT INTO imis_dedup (scope, dedup_key, result, created_at, settled) VALUES (?, ?, ?, ?, 1)
+         ON CONFLICT (scope, dedup_key) DO UPDATE SET result = excluded.result, created_at = excluded.created_at, settled = 1
+         WHERE imis_dedup.settled = 0`,
+      ),
+      dropDedup: db.prepare(`DELETE FROM imis_dedup WHERE scope = ? AND dedup_key = ? AND settled = 0`),
+      dueRetries: db
+        .prepare(`SELECT id FROM imis_runs WHERE retry_at <= ? ORDER BY retry_at LIMIT ?`)
+        .pluck(true),
+      claimRetry: db.prepare(`UPDATE imis_runs SET retry_at = NULL WHERE id = ? AND retry_at IS NOT NULL`),
       pruneDedup: db.prepare(`DELETE FROM imis_dedup WHERE created_at < ?`),
       getDelta: db.prepare(`SELECT row_key, hash FROM imis_delta WHERE scope = ?`).raw(true),
       setDelta: db.prepare(
@@ -398,13 +413,30 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
     return this.statements.pruneExports.run(now.getTime()).changes;
   }
 
-  async getDedup(scope: string, key: string): Promise<unknown> {
-    const text = this.statements.getDedup.get(scope, key) as string | undefined;
-    return text === undefined ? undefined : JSON.parse(text);
+  async getDedup(scope: string, key: string): Promise<DedupRecord | undefined> {
+    const row = this.statements.getDedup.get(scope, key) as DedupRow | undefined;
+    return row && dedupFromRow(row);
+  }
+
+  async openDedup(scope: string, key: string, now = new Date()): Promise<void> {
+    this.statements.openDedup.run(scope, key, now.getTime());
   }
 
   async putDedup(scope: string, key: string, result: unknown, now = new Date()): Promise<void> {
     this.statements.putDedup.run(scope, key, JSON.stringify(result ?? null), now.getTime());
+  }
+
+  async dropDedup(scope: string, key: string): Promise<void> {
+    this.statements.dropDedup.run(scope, key);
+  }
+
+  async dueRetries(now: Date, limit: number): Promise<string[]> {
+    return this.statements.dueRetries.all(now.getTime(), limit) as string[];
+  }
+
+  async claimRetry(id: string): Promise<boolean> {
+    await this.finishes.drain(); // a run finished just now may still wait in the group commit
+    return this.statements.claimRetry.run(id).changes === 1;
   }
 
   async pruneDedup(before: Date): Promise<number> {

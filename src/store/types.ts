@@ -219,6 +219,9 @@ export interface WorkflowTables {
  * shared by several Node-RED processes. Every method is asynchronous, whatever the engine, so that
  * callers are written once. See docs/store.md.
  */
+/** What the store holds of a de-duplication key. */
+export type DedupRecord = { settled: true; result: unknown } | { settled: false; openedAt: Date };
+
 export interface Store extends WorkflowTables {
   readonly engine: 'sqlite' | 'postgres';
 
@@ -269,13 +272,27 @@ export interface Store extends WorkflowTables {
   commitDelta(scope: string, change: DeltaChange): Promise<void>;
 
   /**
-   * De-duplicated inserts: the result (JSON) of the insert `key` of `scope` (a node) made, if one
-   * succeeded; `putDedup` records one at once (not batched: a crash must not forget it).
+   * De-duplicated inserts (src/core/dedup.ts) of `scope` (a node), by key: settled with the record
+   * the insert made, or open (an insert was sent and its outcome is not known here). Each write is
+   * committed at once, not batched: a crash must not forget it.
    */
-  getDedup(scope: string, key: string): Promise<unknown>;
+  getDedup(scope: string, key: string): Promise<DedupRecord | undefined>;
+  /** Opens the key before its insert is sent; keeps what is there already. */
+  openDedup(scope: string, key: string, now?: Date): Promise<void>;
+  /** Settles the key with the record iMIS made (an earlier settled record stays). */
   putDedup(scope: string, key: string, result: unknown, now?: Date): Promise<void>;
+  /** Removes an open key whose insert certainly did not happen (iMIS refused it). */
+  dropDedup(scope: string, key: string): Promise<void>;
   /** Forgets de-duplication records made before `before`; returns how many went. */
   pruneDedup(before: Date): Promise<number>;
+
+  /**
+   * Automatic retries planned in the runs' `retryAt` (a failed run's record carries it when it is
+   * stored): the ids of those due by `now`, soonest first, at most `limit`.
+   */
+  dueRetries(now: Date, limit: number): Promise<string[]>;
+  /** Takes the planned retry of run `id` off the list; false if another process took it first. */
+  claimRetry(id: string): Promise<boolean>;
 
   /**
    * Sends `message` to the other processes sharing this store, to their subscribers of `channel` (a

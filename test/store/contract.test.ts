@@ -373,11 +373,63 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(await store.getDedup('n1', 'k'), undefined);
       await store.putDedup('n1', 'k', { SEQN: 7 }, t0);
       await store.putDedup('n1', 'k', { SEQN: 8 }, t0);
-      assert.deepEqual(await store.getDedup('n1', 'k'), { SEQN: 7 }, 'the first stays');
+      assert.deepEqual(
+        await store.getDedup('n1', 'k'),
+        { settled: true, result: { SEQN: 7 } },
+        'the first stays',
+      );
+      await store.openDedup('n1', 'k', t0);
+      await store.dropDedup('n1', 'k');
+      assert.deepEqual(
+        await store.getDedup('n1', 'k'),
+        { settled: true, result: { SEQN: 7 } },
+        'opening or dropping a settled key changes nothing',
+      );
       assert.equal(await store.getDedup('n2', 'k'), undefined, 'another node');
       assert.equal(await store.pruneDedup(t0), 0, 'not older than the limit');
       assert.equal(await store.pruneDedup(new Date(t0.getTime() + 1)), 1);
       assert.equal(await store.getDedup('n1', 'k'), undefined);
+    });
+
+    it('opens a de-duplication key before its insert, then settles or drops it', async () => {
+      const store = await open();
+      const t0 = new Date('2026-04-01T00:00:00Z');
+      await store.openDedup('n1', 'a', t0);
+      await store.openDedup('n1', 'a', new Date(t0.getTime() + 5000));
+      assert.deepEqual(
+        await store.getDedup('n1', 'a'),
+        { settled: false, openedAt: t0 },
+        'the first opening stays',
+      );
+      await store.putDedup('n1', 'a', { SEQN: 3 });
+      assert.deepEqual(await store.getDedup('n1', 'a'), { settled: true, result: { SEQN: 3 } });
+      await store.openDedup('n1', 'b', t0);
+      await store.dropDedup('n1', 'b');
+      assert.equal(await store.getDedup('n1', 'b'), undefined, 'dropped: iMIS refused the insert');
+    });
+
+    it('keeps the automatic retries a failed run plans, and lets one process claim each', async () => {
+      const store = await open();
+      const t0 = Date.parse('2026-04-01T00:00:00Z');
+      const at = (ms: number) => new Date(t0 + ms).toISOString();
+      const failed = (id: string, retryAt?: string) =>
+        run({ id, status: 'failed', startedAt: at(0), finishedAt: at(1), ...(retryAt ? { retryAt } : {}) });
+      await store.finishRun(failed('later', at(60_000)));
+      await store.finishRun(failed('soon', at(1_000)));
+      await store.finishRun(failed('none'));
+      assert.deepEqual(await store.dueRetries(new Date(t0), 10), [], 'none due yet');
+      assert.deepEqual(await store.dueRetries(new Date(t0 + 1_000), 10), ['soon']);
+      assert.deepEqual(await store.dueRetries(new Date(t0 + 60_000), 10), ['soon', 'later'], 'soonest first');
+      assert.deepEqual(await store.dueRetries(new Date(t0 + 60_000), 1), ['soon'], 'at most the limit');
+      assert.equal(await store.claimRetry('soon'), true);
+      assert.equal(await store.claimRetry('soon'), false, 'claimed once');
+      assert.equal(await store.claimRetry('none'), false, 'nothing planned');
+      assert.deepEqual(await store.dueRetries(new Date(t0 + 60_000), 10), ['later']);
+      assert.equal(
+        (await store.getRun('soon'))?.retryAt,
+        at(1_000),
+        'the record still tells when it was planned',
+      );
     });
 
     it('imports what version 0.1 kept in files, once, and renames the files', async () => {

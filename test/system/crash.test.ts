@@ -23,7 +23,14 @@ const MEMBERS = ['101', '12345', '18150'];
 const CHANGE_TAB = 'c2a0000000000001';
 const CHANGE_IN = 'c2a0000000000002';
 
-function flows(checkIn: any[]) {
+/**
+ * The check-in flows, and the change notification endpoint. `dedup`: the insert gets a
+ * de-duplication key (the check-in's session code, unique per attempt) kept in the activity's Other
+ * Code, so an insert interrupted by a kill is looked up in iMIS before it is made again.
+ */
+function flows(checkIn: any[], dedup: boolean) {
+  const insert = checkIn.find((n) => n.type === 'imis-insert-activity');
+  if (dedup) Object.assign(insert, { dedupKey: '{{ input.sessionCode }}', dedupField: 'otherCode' });
   return [
     ...checkIn,
     { id: CHANGE_TAB, type: 'tab', label: 'change notifications' },
@@ -88,16 +95,20 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
       after(() => pg?.stop());
 
       /** A user directory with the flows and, for PostgreSQL, a fresh database with 2 s leases. */
-      const userDir = async (database: string) => {
+      const userDir = async (database: string, dedup = false, hook: object = {}) => {
         const port = await freePort();
         const tokens = {
           hook: randomBytes(24).toString('base64url'),
           change: randomBytes(24).toString('base64url'),
         };
         const checkIn = checkInFlows(emulator.url);
+        Object.assign(
+          checkIn.flows.find((n) => n.id === checkIn.hookId),
+          hook,
+        );
         const dir = prepareUserDir({
           port,
-          flows: flows(checkIn.flows),
+          flows: flows(checkIn.flows, dedup),
           credentials: {
             [checkIn.hookId]: { token: tokens.hook },
             [checkIn.serverId]: { username: 'MANAGER', password: 'manager' },
@@ -114,107 +125,192 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         return { dir, port, tokens, start };
       };
 
-      it('every webhook answered 200 has its activity and a finished run, after three SIGKILLs at random moments', async () => {
-        emulator.state.reset();
-        const site = await userDir('crash');
-        const hookUrl = `http://127.0.0.1:${site.port}/imis/hook/${site.tokens.hook}`;
-        const points = killPoints();
-        const started = Date.now();
-        let red = await site.start();
-        const processes = [red];
-        let kills = 0;
-        let restarting: Promise<void> | undefined;
-        const killed: { at: number; ms: number }[] = [];
-
-        const attempts = await runLoad(
-          { targets: [{ url: hookUrl, count: WEBHOOKS }], concurrency: 8, members: MEMBERS },
-          (ok) => {
-            if (restarting || kills >= points.length || ok < points[kills]) return;
-            kills++;
-            restarting = (async () => {
-              // A few ms more, so the kill does not line up with an answer.
-              await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
-              const t0 = Date.now();
-              await red.kill();
-              red = await site.start();
-              processes.push(red);
-              killed.push({ at: ok, ms: Date.now() - t0 });
-            })().finally(() => (restarting = undefined));
-          },
-        );
-        await restarting;
-        const loadMs = Date.now() - started;
-
-        const ok = accepted(attempts);
-        assert.equal(kills, 3, 'Node-RED was killed three times during the load');
-        assert.equal(processes.length, 4);
-        assert.equal(ok.length, WEBHOOKS, 'every webhook was eventually answered 200');
-        // No answer while Node-RED was down, 503 (retry) while its flows started: never an error a
-        // caller would not retry (a 401 for its URL, a 500).
-        const statuses = new Set(attempts.map((a) => a.status));
-        assert.ok(
-          [...statuses].every((s) => s === 0 || s === 200 || s === 503),
-          `statuses seen: ${[...statuses].join(', ')}`,
-        );
-        for (const a of ok) assert.match(String(a.runId), /^[A-Za-z0-9_-]{16,}$/);
-
-        // The restarted processes ran what the killed ones had accepted but not finished.
-        await waitUntil(
-          () => {
-            const byTag = activitiesByTag(emulator);
-            return ok.every((a) => (byTag.get(a.tag) ?? 0) >= 1);
-          },
-          60_000,
-          'an activity for every webhook answered 200',
-          200,
-        ).catch((err: Error) => {
-          const byTag = activitiesByTag(emulator);
-          const missing = ok.filter((a) => !byTag.get(a.tag));
-          throw new Error(
-            `${err.message}: ${missing.length} missing, e.g. ${JSON.stringify(missing.slice(0, 5))}`,
-          );
-        });
-        const byTag = activitiesByTag(emulator);
-        for (const a of ok) {
-          const activity = emulator.state.activities.find((x) => String(x.DESCRIPTION).endsWith(` ${a.tag}`));
-          assert.equal(activity?.PartyId, a.memberId, `the activity of ${a.tag} is for member ${a.memberId}`);
-        }
-
-        // Each accepted run is recorded as finished, under the id its caller was given.
-        let pending = ok.map((a) => a.runId as string);
-        await waitUntil(
+      for (const dedup of [false, true])
+        it(
+          dedup
+            ? 'with a de-duplication key kept in the activity: every webhook answered 200 has exactly one activity, after three SIGKILLs'
+            : 'every webhook answered 200 has its activity and a finished run, after three SIGKILLs at random moments',
           async () => {
-            const runs = await getAll(
-              red.url,
-              pending.map((id) => `/imis/runs/${id}`),
-            );
-            pending = pending.filter((_id, i) => runs[i]?.status !== 'ok');
-            return pending.length === 0;
-          },
-          30_000,
-          'every accepted run finished',
-          250,
-        ).catch((err: Error) => {
-          throw new Error(
-            `${err.message}: ${pending.length} not finished, e.g. ${pending.slice(0, 3).join(', ')}`,
-          );
-        });
+            emulator.state.reset();
+            const site = await userDir(dedup ? 'crash_dedup' : 'crash', dedup);
+            const hookUrl = `http://127.0.0.1:${site.port}/imis/hook/${site.tokens.hook}`;
+            const points = killPoints();
+            const started = Date.now();
+            let red = await site.start();
+            const processes = [red];
+            let kills = 0;
+            let restarting: Promise<void> | undefined;
+            const killed: { at: number; ms: number }[] = [];
 
-        const replays = processes.map((p) => replayed(p.output()));
-        assert.ok(
-          replays.slice(1).reduce((a, b) => a + b, 0) > 0,
-          'the kills left accepted inputs unfinished, and the restarted processes ran them',
+            const attempts = await runLoad(
+              { targets: [{ url: hookUrl, count: WEBHOOKS }], concurrency: 8, members: MEMBERS },
+              (ok) => {
+                if (restarting || kills >= points.length || ok < points[kills]) return;
+                kills++;
+                restarting = (async () => {
+                  // A few ms more, so the kill does not line up with an answer.
+                  await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+                  const t0 = Date.now();
+                  await red.kill();
+                  red = await site.start();
+                  processes.push(red);
+                  killed.push({ at: ok, ms: Date.now() - t0 });
+                })().finally(() => (restarting = undefined));
+              },
+            );
+            await restarting;
+            const loadMs = Date.now() - started;
+
+            const ok = accepted(attempts);
+            assert.equal(kills, 3, 'Node-RED was killed three times during the load');
+            assert.equal(processes.length, 4);
+            assert.equal(ok.length, WEBHOOKS, 'every webhook was eventually answered 200');
+            // No answer while Node-RED was down, 503 (retry) while its flows started: never an error a
+            // caller would not retry (a 401 for its URL, a 500).
+            const statuses = new Set(attempts.map((a) => a.status));
+            assert.ok(
+              [...statuses].every((s) => s === 0 || s === 200 || s === 503),
+              `statuses seen: ${[...statuses].join(', ')}`,
+            );
+            for (const a of ok) assert.match(String(a.runId), /^[A-Za-z0-9_-]{16,}$/);
+
+            // The restarted processes ran what the killed ones had accepted but not finished.
+            await waitUntil(
+              () => {
+                const byTag = activitiesByTag(emulator);
+                return ok.every((a) => (byTag.get(a.tag) ?? 0) >= 1);
+              },
+              60_000,
+              'an activity for every webhook answered 200',
+              200,
+            ).catch((err: Error) => {
+              const byTag = activitiesByTag(emulator);
+              const missing = ok.filter((a) => !byTag.get(a.tag));
+              throw new Error(
+                `${err.message}: ${missing.length} missing, e.g. ${JSON.stringify(missing.slice(0, 5))}`,
+              );
+            });
+            const byTag = activitiesByTag(emulator);
+            for (const a of ok) {
+              const activity = emulator.state.activities.find((x) =>
+                String(x.DESCRIPTION).endsWith(` ${a.tag}`),
+              );
+              assert.equal(
+                activity?.PartyId,
+                a.memberId,
+                `the activity of ${a.tag} is for member ${a.memberId}`,
+              );
+            }
+
+            // Each accepted run is recorded as finished, under the id its caller was given.
+            let pending = ok.map((a) => a.runId as string);
+            await waitUntil(
+              async () => {
+                const runs = await getAll(
+                  red.url,
+                  pending.map((id) => `/imis/runs/${id}`),
+                );
+                pending = pending.filter((_id, i) => runs[i]?.status !== 'ok');
+                return pending.length === 0;
+              },
+              30_000,
+              'every accepted run finished',
+              250,
+            ).catch((err: Error) => {
+              throw new Error(
+                `${err.message}: ${pending.length} not finished, e.g. ${pending.slice(0, 3).join(', ')}`,
+              );
+            });
+
+            const replays = processes.map((p) => replayed(p.output()));
+            assert.ok(
+              replays.slice(1).reduce((a, b) => a + b, 0) > 0,
+              'the kills left accepted inputs unfinished, and the restarted processes ran them',
+            );
+            assert.equal(replays[0], 0, 'the first process found nothing to replay');
+            const errors = processes.flatMap((p) => p.errors());
+            assert.deepEqual(errors, [], 'no errors logged');
+            const duplicates = [...byTag.values()].reduce((a, b) => a + b - 1, 0);
+            console.log(
+              `      ${engine}${dedup ? ' (de-duplication key)' : ''}: kills after ${killed.map((k) => `${k.at} (restart ${k.ms} ms)`).join(', ')}; ` +
+                `${attempts.length} attempts, load ${loadMs} ms; replayed ${replays.slice(1).join('+')}; ` +
+                `${duplicates} activities written twice${dedup ? '' : ' (at-least-once)'}`,
+            );
+            if (dedup) {
+              const twice = ok
+                .filter((a) => byTag.get(a.tag) !== 1)
+                .map((a) => `${a.tag}: ${byTag.get(a.tag)}`);
+              assert.deepEqual(twice, [], 'exactly one activity for every webhook answered 200');
+              for (const a of ok) {
+                const activity = emulator.state.activities.find((x) =>
+                  String(x.DESCRIPTION).endsWith(` ${a.tag}`),
+                );
+                assert.equal(activity?.OTHER_CODE, a.tag, 'the key is kept in the activity');
+              }
+            }
+            await red.stop();
+          },
         );
-        assert.equal(replays[0], 0, 'the first process found nothing to replay');
-        const errors = processes.flatMap((p) => p.errors());
-        assert.deepEqual(errors, [], 'no errors logged');
-        const duplicates = [...byTag.values()].reduce((a, b) => a + b - 1, 0);
-        console.log(
-          `      ${engine}: kills after ${killed.map((k) => `${k.at} (restart ${k.ms} ms)`).join(', ')}; ` +
-            `${attempts.length} attempts, load ${loadMs} ms; replayed ${replays.slice(1).join('+')}; ` +
-            `${duplicates} activities written twice (at-least-once)`,
+
+      it('an automatic retry still waiting at a SIGKILL is made after the restart, once', async () => {
+        emulator.state.reset();
+        // Retry once, 4 s after a transient failure; the de-duplication key lets the insert be retried.
+        const site = await userDir('retry', true, { retries: 1, retryDelaySec: 4 });
+        emulator.state.injectFault({
+          method: 'POST',
+          pathPrefix: '/api/Activity',
+          status: 503,
+          times: 1000,
+          retryAfter: '0',
+        });
+        const red = await site.start();
+        const posted = await fetch(`http://127.0.0.1:${site.port}/imis/hook/${site.tokens.hook}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({
+            memberId: '101',
+            eventCode: 'SYSTEST',
+            sessionCode: 'retry1',
+            checkInTime: '2026-11-29T10:00:00',
+          }),
+        });
+        assert.equal(posted.status, 200);
+        const { id: runId } = (await posted.json()) as { id: string };
+        const runOf = async (r: RedChild, id: string) => (await getAll(r.url, [`/imis/runs/${id}`]))[0];
+        let failed: any;
+        await waitUntil(
+          async () => (failed = await runOf(red, runId))?.status === 'failed',
+          15_000,
+          'the run failing',
         );
-        await red.stop();
+        assert.ok(failed.retryAt, 'a retry is planned');
+        assert.ok(Date.parse(failed.retryAt) > Date.now(), 'and still waiting');
+        await red.kill();
+        emulator.state.clearFaults();
+        assert.equal(emulator.state.activitiesFor('101').length, 0);
+
+        const restarted = await site.start();
+        let original: any;
+        await waitUntil(
+          async () => (original = await runOf(restarted, runId))?.reruns?.length > 0,
+          30_000,
+          'the retry after the restart',
+          250,
+        );
+        assert.equal(original.reruns.length, 1);
+        let retried: any;
+        await waitUntil(
+          async () => (retried = await runOf(restarted, original.reruns[0]))?.status === 'ok',
+          15_000,
+          'the retry succeeding',
+        );
+        assert.equal(retried.rerunOf, runId);
+        assert.equal(retried.retry, 1, 'counted as the first automatic retry');
+        assert.equal(emulator.state.activitiesFor('101').length, 1, 'one activity');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.equal((await runOf(restarted, runId)).reruns.length, 1, 'retried once');
+        assert.deepEqual(restarted.errors(), []);
+        await restarted.stop();
       });
 
       it('a change notification delivered again after a SIGKILL is still dropped as a duplicate', async () => {

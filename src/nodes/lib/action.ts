@@ -1,10 +1,11 @@
 import { Deduplicator } from '../../core/dedup.js';
 import type { DedupOutcome } from '../../core/dedup.js';
 import { compileTemplate, compileTemplates } from '../../core/templates.js';
+import { isTransient } from '../../imis/errors.js';
 import { packageContext } from './context.js';
 import { runsMessage, serverMessage } from './messages.js';
 import { serverNode } from './red.js';
-import type { ImisServerNode, Node, NodeMessage, NodeMessageInFlow, Red } from './red.js';
+import type { ImisServerNode, InsertNode, Node, NodeMessage, NodeMessageInFlow, Red } from './red.js';
 
 /**
  * An action node's failure policy, iWorkflow's "on failure" per action: 'fail' the run (done(err),
@@ -127,26 +128,59 @@ export function onAction(
 /** One Deduplicator (and its in-process ordering of inserts per key) per package store. */
 const deduplicators = new WeakMap<object, Deduplicator>();
 
-/** The config migration that gives an insert node its de-duplication key (none: as before). */
-export const withDedupKey = (c: Record<string, unknown>) => ({ dedupKey: '', ...c });
+/**
+ * The config migration that gives an insert node its de-duplication key and the field of the
+ * record that keeps it (none: as before).
+ */
+export const withDedupKey = (c: Record<string, unknown>) => ({ dedupKey: '', dedupField: '', ...c });
+
+/** An insert, told the message's de-duplication key (undefined without one). */
+export type Insert<T> = (key: string | undefined) => Promise<T>;
+/** Looks in iMIS for the record an interrupted insert under `key` made (the key kept in its field). */
+export type FindInserted<T> = (key: string) => Promise<T | undefined>;
 
 /**
- * An insert node's effectively-once inserts (src/core/dedup.ts): with a de-duplication key
- * template, each message's key is rendered and an insert whose key already succeeded at this node
- * is skipped, its earlier record returned; `msg.dedup` tells `{ key, skipped }`. Without a key,
- * every message inserts. Throws TemplateError for a template that does not compile.
+ * An insert node's effectively-once inserts (src/core/dedup.ts). With a de-duplication key
+ * template, each message's key is rendered; an insert whose key already made its record at this
+ * node is skipped and that record passed on; `msg.dedup` tells `{ key, skipped }`. With a key
+ * field, the key is also written into the record, so an insert interrupted before its outcome was
+ * kept (a crash, a timeout) is looked up in iMIS instead of being made twice. Without a key, every
+ * message inserts. The record goes to `outputProp`; the returned function answers the node's
+ * done status (skipped), or undefined. Throws TemplateError for a template that does not compile.
  */
-export function dedupedInserts(RED: Red, node: Node, template: string) {
-  const key = template.trim() ? compileTemplate(template, 'De-duplication key') : undefined;
-  return async <T>(msg: NodeMessageInFlow, insert: () => Promise<T>): Promise<DedupOutcome<T>> => {
-    if (!key) return { result: await insert(), skipped: false };
-    const value = key.render({ input: msg.payload, msg }).trim();
-    if (!value) throw new Error(runsMessage(RED, 'errors.dedup-empty'));
-    const { store } = packageContext(RED);
-    let deduplicator = deduplicators.get(store);
-    if (!deduplicator) deduplicators.set(store, (deduplicator = new Deduplicator(store)));
-    const outcome = await deduplicator.once(node.id, value, insert);
-    msg.dedup = { key: value, skipped: outcome.skipped };
-    return outcome;
+export function insertOnce(
+  RED: Red,
+  node: Node,
+  config: { dedupKey: string; dedupField: string; outputProp: string },
+) {
+  const key = config.dedupKey.trim() ? compileTemplate(config.dedupKey, 'De-duplication key') : undefined;
+  // Automatic retry re-runs a run through this node only when its inserts are de-duplicated.
+  (node as InsertNode).deduplicated = key !== undefined;
+  const keyField = key ? config.dedupField.trim() : '';
+  return async <T>(
+    msg: NodeMessageInFlow,
+    insert: Insert<T>,
+    find: FindInserted<T>,
+  ): Promise<string | undefined> => {
+    let outcome: DedupOutcome<T>;
+    if (!key) {
+      outcome = { result: await insert(undefined), skipped: false };
+    } else {
+      const value = key.render({ input: msg.payload, msg }).trim();
+      if (!value) throw new Error(runsMessage(RED, 'errors.dedup-empty'));
+      const { store } = packageContext(RED);
+      let deduplicator = deduplicators.get(store);
+      if (!deduplicator) deduplicators.set(store, (deduplicator = new Deduplicator(store)));
+      outcome = await deduplicator.once(node.id, value, () => insert(value), {
+        ...(keyField ? { find: () => find(value) } : {}),
+        uncertain: isTransient,
+      });
+      msg.dedup = { key: value, skipped: outcome.skipped };
+      if (outcome.unverified) node.warn(runsMessage(RED, 'errors.dedup-unverified', { key: value }));
+    }
+    RED.util.setMessageProperty(msg, config.outputProp, outcome.result, true);
+    if (outcome.skipped)
+      return RED._(`${node.type}.status.skipped`, { time: new Date().toLocaleTimeString() });
+    return undefined;
   };
 }

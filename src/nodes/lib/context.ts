@@ -16,7 +16,7 @@ import type { RetentionPolicy, Store, StoreSettings } from '../../store/index.js
 import { DeferredStore } from '../../store/deferred.js';
 import { isTransient } from '../../imis/errors.js';
 import { foreignInput, payloadSummary, secretHeaderTest } from '../../runs/redact.js';
-import { retryDelayMs, shouldRetry } from '../../runs/retry.js';
+import { RetryScheduler } from '../../runs/retry.js';
 import type { RetryPolicy } from '../../runs/retry.js';
 import { runsMessage } from './messages.js';
 import { addHook, expectedDoneCount, findNode } from './red.js';
@@ -107,8 +107,10 @@ export function packageContext(RED: Red): PackageContext {
   // Member data: with storePayloads false, the stored run keeps no input (the accepted input was
   // stored only until now); in-process listeners (automatic retry) still get it.
   const keepPayloads = settings.runs?.storePayloads !== false;
+  const retries = retryScheduler(RED, store, () => shared);
   const runs = new RunTracker({
     onSettled: (settled: RunRecord) => {
+      const retrying = retries.plan(settled);
       const run: RunRecord = keepPayloads
         ? settled
         : { ...settled, input: undefined, inputExtra: undefined, inputNotStored: true };
@@ -121,6 +123,7 @@ export function packageContext(RED: Red): PackageContext {
         .finally(() => {
           if (settling.get(run.id) === run) settling.delete(run.id);
         });
+      if (retrying) retries.schedule(settled);
       notify(run);
       for (const listener of runListeners) {
         try {
@@ -136,7 +139,11 @@ export function packageContext(RED: Red): PackageContext {
   const followers = new RunTracker({ onSettled: notify });
   const retention = retentionPolicy(settings.runs);
   for (const t of timers) clearInterval(t);
+  currentRetries?.close();
+  currentRetries = retries;
   timers = [
+    // Retries planned before a restart, or by another process sharing the store.
+    setInterval(() => void retries.sweep().catch(() => undefined), RETRY_SWEEP_MS),
     setInterval(() => {
       runs.sweep();
       followers.sweep();
@@ -166,7 +173,11 @@ export function packageContext(RED: Red): PackageContext {
     process.once('exit', flushOnExit);
   }
   registerHooks(RED, [runs, followers], startForeignRun(RED, runs));
-  runListeners.add(autoRetry(RED, shared));
+  // Once the flows (and so the triggers) are started, the retries due meanwhile are made.
+  if (RED.events && !sweepsAtStart.has(RED.events)) {
+    sweepsAtStart.add(RED.events);
+    RED.events.on('flows:started', () => void currentRetries?.sweep().catch(() => undefined));
+  }
   return shared;
 }
 
@@ -297,38 +308,37 @@ function startForeignRun(RED: Red, runs: RunTracker) {
 /** The insert node types, which may not run twice for one input unless de-duplicated. */
 const INSERT_TYPES = new Set(['imis-insert-activity', 'imis-insert-panel']);
 
+/** How often the store is asked for the automatic retries that are due. */
+const RETRY_SWEEP_MS = 15_000;
+let currentRetries: RetryScheduler | undefined;
+/** The runtimes whose 'flows:started' event sweeps the retries. */
+const sweepsAtStart = new WeakSet<object>();
+
 /**
- * Automatic retry: a failed run whose trigger has a retry policy is re-run after its backoff when
- * shouldRetry allows (transient failure, retries left, no insert without a de-duplication key).
- * A retry waiting when Node-RED stops is not made: the run stays failed, for Re-run by hand.
+ * Automatic retry (src/runs/retry.ts): a failed run whose trigger has a retry policy is re-run
+ * after its backoff when shouldRetry allows (transient failure, retries left, no insert without a
+ * de-duplication key). The plan is stored with the run, so a retry still waiting when Node-RED
+ * stops is made after the restart.
  */
-function autoRetry(RED: Red, ctx: PackageContext) {
-  const timers = new Set<NodeJS.Timeout>();
-  const unsafe = (step: { id: string; type: string }) => {
-    if (!INSERT_TYPES.has(step.type)) return false;
-    const node = findNode(RED, step.id);
-    return !(node && 'deduplicated' in node && node.deduplicated === true);
-  };
-  return (run: RunRecord): void => {
-    const trigger = ctx.triggers.get(run.trigger.id);
-    if (!trigger?.retry || !shouldRetry(run, trigger.retry, unsafe)) return;
-    const retry = (run.retry ?? 0) + 1;
-    const timer = setTimeout(
-      () => {
-        timers.delete(timer);
-        const current = ctx.triggers.get(run.trigger.id);
-        if (!current) return; // undeployed meanwhile
-        current
-          .rerun(run.input, run.inputExtra, run.id, retry)
-          .catch((err: Error) =>
-            RED.log.warn(runsMessage(RED, 'errors.retry', { id: run.id, message: err.message })),
-          );
-      },
-      retryDelayMs(trigger.retry, retry),
-    );
-    timer.unref();
-    timers.add(timer);
-  };
+function retryScheduler(RED: Red, store: Store, context: () => PackageContext | undefined) {
+  const triggerOf = (run: RunRecord) => context()?.triggers.get(run.trigger.id);
+  return new RetryScheduler({
+    storage: store,
+    policyOf: (run) => triggerOf(run)?.retry,
+    unsafe: (step) => {
+      if (!INSERT_TYPES.has(step.type)) return false;
+      const node = findNode(RED, step.id);
+      return !(node && 'deduplicated' in node && node.deduplicated === true);
+    },
+    rerun: async (run, retry) => {
+      const trigger = triggerOf(run);
+      if (!trigger) return false;
+      await trigger.rerun(run.input, run.inputExtra, run.id, retry);
+      return true;
+    },
+    warn: (reason, id, message) =>
+      RED.log.warn(runsMessage(RED, `errors.retry-${reason}`, { id, message: message ?? '' })),
+  });
 }
 
 /**
