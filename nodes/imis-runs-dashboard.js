@@ -205,7 +205,7 @@
                 rejectedSummary.textContent = t('dashboard.rejected', { n: total });
                 rejected.setAttribute('data-count', String(total));
                 rejectedList.textContent = '';
-                if (!calls.length) { rejectedList.appendChild(el('li', { 'class': 'imis-runs-none', text: t('dashboard.rejected-none') })); }
+                if (!calls.length) { rejectedList.appendChild(el('li', { 'class': 'imis-runs-rejected-none', text: t('dashboard.rejected-none') })); }
                 calls.forEach(function (c) {
                     var endpoint = c.trigger.id ? c.trigger.name || c.trigger.type : t('dashboard.unknown-url.' + c.trigger.type);
                     rejectedList.appendChild(el('li', { 'class': 'imis-runs-rejected-call', 'data-status': String(c.status) }, [
