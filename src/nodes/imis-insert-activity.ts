@@ -1,4 +1,4 @@
-import { ACTIVITY_FIELDS, findActivity, insertActivity } from '../imis/activity.js';
+import { ACTIVITY_FIELDS, KEY_FIELDS, findActivity, insertActivity } from '../imis/activity.js';
 import { convertLegacy } from '../core/templates.js';
 import {
   fieldRenderer,
@@ -53,10 +53,11 @@ const register: NodeModule = (RED) => {
     const labels = Object.fromEntries(ACTIVITY_FIELDS.map((f) => [f.key, f.label]));
     const known = new Set(ACTIVITY_FIELDS.map((f) => f.key));
     const used = Object.fromEntries(Object.entries(fields).filter(([k, v]) => known.has(k) && v));
-    const prepared = fromConfig(node, RED._('imis-insert-activity.status.invalid'), () => ({
-      render: fieldRenderer(used, labels),
-      once: insertOnce(RED, node, settings),
-    }));
+    const prepared = fromConfig(node, RED._('imis-insert-activity.status.invalid'), () => {
+      if (dedupField && !KEY_FIELDS.some((f) => f.key === dedupField))
+        throw new TypeError(RED._('imis-insert-activity.errors.key-field', { field: dedupField }));
+      return { render: fieldRenderer(used, labels), once: insertOnce(RED, node, settings) };
+    });
     if (!prepared) return;
     const { render, once } = prepared;
     onAction(RED, node, onErrorOf(onError), async (msg) => {

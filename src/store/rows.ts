@@ -2,7 +2,8 @@ import type { RunRecord, RunStatus } from '../runs/tracker.js';
 import type { AcceptedInput, DedupRecord, RunCounts, RunQuery } from './types.js';
 
 /** The columns of `imis_runs` for one run (RUN_COLUMNS); the whole record is kept as JSON in `data`. */
-export const RUN_COLUMNS = 'id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data, retry_at';
+export const RUN_COLUMNS =
+  'id, flow_id, trigger_id, status, started_at, finished_at, business_key, rerun_of, data, retry_at';
 
 export function runRow(run: RunRecord): unknown[] {
   return [

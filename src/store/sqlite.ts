@@ -150,7 +150,9 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
       ),
       deleteExport: db.prepare(`DELETE FROM imis_exports WHERE key_hash = ?`),
       pruneExports: db.prepare(`DELETE FROM imis_exports WHERE expires_at <= ?`),
-      getDedup: db.prepare(`SELECT result, settled, created_at FROM imis_dedup WHERE scope = ? AND dedup_key = ?`),
+      getDedup: db.prepare(
+        `SELECT result, settled, created_at FROM imis_dedup WHERE scope = ? AND dedup_key = ?`,
+      ),
       openDedup: db.prepare(
         `INSERT INTO imis_dedup (scope, dedup_key, result, created_at, settled) VALUES (?, ?, 'null', ?, 0)
          ON CONFLICT (scope, dedup_key) DO NOTHING`,

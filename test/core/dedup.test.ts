@@ -32,11 +32,15 @@ function memoryStorage(): DedupStorage & { rows: Map<string, DedupRecord>; write
 async function crashAfterInsert(storage: DedupStorage, scope: string, key: string, imis: unknown[]) {
   const killed = new Error('SIGKILL');
   await assert.rejects(
-    new Deduplicator({ ...storage, putDedup: async () => Promise.reject(killed) }).once(scope, key, async () => {
-      const record = { seqn: imis.length + 1, key };
-      imis.push(record);
-      return record;
-    }),
+    new Deduplicator({ ...storage, putDedup: async () => Promise.reject(killed) }).once(
+      scope,
+      key,
+      async () => {
+        const record = { seqn: imis.length + 1, key };
+        imis.push(record);
+        return record;
+      },
+    ),
     /SIGKILL/,
   );
 }
@@ -87,7 +91,10 @@ describe('De-duplicated inserts', () => {
       /iMIS said no/,
     );
     assert.equal(storage.rows.size, 0);
-    assert.deepEqual(await dedup.once('n', 'k', async () => 'made', { find }), { result: 'made', skipped: false });
+    assert.deepEqual(await dedup.once('n', 'k', async () => 'made', { find }), {
+      result: 'made',
+      skipped: false,
+    });
     assert.equal(lookups, 0);
   });
 

@@ -373,7 +373,11 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(await store.getDedup('n1', 'k'), undefined);
       await store.putDedup('n1', 'k', { SEQN: 7 }, t0);
       await store.putDedup('n1', 'k', { SEQN: 8 }, t0);
-      assert.deepEqual(await store.getDedup('n1', 'k'), { settled: true, result: { SEQN: 7 } }, 'the first stays');
+      assert.deepEqual(
+        await store.getDedup('n1', 'k'),
+        { settled: true, result: { SEQN: 7 } },
+        'the first stays',
+      );
       await store.openDedup('n1', 'k', t0);
       await store.dropDedup('n1', 'k');
       assert.deepEqual(
@@ -392,7 +396,11 @@ for (const engine of [sqlite, postgres]) {
       const t0 = new Date('2026-04-01T00:00:00Z');
       await store.openDedup('n1', 'a', t0);
       await store.openDedup('n1', 'a', new Date(t0.getTime() + 5000));
-      assert.deepEqual(await store.getDedup('n1', 'a'), { settled: false, openedAt: t0 }, 'the first opening stays');
+      assert.deepEqual(
+        await store.getDedup('n1', 'a'),
+        { settled: false, openedAt: t0 },
+        'the first opening stays',
+      );
       await store.putDedup('n1', 'a', { SEQN: 3 });
       assert.deepEqual(await store.getDedup('n1', 'a'), { settled: true, result: { SEQN: 3 } });
       await store.openDedup('n1', 'b', t0);
@@ -417,7 +425,11 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(await store.claimRetry('soon'), false, 'claimed once');
       assert.equal(await store.claimRetry('none'), false, 'nothing planned');
       assert.deepEqual(await store.dueRetries(new Date(t0 + 60_000), 10), ['later']);
-      assert.equal((await store.getRun('soon'))?.retryAt, at(1_000), 'the record still tells when it was planned');
+      assert.equal(
+        (await store.getRun('soon'))?.retryAt,
+        at(1_000),
+        'the record still tells when it was planned',
+      );
     });
 
     it('imports what version 0.1 kept in files, once, and renames the files', async () => {

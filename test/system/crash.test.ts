@@ -95,13 +95,17 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
       after(() => pg?.stop());
 
       /** A user directory with the flows and, for PostgreSQL, a fresh database with 2 s leases. */
-      const userDir = async (database: string, dedup = false) => {
+      const userDir = async (database: string, dedup = false, hook: object = {}) => {
         const port = await freePort();
         const tokens = {
           hook: randomBytes(24).toString('base64url'),
           change: randomBytes(24).toString('base64url'),
         };
         const checkIn = checkInFlows(emulator.url);
+        Object.assign(
+          checkIn.flows.find((n) => n.id === checkIn.hookId),
+          hook,
+        );
         const dir = prepareUserDir({
           port,
           flows: flows(checkIn.flows, dedup),
@@ -247,6 +251,67 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
             await red.stop();
           },
         );
+
+      it('an automatic retry still waiting at a SIGKILL is made after the restart, once', async () => {
+        emulator.state.reset();
+        // Retry once, 4 s after a transient failure; the de-duplication key lets the insert be retried.
+        const site = await userDir('retry', true, { retries: 1, retryDelaySec: 4 });
+        emulator.state.injectFault({
+          method: 'POST',
+          pathPrefix: '/api/Activity',
+          status: 503,
+          times: 1000,
+          retryAfter: '0',
+        });
+        const red = await site.start();
+        const posted = await fetch(`http://127.0.0.1:${site.port}/imis/hook/${site.tokens.hook}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({
+            memberId: '101',
+            eventCode: 'SYSTEST',
+            sessionCode: 'retry1',
+            checkInTime: '2026-11-29T10:00:00',
+          }),
+        });
+        assert.equal(posted.status, 200);
+        const { id: runId } = (await posted.json()) as { id: string };
+        const runOf = async (r: RedChild, id: string) => (await getAll(r.url, [`/imis/runs/${id}`]))[0];
+        let failed: any;
+        await waitUntil(
+          async () => (failed = await runOf(red, runId))?.status === 'failed',
+          15_000,
+          'the run failing',
+        );
+        assert.ok(failed.retryAt, 'a retry is planned');
+        assert.ok(Date.parse(failed.retryAt) > Date.now(), 'and still waiting');
+        await red.kill();
+        emulator.state.clearFaults();
+        assert.equal(emulator.state.activitiesFor('101').length, 0);
+
+        const restarted = await site.start();
+        let original: any;
+        await waitUntil(
+          async () => (original = await runOf(restarted, runId))?.reruns?.length > 0,
+          30_000,
+          'the retry after the restart',
+          250,
+        );
+        assert.equal(original.reruns.length, 1);
+        let retried: any;
+        await waitUntil(
+          async () => (retried = await runOf(restarted, original.reruns[0]))?.status === 'ok',
+          15_000,
+          'the retry succeeding',
+        );
+        assert.equal(retried.rerunOf, runId);
+        assert.equal(retried.retry, 1, 'counted as the first automatic retry');
+        assert.equal(emulator.state.activitiesFor('101').length, 1, 'one activity');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.equal((await runOf(restarted, runId)).reruns.length, 1, 'retried once');
+        assert.deepEqual(restarted.errors(), []);
+        await restarted.stop();
+      });
 
       it('a change notification delivered again after a SIGKILL is still dropped as a duplicate', async () => {
         const site = await userDir('change');

@@ -148,12 +148,20 @@ export type FindInserted<T> = (key: string) => Promise<T | undefined>;
  * message inserts. The record goes to `outputProp`; the returned function answers the node's
  * done status (skipped), or undefined. Throws TemplateError for a template that does not compile.
  */
-export function insertOnce(RED: Red, node: Node, config: { dedupKey: string; dedupField: string; outputProp: string }) {
+export function insertOnce(
+  RED: Red,
+  node: Node,
+  config: { dedupKey: string; dedupField: string; outputProp: string },
+) {
   const key = config.dedupKey.trim() ? compileTemplate(config.dedupKey, 'De-duplication key') : undefined;
   // Automatic retry re-runs a run through this node only when its inserts are de-duplicated.
   (node as InsertNode).deduplicated = key !== undefined;
   const keyField = key ? config.dedupField.trim() : '';
-  return async <T>(msg: NodeMessageInFlow, insert: Insert<T>, find: FindInserted<T>): Promise<string | undefined> => {
+  return async <T>(
+    msg: NodeMessageInFlow,
+    insert: Insert<T>,
+    find: FindInserted<T>,
+  ): Promise<string | undefined> => {
     let outcome: DedupOutcome<T>;
     if (!key) {
       outcome = { result: await insert(undefined), skipped: false };
@@ -171,7 +179,8 @@ export function insertOnce(RED: Red, node: Node, config: { dedupKey: string; ded
       if (outcome.unverified) node.warn(runsMessage(RED, 'errors.dedup-unverified', { key: value }));
     }
     RED.util.setMessageProperty(msg, config.outputProp, outcome.result, true);
-    if (outcome.skipped) return RED._(`${node.type}.status.skipped`, { time: new Date().toLocaleTimeString() });
+    if (outcome.skipped)
+      return RED._(`${node.type}.status.skipped`, { time: new Date().toLocaleTimeString() });
     return undefined;
   };
 }

@@ -1,0 +1,174 @@
+// An insert under a de-duplication key that reached iMIS but whose record the store never kept (the
+// process was killed between iMIS's answer and the commit, or the answer was lost): with a key
+// field, the next try finds the record in iMIS instead of inserting it again.
+import assert from 'node:assert/strict';
+import { startEmulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { packageContext } from '../../src/nodes/lib/context.js';
+import type { Red } from '../../src/nodes/lib/red.js';
+import type { Store } from '../../src/store/types.js';
+import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+
+describe('De-duplication key kept in the record: an insert interrupted before its record was kept', function () {
+  let emulator: Emulator;
+  let dataDir: string;
+
+  before(async () => {
+    emulator = await startEmulator({ port: 0 });
+  });
+  after(async () => {
+    await emulator.close();
+  });
+  beforeEach(async () => {
+    emulator.state.reset();
+    dataDir = freshDataDir();
+    await startHelper(dataDir);
+  });
+  afterEach(stopHelper);
+
+  const store = (): Store => packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red).store;
+
+  /** The store fails to settle the next key: as if Node-RED was killed right after iMIS answered. */
+  const killBeforeSettling = () => {
+    const s = store();
+    const settle = s.putDedup.bind(s);
+    s.putDedup = async () => {
+      s.putDedup = settle;
+      throw new Error('killed before the record was kept');
+    };
+  };
+
+  const load = (action: object) =>
+    helper.load(
+      packageNodes(),
+      [
+        { id: 'tab', type: 'tab', label: 'dedup' },
+        {
+          id: 'manual',
+          z: 'tab',
+          type: 'imis-manual',
+          input: '{"memberId":"12345","eventCode":"CONF","sessionCode":"S1"}',
+          wires: [['action']],
+        },
+        { id: 'action', z: 'tab', wires: [['out']], server: 'srv', ...action },
+        { id: 'out', z: 'tab', type: 'helper' },
+        { id: 'srv', type: 'imis-server', baseUrl: emulator.url, retries: 1 },
+      ],
+      { srv: { username: 'MANAGER', password: 'manager' } },
+    );
+
+  const finished = async (id: string) => {
+    let run: any;
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const res = await helper.request().get(`/imis/runs/${id}`);
+      run = res.body;
+      if (res.status === 200 && run.status !== 'running') return run;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`run ${id} did not finish: ${JSON.stringify(run)}`);
+  };
+  const start = async () =>
+    finished((await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id);
+  const rerun = async (id: string) =>
+    finished((await helper.request().post(`/imis/runs/${id}/rerun`).expect(200)).body.id);
+
+  const activity = (dedupField: string) => ({
+    type: 'imis-insert-activity',
+    fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING', productCode: 'CONF' },
+    dedupKey: '{{ input.memberId }}-{{ input.sessionCode }}',
+    dedupField,
+  });
+
+  it('Insert Activity: writes the key into the chosen field, and on the re-run finds that activity instead of inserting', async () => {
+    await load(activity('otherCode'));
+    const out: any[] = [];
+    helper.getNode('out').on('input', (m: any) => out.push(m));
+    killBeforeSettling();
+    const first = await start();
+    assert.equal(first.status, 'failed', 'the store did not keep the record');
+    const made = emulator.state.activitiesFor('12345');
+    assert.equal(made.length, 1, 'iMIS made the activity');
+    assert.equal(made[0].OTHER_CODE, '12345-S1', 'with the key in Other Code');
+    assert.equal((await store().getDedup('action', '12345-S1'))?.settled, false, 'the key was left open');
+
+    const again = await rerun(first.id);
+    assert.equal(again.status, 'ok');
+    assert.equal(emulator.state.activitiesFor('12345').length, 1, 'not inserted a second time');
+    assert.deepEqual(out[0].dedup, { key: '12345-S1', skipped: true });
+    assert.equal(out[0].activity.SEQN, made[0].SEQN, 'the activity found in iMIS is passed on');
+    assert.deepEqual(await store().getDedup('action', '12345-S1'), {
+      settled: true,
+      result: out[0].activity,
+    });
+
+    await start();
+    assert.equal(emulator.state.activitiesFor('12345').length, 1, 'now skipped from the store');
+  });
+
+  it('Insert Activity: an open key that iMIS has no record of is inserted, once', async () => {
+    await load(activity('otherCode'));
+    await store().openDedup('action', '12345-S1'); // killed after opening, before the request left
+    const run = await start();
+    assert.equal(run.status, 'ok');
+    assert.equal(emulator.state.activitiesFor('12345').length, 1);
+    assert.equal((await store().getDedup('action', '12345-S1'))?.settled, true);
+  });
+
+  it('Insert Activity without a key field: the interrupted key is inserted again, with a warning saying so', async () => {
+    await load(activity(''));
+    killBeforeSettling();
+    const first = await start();
+    assert.equal(first.status, 'failed');
+    const node = helper.getNode('action');
+    const warnings: string[] = [];
+    const warn = node.warn.bind(node);
+    node.warn = (text: string) => {
+      warnings.push(text);
+      warn(text);
+    };
+    assert.equal((await rerun(first.id)).status, 'ok');
+    assert.equal(emulator.state.activitiesFor('12345').length, 2, 'at-least-once without a key field');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /12345-S1.*interrupted.*may now be there twice/);
+  });
+
+  it('Insert Activity refuses to deploy with a key field that cannot hold text, and inserts nothing', async () => {
+    await load(activity('amount'));
+    const node = helper.getNode('action');
+    const calls = (method: 'status' | 'error') =>
+      node[method]
+        .getCalls()
+        .filter((call: any) => call.thisValue === node)
+        .map((call: any) => call.args[0]);
+    assert.ok(calls('status').some((s: any) => s.fill === 'red' && s.text === 'invalid template'));
+    assert.match(String(calls('error')[0]?.message ?? calls('error')[0]), /cannot be kept in "amount"/);
+    helper.getNode('manual').receive({});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(emulator.state.activitiesFor('12345').length, 0);
+  });
+
+  it('Insert Panel Record: keeps the key in the chosen column and finds the row on the re-run', async () => {
+    await load({
+      type: 'imis-insert-panel',
+      panel: 'ABC_EventAttendance',
+      partyId: '{{ input.memberId }}',
+      fields: { EventCode: '{{ input.eventCode }}', SessionCode: '{{ input.sessionCode }}' },
+      dedupKey: '{{ input.memberId }}-{{ input.sessionCode }}',
+      dedupField: 'Notes',
+    });
+    const out: any[] = [];
+    helper.getNode('out').on('input', (m: any) => out.push(m));
+    killBeforeSettling();
+    const first = await start();
+    assert.equal(first.status, 'failed');
+    const rows = () =>
+      (emulator.state.panels.get('ABC_EventAttendance') ?? []).filter((r) => r.ID === '12345');
+    assert.equal(rows().length, 1);
+    assert.equal(rows()[0].Notes, '12345-S1');
+    assert.equal((await rerun(first.id)).status, 'ok');
+    assert.equal(rows().length, 1, 'not inserted a second time');
+    assert.deepEqual(out[0].dedup, { key: '12345-S1', skipped: true });
+    assert.equal(out[0].panelRecord.Notes, '12345-S1');
+  });
+});
