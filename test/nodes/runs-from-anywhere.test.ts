@@ -347,6 +347,24 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.ok(gap >= 1900, `the second retry waited twice as long (${gap} ms)`);
     });
 
+    it('a re-run by hand takes the place of the automatic retry still waiting: one re-run, not two', async function () {
+      this.timeout(20_000);
+      await loadRetrying('{{ input.memberId }}');
+      fault(2); // the first run's two attempts
+      const first = await finished(
+        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+      );
+      assert.equal(first.status, 'failed');
+      assert.ok(first.retryAt, 'an automatic retry is planned');
+      await helper.request().post(`/imis/runs/${first.id}/rerun`).expect(200);
+      await waitFor(() => emulator.state.activitiesFor('12345').length === 1, 5000, 'the re-run by hand');
+      // Past the retry's time (1 s): the automatic one was not made.
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(first.retryAt) - Date.now() + 500));
+      const reruns = (await runsOf()).filter((r) => r.rerunOf === first.id);
+      assert.equal(reruns.length, 1, `one re-run: ${JSON.stringify(reruns)}`);
+      assert.equal(reruns[0].retry, undefined, 'the one asked for');
+    });
+
     it('never re-runs automatically through an insert without a de-duplication key, nor a non-transient failure', async function () {
       this.timeout(20_000);
       await loadRetrying('');
