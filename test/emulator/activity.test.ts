@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
 import { today } from '../../src/emulator/coerce.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import { api, entityBody, firstError, GENERIC_ENTITY, plainValues, tokenFor, wireValues } from './helpers.js';
+import {
+  api,
+  entityBody,
+  firstError,
+  GENERIC_ENTITY,
+  plainValues,
+  sharedEmulator,
+  tokenFor,
+  wireValues,
+} from './helpers.js';
 
 describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
   let emulator: Emulator;
   let token: string;
-  before(async () => {
-    emulator = await startEmulator();
-    token = await tokenFor(emulator);
-  });
-  beforeEach(() => emulator.state.reset());
-  after(() => emulator.close());
+  sharedEmulator((shared) => ({ emulator, token } = shared));
 
   const post = (body: unknown) => api(emulator, token, 'POST', '/api/Activity', body);
 

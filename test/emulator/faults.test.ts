@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import { api, requestToken, tokenFor } from './helpers.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { api, requestToken, sharedEmulator } from './helpers.js';
 
 describe('emulator: fault injection and request log', () => {
   let emulator: Emulator;
   let token: string;
-  before(async () => {
-    emulator = await startEmulator();
-    token = await tokenFor(emulator);
-  });
-  beforeEach(() => emulator.state.reset());
-  after(() => emulator.close());
+  sharedEmulator((shared) => ({ emulator, token } = shared));
 
   it('answers the injected status with Retry-After for the next `times` matching requests, then recovers', async () => {
     emulator.state.injectFault({ pathPrefix: '/api/Party', status: 429, times: 2, retryAfter: '1' });

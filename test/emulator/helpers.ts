@@ -1,5 +1,5 @@
 /** Small HTTP helpers for the emulator tests: real sockets on 127.0.0.1 with global fetch. */
-import type { Emulator } from '../../src/emulator/server.js';
+import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 
 export const GENERIC_ENTITY = 'Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts';
 export const PROPERTY_COLLECTION = 'Asi.Soa.Core.DataContracts.GenericPropertyDataCollection, Asi.Contracts';
@@ -39,6 +39,20 @@ export async function tokenFor(
   const { status, body } = await requestToken(emulator, { grant_type: 'password', username, password });
   if (status !== 200) throw new Error(`token request failed: ${status} ${JSON.stringify(body)}`);
   return body.access_token as string;
+}
+
+/**
+ * The emulator the tests of a describe block share: started before them with a MANAGER token
+ * (`use` receives both), its state reset before each test, closed after them.
+ */
+export function sharedEmulator(use: (shared: { emulator: Emulator; token: string }) => void): void {
+  let emulator: Emulator;
+  before(async () => {
+    emulator = await startEmulator();
+    use({ emulator, token: await tokenFor(emulator) });
+  });
+  beforeEach(() => emulator.state.reset());
+  after(() => emulator.close());
 }
 
 /** Calls `/api/...` with a bearer token; an object body is sent as JSON, a string as is. */

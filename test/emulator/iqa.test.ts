@@ -9,14 +9,14 @@ import {
   ROWS_QUERY,
   syntheticRow,
 } from '../../src/emulator/iqa-seed.js';
-import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../../src/emulator/server.js';
 import {
   api,
   GENERIC_ENTITY,
+  plainValues,
   PROPERTY,
   PROPERTY_COLLECTION,
-  plainValues,
-  tokenFor,
+  sharedEmulator,
   wireValues,
 } from './helpers.js';
 
@@ -56,12 +56,7 @@ const str = (value: string) => ({ $type: 'System.String', $value: value });
 describe('emulator: IQA (docs/imis-api.md §4)', () => {
   let emulator: Emulator;
   let token: string;
-  before(async () => {
-    emulator = await startEmulator();
-    token = await tokenFor(emulator);
-  });
-  beforeEach(() => emulator.state.reset());
-  after(() => emulator.close());
+  sharedEmulator((shared) => ({ emulator, token } = shared));
 
   const get = (path: string) => api(emulator, token, 'GET', path);
 
@@ -358,14 +353,12 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
   });
 
   describe('query picker: DocumentSummary and QueryDefinition _execute', () => {
+    const run = (entity: string, operation: string, parameters: unknown[]) =>
+      api(emulator, token, 'POST', `/api/${entity}/_execute`, execute(entity, operation, parameters));
+    const strings = (...values: string[]) => ({ $type: 'System.String[]', $values: values });
+
     it('FindByPath gives a folder or query summary, or a null Result', async () => {
-      const folder = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/DocumentSummary/_execute',
-        execute('DocumentSummary', 'FindByPath', [str('$/Common/Queries')]),
-      );
+      const folder = await run('DocumentSummary', 'FindByPath', [str('$/Common/Queries')]);
       assert.equal(folder.status, 200);
       assert.equal(folder.body.$type, 'Asi.Soa.Core.DataContracts.GenericExecuteResult, Asi.Contracts');
       assert.equal(folder.body.IsSuccessStatusCode, true);
@@ -374,13 +367,7 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
       assert.equal(folder.body.Result.Path, '$/Common/Queries');
       assert.equal(folder.body.Result.Name, 'Queries');
 
-      const query = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/DocumentSummary/_execute',
-        execute('DocumentSummary', 'FindByPath', [str(CONTACTS_QUERY)]),
-      );
+      const query = await run('DocumentSummary', 'FindByPath', [str(CONTACTS_QUERY)]);
       assert.equal(query.body.Result.DocumentTypeId, 'IQD');
       assert.equal(query.body.Result.Name, 'All');
       assert.equal(
@@ -388,36 +375,18 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
         emulator.state.iqa.find(CONTACTS_QUERY)?.documentVersionId,
       );
 
-      const none = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/DocumentSummary/_execute',
-        execute('DocumentSummary', 'FindByPath', [str('$/Nowhere')]),
-      );
+      const none = await run('DocumentSummary', 'FindByPath', [str('$/Nowhere')]);
       assert.equal(none.status, 200);
       assert.equal(none.body.Result, null);
     });
 
     it('FindDocumentsInFolder lists a folder by DocumentId or path, filtered by type', async () => {
-      const folder = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/DocumentSummary/_execute',
-        execute('DocumentSummary', 'FindByPath', [str('$/Common/Queries')]),
-      );
-      const list = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/DocumentSummary/_execute',
-        execute('DocumentSummary', 'FindDocumentsInFolder', [
-          str(folder.body.Result.DocumentId),
-          { $type: 'System.String[]', $values: ['IQD', 'FOL'] },
-          { $type: 'System.Boolean', $value: false },
-        ]),
-      );
+      const folder = await run('DocumentSummary', 'FindByPath', [str('$/Common/Queries')]);
+      const list = await run('DocumentSummary', 'FindDocumentsInFolder', [
+        str(folder.body.Result.DocumentId),
+        strings('IQD', 'FOL'),
+        { $type: 'System.Boolean', $value: false },
+      ]);
       assert.equal(list.status, 200);
       assert.deepEqual(
         list.body.Result.$values.map((doc: any) => [doc.DocumentTypeId, doc.Path]),
@@ -426,51 +395,27 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
           ['FOL', '$/Common/Queries/Search'],
         ],
       );
-      const large = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/DocumentSummary/_execute',
-        execute('DocumentSummary', 'FindDocumentsInFolder', [
-          str('$/Emulator/Large'),
-          { $type: 'System.String[]', $values: ['IQD'] },
-          { $type: 'System.Boolean', $value: false },
-        ]),
-      );
+      const large = await run('DocumentSummary', 'FindDocumentsInFolder', [
+        str('$/Emulator/Large'),
+        strings('IQD'),
+        { $type: 'System.Boolean', $value: false },
+      ]);
       assert.deepEqual(
         large.body.Result.$values.map((doc: any) => doc.Name),
         ['Members 25000', 'Rows 100000x10'],
       );
-      const recursive = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/DocumentSummary/_execute',
-        execute('DocumentSummary', 'FindDocumentsInFolder', [
-          str('$'),
-          { $type: 'System.String[]', $values: ['IQD'] },
-          true,
-        ]),
-      );
+      const recursive = await run('DocumentSummary', 'FindDocumentsInFolder', [
+        str('$'),
+        strings('IQD'),
+        true,
+      ]);
       assert.equal(recursive.body.Result.$values.length, emulator.state.iqa.queries.length);
-      const bad = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/DocumentSummary/_execute',
-        execute('DocumentSummary', 'Delete', [str('$')]),
-      );
+      const bad = await run('DocumentSummary', 'Delete', [str('$')]);
       assert.equal(bad.status, 400);
     });
 
     it('QueryDefinition FindByPath gives the prompts and columns', async () => {
-      const { status, body } = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/QueryDefinition/_execute',
-        execute('QueryDefinition', 'FindByPath', [str(MEMBERS_QUERY)]),
-      );
+      const { status, body } = await run('QueryDefinition', 'FindByPath', [str(MEMBERS_QUERY)]);
       assert.equal(status, 200);
       const definition = body.Result;
       assert.equal(definition.$type, 'Asi.Soa.Core.DataContracts.IqaQueryDefinitionData, Asi.Contracts');
@@ -499,13 +444,7 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
           ['Join Date', 'Join Date', 'DateTime', 6],
         ],
       );
-      const none = await api(
-        emulator,
-        token,
-        'POST',
-        '/api/QueryDefinition/_execute',
-        execute('QueryDefinition', 'FindByPath', [str('$/Nope')]),
-      );
+      const none = await run('QueryDefinition', 'FindByPath', [str('$/Nope')]);
       assert.equal(none.body.Result, null);
     });
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import { api, entityBody, firstError, plainValues, tokenFor, wireValues } from './helpers.js';
+import { api, entityBody, firstError, plainValues, sharedEmulator, tokenFor, wireValues } from './helpers.js';
 
 describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
   let emulator: Emulator;
@@ -64,12 +64,7 @@ describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
 describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
   let emulator: Emulator;
   let token: string;
-  before(async () => {
-    emulator = await startEmulator();
-    token = await tokenFor(emulator);
-  });
-  beforeEach(() => emulator.state.reset());
-  after(() => emulator.close());
+  sharedEmulator((shared) => ({ emulator, token } = shared));
 
   const checkIn = (id: string, extra: Record<string, unknown> = {}) =>
     api(
@@ -170,24 +165,16 @@ describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
     const badDate = await checkIn('12345', { CheckInTime: 'after lunch' });
     assert.equal(badDate.status, 400);
     assert.equal(badDate.body.Errors.$values[0].PropertyName, 'CheckInTime');
-    const badNumber = await api(
-      emulator,
-      token,
-      'POST',
-      '/api/Name_Demo',
-      entityBody({ PartyId: '101', Years_In_Field: 'many' }),
-    );
-    assert.equal(badNumber.status, 400);
-    assert.match(firstError(badNumber.body), /Years_In_Field/);
-    const badBoolean = await api(
-      emulator,
-      token,
-      'POST',
-      '/api/ABC_Preferences',
-      entityBody({ ID: '101', ContactByEmail: 'sometimes' }),
-    );
-    assert.equal(badBoolean.status, 400);
-    assert.match(firstError(badBoolean.body), /ContactByEmail/);
+    const badNumber = { PartyId: '101', Years_In_Field: 'many' };
+    const badBoolean = { ID: '101', ContactByEmail: 'sometimes' };
+    for (const [panel, properties, named] of [
+      ['Name_Demo', badNumber, /Years_In_Field/],
+      ['ABC_Preferences', badBoolean, /ContactByEmail/],
+    ] as const) {
+      const bad = await api(emulator, token, 'POST', `/api/${panel}`, entityBody(properties));
+      assert.equal(bad.status, 400, panel);
+      assert.match(firstError(bad.body), named);
+    }
     assert.deepEqual(emulator.state.panelRows('ABC_EventAttendance'), []);
   });
 

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import { api, firstError, tokenFor } from './helpers.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { api, firstError, sharedEmulator } from './helpers.js';
 
 describe('emulator: PagedResult envelope (docs/imis-api.md §4)', () => {
   let emulator: Emulator;
   let token: string;
-  before(async () => {
-    emulator = await startEmulator();
-    token = await tokenFor(emulator);
-  });
-  beforeEach(() => emulator.state.reset());
-  after(() => emulator.close());
+  sharedEmulator((shared) => ({ emulator, token } = shared));
 
   it('wraps a list in PagedResult with $types and a default limit of 100', async () => {
     emulator.state.activities.push({ SEQN: 16600, PartyId: '101', ACTIVITY_TYPE: 'EVENT' });
@@ -74,12 +69,7 @@ describe('emulator: PagedResult envelope (docs/imis-api.md §4)', () => {
 describe('emulator: Party', () => {
   let emulator: Emulator;
   let token: string;
-  before(async () => {
-    emulator = await startEmulator();
-    token = await tokenFor(emulator);
-  });
-  beforeEach(() => emulator.state.reset());
-  after(() => emulator.close());
+  sharedEmulator((shared) => ({ emulator, token } = shared));
 
   it('has the seeded members, including 12345 of the check-in example', () => {
     for (const id of ['12345', '101', '22708', '23179']) assert.ok(emulator.state.parties.has(id), id);

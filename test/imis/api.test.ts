@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import {
   ApiCallError,
@@ -9,9 +8,10 @@ import {
   parseBody,
   parseQuery,
 } from '../../src/imis/api.js';
-import { ImisClient } from '../../src/imis/client.js';
+import type { ImisClient } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
 import { encodeEntity } from '../../src/imis/generic-entity.js';
+import { emulatorAndClient } from './helpers.js';
 
 const activity = (partyId: string, type = 'MEETING') =>
   encodeEntity({
@@ -28,21 +28,11 @@ describe('iMIS API calls (callImisApi) against the emulator', function () {
   const requests = (method: string, prefix: string) =>
     emulator.state.requests.filter((r) => r.method === method && r.path.startsWith(prefix));
 
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(() => {
-    emulator.state.reset();
-    client = new ImisClient({
-      baseUrl: emulator.url,
-      username: 'MANAGER',
-      password: 'manager',
-      retries: 0,
-      retryBaseMs: 5,
-      retryMaxMs: 20,
-      timeoutMs: 2000,
-    });
+  emulatorAndClient((shared) => ({ emulator, client } = shared), {
+    retries: 0,
+    retryBaseMs: 5,
+    retryMaxMs: 20,
+    timeoutMs: 2000,
   });
 
   it('GETs a record as iMIS sends it, or flattened to plain values', async () => {

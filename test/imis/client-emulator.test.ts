@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { insertActivity } from '../../src/imis/activity.js';
 import { ImisClient } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
 import { getPanel, insertPanelRow, listPanels } from '../../src/imis/panels.js';
 import { getParty } from '../../src/imis/party.js';
+import { emulatorAndClient } from './helpers.js';
 
 const TODAY = '2026-05-27T00:00:00';
 
@@ -13,21 +13,10 @@ describe('iMIS client against the emulator', function () {
   let emulator: Emulator;
   let client: ImisClient;
 
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(() => {
-    emulator.state.reset();
-    client = new ImisClient({
-      baseUrl: `${emulator.url}/`,
-      username: 'MANAGER',
-      password: 'manager',
-      retryBaseMs: 10,
-      retryMaxMs: 100,
-    });
+  emulatorAndClient((shared) => ({ emulator, client } = shared), {
+    baseUrl: (url) => `${url}/`,
+    retryBaseMs: 10,
+    retryMaxMs: 100,
   });
 
   it('inserts an activity that iMIS stores with typed values and a new SEQN', async function () {

@@ -1,37 +1,16 @@
 import assert from 'node:assert/strict';
-import {
-  ACTIVITIES_QUERY,
-  CONTACTS_QUERY,
-  MEMBERS_COUNT,
-  MEMBERS_QUERY,
-  memberRow,
-  ROWS_COUNT,
-  ROWS_QUERY,
-  syntheticRow,
-} from '../../src/emulator/iqa-seed.js';
-import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import { ImisClient } from '../../src/imis/client.js';
+import * as seed from '../../src/emulator/iqa-seed.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import type { ImisClient } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
 import { describeQuery, fetchIqa, listQueries } from '../../src/imis/iqa.js';
+import { emulatorAndClient } from './helpers.js';
 
 describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis-api.md §4)', function () {
   let emulator: Emulator;
   let client: ImisClient;
 
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(() => {
-    emulator.state.reset();
-    client = new ImisClient({
-      baseUrl: emulator.url,
-      username: 'MANAGER',
-      password: 'manager',
-      retryBaseMs: 10,
-      retryMaxMs: 100,
-    });
-  });
+  emulatorAndClient((shared) => ({ emulator, client } = shared), { retryBaseMs: 10, retryMaxMs: 100 });
 
   const queryRequests = (path: string) =>
     emulator.state.requests.filter((request) => request.path.toLowerCase() === path.toLowerCase());
@@ -40,26 +19,26 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
     this.timeout(20_000);
     const progress: [number, number][] = [];
     const result = await fetchIqa(client, {
-      path: MEMBERS_QUERY,
+      path: seed.MEMBERS_QUERY,
       onPage: (rows, total) => progress.push([rows, total]),
     });
-    assert.equal(result.totalCount, MEMBERS_COUNT);
+    assert.equal(result.totalCount, seed.MEMBERS_COUNT);
     assert.equal(result.pages, 50);
-    assert.equal(result.rows.length, MEMBERS_COUNT);
-    for (const index of [0, 1, 499, 500, 12_345, MEMBERS_COUNT - 1]) {
-      assert.deepEqual(result.rows[index], memberRow(index), `row ${index}`);
+    assert.equal(result.rows.length, seed.MEMBERS_COUNT);
+    for (const index of [0, 1, 499, 500, 12_345, seed.MEMBERS_COUNT - 1]) {
+      assert.deepEqual(result.rows[index], seed.memberRow(index), `row ${index}`);
     }
     assert.ok(
       result.rows.every((row, index) => row.ID === String(200_001 + index)),
       'in order, none missing',
     );
     assert.equal(progress.length, 50);
-    assert.deepEqual(progress[0], [500, MEMBERS_COUNT]);
-    assert.deepEqual(progress.at(-1), [MEMBERS_COUNT, MEMBERS_COUNT]);
+    assert.deepEqual(progress[0], [500, seed.MEMBERS_COUNT]);
+    assert.deepEqual(progress.at(-1), [seed.MEMBERS_COUNT, seed.MEMBERS_COUNT]);
     const requests = queryRequests('/api/Query');
     assert.equal(requests.length, 50);
     const first = new URLSearchParams(requests[0].query);
-    assert.equal(first.get('QueryName'), MEMBERS_QUERY);
+    assert.equal(first.get('QueryName'), seed.MEMBERS_QUERY);
     assert.equal(first.get('limit'), '500');
     assert.equal(first.get('offset'), '0');
     assert.equal(new URLSearchParams(requests[49].query).get('offset'), '24500');
@@ -67,13 +46,13 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
 
   it('fetches all 25,000 rows of /api/iqa, flattened, ResultRow kept', async function () {
     this.timeout(20_000);
-    const result = await fetchIqa(client, { path: MEMBERS_QUERY, endpoint: 'iqa' });
+    const result = await fetchIqa(client, { path: seed.MEMBERS_QUERY, endpoint: 'iqa' });
     assert.equal(result.pages, 50);
-    assert.equal(result.rows.length, MEMBERS_COUNT);
-    assert.deepEqual(result.rows[0], { ResultRow: 1, ...memberRow(0) });
-    assert.deepEqual(result.rows[MEMBERS_COUNT - 1], {
-      ResultRow: MEMBERS_COUNT,
-      ...memberRow(MEMBERS_COUNT - 1),
+    assert.equal(result.rows.length, seed.MEMBERS_COUNT);
+    assert.deepEqual(result.rows[0], { ResultRow: 1, ...seed.memberRow(0) });
+    assert.deepEqual(result.rows[seed.MEMBERS_COUNT - 1], {
+      ResultRow: seed.MEMBERS_COUNT,
+      ...seed.memberRow(seed.MEMBERS_COUNT - 1),
     });
     assert.ok(result.rows.every((row, index) => row.ResultRow === index + 1));
     assert.equal(queryRequests('/api/iqa').length, 50);
@@ -81,12 +60,12 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
 
   it('drops ResultRow on request, and reads typed values as plain ones', async () => {
     const result = await fetchIqa(client, {
-      path: ROWS_QUERY,
+      path: seed.ROWS_QUERY,
       endpoint: 'iqa',
       maxRows: 3,
       dropResultRow: true,
     });
-    assert.deepEqual(result.rows, [syntheticRow(0), syntheticRow(1), syntheticRow(2)]);
+    assert.deepEqual(result.rows, [seed.syntheticRow(0), seed.syntheticRow(1), seed.syntheticRow(2)]);
   });
 
   it('passes parameters positionally', async function () {
@@ -96,13 +75,21 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
       { SEQN: 16601, PartyId: '12345', ACTIVITY_TYPE: 'MEETING' },
     );
     for (const endpoint of ['query', 'iqa'] as const) {
-      const result = await fetchIqa(client, { path: ACTIVITIES_QUERY, parameters: ['eq:MEETING'], endpoint });
+      const result = await fetchIqa(client, {
+        path: seed.ACTIVITIES_QUERY,
+        parameters: ['eq:MEETING'],
+        endpoint,
+      });
       assert.equal(result.totalCount, 1);
       assert.equal(result.rows[0].SEQN, 16601);
       assert.equal(result.rows[0]['Activity Type'], 'MEETING');
     }
-    const students = await fetchIqa(client, { path: MEMBERS_QUERY, parameters: ['STU', ''], pageSize: 250 });
-    const expected = Array.from({ length: MEMBERS_COUNT }, (_, i) => memberRow(i)).filter(
+    const students = await fetchIqa(client, {
+      path: seed.MEMBERS_QUERY,
+      parameters: ['STU', ''],
+      pageSize: 250,
+    });
+    const expected = Array.from({ length: seed.MEMBERS_COUNT }, (_, i) => seed.memberRow(i)).filter(
       (row) => row['Member Type'] === 'STU',
     );
     assert.equal(students.totalCount, expected.length);
@@ -112,14 +99,14 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
   });
 
   it('honours maxRows and clamps pageSize to 1..500', async () => {
-    const some = await fetchIqa(client, { path: MEMBERS_QUERY, maxRows: 1200, pageSize: 1000 });
+    const some = await fetchIqa(client, { path: seed.MEMBERS_QUERY, maxRows: 1200, pageSize: 1000 });
     assert.equal(some.rows.length, 1200);
     assert.equal(some.pages, 3);
-    assert.equal(some.totalCount, MEMBERS_COUNT);
-    assert.deepEqual(some.rows[1199], memberRow(1199));
+    assert.equal(some.totalCount, seed.MEMBERS_COUNT);
+    assert.deepEqual(some.rows[1199], seed.memberRow(1199));
     const limits = queryRequests('/api/Query').map((r) => new URLSearchParams(r.query).get('limit'));
     assert.deepEqual(limits, ['500', '500', '200']);
-    const tiny = await fetchIqa(client, { path: CONTACTS_QUERY, pageSize: 0 });
+    const tiny = await fetchIqa(client, { path: seed.CONTACTS_QUERY, pageSize: 0 });
     assert.equal(tiny.pages, 8);
     assert.equal(tiny.rows.length, 8);
   });
@@ -140,7 +127,7 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
     }
     await assert.rejects(fetchIqa(client, { path: '  ' }), /path is required/);
     await assert.rejects(
-      fetchIqa(client, { path: ACTIVITIES_QUERY, parameters: ['A', 'B'] }),
+      fetchIqa(client, { path: seed.ACTIVITIES_QUERY, parameters: ['A', 'B'] }),
       (err: unknown) =>
         err instanceof ImisError && err.kind === 'rejected' && /takes 1 parameter/.test(err.message),
     );
@@ -149,17 +136,20 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
   // Speed is measured by `npm run bench` (export section), not asserted here.
   it('fetches all 100,000 rows × 10 columns, in order, over 200 pages', async function () {
     this.timeout(120_000);
-    const result = await fetchIqa(client, { path: ROWS_QUERY });
-    assert.equal(result.rows.length, ROWS_COUNT);
+    const result = await fetchIqa(client, { path: seed.ROWS_QUERY });
+    assert.equal(result.rows.length, seed.ROWS_COUNT);
     assert.equal(result.pages, 200);
-    assert.deepEqual(result.rows[0], syntheticRow(0));
-    assert.deepEqual(result.rows[54_321], syntheticRow(54_321));
-    assert.deepEqual(result.rows[ROWS_COUNT - 1], syntheticRow(ROWS_COUNT - 1));
+    assert.deepEqual(result.rows[0], seed.syntheticRow(0));
+    assert.deepEqual(result.rows[54_321], seed.syntheticRow(54_321));
+    assert.deepEqual(result.rows[seed.ROWS_COUNT - 1], seed.syntheticRow(seed.ROWS_COUNT - 1));
     assert.ok(result.rows.every((row, index) => row.Row === index + 1));
 
-    const iqa = await fetchIqa(client, { path: ROWS_QUERY, endpoint: 'iqa' });
-    assert.equal(iqa.rows.length, ROWS_COUNT);
-    assert.deepEqual(iqa.rows[ROWS_COUNT - 1], { ResultRow: ROWS_COUNT, ...syntheticRow(ROWS_COUNT - 1) });
+    const iqa = await fetchIqa(client, { path: seed.ROWS_QUERY, endpoint: 'iqa' });
+    assert.equal(iqa.rows.length, seed.ROWS_COUNT);
+    assert.deepEqual(iqa.rows[seed.ROWS_COUNT - 1], {
+      ResultRow: seed.ROWS_COUNT,
+      ...seed.syntheticRow(seed.ROWS_COUNT - 1),
+    });
   });
 
   it('lists the queries under a folder, descending into subfolders', async () => {
@@ -167,11 +157,14 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
     assert.deepEqual(
       queries.map((query) => [query.path, query.name, query.type, query.documentTypeId]),
       [
-        [ACTIVITIES_QUERY, 'By Type', 'query', 'IQD'],
-        [CONTACTS_QUERY, 'All', 'query', 'IQD'],
+        [seed.ACTIVITIES_QUERY, 'By Type', 'query', 'IQD'],
+        [seed.CONTACTS_QUERY, 'All', 'query', 'IQD'],
       ],
     );
-    assert.equal(queries[1].documentVersionId, emulator.state.iqa.find(CONTACTS_QUERY)?.documentVersionId);
+    assert.equal(
+      queries[1].documentVersionId,
+      emulator.state.iqa.find(seed.CONTACTS_QUERY)?.documentVersionId,
+    );
     const shallow = await listQueries(client, '$/Common/Queries', { recursive: false, includeFolders: true });
     assert.deepEqual(
       shallow.map((doc) => [doc.path, doc.type]),
@@ -190,8 +183,8 @@ describe('fetchIqa / listQueries / describeQuery against the emulator (docs/imis
   });
 
   it('describes a query: prompts in order and columns', async () => {
-    const description = await describeQuery(client, ACTIVITIES_QUERY);
-    assert.equal(description.path, ACTIVITIES_QUERY);
+    const description = await describeQuery(client, seed.ACTIVITIES_QUERY);
+    assert.equal(description.path, seed.ACTIVITIES_QUERY);
     assert.equal(description.name, 'By Type');
     assert.deepEqual(description.parameters, [
       {

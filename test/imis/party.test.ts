@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { ImisClient } from '../../src/imis/client.js';
+import type { ImisClient } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
 import { getEntity, getParty } from '../../src/imis/party.js';
+import { emulatorAndClient } from './helpers.js';
 
 describe('reading one record by ID, against the emulator', function () {
   let emulator: Emulator;
   let client: ImisClient;
 
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(() => {
-    emulator.state.reset();
-    client = new ImisClient({ baseUrl: emulator.url, username: 'MANAGER', password: 'manager' });
-  });
+  emulatorAndClient((shared) => ({ emulator, client } = shared));
 
   const apiCalls = () => emulator.state.requests.filter((r) => r.path.startsWith('/api/'));
 

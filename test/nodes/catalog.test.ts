@@ -67,6 +67,8 @@ describe('Package layout and message catalogs', () => {
         ),
         ...[...text.matchAll(/timeZoneValidator\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
         ...[...text.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
+        // The shared rows' texts, named in imis-editor.html's tables of rows.
+        ...[...text.matchAll(/'(imis-editor\.[\w.-]+)'/g)].map((m) => m[1]),
         // t(key) and validator(key, ...): a plugin's messages, in its own catalog (imis-runs, imis-editor).
         ...[...text.matchAll(/\b(?:t|validator)\('([\w.-]+)'/g)].map(
           (m) => `${basename(file, '.html')}.${m[1]}`,
@@ -76,6 +78,10 @@ describe('Package layout and message catalogs', () => {
       const type = /registerType\('([\w-]+)'/.exec(text)?.[1];
       if (type && text.includes('ImisEditor.secretUrlRow'))
         keys.push(`${type}.notify.copied`, `${type}.notify.regenerated`);
+      // Its parts `url` and `link` label the row and its buttons in the node's words (`@type.…`).
+      const urlPart = /data-imis-part="(url|link)"/.exec(text)?.[1];
+      if (type && urlPart)
+        keys.push(`${type}.label.${urlPart}`, `${type}.label.copy`, `${type}.label.regenerate`);
       for (const key of keys)
         if (!key.startsWith('node-red:') && !has(basename(file, '.html'), key))
           missing.push(`${file}: ${key}`);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 const CHECK_IN_SCHEMA = JSON.stringify({
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -57,24 +57,15 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the iHo
   let emulator: Emulator;
   let base: string;
   let token: string;
-
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
+  useEmulatedRed((env) => ({ emulator, base } = env));
 
   beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
     token = newToken();
     await helper.load(packageNodes(), checkInFlow(emulator.url), {
       hook: { token },
       srv: { username: 'MANAGER', password: 'manager' },
     });
   });
-  afterEach(stopHelper);
 
   const post = (body: unknown, t = token, contentType = 'application/json') =>
     fetch(`${base}/imis/hook/${t}`, {

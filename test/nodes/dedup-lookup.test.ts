@@ -2,29 +2,17 @@
 // process was killed between iMIS's answer and the commit, or the answer was lost): with a key
 // field, the next try finds the record in iMIS instead of inserting it again.
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { packageContext } from '../../src/nodes/lib/context.js';
 import type { Red } from '../../src/nodes/lib/red.js';
 import type { Store } from '../../src/store/types.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes } from '../support/red.js';
 
 describe('De-duplication key kept in the record: an insert interrupted before its record was kept', function () {
   let emulator: Emulator;
   let dataDir: string;
-
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(async () => {
-    emulator.state.reset();
-    dataDir = freshDataDir();
-    await startHelper(dataDir);
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator, dataDir } = env));
 
   const store = (): Store => packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red).store;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 /**
  * iWorkflow's failure handling per action, on Insert Activity with a member iMIS does not know:
@@ -12,19 +12,10 @@ describe('Failure policy of an action node (Insert Activity, unknown member)', f
   let emulator: Emulator;
   let base: string;
   let token: string;
-
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
+  useEmulatedRed((env) => ({ emulator, base } = env));
+  beforeEach(() => {
     token = randomBytes(24).toString('base64url');
   });
-  afterEach(stopHelper);
 
   const load = (onError?: string) => {
     const insert: Record<string, unknown> = {

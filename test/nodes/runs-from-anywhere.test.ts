@@ -3,9 +3,9 @@
 // Node-RED's inject), re-runs of both, and the Run failed node that alerts on red runs.
 import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
-import { startEmulator } from '../../src/emulator/server.js';
 import { RUN_ENTRY_TYPES } from '../../src/nodes/lib/context.js';
 import type { Emulator } from '../../src/emulator/server.js';
+import { useEmulatedRed } from '../support/emulated.js';
 import {
   NODE_RED_PKG,
   freshDataDir,
@@ -21,18 +21,7 @@ const inject = require(require.resolve('@node-red/nodes/core/common/20-inject.js
 
 describe('Runs from the Manual trigger and from any node, and the Run failed node', function () {
   let emulator: Emulator;
-
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(async () => {
-    emulator.state.reset();
-    await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator } = env));
 
   const insert = (id: string, wires: string[] = []) => ({
     id,
@@ -42,6 +31,12 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
     fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING', productCode: 'CONF' },
     wires: [wires],
   });
+  /** A Manual trigger (`manual` its config) wired into Insert Activity (`over`), then to `next`. */
+  const manualInsert = (manual: object, over: object = {}, next: string[] = ['out']) => [
+    { id: 'manual', z: 'tab', type: 'imis-manual', wires: [['insert']], ...manual },
+    { ...insert('insert', next), ...over },
+  ];
+  const outNode = { id: 'out', z: 'tab', type: 'helper' };
   const load = (nodes: object[]) =>
     helper.load(
       [inject, ...packageNodes()],
@@ -73,20 +68,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
   };
 
   describe('Manual trigger', () => {
-    beforeEach(() =>
-      load([
-        {
-          id: 'manual',
-          z: 'tab',
-          type: 'imis-manual',
-          name: 'by hand',
-          input: '{"memberId":"12345"}',
-          wires: [['insert']],
-        },
-        insert('insert', ['out']),
-        { id: 'out', z: 'tab', type: 'helper' },
-      ]),
-    );
+    beforeEach(() => load([...manualInsert({ name: 'by hand', input: '{"memberId":"12345"}' }), outNode]));
 
     it("starts a run with the node's input from its button (admin route), recorded like a webhook's", async () => {
       const out: any[] = [];
@@ -214,15 +196,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
   describe('Run failed', () => {
     beforeEach(() =>
       load([
-        {
-          id: 'manual',
-          z: 'tab',
-          type: 'imis-manual',
-          name: 'by hand',
-          input: '{"memberId":"99999"}',
-          wires: [['insert']],
-        },
-        insert('insert'),
+        ...manualInsert({ name: 'by hand', input: '{"memberId":"99999"}' }, {}, []),
         { id: 'alert-all', z: 'other', type: 'imis-run-failed', wires: [['alerts-all']] },
         { id: 'alerts-all', z: 'other', type: 'helper' },
         { id: 'alert-other', z: 'other', type: 'imis-run-failed', scope: 'flow', wires: [['alerts-other']] },
@@ -279,15 +253,11 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
   describe('de-duplication key on Insert Activity', () => {
     beforeEach(() =>
       load([
-        {
-          id: 'manual',
-          z: 'tab',
-          type: 'imis-manual',
-          input: '{"memberId":"12345","sessionCode":"S1"}',
-          wires: [['insert']],
-        },
-        { ...insert('insert', ['out']), dedupKey: '{{ input.memberId }}-{{ input.sessionCode }}' },
-        { id: 'out', z: 'tab', type: 'helper' },
+        ...manualInsert(
+          { input: '{"memberId":"12345","sessionCode":"S1"}' },
+          { dedupKey: '{{ input.memberId }}-{{ input.sessionCode }}' },
+        ),
+        outNode,
       ]),
     );
 
@@ -325,10 +295,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
 
     it('fails the message when the key renders empty, inserting nothing', async () => {
       await helper.unload();
-      await load([
-        { id: 'manual', z: 'tab', type: 'imis-manual', input: '{"memberId":"12345"}', wires: [['insert']] },
-        { ...insert('insert'), dedupKey: '{{ input.requestId }}' },
-      ]);
+      await load(manualInsert({ input: '{"memberId":"12345"}' }, { dedupKey: '{{ input.requestId }}' }, []));
       const run = await finished(
         (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
       );
@@ -348,18 +315,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
         retryAfter: '0',
       });
     const loadRetrying = (dedupKey: string) =>
-      load([
-        {
-          id: 'manual',
-          z: 'tab',
-          type: 'imis-manual',
-          input: '{"memberId":"12345"}',
-          retries: 2,
-          retryDelaySec: 1,
-          wires: [['insert']],
-        },
-        { ...insert('insert'), dedupKey },
-      ]);
+      load(manualInsert({ input: '{"memberId":"12345"}', retries: 2, retryDelaySec: 1 }, { dedupKey }, []));
     const runsOf = async (): Promise<any[]> =>
       (await helper.request().get('/imis/runs').query({ flow: 'tab' })).body;
 
@@ -389,6 +345,24 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.equal(retry2.status, 'ok');
       const gap = Date.parse(retry2.startedAt) - Date.parse(retry1.startedAt);
       assert.ok(gap >= 1900, `the second retry waited twice as long (${gap} ms)`);
+    });
+
+    it('a re-run by hand takes the place of the automatic retry still waiting: one re-run, not two', async function () {
+      this.timeout(20_000);
+      await loadRetrying('{{ input.memberId }}');
+      fault(2); // the first run's two attempts
+      const first = await finished(
+        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+      );
+      assert.equal(first.status, 'failed');
+      assert.ok(first.retryAt, 'an automatic retry is planned');
+      await helper.request().post(`/imis/runs/${first.id}/rerun`).expect(200);
+      await waitFor(() => emulator.state.activitiesFor('12345').length === 1, 5000, 'the re-run by hand');
+      // Past the retry's time (1 s): the automatic one was not made.
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(first.retryAt) - Date.now() + 500));
+      const reruns = (await runsOf()).filter((r) => r.rerunOf === first.id);
+      assert.equal(reruns.length, 1, `one re-run: ${JSON.stringify(reruns)}`);
+      assert.equal(reruns[0].retry, undefined, 'the one asked for');
     });
 
     it('never re-runs automatically through an insert without a de-duplication key, nor a non-transient failure', async function () {
@@ -421,15 +395,8 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
 
   describe('what a finished run keeps of its payloads', () => {
     const flow = [
-      {
-        id: 'manual',
-        z: 'tab',
-        type: 'imis-manual',
-        input: '{"memberId":"12345","notes":"private"}',
-        wires: [['insert']],
-      },
-      { ...insert('insert', ['out']), outputProp: 'payload' },
-      { id: 'out', z: 'tab', type: 'helper' },
+      ...manualInsert({ input: '{"memberId":"12345","notes":"private"}' }, { outputProp: 'payload' }),
+      outNode,
     ];
 
     it('keeps a bounded preview of what each step received and sent', async () => {

@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import {
-  NODE_RED_PKG,
-  freshDataDir,
-  helper,
-  packageNodes,
-  startHelper,
-  stopHelper,
-  waitFor,
-} from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
 
 const EXAMPLE = join(__dirname, '../../../examples/order-lifecycle-workflow.json');
 /** Node-RED's own split and change nodes, which the example uses (the helper does not load them). */
@@ -25,18 +17,7 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
   this.timeout(20_000);
   let emulator: Emulator;
   let base: string;
-
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator, base } = env));
 
   it('submits an order posted to the webhook and confirms it when the poll finds its iMIS activity', async () => {
     // Debug nodes become the helper's (their messages are listened to).

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
+import type { RunRecord } from '../../src/runs/tracker.js';
+import { openStore } from '../../src/store/index.js';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 import { accepted, activitiesByTag, getAll, runLoad } from './load.js';
@@ -101,6 +104,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
           hook: randomBytes(24).toString('base64url'),
           change: randomBytes(24).toString('base64url'),
         };
+        const store = pg ? { url: pg.createDatabase(database), leaseSeconds: 2 } : undefined;
         const checkIn = checkInFlows(emulator.url);
         Object.assign(
           checkIn.flows.find((n) => n.id === checkIn.hookId),
@@ -114,7 +118,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
             [checkIn.serverId]: { username: 'MANAGER', password: 'manager' },
             [CHANGE_IN]: { token: tokens.change },
           },
-          imis: pg ? { store: { url: pg.createDatabase(database), leaseSeconds: 2 } } : undefined,
+          imis: store ? { store } : undefined,
         });
         dirs.push(dir);
         const start = async () => {
@@ -122,7 +126,9 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
           reds.push(red);
           return red;
         };
-        return { dir, port, tokens, start };
+        /** The store as Node-RED sees it, opened by this process too (its own connection). */
+        const openSiteStore = () => openStore(store ?? {}, join(dir, 'imis-data'));
+        return { dir, port, tokens, start, openSiteStore };
       };
 
       for (const dedup of [false, true])
@@ -254,8 +260,8 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
 
       it('an automatic retry still waiting at a SIGKILL is made after the restart, once', async () => {
         emulator.state.reset();
-        // Retry once, 4 s after a transient failure; the de-duplication key lets the insert be retried.
-        const site = await userDir('retry', true, { retries: 1, retryDelaySec: 4 });
+        // Retry once, 6 s after a transient failure; the de-duplication key lets the insert be retried.
+        const site = await userDir('retry', true, { retries: 1, retryDelaySec: 6 });
         emulator.state.injectFault({
           method: 'POST',
           pathPrefix: '/api/Activity',
@@ -277,13 +283,21 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         assert.equal(posted.status, 200);
         const { id: runId } = (await posted.json()) as { id: string };
         const runOf = async (r: RedChild, id: string) => (await getAll(r.url, [`/imis/runs/${id}`]))[0];
-        let failed: any;
-        await waitUntil(
-          async () => (failed = await runOf(red, runId))?.status === 'failed',
-          15_000,
-          'the run failing',
-        );
-        assert.ok(failed.retryAt, 'a retry is planned');
+        // Until the store has the failed run with its plan (killed earlier, the accepted input would
+        // be run again in full at the restart, not retried).
+        const stored = await site.openSiteStore();
+        let failed: RunRecord | undefined;
+        try {
+          await waitUntil(
+            async () => (failed = await stored.getRun(runId))?.status === 'failed',
+            15_000,
+            'the failed run stored',
+            100,
+          );
+        } finally {
+          await stored.close();
+        }
+        assert.ok(failed?.retryAt, 'a retry is planned');
         assert.ok(Date.parse(failed.retryAt) > Date.now(), 'and still waiting');
         await red.kill();
         emulator.state.clearFaults();

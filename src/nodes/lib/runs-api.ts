@@ -254,6 +254,8 @@ async function rerunOne(
   run: RunRecord,
 ): Promise<{ id: string } | { error: string }> {
   if (run.inputNotStored) return { error: runsMessage(RED, 'errors.rerun-not-stored') };
+  // A re-run by hand takes the place of an automatic retry still waiting: not both.
+  if (run.retryAt) await ctx.store.claimRetry(run.id);
   const trigger = ctx.triggers.get(run.trigger.id);
   if (trigger) return { id: await trigger.rerun(run.input, run.inputExtra, run.id) };
   if (run.entry) {
