@@ -364,6 +364,8 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
         { started_at: number; id: string } | undefined;
       if (edge) removed += this.statements.pruneBefore.run(edge.started_at, edge.id, batch - removed).changes;
     }
+    // A prune writes as much WAL as the rows it deletes: its checkpoints go to the worker too.
+    this.wrote(removed);
     return removed;
   }
 

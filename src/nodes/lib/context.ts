@@ -218,9 +218,9 @@ function announceRun(RED: Red, run: RunRecord): void {
 }
 
 /** Runs deleted per prune batch. */
-const PRUNE_BATCH = 200;
-/** Between two prune batches, this many times as long as the batch took (the prune's duty cycle: 1/3). */
-const PRUNE_PAUSE_FACTOR = 2;
+const PRUNE_BATCH = 100;
+/** Between two prune batches, this many times as long as the batch took (the prune's duty cycle: 1/5). */
+const PRUNE_PAUSE_FACTOR = 4;
 let pruning = false;
 
 /**
