@@ -1,11 +1,13 @@
 /**
- * Worker thread of the embedded store: WAL checkpoints on a connection of its own, so that their
- * copying and fsyncs never stall Node-RED's event loop (better-sqlite3 is synchronous: a checkpoint
+ * Worker thread of the embedded store: WAL checkpoints, and the runs' prune when asked, on a
+ * connection of its own, so that their copying, fsyncs and deletes never stall Node-RED's event loop (better-sqlite3 is synchronous: a checkpoint
  * run by the writing connection blocks every HTTP answer meanwhile). The store's own connection
  * then runs with `wal_autocheckpoint = 0`. See SqliteStore.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { runsPruner } from './sqlite-prune.js';
+import type { PruneRequest } from './sqlite-prune.js';
 
 export interface CheckpointerData {
   file: string;
@@ -45,9 +47,33 @@ function checkpoint(): void {
 
 const timer = setInterval(checkpoint, Math.max(10, data.intervalMs));
 
+/** What the store asks of this thread besides 'close': one prune batch (src/store/sqlite-prune.ts). */
+export interface WorkerRequest {
+  id: number;
+  prune: PruneRequest;
+}
+
+export interface WorkerAnswer {
+  id: number;
+  removed?: number;
+  error?: string;
+}
+
+const prune = runsPruner(db);
+
 parentPort?.on('message', (message: unknown) => {
-  if (message !== 'close') return;
-  clearInterval(timer);
-  db.close();
-  parentPort?.close();
+  if (message === 'close') {
+    clearInterval(timer);
+    db.close();
+    parentPort?.close();
+    return;
+  }
+  const { id, prune: request } = message as WorkerRequest;
+  let answer: WorkerAnswer;
+  try {
+    answer = { id, removed: prune(request) };
+  } catch (err) {
+    answer = { id, error: (err as Error).message };
+  }
+  parentPort?.postMessage(answer);
 });

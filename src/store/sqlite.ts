@@ -24,7 +24,9 @@ import {
   runsWhere,
 } from './rows.js';
 import type { DedupRow, InputRow } from './rows.js';
-import type { CheckpointerData } from './checkpointer.js';
+import type { CheckpointerData, WorkerAnswer } from './checkpointer.js';
+import { runsPruner } from './sqlite-prune.js';
+import type { PruneRequest } from './sqlite-prune.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { SqliteWorkflowTables } from './sqlite-workflow.js';
 import type {
@@ -84,6 +86,9 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   /** 'waiting': not started yet (until CHECKPOINTER_AFTER_ROWS); 'off': SQLite checkpoints itself. */
   private checkpoints: 'waiting' | 'worker' | 'off';
   private checkpointer: Worker | undefined;
+  /** Prunes on this connection (until the worker thread runs, or if it fails). */
+  private readonly pruneHere: (request: PruneRequest) => number;
+  private workerRequests = 0;
   private rowsWritten = 0;
   private readonly file: string;
   private readonly synchronous: 'NORMAL' | 'FULL';
@@ -175,17 +180,8 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
       ),
       removeDelta: db.prepare(`DELETE FROM imis_delta WHERE scope = ? AND row_key = ?`),
       clearDelta: db.prepare(`DELETE FROM imis_delta WHERE scope = ?`),
-      pruneAge: db.prepare(
-        `DELETE FROM imis_runs WHERE id IN (SELECT id FROM imis_runs WHERE started_at < ? LIMIT ?)`,
-      ),
-      nthNewest: db.prepare(
-        `SELECT started_at, id FROM imis_runs ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`,
-      ),
-      pruneBefore: db.prepare(
-        `DELETE FROM imis_runs WHERE id IN
-           (SELECT id FROM imis_runs WHERE (started_at, id) < (?, ?) ORDER BY started_at, id LIMIT ?)`,
-      ),
     };
+    this.pruneHere = runsPruner(db);
     const insertMany = db.transaction((inputs: AcceptedInput[]) => {
       const leaseUntil = Date.now() + this.leaseMs;
       for (const input of inputs) this.statements.insertInput.run(...inputRow(input, this.owner, leaseUntil));
@@ -357,16 +353,51 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
     return statement;
   }
 
+  /**
+   * Once the worker thread runs (see startCheckpointer), its connection deletes, so that a large
+   * backlog does not hold Node-RED's event loop (this connection only waits in its busy handler
+   * when it writes during one of the worker's batches); until then, and if the worker fails, this
+   * connection does.
+   */
   async pruneRuns(policy: RetentionPolicy, now = new Date(), batch = 1000): Promise<number> {
-    let removed = this.statements.pruneAge.run(now.getTime() - policy.maxAgeMs, batch).changes;
-    if (removed < batch) {
-      const edge = this.statements.nthNewest.get(Math.max(0, policy.maxCount - 1)) as
-        { started_at: number; id: string } | undefined;
-      if (edge) removed += this.statements.pruneBefore.run(edge.started_at, edge.id, batch - removed).changes;
+    const request: PruneRequest = {
+      cutoffMs: now.getTime() - policy.maxAgeMs,
+      maxCount: policy.maxCount,
+      batch,
+    };
+    const worker = this.checkpointer;
+    if (worker) {
+      const removed = await this.askWorker(worker, request).catch(() => undefined);
+      if (removed !== undefined) return removed;
     }
-    // A prune writes as much WAL as the rows it deletes: its checkpoints go to the worker too.
+    const removed = this.pruneHere(request);
+    // A prune writes as much WAL as the rows it deletes: it starts the worker too.
     this.wrote(removed);
     return removed;
+  }
+
+  /** One prune batch on the worker's connection; rejects if the worker fails or exits meanwhile. */
+  private askWorker(worker: Worker, prune: PruneRequest): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const id = ++this.workerRequests;
+      const onMessage = (message: WorkerAnswer) => {
+        if (message.id !== id) return;
+        done();
+        if (message.error !== undefined) reject(new Error(message.error));
+        else resolve(message.removed ?? 0);
+      };
+      const onExit = () => {
+        done();
+        reject(new Error('the store worker stopped'));
+      };
+      const done = () => {
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('exit', onExit);
+      worker.postMessage({ id, prune });
+    });
   }
 
   async getNodeState<T>(nodeId: string, kind: string): Promise<T | undefined> {

@@ -78,6 +78,36 @@ describe('SQLite store: WAL checkpoints off the event loop', function () {
     );
   });
 
+  it("once the worker runs, prunes runs on the worker's connection, not on its own", async () => {
+    const file = join(dir, 'imis.db');
+    store = new SqliteStore({ file });
+    await Promise.all(inputs(1500).map((row) => store!.accept(row)));
+    assert.ok(insides(store).checkpointer, 'the worker runs');
+    const old = Date.parse('2026-01-01T00:00:00Z');
+    const run = (n: number) => ({
+      id: `run-${n}`,
+      flowId: 'f',
+      trigger: { id: 't', type: 'imis-webhook-in' },
+      status: 'ok' as const,
+      startedAt: new Date(old + n).toISOString(),
+      finishedAt: new Date(old + n).toISOString(),
+      steps: [],
+      input: { n },
+    });
+    await Promise.all(Array.from({ length: 250 }, (_, n) => store!.finishRun(run(n))));
+    // The store's own connection may not prune now: only the worker's can.
+    let prunedHere = 0;
+    (store as unknown as { pruneHere: () => number }).pruneHere = () => ++prunedHere;
+    const policy = { maxAgeMs: 1000, maxCount: 1_000_000 };
+    const now = new Date(old + 100_000);
+    assert.equal(await store.pruneRuns(policy, now, 100), 100);
+    assert.equal(await store.pruneRuns(policy, now, 100), 100);
+    assert.equal(await store.pruneRuns(policy, now, 100), 50);
+    assert.equal(await store.getRun('run-249'), undefined);
+    assert.equal(prunedHere, 0, 'nothing pruned on the store connection');
+    assert.ok(insides(store).checkpointer, 'the worker still runs');
+  });
+
   it('keeps SQLite checkpointing on its own connection while lightly used, and in memory', async () => {
     store = new SqliteStore({ file: join(dir, 'imis.db') });
     await Promise.all(inputs(10).map((row) => store!.accept(row)));
