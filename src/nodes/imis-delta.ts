@@ -117,7 +117,7 @@ const register: NodeModule = (RED) => {
             rows: delta.counts.rows,
           }),
         });
-        const follow = followMessage(ctx, msg._msgid, self);
+        const follow = followMessage(ctx, msg, self);
         let sent = false;
         commitWhenSettled(
           follow.outcome.then((status): RunStatus => (sent ? status : 'failed')),

@@ -1,5 +1,6 @@
 import { ConditionError, KeyError, WorkflowError, parseTrigger } from '../workflow/index.js';
 import type { TriggerType, WorkflowEvent } from '../workflow/index.js';
+import { packageContext, runOf } from './lib/context.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type {
@@ -135,8 +136,10 @@ const register: NodeModule = (RED) => {
         if (msg.trigger !== undefined && !trigger) throw fail('trigger', { trigger: String(msg.trigger) });
       } else trigger = parseTrigger(configuredTrigger);
       if (!trigger && !transition) throw fail('no-trigger');
-      const imis = msg.imis as { runId?: string } | undefined;
-      const runId = imis?.runId ?? msg._msgid;
+      const ctx = packageContext(RED);
+      const runId = runOf(ctx, msg) ?? msg._msgid;
+      // A run through the state machine is known by the instance's key when it has no key of its own.
+      if (key !== undefined) ctx.runs.keyIfNone(runId, String(key));
       const outcome = await runtime.fire(handle.code, { key, trigger, transition, msg, runId });
       if (outcome.fired) {
         msg.workflow = { ...eventView(outcome.event), created: outcome.created };

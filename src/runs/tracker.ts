@@ -23,6 +23,12 @@ export interface RunStep extends NodeRef {
   /** A short preview of the payload the step received, and of the first it sent (redact.ts). */
   received?: string;
   sent?: string;
+  /**
+   * How many messages of the run this step handled (absent: one). Deliveries to a node whose step
+   * still has messages in flight, or whose step is the run's latest, join that step: a split of
+   * 1,000 rows through a change node is one step of 1,000, not 1,000 steps.
+   */
+  count?: number;
 }
 
 export interface RunRecord {
@@ -57,11 +63,30 @@ export interface RunRecord {
   inputTruncated?: { bytes: number };
   /** No payload was kept with this finished run (setting imis.runs.storePayloads false). */
   inputNotStored?: boolean;
-  /** A trigger's business key for this run (e.g. a member id), searchable in the dashboard. */
+  /**
+   * The run's business key (e.g. a member id, an order number), searchable exactly and by prefix:
+   * from the trigger's Business key template, `msg.imis.businessKey` set by any node (the latest
+   * wins), or the state machine's instance key when the run has none. At most MAX_KEY_CHARS.
+   */
   businessKey?: string;
+  /**
+   * Named values of the run (`msg.imis.values`, set like the key; each name's latest value wins):
+   * at most MAX_VALUES names of MAX_VALUE_NAME_CHARS, values of MAX_VALUE_CHARS, as text.
+   */
+  values?: Record<string, string>;
+  /** Deliveries not kept as steps once the run had `maxSteps` steps (they still count for its end). */
+  stepsOmitted?: number;
+  /** For a run still in flight: the nodes holding its messages now (not stored). */
+  holding?: NodeRef[];
 }
 
-/** Run ids double as Node-RED message ids: random UUIDs (from a buffered CSPRNG: cheap per call). */
+/** Limits of a run's business key and values (n8n's: 10 values of 255 characters). */
+export const MAX_KEY_CHARS = 500;
+export const MAX_VALUES = 25;
+export const MAX_VALUE_NAME_CHARS = 64;
+export const MAX_VALUE_CHARS = 1000;
+
+/** Run ids double as the trigger's message ids: random UUIDs (from a buffered CSPRNG: cheap per call). */
 export function newRunId(): string {
   return randomUUID();
 }
@@ -69,30 +94,50 @@ export function newRunId(): string {
 export interface RunTrackerOptions {
   /** Called once when a run has no message left in flight (e.g. to store it). */
   onSettled?: (run: RunRecord) => void;
-  /** A run still in flight after this long is settled as 'unfinished' by `sweep` (default 10 min). */
-  maxRunMs?: number;
+  /**
+   * A run with messages in flight but no delivery or completion for this long is settled as
+   * 'unfinished' by `sweep` (default 10 min): some node holds its message and may never let go.
+   */
+  unfinishedAfterMs?: number;
+  /** Steps kept per run (default 1,000); further deliveries are counted in `stepsOmitted`. */
+  maxSteps?: number;
   now?: () => Date;
+}
+
+/** A step with messages still in flight. */
+interface OpenStep {
+  step: RunStep;
+  /** Its messages delivered and not completed yet. */
+  open: number;
 }
 
 interface Live {
   run: RunRecord;
-  /** Deliveries not yet completed, per destination node id (a multiset). */
-  inFlight: Map<string, number>;
+  /** Messages delivered and not completed yet, over all nodes. */
+  inFlight: number;
+  /** Per node id, its step with messages in flight (a node has one at a time). */
+  open: Map<string, OpenStep>;
+  /** Per node id, its latest step (kept or not): where previews and errors go. */
+  latest: Map<string, RunStep>;
   /** The trigger holds the run open until its own send() has returned. */
   held: boolean;
+  /** Time (ms) of the run's last delivery or completion. */
+  activeAt: number;
 }
 
 /**
  * Follows each run from its trigger through every node a message of the run reaches, and knows
  * when the run is over: nothing of it is left in flight. It knows nothing of Node-RED; the node
- * side feeds it deliveries and completions (from the runtime's message hooks).
+ * side feeds it deliveries and completions (from the runtime's message hooks, docs/runs.md).
  */
 export class RunTracker {
   private readonly live = new Map<string, Live>();
   private readonly now: () => Date;
+  private readonly maxSteps: number;
 
   constructor(private readonly options: RunTrackerOptions = {}) {
     this.now = options.now ?? (() => new Date());
+    this.maxSteps = options.maxSteps ?? 1000;
   }
 
   start(init: {
@@ -105,14 +150,21 @@ export class RunTracker {
     entry?: NodeRef;
     inputTruncated?: { bytes: number };
     retry?: number;
+    businessKey?: string;
+    values?: Record<string, unknown>;
   }): RunRecord {
-    const run: RunRecord = {
-      ...init,
-      status: 'running',
-      startedAt: this.now().toISOString(),
-      steps: [],
-    };
-    this.live.set(run.id, { run, inFlight: new Map(), held: true });
+    const { businessKey, values, ...rest } = init;
+    const now = this.now();
+    const run: RunRecord = { ...rest, status: 'running', startedAt: now.toISOString(), steps: [] };
+    this.live.set(run.id, {
+      run,
+      inFlight: 0,
+      open: new Map(),
+      latest: new Map(),
+      held: true,
+      activeAt: now.getTime(),
+    });
+    this.label(run.id, { businessKey, values });
     return run;
   }
 
@@ -131,40 +183,55 @@ export class RunTracker {
   delivered(id: string, node: NodeRef): void {
     const live = this.live.get(id);
     if (!live) return;
-    live.inFlight.set(node.id, (live.inFlight.get(node.id) ?? 0) + 1);
-    live.run.steps.push({ ...node, startedAt: this.now().toISOString() });
+    live.inFlight++;
+    live.activeAt = this.now().getTime();
+    const current = live.open.get(node.id);
+    if (current) {
+      current.open++;
+      current.step.count = (current.step.count ?? 1) + 1;
+      return;
+    }
+    const steps = live.run.steps;
+    const last = steps[steps.length - 1];
+    let step: RunStep;
+    if (last?.id === node.id) {
+      // The node's step is the run's latest: another message for it joins that step.
+      step = last;
+      step.count = (step.count ?? 1) + 1;
+      delete step.finishedAt;
+    } else {
+      step = { ...node, startedAt: this.now().toISOString() };
+      if (steps.length < this.maxSteps) steps.push(step);
+      else live.run.stepsOmitted = (live.run.stepsOmitted ?? 0) + 1;
+    }
+    live.latest.set(node.id, step);
+    live.open.set(node.id, { step, open: 1 });
   }
 
   /** The payload preview of the step of `nodeId` just delivered to. */
   preview(id: string, nodeId: string, received: string): void {
-    const step = this.latestStep(id, nodeId);
+    const step = this.live.get(id)?.latest.get(nodeId);
     if (step && step.received === undefined) step.received = received;
   }
 
   /** `nodeId` sent a message of the run; its latest step keeps the preview of the first one. */
   sent(id: string, nodeId: string, preview: string): void {
-    const step = this.latestStep(id, nodeId);
+    const step = this.live.get(id)?.latest.get(nodeId);
     if (step && step.sent === undefined) step.sent = preview;
-  }
-
-  private latestStep(id: string, nodeId: string): RunStep | undefined {
-    const steps = this.live.get(id)?.run.steps ?? [];
-    for (let i = steps.length - 1; i >= 0; i--) if (steps[i].id === nodeId) return steps[i];
-    return undefined;
   }
 
   completed(id: string, nodeId: string, error?: string, transient?: boolean): void {
     const live = this.live.get(id);
     if (!live) return;
-    const count = live.inFlight.get(nodeId);
-    if (error !== undefined) this.fail(live.run, nodeId, error, transient);
-    if (!count) return; // e.g. a Catch node, reached without a delivery
-    if (count === 1) live.inFlight.delete(nodeId);
-    else live.inFlight.set(nodeId, count - 1);
-    const step = live.run.steps.find((s) => s.id === nodeId && !s.finishedAt);
-    if (step) {
-      step.finishedAt = this.now().toISOString();
-      step.outcome = step.outcome ?? 'ok';
+    if (error !== undefined) this.fail(live, nodeId, error, transient);
+    const current = live.open.get(nodeId);
+    if (!current) return; // e.g. a node that was never delivered to
+    live.activeAt = this.now().getTime();
+    live.inFlight--;
+    if (--current.open === 0) {
+      live.open.delete(nodeId);
+      current.step.finishedAt = this.now().toISOString();
+      current.step.outcome = current.step.outcome ?? 'ok';
     }
     this.settleIfIdle(live);
   }
@@ -172,7 +239,7 @@ export class RunTracker {
   /** Marks the run failed (e.g. a node reported an error for the run's message). */
   failed(id: string, nodeId: string, error: string, transient?: boolean): void {
     const live = this.live.get(id);
-    if (live) this.fail(live.run, nodeId, error, transient);
+    if (live) this.fail(live, nodeId, error, transient);
   }
 
   /**
@@ -183,48 +250,95 @@ export class RunTracker {
     const live = this.live.get(id);
     if (!live) return;
     live.run.handledError = live.run.handledError ?? error;
-    const step = [...live.run.steps].reverse().find((s) => s.id === nodeId && !s.finishedAt);
+    const step = this.stepOf(live, nodeId);
     if (step) {
       step.outcome = outcome;
       step.error = step.error ?? error;
     }
   }
 
-  /** A run still in flight. */
-  get(id: string): RunRecord | undefined {
-    return this.live.get(id)?.run;
+  /**
+   * Sets the run's business key and values from what a message carries (`msg.imis`): a key
+   * replaces the run's, values are merged by name. Over-long texts are cut, values past
+   * MAX_VALUES names ignored; a value that is not text, a number or a boolean is ignored.
+   */
+  label(id: string, labels: { businessKey?: unknown; values?: unknown }): void {
+    const run = this.live.get(id)?.run;
+    if (!run) return;
+    const key = labelText(labels.businessKey, MAX_KEY_CHARS);
+    if (key !== undefined) run.businessKey = key;
+    const values = labels.values;
+    if (typeof values !== 'object' || values === null || Array.isArray(values)) return;
+    for (const [name, value] of Object.entries(values)) {
+      const text = labelText(value, MAX_VALUE_CHARS);
+      const cut = name.slice(0, MAX_VALUE_NAME_CHARS);
+      if (text === undefined || cut === '') continue;
+      const kept = run.values ?? {};
+      if (!(cut in kept) && Object.keys(kept).length >= MAX_VALUES) continue;
+      run.values = { ...kept, [cut]: text };
+    }
   }
 
-  /** Runs still in flight, newest first. */
+  /** Gives the run a business key if it has none yet (e.g. the state machine's instance key). */
+  keyIfNone(id: string, key: string): void {
+    const run = this.live.get(id)?.run;
+    if (run && run.businessKey === undefined) this.label(id, { businessKey: key });
+  }
+
+  /** A run still in flight. */
+  get(id: string): RunRecord | undefined {
+    const live = this.live.get(id);
+    return live && this.withHolders(live);
+  }
+
+  /** Runs still in flight, newest first, each with the nodes holding its messages now. */
   list(flowId?: string): RunRecord[] {
     return [...this.live.values()]
-      .map((l) => l.run)
-      .filter((r) => flowId === undefined || r.flowId === flowId)
+      .filter((l) => flowId === undefined || l.run.flowId === flowId)
+      .map((l) => this.withHolders(l))
       .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
   }
 
+  private withHolders(live: Live): RunRecord {
+    const holding: NodeRef[] = [];
+    for (const { step } of live.open.values()) {
+      const { id, type, name } = step;
+      holding.push(name === undefined ? { id, type } : { id, type, name });
+    }
+    live.run.holding = holding;
+    return live.run;
+  }
+
   /**
-   * Settles, as 'unfinished', the runs started more than `maxRunMs` ago that still have a message
-   * in flight: some nodes hold or drop messages without completing them, and such a run must not
-   * stay live (nor be replayed from the store) forever. Call it now and then.
+   * Settles, as 'unfinished', the runs that still have a message in flight but saw no delivery
+   * or completion for `unfinishedAfterMs`: some nodes hold or drop messages without completing
+   * them, and such a run must not stay live (nor be replayed from the store) forever. Call it
+   * now and then.
    */
   sweep(now = this.now()): void {
-    const limit = now.getTime() - (this.options.maxRunMs ?? 10 * 60 * 1000);
+    const limit = now.getTime() - (this.options.unfinishedAfterMs ?? 10 * 60 * 1000);
     for (const live of [...this.live.values()]) {
-      if (live.held || Date.parse(live.run.startedAt) > limit) continue;
+      if (live.held || live.activeAt > limit) continue;
       if (live.run.status === 'running') live.run.status = 'unfinished';
-      live.inFlight.clear();
+      live.inFlight = 0;
+      live.open.clear();
       this.settleIfIdle(live);
     }
   }
 
-  private fail(run: RunRecord, nodeId: string, error: string, transient?: boolean): void {
+  /** The step a node's completion or error belongs to: its open one, else its latest. */
+  private stepOf(live: Live, nodeId: string): RunStep | undefined {
+    return live.open.get(nodeId)?.step ?? live.latest.get(nodeId);
+  }
+
+  private fail(live: Live, nodeId: string, error: string, transient?: boolean): void {
+    const run = live.run;
     run.status = 'failed';
     if (run.error === undefined) {
       run.error = error;
       if (transient !== undefined) run.transientError = transient;
     }
-    const step = [...run.steps].reverse().find((s) => s.id === nodeId);
+    const step = this.stepOf(live, nodeId);
     if (step) {
       step.outcome = 'failed';
       step.error = step.error ?? error;
@@ -232,11 +346,19 @@ export class RunTracker {
   }
 
   private settleIfIdle(live: Live): void {
-    if (live.held || live.inFlight.size > 0) return;
+    if (live.held || live.inFlight > 0) return;
     this.live.delete(live.run.id);
     const run = live.run;
+    delete run.holding;
     if (run.status === 'running') run.status = 'ok';
     run.finishedAt = this.now().toISOString();
     this.options.onSettled?.(run);
   }
+}
+
+/** A key or value as text: strings, numbers and booleans, trimmed and cut to `max` characters. */
+function labelText(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return undefined;
+  const text = String(value).trim();
+  return text === '' ? undefined : text.slice(0, max);
 }

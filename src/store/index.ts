@@ -52,6 +52,15 @@ export interface RunsSettings {
    * runs cannot be re-run. Accepted inputs are still stored until their run finishes.
    */
   storePayloads?: boolean;
+  /**
+   * false: messages are not followed through the flows (no steps, no runs started at our nodes by
+   * other nodes' messages); a trigger's run ends once it has sent its message (docs/runs.md).
+   */
+  track?: boolean;
+  /** Seconds a run may hold a message without any progress before it ends 'unfinished' (default 600). */
+  unfinishedAfterSec?: number;
+  /** Steps kept per run (default 1,000); further ones are only counted. */
+  maxSteps?: number;
 }
 
 /** Runs kept by default: 30 days and at most 100,000 runs, whichever is less. */

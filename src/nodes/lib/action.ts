@@ -2,7 +2,7 @@ import { Deduplicator } from '../../core/dedup.js';
 import type { DedupOutcome } from '../../core/dedup.js';
 import { compileTemplate, compileTemplates } from '../../core/templates.js';
 import { isTransient } from '../../imis/errors.js';
-import { packageContext } from './context.js';
+import { packageContext, runOf } from './context.js';
 import { runsMessage, serverMessage } from './messages.js';
 import { serverNode } from './red.js';
 import type { ImisServerNode, InsertNode, Node, NodeMessage, NodeMessageInFlow, Red } from './red.js';
@@ -44,12 +44,10 @@ export function actionFailed(
     return false;
   }
   const time = new Date().toLocaleTimeString();
-  packageContext(RED).runs.handled(
-    msg._msgid,
-    node.id,
-    err.message,
-    policy === 'continue' ? 'continued' : 'ended',
-  );
+  const ctx = packageContext(RED);
+  const runId = runOf(ctx, msg);
+  if (runId !== undefined)
+    ctx.runs.handled(runId, node.id, err.message, policy === 'continue' ? 'continued' : 'ended');
   node.status({
     fill: 'yellow',
     shape: 'ring',

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RefusedCalls } from '../../runs/refused.js';
+import { MessageLineage, carriedLabels, stampRunId } from '../../runs/lineage.js';
 import { RunTracker, newRunId } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
 import {
@@ -44,6 +45,8 @@ export interface PackageContext {
   retention: RetentionPolicy;
   /** Messages outside any run, followed until their downstream completes (see followMessage). */
   followers: RunTracker;
+  /** Which run (or followed message) each message belongs to (src/runs/lineage.ts). */
+  lineage: MessageLineage;
   /** Listeners waiting for a run (or a followed message) to settle, by id. */
   settleListeners: Map<string, ((status: RunStatus) => void)[]>;
   /** Told of every run that settles (e.g. the Run failed node). */
@@ -108,8 +111,13 @@ export function packageContext(RED: Red): PackageContext {
   // stored only until now); in-process listeners (automatic retry) still get it.
   const keepPayloads = settings.runs?.storePayloads !== false;
   const retries = retryScheduler(RED, store, () => shared);
+  const runsSettings = settings.runs ?? {};
+  const unfinishedAfterMs = positiveNumber(runsSettings.unfinishedAfterSec, 600) * 1000;
   const runs = new RunTracker({
+    unfinishedAfterMs,
+    maxSteps: Math.trunc(positiveNumber(runsSettings.maxSteps, 1000)),
     onSettled: (settled: RunRecord) => {
+      lineage.forget(settled.id);
       const retrying = retries.plan(settled);
       const run: RunRecord = keepPayloads
         ? settled
@@ -136,7 +144,14 @@ export function packageContext(RED: Red): PackageContext {
     },
   });
   // Not recorded anywhere: only followMessage's listeners hear of these.
-  const followers = new RunTracker({ onSettled: notify });
+  const followers = new RunTracker({
+    unfinishedAfterMs,
+    onSettled: (run) => {
+      lineage.forget(run.id);
+      notify(run);
+    },
+  });
+  const lineage = new MessageLineage((id) => runs.isLive(id) || followers.isLive(id));
   const retention = retentionPolicy(settings.runs);
   for (const t of timers) clearInterval(t);
   currentRetries?.close();
@@ -144,10 +159,13 @@ export function packageContext(RED: Red): PackageContext {
   timers = [
     // Retries planned before a restart, or by another process sharing the store.
     setInterval(() => void retries.sweep().catch(() => undefined), RETRY_SWEEP_MS),
-    setInterval(() => {
-      runs.sweep();
-      followers.sweep();
-    }, 60_000),
+    setInterval(
+      () => {
+        runs.sweep();
+        followers.sweep();
+      },
+      Math.min(60_000, Math.max(1000, unfinishedAfterMs / 4)),
+    ),
     // Three heartbeats per lease: one may be late without the lease running out.
     setInterval(() => store.heartbeat().catch(() => undefined), leaseMs / 3),
     setInterval(() => void prune(store, retention), PRUNE_EVERY_MS),
@@ -164,6 +182,7 @@ export function packageContext(RED: Red): PackageContext {
     leaseMs,
     retention,
     followers,
+    lineage,
     settleListeners,
     runListeners,
   };
@@ -172,7 +191,9 @@ export function packageContext(RED: Red): PackageContext {
     flushOnExit = () => shared?.store.flushSync();
     process.once('exit', flushOnExit);
   }
-  registerHooks(RED, [runs, followers], startForeignRun(RED, runs));
+  // Setting imis.runs.track false: no message is followed (docs/runs.md §Tracking off).
+  if (runsSettings.track === false) RED.hooks.remove('*.imisRuns');
+  else registerHooks(RED, shared, startForeignRun(RED, runs, lineage));
   // Once the flows (and so the triggers) are started, the retries due meanwhile are made.
   if (RED.events && !sweepsAtStart.has(RED.events)) {
     sweepsAtStart.add(RED.events);
@@ -182,26 +203,35 @@ export function packageContext(RED: Red): PackageContext {
 }
 
 /**
- * How the message `msgId`, which `node` is handling now, ends: `outcome` resolves once nothing of
+ * How the message `msg`, which `node` is handling now, ends: `outcome` resolves once nothing of
  * it is left in flight, with 'ok', 'failed' (a node downstream reported an error) or 'unfinished'
- * (still in flight after the tracker's limit). For a message of a run, that is the end of the
- * whole run and its status. Any other message is followed from `node` on (not recorded as a run),
- * and ends when every node downstream has completed it; the node calls `sent()` once its send()
- * has returned, as until then nothing downstream is in flight yet.
+ * (held past the tracker's limit). For a message of a run, that is the end of the whole run and
+ * its status. Any other message is followed from `node` on (not recorded as a run), and ends when
+ * every node downstream has completed it; the node calls `sent()` once its send() has returned,
+ * as until then nothing downstream is in flight yet.
  */
 export function followMessage(
   ctx: PackageContext,
-  msgId: string,
+  msg: NodeMessage,
   node: NodeRef,
 ): { outcome: Promise<RunStatus>; sent(): void } {
+  const runId = ctx.lineage.find(msg);
+  const id = runId ?? msg._msgid ?? newRunId();
   const outcome = new Promise<RunStatus>((resolve) => {
-    const listeners = ctx.settleListeners.get(msgId) ?? [];
+    const listeners = ctx.settleListeners.get(id) ?? [];
     listeners.push(resolve);
-    ctx.settleListeners.set(msgId, listeners);
+    ctx.settleListeners.set(id, listeners);
   });
-  if (ctx.runs.isLive(msgId) || ctx.followers.isLive(msgId)) return { outcome, sent: () => undefined };
-  ctx.followers.start({ id: msgId, flowId: '', trigger: node, input: undefined });
-  return { outcome, sent: () => ctx.followers.release(msgId) };
+  if (runId !== undefined) return { outcome, sent: () => undefined };
+  ctx.followers.start({ id, flowId: '', trigger: node, input: undefined });
+  ctx.lineage.bind(msg, id);
+  return { outcome, sent: () => ctx.followers.release(id) };
+}
+
+/** The id of the run `msg` is part of, if any (e.g. for a node's handled error). */
+export function runOf(ctx: PackageContext, msg: NodeMessage): string | undefined {
+  const id = ctx.lineage.find(msg);
+  return id !== undefined && ctx.runs.isLive(id) ? id : undefined;
 }
 
 /** The Node-RED comms topic on which the dashboards hear of each run as it settles. */
@@ -256,6 +286,11 @@ function resolveDataDir(RED: Red): string {
 }
 let fallbackDir: string | undefined;
 
+/** A setting that must be a positive number, else `fallback`. */
+function positiveNumber(value: unknown, fallback: number): number {
+  return typeof value === 'number' && value > 0 ? value : fallback;
+}
+
 function nodeRef(node: Node): NodeRef {
   return { id: node.id, type: node.type, name: node.name || undefined };
 }
@@ -282,17 +317,19 @@ const MAX_INPUT_BYTES = 1024 * 1024;
 /**
  * Starts a run for a message of another node (inject, http in, a function) that reaches `node`,
  * a node of this package, while not part of a run: the run is named after the sending node, its
- * id is the message's, and a snapshot of the message (secrets redacted, bounded) is its input.
+ * id is the message's (a new one if a run had it already), and a snapshot of the message (secrets
+ * redacted, bounded) is its input. The run is held: the caller delivers, then releases it.
  */
-function startForeignRun(RED: Red, runs: RunTracker) {
+function startForeignRun(RED: Red, runs: RunTracker, lineage: MessageLineage) {
   const isSecret = secretHeaderTest(RED.settings.imisRedactHeaders);
   const setting = RED.settings.imis?.runs?.maxInputBytes;
   const maxBytes = typeof setting === 'number' && setting >= 0 ? setting : MAX_INPUT_BYTES;
-  return (msg: NodeMessage, node: Node, source: Node | undefined): void => {
+  return (msg: NodeMessage, node: Node, source: Node | undefined): string => {
     const input = foreignInput(msg as Record<string, unknown>, isSecret, maxBytes);
     const sender = source ?? node;
+    const id = msg._msgid && !lineage.wasUsed(msg._msgid) ? msg._msgid : newRunId();
     runs.start({
-      id: msg._msgid as string,
+      id,
       flowId: sender.z ?? node.z,
       trigger: nodeRef(sender),
       input: input.payload,
@@ -300,8 +337,7 @@ function startForeignRun(RED: Red, runs: RunTracker) {
       entry: nodeRef(node),
       ...(input.truncated ? { inputTruncated: input.truncated } : {}),
     });
-    runs.delivered(msg._msgid as string, nodeRef(node));
-    runs.release(msg._msgid as string);
+    return id;
   };
 }
 
@@ -360,9 +396,11 @@ export function rerunAtEntry(RED: Red, run: RunRecord): string | undefined {
     entry: run.entry,
     rerunOf: run.id,
   });
-  runs.delivered(id, nodeRef(node));
+  const msg: NodeMessage = { ...run.inputExtra, payload: run.input, _msgid: id };
+  stampRunId(msg, id);
+  // The node receives it directly: the hooks count that delivery (onReceive), then the run is let go.
+  node.receive(msg);
   runs.release(id);
-  node.receive({ ...run.inputExtra, payload: run.input, _msgid: id });
   return id;
 }
 
@@ -377,63 +415,112 @@ function stepPreviews(RED: Red): ((payload: unknown) => string) | undefined {
   return (payload) => payloadSummary(payload, chars);
 }
 
-/** Feeds the run trackers from the runtime's message-routing hooks (Node-RED 2+). */
+/**
+ * Feeds the run trackers from the runtime's message-routing hooks (Node-RED 2+): the run
+ * lifecycle of docs/runs.md. Each hook is synchronous and cheap, as it runs for every message.
+ */
 function registerHooks(
   RED: Red,
-  trackers: RunTracker[],
-  startRun: (msg: NodeMessage, node: Node, source: Node | undefined) => void,
+  ctx: PackageContext,
+  startRun: (msg: NodeMessage, node: Node, source: Node | undefined) => string,
 ): void {
   RED.hooks.remove('*.imisRuns');
-  // A message id is live in one tracker at most: runs are started with new ids, and a message is
+  const { runs, followers, lineage } = ctx;
+  // An id is live in one tracker at most: runs are started with new ids, and a message is
   // followed only when it is not part of a run.
-  const trackerOf = (id: string | undefined) => (id ? trackers.find((t) => t.isLive(id)) : undefined);
+  const trackerOf = (id: string | undefined) =>
+    id === undefined ? undefined : runs.isLive(id) ? runs : followers.isLive(id) ? followers : undefined;
   const previews = stepPreviews(RED);
+  // Messages routed to a node and not received yet (delivery is asynchronous), counted per object:
+  // a message a node receives without being routed to it (link in, Catch, Complete, receive())
+  // is a delivery of its own.
+  const routed = new WeakMap<object, number>();
+  /** `msg` is part of run (or followed message) `id`: bound, stamped, its labels read. */
+  const join = (msg: NodeMessage, id: string, tracker: RunTracker) => {
+    lineage.bind(msg, id);
+    if (tracker !== runs) return;
+    stampRunId(msg, id);
+    const labels = carriedLabels(msg);
+    if (labels) runs.label(id, labels);
+  };
+
   addHook(RED, 'preDeliver', 'imisRuns', (event) => {
-    const id = event.msg._msgid;
+    const { msg } = event;
     const node = event.destination.node;
-    if (!id || !node) return;
+    if (!node) return;
+    let id = lineage.find(msg);
     let tracker = trackerOf(id);
-    if (!tracker && RUN_ENTRY_TYPES.has(node.type)) {
-      startRun(event.msg, node, event.source?.node);
-      tracker = trackerOf(id);
-    } else if (tracker) {
-      tracker.delivered(id, nodeRef(node));
+    let started = false;
+    if (!tracker) {
+      // A message of no run reaching one of our nodes starts a run, unless it is a late message
+      // of a run that has ended (e.g. held by a node past the run's end).
+      if (!RUN_ENTRY_TYPES.has(node.type) || lineage.isLate(msg)) return;
+      id = startRun(msg, node, event.source?.node);
+      tracker = runs;
+      started = true;
     }
-    // Only runs (trackers[0]) keep previews; a followed message is not recorded.
-    if (tracker !== trackers[0] || !previews) return;
-    const preview = previews(event.msg.payload);
-    tracker.preview(id, node.id, preview);
-    if (event.source?.id) tracker.sent(id, event.source.id, preview);
+    if (id === undefined) return;
+    join(msg, id, tracker);
+    routed.set(msg, (routed.get(msg) ?? 0) + 1);
+    tracker.delivered(id, nodeRef(node));
+    if (started) runs.release(id);
+    // Only runs keep previews; a followed message is not recorded.
+    if (tracker !== runs || !previews) return;
+    const preview = previews(msg.payload);
+    runs.preview(id, node.id, preview);
+    if (event.source?.id) runs.sent(id, event.source.id, preview);
+  });
+  // A node that receives a message of a run without its being routed there: link in (from link
+  // out or link call), Catch and Complete nodes (copies of the message), Re-run at an entry node.
+  addHook(RED, 'onReceive', 'imisRuns', (event) => {
+    const { msg, destination } = event;
+    const pending = routed.get(msg);
+    const direct = pending === undefined;
+    if (pending === 1) routed.delete(msg);
+    else if (pending !== undefined) routed.set(msg, pending - 1);
+    const id = lineage.find(msg);
+    const tracker = trackerOf(id);
+    if (id === undefined || !tracker) return;
+    if (direct && destination.node) {
+      join(msg, id, tracker);
+      tracker.delivered(id, nodeRef(destination.node));
+    }
+    // A node that reports an error for a message and then completes it without one (node.error(
+    // err, msg) then done(): Node-RED's own http request node does so for a refused connection)
+    // fails the run all the same. Such a report reaches the Catch nodes in scope as a copy of the
+    // message with `error`; without a Catch node the runtime only logs it, and the run cannot know.
+    if (destination.node?.type === 'catch' && 'error' in msg && msg.error) {
+      const error: unknown = msg.error;
+      const source =
+        typeof error === 'object' && error !== null && 'source' in error ? sourceId(error.source) : undefined;
+      tracker.failed(id, source ?? destination.id, errorText(error));
+    }
   });
   // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
   // never completes its messages: its step ends once its handler has been called.
   addHook(RED, 'postReceive', 'imisRuns', (event) => {
-    const id = event.msg._msgid;
+    const id = lineage.find(event.msg);
     const tracker = trackerOf(id);
-    if (id && tracker && expectedDoneCount(event.destination.node) === 0) {
+    if (id !== undefined && tracker && expectedDoneCount(event.destination.node) === 0) {
       tracker.completed(id, event.destination.id);
     }
   });
+  // Node-RED calls this hook before it hands the completed message to Complete nodes, or the
+  // error to Catch nodes (Node.prototype._complete): the completion counts once the runtime is
+  // done with it, so that what those nodes send is part of the run before it can end.
   addHook(RED, 'onComplete', 'imisRuns', (event) => {
-    const id = event.msg._msgid;
+    const { msg } = event;
+    const id = lineage.find(msg);
     const tracker = trackerOf(id);
-    if (!id || !tracker) return;
+    if (id === undefined || !tracker) return;
+    if (tracker === runs) {
+      const labels = carriedLabels(msg);
+      if (labels) runs.label(id, labels);
+    }
     const error = event.error ? errorText(event.error) : undefined;
-    tracker.completed(id, event.node.id, error, event.error ? isTransient(event.error) : undefined);
-  });
-  // A node that reports an error for a message and then completes it without one (node.error(err,
-  // msg) then done(): Node-RED's own http request node does so for a refused connection) fails the
-  // run all the same. Such a report reaches the Catch nodes in scope as a message with `error`;
-  // without a Catch node the runtime only logs it, and the run cannot know.
-  addHook(RED, 'onReceive', 'imisRuns', (event) => {
-    const { msg, destination } = event;
-    const id = msg._msgid;
-    const tracker = trackerOf(id);
-    if (!id || !tracker || destination.node?.type !== 'catch' || !('error' in msg) || !msg.error) return;
-    const error: unknown = msg.error;
-    const source =
-      typeof error === 'object' && error !== null && 'source' in error ? sourceId(error.source) : undefined;
-    tracker.failed(id, source ?? destination.id, errorText(error));
+    const transient = event.error ? isTransient(event.error) : undefined;
+    const nodeId = event.node.id;
+    void Promise.resolve().then(() => tracker.completed(id, nodeId, error, transient));
   });
 }
 

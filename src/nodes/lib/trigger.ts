@@ -19,6 +19,17 @@ export interface TriggerOptions {
   retry?: RetryPolicy;
   /** Header names the node's protections read: redacted from what is stored, whatever their name. */
   secretHeaders?: readonly string[];
+  /**
+   * The run's business key and values for an input (e.g. rendered from the node's templates); run
+   * again for a replayed or re-run input. Throwing fails the run on the trigger.
+   */
+  labels?: (input: RunStart) => RunLabels;
+}
+
+/** What names a run besides its id (RunRecord.businessKey and values). */
+export interface RunLabels {
+  businessKey?: string;
+  values?: Record<string, string>;
 }
 
 export interface TriggerRuns {
@@ -46,7 +57,7 @@ export function triggerRuns(
   prepare?: (msg: NodeMessage) => Promise<NodeMessage>,
   options: TriggerOptions = {},
 ): TriggerRuns {
-  const { retry: retryPolicy, secretHeaders = [] } = options;
+  const { retry: retryPolicy, secretHeaders = [], labels } = options;
   const ctx = packageContext(RED);
   let closed = false;
   // Callers' secrets (Authorization, cookies, signatures, the headers named by the
@@ -66,6 +77,13 @@ export function triggerRuns(
     retry?: number,
   ) => {
     if (closed) return; // a replay or re-run that arrived after a redeploy: the new node takes it
+    let named: RunLabels = {};
+    let unnamed: Error | undefined;
+    try {
+      named = labels?.(input) ?? {};
+    } catch (err) {
+      unnamed = err as Error;
+    }
     ctx.runs.start({
       id: runId,
       flowId: node.z,
@@ -74,13 +92,21 @@ export function triggerRuns(
       inputExtra: storedExtra,
       rerunOf,
       ...(retry ? { retry } : {}),
+      ...named,
     });
     const msg: NodeMessage = {
       _msgid: runId,
       payload: input.payload,
       ...input.extra,
-      imis: { runId, queueTime, trigger: node.type },
+      imis: { runId, queueTime, trigger: node.type, ...named },
     };
+    if (unnamed) {
+      // The run fails on the trigger (e.g. its business key template could not be rendered).
+      ctx.runs.failed(runId, node.id, unnamed.message, false);
+      node.error(unnamed, msg);
+      ctx.runs.release(runId);
+      return;
+    }
     if (!prepare) {
       try {
         node.send(msg);
