@@ -139,7 +139,7 @@ const register: NodeModule = (RED) => {
       const ctx = packageContext(RED);
       const runId = runOf(ctx, msg) ?? msg._msgid;
       // A run through the state machine is known by the instance's key when it has no key of its own.
-      if (key !== undefined) ctx.runs.keyIfNone(runId, String(key));
+      if (key !== undefined && String(key) !== runId) ctx.runs.keyIfNone(runId, String(key));
       const outcome = await runtime.fire(handle.code, { key, trigger, transition, msg, runId });
       if (outcome.fired) {
         msg.workflow = { ...eventView(outcome.event), created: outcome.created };

@@ -517,10 +517,10 @@ function registerHooks(
       const labels = carriedLabels(msg);
       if (labels) runs.label(id, labels);
     }
-    const error = event.error ? errorText(event.error) : undefined;
-    const transient = event.error ? isTransient(event.error) : undefined;
     const nodeId = event.node.id;
-    void Promise.resolve().then(() => tracker.completed(id, nodeId, error, transient));
+    // The error first, with whether it may pass on a later try, before the Catch nodes report it.
+    if (event.error) tracker.failed(id, nodeId, errorText(event.error), isTransient(event.error));
+    void Promise.resolve().then(() => tracker.completed(id, nodeId));
   });
 }
 
