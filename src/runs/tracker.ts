@@ -59,6 +59,8 @@ export interface RunRecord {
   inputNotStored?: boolean;
   /** A trigger's business key for this run (e.g. a member id), searchable in the dashboard. */
   businessKey?: string;
+  /** Named values of this run (e.g. orderId, eventCode), each searchable exactly in the dashboard. */
+  values?: Record<string, string>;
 }
 
 /** Run ids double as Node-RED message ids: random UUIDs (from a buffered CSPRNG: cheap per call). */
