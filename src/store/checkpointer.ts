@@ -35,6 +35,8 @@ const db = new Database(data.file, { fileMustExist: true });
 db.pragma(`synchronous = ${data.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
 db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(data.busyTimeoutMs))}`);
 db.pragma('wal_autocheckpoint = 0');
+// As the store's connection: the runs' prune deletes their values by the foreign key's cascade.
+db.pragma('foreign_keys = ON');
 
 function checkpoint(): void {
   try {

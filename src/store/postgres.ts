@@ -12,10 +12,10 @@ import {
   pageLimit,
   RUN_COLUMNS,
   runFromData,
-  runRow,
   runsWhere,
+  runWrite,
 } from './rows.js';
-import type { DedupRow, InputRow } from './rows.js';
+import type { DedupRow, InputRow, RunWrite } from './rows.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { EXPORT_COLUMNS, exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
@@ -58,8 +58,8 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
   private readonly accepts: GroupCommit<AcceptedInput>;
-  /** Rows of finished runs (runRow): serialised when finished, so later changes to the record do not leak in. */
-  private readonly finishes: GroupCommit<unknown[]>;
+  /** Finished runs (runWrite): serialised when finished, so later changes to the record do not leak in. */
+  private readonly finishes: GroupCommit<RunWrite>;
   protected readonly workflows: PostgresWorkflowTables;
   private readonly messages: PostgresMessages;
 
@@ -110,13 +110,13 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
   }
 
   finishRun(run: RunRecord): Promise<void> {
-    let row: unknown[];
+    let write: RunWrite;
     try {
-      row = runRow(run); // a copy, as the record stands now
+      write = runWrite(run); // a copy, as the record stands now
     } catch (err) {
       return Promise.reject(err as Error); // e.g. a value JSON cannot hold: this run only
     }
-    return this.finishes.add(row);
+    return this.finishes.add(write);
   }
 
   async importInputs(inputs: AcceptedInput[]): Promise<void> {
@@ -389,11 +389,22 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     );
   }
 
-  /** The runs and the settlement of their inputs, in one transaction. */
-  private async writeFinished(rows: unknown[][]): Promise<void> {
+  /** The runs, their values and the settlement of their inputs, in one transaction. */
+  private async writeFinished(runs: RunWrite[]): Promise<void> {
     // One row per id: a run finished twice in one group (a re-settle) keeps its last state.
-    const byId = new Map(rows.map((row) => [row[0] as string, row]));
-    const { sql, params } = multiRow([...byId.values()]);
+    const byId = new Map(runs.map((run) => [run.row[0] as string, run]));
+    const ids = [...byId.keys()];
+    const { sql, params } = multiRow([...byId.values()].map((run) => run.row));
+    // The values as three arrays (unnest): 25 values of 1,000 runs would pass PostgreSQL's limit
+    // of 65,535 parameters as rows of parameters.
+    const values: [string[], string[], string[]] = [[], [], []];
+    for (const [id, run] of byId) {
+      for (const [name, value] of run.values) {
+        values[0].push(id);
+        values[1].push(name);
+        values[2].push(value);
+      }
+    }
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -404,7 +415,16 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
            business_key = excluded.business_key, data = excluded.data, retry_at = excluded.retry_at`,
         params,
       );
-      await client.query(`DELETE FROM imis_inputs WHERE id = ANY($1)`, [[...byId.keys()]]);
+      // A run stored again (a re-settle) keeps only its new values.
+      await client.query(`DELETE FROM imis_run_values WHERE run_id = ANY($1)`, [ids]);
+      if (values[0].length > 0) {
+        await client.query(
+          `INSERT INTO imis_run_values (run_id, name, value)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+          values,
+        );
+      }
+      await client.query(`DELETE FROM imis_inputs WHERE id = ANY($1)`, [ids]);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -20,6 +20,18 @@ export function runRow(run: RunRecord): unknown[] {
   ];
 }
 
+/** A finished run as it is written: its row of `imis_runs` (runRow) and its values' rows. */
+export interface RunWrite {
+  row: unknown[];
+  /** `[name, value]` of each of the run's values (`imis_run_values`). */
+  values: [string, string][];
+}
+
+/** What a finished run writes, serialised as the record stands now. */
+export function runWrite(run: RunRecord): RunWrite {
+  return { row: runRow(run), values: Object.entries(run.values ?? {}) };
+}
+
 export function runFromData(data: string): RunRecord {
   return JSON.parse(data) as RunRecord;
 }
@@ -76,8 +88,33 @@ export function containsPattern(text: string): string {
 }
 
 /**
+ * The business key as the runs query compares it: in byte order (the order of code points), so that
+ * the keys starting with a text are one range of the key index. SQLite's BINARY collation is that
+ * order; PostgreSQL's database collation may not be, so its key index and the query say "C".
+ */
+const KEY = { sqlite: 'business_key', postgres: 'business_key COLLATE "C"' };
+
+/**
+ * The least text after every text that starts with `prefix`, in code point order: the prefix with
+ * its last code point raised by one (past the surrogates, which UTF-8 does not hold). Undefined
+ * when there is none (a prefix of U+10FFFF only): every key from the prefix on then matches.
+ */
+export function prefixEnd(prefix: string): string | undefined {
+  const points = Array.from(prefix, (c) => c.codePointAt(0) ?? 0);
+  while (points.length > 0) {
+    let last = (points.pop() ?? 0) + 1;
+    if (last >= 0xd800 && last <= 0xdfff) last = 0xe000;
+    if (last <= 0x10ffff) return String.fromCodePoint(...points, last);
+  }
+  return undefined;
+}
+
+/**
  * The WHERE clause and parameters of a runs query, for either engine: `param(n)` writes the n-th
  * placeholder (`?` for SQLite, `$n` for PostgreSQL). Newest first, keyset-paged by (started_at, id).
+ * A business key matches the keys that start with it (itself too): a range of the key index, so `%`
+ * and `_` are plain characters. Each named value must be the run's exactly, found through the
+ * values index (its first 200 characters, schema version 5), then compared whole.
  */
 export function runsWhere(
   query: RunQuery,
@@ -86,14 +123,28 @@ export function runsWhere(
 ): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
-  const add = (clause: (p: string) => string, value: unknown) => {
+  /** The placeholder of a new parameter: each use of a value binds it again (SQLite's `?`). */
+  const bind = (value: unknown) => {
     params.push(value);
-    clauses.push(clause(param(params.length)));
+    return param(params.length);
+  };
+  const add = (clause: (p: string) => string, value: unknown) => {
+    clauses.push(clause(bind(value)));
   };
   if (query.flowId) add((p) => `flow_id = ${p}`, query.flowId);
   if (query.triggerId) add((p) => `trigger_id = ${p}`, query.triggerId);
   if (query.status) add((p) => `status = ${p}`, query.status);
-  if (query.businessKey) add((p) => `business_key = ${p}`, query.businessKey);
+  if (query.businessKey) {
+    const end = prefixEnd(query.businessKey);
+    add((p) => `${KEY[engine]} >= ${p}`, query.businessKey);
+    if (end !== undefined) add((p) => `${KEY[engine]} < ${p}`, end);
+  }
+  for (const [name, value] of Object.entries(query.values ?? {})) {
+    clauses.push(
+      `id IN (SELECT run_id FROM imis_run_values WHERE name = ${bind(name)}` +
+        ` AND substr(value, 1, 200) = substr(${bind(value)}, 1, 200) AND value = ${bind(value)})`,
+    );
+  }
   if (query.since) add((p) => `started_at >= ${p}`, Date.parse(query.since));
   if (query.until) add((p) => `started_at < ${p}`, Date.parse(query.until));
   if (query.rerunOf) add((p) => `rerun_of = ${p}`, query.rerunOf);

@@ -60,6 +60,19 @@ const RERUN_INDEX = `
       CREATE INDEX imis_runs_rerun ON imis_runs (rerun_of) WHERE rerun_of IS NOT NULL;
       CREATE INDEX imis_runs_flow_status ON imis_runs (flow_id, status, started_at, id);`;
 
+/**
+ * A run's named values (RunRecord.values), one row each, found by name and value (the dashboard's
+ * filter); they are also in the run's `data`, which is what a run is read back from.
+ */
+const RUN_VALUES = `
+      CREATE TABLE imis_run_values (
+        run_id TEXT NOT NULL REFERENCES imis_runs (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, name)
+      )%CLUSTERED%;
+      CREATE INDEX imis_run_values_value ON imis_run_values (name, substr(value, 1, 200), run_id);`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -185,6 +198,23 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE imis_dedup ADD COLUMN settled INTEGER NOT NULL DEFAULT 1;
       ALTER TABLE imis_runs ADD COLUMN retry_at %TIME%;
       CREATE INDEX imis_runs_retry ON imis_runs (retry_at) WHERE retry_at IS NOT NULL;`),
+  },
+  {
+    version: 5,
+    description:
+      "runs' named values, searchable exactly; business keys searchable by prefix (PostgreSQL: a key index in byte order)",
+    // A value is indexed by its first 200 characters (runsWhere checks the whole value): a value
+    // may hold 1,000 characters, up to 4,000 bytes, beyond PostgreSQL's limit of 2,704 bytes per
+    // index entry. The values go with their run (ON DELETE CASCADE: the runs' prune).
+    // PostgreSQL: a prefix is a range of keys in the index's order, which is byte order only under
+    // the "C" collation; the database's own may be another (en_US, ICU), so the key index is made
+    // again with it, and runsWhere compares the keys COLLATE "C".
+    sqlite: both(RUN_VALUES).sqlite,
+    postgres:
+      both(RUN_VALUES).postgres +
+      `
+      DROP INDEX imis_runs_key;
+      CREATE INDEX imis_runs_key ON imis_runs (business_key COLLATE "C", started_at, id) WHERE business_key IS NOT NULL;`,
   },
 ];
 

@@ -10,7 +10,8 @@ export interface PruneRequest {
 
 /**
  * The runs' prune on a connection, one batch per call (answers how many rows went): by age first,
- * then by count. Used by the store's own connection and by its worker thread's.
+ * then by count. Used by the store's own connection and by its worker thread's, both with
+ * `foreign_keys` on: a run's values go with it (ON DELETE CASCADE).
  */
 export function runsPruner(db: Database.Database): (request: PruneRequest) => number {
   const byAge = db.prepare(

@@ -20,10 +20,10 @@ import {
   pageLimit,
   RUN_COLUMNS,
   runFromData,
-  runRow,
   runsWhere,
+  runWrite,
 } from './rows.js';
-import type { DedupRow, InputRow } from './rows.js';
+import type { DedupRow, InputRow, RunWrite } from './rows.js';
 import type { CheckpointerData, WorkerAnswer } from './checkpointer.js';
 import { runsPruner } from './sqlite-prune.js';
 import type { PruneRequest } from './sqlite-prune.js';
@@ -77,8 +77,8 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
   private readonly accepts: GroupCommit<AcceptedInput>;
-  /** Rows of finished runs (runRow): serialised when finished, so later changes to the record do not leak in. */
-  private readonly finishes: GroupCommit<unknown[]>;
+  /** Finished runs (runWrite): serialised when finished, so later changes to the record do not leak in. */
+  private readonly finishes: GroupCommit<RunWrite>;
   private readonly statements;
   private readonly claimedAtStart = new Set<string>();
   /** Prepared runs queries, one per combination of filters. */
@@ -127,6 +127,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
         `INSERT OR REPLACE INTO imis_runs (${RUN_COLUMNS})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      insertValue: db.prepare(`INSERT INTO imis_run_values (run_id, name, value) VALUES (?, ?, ?)`),
       claim: db.prepare(
         `UPDATE imis_inputs SET owner = ?, lease_until = ?
          WHERE source = ? AND owner <> ? AND (lease_until < ? OR ?)
@@ -186,10 +187,14 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
       const leaseUntil = Date.now() + this.leaseMs;
       for (const input of inputs) this.statements.insertInput.run(...inputRow(input, this.owner, leaseUntil));
     });
-    const finishMany = db.transaction((rows: unknown[][]) => {
-      for (const row of rows) {
-        this.statements.upsertRun.run(...row);
-        this.statements.deleteInput.run(row[0]);
+    const finishMany = db.transaction((runs: RunWrite[]) => {
+      const { upsertRun, insertValue, deleteInput } = this.statements;
+      for (const { row, values } of runs) {
+        // A run stored again (a re-settle) keeps only its new values: REPLACE deletes the old row,
+        // and its values with it (the foreign key's ON DELETE CASCADE).
+        upsertRun.run(...row);
+        for (const [name, value] of values) insertValue.run(row[0], name, value);
+        deleteInput.run(row[0]);
       }
     });
     this.accepts = new GroupCommit((items) => {
@@ -276,13 +281,13 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   }
 
   finishRun(run: RunRecord): Promise<void> {
-    let row: unknown[];
+    let write: RunWrite;
     try {
-      row = runRow(run); // a copy, as the record stands now
+      write = runWrite(run); // a copy, as the record stands now
     } catch (err) {
       return Promise.reject(err as Error); // e.g. a value JSON cannot hold: this run only
     }
-    return this.finishes.add(row);
+    return this.finishes.add(write);
   }
 
   async importInputs(inputs: AcceptedInput[]): Promise<void> {

@@ -25,7 +25,10 @@ export interface RunQuery {
   since?: string;
   /** Started before (ISO time). */
   until?: string;
+  /** Runs whose business key starts with this text (the key itself included); `%`, `_` are literal. */
   businessKey?: string;
+  /** Runs that have each of these named values (RunRecord.values), exactly: name and value. */
+  values?: Record<string, string>;
   /**
    * Free text: runs whose input or error contains it (case-insensitive for ASCII). A scan of the
    * runs the other filters select, newest first: the first page of a frequent text comes at once.

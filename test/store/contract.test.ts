@@ -10,17 +10,24 @@ import { importLegacyFiles, openStore } from '../../src/store/index.js';
 import type { AcceptedInput, Store } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
-import { COUNT_CAP } from '../../src/store/rows.js';
+import { COUNT_CAP, runsWhere } from '../../src/store/rows.js';
 import { SqliteStore, TEXT_WINDOW } from '../../src/store/sqlite.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 
 type Opened = Store & { heartbeat(): Promise<void> };
 
-/** One engine under test: `open` gives a store on a fresh location, `reopen` another process's view of it. */
+/**
+ * One engine under test: `fresh` gives a new location, where `open` opens a store (another process's
+ * view of it when opened again) and `sql` runs statements on its database as an outsider would (to
+ * build an older schema, to look at a table no method reads), answering the last one's rows.
+ */
 interface Engine {
   name: 'sqlite' | 'postgres';
-  fresh(): Promise<{ open(leaseMs?: number): Promise<Opened> }>;
+  fresh(): Promise<{
+    open(leaseMs?: number): Promise<Opened>;
+    sql(statements: string): Promise<Record<string, unknown>[]>;
+  }>;
 }
 
 function input(source: string, n: number, at = Date.now()): AcceptedInput {
@@ -52,7 +59,21 @@ const sqlite: Engine = {
   name: 'sqlite',
   async fresh() {
     const file = join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db');
-    return { open: (leaseMs = 30_000) => Promise.resolve(new SqliteStore({ file, leaseMs })) };
+    return {
+      open: (leaseMs = 30_000) => Promise.resolve(new SqliteStore({ file, leaseMs })),
+      async sql(statements: string) {
+        const db = new Database(file);
+        try {
+          const parts = statements.split(';').filter((part) => part.trim());
+          const last = parts.pop() ?? '';
+          db.exec(parts.join(';'));
+          const statement = db.prepare(last);
+          return statement.reader ? (statement.all() as Record<string, unknown>[]) : (statement.run(), []);
+        } finally {
+          db.close();
+        }
+      },
+    };
   },
 };
 
@@ -62,7 +83,22 @@ const postgres: Engine = {
   async fresh() {
     if (!server) throw new Error('no PostgreSQL server');
     const url = server.createDatabase(`t_${randomUUID().replace(/-/g, '')}`);
-    return { open: (leaseMs = 30_000) => PostgresStore.open({ url, leaseMs }) };
+    return {
+      open: (leaseMs = 30_000) => PostgresStore.open({ url, leaseMs }),
+      async sql(statements: string) {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          const results = (await client.query(statements)) as pg.QueryResult | pg.QueryResult[];
+          return (Array.isArray(results) ? results[results.length - 1] : results).rows as Record<
+            string,
+            unknown
+          >[];
+        } finally {
+          await client.end();
+        }
+      },
+    };
   },
 };
 
@@ -257,6 +293,277 @@ for (const engine of [sqlite, postgres]) {
         },
       );
     });
+
+    it('finds runs by business key, exactly or by prefix, with % and _ taken literally', async () => {
+      const store = await open();
+      const base = Date.now() - 60_000;
+      const keys = [
+        'ORD-1',
+        'ORD-12',
+        'ORD-2',
+        'XORD-1', // shares "ORD-1" later on only
+        'ord-1',
+        'ORD-1\u{1F600}', // a character beyond the BMP after the prefix
+        'A%B',
+        'AxB',
+        'A_C',
+        'AyC',
+        '\u{10FFFF}z', // the last code point: a prefix of it has no end
+        undefined,
+      ];
+      const runs = keys.map((businessKey, n) =>
+        run({ startedAt: new Date(base + n * 1000).toISOString(), ...(businessKey ? { businessKey } : {}) }),
+      );
+      await Promise.all(runs.map((r) => store.finishRun(r)));
+      const keysOf = async (businessKey: string) =>
+        (await store.listRuns({ businessKey })).runs.map((r) => r.businessKey);
+
+      assert.deepEqual(await keysOf('ORD-12'), ['ORD-12'], 'the exact key');
+      assert.deepEqual(
+        await keysOf('ORD-1'),
+        ['ORD-1\u{1F600}', 'ORD-12', 'ORD-1'],
+        'itself and longer keys',
+      );
+      assert.deepEqual(await keysOf('ORD'), ['ORD-1\u{1F600}', 'ORD-2', 'ORD-12', 'ORD-1']);
+      assert.deepEqual(await keysOf('RD-1'), [], 'a later part of a key is no prefix');
+      assert.deepEqual(await keysOf('ord'), ['ord-1'], 'case counts');
+      assert.deepEqual(await keysOf('A%'), ['A%B']);
+      assert.deepEqual(await keysOf('A_'), ['A_C']);
+      assert.deepEqual(await keysOf('ORD-1\u{1F600}'), ['ORD-1\u{1F600}']);
+      assert.deepEqual(await keysOf('\u{10FFFF}'), ['\u{10FFFF}z']);
+      assert.deepEqual(await keysOf('ORD-3'), []);
+      assert.deepEqual(await store.countRuns({ businessKey: 'ORD-1' }), {
+        running: 0,
+        ok: 3,
+        failed: 0,
+        unfinished: 0,
+        capped: false,
+      });
+    });
+
+    it('finds runs by their named values, every pair exactly, and returns the values with the run', async () => {
+      const store = await open();
+      const base = Date.now() - 60_000;
+      const at = (n: number) => new Date(base + n * 1000).toISOString();
+      const a = run({ startedAt: at(0), values: { orderId: 'O-1', eventCode: 'CONF' } });
+      const b = run({ startedAt: at(1), values: { orderId: 'O-2', eventCode: 'CONF' }, status: 'failed' });
+      const c = run({ startedAt: at(2), values: { orderId: 'O-10', note: 'CONF' } });
+      const d = run({ startedAt: at(3), input: { orderId: 'O-1' } });
+      await Promise.all([a, b, c, d].map((r) => store.finishRun(r)));
+      const ids = async (values: Record<string, string>, more = {}) =>
+        (await store.listRuns({ values, ...more })).runs.map((r) => r.id);
+
+      assert.deepEqual(await ids({ orderId: 'O-1' }), [a.id], 'exactly: not O-10, nor a value in the input');
+      assert.deepEqual(
+        await ids({ eventCode: 'CONF' }),
+        [b.id, a.id],
+        'by name: not another name of that value',
+      );
+      assert.deepEqual(await ids({ orderId: 'O-2', eventCode: 'CONF' }), [b.id], 'both pairs');
+      assert.deepEqual(await ids({ orderId: 'O-1', eventCode: 'OTHER' }), [], 'one pair only');
+      assert.deepEqual(await ids({ orderid: 'O-1' }), [], 'names are exact too');
+      assert.deepEqual(
+        await ids({ eventCode: 'CONF' }, { status: 'failed' }),
+        [b.id],
+        'with the other filters',
+      );
+      assert.deepEqual(await ids({ eventCode: 'CONF' }, { text: 'a' }), [b.id, a.id], 'with a text search');
+      assert.deepEqual(await ids({ eventCode: 'CONF' }, { text: 'nothing like it' }), []);
+      assert.deepEqual(await ids({}), [d.id, c.id, b.id, a.id], 'no values: no filter');
+      assert.deepEqual(await store.countRuns({ values: { eventCode: 'CONF' } }), {
+        running: 0,
+        ok: 1,
+        failed: 1,
+        unfinished: 0,
+        capped: false,
+      });
+
+      assert.deepEqual((await store.getRun(a.id))?.values, { orderId: 'O-1', eventCode: 'CONF' });
+      assert.deepEqual(await store.getRun(c.id), c);
+      assert.deepEqual(
+        (await store.listRuns({})).runs.map((r) => r.values),
+        [undefined, c.values, b.values, a.values],
+      );
+    });
+
+    it('searches business keys by prefix and values through their indexes', async () => {
+      const store = await open();
+      await store.finishRun(
+        run({ startedAt: new Date().toISOString(), businessKey: 'K-1', values: { a: 'b' } }),
+      );
+      const plan = async (query: Parameters<Store['listRuns']>[0]) => {
+        const where = runsWhere(query, engine.name, (n) => `$${n}`);
+        const literal = (v: unknown) =>
+          typeof v === 'number' ? `${v}` : `'${String(v).replace(/'/g, "''")}'`;
+        const sql = `SELECT data FROM imis_runs ${where.sql.replace(/\$(\d+)/g, (_, n) => literal(where.params[Number(n) - 1]))} ORDER BY started_at DESC, id DESC LIMIT 100`;
+        // PostgreSQL: a handful of rows would be read whole; what counts is that an index can serve.
+        const rows = await place.sql(
+          engine.name === 'sqlite' ? `EXPLAIN QUERY PLAN ${sql}` : `SET enable_seqscan = off; EXPLAIN ${sql}`,
+        );
+        return rows.map((row) => String(row.detail ?? row['QUERY PLAN'])).join('\n');
+      };
+      // The index is searched with the range (the prefix) and with name and value, not read whole.
+      const uses =
+        engine.name === 'sqlite'
+          ? {
+              key: /SEARCH imis_runs USING INDEX imis_runs_key \(business_key>\? AND business_key<\?\)/,
+              values: /SEARCH imis_run_values USING INDEX imis_run_values_value \(name=\? AND <expr>=\?\)/,
+            }
+          : {
+              key: /using imis_runs_key on imis_runs .*\n\s*Index Cond: \(\(\(business_key\)::text >= 'K-'::text\) AND \(\(business_key\)::text < 'K\.'::text\)\)/,
+              values:
+                /using imis_run_values_value on imis_run_values .*\n\s*Index Cond: \(\(name = 'a'::text\) AND \(substr\(value, 1, 200\) = 'b'::text\)\)/,
+            };
+      assert.match(await plan({ businessKey: 'K-' }), uses.key);
+      assert.match(await plan({ values: { a: 'b' } }), uses.values);
+    });
+
+    it('keeps values at their limits: 25 a run, names of 64 characters, values of 1,000', async () => {
+      const store = await open();
+      const name = (n: number) => `${n}`.padStart(64, 'n');
+      // 1,000 characters, most of 4 bytes, that do not compress: more than PostgreSQL takes in one
+      // index entry (2,704 bytes).
+      const start = Array.from({ length: 999 }, (_, n) =>
+        String.fromCodePoint(0x10000 + ((n * 7919) % 0xf0000)),
+      ).join('');
+      const long = (last: string) => start + last;
+      const values = Object.fromEntries(Array.from({ length: 25 }, (_, n) => [name(n), long(`${n % 10}`)]));
+      const full = run({ startedAt: new Date(Date.now() - 2000).toISOString(), values });
+      // The same value but its last character: indexed alike (by its start), told apart whole.
+      const twin = run({
+        startedAt: new Date(Date.now() - 1000).toISOString(),
+        values: { [name(0)]: long('x') },
+      });
+      await Promise.all([full, twin].map((r) => store.finishRun(r)));
+      const ids = async (v: Record<string, string>) =>
+        (await store.listRuns({ values: v })).runs.map((r) => r.id);
+
+      assert.deepEqual(await ids({ [name(0)]: long('0') }), [full.id]);
+      assert.deepEqual(await ids({ [name(0)]: long('x') }), [twin.id]);
+      assert.deepEqual(await ids({ [name(24)]: long('4'), [name(13)]: long('3') }), [full.id]);
+      assert.deepEqual(await ids({ [name(24)]: long('5') }), []);
+      assert.deepEqual((await store.getRun(full.id))?.values, values);
+    });
+
+    it('replaces the values of a run stored again', async () => {
+      const store = await open();
+      const r = run({
+        startedAt: new Date().toISOString(),
+        status: 'unfinished',
+        values: { a: '1', b: '2' },
+      });
+      await store.finishRun(r);
+      await store.finishRun({ ...r, status: 'failed', values: { a: '3' } });
+      const ids = async (values: Record<string, string>) =>
+        (await store.listRuns({ values })).runs.map((x) => x.id);
+      assert.deepEqual(await ids({ a: '1' }), []);
+      assert.deepEqual(await ids({ b: '2' }), [], 'a value the run no longer has');
+      assert.deepEqual(await ids({ a: '3' }), [r.id]);
+      assert.deepEqual((await store.getRun(r.id))?.values, { a: '3' });
+
+      // Twice in one group of writes: the last one counts.
+      await Promise.all([
+        store.finishRun({ ...r, values: { c: '4' } }),
+        store.finishRun({ ...r, values: { c: '5' } }),
+      ]);
+      assert.deepEqual(await ids({ c: '4' }), []);
+      assert.deepEqual(await ids({ c: '5' }), [r.id]);
+
+      await store.finishRun({ ...r, values: undefined });
+      assert.deepEqual(await ids({ c: '5' }), [], 'none left');
+      assert.deepEqual(await place.sql('SELECT run_id FROM imis_run_values'), []);
+    });
+
+    it('prunes the values with their runs', async () => {
+      const store = await open();
+      const now = Date.parse('2026-06-01T00:00:00Z');
+      const day = 24 * 60 * 60 * 1000;
+      const old = Array.from({ length: 4 }, (_, n) =>
+        run({
+          startedAt: new Date(now - 40 * day + n).toISOString(),
+          values: { orderId: `O-${n}`, kind: 'x' },
+        }),
+      );
+      const recent = run({
+        startedAt: new Date(now - day).toISOString(),
+        values: { orderId: 'O-9', kind: 'x' },
+      });
+      await Promise.all([...old, recent].map((r) => store.finishRun(r)));
+      assert.equal(await store.pruneRuns({ maxAgeMs: 30 * day, maxCount: 100 }, new Date(now), 10), 4);
+      assert.deepEqual(
+        (await store.listRuns({ values: { kind: 'x' } })).runs.map((r) => r.id),
+        [recent.id],
+      );
+      const rows = await place.sql('SELECT run_id, name, value FROM imis_run_values ORDER BY name');
+      assert.deepEqual(rows, [
+        { run_id: recent.id, name: 'kind', value: 'x' },
+        { run_id: recent.id, name: 'orderId', value: 'O-9' },
+      ]);
+    });
+
+    it('upgrades a database of schema version 4 in place: its runs stay, found by key prefix, and take values', async () => {
+      const previous = MIGRATIONS.filter((m) => m.version <= 4);
+      const old = run({ startedAt: new Date(Date.now() - 1000).toISOString(), businessKey: 'M-1001' });
+      await place.sql(
+        `CREATE TABLE imis_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);` +
+          previous.map((m) => `${m[engine.name]};`).join('') +
+          previous.map((m) => `INSERT INTO imis_schema VALUES (${m.version}, 0);`).join('') +
+          `INSERT INTO imis_runs (id, flow_id, trigger_id, status, started_at, finished_at, business_key, data)
+           VALUES ('${old.id}', 'flow-a', 'trigger-1', 'ok', ${Date.parse(old.startedAt)}, NULL, 'M-1001',
+                   '${JSON.stringify(old)}')`,
+      );
+      const store = await open();
+      assert.deepEqual(
+        await place.sql('SELECT version FROM imis_schema ORDER BY version'),
+        MIGRATIONS.map((m) => ({ version: m.version })),
+      );
+      assert.ok(MIGRATIONS.some((m) => m.version === 5 && /imis_run_values/.test(m[engine.name])));
+      assert.deepEqual(await store.getRun(old.id), old);
+      assert.deepEqual(
+        (await store.listRuns({ businessKey: 'M-10' })).runs.map((r) => r.id),
+        [old.id],
+      );
+      const fresh = run({
+        startedAt: new Date().toISOString(),
+        businessKey: 'M-1002',
+        values: { orderId: 'O-1' },
+      });
+      await store.finishRun(fresh);
+      assert.deepEqual(
+        (await store.listRuns({ businessKey: 'M-100' })).runs.map((r) => r.id),
+        [fresh.id, old.id],
+      );
+      assert.deepEqual(
+        (await store.listRuns({ values: { orderId: 'O-1' } })).runs.map((r) => r.id),
+        [fresh.id],
+      );
+    });
+
+    if (engine.name === 'postgres') {
+      it('finds keys by prefix in byte order on a database that collates otherwise (ICU en-US)', async () => {
+        const name = `icu_${randomUUID().replace(/-/g, '')}`;
+        const admin = new pg.Client({ connectionString: server?.url });
+        await admin.connect();
+        await admin.query(
+          `CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`,
+        );
+        await admin.end();
+        const url = (server?.url ?? '').replace(/\/postgres$/, `/${name}`);
+        const store = await PostgresStore.open({ url });
+        opened.push(store);
+        const base = Date.now() - 60_000;
+        // en-US sorts "ab" < "aBc" < "ac" and "a-b" next to "ab": a range in that order would take them.
+        const runs = ['ab', 'aBc', 'abc', 'a-b', 'ab-1', 'AB'].map((businessKey, n) =>
+          run({ startedAt: new Date(base + n * 1000).toISOString(), businessKey }),
+        );
+        await Promise.all(runs.map((r) => store.finishRun(r)));
+        const keysOf = async (businessKey: string) =>
+          (await store.listRuns({ businessKey })).runs.map((r) => r.businessKey);
+        assert.deepEqual(await keysOf('ab'), ['ab-1', 'abc', 'ab']);
+        assert.deepEqual(await keysOf('a'), ['ab-1', 'a-b', 'abc', 'aBc', 'ab']);
+        assert.deepEqual(await keysOf('aB'), ['aBc']);
+      });
+    }
 
     it('replaces a run finished again (a re-settle) rather than keeping two', async () => {
       const store = await open();

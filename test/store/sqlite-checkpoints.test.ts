@@ -93,6 +93,7 @@ describe('SQLite store: WAL checkpoints off the event loop', function () {
       finishedAt: new Date(old + n).toISOString(),
       steps: [],
       input: { n },
+      values: { orderId: `O-${n}` },
     });
     await Promise.all(Array.from({ length: 250 }, (_, n) => store!.finishRun(run(n))));
     // The store's own connection may not prune now: only the worker's can.
@@ -104,6 +105,10 @@ describe('SQLite store: WAL checkpoints off the event loop', function () {
     assert.equal(await store.pruneRuns(policy, now, 100), 100);
     assert.equal(await store.pruneRuns(policy, now, 100), 50);
     assert.equal(await store.getRun('run-249'), undefined);
+    const values = insides(store).db.prepare('SELECT count(*) AS n FROM imis_run_values').get() as {
+      n: number;
+    };
+    assert.equal(values.n, 0, "the runs' values went with them");
     assert.equal(prunedHere, 0, 'nothing pruned on the store connection');
     assert.ok(insides(store).checkpointer, 'the worker still runs');
   });
