@@ -133,10 +133,14 @@ interface Live {
 export class RunTracker {
   private readonly live = new Map<string, Live>();
   private readonly now: () => Date;
+  /** Milliseconds now, without a Date when no clock is given (it runs per delivery). */
+  private readonly nowMs: () => number;
   private readonly maxSteps: number;
 
   constructor(private readonly options: RunTrackerOptions = {}) {
-    this.now = options.now ?? (() => new Date());
+    const { now } = options;
+    this.now = now ?? (() => new Date());
+    this.nowMs = now ? () => now().getTime() : Date.now;
     this.maxSteps = options.maxSteps ?? 1000;
   }
 
@@ -184,7 +188,7 @@ export class RunTracker {
     const live = this.live.get(id);
     if (!live) return;
     live.inFlight++;
-    live.activeAt = this.now().getTime();
+    live.activeAt = this.nowMs();
     const current = live.open.get(node.id);
     if (current) {
       current.open++;
@@ -208,16 +212,19 @@ export class RunTracker {
     live.open.set(node.id, { step, open: 1 });
   }
 
-  /** The payload preview of the step of `nodeId` just delivered to. */
-  preview(id: string, nodeId: string, received: string): void {
+  /**
+   * The payload preview of the step of `nodeId` just delivered to; `preview` is called only when
+   * the step has none yet (a step of 1,000 messages keeps the first one).
+   */
+  preview(id: string, nodeId: string, preview: () => string): void {
     const step = this.live.get(id)?.latest.get(nodeId);
-    if (step && step.received === undefined) step.received = received;
+    if (step && step.received === undefined) step.received = preview();
   }
 
   /** `nodeId` sent a message of the run; its latest step keeps the preview of the first one. */
-  sent(id: string, nodeId: string, preview: string): void {
+  sent(id: string, nodeId: string, preview: () => string): void {
     const step = this.live.get(id)?.latest.get(nodeId);
-    if (step && step.sent === undefined) step.sent = preview;
+    if (step && step.sent === undefined) step.sent = preview();
   }
 
   completed(id: string, nodeId: string, error?: string, transient?: boolean): void {
@@ -226,7 +233,7 @@ export class RunTracker {
     if (error !== undefined) this.fail(live, nodeId, error, transient);
     const current = live.open.get(nodeId);
     if (!current) return; // e.g. a node that was never delivered to
-    live.activeAt = this.now().getTime();
+    live.activeAt = this.nowMs();
     live.inFlight--;
     if (--current.open === 0) {
       live.open.delete(nodeId);

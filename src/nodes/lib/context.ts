@@ -466,9 +466,10 @@ function registerHooks(
     if (started) runs.release(id);
     // Only runs keep previews; a followed message is not recorded.
     if (tracker !== runs || !previews) return;
-    const preview = previews(msg.payload);
-    runs.preview(id, node.id, preview);
-    if (event.source?.id) runs.sent(id, event.source.id, preview);
+    let preview: string | undefined;
+    const make = () => (preview ??= previews(msg.payload));
+    runs.preview(id, node.id, make);
+    if (event.source?.id) runs.sent(id, event.source.id, make);
   });
   // A node that receives a message of a run without its being routed there: link in (from link
   // out or link call), Catch and Complete nodes (copies of the message), Re-run at an entry node.
