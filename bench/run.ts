@@ -12,14 +12,20 @@
 //               webhook p99 while the retention prunes a backlog  vs  once it is over
 //   protect     Webhook in with an HMAC signature check  vs  the same endpoint without
 //   workflow    integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
-// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|workflow (comma-separated;
+//   tracking    run tracking on: Webhook in → split (1,000 rows) → change → join → Insert Activity
+//               (emulator) runs/s  vs  the same flow with imis.runs.track false; one run's steps,
+//               stored size and the child's RSS
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|workflow|tracking (comma-separated;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
 // rounds of ref + ours, default 3; protect: rounds of its 6 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
 // BENCH_STARTUP_RUNS (default 3), BENCH_BASELINE_DIR (a built older version for "before" start-up
 // numbers: see bench/startup.ts), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 2),
 // BENCH_DELTA_RUNS (default 3), BENCH_RUNS_ROWS (default 1,000,000), BENCH_RUNS_REPEAT (default 10),
-// BENCH_WORKFLOW_INSTANCES (default 1000000), BENCH_WORKFLOW_TIMEOUT_S (default 2).
+// BENCH_WORKFLOW_INSTANCES (default 1000000), BENCH_WORKFLOW_TIMEOUT_S (default 2),
+// tracking: BENCH_ROUNDS (rounds of off + on, default 3), BENCH_TRACKING_RUNS (runs per measured
+// batch, default 200), BENCH_TRACKING_CONCURRENCY (runs in flight, default 4), BENCH_TRACKING_ROWS
+// (rows split per run, default 1,000).
 // Sections needing PostgreSQL say they could not run when it is not installed.
 // Prints; always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
@@ -32,6 +38,7 @@ import { runsBench } from './runs.js';
 import { protectBench } from './protect.js';
 import { startupBench } from './startup.js';
 import { storeBench } from './store.js';
+import { trackingBench } from './tracking.js';
 import { webhookBench, webhookPostgresBench } from './webhook.js';
 import { workflowBench } from './workflow.js';
 
@@ -50,6 +57,10 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
   runs: { title: 'Runs dashboard and retention (1,000,000 runs, SQLite)', run: runsBench },
   protect: { title: 'Webhook in with HMAC signature check', run: protectBench },
   workflow: { title: 'Integration workflows (SQLite store)', run: workflowBench },
+  tracking: {
+    title: 'Run tracking on vs off (split 1,000 rows → change → join → Insert Activity)',
+    run: trackingBench,
+  },
 };
 
 function selected(): string[] {
