@@ -25,7 +25,10 @@ export interface RunQuery {
   since?: string;
   /** Started before (ISO time). */
   until?: string;
+  /** The business key: runs whose key is this text or starts with it. */
   businessKey?: string;
+  /** Named values: runs with every one of these names set to exactly this text. */
+  values?: Record<string, string>;
   /**
    * Free text: runs whose input or error contains it (case-insensitive for ASCII). A scan of the
    * runs the other filters select, newest first: the first page of a frequent text comes at once.
