@@ -51,6 +51,14 @@
         '.imis-runs-rejected ul { list-style: none; margin: 4px 0 0; padding: 0; max-height: 180px; overflow-y: auto; border: 1px solid var(--red-ui-secondary-border-color, #ddd); }',
         '.imis-runs-rejected li { padding: 2px 6px; border-bottom: 1px solid var(--red-ui-secondary-border-color, #eee); color: var(--red-ui-list-item-color, inherit); }',
         '.imis-runs-rejected .imis-runs-reason { display: block; white-space: pre-wrap; word-break: break-word; }',
+        '.imis-runs-key { font-family: monospace; }',
+        '.imis-runs-waiting { color: var(--red-ui-text-color-link, #1565c0); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }',
+        '.imis-runs-manual { display: flex; flex-direction: column; gap: 4px; padding: 4px; border: 1px solid var(--red-ui-secondary-border-color, #ddd); }',
+        '.imis-runs-manual textarea { width: 100%; box-sizing: border-box; min-height: 80px; font-family: monospace; resize: vertical; }',
+        '.imis-runs-manual-buttons { display: flex; gap: 4px; justify-content: flex-end; }',
+        '.imis-runs-values { margin: 2px 0; display: grid; grid-template-columns: max-content 1fr; gap: 0 8px; }',
+        '.imis-runs-values dt { font-weight: bold; }',
+        '.imis-runs-values dd { margin: 0; word-break: break-word; }',
         '.imis-runs-page { margin: 0; height: 100vh; font-family: sans-serif; font-size: 14px; background: var(--red-ui-primary-background, #fff); color: var(--red-ui-primary-text-color, #555); }',
         '.imis-runs-page .imis-runs-list { flex: 2 1 55%; }'
     ].join('\n');
@@ -93,7 +101,7 @@
     function create(root, env) {
         addStyle();
         var t = env.t;
-        var state = { runs: [], next: null, selected: null, shown: null, triggers: {}, loading: 0 };
+        var state = { runs: [], next: null, selected: null, shown: null, triggers: {}, loading: 0, manual: [] };
         var timer = null;
         var live = null;
         var liveRejected = null;
@@ -109,7 +117,7 @@
             return option(k, t('dashboard.since-' + (k || 'any')));
         }));
         var searchMode = el('select', { 'class': 'imis-runs-search-mode', 'aria-label': t('dashboard.search-mode') }, [
-            option('key', t('dashboard.search-key')), option('q', t('dashboard.search-text'))
+            option('key', t('dashboard.search-key')), option('value', t('dashboard.search-value')), option('q', t('dashboard.search-text'))
         ]);
         var searchInput = el('input', { type: 'search', 'class': 'imis-runs-search-input', placeholder: t('dashboard.search'), 'aria-label': t('dashboard.search') });
         var counts = el('div', { 'class': 'imis-runs-counts', role: 'status' });
@@ -120,12 +128,27 @@
         var rejectedSummary = el('summary', { text: t('dashboard.rejected', { n: 0 }) });
         var rejectedList = el('ul', { 'class': 'imis-runs-rejected-list', 'aria-label': t('dashboard.rejected-list') });
         var rejected = el('details', { 'class': 'imis-runs-rejected' }, [rejectedSummary, rejectedList]);
-        var bar = el('div', { 'class': 'imis-runs-bar' }, [counts, bulk,
+        var manualOpen = el('button', { type: 'button', 'class': 'red-ui-button imis-runs-manual-open', title: t('dashboard.manual-title'), text: '\u25b6 ' + t('dashboard.manual'), onclick: openManual });
+        var manualTrigger = el('select', { 'class': 'imis-runs-manual-trigger', 'aria-label': t('dashboard.manual-trigger'), onchange: fillManualInput });
+        var manualInput = el('textarea', { 'class': 'imis-runs-manual-input', 'aria-label': t('dashboard.manual-input'), spellcheck: 'false' });
+        var manualError = el('div', { 'class': 'imis-runs-error imis-runs-manual-error', role: 'alert' });
+        var manualRun = el('button', { type: 'button', 'class': 'red-ui-button primary imis-runs-manual-run', text: t('dashboard.manual-run'), onclick: runManual });
+        var manual = el('div', { 'class': 'imis-runs-manual', role: 'group', 'aria-label': t('dashboard.manual-title') }, [
+            el('label', {}, [t('dashboard.manual-trigger'), manualTrigger]),
+            el('label', {}, [t('dashboard.manual-input'), manualInput]),
+            manualError,
+            el('div', { 'class': 'imis-runs-manual-buttons' }, [
+                el('button', { type: 'button', 'class': 'red-ui-button imis-runs-manual-cancel', text: t('dashboard.cancel'), onclick: closeManual }),
+                manualRun
+            ])
+        ]);
+        manual.style.display = 'none';
+        var bar = el('div', { 'class': 'imis-runs-bar' }, [counts, manualOpen, bulk,
             env.openFull ? el('button', { type: 'button', 'class': 'red-ui-button imis-runs-full', title: t('dashboard.full'), text: '\u2922 ' + t('dashboard.full'), onclick: env.openFull }) : null]);
         root.appendChild(el('div', { 'class': 'imis-runs-dash' }, [
             el('div', { 'class': 'imis-runs-filters' }, [flowSelect, statusSelect, triggerSelect, sinceSelect]),
             el('div', { 'class': 'imis-runs-search' }, [searchMode, searchInput]),
-            bar, list, more, rejected, detail
+            bar, manual, list, more, rejected, detail
         ]));
         more.style.display = 'none';
 
@@ -147,7 +170,11 @@
             if (triggerSelect.value) { f.trigger = triggerSelect.value; }
             if (SINCE[sinceSelect.value]) { f.since = new Date(Date.now() - SINCE[sinceSelect.value]).toISOString(); }
             var term = searchInput.value.trim();
-            if (term) { f[searchMode.value] = term; }
+            if (term && searchMode.value === 'value') {
+                // "name=text": runs whose value `name` is exactly `text`.
+                var at = term.indexOf('=');
+                if (at > 0) { f['value.' + term.slice(0, at).trim()] = term.slice(at + 1).trim(); }
+            } else if (term) { f[searchMode.value] = term; }
             return f;
         }
 
@@ -164,14 +191,22 @@
             return el('span', { 'class': 'imis-runs-status imis-runs-' + s.cls }, [el('span', { 'aria-hidden': 'true', text: s.icon + ' ' }), t('dashboard.' + s.key)]);
         }
 
+        /** The nodes holding a running run's messages, by name (or type). */
+        function holders(run) {
+            return (run.holding || []).map(function (n) { return n.name || n.type; }).join(', ');
+        }
+
         function item(run) {
-            var meta = [duration(run.durationMs), run.businessKey || '', run.rerunOf ? '\u21aa ' + t('dashboard.is-rerun') : ''].filter(Boolean).join(' \u00b7 ');
+            var meta = [duration(run.durationMs), run.rerunOf ? '\u21aa ' + t('dashboard.is-rerun') : ''].filter(Boolean).join(' \u00b7 ');
+            var waiting = run.status === 'running' && holders(run);
             return el('li', {
                 'class': 'imis-runs-run', role: 'option', id: 'imis-run-' + run.id, 'data-id': run.id,
                 'aria-selected': String(run.id === state.selected),
                 onclick: function () { select(run.id); open(run.id); }
             }, [statusOf(run.status), el('span', { 'class': 'imis-runs-when', text: when(run.startedAt) + ' ' + (run.trigger.name || run.trigger.type) }),
-                el('span', { 'class': 'imis-runs-meta', text: meta })]);
+                run.businessKey ? el('span', { 'class': 'imis-runs-key', title: t('dashboard.key'), text: run.businessKey }) : null,
+                waiting ? el('span', { 'class': 'imis-runs-waiting', text: t('dashboard.waiting-at', { node: waiting }) }) : null,
+                meta ? el('span', { 'class': 'imis-runs-meta', text: meta }) : null]);
         }
 
         function render() {
@@ -296,7 +331,17 @@
                 box.appendChild(el('div', {}, [statusOf(run.status), ' ', el('b', { text: run.trigger.name || run.trigger.type }), ' ' + when(run.startedAt)]));
                 box.appendChild(row(t('dashboard.id'), el('span', { 'class': 'imis-runs-id', text: run.id })));
                 if (run.durationMs != null) { box.appendChild(row(t('dashboard.duration'), duration(run.durationMs))); }
-                if (run.businessKey) { box.appendChild(row(t('dashboard.key'), run.businessKey)); }
+                if (run.businessKey) { box.appendChild(row(t('dashboard.key'), el('span', { 'class': 'imis-runs-key', text: run.businessKey }))); }
+                var names = Object.keys(run.values || {});
+                if (names.length) {
+                    var values = el('dl', { 'class': 'imis-runs-values', 'aria-label': t('dashboard.values') });
+                    names.forEach(function (name) {
+                        values.appendChild(el('dt', { text: name }));
+                        values.appendChild(el('dd', { text: run.values[name] }));
+                    });
+                    box.appendChild(el('div', {}, [el('b', { text: t('dashboard.values') + ':' }), values]));
+                }
+                if (run.status === 'running' && holders(run)) { box.appendChild(row(t('dashboard.holding'), el('span', { 'class': 'imis-runs-waiting', text: holders(run) }))); }
                 if (run.error) { box.appendChild(el('div', { 'class': 'imis-runs-error' }, [el('b', { text: t('dashboard.error') + ': ' }), run.error])); }
                 if (run.rerunOf) { box.appendChild(el('div', { 'class': 'imis-runs-original' }, [t('dashboard.rerun-of') + ' ', link(run.rerunOf)])); }
                 if (run.reruns && run.reruns.length) {
@@ -311,6 +356,7 @@
                         ? el('a', { href: '#', text: s.name || s.type, onclick: function (e) { e.preventDefault(); env.reveal(s.id); } })
                         : el('span', { text: s.name || s.type });
                     steps.appendChild(el('li', {}, [statusOf(outcome), ' ', name,
+                        s.count > 1 ? el('span', { 'class': 'imis-runs-count-step', text: ' ' + t('dashboard.step-count', { n: s.count.toLocaleString() }) }) : null,
                         s.outcome === 'continued' || s.outcome === 'ended' ? ' ' + t('step.' + s.outcome) : null,
                         s.error ? el('div', { 'class': 'imis-runs-error', text: s.error }) : null,
                         s.received != null || s.sent != null ? el('details', { 'class': 'imis-runs-preview' }, [
@@ -320,6 +366,7 @@
                         ]) : null]));
                 });
                 box.appendChild(steps);
+                if (run.stepsOmitted) { box.appendChild(el('div', { 'class': 'imis-runs-meta imis-runs-omitted', text: t('dashboard.steps-omitted', { n: run.stepsOmitted.toLocaleString() }) })); }
                 if (run.status === 'failed') {
                     box.appendChild(el('button', { type: 'button', 'class': 'red-ui-button imis-runs-rerun', text: t('rerun'), onclick: function () { rerun(run.id); } }));
                 }
@@ -330,6 +377,76 @@
                 detail.appendChild(box);
                 detail.scrollTop = top;
             }, function (err) { if (state.shown === id) { clearDetail(); } fail(err); });
+        }
+
+        /** The flow the filter selects (none: all flows). */
+        function selectedFlow() { return filter().flow; }
+
+        /** Opens the Manual trigger panel: the deployed Manual triggers of the selected flow. */
+        function openManual() {
+            var flow = selectedFlow();
+            manualError.textContent = '';
+            var labels = {};
+            (env.flows() || []).forEach(function (f) { labels[f.id] = f.label; });
+            return env.request('GET', 'manual', flow ? { flow: flow } : {}).then(function (answer) {
+                state.manual = answer.body;
+                manualTrigger.textContent = '';
+                state.manual.forEach(function (m) {
+                    var label = m.name || t('dashboard.manual-unnamed');
+                    manualTrigger.appendChild(option(m.id, flow || !labels[m.flowId] ? label : label + ' (' + labels[m.flowId] + ')'));
+                });
+                manual.style.display = '';
+                manualTrigger.disabled = manualInput.disabled = manualRun.disabled = !state.manual.length;
+                if (!state.manual.length) { manualInput.value = ''; manualError.textContent = t('dashboard.manual-none'); return; }
+                fillManualInput();
+                manualInput.focus();
+            }, fail);
+        }
+
+        /** The input of the chosen trigger as configured, laid out when it is JSON. */
+        function fillManualInput() {
+            var chosen = (state.manual || []).filter(function (m) { return m.id === manualTrigger.value; })[0];
+            var text = chosen ? chosen.input : '';
+            try { text = JSON.stringify(JSON.parse(text), null, 2); } catch (ignore) { /* shown as configured */ } // eslint-disable-line no-unused-vars
+            manualInput.value = text;
+            manualError.textContent = '';
+        }
+
+        function closeManual() { manual.style.display = 'none'; manualError.textContent = ''; }
+
+        /** Starts the chosen trigger with the input edited here; invalid JSON is never sent. */
+        function runManual() {
+            var input;
+            try { input = JSON.parse(manualInput.value); } catch (err) {
+                manualError.textContent = t('dashboard.manual-invalid', { message: err.message });
+                manualInput.setAttribute('aria-invalid', 'true');
+                manualInput.focus();
+                return Promise.resolve();
+            }
+            manualInput.removeAttribute('aria-invalid');
+            manualError.textContent = '';
+            manualRun.disabled = true;
+            return env.request('POST', 'manual/' + encodeURIComponent(manualTrigger.value), { input: input }).then(function (answer) {
+                manualRun.disabled = false;
+                closeManual();
+                env.notify(t('dashboard.manual-started', { id: answer.body.id }), 'success');
+                return showNew(answer.body.id, 50);
+            }, function (err) {
+                manualRun.disabled = false;
+                manualError.textContent = t('dashboard.manual-failed', { message: err && err.message ? err.message : String(err) });
+            });
+        }
+
+        /** Selects and opens a run just started, once the runtime knows it (it starts a moment after its input is kept). */
+        function showNew(id, tries) {
+            return env.request('GET', 'runs/' + encodeURIComponent(id)).then(function () {
+                state.selected = id;
+                state.shown = id;
+                return refresh().then(function () { select(id); });
+            }, function (err) {
+                if (tries > 0) { return new Promise(function (resolve) { setTimeout(resolve, 100); }).then(function () { return showNew(id, tries - 1); }); }
+                fail(err);
+            });
         }
 
         function rerun(id) {
@@ -359,6 +476,7 @@
         [flowSelect, statusSelect, triggerSelect, sinceSelect, searchMode].forEach(function (s) {
             s.addEventListener('change', function () { state.selected = null; clearDetail(); refresh(); });
         });
+        flowSelect.addEventListener('change', closeManual);
         searchInput.addEventListener('input', function () { schedule(400); });
         searchInput.addEventListener('keydown', function (e) { if (e.key === 'Enter') { e.preventDefault(); clearTimeout(timer); refresh(); } });
         if (env.subscribe) {
@@ -379,7 +497,7 @@
             /** The open flow changed: with "this flow" selected, the list follows it. */
             flowChanged: function () {
                 fillFlows();
-                if (flowSelect.value === '.current') { state.selected = null; clearDetail(); refresh(); }
+                if (flowSelect.value === '.current') { state.selected = null; clearDetail(); closeManual(); refresh(); }
             },
             /** Flows were added, renamed or removed: the flow filter lists them anew. */
             flowsChanged: fillFlows

@@ -16,6 +16,17 @@ interface ManualConfig {
 
 const config = new NodeConfig<ManualConfig>('imis-manual', [(c) => ({ input: '{}', ...c }), withRetry]);
 
+/** A deployed Manual trigger as the dashboard offers it: its input as configured (JSON text). */
+interface DeployedManual {
+  id: string;
+  flowId: string;
+  name?: string;
+  input: string;
+}
+
+/** The Manual triggers deployed now, by node id. */
+const deployed = new Map<string, DeployedManual>();
+
 /**
  * iWorkflow's Manual trigger: a run started by a person, from the button on the node in the editor
  * or from the runs dashboard (with input edited there). The input is committed to the store before
@@ -26,6 +37,11 @@ const register: NodeModule = (RED) => {
     RED.nodes.createNode(this, def);
     const node = this;
     const { input, ...settings } = config.read(def);
+    const entry: DeployedManual = { id: node.id, flowId: node.z ?? '', name: node.name || undefined, input };
+    deployed.set(node.id, entry);
+    node.on('close', () => {
+      if (deployed.get(node.id) === entry) deployed.delete(node.id);
+    });
     const runs = triggerRuns(RED, node, undefined, { retry: retryPolicyOf(settings) });
     let configured: { ok: true; value: unknown } | { ok: false; message: string };
     try {
@@ -51,6 +67,13 @@ const register: NodeModule = (RED) => {
   }
   registerType(RED, 'imis-manual', ManualNode, { settings: config.settings() });
   mountRunsApi(RED);
+
+  // The dashboard's Run: the deployed Manual triggers (of flow `flow`, if given), each with its
+  // configured input to edit before a run.
+  mountOnce(RED.httpAdmin, 'get', '/imis/manual', RED.auth.needsPermission('imis-runs.read'), (req, res) => {
+    const flow = typeof req.query.flow === 'string' && req.query.flow !== '' ? req.query.flow : undefined;
+    res.json([...deployed.values()].filter((m) => flow === undefined || m.flowId === flow));
+  });
 
   // The node's button and the dashboard's Run: POST, with `{ "input": … }` to replace the
   // configured input for this run. Behind the runs' write permission.

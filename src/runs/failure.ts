@@ -15,6 +15,7 @@ export function failureMessage(run: RunRecord) {
       finishedAt: run.finishedAt,
       rerunOf: run.rerunOf,
       businessKey: run.businessKey,
+      values: run.values,
     },
   };
 }

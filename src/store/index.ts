@@ -24,6 +24,7 @@ export type {
 export { WorkflowConflict } from './types.js';
 export { importLegacyFiles, seenScope } from './legacy.js';
 export { pacedBatches } from './paced.js';
+export { cursorAt, decodeCursor } from './rows.js';
 
 /** The `imis.store` section of Node-RED's settings (all optional). */
 export interface StoreSettings {

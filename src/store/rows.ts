@@ -220,7 +220,8 @@ export function cursorAt(startedAt: number, id: string): string {
   return Buffer.from(JSON.stringify([startedAt, id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string | undefined): { startedAt: number; id: string } | undefined {
+/** The run position (started at, epoch ms, and id) a cursor names; none for an unreadable one. */
+export function decodeCursor(cursor: string | undefined): { startedAt: number; id: string } | undefined {
   if (!cursor) return undefined;
   try {
     const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [number, string];

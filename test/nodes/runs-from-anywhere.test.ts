@@ -18,6 +18,7 @@ import {
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const inject = require(require.resolve('@node-red/nodes/core/common/20-inject.js', { paths: [redDir] }));
+const change = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [redDir] }));
 
 describe('Runs from the Manual trigger and from any node, and the Run failed node', function () {
   let emulator: Emulator;
@@ -247,6 +248,42 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.match(payload.error, /99999/);
       assert.equal(payload.flowId, 'tab');
       assert.equal(payload.input, undefined, 'no member data in the alert');
+      assert.equal(payload.businessKey, undefined, 'no key was set');
+      assert.equal(payload.values, undefined, 'no values were set');
+    });
+  });
+
+  describe('Run failed, for a run with a business key and values', () => {
+    it('passes the business key and the values the failed run was given', async () => {
+      await helper.load(
+        [change, ...packageNodes()],
+        [
+          { id: 'tab', type: 'tab' },
+          { id: 'other', type: 'tab' },
+          { id: 'manual', z: 'tab', type: 'imis-manual', input: '{"memberId":"99999"}', wires: [['label']] },
+          {
+            id: 'label',
+            z: 'tab',
+            type: 'change',
+            rules: [
+              { t: 'set', p: 'imis.businessKey', pt: 'msg', to: '"M" & payload.memberId', tot: 'jsonata' },
+              { t: 'set', p: 'imis.values', pt: 'msg', to: '{"event": "CONF", "seats": 2}', tot: 'jsonata' },
+            ],
+            wires: [['insert']],
+          },
+          insert('insert'),
+          { id: 'alert', z: 'other', type: 'imis-run-failed', wires: [['alerts']] },
+          { id: 'alerts', z: 'other', type: 'helper' },
+          { id: 'srv', type: 'imis-server', baseUrl: emulator.url, retries: 0 },
+        ],
+        { srv: { username: 'MANAGER', password: 'manager' } },
+      );
+      const alert = new Promise<any>((resolve) => helper.getNode('alerts').once('input', resolve));
+      const id = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
+      const { payload } = await alert;
+      assert.equal(payload.runId, id);
+      assert.equal(payload.businessKey, 'M99999');
+      assert.deepEqual(payload.values, { event: 'CONF', seats: '2' });
     });
   });
 

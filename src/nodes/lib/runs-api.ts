@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord, RunStatus } from '../../runs/tracker.js';
-import type { RunCounts, RunQuery } from '../../store/index.js';
+import { cursorAt, decodeCursor } from '../../store/index.js';
+import type { RunCounts, RunPage, RunQuery } from '../../store/index.js';
 import { packageContext, rerunAtEntry } from './context.js';
 import { runsMessage } from './messages.js';
 import type { PackageContext } from './context.js';
@@ -35,6 +36,12 @@ function text(value: unknown): string | undefined {
 
 class BadFilter extends Error {}
 
+/** The `limit` asked for: a whole number of runs from 1 to MAX_PAGE, 100 when not given. */
+function pageSize(value: unknown): number {
+  const n = Math.trunc(typeof value === 'number' ? value : Number(text(value) ?? NaN));
+  return Number.isFinite(n) ? Math.min(Math.max(n, 1), MAX_PAGE) : 100;
+}
+
 function time(value: unknown, name: string): string | undefined {
   const given = text(value);
   if (given === undefined) return undefined;
@@ -43,10 +50,32 @@ function time(value: unknown, name: string): string | undefined {
   return new Date(ms).toISOString();
 }
 
+/** The query string's `value.<name>=<text>` pairs, or a POST body's `values: { name: text }`. */
+function valuesOf(q: Record<string, unknown>): Record<string, string> | undefined {
+  const values: Record<string, string> = {};
+  const given = q.values;
+  if (given !== undefined) {
+    if (typeof given !== 'object' || given === null || Array.isArray(given))
+      throw new BadFilter('"values" is not an object of names and texts');
+    for (const [name, value] of Object.entries(given)) {
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+        throw new BadFilter(`The value "${name}" to filter by is not a text`);
+      values[name] = String(value);
+    }
+  }
+  for (const [key, value] of Object.entries(q)) {
+    if (!key.startsWith('value.') || key.length === 'value.'.length) continue;
+    if (typeof value !== 'string') throw new BadFilter(`"${key}" is given more than once`);
+    values[key.slice('value.'.length)] = value;
+  }
+  return Object.keys(values).length ? values : undefined;
+}
+
 /**
  * The filter of a runs request: `flow`, `trigger`, `status` (running, succeeded, failed,
- * unfinished), `since`, `until`, `key` (business key), `q` (text in the input or error), from the
- * query string or, for a POST, the JSON body.
+ * unfinished), `since`, `until`, `key` (business key: exactly or as a prefix), `value.<name>`
+ * (a named value, exactly; `values: { name: text }` in a POST body), `q` (text in the input or
+ * error), from the query string or, for a POST, the JSON body.
  */
 function filterOf(req: Request): RunQuery {
   const body: unknown = req.body;
@@ -65,8 +94,9 @@ function filterOf(req: Request): RunQuery {
     since: time(q.since, 'since'),
     until: time(q.until, 'until'),
     businessKey: text(q.key),
+    values: valuesOf(q),
     text: text(q.q),
-    limit: Math.min(Number(q.limit) || 100, MAX_PAGE),
+    limit: pageSize(q.limit),
     after: text(q.after),
   };
 }
@@ -79,7 +109,8 @@ function matches(run: RunRecord, query: RunQuery): boolean {
     (!query.flowId || run.flowId === query.flowId) &&
     (!query.triggerId || run.trigger.id === query.triggerId) &&
     (!query.status || run.status === query.status) &&
-    (!query.businessKey || run.businessKey === query.businessKey) &&
+    (!query.businessKey || (run.businessKey?.startsWith(query.businessKey) ?? false)) &&
+    Object.entries(query.values ?? {}).every(([name, value]) => run.values?.[name] === value) &&
     (!query.rerunOf || run.rerunOf === query.rerunOf) &&
     (!query.since || started >= Date.parse(query.since)) &&
     (!query.until || started < Date.parse(query.until)) &&
@@ -92,17 +123,51 @@ function matches(run: RunRecord, query: RunQuery): boolean {
 }
 
 /**
- * Runs not in the store yet, which lead the first page (they are the newest): those in flight, and
- * those finished a moment ago whose write has not committed yet.
+ * Runs not in the store yet: those in flight, and those finished a moment ago whose write has not
+ * committed yet.
  */
 function unstored(ctx: PackageContext, query: RunQuery): RunRecord[] {
   return [...ctx.runs.list(query.flowId), ...ctx.settling.values()].filter((r) => matches(r, query));
 }
 
+/** A run's place in the list, as the store's keyset orders it: newest first, then by id. */
+type Place = { startedAt: number; id: string };
+const placeOf = (run: RunRecord): Place => ({ startedAt: Date.parse(run.startedAt), id: run.id });
+/** Whether `a` comes before `b` in the list (is newer). */
+const before = (a: Place, b: Place) =>
+  a.startedAt > b.startedAt || (a.startedAt === b.startedAt && a.id > b.id);
+
+/**
+ * One page of runs: those of the store's page and those not stored yet, merged in the store's
+ * order (newest first, by start time and id), at most `limit`. Every run has one place in that
+ * order whether stored or not, so a cursor (the last run's place) goes on from the same point
+ * while runs finish and are stored: no run is listed twice or left out. Runs not stored yet and
+ * older than the store's page (when it has a next one) wait for the page that reaches them.
+ */
+function mergedPage(fresh: RunRecord[], page: RunPage, query: RunQuery): RunPage {
+  const limit = query.limit ?? pageSize(undefined);
+  const after = decodeCursor(query.after);
+  const end = decodeCursor(page.next);
+  const byId = new Map(page.runs.map((r) => [r.id, r]));
+  for (const run of fresh) {
+    const place = placeOf(run);
+    if (after && !before(after, place)) continue;
+    if (!byId.has(run.id) && end && before(end, place)) continue;
+    byId.set(run.id, run); // a run in flight is newer news than its stored copy
+  }
+  const runs = [...byId.values()].sort((a, b) => (before(placeOf(a), placeOf(b)) ? -1 : 1));
+  if (runs.length > limit) {
+    const shown = runs.slice(0, limit);
+    const last = placeOf(shown[shown.length - 1]);
+    return { runs: shown, next: cursorAt(last.startedAt, last.id) };
+  }
+  return page.next ? { runs, next: page.next } : { runs };
+}
+
 /**
  * Admin endpoints of the Runs dashboard (the sidebar and the full-page view):
- * - GET /imis/runs: runs, newest first, filtered (see filterOf), paged by `limit` and the
- *   `X-Next-Page` cursor (`after`);
+ * - GET /imis/runs: runs, newest first (those in flight among them, by start time), filtered (see
+ *   filterOf), at most `limit`, paged by the `X-Next-Page` cursor (`after`; see mergedPage);
  * - GET /imis/runs/counts: runs per status for the same filter (its status aside);
  * - GET /imis/runs/:id: one run with its steps and its re-run chain (`rerunOf`, `reruns`);
  * - POST /imis/runs/:id/rerun: Re-run (same input, from the trigger);
@@ -130,11 +195,10 @@ export function mountRunsApi(RED: Red): void {
     const list = async () => {
       const ctx = packageContext(RED);
       const query = filterOf(req);
-      const fresh = query.after ? [] : unstored(ctx, query);
-      const page = await ctx.store.listRuns(query);
-      const ids = new Set(fresh.map((r) => r.id));
+      const fresh = unstored(ctx, query);
+      const page = mergedPage(fresh, await ctx.store.listRuns(query), query);
       if (page.next) res.set('X-Next-Page', page.next);
-      res.json([...fresh, ...page.runs.filter((r) => !ids.has(r.id))].map(summary));
+      res.json(page.runs.map(summary));
     };
     list().catch((err: Error) => fail(res, err));
   });
