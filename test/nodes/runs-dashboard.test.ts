@@ -231,8 +231,6 @@ describe('Runs dashboard API', function () {
     await releaseAll([conf, gala]);
   });
 
-  // The store's side of these filters (prefix and values in SQL) is built on another branch; this
-  // test is the API's half of it for stored runs, to enable once it lands.
   it('filters stored runs by business key prefix and by values, each pair exactly', async () => {
     const a = await ran({ memberId: '12345', key: 'M-1001', values: { event: 'CONF', seat: 'A1' } });
     const b = await ran({ memberId: '12345', key: 'M-1002', values: { event: 'CONF' } });
