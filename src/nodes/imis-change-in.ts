@@ -23,13 +23,15 @@ import type { ProtectionSettings } from './lib/protect.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { fromConfig, throttledStatus } from './lib/status.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
+import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
+import type { RunLabelSettings } from './lib/run-labels.js';
 
 const NOTIFY_PATH = '/imis/notify/';
 const LIMIT_BYTES = 5 * 1024 * 1024;
 /** How long a delivered event id is remembered to drop its retried copies. */
 const SEEN_FOR_MS = 24 * 60 * 60 * 1000;
 
-interface ChangeInConfig extends ProtectionSettings {
+interface ChangeInConfig extends ProtectionSettings, RunLabelSettings {
   name?: string;
   server?: string;
   eventTypes: string[];
@@ -57,6 +59,8 @@ const config = new NodeConfig<ChangeInConfig>(
     addProtections,
     // v3: automatic retry of transient failures, off.
     withRetry,
+    // v4: the run's business key and values templates, none.
+    withRunLabels,
   ],
   ['recordProp'],
 );
@@ -115,10 +119,13 @@ const register: NodeModule = (RED) => {
     });
     const guard = endpointGuard(RED, node, settings);
     if (!guard) return; // a protection that cannot work: reported, and the URL is not served
+    const labels = runLabelsOf(RED, node, settings);
+    if (labels === false) return; // a template that cannot work: reported, and the URL is not served
     const rejections = endpointRejections(RED, node, status.soon);
     const runs = triggerRuns(RED, node, prepare, {
       retry: retryPolicyOf(settings),
       secretHeaders: guard.secretHeaders,
+      labels,
     });
     const store = runs.ctx.store;
     registerSecretEndpoint(RED, 'imis-change-in', node, NOTIFY_PATH);

@@ -9,8 +9,10 @@ import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule, NodeStatus, Red } from './lib/red.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
+import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
+import type { RunLabelSettings } from './lib/run-labels.js';
 
-interface CronConfig {
+interface CronConfig extends RunLabelSettings {
   name?: string;
   expression: string;
   timeZone: string;
@@ -24,6 +26,8 @@ interface CronConfig {
 const config = new NodeConfig<CronConfig>('imis-cron', [
   (c) => ({ expression: '0 0 * * * ? *', timeZone: '', enabled: true, runMissed: false, ...c }),
   withRetry,
+  // v3: the run's business key and values templates, none.
+  withRunLabels,
 ]);
 
 function statusOf(RED: Red, view: CronView): NodeStatus {
@@ -48,7 +52,9 @@ const register: NodeModule = (RED) => {
     RED.nodes.createNode(this, def);
     const node = this;
     const { expression, timeZone, enabled, runMissed, ...settings } = config.read(def);
-    const runs = triggerRuns(RED, node, undefined, { retry: retryPolicyOf(settings) });
+    const labels = runLabelsOf(RED, node, settings);
+    if (labels === false) return; // a template that cannot work: reported, and nothing is scheduled
+    const runs = triggerRuns(RED, node, undefined, { retry: retryPolicyOf(settings), labels });
     const { store } = runs.ctx;
 
     const timer = new CronTimer({

@@ -4,8 +4,11 @@ import { findNode, isManualTrigger, registerType } from './lib/red.js';
 import type { ManualTriggerNode, NodeDef, NodeModule } from './lib/red.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
+import { runLabelsMessage } from './lib/messages.js';
+import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
+import type { RunLabelSettings } from './lib/run-labels.js';
 
-interface ManualConfig {
+interface ManualConfig extends RunLabelSettings {
   name?: string;
   /** The run's input (msg.payload), as JSON text. */
   input: string;
@@ -14,7 +17,12 @@ interface ManualConfig {
   retryDelaySec: number;
 }
 
-const config = new NodeConfig<ManualConfig>('imis-manual', [(c) => ({ input: '{}', ...c }), withRetry]);
+const config = new NodeConfig<ManualConfig>('imis-manual', [
+  (c) => ({ input: '{}', ...c }),
+  withRetry,
+  // v3: the run's business key and values templates, none.
+  withRunLabels,
+]);
 
 /** A deployed Manual trigger as the dashboard offers it: its input as configured (JSON text). */
 interface DeployedManual {
@@ -42,7 +50,13 @@ const register: NodeModule = (RED) => {
     node.on('close', () => {
       if (deployed.get(node.id) === entry) deployed.delete(node.id);
     });
-    const runs = triggerRuns(RED, node, undefined, { retry: retryPolicyOf(settings) });
+    const labels = runLabelsOf(RED, node, settings);
+    if (labels === false) {
+      // A template that cannot work (reported): the button and the dashboard's Run say so.
+      node.trigger = () => Promise.reject(new Error(runLabelsMessage(RED, 'errors.not-started')));
+      return;
+    }
+    const runs = triggerRuns(RED, node, undefined, { retry: retryPolicyOf(settings), labels });
     let configured: { ok: true; value: unknown } | { ok: false; message: string };
     try {
       configured = { ok: true, value: JSON.parse(input) as unknown };

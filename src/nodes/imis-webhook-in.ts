@@ -19,10 +19,12 @@ import { endpointRejections, rejectedStatus } from './lib/rejections.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
+import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
+import type { RunLabelSettings } from './lib/run-labels.js';
 
 const WEBHOOK_PATH = '/imis/hook/';
 
-interface WebhookConfig extends ProtectionSettings {
+interface WebhookConfig extends ProtectionSettings, RunLabelSettings {
   name?: string;
   return202: boolean;
   omitBody: boolean;
@@ -40,6 +42,8 @@ const config = new NodeConfig<WebhookConfig>('imis-webhook-in', [
   addProtections,
   // v3: automatic retry of transient failures, off.
   withRetry,
+  // v4: the run's business key and values templates, none.
+  withRunLabels,
 ]);
 
 const register: NodeModule = (RED) => {
@@ -59,10 +63,13 @@ const register: NodeModule = (RED) => {
     });
     const guard = endpointGuard(RED, node, settings);
     if (!guard) return; // a protection that cannot work: reported, and the URL is not served
+    const labels = runLabelsOf(RED, node, settings);
+    if (labels === false) return; // a template that cannot work: reported, and the URL is not served
     const rejections = endpointRejections(RED, node, status.soon);
     const runs = triggerRuns(RED, node, undefined, {
       retry: retryPolicyOf(settings),
       secretHeaders: guard.secretHeaders,
+      labels,
     });
     const hookOptions: HookOptions = { accepted202: return202, omitBody };
     const limitBytes = Math.max(1, maxBodyKb) * 1024;

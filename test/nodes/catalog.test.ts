@@ -56,6 +56,9 @@ describe('Package layout and message catalogs', () => {
       for (const m of text.matchAll(/protectMessage\(\s*RED,\s*'([\w.-]+)'/g))
         if (!has('imis-editor', `imis-editor.protect.${m[1]}`))
           missing.push(`${file}: imis-editor.protect.${m[1]}`);
+      for (const m of text.matchAll(/runLabelsMessage\(\s*RED,\s*'([\w.-]+)'/g))
+        if (!has('imis-editor', `imis-editor.runLabels.${m[1]}`))
+          missing.push(`${file}: imis-editor.runLabels.${m[1]}`);
     }
     for (const file of readdirSync(join(root, 'nodes')).filter((f) => f.endsWith('.html'))) {
       const text = readFileSync(join(root, 'nodes', file), 'utf8');
@@ -82,6 +85,8 @@ describe('Package layout and message catalogs', () => {
       const urlPart = /data-imis-part="(url|link)"/.exec(text)?.[1];
       if (type && urlPart)
         keys.push(`${type}.label.${urlPart}`, `${type}.label.copy`, `${type}.label.regenerate`);
+      // Its part `run-labels` shows the node's own example of a business key (`@type.…`).
+      if (type && text.includes('data-imis-part="run-labels"')) keys.push(`${type}.placeholder.businessKey`);
       for (const key of keys)
         if (!key.startsWith('node-red:') && !has(basename(file, '.html'), key))
           missing.push(`${file}: ${key}`);

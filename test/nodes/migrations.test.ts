@@ -3,6 +3,7 @@ import { PROTECTION_DEFAULTS, Protection } from '../../src/core/protect/index.js
 import type { ProtectionSettings } from '../../src/core/protect/index.js';
 import { NodeConfig, migrate, nodeConfigs } from '../../src/nodes/lib/migrations.js';
 import { addProtections } from '../../src/nodes/lib/protect.js';
+import { withRunLabels } from '../../src/nodes/lib/run-labels.js';
 
 describe('Versioned node config', () => {
   const migrations = [
@@ -100,16 +101,53 @@ describe('Webhook in and change notification in, config version 2: endpoint prot
     assert.equal(new Protection(upgraded).active, false, 'the secret URL alone');
   });
 
-  it('is version 2 of both nodes (3 adds automatic retry), whose defaults leave every protection and retry off', () => {
+  it('is version 2 of both nodes (3 adds automatic retry, 4 run labels), whose defaults leave every protection and retry off', () => {
     for (const type of ['imis-webhook-in', 'imis-change-in']) {
       const config = nodeConfigs.get(type);
-      assert.equal(config?.version, 3, type);
+      assert.equal(config?.version, 4, type);
       assert.equal(config?.defaults.retries, 0, type);
       assert.deepEqual(
         Object.fromEntries(Object.keys(PROTECTION_DEFAULTS).map((k) => [k, config?.defaults[k]])),
         PROTECTION_DEFAULTS,
         type,
       );
+    }
+  });
+});
+
+describe('Triggers: the run business key and values (Webhook in and change notification in v4, Cron and Manual v3)', () => {
+  const versions: Record<string, number> = {
+    'imis-webhook-in': 4,
+    'imis-change-in': 4,
+    'imis-cron': 3,
+    'imis-manual': 3,
+  };
+  before(() => {
+    for (const type of Object.keys(versions)) require(`../../src/nodes/${type}.js`);
+  });
+
+  it('gives a trigger saved before them no business key and no values, and keeps what it saved', () => {
+    const saved = { cfgVersion: 2, expression: '0 0 3 * * ? *', retries: 2, name: 'nightly' };
+    assert.deepEqual(migrate({ ...saved }, [(c) => c, (c) => c, withRunLabels]), {
+      ...saved,
+      businessKey: '',
+      runValues: [],
+      cfgVersion: 3,
+    });
+    const kept = migrate<Record<string, unknown>>({ cfgVersion: 2, businessKey: '{{ input.id }}' }, [
+      (c) => c,
+      (c) => c,
+      withRunLabels,
+    ]);
+    assert.equal(kept.businessKey, '{{ input.id }}');
+  });
+
+  it('is the last migration of every trigger, whose defaults name runs by nothing', () => {
+    for (const [type, version] of Object.entries(versions)) {
+      const config = nodeConfigs.get(type);
+      assert.equal(config?.version, version, type);
+      assert.equal(config?.defaults.businessKey, '', type);
+      assert.deepEqual(config?.defaults.runValues, [], type);
     }
   });
 });

@@ -34,3 +34,11 @@ export function runsMessage(RED: Red, key: string, substitutions?: Substitutions
 export function protectMessage(RED: Red, key: string, substitutions?: Substitutions): string {
   return RED._(`${catalogNamespace('imis-editor')}:imis-editor.protect.${key}`, substitutions);
 }
+
+/**
+ * A message of a trigger's run business key and values, shared by every trigger: the imis-editor
+ * catalog (which holds their dialog part), from any module.
+ */
+export function runLabelsMessage(RED: Red, key: string, substitutions?: Substitutions): string {
+  return RED._(`${catalogNamespace('imis-editor')}:imis-editor.runLabels.${key}`, substitutions);
+}
