@@ -693,7 +693,7 @@ describe('System: runs that tell the truth, pattern by pattern (issue 18)', func
     });
 
   /** The run once it left 'running' (every pattern but one takes well under a second). */
-  const finished = async (id: string, timeoutMs = 5000): Promise<Run> => {
+  const finished = async (id: string, timeoutMs = 15_000): Promise<Run> => {
     let run: Run | undefined;
     await poll(
       async () => {
@@ -762,7 +762,7 @@ describe('System: runs that tell the truth, pattern by pattern (issue 18)', func
     // Other test processes on this machine may take the free port first: a new one then.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      userDir = prepareUserDir({ port, flows: buildFlows(), imis: { runs: { unfinishedAfterSec: 3 } } });
+      userDir = prepareUserDir({ port, flows: buildFlows(), imis: { runs: { unfinishedAfterSec: 10 } } });
       try {
         red = await startRed(userDir, port);
         break;
@@ -1132,7 +1132,7 @@ describe('System: runs that tell the truth, pattern by pattern (issue 18)', func
       await assertOnlyRun('nodeerr', run);
     });
 
-    it('a join waiting for a part that never comes: running, held by the join, then unfinished after unfinishedAfterSec (3 s)', async () => {
+    it('a join waiting for a part that never comes: running, held by the join, then unfinished after unfinishedAfterSec (10 s here, so that pauses of a loaded machine do not end other runs)', async () => {
       const id = await start('waiting', {});
       let item: RunSummary | undefined;
       await poll(
@@ -1145,7 +1145,7 @@ describe('System: runs that tell the truth, pattern by pattern (issue 18)', func
         () => item,
       );
       assert.deepEqual(item?.holding, [{ id: 'waiting_join', type: 'join', name: 'join' }]);
-      const run = await finished(id, 15_000);
+      const run = await finished(id, 30_000);
       assert.equal(run.status, 'unfinished');
       assertSteps(run, ['two', ['join', 2]]);
       await assertOnlyRun('waiting', run);
