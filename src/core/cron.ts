@@ -33,10 +33,11 @@
  *   02:30 → 03:00 EDT; Berlin 2026-03-29: 02:30 → 03:00 CEST).
  */
 import { Cron, CronDate, CronPattern, type CronOptions } from 'croner';
+import { ExpectedError } from './errors.js';
 import { describeFields, type CronFields } from './cron-describe.js';
 import { isTimeZone } from './dates.js';
 
-export class CronExpressionError extends Error {
+export class CronExpressionError extends ExpectedError {
   override readonly name = 'CronExpressionError';
 }
 

@@ -8,12 +8,13 @@
  */
 import * as crypto from 'node:crypto';
 import safeStableStringify from 'safe-stable-stringify';
+import { ExpectedError } from './errors.js';
 
 /** Sorted keys; BigInt as a number; a circular reference is an error, not a silent marker. */
 const stableJson = safeStableStringify.configure({ deterministic: true, bigint: true, circularValue: Error });
 
 /** What is wrong with a run's input; the message names the row or the key. */
-export class DeltaInputError extends Error {
+export class DeltaInputError extends ExpectedError {
   override readonly name = 'DeltaInputError';
 }
 

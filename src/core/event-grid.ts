@@ -4,6 +4,8 @@
  * "Verify and Save" validation handshake, filters by event type and drops duplicate deliveries.
  */
 
+import { InputError } from './errors.js';
+
 export const VALIDATION_EVENT = 'Microsoft.EventGrid.SubscriptionValidationEvent';
 
 export interface GridEvent {
@@ -70,7 +72,7 @@ export function eventTypeFilter(entries: readonly string[]): (eventType: string)
   const cleaned = entries.map((e) => e.trim()).filter(Boolean);
   for (const entry of cleaned) {
     if (!isValidEventTypeEntry(entry))
-      throw new Error(`Invalid event type "${entry}": use Entity.Action or Entity.*`);
+      throw new InputError(`Invalid event type "${entry}": use Entity.Action or Entity.*`);
   }
   if (cleaned.length === 0) return () => true;
   const exact = new Set<string>();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { unparse } from 'papaparse';
 import type { Store } from '../store/types.js';
+import { InputError } from './errors.js';
 
 /** Data published by "Export Data to URL" (docs/nodes.md §8). */
 export type ExportFormat = 'json' | 'csv';
@@ -171,10 +172,10 @@ export class PublishedStore {
     now: Date = new Date(),
   ): Promise<Published> {
     if (!Array.isArray(rows)) {
-      throw new TypeError(`the data to export must be an array of rows, got ${describeType(rows)}`);
+      throw new InputError(`the data to export must be an array of rows, got ${describeType(rows)}`);
     }
     if (format !== 'json' && format !== 'csv') {
-      throw new TypeError(`unknown export format "${String(format)}": use json or csv`);
+      throw new InputError(`unknown export format "${String(format)}": use json or csv`);
     }
     const body = Buffer.from(format === 'csv' ? toCsv(rows, opts) : toJson(rows), 'utf8');
     const etag = etagOf(body);

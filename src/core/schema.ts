@@ -14,6 +14,7 @@ import draft06MetaSchema from 'ajv/dist/refs/json-schema-draft-06.json';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
+import { ExpectedError } from './errors.js';
 
 export interface Violation {
   /** JSON pointer of the offending value, '/' for the root; for `required`, the missing property's. */
@@ -25,7 +26,7 @@ export interface Violation {
 }
 
 /** The schema itself is unusable (not JSON, not a schema, unsupported draft, invalid keywords). */
-export class SchemaCompileError extends Error {
+export class SchemaCompileError extends ExpectedError {
   constructor(message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'SchemaCompileError';
@@ -33,7 +34,7 @@ export class SchemaCompileError extends Error {
 }
 
 /** A payload did not match its schema; the message lists every violation (path and message). */
-export class SchemaValidationError extends Error {
+export class SchemaValidationError extends ExpectedError {
   readonly violations: Violation[];
 
   constructor(violations: Violation[]) {

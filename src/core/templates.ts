@@ -9,9 +9,10 @@
  * touches Liquid. This module has no Node-RED dependency.
  */
 import { Liquid, filters as builtinFilters, type FilterImplOptions, type Template } from 'liquidjs';
+import { ExpectedError } from './errors.js';
 
 /** A template that failed to parse or render; the message names the field. */
-export class TemplateError extends Error {
+export class TemplateError extends ExpectedError {
   readonly field: string;
 
   constructor(field: string, detail: string, cause?: unknown) {

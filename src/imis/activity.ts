@@ -1,3 +1,4 @@
+import { InputError } from '../core/errors.js';
 import type { ImisClient } from './client.js';
 import { decodeEntity, encodeEntity, positiveKey, toWireValue } from './generic-entity.js';
 import type { GenericEntityData, WireValue } from './generic-entity.js';
@@ -94,7 +95,7 @@ export interface BuildActivityOptions {
  * ACTIVITY_FIELDS. Empty values are left out; numbers, yes/no and dates are converted to their
  * field's type. Dates follow `toImisDateTime`: a date or a date-time without zone is taken as
  * iMIS local time as written; a date-time with a zone is converted to `timeZone`'s wall clock.
- * Throws a TypeError naming the field when a value does not fit, or when ID/Activity Type is empty.
+ * Throws an InputError naming the field when a value does not fit, or when ID/Activity Type is empty.
  */
 export function buildActivity(
   values: Record<string, string | undefined>,
@@ -103,7 +104,7 @@ export function buildActivity(
   const known = new Map(ACTIVITY_FIELDS.map((f) => [f.key, f]));
   const unknown = Object.keys(values).filter((k) => !known.has(k));
   if (unknown.length > 0) {
-    throw new TypeError(`Unknown activity field(s): ${unknown.join(', ')}`);
+    throw new InputError(`Unknown activity field(s): ${unknown.join(', ')}`);
   }
   const properties: Record<string, WireValue | undefined> = {};
   for (const f of ACTIVITY_FIELDS) {
@@ -112,7 +113,7 @@ export function buildActivity(
     if (value !== undefined && value.trim() === '') value = undefined;
     if (value === undefined && f.key === 'transactionDate') value = opts.today;
     if (value === undefined) {
-      if (f.required) throw new TypeError(`${f.label} is required to insert an activity, but it is empty`);
+      if (f.required) throw new InputError(`${f.label} is required to insert an activity, but it is empty`);
       continue;
     }
     properties[f.property] = toWireValue(value, f.type, {
@@ -166,7 +167,7 @@ export async function findActivity(
   value: string,
 ): Promise<Record<string, unknown> | undefined> {
   const f = KEY_FIELDS.find((k) => k.key === fieldKey);
-  if (!f) throw new TypeError(`An activity's key cannot be kept in "${fieldKey}": choose a text field`);
+  if (!f) throw new InputError(`An activity's key cannot be kept in "${fieldKey}": choose a text field`);
   return findRecord(client, 'Activity', { PartyId: partyId.trim(), [f.property]: value });
 }
 

@@ -2,6 +2,7 @@
 // iMIS API node: method, path, query string and JSON body, optionally every page of a paged GET
 // (`limit`/`offset`, following `NextOffset`, docs/imis-api.md §4) and Json.NET output flattened to
 // plain objects (GenericEntityData, docs/imis-api.md §2.1). No Node-RED in here.
+import { ExpectedError } from '../core/errors.js';
 import type { ImisClient } from './client.js';
 import { decodeEntity } from './generic-entity.js';
 import type { PagedResult } from './generic-entity.js';
@@ -16,7 +17,7 @@ export const MIN_ATTEMPTS = 1;
 export const MAX_ATTEMPTS = 10;
 
 /** A call the node was asked to make that cannot be made as written (before anything is sent). */
-export class ApiCallError extends Error {
+export class ApiCallError extends ExpectedError {
   override readonly name = 'ApiCallError';
 }
 

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { ExpectedError } from '../core/errors.js';
 import { collectionItems, isRecord } from './json-net.js';
 
 /**
@@ -23,7 +24,7 @@ export interface ImisErrorDetails {
   cause?: unknown;
 }
 
-export class ImisError extends Error {
+export class ImisError extends ExpectedError {
   override name = 'ImisError';
   kind: ImisErrorKind;
   status?: number;

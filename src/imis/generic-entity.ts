@@ -1,6 +1,7 @@
 // Codec for iMIS GenericEntityData, the JSON shape of business objects, panel rows and
 // activities on the REST API (docs/imis-api.md §2.1), and for the PagedResult envelope (§4).
 
+import { InputError } from '../core/errors.js';
 import { collectionItems, isRecord } from './json-net.js';
 
 /** Json.NET `$type` strings, exactly as iMIS writes them (docs/imis-api.md §2.1). */
@@ -77,7 +78,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 function toNumber(value: unknown, name: string): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && NUMBER.test(value.trim())) return Number(value.trim());
-  throw new TypeError(
+  throw new InputError(
     `${name}: ${describe(value)} is not a number (write it like 1234.5, without separators)`,
   );
 }
@@ -90,7 +91,7 @@ function toBoolean(value: unknown, name: string): boolean {
   const text = String(value).trim().toLowerCase();
   if ((typeof value === 'string' || typeof value === 'number') && TRUE.has(text)) return true;
   if ((typeof value === 'string' || typeof value === 'number') && FALSE.has(text)) return false;
-  throw new TypeError(`${name}: ${describe(value)} is not a yes/no value (use true or false)`);
+  throw new InputError(`${name}: ${describe(value)} is not a yes/no value (use true or false)`);
 }
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
@@ -130,7 +131,7 @@ const ISO_DATE =
  */
 export function toImisDateTime(value: unknown, timeZone?: string, name = 'date'): string {
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new TypeError(`${name}: invalid date`);
+    if (Number.isNaN(value.getTime())) throw new InputError(`${name}: invalid date`);
     return wallClock(value.getTime(), timeZone);
   }
   const text = typeof value === 'string' ? value.trim() : '';
@@ -146,7 +147,7 @@ export function toImisDateTime(value: unknown, timeZone?: string, name = 'date')
     minute <= 59 &&
     second <= 59;
   if (!m || !valid) {
-    throw new TypeError(
+    throw new InputError(
       `${name}: ${describe(value)} is not a date (write it as 2026-05-27 or 2026-05-27T09:15:00)`,
     );
   }
@@ -172,7 +173,7 @@ function isEmpty(value: unknown): boolean {
  * With a `type`, text is parsed into it (template output is text); without one the JS type
  * decides: string → bare, integer → Int32, other number → Decimal, boolean → Boolean,
  * Date → local date-time. Already wrapped values (`{$type, $value}`) pass through.
- * Throws a TypeError naming the property when the value cannot be converted.
+ * Throws an InputError naming the property when the value cannot be converted.
  */
 export function toWireValue(
   value: unknown,
@@ -186,10 +187,10 @@ export function toWireValue(
     case 'String':
       if (typeof value === 'string') return value;
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-      throw new TypeError(`${name}: expected text, got ${typeof value}`);
+      throw new InputError(`${name}: expected text, got ${typeof value}`);
     case 'Integer': {
       const n = toNumber(value, name);
-      if (!Number.isSafeInteger(n)) throw new TypeError(`${name}: ${describe(value)} is not a whole number`);
+      if (!Number.isSafeInteger(n)) throw new InputError(`${name}: ${describe(value)} is not a whole number`);
       return { $type: CLR_TYPES.Integer, $value: n };
     }
     case 'Decimal':
@@ -209,7 +210,7 @@ export function toWireValue(
     return { $type: Number.isSafeInteger(value) ? CLR_TYPES.Integer : CLR_TYPES.Decimal, $value: value };
   }
   if (value instanceof Date) return toImisDateTime(value, opts.timeZone, name);
-  throw new TypeError(`${name}: cannot send ${describe(value)} (${typeof value}) to iMIS`);
+  throw new InputError(`${name}: cannot send ${describe(value)} (${typeof value}) to iMIS`);
 }
 
 function identity(entityTypeName: string, id?: string): IdentityData {

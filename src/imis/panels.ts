@@ -1,3 +1,4 @@
+import { InputError } from '../core/errors.js';
 import type { ImisClient } from './client.js';
 import { ImisError } from './errors.js';
 import { decodeEntity, encodeEntity, positiveKey, toWireValue } from './generic-entity.js';
@@ -111,7 +112,7 @@ function codecType(panel: PanelInfo, property: PanelProperty): PropertyType {
     case 'double':
       return 'Double';
     case 'binary':
-      throw new TypeError(`${panel.name}.${property.name} is a binary column and cannot be set from text`);
+      throw new InputError(`${panel.name}.${property.name} is a binary column and cannot be set from text`);
     default:
       return 'String';
   }
@@ -156,12 +157,12 @@ export async function insertPanelRow(
   const idProperty = idPropertyOf(panel);
   const parentId = id.trim();
   if (idProperty && parentId === '') {
-    throw new TypeError(`An ID is required to insert a row into panel ${panel.name}, but it is empty`);
+    throw new InputError(`An ID is required to insert a row into panel ${panel.name}, but it is empty`);
   }
   const columns = new Map(panel.properties.map((p) => [p.name.toLowerCase(), p]));
   const unknown = Object.keys(values).filter((k) => !columns.has(k.toLowerCase()));
   if (unknown.length > 0) {
-    throw new TypeError(
+    throw new InputError(
       `Panel ${panel.name} has no column ${unknown.map((k) => `"${k}"`).join(', ')}; ` +
         `its columns are ${panel.properties.map((p) => p.name).join(', ')}`,
     );
@@ -201,7 +202,7 @@ export async function findPanelRow(
   value: string,
 ): Promise<Record<string, unknown> | undefined> {
   const property = panel.properties.find((p) => p.name.toLowerCase() === column.trim().toLowerCase());
-  if (!property) throw new TypeError(`Panel ${panel.name} has no column "${column}" to keep the key in`);
+  if (!property) throw new InputError(`Panel ${panel.name} has no column "${column}" to keep the key in`);
   const idProperty = idPropertyOf(panel);
   return findRecord(client, panel.name, {
     ...(idProperty ? { [idProperty]: id.trim() } : {}),

@@ -1,4 +1,5 @@
 // Reading one record by its ID: a contact (Party) or any entity the REST API serves by ID.
+import { InputError } from '../core/errors.js';
 import type { ImisClient } from './client.js';
 import { ImisError } from './errors.js';
 import { decodeEntity } from './generic-entity.js';
@@ -18,7 +19,7 @@ export async function getEntity(
   id: string,
 ): Promise<Record<string, unknown>> {
   const type = entityType.trim();
-  if (type === '') throw new TypeError('An entity type is required to read a record, but it is empty');
+  if (type === '') throw new InputError('An entity type is required to read a record, but it is empty');
   return readById(client, type, id, type, 'An ID');
 }
 
@@ -30,7 +31,7 @@ async function readById(
   idName: string,
 ): Promise<Record<string, unknown>> {
   const key = id.trim();
-  if (key === '') throw new TypeError(`${idName} is required to read a ${noun}, but it is empty`);
+  if (key === '') throw new InputError(`${idName} is required to read a ${noun}, but it is empty`);
   const path = `/api/${encodeURIComponent(entityType)}/${encodeURIComponent(key)}`;
   try {
     return decodeEntity(await client.request('GET', path));

@@ -6,6 +6,7 @@
  * iUpdate tasks): this module only says what happened.
  */
 import axios from 'axios';
+import { ExpectedError } from '../core/errors.js';
 import { isRecord } from './json-net.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -49,7 +50,7 @@ const MAYBE_SENT = new Set([
 ]);
 
 /** A request that got no HTTP answer. */
-export class TransportFailure extends Error {
+export class TransportFailure extends ExpectedError {
   override readonly name = 'TransportFailure';
 
   constructor(

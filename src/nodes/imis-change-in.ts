@@ -1,3 +1,4 @@
+import { ExpectedError } from '../core/errors.js';
 import {
   EVENT_TYPE_ENTRY_PATTERN,
   carriedSubject,
@@ -94,9 +95,10 @@ const register: NodeModule = (RED) => {
           const carried = carriedSubject(event);
           let record = carried && decodeEntity(carried);
           if (!record) {
-            if (!server) throw new Error(RED._('imis-change-in.errors.no-server'));
+            if (!server) throw new ExpectedError(RED._('imis-change-in.errors.no-server'));
             const { entityType, id } = eventSubject(event);
-            if (!id) throw new Error(RED._('imis-change-in.errors.no-identity', { type: event.eventType }));
+            if (!id)
+              throw new ExpectedError(RED._('imis-change-in.errors.no-identity', { type: event.eventType }));
             record = await getEntity(server.client, entityType, id);
           }
           RED.util.setMessageProperty(msg, recordProp, record, true);

@@ -3,6 +3,7 @@ import type { Preset } from '../core/cron.js';
 import { CronTimer, cronCommand } from '../core/cron-timer.js';
 import type { CronState, CronView } from '../core/cron-timer.js';
 import { isTimeZone, serverTimeZone } from '../core/dates.js';
+import { ExpectedError } from '../core/errors.js';
 import { mountOnce } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
@@ -78,7 +79,7 @@ const register: NodeModule = (RED) => {
     node.on('input', (msg, _send, done) => {
       timer.whenReady(() => {
         const command = cronCommand(msg.payload);
-        if (!command) return done(new Error(RED._('imis-cron.errors.command')));
+        if (!command) return done(new ExpectedError(RED._('imis-cron.errors.command')));
         try {
           timer.apply(command);
         } catch (err) {

@@ -1,3 +1,4 @@
+import { ExpectedError } from '../core/errors.js';
 import { EXPIRY_CHOICES, PublishedStore, exportError, publicUrl, servePublished } from '../core/export.js';
 import type { ExpiryChoice, ExportAnswer, ExportFormat, ExportStorage, Published } from '../core/export.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
@@ -96,7 +97,7 @@ const register: NodeModule = (RED) => {
       const rows: unknown = RED.util.getMessageProperty(msg, source);
       if (!Array.isArray(rows)) {
         const type = rows === null ? 'null' : typeof rows;
-        return fail(new Error(RED._('imis-export.errors.not-array', { property: source, type })));
+        return fail(new ExpectedError(RED._('imis-export.errors.not-array', { property: source, type })));
       }
       store.publish(node.id, format === 'csv' ? 'csv' : 'json', rows, { nested }, { after, renew }).then(
         (published) => {

@@ -1,4 +1,5 @@
 import { ACTIVITY_FIELDS, KEY_FIELDS, findActivity, insertActivity } from '../imis/activity.js';
+import { InputError } from '../core/errors.js';
 import { convertLegacy } from '../core/templates.js';
 import {
   fieldRenderer,
@@ -55,7 +56,7 @@ const register: NodeModule = (RED) => {
     const used = Object.fromEntries(Object.entries(fields).filter(([k, v]) => known.has(k) && v));
     const prepared = fromConfig(node, RED._('imis-insert-activity.status.invalid'), () => {
       if (dedupField && !KEY_FIELDS.some((f) => f.key === dedupField))
-        throw new TypeError(RED._('imis-insert-activity.errors.key-field', { field: dedupField }));
+        throw new InputError(RED._('imis-insert-activity.errors.key-field', { field: dedupField }));
       return { render: fieldRenderer(used, labels), once: insertOnce(RED, node, settings) };
     });
     if (!prepared) return;

@@ -1,3 +1,4 @@
+import { ExpectedError } from '../core/errors.js';
 import { findPanelRow, getPanel, insertPanelRow } from '../imis/panels.js';
 import type { PanelInfo } from '../imis/panels.js';
 import {
@@ -59,7 +60,7 @@ const register: NodeModule = (RED) => {
     let definition: Promise<PanelInfo> | undefined;
     onAction(RED, node, onErrorOf(onError), async (msg) => {
       if (!server) throw noServer(RED);
-      if (!panel) throw new Error(RED._('imis-insert-panel.errors.no-panel'));
+      if (!panel) throw new ExpectedError(RED._('imis-insert-panel.errors.no-panel'));
       const loading = (definition = definition ?? getPanel(server.client, panel));
       const info = await loading.catch((err: Error) => {
         definition = undefined;

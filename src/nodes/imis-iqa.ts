@@ -1,3 +1,4 @@
+import { ExpectedError } from '../core/errors.js';
 import { describeQuery, fetchIqa, listQueries } from '../imis/iqa.js';
 import { fieldRenderer, noServer, onAction, onErrorOf, requireServer, withOnError } from './lib/action.js';
 import { mountOnce } from './lib/http.js';
@@ -66,7 +67,7 @@ const register: NodeModule = (RED) => {
       if (!server) throw noServer(RED);
       const values = render(msg);
       const query = (values.path ?? '').trim();
-      if (!query) throw new Error(RED._('imis-iqa.errors.no-path'));
+      if (!query) throw new ExpectedError(RED._('imis-iqa.errors.no-path'));
       const result = await fetchIqa(server.client, {
         path: query,
         parameters: parameters.map((_p, i) => values[`p${i}`] ?? ''),

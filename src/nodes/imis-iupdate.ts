@@ -1,3 +1,4 @@
+import { ExpectedError } from '../core/errors.js';
 import { compileJsonTemplate } from '../core/templates.js';
 import { failureSummary, runTasks } from '../imis/iupdate.js';
 import type { TaskSpec } from '../imis/iupdate.js';
@@ -92,9 +93,10 @@ const register: NodeModule = (RED) => {
             text: RED._('imis-iupdate.status.failed', { time: new Date().toLocaleTimeString() }),
           });
       };
-      if (tasks.length === 0) return fail(new Error(RED._('imis-iupdate.errors.no-tasks')));
+      if (tasks.length === 0) return fail(new ExpectedError(RED._('imis-iupdate.errors.no-tasks')));
       const missing = tasks.find((t) => !/^https?:\/\//.test(t.url));
-      if (missing) return fail(new Error(RED._('imis-iupdate.errors.no-url', { task: missing.name })));
+      if (missing)
+        return fail(new ExpectedError(RED._('imis-iupdate.errors.no-url', { task: missing.name })));
       let specs: TaskSpec[];
       try {
         specs = tasks.map((t, i) => ({
@@ -141,7 +143,7 @@ const register: NodeModule = (RED) => {
           send(msg);
           if (failed.length && failRunOnTaskFailure) {
             done(
-              new Error(
+              new ExpectedError(
                 RED._('imis-iupdate.errors.failed', { count: failed.length, detail: failureSummary(failed) }),
               ),
             );

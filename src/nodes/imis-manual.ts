@@ -1,3 +1,4 @@
+import { ExpectedError } from '../core/errors.js';
 import { mountOnce } from './lib/http.js';
 import { NodeConfig } from './lib/migrations.js';
 import { findNode, isManualTrigger, registerType } from './lib/red.js';
@@ -68,7 +69,7 @@ const register: NodeModule = (RED) => {
 
     node.trigger = async (given?: unknown) => {
       if (given === undefined && !configured.ok)
-        throw new Error(RED._('imis-manual.errors.invalid', { message: configured.message }));
+        throw new ExpectedError(RED._('imis-manual.errors.invalid', { message: configured.message }));
       const payload = given === undefined && configured.ok ? configured.value : given;
       const { runId } = await runs.accept({ payload, extra: { topic: node.name || 'manual' } });
       node.status({

@@ -1,3 +1,4 @@
+import { ExpectedError } from '../core/errors.js';
 import { SchemaValidationError, compileSchema, generateSchema } from '../core/schema.js';
 import type { Violation } from '../core/schema.js';
 import { mountOnce } from './lib/http.js';
@@ -48,7 +49,7 @@ const register: NodeModule = (RED) => {
 
     const violationsOf = (msg: NodeMessage): Violation[] => {
       const validate = schemaSource === 'msg' ? compileSchema(msg.schema) : configured;
-      if (!validate) throw new Error(RED._('imis-schema-validate.errors.no-schema'));
+      if (!validate) throw new ExpectedError(RED._('imis-schema-validate.errors.no-schema'));
       return validate(RED.util.getMessageProperty(msg, property));
     };
 

@@ -1,3 +1,4 @@
+import { ExpectedError } from '../core/errors.js';
 import { ConditionError, KeyError, WorkflowError, parseTrigger } from '../workflow/index.js';
 import type { TriggerType, WorkflowEvent } from '../workflow/index.js';
 import { packageContext, runOf } from './lib/context.js';
@@ -82,7 +83,7 @@ const register: NodeModule = (RED) => {
     runtime.on('counts', onCounts);
 
     const fail = (key: string, substitutions: Substitutions = {}) =>
-      new Error(RED._(`imis-state-machine.errors.${key}`, substitutions));
+      new ExpectedError(RED._(`imis-state-machine.errors.${key}`, substitutions));
 
     const sendTo = (send: Send, output: number, msg: NodeMessage) => {
       const msgs: (NodeMessage | null)[] = new Array<NodeMessage | null>(OUTPUTS).fill(null);

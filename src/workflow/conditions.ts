@@ -3,9 +3,10 @@
  * own expressions), parsed once per definition and evaluated asynchronously.
  */
 import jsonata from 'jsonata';
+import { ExpectedError } from '../core/errors.js';
 
 /** A condition that could not be evaluated (not a false one): names the transition. */
-export class ConditionError extends Error {
+export class ConditionError extends ExpectedError {
   constructor(
     readonly transition: string,
     readonly detail: string,

@@ -6,6 +6,7 @@
  */
 import Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
+import { ExpectedError } from '../core/errors.js';
 import { TRIGGER_TYPES, normalizeDefinition, parseTrigger } from './definition.js';
 import type { WorkflowDefinition } from './definition.js';
 
@@ -19,7 +20,7 @@ export interface WorkflowFile {
   workflow: WorkflowDefinition;
 }
 
-export class WorkflowFileError extends Error {
+export class WorkflowFileError extends ExpectedError {
   constructor(message: string) {
     super(message);
     this.name = 'WorkflowFileError';

@@ -4,10 +4,11 @@
  * id (one instance per run).
  */
 import { compileTemplate } from '../core/templates.js';
+import { ExpectedError } from '../core/errors.js';
 import type { WorkflowDefinition } from './definition.js';
 
 /** A message that gives no key (the property is missing, the template renders nothing). */
-export class KeyError extends Error {
+export class KeyError extends ExpectedError {
   constructor(
     readonly workflow: string,
     readonly source: string,

@@ -2,6 +2,7 @@
  * A validated workflow definition, ready to choose transitions: states and transitions by code,
  * transitions grouped by the state they leave (in the order of the table), conditions parsed.
  */
+import { ExpectedError } from '../core/errors.js';
 import { compileCondition, conditionProblem } from './conditions.js';
 import type { Condition } from './conditions.js';
 import { timeoutMs } from './definition.js';
@@ -10,7 +11,7 @@ import { errorsOf, validateDefinition } from './validate.js';
 import type { Issue } from './validate.js';
 
 /** A definition that breaks the rules; `issues` names every problem (errors and warnings). */
-export class WorkflowDefinitionError extends Error {
+export class WorkflowDefinitionError extends ExpectedError {
   constructor(
     readonly workflow: string,
     readonly issues: Issue[],

@@ -19,6 +19,7 @@ import type {
   WorkflowInstanceQuery,
 } from '../store/index.js';
 import { WorkflowConflict, pacedBatches } from '../store/index.js';
+import { ExpectedError } from '../core/errors.js';
 import { timeoutMs } from './definition.js';
 import type { ChangeCause, TriggerType, WorkflowDefinition } from './definition.js';
 import { CompiledWorkflow } from './machine.js';
@@ -45,7 +46,7 @@ export type WorkflowStore = Pick<
 >;
 
 /** A request the runtime cannot carry out (unknown workflow or state, ...); `code` says which. */
-export class WorkflowError extends Error {
+export class WorkflowError extends ExpectedError {
   constructor(
     readonly code: 'not-deployed' | 'unknown-state' | 'no-instance' | 'busy',
     message: string,

@@ -119,7 +119,7 @@ describe('Activity', function () {
       assert.throws(
         () => buildActivity({ partyId: '1', activityType: 'X', quantity: 'two' }, { today: TODAY }),
         {
-          name: 'TypeError',
+          name: 'InputError',
           message: /^Quantity \(QUANTITY\): "two" is not a number/,
         },
       );

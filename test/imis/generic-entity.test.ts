@@ -114,7 +114,7 @@ describe('GenericEntityData codec', function () {
     assert.throws(
       () => encodeEntity({ properties: { AMOUNT: '12,50' }, propertyTypes: { AMOUNT: 'Decimal' } }),
       {
-        name: 'TypeError',
+        name: 'InputError',
         message: /^AMOUNT: "12,50" is not a number/,
       },
     );

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { InputError } from '../../src/core/errors.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import type { ImisClient } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
@@ -49,14 +50,14 @@ describe('reading one record by ID, against the emulator', function () {
       assert.match(err.message, /^iMIS has no Party with ID 99999: .*99999/);
       return true;
     });
-    await assert.rejects(getParty(client, '99999'), /^ImisError: iMIS has no contact with ID 99999/);
+    await assert.rejects(getParty(client, '99999'), /^iMIS has no contact with ID 99999/);
     await assert.rejects(getEntity(client, 'NoSuchThing', '1'), /no NoSuchThing with ID 1: .*NoSuchThing/);
     assert.equal(apiCalls().length, 3);
   });
 
   it('refuses an empty ID or entity type without calling iMIS', async () => {
-    await assert.rejects(getEntity(client, 'Party', '  '), TypeError);
-    await assert.rejects(getEntity(client, '', '101'), TypeError);
+    await assert.rejects(getEntity(client, 'Party', '  '), InputError);
+    await assert.rejects(getEntity(client, '', '101'), InputError);
     await assert.rejects(getParty(client, ''), /An iMIS ID is required/);
     assert.equal(apiCalls().length, 0);
   });

@@ -30,7 +30,7 @@ describe('Messages of nodes used without an iMIS server', function () {
       helper.getNode('caught').on('input', (msg: any) => caught.push(msg));
       node.receive({ payload: {} });
       await waitFor(() => caught.length === 1, 5000, 'the Catch node');
-      assert.equal(caught[0].error.message, `Error: ${serverCatalog.errors.missing}`);
+      assert.equal(caught[0].error.message, serverCatalog.errors.missing);
     });
   }
 });

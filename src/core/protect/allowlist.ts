@@ -1,7 +1,8 @@
 import { BlockList, isIP } from 'node:net';
+import { ExpectedError } from '../errors.js';
 
 /** An allowlist entry that is neither an IPv4/IPv6 address nor a CIDR range. */
-export class AllowlistError extends Error {
+export class AllowlistError extends ExpectedError {
   constructor(readonly entry: string) {
     super(`"${entry}" is not an IPv4 or IPv6 address or CIDR range (e.g. 203.0.113.0/24, 2001:db8::/32)`);
     this.name = 'AllowlistError';

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { ExpectedError } from '../errors.js';
 import { AddressAllowlist, AllowlistError } from './allowlist.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Refusal } from './refusal.js';
@@ -63,7 +64,7 @@ const PERIOD_SECONDS = { second: 1, minute: 60, hour: 3600 } as const;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** A protection configured so that it cannot work: the message says which field to fix. */
-export class ProtectionConfigError extends Error {
+export class ProtectionConfigError extends ExpectedError {
   constructor(message: string) {
     super(message);
     this.name = 'ProtectionConfigError';

@@ -1,5 +1,6 @@
 import { Deduplicator } from '../../core/dedup.js';
 import type { DedupOutcome } from '../../core/dedup.js';
+import { ExpectedError } from '../../core/errors.js';
 import { compileTemplate, compileTemplates } from '../../core/templates.js';
 import { isTransient } from '../../imis/errors.js';
 import { packageContext, runOf } from './context.js';
@@ -81,7 +82,7 @@ export function requireServer(RED: Red, node: Node, serverId: string | undefined
 
 /** The error for a message reaching a node that has no server. */
 export function noServer(RED: Red): Error {
-  return new Error(serverMessage(RED, 'errors.missing'));
+  return new ExpectedError(serverMessage(RED, 'errors.missing'));
 }
 
 /**
@@ -165,7 +166,7 @@ export function insertOnce(
       outcome = { result: await insert(undefined), skipped: false };
     } else {
       const value = key.render({ input: msg.payload, msg }).trim();
-      if (!value) throw new Error(runsMessage(RED, 'errors.dedup-empty'));
+      if (!value) throw new ExpectedError(runsMessage(RED, 'errors.dedup-empty'));
       const { store } = packageContext(RED);
       let deduplicator = deduplicators.get(store);
       if (!deduplicator) deduplicators.set(store, (deduplicator = new Deduplicator(store)));

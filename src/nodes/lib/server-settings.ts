@@ -1,5 +1,6 @@
 import { ImisClient } from '../../imis/client.js';
 import type { ImisClientOptions } from '../../imis/client.js';
+import { ExpectedError } from '../../core/errors.js';
 import { serverMessage } from './messages.js';
 import { NodeConfig } from './migrations.js';
 import { serverNode } from './red.js';
@@ -50,7 +51,7 @@ export interface DialogServer {
 }
 
 /** A dialog asked about a server without naming its base URL (none chosen, or a bad request). */
-export class NoServerSettingsError extends Error {
+export class NoServerSettingsError extends ExpectedError {
   override readonly name = 'NoServerSettingsError';
   readonly status = 400;
 }
