@@ -1140,7 +1140,7 @@ describe('System: runs that tell the truth, pattern by pattern (issue 18)', func
           item = (await runsOf('waiting')).find((r) => r.id === id);
           return item?.status === 'running' && (item.holding?.length ?? 0) > 0;
         },
-        2000,
+        10_000,
         'the running run to name the node holding it',
         () => item,
       );
