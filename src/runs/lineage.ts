@@ -3,7 +3,8 @@
  * Node-RED identifies a message by `_msgid`, but nodes make new messages: split deletes the id and
  * sends clones that get new ids, join sends a clone of the parts, a function may return a new
  * object (which Node-RED gives the input's id). So a message is recognised, in this order, by:
- * 1. the object itself, once delivered as part of a run (survives `delete msg._msgid`);
+ * 1. the run id kept on the object itself under a symbol, once delivered as part of a run (survives
+ *    `delete msg._msgid` and changes to `msg.imis`; copies made with RED.util.cloneMessage keep it);
  * 2. its `_msgid`, if any message of a live run had it (a function's new object, a Catch node's copy);
  * 3. the run id it carries in `msg.imis.runId`, which survives cloning (split's parts, join's
  *    result, a trigger's or delay's copy); the node side writes it on every message of a run.
@@ -12,13 +13,20 @@
 export interface TracedMessage {
   _msgid?: string;
   imis?: unknown;
+  [RUN]?: string;
 }
+
+/**
+ * Where a message object keeps its run id. A symbol: not in JSON, not shown by the debug node, no
+ * clash with a user's property; a property rather than a WeakMap entry, since a WeakMap entry per
+ * message made every delivery measurably slower (identity hash and ephemeron work in the GC).
+ */
+const RUN: unique symbol = Symbol('imis.run');
 
 /** Run ids remembered after their run ended, to tell a late message of a run from a new input. */
 const RECENT_RUNS = 10_000;
 
 export class MessageLineage {
-  private readonly byObject = new WeakMap<object, string>();
   private readonly byMsgId = new Map<string, string>();
   /** Per live run, the message ids bound to it (forgotten with the run). */
   private readonly msgIdsOf = new Map<string, string[]>();
@@ -29,7 +37,7 @@ export class MessageLineage {
 
   /** The live run (or followed message) `msg` belongs to, if any. */
   find(msg: TracedMessage): string | undefined {
-    const own = this.byObject.get(msg);
+    const own = msg[RUN];
     if (own !== undefined && this.isLive(own)) return own;
     const byId = msg._msgid === undefined ? undefined : this.byMsgId.get(msg._msgid);
     if (byId !== undefined) return byId;
@@ -39,6 +47,8 @@ export class MessageLineage {
 
   /** Whether `msg` carries the id of a run that has ended: a late message of it, not a new input. */
   isLate(msg: TracedMessage): boolean {
+    const own = msg[RUN];
+    if (own !== undefined && this.ended.has(own)) return true;
     const carried = carriedRunId(msg);
     return carried !== undefined && this.ended.has(carried);
   }
@@ -50,8 +60,8 @@ export class MessageLineage {
 
   /** Records that `msg` is part of run `id`. */
   bind(msg: TracedMessage, id: string): void {
-    this.byObject.set(msg, id);
-    if (msg._msgid !== undefined) this.bindId(msg._msgid, id);
+    if (msg[RUN] !== id) msg[RUN] = id;
+    if (msg._msgid !== undefined && !this.byMsgId.has(msg._msgid)) this.bindId(msg._msgid, id);
   }
 
   /** Records that messages with `_msgid` `msgId` are part of run `id` (first binding wins). */

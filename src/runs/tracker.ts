@@ -184,6 +184,7 @@ export class RunTracker {
     return this.live.has(id);
   }
 
+  /** A message of the run was routed to (or received by) `node`; its NodeRef is copied only for a new step. */
   delivered(id: string, node: NodeRef): void {
     const live = this.live.get(id);
     if (!live) return;
@@ -204,7 +205,7 @@ export class RunTracker {
       step.count = (step.count ?? 1) + 1;
       delete step.finishedAt;
     } else {
-      step = { ...node, startedAt: this.now().toISOString() };
+      step = { ...nodeRef(node), startedAt: this.now().toISOString() };
       if (steps.length < this.maxSteps) steps.push(step);
       else live.run.stepsOmitted = (live.run.stepsOmitted ?? 0) + 1;
     }
@@ -368,4 +369,9 @@ function labelText(value: unknown, max: number): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return undefined;
   const text = String(value).trim();
   return text === '' ? undefined : text.slice(0, max);
+}
+
+/** A node's reference as a run keeps it: id, type and its name if it has one. */
+function nodeRef({ id, type, name }: NodeRef): NodeRef {
+  return name ? { id, type, name } : { id, type };
 }

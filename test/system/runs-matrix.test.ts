@@ -1138,7 +1138,7 @@ describe('System: runs that tell the truth, pattern by pattern (issue 18)', func
       await poll(
         async () => {
           item = (await runsOf('waiting')).find((r) => r.id === id);
-          return item?.status === 'running' && (item.holding?.length ?? 0) > 0;
+          return item?.status === 'running' && (item.holding ?? []).some((h) => h.id === 'waiting_join');
         },
         10_000,
         'the running run to name the node holding it',

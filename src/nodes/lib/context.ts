@@ -416,8 +416,9 @@ function stepPreviews(RED: Red): ((payload: unknown) => string) | undefined {
 }
 
 /**
- * Feeds the run trackers from the runtime's message-routing hooks (Node-RED 2+): the run
- * lifecycle of docs/runs.md. Each hook is synchronous and cheap, as it runs for every message.
+ * Feeds the run trackers from the runtime's message-routing hooks (Node-RED 2+: preDeliver,
+ * onReceive, onComplete): the run lifecycle of docs/runs.md. Each hook is synchronous and cheap,
+ * as it runs for every message.
  */
 function registerHooks(
   RED: Red,
@@ -431,10 +432,17 @@ function registerHooks(
   const trackerOf = (id: string | undefined) =>
     id === undefined ? undefined : runs.isLive(id) ? runs : followers.isLive(id) ? followers : undefined;
   const previews = stepPreviews(RED);
-  // Messages routed to a node and not received yet (delivery is asynchronous), counted per object:
-  // a message a node receives without being routed to it (link in, Catch, Complete, receive())
-  // is a delivery of its own.
-  const routed = new WeakMap<object, number>();
+  // A message routed to a node and not received yet (delivery is asynchronous) says so on itself
+  // (routedTo/routedCount below): a message a node receives without being routed to it (link in,
+  // Catch, Complete, receive()) is a delivery of its own.
+  // Completions wait for the runtime's hand-off to Catch and Complete nodes (see onComplete),
+  // gathered into one microtask.
+  let completions: [RunTracker, string, string][] = [];
+  const complete = () => {
+    const due = completions;
+    completions = [];
+    for (const [tracker, id, nodeId] of due) tracker.completed(id, nodeId);
+  };
   /** `msg` is part of run (or followed message) `id`: bound, stamped, its labels read. */
   const join = (msg: NodeMessage, id: string, tracker: RunTracker) => {
     lineage.bind(msg, id);
@@ -461,8 +469,8 @@ function registerHooks(
     }
     if (id === undefined) return;
     join(msg, id, tracker);
-    routed.set(msg, (routed.get(msg) ?? 0) + 1);
-    tracker.delivered(id, nodeRef(node));
+    markRouted(msg, node.id);
+    tracker.delivered(id, node);
     if (started) runs.release(id);
     // Only runs keep previews; a followed message is not recorded.
     if (tracker !== runs || !previews) return;
@@ -475,16 +483,13 @@ function registerHooks(
   // out or link call), Catch and Complete nodes (copies of the message), Re-run at an entry node.
   addHook(RED, 'onReceive', 'imisRuns', (event) => {
     const { msg, destination } = event;
-    const pending = routed.get(msg);
-    const direct = pending === undefined;
-    if (pending === 1) routed.delete(msg);
-    else if (pending !== undefined) routed.set(msg, pending - 1);
+    const direct = !takeRouted(msg, destination.id);
     const id = lineage.find(msg);
     const tracker = trackerOf(id);
     if (id === undefined || !tracker) return;
     if (direct && destination.node) {
       join(msg, id, tracker);
-      tracker.delivered(id, nodeRef(destination.node));
+      tracker.delivered(id, destination.node);
     }
     // A node that reports an error for a message and then completes it without one (node.error(
     // err, msg) then done(): Node-RED's own http request node does so for a refused connection)
@@ -496,15 +501,11 @@ function registerHooks(
         typeof error === 'object' && error !== null && 'source' in error ? sourceId(error.source) : undefined;
       tracker.failed(id, source ?? destination.id, errorText(error));
     }
-  });
-  // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
-  // never completes its messages: its step ends once its handler has been called.
-  addHook(RED, 'postReceive', 'imisRuns', (event) => {
-    const id = lineage.find(event.msg);
-    const tracker = trackerOf(id);
-    if (id !== undefined && tracker && expectedDoneCount(event.destination.node) === 0) {
-      tracker.completed(id, event.destination.id);
-    }
+    // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
+    // never completes its messages: its step ends once its handler, called right after this hook,
+    // has returned (Node-RED's postReceive; one hook fewer per message).
+    if (expectedDoneCount(destination.node) === 0 && completions.push([tracker, id, destination.id]) === 1)
+      queueMicrotask(complete);
   });
   // Node-RED calls this hook before it hands the completed message to Complete nodes, or the
   // error to Catch nodes (Node.prototype._complete): the completion counts once the runtime is
@@ -521,8 +522,31 @@ function registerHooks(
     const nodeId = event.node.id;
     // The error first, with whether it may pass on a later try, before the Catch nodes report it.
     if (event.error) tracker.failed(id, nodeId, errorText(event.error), isTransient(event.error));
-    void Promise.resolve().then(() => tracker.completed(id, nodeId));
+    if (completions.push([tracker, id, nodeId]) === 1) queueMicrotask(complete);
   });
+}
+
+/** Where a routed message keeps the node it is on its way to, and how many times (symbols: see lineage.ts). */
+const ROUTED_TO = Symbol('imis.routedTo');
+const ROUTED_COUNT = Symbol('imis.routedCount');
+interface Routed {
+  [ROUTED_TO]?: string;
+  [ROUTED_COUNT]?: number;
+}
+
+/** `msg` is routed to `nodeId` (preDeliver). */
+function markRouted(msg: NodeMessage & Routed, nodeId: string): void {
+  const again = msg[ROUTED_TO] === nodeId && (msg[ROUTED_COUNT] ?? 0) > 0;
+  msg[ROUTED_TO] = nodeId;
+  msg[ROUTED_COUNT] = again ? (msg[ROUTED_COUNT] ?? 0) + 1 : 1;
+}
+
+/** Whether `nodeId` receives `msg` as routed to it (then no longer marked), rather than directly. */
+function takeRouted(msg: NodeMessage & Routed, nodeId: string): boolean {
+  const count = msg[ROUTED_COUNT];
+  if (msg[ROUTED_TO] !== nodeId || !count) return false;
+  msg[ROUTED_COUNT] = count - 1;
+  return true;
 }
 
 /** The `error.source.id` Node-RED puts on a message it hands to a Catch node. */

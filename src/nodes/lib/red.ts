@@ -127,8 +127,6 @@ export interface RoutingEvents {
     source?: { id: string; node?: Node };
     destination: { id: string; node?: Node };
   };
-  /** `postReceive`: a message was handed to `destination.node`'s input handlers. */
-  postReceive: { msg: NodeMessage; destination: { id: string; node?: Node } };
   /** `onComplete`: `node` completed the message (done() called), with `error` if it failed. */
   onComplete: { msg: NodeMessage; node: { id: string }; error?: unknown };
   /** `onReceive`: `destination.node` is about to receive a message (a Catch node too, from node.error). */
@@ -145,7 +143,8 @@ export function addHook<E extends keyof RoutingEvents>(
   label: string,
   handler: (event: RoutingEvents[E]) => void,
 ): void {
-  RED.hooks.add(`${event}.${label}`, (payload: RoutingEvents[E]) => handler(payload));
+  // The handler itself, not a wrapper: Node-RED calls it for every message.
+  RED.hooks.add(`${event}.${label}`, handler as Parameters<Red['hooks']['add']>[1]);
 }
 
 /**
