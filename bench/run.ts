@@ -11,11 +11,13 @@
 //   runs        Runs dashboard's first pages over 1,000,000 stored runs  vs  the unfiltered first page;
 //               webhook p99 while the retention prunes a backlog  vs  once it is over
 //   protect     Webhook in with an HMAC signature check  vs  the same endpoint without
+//   schema      the seed payload through core/schema (as the node validates)  vs  plain ajv, same
+//               schema compiled once (in this process, alternating rounds)
 //   workflow    integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
 //   tracking    run tracking on: Webhook in → split (1,000 rows) → change → join → Insert Activity
 //               (emulator) runs/s  vs  the same flow with imis.runs.track false; one run's steps,
 //               stored size and the child's RSS
-// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|workflow|tracking (comma-separated;
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|schema|workflow|tracking (comma-separated;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
 // rounds of ref + ours, default 3; protect: rounds of its 6 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
@@ -25,7 +27,8 @@
 // BENCH_WORKFLOW_INSTANCES (default 1000000), BENCH_WORKFLOW_TIMEOUT_S (default 2),
 // tracking: BENCH_ROUNDS (rounds of off + on, default 3), BENCH_TRACKING_RUNS (runs per measured
 // batch, default 200), BENCH_TRACKING_CONCURRENCY (runs in flight, default 4), BENCH_TRACKING_ROWS
-// (rows split per run, default 1,000).
+// (rows split per run, default 1,000), BENCH_SCHEMA_ROUNDS (default 10) / BENCH_SCHEMA_VALIDATIONS
+// (per round, default 1,000,000).
 // Sections needing PostgreSQL say they could not run when it is not installed.
 // Prints; always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
@@ -35,6 +38,7 @@ import { cronBench } from './cron.js';
 import { deltaBench } from './delta.js';
 import { exportBench } from './export.js';
 import { runsBench } from './runs.js';
+import { schemaBench } from './schema.js';
 import { protectBench } from './protect.js';
 import { startupBench } from './startup.js';
 import { storeBench } from './store.js';
@@ -56,6 +60,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
   delta: { title: 'Delta Hash (100,000 × 10 rows, 1% changed)', run: deltaBench },
   runs: { title: 'Runs dashboard and retention (1,000,000 runs, SQLite)', run: runsBench },
   protect: { title: 'Webhook in with HMAC signature check', run: protectBench },
+  schema: { title: 'JSON Schema Validation vs plain ajv (in process)', run: schemaBench },
   workflow: { title: 'Integration workflows (SQLite store)', run: workflowBench },
   tracking: {
     title: 'Run tracking on vs off (split 1,000 rows → change → join → Insert Activity)',

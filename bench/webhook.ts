@@ -50,7 +50,7 @@ export const PAYLOAD = JSON.stringify({
   checkInTime: '2026-05-27T09:15:00',
   sessionCode: 'KEYNOTE',
 });
-const SCHEMA = JSON.stringify(
+export const SCHEMA = JSON.stringify(
   {
     $schema: 'http://json-schema.org/draft-07/schema#',
     type: 'object',

@@ -1,10 +1,12 @@
 /**
  * JSON Schema validation for the JSON Schema Validation node (docs/nodes.md §4; docs/idms.md §iHook workflow).
  *
- * ajv validates draft-04 (ajv-draft-04), draft-06, draft-07 (the default when `$schema` is absent),
- * 2019-09 and 2020-12, chosen by the schema's `$schema`. Every instance has ajv-formats' formats.
- * Compiled validators are cached by the canonical JSON text of the schema (bounded LRU), so equal
- * schemas share one validator. This module has no Node-RED dependency.
+ * ajv validates draft-04 (ajv-draft-04), draft-06, draft-07, 2019-09 and 2020-12: a fixed draft,
+ * or the schema's `$schema` (draft-07 when absent). Every instance has ajv-formats' formats. The
+ * official JSON-Schema-Test-Suite runs against this module (test/core/schema-suite.test.ts; its
+ * few exceptions in test/fixtures/json-schema-test-suite/README.md). Compiled validators are
+ * cached by the canonical JSON text of the schema (bounded LRU), so equal schemas share one
+ * validator. This module has no Node-RED dependency.
  */
 import Ajv from 'ajv';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv';
@@ -56,6 +58,9 @@ export function formatViolations(violations: readonly Violation[]): string {
 
 export type Draft = 'draft-04' | 'draft-06' | 'draft-07' | '2019-09' | '2020-12';
 
+/** A node's draft setting: a fixed draft, or `auto` (the schema's `$schema`; draft-07 without one). */
+export type DraftChoice = 'auto' | Draft;
+
 /** The `$schema` URI each draft is written with (and that generateSchema emits). */
 export const DRAFT_URIS: Readonly<Record<Draft, string>> = {
   'draft-04': 'http://json-schema.org/draft-04/schema#',
@@ -64,6 +69,13 @@ export const DRAFT_URIS: Readonly<Record<Draft, string>> = {
   '2019-09': 'https://json-schema.org/draft/2019-09/schema',
   '2020-12': 'https://json-schema.org/draft/2020-12/schema',
 };
+
+const DRAFTS = Object.keys(DRAFT_URIS) as Draft[];
+
+/** true for a draft name or `auto` (e.g. a node's config as saved). */
+export function isDraftChoice(value: unknown): value is DraftChoice {
+  return value === 'auto' || DRAFTS.includes(value as Draft);
+}
 
 /** `$schema` → draft, tolerant of http/https and a missing or present trailing '#'. */
 function draftOf(schemaUri: string): Draft | undefined {
@@ -84,11 +96,34 @@ const AJV_OPTIONS: Options = {
   // not fatal. The warnings ajv would print have no reader here, so they are silenced.
   strict: false,
   logger: false,
-  // Do not register compiled schemas by $id: two flows may use different schemas with the same $id.
-  addUsedSchema: false,
 };
 
-function withFormats<T extends Ajv | Ajv2019 | Ajv2020 | AjvDraft04>(ajv: T): T {
+/**
+ * Until 2019-09 a `$ref` replaces its schema: keywords beside it are ignored (draft-07 §8.3,
+ * draft-04 §7 of the core spec). From 2019-09 on they apply with it, ajv's default.
+ */
+const REF_ONLY: Options = { ...AJV_OPTIONS, ignoreKeywordsWithRef: true };
+
+/** The drafts in which a `$ref` replaces its schema (REF_ONLY). */
+const REF_REPLACES = new Set<Draft>(['draft-04', 'draft-06', 'draft-07']);
+
+/**
+ * The names every JavaScript object inherits. `{}` must not satisfy `required: ["constructor"]`:
+ * only a payload's own properties count, as JSON has no others (JSON-Schema-Test-Suite,
+ * required.json and properties.json). ajv's `ownProperties` does that at a cost on every property
+ * check (about a fifth of the seed payload's validation, `npm run bench` schema), so a schema is
+ * compiled with it only when it names one of these; for any other name, an inherited property is
+ * `undefined` and ajv's plain check is already exact.
+ */
+const INHERITED = Object.getOwnPropertyNames(Object.prototype).map((name) => JSON.stringify(name));
+
+function namesInherited(canonicalText: string): boolean {
+  return INHERITED.some((quoted) => canonicalText.includes(quoted));
+}
+
+type AnyAjv = Ajv | Ajv2019 | Ajv2020 | AjvDraft04;
+
+function withFormats<T extends AnyAjv>(ajv: T): T {
   addFormats(ajv);
   // ajv-formats' `date-time` is RFC 3339 and demands a time zone. iHook's documented valid payload
   // has `"checkInTime": "2026-05-27T09:15:00"` (no zone), which iWorkflow accepts; so `date-time`
@@ -97,32 +132,35 @@ function withFormats<T extends Ajv | Ajv2019 | Ajv2020 | AjvDraft04>(ajv: T): T 
   return ajv;
 }
 
-const instances = new Map<Draft, Ajv | Ajv2019 | Ajv2020 | AjvDraft04>();
+/** Per draft, the instance with `ownProperties` and the one without (see INHERITED). */
+const instances = new Map<string, AnyAjv>();
 
-function ajvFor(draft: Draft): Ajv | Ajv2019 | Ajv2020 | AjvDraft04 {
-  let ajv = instances.get(draft);
+function ajvFor(draft: Draft, ownProperties: boolean): AnyAjv {
+  const key = `${draft} ${ownProperties}`;
+  let ajv = instances.get(key);
   if (!ajv) {
+    const options = { ...(REF_REPLACES.has(draft) ? REF_ONLY : AJV_OPTIONS), ownProperties };
     switch (draft) {
       case 'draft-04':
-        ajv = withFormats(new AjvDraft04(AJV_OPTIONS));
+        ajv = withFormats(new AjvDraft04(options));
         break;
       case 'draft-06': {
-        const ajv06 = withFormats(new Ajv(AJV_OPTIONS));
+        const ajv06 = withFormats(new Ajv(options));
         ajv06.addMetaSchema(draft06MetaSchema);
         ajv = ajv06;
         break;
       }
       case 'draft-07':
-        ajv = withFormats(new Ajv(AJV_OPTIONS));
+        ajv = withFormats(new Ajv(options));
         break;
       case '2019-09':
-        ajv = withFormats(new Ajv2019(AJV_OPTIONS));
+        ajv = withFormats(new Ajv2019(options));
         break;
       case '2020-12':
-        ajv = withFormats(new Ajv2020(AJV_OPTIONS));
+        ajv = withFormats(new Ajv2020(options));
         break;
     }
-    instances.set(draft, ajv);
+    instances.set(key, ajv);
   }
   return ajv;
 }
@@ -133,7 +171,8 @@ function ajvFor(draft: Draft): Ajv | Ajv2019 | Ajv2020 | AjvDraft04 {
 function canonicalize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonicalize);
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // No prototype: a property named `__proto__` (as JSON.parse makes it) stays a property.
+    const out: Record<string, unknown> = Object.create(null);
     for (const key of Object.keys(value).sort()) {
       out[key] = canonicalize((value as Record<string, unknown>)[key]);
     }
@@ -167,27 +206,53 @@ function canonicalText(schema: unknown): string {
   }
 }
 
+export interface CompileOptions {
+  /** The draft to validate by; `auto` (the default) reads the schema's `$schema`, draft-07 without one. */
+  draft?: DraftChoice;
+  /**
+   * Other schema documents the schema's `$ref`s may name, by their URI (e.g. a shared
+   * definitions file). Nothing is fetched over the network: a `$ref` to a URI absent here fails.
+   */
+  resources?: Readonly<Record<string, unknown>>;
+}
+
+type SchemaDocument = boolean | Record<string, unknown>;
+
+function asDocument(schema: unknown, what: string): SchemaDocument {
+  if (
+    typeof schema !== 'boolean' &&
+    (schema === null || typeof schema !== 'object' || Array.isArray(schema))
+  ) {
+    throw new SchemaCompileError(`${what} must be a JSON object (or true / false)`);
+  }
+  return schema as SchemaDocument;
+}
+
 /**
  * Compiles a schema (object, boolean or JSON text) into a validator that returns the violations
- * ([] when the data is valid). Equal schemas (same JSON, any key order) share one cached validator.
- * Throws SchemaCompileError for a schema that cannot be used.
+ * ([] when the data is valid). Equal schemas (same JSON, any key order, same options) share one
+ * cached validator. Throws SchemaCompileError for a schema that cannot be used.
  */
-export function compileSchema(schema: unknown): (data: unknown) => Violation[] {
-  const parsed = parseSchema(schema);
-  if (
-    typeof parsed !== 'boolean' &&
-    (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-  ) {
-    throw new SchemaCompileError('Schema must be a JSON object (or true / false)');
-  }
-  const key = canonicalText(parsed);
+export function compileSchema(schema: unknown, opts: CompileOptions = {}): (data: unknown) => Violation[] {
+  const draft = opts.draft ?? 'auto';
+  if (!isDraftChoice(draft)) throw new SchemaCompileError(`Unknown draft ${JSON.stringify(draft)}`);
+  const parsed = asDocument(parseSchema(schema), 'Schema');
+  const resources = Object.entries(opts.resources ?? {}).map(
+    ([uri, doc]) => [uri, asDocument(doc, `Resource ${uri}`)] as const,
+  );
+  const key = canonicalText([draft, parsed, resources.length > 0 ? resources : undefined]);
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key);
     cache.set(key, hit);
     return hit;
   }
-  const fn = build(JSON.parse(key) as boolean | Record<string, unknown>);
+  const [, copy, copies] = JSON.parse(key) as [
+    DraftChoice,
+    SchemaDocument,
+    [string, SchemaDocument][] | null,
+  ];
+  const fn = build(copy, draft, copies ?? [], namesInherited(key));
   cache.set(key, fn);
   if (cache.size > CACHE_MAX) {
     const oldest = cache.keys().next().value;
@@ -197,38 +262,162 @@ export function compileSchema(schema: unknown): (data: unknown) => Violation[] {
 }
 
 /** Validates data against a schema (compiled once and cached); [] when valid. */
-export function validateAgainst(schema: unknown, data: unknown): Violation[] {
-  return compileSchema(schema)(data);
+export function validateAgainst(schema: unknown, data: unknown, opts?: CompileOptions): Violation[] {
+  return compileSchema(schema, opts)(data);
 }
 
-/** `schema` is a private copy (parsed from the canonical text), so it may be adjusted here. */
-function build(schema: boolean | Record<string, unknown>): (data: unknown) => Violation[] {
-  let draft: Draft = 'draft-07';
-  if (typeof schema === 'object' && schema.$schema !== undefined) {
-    if (typeof schema.$schema !== 'string') throw new SchemaCompileError('"$schema" must be a string');
-    const found = draftOf(schema.$schema);
-    if (!found) {
-      throw new SchemaCompileError(
-        `Unsupported "$schema" ${JSON.stringify(schema.$schema)}: use draft-04, draft-06, draft-07, 2019-09 or 2020-12`,
-      );
-    }
-    draft = found;
-    schema.$schema = DRAFT_URIS[found]; // the exact id ajv knows the meta-schema by
+/** The draft a schema is validated by: its `$schema`, which must agree with a fixed choice. */
+function draftFor(schema: SchemaDocument, choice: DraftChoice): Draft {
+  if (typeof schema !== 'object' || schema.$schema === undefined) {
+    return choice === 'auto' ? 'draft-07' : choice;
   }
-  const ajv = ajvFor(draft);
+  if (typeof schema.$schema !== 'string') throw new SchemaCompileError('"$schema" must be a string');
+  const found = draftOf(schema.$schema);
+  if (!found) {
+    throw new SchemaCompileError(
+      `Unsupported "$schema" ${JSON.stringify(schema.$schema)}: use draft-04, draft-06, draft-07, 2019-09 or 2020-12`,
+    );
+  }
+  if (choice !== 'auto' && found !== choice) {
+    throw new SchemaCompileError(
+      `The schema's "$schema" is ${found} but the node validates by ${choice}: change one of them, or let the node read "$schema"`,
+    );
+  }
+  schema.$schema = DRAFT_URIS[found]; // the exact id ajv knows the meta-schema by
+  return found;
+}
+
+/**
+ * `schema` and `resources` are private copies (parsed from the canonical text), so they may be
+ * adjusted here. The draft's ajv instance is shared, so what compiling registers in it (the
+ * schema and the `$id`s inside it, the resources) is taken out again at once: two flows may use
+ * different schemas with the same `$id`, and our cache, not ajv, holds the validator.
+ */
+function build(
+  schema: SchemaDocument,
+  choice: DraftChoice,
+  resources: readonly [string, SchemaDocument][],
+  ownProperties: boolean,
+): (data: unknown) => Violation[] {
+  const draft = draftFor(schema, choice);
+  if (REF_REPLACES.has(draft)) dropTypeBesideRef(schema);
+  const ajv = ajvFor(draft, ownProperties);
+  const refs = { ...ajv.refs };
+  const schemas = { ...ajv.schemas };
   let validate: ValidateFunction;
   try {
+    for (const [uri, doc] of resources) ajv.addSchema(doc, uri);
+    if (!ajv.validateSchema(schema)) throw new SchemaCompileError(metaSchemaErrors(ajv.errors ?? []));
     validate = ajv.compile(schema);
   } catch (err) {
-    throw new SchemaCompileError(`Invalid JSON Schema (${draft}): ${errorText(err)}`, err);
+    if (err instanceof SchemaCompileError) {
+      throw new SchemaCompileError(`Invalid JSON Schema (${draft}) ${err.message}`, err);
+    }
+    const at = locate(schema, err);
+    throw new SchemaCompileError(
+      `Invalid JSON Schema (${draft})${at ? ` at ${at}` : ''}: ${errorText(err)}`,
+      err,
+    );
   } finally {
-    // Our cache holds the validator; drop ajv's own reference to this private copy.
-    if (typeof schema === 'object') ajv.removeSchema(schema);
+    for (const doc of [schema, ...resources.map(([, doc]) => doc)]) {
+      if (typeof doc === 'object') ajv.removeSchema(doc);
+    }
+    restore(ajv.refs, refs);
+    restore(ajv.schemas, schemas);
   }
   return (data: unknown): Violation[] => {
     if (validate(data)) return [];
     return (validate.errors ?? []).map(toViolation);
   };
+}
+
+/** The draft-04/06/07 keywords whose value is a schema, a list of schemas, or a map of them. */
+const SUBSCHEMA = [
+  'additionalItems',
+  'additionalProperties',
+  'not',
+  'contains',
+  'propertyNames',
+  'if',
+  'then',
+  'else',
+];
+const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'items'];
+const SUBSCHEMA_MAPS = ['properties', 'patternProperties', 'definitions', 'dependencies'];
+
+/**
+ * ajv checks `type` before it looks at `$ref`, even with ignoreKeywordsWithRef (ajv
+ * lib/compile/validate/index.ts, typeAndKeywords), so a `type` beside a `$ref` is taken out here,
+ * at every place of the schema that holds a schema (not in `enum`, `const` or `default` values).
+ */
+function dropTypeBesideRef(node: unknown): void {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return;
+  const schema = node as Record<string, unknown>;
+  if (typeof schema.$ref === 'string') delete schema.type;
+  for (const key of SUBSCHEMA) dropTypeBesideRef(schema[key]);
+  for (const key of SUBSCHEMA_LISTS) {
+    const value = schema[key];
+    if (Array.isArray(value)) value.forEach(dropTypeBesideRef);
+    else dropTypeBesideRef(value);
+  }
+  for (const key of SUBSCHEMA_MAPS) {
+    const value = schema[key];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      Object.values(value).forEach(dropTypeBesideRef);
+    }
+  }
+}
+
+/** Puts a registry of ajv's back as it was. */
+function restore<T>(registry: Record<string, T>, saved: Readonly<Record<string, T>>): void {
+  for (const key of Object.keys(registry)) if (!(key in saved)) delete registry[key];
+  Object.assign(registry, saved);
+}
+
+/** `at /properties/checkInTime/type: must be equal to one of the allowed values` (one per path). */
+function metaSchemaErrors(errors: readonly ErrorObject[]): string {
+  const byPath = new Map<string, ErrorObject>();
+  for (const error of errors) {
+    const seen = byPath.get(error.instancePath);
+    // anyOf/oneOf only say "must match a schema in anyOf": the branch's own error says more.
+    if (!seen || (['anyOf', 'oneOf'].includes(seen.keyword) && !['anyOf', 'oneOf'].includes(error.keyword))) {
+      byPath.set(error.instancePath, error);
+    }
+  }
+  return [...byPath]
+    .map(([path, error]) => `at ${path === '' ? '/' : path}: ${error.message ?? error.keyword}`)
+    .join('; ');
+}
+
+/**
+ * Where in the schema an error of ajv's compiler arose, when its message says enough to find it:
+ * an unresolvable `$ref`, or a `pattern` that JavaScript's unicode regular expressions refuse.
+ */
+function locate(schema: SchemaDocument, err: unknown): string | undefined {
+  const message = err instanceof Error ? err.message : '';
+  const ref = /can't resolve reference (.*) from id/.exec(message)?.[1];
+  const pattern = /^Invalid regular expression: \/(.*)\/u?: /.exec(message)?.[1];
+  const here = (key: string, value: unknown): boolean =>
+    ref !== undefined
+      ? ['$ref', '$dynamicRef', '$recursiveRef'].includes(key) && value === ref
+      : key === 'pattern' && value === pattern;
+  if (ref === undefined && pattern === undefined) return undefined;
+  const find = (node: unknown, path: string): string | undefined => {
+    if (node === null || typeof node !== 'object') return undefined;
+    const entries = Object.entries(node as Record<string, unknown>);
+    const hit = entries.find(([k, v]) => here(k, v));
+    if (hit) return ref !== undefined ? path || '/' : `${path}/${hit[0]}`;
+    if (pattern !== undefined && !Array.isArray(node) && path.endsWith('/patternProperties')) {
+      const key = entries.find(([k]) => k === pattern)?.[0];
+      if (key !== undefined) return `${path}/${pointerSegment(key)}`;
+    }
+    for (const [k, v] of entries) {
+      const found = find(v, `${path}/${pointerSegment(k)}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return find(schema, '');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { ExpectedError } from '../core/errors.js';
 import { SchemaValidationError, compileSchema, generateSchema } from '../core/schema.js';
-import type { Violation } from '../core/schema.js';
+import type { DraftChoice, Violation } from '../core/schema.js';
 import { mountOnce } from './lib/http.js';
 import { packageContext } from './lib/context.js';
 import { NodeConfig } from './lib/migrations.js';
@@ -14,6 +14,8 @@ interface SchemaConfig {
   schemaSource: 'config' | 'msg';
   property: string;
   onInvalid: 'error' | 'output';
+  /** The draft the schema is read by; `auto`: its `$schema` (draft-07 without one). */
+  draft: DraftChoice;
 }
 
 const config = new NodeConfig<SchemaConfig>(
@@ -26,6 +28,8 @@ const config = new NodeConfig<SchemaConfig>(
       onInvalid: 'error',
       ...c,
     }),
+    // 2: the draft (issue 19); nodes saved before read `$schema`, as they did.
+    (c) => ({ draft: 'auto', ...c }),
   ],
   ['property'],
 );
@@ -36,20 +40,22 @@ const register: NodeModule = (RED) => {
     // A message of another node starts a run here: the package's message hooks must be in place.
     packageContext(RED);
     const node = this;
-    const { schema, schemaSource, property, onInvalid } = config.read(def);
+    const { schema, schemaSource, property, onInvalid, draft } = config.read(def);
+    // A schema that cannot compile is reported now (deploy) and again to each message it stops.
+    let unusable: string | undefined;
     const configured =
       schemaSource === 'config'
         ? fromConfig(
             node,
             RED._('imis-schema-validate.status.bad-schema'),
-            () => compileSchema(schema),
-            (err) => RED._('imis-schema-validate.errors.bad-schema', { message: err.message }),
+            () => compileSchema(schema, { draft }),
+            (err) => (unusable = RED._('imis-schema-validate.errors.bad-schema', { message: err.message })),
           )
         : undefined;
 
     const violationsOf = (msg: NodeMessage): Violation[] => {
-      const validate = schemaSource === 'msg' ? compileSchema(msg.schema) : configured;
-      if (!validate) throw new ExpectedError(RED._('imis-schema-validate.errors.no-schema'));
+      const validate = schemaSource === 'msg' ? compileSchema(msg.schema, { draft }) : configured;
+      if (!validate) throw new ExpectedError(unusable ?? RED._('imis-schema-validate.errors.no-schema'));
       return validate(RED.util.getMessageProperty(msg, property));
     };
 
@@ -93,7 +99,7 @@ const register: NodeModule = (RED) => {
         .json({ error: RED._('imis-schema-validate.errors.bad-sample', { message: 'missing' }) });
       return;
     }
-    const drafts = ['draft-04', 'draft-07', '2020-12'] as const;
+    const drafts = ['draft-04', 'draft-07', '2019-09', '2020-12'] as const;
     res.json(generateSchema(sample, { draft: drafts.find((d) => d === draft) ?? 'draft-07' }));
   });
 };

@@ -173,6 +173,111 @@ describe('core/schema', () => {
     assert.equal(two('x').length, 1);
   });
 
+  it('validates recursive schemas: "$ref": "#" and a $ref to the schema\'s own $id (issue 19)', () => {
+    const tree = {
+      type: 'object',
+      properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#' } } },
+      additionalProperties: false,
+    };
+    const validate = compileSchema(tree);
+    assert.deepEqual(validate({ name: 'a', children: [{ name: 'b', children: [{ name: 'c' }] }] }), []);
+    assert.deepEqual(paths(validate({ children: [{ children: [{ name: 3 }] }] })), [
+      '/children/0/children/0/name',
+    ]);
+    const byId = compileSchema({
+      ...tree,
+      $id: 'https://example.org/tree',
+      properties: { next: { $ref: 'https://example.org/tree' } },
+    });
+    assert.deepEqual(byId({ next: { next: {} } }), []);
+    assert.equal(byId({ next: { next: { other: 1 } } }).length, 1);
+  });
+
+  it('counts only a payload\'s own properties: {} lacks "constructor" and "toString" (issue 19)', () => {
+    const validate = compileSchema({ required: ['__proto__', 'constructor', 'toString'] });
+    assert.deepEqual(paths(validate({})).sort(), ['/__proto__', '/constructor', '/toString']);
+    assert.deepEqual(validate(JSON.parse('{"__proto__": 1, "constructor": 2, "toString": 3}')), []);
+    const typed = compileSchema({ properties: { constructor: { type: 'number' } } });
+    assert.deepEqual(typed({}), []);
+    assert.deepEqual(paths(typed({ constructor: 'x' })), ['/constructor']);
+  });
+
+  it('ignores the keywords beside a $ref in draft-04 and draft-07, and applies them from 2019-09 on (issue 19)', () => {
+    const schema = {
+      definitions: { any: {} },
+      $defs: { any: {} },
+      properties: { code: { $ref: '#/definitions/any', type: 'number' } },
+    };
+    for (const draft of ['draft-04', 'draft-07'] as const) {
+      assert.deepEqual(validateAgainst(schema, { code: 'x' }, { draft }), [], draft);
+    }
+    for (const draft of ['2019-09', '2020-12'] as const) {
+      assert.deepEqual(paths(validateAgainst(schema, { code: 'x' }, { draft })), ['/code'], draft);
+    }
+  });
+
+  it('validates by a fixed draft, and refuses a schema whose $schema names another', () => {
+    const schema = { type: 'number', minimum: 0, exclusiveMinimum: true };
+    assert.equal(validateAgainst(schema, 0, { draft: 'draft-04' }).length, 1);
+    assert.throws(
+      () => compileSchema(schema),
+      /Invalid JSON Schema \(draft-07\) at \/exclusiveMinimum: must be number/,
+    );
+    assert.throws(
+      () => compileSchema({ $schema: 'http://json-schema.org/draft-04/schema#' }, { draft: '2020-12' }),
+      /"\$schema" is draft-04 but the node validates by 2020-12/,
+    );
+    assert.deepEqual(
+      validateAgainst({ $schema: 'https://json-schema.org/draft/2020-12/schema' }, 1, { draft: '2020-12' }),
+      [],
+    );
+  });
+
+  it('resolves a $ref to another document only from the resources given, never over the network', () => {
+    const schema = { $ref: 'https://example.org/defs.json#/$defs/code' };
+    assert.throws(
+      () => compileSchema(schema),
+      (err: unknown) =>
+        err instanceof SchemaCompileError && /at \/: can't resolve reference/.test(err.message),
+    );
+    const resources = {
+      'https://example.org/defs.json': { $defs: { code: { type: 'string', minLength: 3 } } },
+    };
+    const validate = compileSchema(schema, { resources });
+    assert.deepEqual(validate('CONF'), []);
+    assert.equal(validate('C').length, 1);
+    assert.throws(() => compileSchema(schema), /can't resolve reference/, 'the resources are not kept');
+  });
+
+  it('names the schema path of what cannot compile', () => {
+    const cases: [unknown, RegExp][] = [
+      [
+        { properties: { checkInTime: { type: 'date' } } },
+        /at \/properties\/checkInTime\/type: must be equal to one of the allowed values/,
+      ],
+      [
+        { properties: { code: { type: 'string', pattern: '(' } } },
+        /at \/properties\/code\/pattern: Invalid regular expression/,
+      ],
+      [
+        { properties: { code: { $ref: '#/definitions/nope' } } },
+        /at \/properties\/code: can't resolve reference #\/definitions\/nope/,
+      ],
+    ];
+    for (const [schema, message] of cases) assert.throws(() => compileSchema(schema), message);
+  });
+
+  it("keeps schemas apart that share a nested $id, or take a meta-schema's $id", () => {
+    const nested = (type: string) => ({ properties: { a: { $id: 'https://example.org/a', type } } });
+    assert.deepEqual(compileSchema(nested('string'))({ a: 'x' }), []);
+    assert.deepEqual(compileSchema(nested('number'))({ a: 1 }), []);
+    assert.throws(
+      () => compileSchema({ $id: 'http://json-schema.org/draft-07/schema#', type: 'string' }),
+      SchemaCompileError,
+    );
+    assert.deepEqual(validateAgainst({ type: 'string' }, 'still validates'), []);
+  });
+
   it('lists every violation at once (allErrors) and formats them in SchemaValidationError', () => {
     const violations = validateAgainst(checkInSchema, {
       eventCode: 42,
