@@ -2,35 +2,43 @@
  * Cron schedules for the Cron trigger (docs/nodes.md §3, docs/imis-api.md §8). Plain logic, no Node-RED.
  *
  * Parsing and all date math are croner's. This module only checks what croner does not check the
- * Quartz way, rewrites a few Quartz spellings into croner's, and picks croner's options:
+ * Quartz way, rewrites a few Quartz spellings into croner's, and picks croner's options. The Quartz
+ * form follows Quartz.NET's CronExpression, proven by its own tests (test/fixtures/quartz-cron/):
  *
  * - Form by field count: 6 or 7 fields = Quartz (second minute hour day-of-month month day-of-week
  *   [year]; day-of-week 1-7 = SUN-SAT), 5 fields = classic Unix cron (minute hour day-of-month month
  *   day-of-week; day-of-week 0-7, 0 and 7 = Sunday).
- * - Quartz days: the field that is not `?` alone decides (croner `domAndDow: true`, so a `?` or `*` in
- *   the other field adds nothing). `*` in both is accepted (every day); `?` in both is rejected, and so
- *   is a value in both, which Quartz does not support either. Unix keeps cron's rule: when both are
- *   restricted, a day matching either runs (croner `domAndDow: false`).
- * - Rewrites: a step with a start value (`0/15`, `MON/2`) becomes `start-max/step`; day-of-week `L`
- *   alone becomes 7 (Saturday, as in Quartz); day-of-month `L-n` (n days before the last day of the
- *   month) is not croner syntax, so such a schedule finds each month's last day with croner (in UTC,
- *   where days are all 24 hours) and then asks croner for the runs on the day n days earlier, in the
- *   schedule's zone. A month too short for the offset has no run.
+ * - Days: a day matching the day-of-month OR the day-of-week runs, in both forms. In Quartz, `?` in
+ *   one field leaves the other alone, and a `*` in either is every day (as Quartz.NET); `?` in both is
+ *   rejected. Unix keeps cron's rule (a `*` in one field leaves the other alone).
+ * - Rewrites: names become numbers; a step with a start value (`0/15`) becomes `start-max/step`; a
+ *   range that wraps around (`22-2`, `FRI-TUE`, `NOV-FEB`, `28-3`, `58-2`) becomes the list of its
+ *   values, a step counted across the wrap (`22-4/3` = 22,1,4); day-of-week `L` alone becomes 7
+ *   (Saturday).
+ * - What croner cannot say is found with croner, one day or one month at a time: day-of-month L and
+ *   W items (`L-3`, `LW`, `L-2W`, `LW-2`, `31W`, `1,15,L`): croner finds each month's last day (in
+ *   UTC, where days are all 24 hours), the days the items name follow by Quartz.NET's rules, and
+ *   croner gives their runs in the schedule's zone. Day-of-week `FRI/2` (every other Friday, counted
+ *   from where the search starts, as in Quartz.NET): croner gives the runs of each day it reaches.
+ *   Both day fields: the earlier of the two one-field schedules' runs.
  * - Years: Quartz's 1970-2099; croner handles the year field itself (next() is null once exhausted).
  *
  * Daylight saving time. With an IANA zone (or '' = the server's zone) runs are wall-clock times in
  * that zone. croner applies Vixie cron's rules to "fixed-time" and "interval" jobs; we choose its
  * `fixedTimeRule` per expression so that the classes are:
  * - Interval jobs: the hour field covers all 24 hours (the job fires every hour or more often, e.g.
- *   `0 0 * * * ?`, `0 0/15 * * * ?`), or seconds, minutes or hours contain `*` or a step. They run at
- *   every real instant whose wall-clock time matches: when clocks fall back, the repeated hour runs
- *   again (01:00 EDT and 01:00 EST are both runs); when clocks spring forward, the wall-clock times
- *   that do not exist are skipped (nothing runs twice, nothing is moved).
+ *   `0 0 * * * ?`, `0 0/15 * * * ?`), or seconds, minutes or hours contain `*` or a step (also a
+ *   wrapped one, `22-4/3`). They run at every real instant whose wall-clock time matches: when
+ *   clocks fall back, the repeated hour runs again (01:00 EDT and 01:00 EST are both runs); when
+ *   clocks spring forward, the wall-clock times that do not exist are skipped (nothing runs twice,
+ *   nothing is moved).
  * - Fixed-time jobs: everything else, i.e. plain values, lists or ranges of times of day that do not
- *   cover the whole day (daily `0 30 2 * * ?`, `0 0 9,12,16 * * ?`). Each listed time runs once a
- *   day: a repeated time runs at its first occurrence (daylight time), and a time inside the
- *   spring-forward gap runs at the end of the gap, the first valid instant (New York 2026-03-08:
- *   02:30 → 03:00 EDT; Berlin 2026-03-29: 02:30 → 03:00 CEST).
+ *   cover the whole day (daily `0 30 2 * * ?`, `0 0 9,12,16 * * ?`, overnight `0 0 22-2 * * ?`).
+ *   Quartz.NET counts a range as an interval; we keep ranges of times of day fixed. Each listed
+ *   time runs once a day: a repeated time runs at its first occurrence (daylight time), and a time
+ *   inside the spring-forward gap runs at the end of the gap, the first valid instant (New York
+ *   2026-03-08: 02:30 → 03:00 EDT; Berlin 2026-03-29: 02:30 → 03:00 CEST). Quartz.NET moves such
+ *   a time by the DST delta instead (02:30 → 03:30); its test calls that a current-behaviour pin.
  */
 import { Cron, CronDate, CronPattern, type CronOptions } from 'croner';
 import { ExpectedError } from './errors.js';
@@ -68,15 +76,9 @@ export function parseSchedule(expression: string, timeZone = ''): Schedule {
   const analysis = analyse(expression);
   if (timeZone !== '') checkTimeZone(timeZone);
   const zone = timeZone === '' ? undefined : timeZone;
-  const options: CronOptions = { ...analysis.options, timezone: zone, paused: true };
   let find: (after: Date) => Date | null;
   try {
-    if (analysis.lastDayOffset === undefined) {
-      const cron = new Cron(analysis.pattern, options);
-      find = (after) => cron.nextRun(after);
-    } else {
-      find = lastDayOffsetFinder(analysis, analysis.lastDayOffset, options, zone);
-    }
+    find = finder(analysis, zone);
   } catch (error) {
     throw new CronExpressionError(cronerMessage(error));
   }
@@ -184,17 +186,20 @@ interface FieldSpec {
   readonly extra: string;
   readonly names?: readonly string[];
   readonly hint: string;
+  /** How many values a range wraps around (`22-2` = 22,23,0,1,2); none for the year. */
+  readonly cycle?: number;
 }
 
-const SECONDS: FieldSpec = { label: 'seconds', min: 0, max: 59, extra: '', hint: 'use 0-59' };
-const MINUTES: FieldSpec = { label: 'minutes', min: 0, max: 59, extra: '', hint: 'use 0-59' };
-const HOURS: FieldSpec = { label: 'hours', min: 0, max: 23, extra: '', hint: 'use 0-23' };
+const SECONDS: FieldSpec = { label: 'seconds', min: 0, max: 59, extra: '', hint: 'use 0-59', cycle: 60 };
+const MINUTES: FieldSpec = { label: 'minutes', min: 0, max: 59, extra: '', hint: 'use 0-59', cycle: 60 };
+const HOURS: FieldSpec = { label: 'hours', min: 0, max: 23, extra: '', hint: 'use 0-23', cycle: 24 };
 const DAY_OF_MONTH: FieldSpec = {
   label: 'day-of-month',
   min: 1,
   max: 31,
   extra: '?LW',
-  hint: 'use 1-31, L, L-n, LW or nW',
+  hint: 'use 1-31, L, L-n, LW, L-nW, LW-n or nW',
+  cycle: 31,
 };
 const MONTH: FieldSpec = {
   label: 'month',
@@ -203,6 +208,7 @@ const MONTH: FieldSpec = {
   extra: '',
   names: MONTH_NAMES,
   hint: 'use 1-12 or JAN-DEC',
+  cycle: 12,
 };
 const QUARTZ_DAY_OF_WEEK: FieldSpec = {
   label: 'day-of-week',
@@ -211,6 +217,7 @@ const QUARTZ_DAY_OF_WEEK: FieldSpec = {
   extra: '?L#',
   names: DAY_NAMES,
   hint: 'Quartz numbers the days 1-7 from Sunday (1 = SUN, 2 = MON ... 7 = SAT); use 1-7 or SUN-SAT',
+  cycle: 7,
 };
 const UNIX_DAY_OF_WEEK: FieldSpec = {
   ...QUARTZ_DAY_OF_WEEK,
@@ -223,13 +230,15 @@ const YEAR: FieldSpec = { label: 'year', min: 1970, max: 2099, extra: '', hint: 
 const QUARTZ_FIELDS = [SECONDS, MINUTES, HOURS, DAY_OF_MONTH, MONTH, QUARTZ_DAY_OF_WEEK, YEAR];
 const UNIX_FIELDS = [MINUTES, HOURS, DAY_OF_MONTH, MONTH, UNIX_DAY_OF_WEEK];
 
+/** croner's reading of a Quartz pattern. */
+const QUARTZ_OPTIONS = { mode: '6-or-7-parts', alternativeWeekdays: true, domAndDow: true } as const;
+
 interface Analysis {
-  /** For croner, 7 fields for Quartz, 5 for Unix. */
-  readonly pattern: string;
+  readonly quartz: boolean;
+  /** For croner after the rewrites: 7 fields for Quartz (year '*' when absent), 5 for Unix. */
+  readonly parts: readonly string[];
   readonly options: CronOptions;
   readonly fields: CronFields;
-  /** Day-of-month `L-n`: n. */
-  readonly lastDayOffset: number | undefined;
 }
 
 function analyse(expression: string): Analysis {
@@ -247,6 +256,7 @@ function analyse(expression: string): Analysis {
   const quartz = raw.length >= 6;
   const specs = quartz ? QUARTZ_FIELDS : UNIX_FIELDS;
   raw.forEach((field, index) => checkField(field, specs[index]));
+  if (quartz && raw.length === 6) raw.push('*');
 
   const dayIndex = quartz ? 3 : 2;
   let dayOfMonth = raw[dayIndex];
@@ -256,63 +266,53 @@ function analyse(expression: string): Analysis {
       "Day-of-month and day-of-week cannot both be '?': give one of them a value (or '*' for every day).",
     );
   }
-  const restricted = (field: string): boolean => field !== '?' && field !== '*';
-  if (quartz && restricted(dayOfMonth) && restricted(dayOfWeek)) {
-    throw new CronExpressionError(
-      `Quartz does not support a day-of-month ('${dayOfMonth}') and a day-of-week ('${dayOfWeek}') ` +
-        `together: put '?' in one of them.`,
-    );
-  }
-
-  let lastDayOffset: number | undefined;
-  const offset = /^L-(\d+)$/.exec(dayOfMonth);
-  if (offset !== null) {
-    lastDayOffset = Number(offset[1]);
-    if (lastDayOffset < 1 || lastDayOffset > 30) {
-      throw new CronExpressionError(`In '${dayOfMonth}' the days before the last day must be 1-30.`);
-    }
-    if (restricted(dayOfWeek)) {
-      throw new CronExpressionError(`'${dayOfMonth}' cannot be combined with a day-of-week: use '*' there.`);
-    }
-    dayOfMonth = 'L';
+  // Quartz.NET runs on a day matching either day field, so a '*' in one of them is every day
+  // (its CronExpressionTest, CanUse_DayOfMonth_And_DayOfWeek_Together).
+  if (quartz && (dayOfMonth === '*' || dayOfWeek === '*')) {
+    dayOfMonth = '*';
+    dayOfWeek = '?';
   }
   if (quartz && dayOfWeek === 'L') dayOfWeek = '7';
 
-  const rewritten = raw.map((field, index) => {
-    if (index === dayIndex) return withStepRanges(dayOfMonth, specs[index]);
-    if (index === dayIndex + 2)
-      return withStepRanges(dayOfWeek, quartz ? specs[index] : { ...specs[index], max: 6 });
-    return withStepRanges(field, specs[index]);
+  const parts = raw.map((field, index) => {
+    if (index === dayIndex) return rewrite(dayOfMonth, specs[index]);
+    if (index === dayIndex + 2) return rewrite(dayOfWeek, specs[index], quartz ? 7 : 6);
+    return rewrite(field, specs[index]);
   });
-  const pattern = rewritten.join(' ');
 
   const mode = quartz ? '6-or-7-parts' : '5-part';
   let parsed: CronPattern;
   try {
-    parsed = new CronPattern(pattern, undefined, { mode, alternativeWeekdays: quartz });
+    parsed = new CronPattern(cronerChecked(parts, quartz).join(' '), undefined, {
+      mode,
+      alternativeWeekdays: quartz,
+    });
   } catch (error) {
     throw new CronExpressionError(cronerMessage(error));
   }
-  // See the daylight saving policy at the top.
+  // See the daylight saving policy at the top. A wrapped range with a step (`22-2/2`) is a list for
+  // croner but keeps its step's interval class.
   const everyHour = parsed.hour.every((flag) => flag !== 0);
+  const stepped = raw.slice(0, quartz ? 3 : 2).some((field) => /[*/]/.test(field));
   const options: CronOptions = {
     mode,
     alternativeWeekdays: quartz,
     domAndDow: quartz,
-    fixedTimeRule: everyHour ? 'single-value' : 'no-wildcard',
+    fixedTimeRule: everyHour || stepped ? 'single-value' : 'no-wildcard',
   };
 
+  const restricted = (field: string): boolean => field !== '?' && field !== '*';
   const fields: CronFields = quartz
     ? {
         second: raw[0],
         minute: raw[1],
         hour: raw[2],
-        dayOfMonth: raw[3],
+        dayOfMonth,
         month: raw[4],
-        dayOfWeek: raw[5],
-        year: raw[6] ?? '*',
+        dayOfWeek,
+        year: raw[6],
         weekdayBase: 1,
-        dayFieldsOr: false,
+        dayFieldsOr: restricted(dayOfMonth) && restricted(dayOfWeek),
       }
     : {
         second: '0',
@@ -325,7 +325,7 @@ function analyse(expression: string): Analysis {
         weekdayBase: 0,
         dayFieldsOr: true,
       };
-  return { pattern, options, fields, lastDayOffset };
+  return { quartz, parts, options, fields };
 }
 
 /** The checks croner does not make (the Quartz ones) or words less helpfully. */
@@ -352,64 +352,264 @@ function checkField(field: string, spec: FieldSpec): void {
       );
     }
   }
-  if (spec === DAY_OF_MONTH && /^L-\d+$/.test(field)) return;
-  for (const match of field.matchAll(/(?:^|[,-])(\d+)/g)) {
-    const value = Number(match[1]);
-    if (value < spec.min || value > spec.max) {
-      throw new CronExpressionError(`The ${spec.label} value ${value} is out of range: ${spec.hint}.`);
+  for (const match of field.matchAll(/[A-Z]{3}\/(\d+)/g)) {
+    if (Number(match[1]) < 1 || Number(match[1]) > 5) {
+      throw new CronExpressionError(
+        `In the ${spec.label} field '${field}' a day name with '/n' runs every n-th week: n must be 1-5.`,
+      );
+    }
+  }
+  for (const item of field.split(',')) {
+    if (spec === DAY_OF_MONTH && /[LW]/.test(item)) {
+      checkLastOrWeekday(item);
+      continue;
+    }
+    for (const match of item.matchAll(/(?:^|-)(\d+)/g)) {
+      const value = Number(match[1]);
+      if (value < spec.min || value > spec.max) {
+        throw new CronExpressionError(`The ${spec.label} value ${value} is out of range: ${spec.hint}.`);
+      }
+    }
+    const years = spec === YEAR ? /^(\d+)-(\d+)/.exec(item) : null;
+    if (years !== null && Number(years[1]) > Number(years[2])) {
+      throw new CronExpressionError(`The year range '${item}' runs backwards: write the earlier year first.`);
     }
   }
 }
 
-/** Quartz `start/step` (croner wants `start-max/step`). */
-function withStepRanges(field: string, spec: FieldSpec): string {
+/** Day-of-month L, L-n, LW, L-nW, LW-n, L-nW-m (Quartz.NET) and nW. */
+function checkLastOrWeekday(item: string): void {
+  const last = LAST_DAY.exec(item);
+  if (last !== null) {
+    if (Number(last[1] ?? 0) > 30 || Number(last[3] ?? 0) > 30) {
+      throw new CronExpressionError(`In '${item}' the days before the last (week)day must be 1-30.`);
+    }
+    return;
+  }
+  const weekday = NEAREST_WEEKDAY.exec(item);
+  if (weekday === null) {
+    throw new CronExpressionError(
+      `The day-of-month item '${item}' is not one of L, L-n, LW, L-nW, LW-n or nW (n a number).`,
+    );
+  }
+  if (Number(weekday[1]) < 1 || Number(weekday[1]) > 31) {
+    throw new CronExpressionError(`In '${item}' the day whose nearest weekday runs must be 1-31.`);
+  }
+}
+
+/** `L`, `L-n`, `LW`, `L-nW`, `LW-m`, `L-nW-m`: 1 = n, 2 = W, 3 = m. */
+const LAST_DAY = /^L(?:-(\d+))?(W)?(?:-(\d+))?$/;
+const NEAREST_WEEKDAY = /^(\d+)W$/;
+/** Day-of-week `FRI/2`: a day name with a step runs every n-th week (Quartz.NET). */
+const NTH_WEEK = /([A-Z]{3})\/(\d+)/g;
+
+/**
+ * Croner spellings of the Quartz ones, item by item: names become numbers, `start/step` becomes
+ * `start-max/step`, and a range that wraps around (`22-2`, `FRI-TUE`, `NOV-FEB`) becomes the list of
+ * its values, its step counted across the wrap as Quartz.NET does (`22-4/3` = 22,1,4). Items croner
+ * does not read are left for the finders (day-of-month L/W, day-of-week `FRI/2`).
+ */
+function rewrite(field: string, spec: FieldSpec, max = spec.max): string {
+  const number = (value: string): number => {
+    const index = spec.names?.indexOf(value) ?? -1;
+    return index < 0 ? Number(value) : index + (spec === MONTH || spec === QUARTZ_DAY_OF_WEEK ? 1 : 0);
+  };
   return field
     .split(',')
-    .map((item) => item.replace(/^(\d+|[A-Z]{3})\/(\d+)$/, `$1-${spec.max}/$2`))
+    .map((item) => {
+      const range = /^(\d+|[A-Z]{3})(?:-(\d+|[A-Z]{3}))?(?:\/(\d+))?$/.exec(item);
+      if (range === null || (range[2] === undefined && range[3] === undefined)) return item;
+      if (range[2] === undefined && spec === QUARTZ_DAY_OF_WEEK && /[A-Z]/.test(range[1])) return item; // FRI/2
+      const from = number(range[1]);
+      const to = range[2] === undefined ? max : number(range[2]);
+      const step = range[3] === undefined ? 1 : Number(range[3]);
+      if (from <= to || spec.cycle === undefined || step < 1) {
+        return range[3] === undefined ? `${from}-${to}` : `${from}-${to}/${step}`;
+      }
+      const values: number[] = [];
+      for (let value = from; value <= to + spec.cycle; value += step) {
+        const wrapped = value % spec.cycle;
+        values.push(spec.min === 1 && wrapped === 0 ? spec.cycle : wrapped);
+      }
+      return values.join(',');
+    })
     .join(',');
 }
 
-/**
- * Day-of-month `L-n`: croner finds each month's last day (in UTC, so that a day is always 24 hours),
- * then a one-day croner pattern in the schedule's zone gives that day's runs n days earlier.
- */
-function lastDayOffsetFinder(
-  analysis: Analysis,
-  offset: number,
-  options: CronOptions,
-  zone: string | undefined,
-): (after: Date) => Date | null {
-  const { second, minute, hour, month, year } = analysis.fields;
-  const quartzOptions: CronOptions = {
-    ...options,
-    mode: '6-or-7-parts',
-    alternativeWeekdays: true,
-    domAndDow: true,
+/** The parts croner can check: day-of-month L/W items and day-of-week `/n` after a name left out. */
+function cronerChecked(parts: readonly string[], quartz: boolean): string[] {
+  if (!quartz) return [...parts];
+  const plainDays = parts[3].split(',').filter((item) => !/[LW]/.test(item) || item === 'L');
+  return parts.map((part, index) => {
+    if (index === 3) return plainDays.length > 0 ? plainDays.join(',') : '*';
+    if (index === 5) return part.replace(NTH_WEEK, '$1');
+    return part;
+  });
+}
+
+/** Next run after an instant, or null when there is none. */
+type Finder = (after: Date) => Date | null;
+
+function finder(analysis: Analysis, zone: string | undefined): Finder {
+  const options: CronOptions = { ...analysis.options, timezone: zone, paused: true };
+  const { parts } = analysis;
+  if (!analysis.quartz) {
+    const cron = new Cron(parts.join(' '), options);
+    return (after) => cron.nextRun(after);
+  }
+  const [dayOfMonth, dayOfWeek] = [parts[3], parts[5]];
+  if (dayOfMonth === '?' || dayOfWeek === '?' || dayOfMonth === '*') {
+    return oneDayFieldFinder(parts, options, zone);
+  }
+  // Both day fields: a day matching either runs (Quartz.NET).
+  const byDay = oneDayFieldFinder(withDays(parts, dayOfMonth, '?'), options, zone);
+  const byWeekday = oneDayFieldFinder(withDays(parts, '?', dayOfWeek), options, zone);
+  return (after) => {
+    const [a, b] = [byDay(after), byWeekday(after)];
+    return a === null || (b !== null && b < a) ? b : a;
   };
-  const step = (field: string, max: number): string => withStepRanges(field, { ...YEAR, max });
-  // Years as Quartz allows them, so that a month too short for the offset is not sought until 9999.
-  const years = year === '*' ? '1970-2099' : step(year, 2099);
-  const lastDays = new Cron(`0 0 0 L ${step(month, 12)} ? ${years}`, {
-    ...quartzOptions,
+}
+
+function withDays(parts: readonly string[], dayOfMonth: string, dayOfWeek: string): string[] {
+  return parts.map((part, index) => (index === 3 ? dayOfMonth : index === 5 ? dayOfWeek : part));
+}
+
+function oneDayFieldFinder(parts: readonly string[], options: CronOptions, zone: string | undefined): Finder {
+  if (parts[3] !== 'L' && /[LW]/.test(parts[3])) return monthDaysFinder(parts, options, zone);
+  const nthWeek = [...parts[5].matchAll(NTH_WEEK)].map((match) => Number(match[2]));
+  if (nthWeek.length > 0) return nthWeekFinder(parts, Math.max(...nthWeek), options, zone);
+  const cron = new Cron(parts.join(' '), options);
+  return (after) => cron.nextRun(after);
+}
+
+const DAY = 86_400_000;
+
+/** Years as Quartz allows them, so that a search for a month that never comes ends at 2099. */
+const quartzYears = (year: string): string => (year === '*' ? '1970-2099' : year);
+
+/** croner's runs on one calendar day (`date` = that day's UTC midnight) in the schedule's zone. */
+function runOnDay(parts: readonly string[], date: number, after: Date, options: CronOptions): Date | null {
+  const day = new Date(date);
+  const pattern = `${parts.slice(0, 3).join(' ')} ${day.getUTCDate()} ${day.getUTCMonth() + 1} ? ${day.getUTCFullYear()}`;
+  return new Cron(pattern, { ...options, ...QUARTZ_OPTIONS }).nextRun(after);
+}
+
+/** The calendar day (as UTC midnight) on which `after` falls in the zone. */
+function localDay(after: Date, zone: string | undefined): number {
+  const local = new CronDate(after, zone);
+  return Date.UTC(local.year, local.month, local.day);
+}
+
+/**
+ * Day-of-month with L or W items (`L-3`, `LW`, `L-2W`, `LW-2`, `31W`, `1,15,L`): croner finds each
+ * month's last day (in UTC, so that a day is always 24 hours); the days of that month the items name
+ * follow from it by Quartz.NET's rules, and croner gives the runs on them in the schedule's zone.
+ */
+function monthDaysFinder(parts: readonly string[], options: CronOptions, zone: string | undefined): Finder {
+  const items = parts[3].split(',');
+  const plain = items.filter((item) => !/[LW]/.test(item));
+  const plainDays =
+    plain.length === 0
+      ? []
+      : flagged(new CronPattern(`0 0 0 ${plain.join(',')} * ?`, undefined, QUARTZ_OPTIONS).day, 1);
+  const specials = items.filter((item) => /[LW]/.test(item));
+  const lastDays = new Cron(`0 0 0 L ${parts[4]} ? ${quartzYears(parts[6])}`, {
+    ...QUARTZ_OPTIONS,
     timezone: 'UTC',
   });
-  const time = [second, minute, hour].map((field, index) => step(field, index === 2 ? 23 : 59)).join(' ');
+  const daysOf = (year: number, month: number, last: number): number[] => {
+    const days = new Set(plainDays.filter((day) => day <= last));
+    for (const item of specials) {
+      const weekday = NEAREST_WEEKDAY.exec(item);
+      if (weekday !== null) {
+        // 31W in a 30-day month is the weekday nearest the 30th (Quartz.NET issue #2330).
+        days.add(nearestWeekday(year, month, Math.min(Number(weekday[1]), last), last));
+        continue;
+      }
+      const [, offset, w, weekdayOffset] = LAST_DAY.exec(item) ?? [];
+      const base = last - Number(offset ?? 0);
+      if (base < 1) continue; // a month too short for the offset has no run
+      if (w === undefined) days.add(base);
+      else days.add(Math.max(1, nearestWeekday(year, month, base, last) - Number(weekdayOffset ?? 0)));
+    }
+    return [...days].sort((a, b) => a - b);
+  };
   return (after) => {
-    const local = new CronDate(after, zone);
-    const today = Date.UTC(local.year, local.month, local.day);
-    let cursor = new Date(Date.UTC(local.year, local.month, 1) - 1000);
+    const today = localDay(after, zone);
+    let cursor = new Date(
+      Date.UTC(new Date(today).getUTCFullYear(), new Date(today).getUTCMonth(), 1) - 1000,
+    );
     for (let months = 0; months < 12 * 130; months++) {
       const last = lastDays.nextRun(cursor);
       if (last === null) return null;
       cursor = last;
-      const day = last.getUTCDate() - offset;
-      if (day < 1 || Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), day) < today) continue;
-      const onDay = `${time} ${day} ${last.getUTCMonth() + 1} ? ${last.getUTCFullYear()}`;
-      const run = new Cron(onDay, quartzOptions).nextRun(after);
+      const [year, month] = [last.getUTCFullYear(), last.getUTCMonth()];
+      const days = daysOf(year, month, last.getUTCDate()).filter(
+        (day) => Date.UTC(year, month, day) >= today,
+      );
+      if (days.length === 0) continue;
+      const pattern = `${parts.slice(0, 3).join(' ')} ${days.join(',')} ${month + 1} ? ${year}`;
+      const run = new Cron(pattern, { ...options, ...QUARTZ_OPTIONS }).nextRun(after);
       if (run !== null) return run;
     }
     return null;
   };
+}
+
+/** Quartz's nearest weekday to `day`, never leaving the month: 1st a Saturday → Monday the 3rd. */
+function nearestWeekday(year: number, month: number, day: number, last: number): number {
+  switch (new Date(Date.UTC(year, month, day)).getUTCDay()) {
+    case 6:
+      return day === 1 ? 3 : day - 1;
+    case 0:
+      return day === last ? day - 2 : day + 1;
+    default:
+      return day;
+  }
+}
+
+/**
+ * Day-of-week with a name and a step (`FRI/2`, `THU,FRI/2`): Quartz.NET runs on a listed day, and
+ * when it has to move on to another listed day it skips n-1 weeks more. So the runs depend on where
+ * the search starts, as in Quartz.NET: from a Friday, `FRI/2` runs that day and every other Friday.
+ * Croner gives the runs on each day, and which months and years are allowed.
+ */
+function nthWeekFinder(
+  parts: readonly string[],
+  weeks: number,
+  options: CronOptions,
+  zone: string | undefined,
+): Finder {
+  const listed = flagged(
+    new CronPattern(`0 0 0 ? * ${parts[5].replace(NTH_WEEK, '$1')}`, undefined, QUARTZ_OPTIONS).dayOfWeek,
+    0,
+  );
+  const allowedDays = new Cron(`0 0 0 * ${parts[4]} ? ${quartzYears(parts[6])}`, {
+    ...QUARTZ_OPTIONS,
+    timezone: 'UTC',
+  });
+  return (after) => {
+    let date = localDay(after, zone);
+    for (let steps = 0; steps < 5000; steps++) {
+      const allowed = allowedDays.nextRun(new Date(date - 1000));
+      if (allowed === null) return null;
+      date = allowed.getTime();
+      const run = runOnDay(parts, date, after, options);
+      const weekday = new Date(date).getUTCDay();
+      if (run === null) date += DAY;
+      else if (listed.includes(weekday)) return run;
+      else {
+        const next = listed.find((day) => day >= weekday) ?? listed[0] + 7;
+        date += (next - weekday + 7 * (weeks - 1)) * DAY;
+      }
+    }
+    return null;
+  };
+}
+
+/** Indexes of the set flags, plus `base`. */
+function flagged(flags: readonly number[], base: number): number[] {
+  return flags.flatMap((flag, index) => (flag === 0 ? [] : [index + base]));
 }
 
 function checkTimeZone(timeZone: string): void {

@@ -6,6 +6,7 @@ import {
   validateExpression,
   type Preset,
 } from '../../src/core/cron.js';
+import { describeFields } from '../../src/core/cron-describe.js';
 
 const iso = (dates: readonly Date[]): string[] => dates.map((date) => date.toISOString());
 const at = (text: string): Date => new Date(text);
@@ -148,16 +149,26 @@ describe('cron', () => {
       );
     });
 
-    it('treats * in both day fields as every day, and one day field with * or ? as the other alone', () => {
+    it('joins the day fields with OR as Quartz.NET does: a * in either is every day', () => {
       const from = at('2026-01-01T00:00:00Z');
       assert.equal(parseSchedule('0 0 8 * * * *', 'UTC').nextRuns(3, from).length, 3);
+      const everyDay = iso(parseSchedule('0 0 8 * * ? *', 'UTC').nextRuns(3, from));
+      assert.deepEqual(iso(parseSchedule('0 0 8 1 * * *', 'UTC').nextRuns(3, from)), everyDay);
+      assert.deepEqual(iso(parseSchedule('0 0 8 * * MON *', 'UTC').nextRuns(3, from)), everyDay);
+      // a value in both: the 1st of the month or a Monday (5 and 12 January 2026 are Mondays)
+      assert.deepEqual(iso(parseSchedule('0 0 8 1 * MON 2026', 'UTC').nextRuns(3, from)), [
+        '2026-01-01T08:00:00.000Z',
+        '2026-01-05T08:00:00.000Z',
+        '2026-01-12T08:00:00.000Z',
+      ]);
+      // ... with L, W or # on either side too
       assert.deepEqual(
-        iso(parseSchedule('0 0 8 1 * * *', 'UTC').nextRuns(2, from)),
-        iso(parseSchedule('0 0 8 1 * ? *', 'UTC').nextRuns(2, from)),
+        iso(parseSchedule('0 0 8 L-1 * 6#1 *', 'UTC').nextRuns(3, at('2026-01-03T00:00:00Z'))),
+        ['2026-01-30T08:00:00.000Z', '2026-02-06T08:00:00.000Z', '2026-02-27T08:00:00.000Z'],
       );
-      assert.deepEqual(
-        iso(parseSchedule('0 0 8 * * MON *', 'UTC').nextRuns(2, from)),
-        iso(parseSchedule('0 0 8 ? * MON *', 'UTC').nextRuns(2, from)),
+      assert.equal(
+        parseSchedule('0 0 8 1 * MON *').describe(),
+        'At 08:00, on day 1 of the month or on Monday',
       );
     });
 
@@ -258,6 +269,163 @@ describe('cron', () => {
     });
   });
 
+  describe("Quartz.NET forms (its CronExpression's own tests: test/core/quartz-cases.test.ts)", () => {
+    const runs = (expression: string, from: string, count: number, timeZone = 'UTC'): string[] =>
+      iso(parseSchedule(expression, timeZone).nextRuns(count, at(from)));
+
+    it('a wrap-around hour range 22-2 is an overnight window: 22, 23, 0, 1 and 2 o’clock', () => {
+      assert.deepEqual(runs('0 0 22-2 * * ?', '2026-01-01T12:00:00Z', 6), [
+        '2026-01-01T22:00:00.000Z',
+        '2026-01-01T23:00:00.000Z',
+        '2026-01-02T00:00:00.000Z',
+        '2026-01-02T01:00:00.000Z',
+        '2026-01-02T02:00:00.000Z',
+        '2026-01-02T22:00:00.000Z',
+      ]);
+      assert.equal(parseSchedule('0 0 22-2 * * ?').describe(), 'Every hour, between 22:00 and 02:00');
+    });
+
+    it('counts a step across the wrap as Quartz.NET does: hours 22-4/3 are 22, 1 and 4', () => {
+      assert.deepEqual(runs('0 0 22-4/3 * * ?', '2026-01-01T12:00:00Z', 4), [
+        '2026-01-01T22:00:00.000Z',
+        '2026-01-02T01:00:00.000Z',
+        '2026-01-02T04:00:00.000Z',
+        '2026-01-02T22:00:00.000Z',
+      ]);
+    });
+
+    it('wraps seconds, minutes, days of the month and months too', () => {
+      assert.deepEqual(runs('58-2 0 12 * * ?', '2026-01-01T00:00:00Z', 6), [
+        '2026-01-01T12:00:00.000Z',
+        '2026-01-01T12:00:01.000Z',
+        '2026-01-01T12:00:02.000Z',
+        '2026-01-01T12:00:58.000Z',
+        '2026-01-01T12:00:59.000Z',
+        '2026-01-02T12:00:00.000Z',
+      ]);
+      assert.deepEqual(runs('0 55-5/5 12 * * ?', '2026-01-01T00:00:00Z', 3), [
+        '2026-01-01T12:00:00.000Z',
+        '2026-01-01T12:05:00.000Z',
+        '2026-01-01T12:55:00.000Z',
+      ]);
+      // 30-2: the 30th, the 31st, the 1st and the 2nd (February has no 30th)
+      assert.deepEqual(runs('0 0 8 30-2 * ?', '2026-01-15T00:00:00Z', 5), [
+        '2026-01-30T08:00:00.000Z',
+        '2026-01-31T08:00:00.000Z',
+        '2026-02-01T08:00:00.000Z',
+        '2026-02-02T08:00:00.000Z',
+        '2026-03-01T08:00:00.000Z',
+      ]);
+      assert.deepEqual(runs('0 0 8 1 NOV-FEB ?', '2026-03-01T00:00:00Z', 5), [
+        '2026-11-01T08:00:00.000Z',
+        '2026-12-01T08:00:00.000Z',
+        '2027-01-01T08:00:00.000Z',
+        '2027-02-01T08:00:00.000Z',
+        '2027-11-01T08:00:00.000Z',
+      ]);
+    });
+
+    it('FRI-TUE and 6-3 are Friday to Tuesday', () => {
+      const fridayToTuesday = [
+        '2026-01-02T08:00:00.000Z',
+        '2026-01-03T08:00:00.000Z',
+        '2026-01-04T08:00:00.000Z',
+        '2026-01-05T08:00:00.000Z',
+        '2026-01-06T08:00:00.000Z',
+        '2026-01-09T08:00:00.000Z',
+      ];
+      assert.deepEqual(runs('0 0 8 ? * FRI-TUE', '2026-01-01T00:00:00Z', 6), fridayToTuesday);
+      assert.deepEqual(runs('0 0 8 ? * 6-3', '2026-01-01T00:00:00Z', 6), fridayToTuesday);
+      assert.equal(parseSchedule('0 0 8 ? * FRI-TUE').describe(), 'At 08:00, Friday through Tuesday');
+    });
+
+    it('keeps an overnight window DST-safe in New York: each hour once, the repeated one too', () => {
+      // 8 March 2026: 02:00 EST does not exist → the 02:00 run is at 03:00 EDT; five runs.
+      assert.deepEqual(runs('0 0 22-2 * * ?', '2026-03-07T12:00:00-05:00', 5, 'America/New_York'), [
+        '2026-03-08T03:00:00.000Z',
+        '2026-03-08T04:00:00.000Z',
+        '2026-03-08T05:00:00.000Z',
+        '2026-03-08T06:00:00.000Z',
+        '2026-03-08T07:00:00.000Z',
+      ]);
+      // 1 November 2026: 01:00 comes twice; the fixed 01:00 runs once (EDT), then 02:00 EST.
+      assert.deepEqual(runs('0 0 22-2 * * ?', '2026-10-31T12:00:00-04:00', 5, 'America/New_York'), [
+        '2026-11-01T02:00:00.000Z',
+        '2026-11-01T03:00:00.000Z',
+        '2026-11-01T04:00:00.000Z',
+        '2026-11-01T05:00:00.000Z',
+        '2026-11-01T07:00:00.000Z',
+      ]);
+      // Every 30 minutes in the window is an interval job: both copies of 01:00-01:59 run,
+      // and the spring-forward night skips the 02:xx that do not exist.
+      const fallBack = runs('0 0/30 22-2 * * ?', '2026-10-31T12:00:00-04:00', 13, 'America/New_York');
+      assert.equal(fallBack.filter((run) => run < '2026-11-02').length, 12);
+      assert.equal(new Set(fallBack).size, fallBack.length);
+      const springForward = runs('0 0/30 22-2 * * ?', '2026-03-07T12:00:00-05:00', 9, 'America/New_York');
+      assert.equal(springForward.filter((run) => run < '2026-03-09').length, 8);
+    });
+
+    it('FRI/2 is every other Friday, counted from where the search starts', () => {
+      assert.deepEqual(runs('0 0 8 ? * FRI/2', '2026-01-02T00:00:00Z', 3), [
+        '2026-01-02T08:00:00.000Z',
+        '2026-01-16T08:00:00.000Z',
+        '2026-01-30T08:00:00.000Z',
+      ]);
+      assert.equal(parseSchedule('0 0 8 ? * FRI/2').describe(), 'At 08:00, only on Friday, every 2 weeks');
+    });
+
+    it('31W runs in every month: the weekday nearest the 31st, or the last day when shorter', () => {
+      assert.deepEqual(runs('0 0 8 31W * ?', '2026-01-01T00:00:00Z', 5), [
+        '2026-01-30T08:00:00.000Z', // 31 January is a Saturday
+        '2026-02-27T08:00:00.000Z', // 28 February is a Saturday
+        '2026-03-31T08:00:00.000Z',
+        '2026-04-30T08:00:00.000Z',
+        '2026-05-29T08:00:00.000Z', // 31 May is a Sunday, the last day: back to Friday
+      ]);
+    });
+
+    it('L-3W, LW-2 and L, LW or L-n inside lists', () => {
+      // 28 March 2026 (L-3) is a Saturday → Friday 27th
+      assert.deepEqual(runs('0 0 8 L-3W * ?', '2026-03-01T00:00:00Z', 2), [
+        '2026-03-27T08:00:00.000Z',
+        '2026-04-27T08:00:00.000Z',
+      ]);
+      assert.deepEqual(runs('0 0 8 1,15,L,LW * ?', '2026-01-01T00:00:00Z', 5), [
+        '2026-01-01T08:00:00.000Z',
+        '2026-01-15T08:00:00.000Z',
+        '2026-01-30T08:00:00.000Z',
+        '2026-01-31T08:00:00.000Z',
+        '2026-02-01T08:00:00.000Z',
+      ]);
+      assert.deepEqual(runs('0 0 8 L-1,L-2 * ?', '2026-02-01T00:00:00Z', 2), [
+        '2026-02-26T08:00:00.000Z',
+        '2026-02-27T08:00:00.000Z',
+      ]);
+      const describe = (expression: string): string => parseSchedule(expression).describe();
+      assert.equal(describe('0 0 8 1,15,L * ?'), 'At 08:00, on day 1, day 15 and the last day of the month');
+      assert.equal(
+        describe('0 0 8 L-3W * ?'),
+        'At 08:00, on the weekday nearest 3 days before the last day of the month',
+      );
+      assert.equal(describe('0 0 8 LW-2 * ?'), 'At 08:00, 2 days before the last weekday of the month');
+    });
+
+    it('a year field with both day fields runs on either day, in that year only', () => {
+      assert.deepEqual(runs('0 0 12 13 * FRI 2026', '2026-11-10T00:00:00Z', 5), [
+        '2026-11-13T12:00:00.000Z', // the 13th and a Friday
+        '2026-11-20T12:00:00.000Z',
+        '2026-11-27T12:00:00.000Z',
+        '2026-12-04T12:00:00.000Z',
+        '2026-12-11T12:00:00.000Z',
+      ]);
+      assert.deepEqual(runs('0 0 12 13 * FRI 2026', '2026-12-12T00:00:00Z', 5), [
+        '2026-12-13T12:00:00.000Z',
+        '2026-12-18T12:00:00.000Z',
+        '2026-12-25T12:00:00.000Z',
+      ]);
+    });
+  });
+
   describe('invalid expressions', () => {
     it('rejects them with a CronExpressionError that says what is wrong', () => {
       assertCronError('61 * * * * ?', /seconds value 61 is out of range: use 0-59/);
@@ -269,7 +437,6 @@ describe('cron', () => {
       assertCronError('0 0 0 1 1 ? 2027 1', /has 8/);
       assertCronError('', /empty/);
       assertCronError('0 0 0 ? * ? *', /cannot both be '\?'/);
-      assertCronError('0 0 8 1 * MON *', /put '\?' in one of them/);
       assertCronError('0 0 25 * * ?', /hours value 25 is out of range: use 0-23/);
       assertCronError('0 0 0 32 * ?', /day-of-month value 32/);
       assertCronError('0 0 0 1 13 ?', /month value 13 .* JAN-DEC/);
@@ -277,7 +444,13 @@ describe('cron', () => {
       assertCronError('0 0 8 ? * MONDAY', /day-of-week field 'MONDAY'/);
       assertCronError('0 0 0 ? * 2#6', /after '#' must be 1-5/);
       assertCronError('0 0 8 L-31 * ?', /1-30/);
-      assertCronError('0 0 0 ? * FRI-MON', /Invalid cron expression: .*larger/);
+      assertCronError('0 0 8 LW-31 * ?', /1-30/);
+      assertCronError('0 0 0 1 1 ? 2030-2026', /year range '2030-2026' runs backwards/);
+      assertCronError('0 0 8 0W * ?', /1-31/);
+      assertCronError('0 0 8 32W * ?', /day-of-month value 32|1-31/);
+      assertCronError('0 0 8 1-5W * ?', /not one of L, L-n, LW, L-nW, LW-n or nW/);
+      assertCronError('0 0 8 ? * FRI/6', /every n-th week: n must be 1-5/);
+      assertCronError('0 0 8 ? * SAT,SUN,L', /Invalid cron expression/);
     });
 
     it('validateExpression returns undefined for a valid expression', () => {
@@ -337,10 +510,18 @@ describe('cron', () => {
       it(`${expression} → ${text}`, () => assert.equal(parseSchedule(expression).describe(), text));
     }
 
-    it('quotes, as written, a valid expression that cronstrue cannot word', () => {
+    it('words a list of nearest weekdays itself (cronstrue has no words for it)', () => {
       assert.equal(
         parseSchedule(' 0 0 8 1W,15W * ? ').describe(),
-        "'0 0 8 1W,15W * ?' (no plain-English description for this expression)",
+        'At 08:00, on the weekday nearest day 1 and the weekday nearest day 15 of the month',
+      );
+    });
+
+    it('quotes, as written, fields that cronstrue cannot word', () => {
+      const fields = { second: '0', minute: '0', hour: '8', dayOfMonth: '?', month: '*', year: '*' };
+      assert.equal(
+        describeFields({ ...fields, dayOfWeek: 'X', weekdayBase: 1, dayFieldsOr: false }, '0 0 8 ? * X'),
+        "'0 0 8 ? * X' (no plain-English description for this expression)",
       );
     });
   });

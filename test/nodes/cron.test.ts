@@ -228,6 +228,24 @@ describe('Cron trigger: the editor helpers (description, next runs, validation)'
     assert.equal((await describeExpression('0 30 9 27 5 ? 2036')).description, 'At 09:30, on May 27, 2036');
   });
 
+  it("accepts and words Quartz.NET's overnight, wrap-around and last-weekday forms", async () => {
+    const overnight = await describeExpression('0 0 22-2 * * ?');
+    assert.equal(overnight.valid, true);
+    assert.equal(overnight.description, 'Every hour, between 22:00 and 02:00');
+    assert.equal(
+      (await describeExpression('0 0 8 ? * FRI-TUE')).description,
+      'At 08:00, Friday through Tuesday',
+    );
+    assert.equal(
+      (await describeExpression('0 0 8 1,15,L * ?')).description,
+      'At 08:00, on day 1, day 15 and the last day of the month',
+    );
+    assert.equal(
+      (await describeExpression('0 0 8 ? * FRI/2')).description,
+      'At 08:00, only on Friday, every 2 weeks',
+    );
+  });
+
   it('says what is wrong with an invalid expression', async () => {
     const got = await describeExpression('0 0 0 ? * 9 *');
     assert.equal(got.valid, false);
