@@ -1,10 +1,12 @@
-// Webhook in with an HMAC signature check (GitHub's scheme: SHA-256 of the exact body) against the
-// same Webhook in without any protection, both in ONE Node-RED (child process, 127.0.0.1, temp user
+// Webhook in with an HMAC signature check (GitHub's scheme: SHA-256 of the exact body), and with a
+// Standard Webhooks one (each request a new webhook-id and timestamp, signed by the client as a
+// sender would, so each starts a run and its id is remembered in the store), against the same
+// Webhook in without any protection, all in ONE Node-RED (child process, 127.0.0.1, temp user
 // directory), each wired to the same JSON Schema Validation. Also, for information, one with every
 // protection on (allowlist, rate limit far above the load, shared secret, signature). autocannon,
 // 50 connections, BENCH_SECONDS per run, BENCH_ROUNDS rounds (default 1) in the mirrored order
-// plain, signed, all, all, signed, plain, so that drift (the store growing, JIT, other load) favours
-// none. Besides req/s (the target), the Node-RED child's CPU time per request, which a busy machine
+// plain, signed, standard, all, all, standard, signed, plain, so that drift (the store growing, JIT,
+// other load) favours none. Besides req/s (the target), the Node-RED child's CPU time per request, which a busy machine
 // disturbs far less.
 import autocannon from 'autocannon';
 import type { Result } from 'autocannon';
@@ -34,22 +36,39 @@ const SCHEMA = JSON.stringify({
 const SIGNING = randomBytes(20).toString('hex');
 const API_KEY = randomBytes(18).toString('base64url');
 const SIGNATURE = `sha256=${createHmac('sha256', SIGNING).update(PAYLOAD).digest('hex')}`;
+/** Standard Webhooks: the key, and the secret as a sender shows it. */
+const STANDARD_KEY = randomBytes(32);
+const STANDARD_SECRET = `whsec_${STANDARD_KEY.toString('base64')}`;
+let delivery = 0;
 
-type Target = 'plain' | 'signed' | 'all';
-const TARGETS: Target[] = ['plain', 'signed', 'all'];
+/** The headers of a new Standard Webhooks delivery of PAYLOAD, now. */
+function standardHeaders(): Record<string, string> {
+  const id = `msg_bench_${process.pid}_${++delivery}`;
+  const seconds = Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', STANDARD_KEY).update(`${id}.${seconds}.${PAYLOAD}`).digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(seconds), 'webhook-signature': `v1,${signature}` };
+}
+
+type Target = 'plain' | 'signed' | 'standard' | 'all';
+const TARGETS: Target[] = ['plain', 'signed', 'standard', 'all'];
 const TOKENS: Record<Target, string> = {
   plain: randomBytes(24).toString('base64url'),
   signed: randomBytes(24).toString('base64url'),
+  standard: randomBytes(24).toString('base64url'),
   all: randomBytes(24).toString('base64url'),
 };
+/** Fixed headers; `standard` gets new ones per request (see cannon). */
 const HEADERS: Record<Target, Record<string, string>> = {
   plain: {},
   signed: { 'x-hub-signature-256': SIGNATURE },
+  standard: {},
   all: { 'x-hub-signature-256': SIGNATURE, 'x-api-key': API_KEY },
 };
+const headersOf = (t: Target) => (t === 'standard' ? standardHeaders() : HEADERS[t]);
 const PROTECTIONS: Record<Target, Record<string, unknown>> = {
   plain: {},
   signed: { signature: 'github' },
+  standard: { signature: 'standard-webhooks' },
   all: {
     signature: 'github',
     secretHeader: 'X-Api-Key',
@@ -89,13 +108,27 @@ const flows = [
 ];
 
 function cannon(url: string, target: Target, duration: number): Promise<Result> {
+  const headers = { 'content-type': 'application/json', ...HEADERS[target] };
   return autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
     duration,
-    headers: { 'content-type': 'application/json', ...HEADERS[target] },
+    headers,
     body: PAYLOAD,
+    // Standard Webhooks: every request a new delivery (a repeated id would be answered, not run).
+    ...(target === 'standard'
+      ? {
+          requests: [
+            {
+              setupRequest: (req: autocannon.RequestData) => ({
+                ...req,
+                headers: { ...headers, ...standardHeaders() },
+              }),
+            },
+          ],
+        }
+      : {}),
   });
 }
 
@@ -108,7 +141,9 @@ interface Row {
 }
 
 export async function protectBench(): Promise<SectionResult> {
-  heading('Webhook in with an HMAC signature check  vs  the same endpoint without');
+  heading(
+    'Webhook in with an HMAC signature check (GitHub, Standard Webhooks)  vs  the same endpoint without',
+  );
   let red: RedProcess | undefined;
   try {
     red = await startNodeRed({
@@ -116,6 +151,7 @@ export async function protectBench(): Promise<SectionResult> {
       credentials: {
         'plain-in': { token: TOKENS.plain },
         'signed-in': { token: TOKENS.signed, signatureSecret: SIGNING },
+        'standard-in': { token: TOKENS.standard, signatureSecret: STANDARD_SECRET },
         'all-in': { token: TOKENS.all, signatureSecret: SIGNING, headerSecret: API_KEY },
       },
     });
@@ -125,12 +161,18 @@ export async function protectBench(): Promise<SectionResult> {
       `autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} round(s), POST ${PAYLOAD.length} bytes JSON`,
     );
     console.log(
-      'plain: no protection; signed: GitHub signature; all: allowlist, rate limit, secret header, signature\n',
+      'plain: no protection; signed: GitHub signature; standard: Standard Webhooks signature, a new webhook-id per request (remembered in the store); all: allowlist, rate limit, secret header, signature\n',
     );
 
     // Each endpoint accepts its request, and the protected ones refuse an unsigned one.
-    for (const t of TARGETS) await check(url(t), PAYLOAD, 200, HEADERS[t]);
+    for (const t of TARGETS) await check(url(t), PAYLOAD, 200, headersOf(t));
     await check(url('signed'), PAYLOAD, 401);
+    await check(url('standard'), PAYLOAD, 401);
+    // A copy of a Standard Webhooks delivery is answered 200 (and starts nothing).
+    const copy = standardHeaders();
+    const first = await check(url('standard'), PAYLOAD, 200, copy);
+    if ((await check(url('standard'), PAYLOAD, 200, copy)) !== first)
+      throw new Error('A copy of a Standard Webhooks delivery did not get the first answer');
     await check(url('all'), PAYLOAD, 401, HEADERS.signed);
 
     const warmup = Math.min(2, SECONDS);
@@ -163,12 +205,15 @@ export async function protectBench(): Promise<SectionResult> {
       mean(rows.filter((r) => r.target === t).map((r) => r[key]));
     const failures = rows.reduce((sum, r) => sum + r.failures, 0);
     const ratio = of('signed', 'reqPerSec') / of('plain', 'reqPerSec');
-    const ratioOk = ratio >= TARGET_RATIO;
+    const standardRatio = of('standard', 'reqPerSec') / of('plain', 'reqPerSec');
+    const ratioOk = ratio >= TARGET_RATIO && standardRatio >= TARGET_RATIO;
     console.log('');
     const lines = [
-      `signed/plain req/s (mean of runs): ${ratio.toFixed(3)}  target >= ${TARGET_RATIO}: ${verdict(ratioOk)}`,
+      `signed/plain req/s (mean of runs): ${ratio.toFixed(3)}  target >= ${TARGET_RATIO}: ${verdict(ratio >= TARGET_RATIO)}`,
+      `standard/plain req/s (mean of runs): ${standardRatio.toFixed(3)}  target >= ${TARGET_RATIO}: ${verdict(standardRatio >= TARGET_RATIO)}`,
       `all protections/plain req/s: ${(of('all', 'reqPerSec') / of('plain', 'reqPerSec')).toFixed(3)} (no target)`,
       `Node-RED CPU per request signed/plain: ${of('signed', 'cpuUs').toFixed(0)} / ${of('plain', 'cpuUs').toFixed(0)} µs = ${(of('signed', 'cpuUs') / of('plain', 'cpuUs')).toFixed(3)}  (no target; steadier than req/s on a busy machine)`,
+      `Node-RED CPU per request standard/plain: ${of('standard', 'cpuUs').toFixed(0)} / ${of('plain', 'cpuUs').toFixed(0)} µs = ${(of('standard', 'cpuUs') / of('plain', 'cpuUs')).toFixed(3)}  (no target)`,
     ];
     if (failures > 0) lines.push(`${failures} non-2xx responses or connection errors (expected 0)`);
     for (const line of lines) console.log(line);

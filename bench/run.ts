@@ -10,7 +10,7 @@
 //   delta       Delta Hash, 100,000 × 10 rows with 1% changed  vs  SHA-256 of each row alone (node:crypto)
 //   runs        Runs dashboard's first pages over 1,000,000 stored runs  vs  the unfiltered first page;
 //               webhook p99 while the retention prunes a backlog  vs  once it is over
-//   protect     Webhook in with an HMAC signature check  vs  the same endpoint without
+//   protect     Webhook in with an HMAC signature check (GitHub, Standard Webhooks)  vs  the same endpoint without
 //   schema      the seed payload through core/schema (as the node validates)  vs  plain ajv, same
 //               schema compiled once (in this process, alternating rounds)
 //   workflow    integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
@@ -19,7 +19,7 @@
 //               stored size and the child's RSS
 // BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|schema|workflow|tracking (comma-separated;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
-// rounds of ref + ours, default 3; protect: rounds of its 6 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
+// rounds of ref + ours, default 3; protect: rounds of its 8 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
 // BENCH_STARTUP_RUNS (default 3), BENCH_BASELINE_DIR (a built older version for "before" start-up
 // numbers: see bench/startup.ts), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 2),

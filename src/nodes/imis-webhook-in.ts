@@ -19,6 +19,7 @@ import { endpointRejections, rejectedStatus } from './lib/rejections.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
+import type { Accepted } from './lib/trigger.js';
 import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
 import type { RunLabelSettings } from './lib/run-labels.js';
 
@@ -52,11 +53,13 @@ const register: NodeModule = (RED) => {
     const node = this;
     const { return202, omitBody, metadataProp, maxBodyKb, ...settings } = config.read(def);
     let accepted = 0;
+    let copies = 0;
     const status = throttledStatus(() => {
       const parts = [
         accepted
           ? RED._('imis-webhook-in.status.accepted', { count: accepted })
           : RED._('imis-webhook-in.status.ready'),
+        ...(copies ? [RED._('imis-webhook-in.status.duplicates', { count: copies })] : []),
         ...rejectedStatus(RED, rejections),
       ];
       node.status({ fill: 'green', shape: 'dot', text: parts.join(', ') });
@@ -106,16 +109,19 @@ const register: NodeModule = (RED) => {
       }
       if (violations.length > 0) return node.reject(req, res, { kind: 'schema', violations }, hookOptions);
 
-      let runId: string;
+      let run: Accepted;
       try {
         // Committed before answering: an accepted call is never lost (docs/nodes.md, Webhook in).
-        runId = (await runs.accept({ payload, extra }, receivedAt)).runId;
+        // A copy of a delivery already accepted (its signed id) starts nothing and gets the answer
+        // the first got.
+        run = await runs.accept({ payload, extra }, receivedAt, body.delivery);
       } catch (err) {
         node.error(err);
         return node.reject(req, res, { kind: 'server', detail: 'could not queue the request' }, hookOptions);
       }
-      sendHookResponse(res, queued(runId, receivedAt, hookOptions));
-      accepted++;
+      sendHookResponse(res, queued(run.runId, new Date(run.queueTime), hookOptions));
+      if (run.copy) copies++;
+      else accepted++;
       status.soon();
     };
 

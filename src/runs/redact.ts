@@ -18,11 +18,12 @@ export const SECRET_HEADERS: readonly string[] = [
   'set-cookie',
   'x-api-key',
   'api-key',
-  // Webhook signatures (GitHub, Stripe, Shopify) and Event Grid's access keys.
+  // Webhook signatures (GitHub, Stripe, Shopify, Standard Webhooks) and Event Grid's access keys.
   'x-hub-signature',
   'x-hub-signature-256',
   'stripe-signature',
   'x-shopify-hmac-sha256',
+  'webhook-signature',
   'aeg-sas-key',
   'aeg-sas-token',
 ];

@@ -1,4 +1,5 @@
 import type {
+  AcceptOnce,
   AcceptedInput,
   DedupRecord,
   DeltaChange,
@@ -6,6 +7,7 @@ import type {
   RunCounts,
   RunPage,
   RunQuery,
+  SeenMark,
   Store,
   StoredExport,
 } from './types.js';
@@ -42,6 +44,9 @@ export class DeferredStore implements Store {
 
   async accept(input: AcceptedInput): Promise<void> {
     return (await this.use()).accept(input);
+  }
+  async acceptOnce(input: AcceptedInput, seen: SeenMark): Promise<AcceptOnce> {
+    return (await this.use()).acceptOnce(input, seen);
   }
   async claimPending(source: string): Promise<AcceptedInput[]> {
     return (await this.use()).claimPending(source);

@@ -4,12 +4,14 @@ import { SqliteStore } from './sqlite.js';
 import type { RetentionPolicy, Store } from './types.js';
 
 export type {
+  AcceptOnce,
   AcceptedInput,
   DeltaChange,
   RetentionPolicy,
   RunCounts,
   RunPage,
   RunQuery,
+  SeenMark,
   Store,
   StoredExport,
 } from './types.js';

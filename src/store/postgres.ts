@@ -22,6 +22,7 @@ import type { ExportRow } from './sqlite.js';
 import { PostgresMessages } from './postgres-messages.js';
 import { PostgresWorkflowTables } from './postgres-workflow.js';
 import type {
+  AcceptOnce,
   AcceptedInput,
   DedupRecord,
   DeltaChange,
@@ -29,6 +30,7 @@ import type {
   RunCounts,
   RunPage,
   RunQuery,
+  SeenMark,
   Store,
   StoredExport,
 } from './types.js';
@@ -46,6 +48,13 @@ export interface PostgresOptions {
 /** Key of the advisory lock held while migrating, so that processes starting together migrate once. */
 const MIGRATION_LOCK = 0x1315_2026;
 
+/** An input being accepted; acceptOnce's `seen` is remembered first, and `found` says it was there. */
+interface Accepting {
+  input: AcceptedInput;
+  seen?: SeenMark;
+  found?: AcceptOnce;
+}
+
 /**
  * The shared store: PostgreSQL through a `pg` pool, same tables and contract as the SQLite one.
  * Accepted inputs and finished runs are written in groups (one multi-row statement per group);
@@ -57,7 +66,8 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
   private readonly pool: pg.Pool;
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
-  private readonly accepts: GroupCommit<AcceptedInput>;
+  /** Accepted inputs, with the delivery id to remember first (acceptOnce) and what that found. */
+  private readonly accepts: GroupCommit<Accepting>;
   /** Finished runs (runWrite): serialised when finished, so later changes to the record do not leak in. */
   private readonly finishes: GroupCommit<RunWrite>;
   protected readonly workflows: PostgresWorkflowTables;
@@ -87,7 +97,13 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
   }
 
   accept(input: AcceptedInput): Promise<void> {
-    return this.accepts.add(input);
+    return this.accepts.add({ input });
+  }
+
+  async acceptOnce(input: AcceptedInput, seen: SeenMark): Promise<AcceptOnce> {
+    const item: Accepting = { input, seen };
+    await this.accepts.add(item);
+    return item.found ?? { accepted: true };
   }
 
   async claimPending(source: string): Promise<AcceptedInput[]> {
@@ -379,14 +395,57 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     await this.pool.end();
   }
 
-  private async insertInputs(inputs: AcceptedInput[]): Promise<void> {
-    const leaseUntil = Date.now() + this.leaseMs;
-    const { sql, params } = multiRow(inputs.map((i) => inputRow(i, this.owner, leaseUntil)));
-    await this.pool.query(
-      `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until) VALUES ${sql}
-       ON CONFLICT (id) DO NOTHING`,
-      params,
-    );
+  private async insertInputs(items: Accepting[]): Promise<void> {
+    const now = Date.now();
+    const leaseUntil = now + this.leaseMs;
+    const insert = async (client: pg.Pool | pg.PoolClient, inputs: AcceptedInput[]) => {
+      if (inputs.length === 0) return;
+      const { sql, params } = multiRow(inputs.map((i) => inputRow(i, this.owner, leaseUntil)));
+      await client.query(
+        `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until) VALUES ${sql}
+         ON CONFLICT (id) DO NOTHING`,
+        params,
+      );
+    };
+    if (!items.some((item) => item.seen))
+      return insert(
+        this.pool,
+        items.map((item) => item.input),
+      );
+    // Delivery ids first, in the inputs' transaction: a copy accepted meanwhile by another process
+    // waits for its transaction, then is found.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const fresh: AcceptedInput[] = [];
+      for (const item of items) {
+        const { input, seen } = item;
+        if (seen) {
+          const marked = await client.query(
+            `INSERT INTO imis_seen (scope, id, expires_at, answer) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at, answer = excluded.answer
+             WHERE imis_seen.expires_at <= $5`,
+            [seen.scope, seen.id, seen.expiresAt.getTime(), seen.answer, now],
+          );
+          if ((marked.rowCount ?? 0) === 0) {
+            const { rows } = await client.query<{ answer: string | null }>(
+              `SELECT answer FROM imis_seen WHERE scope = $1 AND id = $2`,
+              [seen.scope, seen.id],
+            );
+            item.found = { accepted: false, answer: rows[0]?.answer ?? undefined };
+            continue;
+          }
+        }
+        fresh.push(input);
+      }
+      await insert(client, fresh);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   /** The runs, their values and the settlement of their inputs, in one transaction. */

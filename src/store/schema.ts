@@ -216,6 +216,14 @@ export const MIGRATIONS: Migration[] = [
       DROP INDEX imis_runs_key;
       CREATE INDEX imis_runs_key ON imis_runs (business_key COLLATE "C", started_at, id) WHERE business_key IS NOT NULL;`,
   },
+  {
+    version: 6,
+    description:
+      'the answer given to a delivery, kept with its seen id (Standard Webhooks: a copy gets it again)',
+    // Null for the ids of version 5 and those remembered without an answer (Event Grid's).
+    ...both(`
+      ALTER TABLE imis_seen ADD COLUMN answer TEXT;`),
+  },
 ];
 
 /** The newest schema version this package knows. */

@@ -30,6 +30,7 @@ import type { PruneRequest } from './sqlite-prune.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { SqliteWorkflowTables } from './sqlite-workflow.js';
 import type {
+  AcceptOnce,
   AcceptedInput,
   DedupRecord,
   DeltaChange,
@@ -37,6 +38,7 @@ import type {
   RunCounts,
   RunPage,
   RunQuery,
+  SeenMark,
   Store,
   StoredExport,
 } from './types.js';
@@ -66,6 +68,13 @@ const CHECKPOINTER_AFTER_ROWS = 1000;
 /** SQLite's own default of `wal_autocheckpoint`, restored if the worker thread fails. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
+/** An input being accepted; acceptOnce's `seen` is remembered first, and `found` says it was there. */
+interface Accepting {
+  input: AcceptedInput;
+  seen?: SeenMark;
+  found?: AcceptOnce;
+}
+
 /**
  * The embedded store: one SQLite file in WAL mode through better-sqlite3 (synchronous calls, so
  * each method does its work at once and returns a settled promise). Writes of accepted inputs and
@@ -76,7 +85,8 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   private readonly db: Database.Database;
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
-  private readonly accepts: GroupCommit<AcceptedInput>;
+  /** Accepted inputs, with the delivery id to remember first (acceptOnce) and what that found. */
+  private readonly accepts: GroupCommit<Accepting>;
   /** Finished runs (runWrite): serialised when finished, so later changes to the record do not leak in. */
   private readonly finishes: GroupCommit<RunWrite>;
   private readonly statements;
@@ -141,9 +151,11 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
          ON CONFLICT (node_id, kind) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
       ),
       markSeen: db.prepare(
-        `INSERT INTO imis_seen (scope, id, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at WHERE imis_seen.expires_at <= ?`,
+        `INSERT INTO imis_seen (scope, id, expires_at, answer) VALUES (?, ?, ?, ?)
+         ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at, answer = excluded.answer
+         WHERE imis_seen.expires_at <= ?`,
       ),
+      seenAnswer: db.prepare(`SELECT answer FROM imis_seen WHERE scope = ? AND id = ?`).pluck(true),
       unmarkSeen: db.prepare(`DELETE FROM imis_seen WHERE scope = ? AND id = ?`),
       pruneSeen: db.prepare(`DELETE FROM imis_seen WHERE expires_at <= ?`),
       putExport: db.prepare(
@@ -183,9 +195,24 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
       clearDelta: db.prepare(`DELETE FROM imis_delta WHERE scope = ?`),
     };
     this.pruneHere = runsPruner(db);
-    const insertMany = db.transaction((inputs: AcceptedInput[]) => {
-      const leaseUntil = Date.now() + this.leaseMs;
-      for (const input of inputs) this.statements.insertInput.run(...inputRow(input, this.owner, leaseUntil));
+    const insertMany = db.transaction((items: Accepting[]) => {
+      const now = Date.now();
+      const leaseUntil = now + this.leaseMs;
+      const { insertInput, markSeen, seenAnswer } = this.statements;
+      for (const item of items) {
+        const { input, seen } = item;
+        if (
+          seen &&
+          markSeen.run(seen.scope, seen.id, seen.expiresAt.getTime(), seen.answer, now).changes === 0
+        ) {
+          item.found = {
+            accepted: false,
+            answer: (seenAnswer.get(seen.scope, seen.id) as string | null) ?? undefined,
+          };
+          continue;
+        }
+        insertInput.run(...inputRow(input, this.owner, leaseUntil));
+      }
     });
     const finishMany = db.transaction((runs: RunWrite[]) => {
       const { upsertRun, insertValue, deleteInput } = this.statements;
@@ -256,7 +283,13 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   }
 
   accept(input: AcceptedInput): Promise<void> {
-    return this.accepts.add(input);
+    return this.accepts.add({ input });
+  }
+
+  async acceptOnce(input: AcceptedInput, seen: SeenMark): Promise<AcceptOnce> {
+    const item: Accepting = { input, seen };
+    await this.accepts.add(item);
+    return item.found ?? { accepted: true };
   }
 
   async claimPending(source: string): Promise<AcceptedInput[]> {
@@ -415,7 +448,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   }
 
   async markSeen(scope: string, id: string, expiresAt: Date, now = new Date()): Promise<boolean> {
-    return this.statements.markSeen.run(scope, id, expiresAt.getTime(), now.getTime()).changes > 0;
+    return this.statements.markSeen.run(scope, id, expiresAt.getTime(), null, now.getTime()).changes > 0;
   }
 
   async unmarkSeen(scope: string, id: string): Promise<void> {

@@ -16,6 +16,20 @@ export interface AcceptedInput {
   acceptedAt: string;
 }
 
+/**
+ * A delivery's id remembered with its input (acceptOnce): a copy of it, while unexpired, is not
+ * accepted again and gets `answer` (what the first was answered, as text).
+ */
+export interface SeenMark {
+  scope: string;
+  id: string;
+  expiresAt: Date;
+  answer: string;
+}
+
+/** What acceptOnce did: accepted the input, or found its delivery's id with the answer kept. */
+export type AcceptOnce = { accepted: true } | { accepted: false; answer?: string };
+
 /** Which runs a dashboard page shows; every field narrows. Newest first. */
 export interface RunQuery {
   flowId?: string;
@@ -230,6 +244,12 @@ export interface Store extends WorkflowTables {
 
   /** Commits an accepted input (group commit: inputs arriving together share one transaction). */
   accept(input: AcceptedInput): Promise<void>;
+  /**
+   * Commits the input and remembers `seen` in one transaction (the same group commit), unless
+   * `seen.id` is remembered and unexpired in its scope: then nothing is written and the answer
+   * kept with it is returned.
+   */
+  acceptOnce(input: AcceptedInput, seen: SeenMark): Promise<AcceptOnce>;
   /** Accepted inputs of `source` that no live process owns, claimed by this process. */
   claimPending(source: string): Promise<AcceptedInput[]>;
   /** Extends this process's ownership of the inputs it accepted (call every lease/3). */

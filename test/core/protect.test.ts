@@ -220,6 +220,17 @@ describe('Endpoint protection: signatures', () => {
         scheme.signature === 'none',
       );
     }
+    // Standard Webhooks: its own headers under a new message id each time, with a whsec_ secret.
+    const p = protection(
+      { signature: 'standard-webhooks' },
+      { signatureSecret: 'whsec_c2VjcmV0LWtleS1ieXRlcy0xMjM0' },
+    );
+    const sent = p.senderHeaders(BODY, NOW);
+    assert.deepEqual(Object.keys(sent), ['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    assert.match(sent['webhook-id'], /^msg_[A-Za-z0-9_-]{22}$/);
+    assert.notEqual(p.senderHeaders(BODY, NOW)['webhook-id'], sent['webhook-id']);
+    assert.equal(judge(p, sent), 'ok');
+    assert.equal((judge(p, sent, Buffer.from('{}')) as Refusal).kind, 'signature-invalid');
   });
 });
 

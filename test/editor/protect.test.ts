@@ -100,6 +100,25 @@ describe(`Editor: endpoint protection dialogs (${NODE_RED_PKG})`, function () {
 
     await page.locator('#node-input-signature').selectOption('stripe');
     assert.equal(await visible('#node-input-toleranceSec'), true, 'Stripe has a replay window');
+    assert.equal(await visible('.imis-signature-standard'), false);
+
+    await page.locator('#node-input-signature').selectOption('standard-webhooks');
+    assert.equal(
+      (await page.locator('#node-input-signature option:checked').textContent())?.startsWith(
+        'Standard Webhooks',
+      ),
+      true,
+      'its label, from the catalog',
+    );
+    assert.equal(await visible('#node-input-toleranceSec'), true, 'Standard Webhooks has a replay window');
+    assert.equal(
+      await page.locator('#node-input-toleranceSec').inputValue(),
+      '300',
+      "the standard's 5 minutes",
+    );
+    assert.equal(await visible('#node-input-signatureSecret'), true, 'its whsec_ secret');
+    assert.equal(await visible('#node-input-signatureHeader'), false, 'its headers are fixed');
+    assert.match(String(await page.locator('.imis-signature-standard').textContent()), /whsec_.*webhook-id/);
 
     await page.locator('#node-input-signature').selectOption('custom');
     for (const field of [

@@ -211,6 +211,129 @@ describe('Endpoint protection on Webhook in', function () {
     });
   });
 
+  describe('Standard Webhooks signature, each delivery run once', () => {
+    // A secret as Svix and others show it: whsec_ and the base64 of the key bytes.
+    const key = randomBytes(24);
+    const secret = `whsec_${key.toString('base64')}`;
+    const body = '{"type":"contact.created","data":{"id":"1f81eb52"}}';
+    const seconds = () => Math.floor(Date.now() / 1000);
+    const standardHeaders = (id: string, at = seconds(), signedBody = body, signingKey = key) => ({
+      'webhook-id': id,
+      'webhook-timestamp': String(at),
+      'webhook-signature': `v1,${createHmac('sha256', signingKey).update(`${id}.${at}.${signedBody}`).digest('base64')}`,
+    });
+    const runsOfTab = async (): Promise<any[]> =>
+      (await helper.request().get('/imis/runs?flow=tab').expect(200)).body;
+
+    beforeEach(() =>
+      load({ signature: 'standard-webhooks', metadataProp: 'req' }, { signatureSecret: secret }),
+    );
+
+    it('starts one run per webhook-id: a copy, re-sent or re-signed later, gets the first answer and starts none', async () => {
+      const sent = standardHeaders('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W');
+      const first = await post(body, sent);
+      assert.equal(first.status, 200);
+      const answer = await first.json();
+      assert.deepEqual(Object.keys(answer), ['error', 'id', 'queueTime']);
+      assert.equal(answer.error, false);
+      await waitFor(() => runs.length === 1, 2000, 'the run');
+      assert.equal(runs[0]._msgid, answer.id);
+
+      const copy = await post(body, sent);
+      assert.equal(copy.status, 200);
+      assert.deepEqual(await copy.json(), answer, 'the same answer as the first call');
+      // The sender's retry: a new attempt time, signed again, the same id.
+      const retry = await post(body, standardHeaders('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', seconds() + 2));
+      assert.deepEqual(await retry.json(), answer);
+      await settle();
+      assert.equal(runs.length, 1, 'no second run');
+      await waitFor(() => /1 accepted, 2 duplicates answered/.test(statusText()), 2000, 'the status');
+      assert.deepEqual(
+        (await runsOfTab()).map((r) => r.id),
+        [answer.id],
+        'one run in the runs API',
+      );
+
+      // Another id is another delivery.
+      assert.equal((await post(body, standardHeaders('msg_other'))).status, 200);
+      await waitFor(() => runs.length === 2, 2000, 'the second delivery');
+    });
+
+    it('remembers the ids it accepted across a restart on the same data folder', async () => {
+      const sent = standardHeaders('msg_before_restart');
+      const answer = await (await post(body, sent)).json();
+      await waitFor(() => runs.length === 1, 2000, 'the run');
+      await stopHelper();
+      base = await startHelper(dataDir);
+      await load({ signature: 'standard-webhooks', metadataProp: 'req' }, { signatureSecret: secret });
+      const copy = await post(body, sent);
+      assert.equal(copy.status, 200);
+      assert.deepEqual(await copy.json(), answer);
+      await settle();
+      assert.equal(runs.length, 0, 'no run after the restart');
+      assert.deepEqual(
+        (await runsOfTab()).map((r) => r.id),
+        [answer.id],
+      );
+    });
+
+    it("answers 401 with iHook's JSON to a wrong signature, a stale or future timestamp, a missing id, and runs nothing", async () => {
+      const wrong = standardHeaders('msg_1', seconds(), body, randomBytes(24));
+      const wrongBody = await refused(
+        await post(body, wrong),
+        401,
+        /Invalid signature in header webhook-signature/,
+      );
+      assert.deepEqual(wrongBody, {
+        error: true,
+        message: 'Invalid signature in header webhook-signature: it does not match the body',
+      });
+      await refused(await post(body, standardHeaders('msg_2', seconds() - 301)), 401, /more than 300 s away/);
+      await refused(await post(body, standardHeaders('msg_3', seconds() + 301)), 401, /more than 300 s away/);
+      const { 'webhook-id': _id, ...noId } = standardHeaders('msg_4');
+      await refused(await post(body, noId), 401, /^Missing message id header webhook-id$/);
+      await refused(
+        await post(body, { ...standardHeaders('msg_5'), 'webhook-timestamp': 'soon' }),
+        401,
+        /Malformed timestamp in header webhook-timestamp: send Unix seconds/,
+      );
+      // A refused id was not remembered: the genuine delivery under it runs.
+      assert.equal((await post(body, standardHeaders('msg_1'))).status, 200);
+      await waitFor(() => runs.length === 1, 2000, 'the genuine delivery');
+      assert.ok(!warnings().join().includes(secret));
+    });
+
+    it('never stores the secret, and stores the signature header redacted', async () => {
+      const sent = standardHeaders('msg_stored');
+      const { id } = await (await post(body, sent)).json();
+      await waitFor(() => runs.length === 1, 2000, 'the run');
+      assert.equal(runs[0].req.headers['webhook-signature'], sent['webhook-signature'], 'the flow gets it');
+      const run = (await helper.request().get(`/imis/runs/${id}`).expect(200)).body;
+      const stored = JSON.stringify(run);
+      assert.match(stored, /"webhook-signature":"\[redacted\]"/);
+      assert.match(stored, /"webhook-id":"msg_stored"/);
+      await waitFor(() => storeBytes(dataDir).includes(id), 3000, 'the stored run');
+      const bytes = storeBytes(dataDir);
+      for (const secretText of [secret, key.toString('base64'), sent['webhook-signature'].slice(3)])
+        assert.ok(!bytes.includes(secretText), 'the store holds no secret and no signature');
+    });
+
+    it('signs the editor’s test payload under a new id each time, so each test runs', async () => {
+      const test = () =>
+        helper
+          .request()
+          .post('/imis/imis-webhook-in/hook/test')
+          .send({ payload: '{"test": true}' })
+          .expect(200);
+      const [a, b] = [(await test()).body, (await test()).body];
+      assert.equal(a.status, 200);
+      assert.equal(a.signed, true);
+      assert.notEqual(JSON.parse(a.body).id, JSON.parse(b.body).id);
+      await waitFor(() => runs.length === 2, 2000, 'two test runs');
+      assert.match(runs[0].req.headers['webhook-id'], /^msg_/);
+    });
+  });
+
   it('SHA-1 for older senders (custom scheme)', async () => {
     await load(
       { signature: 'custom', signatureHeader: 'X-Sig', signatureAlgorithm: 'sha1', signaturePrefix: 'sha1=' },

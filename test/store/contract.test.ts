@@ -633,6 +633,53 @@ for (const engine of [sqlite, postgres]) {
       assert.equal(await store.pruneSeen(new Date(t0.getTime() + 1500)), 1);
     });
 
+    it('accepts an input once per delivery id: a copy stores nothing and gets the answer kept, until the id expires', async () => {
+      const store = await open();
+      const soon = new Date(Date.now() + 60_000);
+      const mark = (id: string, answer: string, expiresAt = soon) => ({
+        scope: 'hook-1',
+        id,
+        expiresAt,
+        answer,
+      });
+      const first = input('hook', 1);
+      assert.deepEqual(await store.acceptOnce(first, mark('msg_1', 'answer-1')), { accepted: true });
+      const [copy, sameBatch] = await Promise.all([
+        store.acceptOnce(input('hook', 2), mark('msg_1', 'answer-2')),
+        store.acceptOnce(input('hook', 3), mark('msg_1', 'answer-3')),
+      ]);
+      assert.deepEqual(copy, { accepted: false, answer: 'answer-1' });
+      assert.deepEqual(sameBatch, { accepted: false, answer: 'answer-1' });
+      assert.deepEqual(
+        await store.acceptOnce(input('hook-2', 4), { ...mark('msg_1', 'other node'), scope: 'hook-2' }),
+        { accepted: true },
+        'scopes are separate',
+      );
+      // Two copies committed in one group: the first is accepted, the second finds it.
+      const [a, b] = await Promise.all([
+        store.acceptOnce(input('hook', 5), mark('msg_2', 'answer-5')),
+        store.acceptOnce(input('hook', 6), mark('msg_2', 'answer-6')),
+      ]);
+      assert.deepEqual([a, b], [{ accepted: true }, { accepted: false, answer: 'answer-5' }]);
+      // An expired id is a new delivery.
+      assert.deepEqual(
+        await store.acceptOnce(input('hook', 7), mark('msg_3', 'old', new Date(Date.now() - 1))),
+        { accepted: true },
+      );
+      assert.deepEqual(await store.acceptOnce(input('hook', 8), mark('msg_3', 'new')), { accepted: true });
+      // The next process on the same store (a restart) finds the ids and has only the accepted inputs.
+      await store.close();
+      const later = await open();
+      assert.deepEqual(await later.acceptOnce(input('hook', 9), mark('msg_1', 'again')), {
+        accepted: false,
+        answer: 'answer-1',
+      });
+      assert.deepEqual(
+        (await later.claimPending('hook')).map((i) => i.payload),
+        [1, 5, 7, 8].map((n) => input('hook', n).payload),
+      );
+    });
+
     it('stores published exports byte for byte', async () => {
       const store = await open();
       const body = Buffer.from('\ufeffid,name\r\n1,Zoë\r\n', 'utf8');

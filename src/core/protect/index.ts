@@ -4,13 +4,25 @@ import { ExpectedError } from '../errors.js';
 import { AddressAllowlist, AllowlistError } from './allowlist.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Refusal } from './refusal.js';
-import { SIGNATURE_PRESETS, readSignature, signatureHeaders, signatureMatches } from './signature.js';
-import type { DigestEncoding, HashAlgorithm, SignaturePreset, SignatureScheme } from './signature.js';
+import {
+  SIGNATURE_PRESETS,
+  readSignature,
+  signatureHeaders,
+  signatureMatches,
+  standardSecretKey,
+} from './signature.js';
+import type {
+  DigestEncoding,
+  HashAlgorithm,
+  SignaturePreset,
+  SignatureScheme,
+  SignedDelivery,
+} from './signature.js';
 
 export type { Refusal } from './refusal.js';
 export { refusalMessage } from './refusal.js';
 export { SIGNATURE_PRESETS } from './signature.js';
-export type { SignaturePreset, SignatureScheme } from './signature.js';
+export type { SignaturePreset, SignatureScheme, SignedDelivery } from './signature.js';
 
 /**
  * Protections of a secret-URL endpoint beyond the URL itself, each off by default (then the secret
@@ -28,7 +40,7 @@ export interface ProtectionSettings {
   signaturePrefix: string;
   /** `custom` only: header with the signed timestamp ('' = none). */
   timestampHeader: string;
-  /** Replay window for signed timestamps (Stripe, or `custom` with a timestamp header), seconds. */
+  /** Replay window for signed timestamps (Stripe, Standard Webhooks, or `custom` with a timestamp header), seconds. */
   toleranceSec: number;
   /** Allowed client addresses and CIDR ranges, IPv4 and IPv6; '' = anyone. */
   allowFrom: string;
@@ -40,7 +52,10 @@ export interface ProtectionSettings {
 export interface ProtectionSecrets {
   /** The shared secret's value. */
   headerSecret?: string;
-  /** The HMAC key, used as its UTF-8 bytes (as GitHub, Stripe and Shopify do). */
+  /**
+   * The HMAC key, used as its UTF-8 bytes (as GitHub, Stripe and Shopify do); Standard Webhooks:
+   * `whsec_<base64>` (or the base64 alone), the key being the decoded bytes.
+   */
   signatureSecret?: string;
 }
 
@@ -80,6 +95,11 @@ export type Admission =
        * they are not available) before parsing it; a refusal means the request must be refused.
        */
       verifyBody?: (body: Buffer | undefined) => Refusal | undefined;
+      /**
+       * The delivery the sender names (Standard Webhooks' `webhook-id`), to be run once: to be
+       * trusted only once verifyBody passed, since the id is signed with the body.
+       */
+      delivery?: SignedDelivery;
     }
   | { ok: false; refusal: Refusal };
 
@@ -126,7 +146,16 @@ export class Protection {
       const scheme = this.schemeOf({ ...s, signature: s.signature });
       if (!secrets.signatureSecret)
         throw new ProtectionConfigError('A signature check is set but its secret is empty');
-      this.signature = { scheme, secret: Buffer.from(secrets.signatureSecret, 'utf8') };
+      let secret: Buffer = Buffer.from(secrets.signatureSecret, 'utf8');
+      if (scheme.format === 'standard') {
+        const key = standardSecretKey(secrets.signatureSecret);
+        if (!key)
+          throw new ProtectionConfigError(
+            'The Standard Webhooks secret must be whsec_ followed by base64, as the sender shows it',
+          );
+        secret = key;
+      }
+      this.signature = { scheme, secret };
     }
     if (typeof s.allowFrom === 'string' && s.allowFrom.trim()) {
       try {
@@ -147,7 +176,10 @@ export class Protection {
 
   private schemeOf(s: ProtectionSettings & { signature: SignaturePreset | 'custom' }): SignatureScheme {
     const toleranceSec = Number(s.toleranceSec);
-    const needsTolerance = s.signature === 'stripe' || (s.signature === 'custom' && s.timestampHeader);
+    const needsTolerance =
+      s.signature === 'stripe' ||
+      s.signature === 'standard-webhooks' ||
+      (s.signature === 'custom' && s.timestampHeader);
     if (needsTolerance && !(Number.isInteger(toleranceSec) && toleranceSec >= 1))
       throw new ProtectionConfigError(
         'The timestamp tolerance must be a whole number of seconds, at least 1',
@@ -194,7 +226,7 @@ export class Protection {
     return this.signature !== undefined;
   }
 
-  /** Names of the headers that carry this endpoint's secrets (never to be stored). */
+  /** Names of the headers that carry this endpoint's secrets and signatures (never to be stored). */
   get secretHeaderNames(): string[] {
     const names: string[] = [];
     if (this.secretDigest) names.push(this.settings.secretHeader);
@@ -230,6 +262,7 @@ export class Protection {
     const { claim } = read;
     return {
       ok: true,
+      ...(claim.delivery ? { delivery: claim.delivery } : {}),
       verifyBody: (body) => {
         if (!body) return { kind: 'unverifiable' };
         return signatureMatches(scheme, secret, claim, body)

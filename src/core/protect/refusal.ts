@@ -13,8 +13,11 @@ export type Refusal =
   | { kind: 'signature-malformed'; header: string }
   /** Well-formed, but no signature matches the body signed with the secret. */
   | { kind: 'signature-invalid'; header: string }
+  /** Standard Webhooks: no message id (`webhook-id`), which is signed with the body. */
+  | { kind: 'id-missing'; header: string }
   | { kind: 'timestamp-missing'; header: string }
-  | { kind: 'timestamp-malformed'; header: string }
+  /** `expected`: the form the scheme wants, when narrower than Unix seconds or ISO 8601. */
+  | { kind: 'timestamp-malformed'; header: string; expected?: string }
   /** The signed timestamp is further from now than the tolerance (a replay, or a skewed clock). */
   | { kind: 'timestamp-outside'; toleranceSec: number }
   /** The client's address is not on the allowlist. */
@@ -36,10 +39,12 @@ export function refusalMessage(r: Refusal): string {
       return `Malformed signature in header ${r.header}`;
     case 'signature-invalid':
       return `Invalid signature in header ${r.header}: it does not match the body`;
+    case 'id-missing':
+      return `Missing message id header ${r.header}`;
     case 'timestamp-missing':
       return `Missing timestamp header ${r.header}`;
     case 'timestamp-malformed':
-      return `Malformed timestamp in header ${r.header}: send Unix seconds or an ISO 8601 time`;
+      return `Malformed timestamp in header ${r.header}: send ${r.expected ?? 'Unix seconds or an ISO 8601 time'}`;
     case 'timestamp-outside':
       return `Request timestamp more than ${r.toleranceSec} s away from the server's time (replayed or clock skew)`;
     case 'address':

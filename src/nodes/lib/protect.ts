@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Server as TlsServer } from 'node:tls';
 import type { HookRejection } from '../../core/ihook.js';
 import { PROTECTION_DEFAULTS, Protection } from '../../core/protect/index.js';
-import type { ProtectionSettings, Refusal } from '../../core/protect/index.js';
+import type { ProtectionSettings, Refusal, SignedDelivery } from '../../core/protect/index.js';
 import { localUrl, postTestPayload } from '../../core/protect/test-payload.js';
 import { formatRoot, mountOnce, readJsonBody } from './http.js';
 import type { JsonBody } from './http.js';
@@ -32,6 +32,10 @@ export const PROTECTION_CREDENTIALS = {
   signatureSecret: { type: 'password' },
 } as const;
 
+/** A body the protections let in; `delivery`: the id its sender signed with it (Standard Webhooks). */
+export type GuardedBody =
+  { ok: true; value: unknown; delivery?: SignedDelivery } | Extract<JsonBody, { ok: false }>;
+
 export interface EndpointGuard {
   /** Names of the headers that carry the endpoint's secrets (never stored, whatever their names). */
   readonly secretHeaders: readonly string[];
@@ -41,7 +45,7 @@ export interface EndpointGuard {
    * body's exact bytes before they are parsed. A refusal is a rejection like a body's: the node
    * answers it with `node.reject` (src/nodes/lib/rejections.ts), which records it.
    */
-  readBody(req: Request, res: ServerResponse, limitBytes: number): Promise<JsonBody>;
+  readBody(req: Request, res: ServerResponse, limitBytes: number): Promise<GuardedBody>;
 }
 
 /**
@@ -77,9 +81,11 @@ export function endpointGuard(
         req.resume();
         return { ok: false, rejection: refuse(admission.refusal) };
       }
-      const verify = admission.verifyBody;
+      const { verifyBody: verify, delivery } = admission;
       if (!verify) return readJsonBody(req, res, limitBytes);
-      return readJsonBody(req, res, limitBytes, verify);
+      const body = await readJsonBody(req, res, limitBytes, verify);
+      // The id is signed with the body: known once the body passed the check.
+      return body.ok && delivery ? { ...body, delivery } : body;
     },
   };
 }

@@ -2,6 +2,7 @@ import { isTransient } from '../../imis/errors.js';
 import type { RetryPolicy } from '../../runs/retry.js';
 import { newRunId } from '../../runs/tracker.js';
 import { secretHeaderTest, storableExtra } from '../../runs/redact.js';
+import type { SignedDelivery } from '../../core/protect/index.js';
 import type { AcceptedInput } from '../../store/index.js';
 import { packageContext } from './context.js';
 import { runsMessage } from './messages.js';
@@ -26,6 +27,13 @@ export interface TriggerOptions {
   labels?: (input: RunStart) => RunLabels;
 }
 
+/** An accepted input's run (or, for a `copy`, the run of the first input of its delivery). */
+export interface Accepted {
+  runId: string;
+  queueTime: string;
+  copy?: boolean;
+}
+
 /** What names a run besides its id (RunRecord.businessKey and values). */
 export interface RunLabels {
   businessKey?: string;
@@ -37,8 +45,13 @@ export interface TriggerRuns {
   /**
    * Commits the input to the store (so an accepted input survives a crash), then starts the run on
    * the next tick. Resolves once committed: only then may the caller be told "accepted".
+   *
+   * With `delivery` (a sender's signed id, Standard Webhooks' `webhook-id`, docs/standard-webhooks.md)
+   * the id is remembered with the input, in the same transaction, until `rememberUntilMs`: a copy
+   * accepted meanwhile (also by an earlier process) stores and starts nothing and resolves to the
+   * first one's run id and queue time, with `copy` set.
    */
-  accept(start: RunStart, acceptedAt?: Date): Promise<{ runId: string; queueTime: string }>;
+  accept(start: RunStart, acceptedAt?: Date, delivery?: SignedDelivery): Promise<Accepted>;
   /** Starts a run now without storing its input (e.g. a cron firing, which is re-derived from the schedule). */
   fire(start: RunStart): string;
 }
@@ -132,22 +145,37 @@ export function triggerRuns(
     );
   };
 
+  const entryOf = (input: RunStart, acceptedAt: Date): AcceptedInput => ({
+    id: newRunId(),
+    source: node.id,
+    payload: input.payload,
+    extra: storable(input.extra),
+    acceptedAt: acceptedAt.toISOString(),
+  });
   const store = async (input: RunStart, acceptedAt: Date) => {
-    const entry: AcceptedInput = {
-      id: newRunId(),
-      source: node.id,
-      payload: input.payload,
-      extra: storable(input.extra),
-      acceptedAt: acceptedAt.toISOString(),
-    };
+    const entry = entryOf(input, acceptedAt);
     await ctx.store.accept(entry);
     return entry;
   };
 
-  const accept = async (input: RunStart, acceptedAt = new Date()) => {
-    const entry = await store(input, acceptedAt);
+  const accept = async (input: RunStart, acceptedAt = new Date(), delivery?: SignedDelivery) => {
+    const entry = entryOf(input, acceptedAt);
+    const accepted: Accepted = { runId: entry.id, queueTime: entry.acceptedAt };
+    if (!delivery) await ctx.store.accept(entry);
+    else {
+      const once = await ctx.store.acceptOnce(entry, {
+        scope: `${node.type}:${node.id}`,
+        id: delivery.id,
+        expiresAt: new Date(delivery.rememberUntilMs),
+        answer: JSON.stringify(accepted),
+      });
+      if (!once.accepted) {
+        const first = JSON.parse(once.answer ?? '{}') as Partial<Accepted>;
+        return { runId: String(first.runId), queueTime: String(first.queueTime), copy: true };
+      }
+    }
     setImmediate(() => start(entry.id, input, entry.acceptedAt, undefined, entry.extra));
-    return { runId: entry.id, queueTime: entry.acceptedAt };
+    return accepted;
   };
 
   const fire = (input: RunStart) => {
