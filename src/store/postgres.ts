@@ -329,16 +329,14 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
 
   /** One transaction; keys go DELTA_BATCH at a time, as two arrays per statement (unnest). */
   async commitDelta(scope: string, change: DeltaChange): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       if (change.replace) await client.query(`DELETE FROM imis_delta WHERE scope = $1`, [scope]);
       for (let i = 0; i < change.set.length; i += DELTA_BATCH) {
         const batch = change.set.slice(i, i + DELTA_BATCH);
         await client.query(
           `INSERT INTO imis_delta (scope, row_key, hash)
-           SELECT $1, k, h FROM unnest($2::text[], $3::text[]) AS t(k, h)
-           ON CONFLICT (scope, row_key) DO UPDATE SET hash = excluded.hash`,
+         SELECT $1, k, h FROM unnest($2::text[], $3::text[]) AS t(k, h)
+         ON CONFLICT (scope, row_key) DO UPDATE SET hash = excluded.hash`,
           [scope, batch.map((e) => e[0]), batch.map((e) => e[1])],
         );
       }
@@ -348,13 +346,7 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
           change.remove.slice(i, i + DELTA_BATCH),
         ]);
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   publish(channel: string, message: string): Promise<void> {
@@ -414,17 +406,15 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
       );
     // Delivery ids first, in the inputs' transaction: a copy accepted meanwhile by another process
     // waits for its transaction, then is found.
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       const fresh: AcceptedInput[] = [];
       for (const item of items) {
         const { input, seen } = item;
         if (seen) {
           const marked = await client.query(
             `INSERT INTO imis_seen (scope, id, expires_at, answer) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at, answer = excluded.answer
-             WHERE imis_seen.expires_at <= $5`,
+           ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at, answer = excluded.answer
+           WHERE imis_seen.expires_at <= $5`,
             [seen.scope, seen.id, seen.expiresAt.getTime(), seen.answer, now],
           );
           if ((marked.rowCount ?? 0) === 0) {
@@ -439,13 +429,7 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
         fresh.push(input);
       }
       await insert(client, fresh);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** The runs, their values and the settlement of their inputs, in one transaction. */
@@ -464,14 +448,12 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
         values[2].push(value);
       }
     }
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       await client.query(
         `INSERT INTO imis_runs (${RUN_COLUMNS})
-         VALUES ${sql}
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
-           business_key = excluded.business_key, data = excluded.data, retry_at = excluded.retry_at`,
+       VALUES ${sql}
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
+         business_key = excluded.business_key, data = excluded.data, retry_at = excluded.retry_at`,
         params,
       );
       // A run stored again (a re-settle) keeps only its new values.
@@ -479,11 +461,20 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
       if (values[0].length > 0) {
         await client.query(
           `INSERT INTO imis_run_values (run_id, name, value)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
           values,
         );
       }
       await client.query(`DELETE FROM imis_inputs WHERE id = ANY($1)`, [ids]);
+    });
+  }
+
+  /** `work` in one transaction on one pooled connection: committed, or rolled back if it throws. */
+  private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await work(client);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
