@@ -484,6 +484,9 @@ function registerHooks(
   addHook(RED, 'onReceive', 'imisRuns', (event) => {
     const { msg, destination } = event;
     const direct = !takeRouted(msg, destination.id);
+    const doneless = expectedDoneCount(destination.node) === 0;
+    // The common case: routed here (counted at preDeliver), completed by its done().
+    if (!direct && !doneless) return;
     const id = lineage.find(msg);
     const tracker = trackerOf(id);
     if (id === undefined || !tracker) return;
@@ -504,8 +507,7 @@ function registerHooks(
     // A node whose input handlers take no `done` (written for Node-RED 0.x, or with no handler)
     // never completes its messages: its step ends once its handler, called right after this hook,
     // has returned (Node-RED's postReceive; one hook fewer per message).
-    if (expectedDoneCount(destination.node) === 0 && completions.push([tracker, id, destination.id]) === 1)
-      queueMicrotask(complete);
+    if (doneless && completions.push([tracker, id, destination.id]) === 1) queueMicrotask(complete);
   });
   // Node-RED calls this hook before it hands the completed message to Complete nodes, or the
   // error to Catch nodes (Node.prototype._complete): the completion counts once the runtime is
