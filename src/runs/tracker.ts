@@ -123,6 +123,11 @@ interface Live {
   held: boolean;
   /** Time (ms) of the run's last delivery or completion. */
   activeAt: number;
+  /**
+   * A node reported an error for one of its messages: the run ends 'failed'. Until it ends its
+   * status stays 'running' (messages of it are still in flight, e.g. a Catch node's branch).
+   */
+  failed: boolean;
 }
 
 /**
@@ -167,6 +172,7 @@ export class RunTracker {
       latest: new Map(),
       held: true,
       activeAt: now.getTime(),
+      failed: false,
     });
     this.label(run.id, { businessKey, values });
     return run;
@@ -327,7 +333,7 @@ export class RunTracker {
     const limit = now.getTime() - (this.options.unfinishedAfterMs ?? 10 * 60 * 1000);
     for (const live of [...this.live.values()]) {
       if (live.held || live.activeAt > limit) continue;
-      if (live.run.status === 'running') live.run.status = 'unfinished';
+      if (live.run.status === 'running') live.run.status = live.failed ? 'failed' : 'unfinished';
       live.inFlight = 0;
       live.open.clear();
       this.settleIfIdle(live);
@@ -341,7 +347,7 @@ export class RunTracker {
 
   private fail(live: Live, nodeId: string, error: string, transient?: boolean): void {
     const run = live.run;
-    run.status = 'failed';
+    live.failed = true;
     if (run.error === undefined) {
       run.error = error;
       if (transient !== undefined) run.transientError = transient;
@@ -358,7 +364,7 @@ export class RunTracker {
     this.live.delete(live.run.id);
     const run = live.run;
     delete run.holding;
-    if (run.status === 'running') run.status = 'ok';
+    if (run.status === 'running') run.status = live.failed ? 'failed' : 'ok';
     run.finishedAt = this.now().toISOString();
     this.options.onSettled?.(run);
   }

@@ -218,4 +218,21 @@ describe('Run tracker', () => {
     runs.release('r1');
     assert.equal(settled[0].businessKey, 'SO-1');
   });
+
+  it('keeps a failed run "running" while its Catch branch is still in flight, then ends it failed', () => {
+    const settled: RunRecord[] = [];
+    const runs = new RunTracker({ onSettled: (r) => settled.push(r) });
+    runs.start({ id: 'r1', flowId: 'f', trigger, input: {} });
+    runs.delivered('r1', node('throws'));
+    runs.release('r1');
+    runs.failed('r1', 'throws', 'boom');
+    runs.delivered('r1', node('catch'));
+    runs.delivered('r1', node('handle'));
+    runs.completed('r1', 'throws');
+    runs.completed('r1', 'catch');
+    assert.equal(runs.get('r1')?.status, 'running', 'the branch after the Catch node is not done yet');
+    runs.completed('r1', 'handle');
+    assert.equal(settled[0]?.status, 'failed');
+    assert.equal(settled[0]?.error, 'boom');
+  });
 });
