@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { PostgresStore } from './postgres.js';
+import { withoutPassword } from './problems.js';
+import { driverName } from './sqlite-driver.js';
 import { SqliteStore } from './sqlite.js';
 import type { RetentionPolicy, Store } from './types.js';
 
@@ -25,6 +27,8 @@ export { WorkflowConflict } from './types.js';
 export { importLegacyFiles, seenScope } from './legacy.js';
 export { pacedBatches } from './paced.js';
 export { cursorAt, decodeCursor } from './rows.js';
+export { StoreUnavailableError, storeProblem } from './problems.js';
+export type { StoreProblem } from './problems.js';
 
 /** The `imis.store` section of Node-RED's settings (all optional). */
 export interface StoreSettings {
@@ -38,6 +42,12 @@ export interface StoreSettings {
   leaseSeconds?: number;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * The SQLite engine: 'node:sqlite' (Node 22.13+) or 'better-sqlite3'; default: node:sqlite where
+   * Node has it, else better-sqlite3 (docs/store.md §Engines). The environment variable
+   * IMIS_SQLITE_DRIVER names one too.
+   */
+  sqliteDriver?: 'node:sqlite' | 'better-sqlite3';
 }
 
 /** The `imis.runs` section: how long finished runs are kept, and how much of a foreign input. */
@@ -102,6 +112,16 @@ export function engineOf(
   return (settings.url ?? env.IMIS_STORE_URL) ? 'postgres' : 'sqlite';
 }
 
+/** Where the store the settings name is, as the log may show it (a PostgreSQL URL without its password). */
+export function storeLocation(
+  settings: StoreSettings,
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const url = settings.url ?? env.IMIS_STORE_URL;
+  return url ? withoutPassword(url) : (settings.file ?? join(dataDir, 'imis.db'));
+}
+
 /**
  * Opens the store the settings name: PostgreSQL when a URL is given (settings, or the environment
  * variable IMIS_STORE_URL), else the embedded SQLite file in the data folder.
@@ -118,7 +138,13 @@ export async function openStore(
     file: settings.file ?? join(dataDir, 'imis.db'),
     synchronous: settings.synchronous === 'FULL' ? 'FULL' : 'NORMAL',
     leaseMs,
+    driver: driverName(settings.sqliteDriver),
   });
+}
+
+/** The store's engine as the log names it: "sqlite (node:sqlite)", "postgres". */
+export function engineInUse(store: Store): string {
+  return store instanceof SqliteStore ? `sqlite (${store.driver})` : store.engine;
 }
 
 function positive(value: unknown): number | undefined {
