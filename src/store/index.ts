@@ -43,8 +43,8 @@ export interface StoreSettings {
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
   /**
-   * The SQLite engine: 'node:sqlite' (Node 22.13+) or 'better-sqlite3'; default: node:sqlite where
-   * Node has it, else better-sqlite3 (docs/store.md §Engines). The environment variable
+   * The SQLite engine: 'better-sqlite3' or 'node:sqlite' (Node 22.13+); default: better-sqlite3
+   * when it loads, else node:sqlite (docs/store.md §SQLite engines). The environment variable
    * IMIS_SQLITE_DRIVER names one too.
    */
   sqliteDriver?: 'node:sqlite' | 'better-sqlite3';
@@ -142,9 +142,14 @@ export async function openStore(
   });
 }
 
-/** The store's engine as the log names it: "sqlite (node:sqlite)", "postgres". */
-export function engineInUse(store: Store): string {
-  return store instanceof SqliteStore ? `sqlite (${store.driver})` : store.engine;
+/**
+ * The store's engine as the log names it ("sqlite (better-sqlite3)", "postgres"), and why the
+ * preferred SQLite engine could not load (undefined when it did, or for PostgreSQL).
+ */
+export function engineInUse(store: Store): { engine: string; fellBack?: string } {
+  if (!(store instanceof SqliteStore)) return { engine: store.engine };
+  const engine = `sqlite (${store.driver})`;
+  return store.fellBack ? { engine, fellBack: store.fellBack } : { engine };
 }
 
 function positive(value: unknown): number | undefined {

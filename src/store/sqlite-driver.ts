@@ -56,17 +56,18 @@ export class SqliteUnavailableError extends Error {
 }
 
 /**
- * The order the engines are tried in when none is named: node:sqlite first, as fast on the store's
- * hot path (docs/store.md §Engines: the benchmark that decided it) and nothing to build or rebuild
- * when Node is upgraded; better-sqlite3 where Node has no SQLite (Node 20, Node 22 before 22.13).
- * The environment variable IMIS_SQLITE_DRIVER names one (benchmarks, tests).
+ * The order the engines are tried in when none is named: better-sqlite3 first, as it is faster on
+ * the store's write path (docs/store.md §SQLite engines: the measurement that decided it), then
+ * node:sqlite, built into Node 22.13+, when better-sqlite3 cannot load (never built: installed
+ * without a compiler or with --ignore-scripts; built for another Node). The environment variable
+ * IMIS_SQLITE_DRIVER names one (benchmarks, tests).
  */
 export function driverOrder(
   named: SqliteDriverName | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): SqliteDriverName[] {
   const wanted = named ?? driverName(env.IMIS_SQLITE_DRIVER);
-  return wanted ? [wanted] : ['node:sqlite', 'better-sqlite3'];
+  return wanted ? [wanted] : ['better-sqlite3', 'node:sqlite'];
 }
 
 /** The driver a setting names, or undefined for auto (anything else). */
@@ -75,10 +76,11 @@ export function driverName(value: unknown): SqliteDriverName | undefined {
 }
 
 /**
- * Opens `file` with the first engine of `driverOrder` that loads. Throws SqliteUnavailableError,
- * with each engine's reason and the fix, when none can.
+ * Opens `file` with the first engine of `driverOrder` that loads; `fellBack` says why an earlier
+ * one could not (for the log). Throws SqliteUnavailableError, with each engine's reason and the
+ * fix, when none can.
  */
-export function openSqlite(file: string, options: OpenOptions = {}): SqliteDb {
+export function openSqlite(file: string, options: OpenOptions = {}): SqliteDb & { fellBack?: string } {
   const reasons: string[] = [];
   for (const driver of driverOrder(options.driver)) {
     const load = driver === 'node:sqlite' ? loadNodeSqlite() : loadBetterSqlite3();
@@ -87,7 +89,8 @@ export function openSqlite(file: string, options: OpenOptions = {}): SqliteDb {
       continue;
     }
     try {
-      return load(file, options.fileMustExist === true);
+      const db = load(file, options.fileMustExist === true);
+      return reasons.length ? Object.assign(db, { fellBack: reasons.join(' ') }) : db;
     } catch (err) {
       const reason = nativeModuleProblem(err);
       if (!reason) throw err; // the file's own problem (permissions, a full disk): no other engine helps

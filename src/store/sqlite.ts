@@ -77,8 +77,9 @@ const AUTOCHECKPOINT_PAGES = 1000;
 export class SqliteStore extends StoreWithWorkflows implements Store {
   readonly engine = 'sqlite' as const;
   private readonly db: SqliteDb;
-  /** The SQLite engine in use. */
+  /** The SQLite engine in use, and why the preferred one could not load (for the log). */
   readonly driver: SqliteDriverName;
+  readonly fellBack: string | undefined;
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
   private readonly accepts: GroupCommit<AcceptedInput>;
@@ -113,8 +114,10 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
     this.busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
     this.checkpoints =
       options.file !== ':memory:' && options.backgroundCheckpoints !== false ? 'waiting' : 'off';
-    this.db = openSqlite(options.file, { driver: options.driver });
-    this.driver = this.db.driver;
+    const opened = openSqlite(options.file, { driver: options.driver });
+    this.db = opened;
+    this.driver = opened.driver;
+    this.fellBack = opened.fellBack;
     try {
       this.db.exec('PRAGMA journal_mode = WAL');
       this.db.exec(`PRAGMA synchronous = ${this.synchronous}`);

@@ -97,7 +97,10 @@ export function packageContext(RED: Red): PackageContext {
       const imported = await importLegacyFiles(opened, dataDir);
       if (Object.values(imported).some((n) => n > 0))
         RED.log.info(runsMessage(RED, 'log.imported', { ...imported }));
-      RED.log.info(runsMessage(RED, 'log.store', { engine: engineInUse(opened) }));
+      const inUse = engineInUse(opened);
+      // Not an error: node:sqlite does the same work, a little slower (docs/store.md §SQLite engines).
+      if (inUse.fellBack) RED.log.info(runsMessage(RED, 'log.storeFellBack', { reason: inUse.fellBack }));
+      RED.log.info(runsMessage(RED, 'log.store', { engine: inUse.engine }));
       return opened;
     },
     (err) => storeProblem(err, engine, storeLocation(storeSettings, dataDir)),
