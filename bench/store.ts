@@ -6,13 +6,13 @@
 //   finishRun  Store.finishRun of each of those inputs (the run written, its input deleted), same
 //              writers.
 // The reference ("the engine's own limit") writes the same rows, already serialised, as fast as the
-// engine takes them from one caller: SQLite a better-sqlite3 prepared INSERT run for each row
+// engine takes them from one caller: SQLite a prepared INSERT (on the store's own SQLite engine,
+// IMIS_SQLITE_DRIVER: node:sqlite or better-sqlite3) run for each row
 // inside one transaction per 1,000 rows; PostgreSQL one multi-row INSERT of 1,000 rows per
 // statement (its own transaction) through one pg connection. For finishRun the same, with the
 // delete of the input in the same transaction. One row per transaction (no batching) is printed
 // beside it, for scale. Each run starts from a fresh database file / database; runs alternate raw,
 // store, BENCH_STORE_ROUNDS times (default 2). BENCH_STORE_ROWS rows per run (default 50,000).
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +23,8 @@ import { PostgresStore } from '../src/store/postgres.js';
 import { RUN_COLUMNS, inputRow, runRow } from '../src/store/rows.js';
 import { MIGRATIONS } from '../src/store/schema.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { openSqlite } from '../src/store/sqlite-driver.js';
+import type { SqliteDb } from '../src/store/sqlite-driver.js';
 import type { AcceptedInput, Store } from '../src/store/types.js';
 import { PG_FSYNC, fmt, heading, mean, postgresDatabase } from './common.js';
 import type { SectionResult } from './common.js';
@@ -145,16 +147,23 @@ function sqliteFile(): string {
   return join(dir, 'imis.db');
 }
 
-/** A raw better-sqlite3 connection set up as the store sets up its own (WAL, NORMAL), same schema. */
-function rawSqlite(): Database.Database {
-  const db = new Database(sqliteFile());
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+/** A raw connection set up as the store sets up its own (same engine, WAL, NORMAL), same schema. */
+function rawSqlite(): SqliteDb {
+  const db = openSqlite(sqliteFile());
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL');
   for (const m of MIGRATIONS) db.exec(m.sqlite);
   return db;
 }
 
-function sqliteStatements(db: Database.Database) {
+/** The SQLite engine the store opens here (IMIS_SQLITE_DRIVER, else the first that loads). */
+function sqliteDriverInUse(): string {
+  const db = openSqlite(':memory:');
+  db.close();
+  return db.driver;
+}
+
+function sqliteStatements(db: SqliteDb) {
   return {
     insert: db.prepare(
       `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -371,7 +380,7 @@ export async function storeBench(): Promise<SectionResult> {
   try {
     for (const engine of [sqlite, postgres]) {
       console.log(
-        `\n${engine.name === 'sqlite' ? 'SQLite (WAL, synchronous=NORMAL, file in the temp folder)' : `PostgreSQL (throwaway server on 127.0.0.1, fsync ${PG_FSYNC ? 'on' : 'off'})`}`,
+        `\n${engine.name === 'sqlite' ? `SQLite through ${sqliteDriverInUse()} (WAL, synchronous=NORMAL, file in the temp folder)` : `PostgreSQL (throwaway server on 127.0.0.1, fsync ${PG_FSYNC ? 'on' : 'off'})`}`,
       );
       let m: Measured;
       try {

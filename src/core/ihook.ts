@@ -41,6 +41,8 @@ export type HookRejection =
   | { kind: 'too-large'; limitBytes: number }
   | { kind: 'method'; method: string }
   | { kind: 'server'; detail: string }
+  /** The store cannot open (PostgreSQL down, a folder not writable): the caller should retry. */
+  | { kind: 'unavailable'; reason: string; retryAfterSec: number }
   /** Refused by one of the endpoint's protections (shared secret, signature, allowlist, rate). */
   | { kind: 'refused'; refusal: Refusal };
 
@@ -63,6 +65,7 @@ export function rejected(rejection: HookRejection, options: HookOptions = {}): H
 function rejectionHeaders(rejection: HookRejection): Record<string, string> {
   if (rejection.kind === 'method') return { Allow: 'POST, OPTIONS' };
   if (rejection.kind === 'starting') return { 'Retry-After': String(STARTING_RETRY_AFTER_S) };
+  if (rejection.kind === 'unavailable') return { 'Retry-After': String(rejection.retryAfterSec) };
   if (rejection.kind === 'refused' && rejection.refusal.kind === 'rate')
     return { 'Retry-After': String(rejection.refusal.retryAfterSec) };
   return {};
@@ -138,6 +141,8 @@ function describe(r: HookRejection): { status: number; message: string; extra?: 
       return { status: 405, message: `Method ${r.method} not allowed: webhooks accept POST` };
     case 'server':
       return { status: 500, message: `Server error: ${r.detail}` };
+    case 'unavailable':
+      return { status: 503, message: `Cannot accept the request now (${r.reason}): try again shortly` };
   }
 }
 

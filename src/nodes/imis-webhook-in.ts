@@ -18,6 +18,8 @@ import type { ProtectionSettings } from './lib/protect.js';
 import { endpointRejections, rejectedStatus } from './lib/rejections.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
+import { packageContext } from './lib/context.js';
+import { StoreUnavailableError } from '../store/index.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 import type { Accepted } from './lib/trigger.js';
 import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
@@ -54,7 +56,14 @@ const register: NodeModule = (RED) => {
     const { return202, omitBody, metadataProp, maxBodyKb, ...settings } = config.read(def);
     let accepted = 0;
     let copies = 0;
+    const store = packageContext(RED).store;
     const status = throttledStatus(() => {
+      // The store cannot open (the log says why and how to fix it): calls are answered 503.
+      const problem = store.unavailable;
+      if (problem) {
+        const text = RED._('imis-webhook-in.status.storeUnavailable', { cause: problem.short });
+        return node.status({ fill: 'red', shape: 'ring', text });
+      }
       const parts = [
         accepted
           ? RED._('imis-webhook-in.status.accepted', { count: accepted })
@@ -116,6 +125,15 @@ const register: NodeModule = (RED) => {
         // the first got.
         run = await runs.accept({ payload, extra }, receivedAt, body.delivery);
       } catch (err) {
+        if (err instanceof StoreUnavailableError) {
+          const { problem, retryAfterSec } = err;
+          return node.reject(
+            req,
+            res,
+            { kind: 'unavailable', reason: problem.short, retryAfterSec },
+            hookOptions,
+          );
+        }
         node.error(err);
         return node.reject(req, res, { kind: 'server', detail: 'could not queue the request' }, hookOptions);
       }
@@ -125,7 +143,11 @@ const register: NodeModule = (RED) => {
       status.soon();
     };
 
-    node.on('close', status.cancel);
+    const unwatch = store.onState(() => status.now());
+    node.on('close', () => {
+      status.cancel();
+      unwatch();
+    });
   }
 
   registerType(RED, 'imis-webhook-in', WebhookInNode, {

@@ -1,16 +1,19 @@
 /**
  * Worker thread of the embedded store: WAL checkpoints, and the runs' prune when asked, on a
- * connection of its own, so that their copying, fsyncs and deletes never stall Node-RED's event loop (better-sqlite3 is synchronous: a checkpoint
- * run by the writing connection blocks every HTTP answer meanwhile). The store's own connection
+ * connection of its own, so that their copying, fsyncs and deletes never stall Node-RED's event loop (both SQLite engines are synchronous: a
+ * checkpoint run by the writing connection blocks every HTTP answer meanwhile). The store's own connection
  * then runs with `wal_autocheckpoint = 0`. See SqliteStore.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openSqlite } from './sqlite-driver.js';
+import type { SqliteDriverName } from './sqlite-driver.js';
 import { runsPruner } from './sqlite-prune.js';
 import type { PruneRequest } from './sqlite-prune.js';
 
 export interface CheckpointerData {
   file: string;
+  /** The store's engine: the worker uses the same one. */
+  driver: SqliteDriverName;
   /** As the store's connection: the checkpoint's fsyncs follow it. */
   synchronous: 'NORMAL' | 'FULL';
   busyTimeoutMs: number;
@@ -31,17 +34,19 @@ interface CheckpointResult {
 }
 
 const data = workerData as CheckpointerData;
-const db = new Database(data.file, { fileMustExist: true });
-db.pragma(`synchronous = ${data.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(data.busyTimeoutMs))}`);
-db.pragma('wal_autocheckpoint = 0');
+const db = openSqlite(data.file, { driver: data.driver, fileMustExist: true });
+db.exec(`PRAGMA synchronous = ${data.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(data.busyTimeoutMs))}`);
+db.exec('PRAGMA wal_autocheckpoint = 0');
 // As the store's connection: the runs' prune deletes their values by the foreign key's cascade.
-db.pragma('foreign_keys = ON');
+db.exec('PRAGMA foreign_keys = ON');
+const passiveCheckpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const restartCheckpoint = db.prepare('PRAGMA wal_checkpoint(RESTART)');
 
 function checkpoint(): void {
   try {
-    const [passive] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
-    if (passive && passive.log >= data.restartPages) db.pragma('wal_checkpoint(RESTART)');
+    const passive = passiveCheckpoint.get() as CheckpointResult | undefined;
+    if (passive && passive.log >= data.restartPages) restartCheckpoint.get();
   } catch {
     // SQLITE_BUSY and the like: the next round tries again.
   }

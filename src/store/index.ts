@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { PostgresStore } from './postgres.js';
+import { withoutPassword } from './problems.js';
+import { driverName } from './sqlite-driver.js';
 import { SqliteStore } from './sqlite.js';
 import type { RetentionPolicy, Store } from './types.js';
 
@@ -27,6 +29,8 @@ export { WorkflowConflict } from './types.js';
 export { importLegacyFiles, seenScope } from './legacy.js';
 export { pacedBatches } from './paced.js';
 export { cursorAt, decodeCursor } from './rows.js';
+export { StoreUnavailableError, storeProblem } from './problems.js';
+export type { StoreProblem } from './problems.js';
 
 /** The `imis.store` section of Node-RED's settings (all optional). */
 export interface StoreSettings {
@@ -40,6 +44,12 @@ export interface StoreSettings {
   leaseSeconds?: number;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * The SQLite engine: 'better-sqlite3' or 'node:sqlite' (Node 22.13+); default: better-sqlite3
+   * when it loads, else node:sqlite (docs/store.md §SQLite engines). The environment variable
+   * IMIS_SQLITE_DRIVER names one too.
+   */
+  sqliteDriver?: 'node:sqlite' | 'better-sqlite3';
 }
 
 /** The `imis.runs` section: how long finished runs are kept, and how much of a foreign input. */
@@ -104,6 +114,16 @@ export function engineOf(
   return (settings.url ?? env.IMIS_STORE_URL) ? 'postgres' : 'sqlite';
 }
 
+/** Where the store the settings name is, as the log may show it (a PostgreSQL URL without its password). */
+export function storeLocation(
+  settings: StoreSettings,
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const url = settings.url ?? env.IMIS_STORE_URL;
+  return url ? withoutPassword(url) : (settings.file ?? join(dataDir, 'imis.db'));
+}
+
 /**
  * Opens the store the settings name: PostgreSQL when a URL is given (settings, or the environment
  * variable IMIS_STORE_URL), else the embedded SQLite file in the data folder.
@@ -120,7 +140,18 @@ export async function openStore(
     file: settings.file ?? join(dataDir, 'imis.db'),
     synchronous: settings.synchronous === 'FULL' ? 'FULL' : 'NORMAL',
     leaseMs,
+    driver: driverName(settings.sqliteDriver),
   });
+}
+
+/**
+ * The store's engine as the log names it ("sqlite (better-sqlite3)", "postgres"), and why the
+ * preferred SQLite engine could not load (undefined when it did, or for PostgreSQL).
+ */
+export function engineInUse(store: Store): { engine: string; fellBack?: string } {
+  if (!(store instanceof SqliteStore)) return { engine: store.engine };
+  const engine = `sqlite (${store.driver})`;
+  return store.fellBack ? { engine, fellBack: store.fellBack } : { engine };
 }
 
 function positive(value: unknown): number | undefined {

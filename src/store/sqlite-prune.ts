@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqliteDb } from './sqlite-driver.js';
 
 /** What one prune batch is told: runs started before `cutoffMs` go, and all but the newest `maxCount`. */
 export interface PruneRequest {
@@ -13,7 +13,7 @@ export interface PruneRequest {
  * then by count. Used by the store's own connection and by its worker thread's, both with
  * `foreign_keys` on: a run's values go with it (ON DELETE CASCADE).
  */
-export function runsPruner(db: Database.Database): (request: PruneRequest) => number {
+export function runsPruner(db: SqliteDb): (request: PruneRequest) => number {
   const byAge = db.prepare(
     `DELETE FROM imis_runs WHERE id IN (SELECT id FROM imis_runs WHERE started_at < ? LIMIT ?)`,
   );

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqliteDb, SqliteStatement } from './sqlite-driver.js';
 import { GroupCommit } from './batch.js';
 import type {
   DueDecision,
@@ -39,18 +39,18 @@ interface Read {
 export class SqliteWorkflowTables implements WorkflowTables {
   private readonly writes: GroupCommit<PendingChange>;
   private readonly s;
-  private readonly queries = new Map<string, Database.Statement>();
+  private readonly queries = new Map<string, SqliteStatement>();
   private readonly applyOne: (change: WorkflowChange) => boolean;
   /** Reads asked for in one turn of the event loop, done together in one read transaction. */
   private reads: Read[] = [];
   private readonly readMany: (reads: Read[]) => (unknown[] | undefined)[];
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: SqliteDb) {
     this.s = {
       // Rows as arrays: the hot read of every transition skips building a keyed row object.
-      get: db
-        .prepare(`SELECT ${INSTANCE_COLUMNS} FROM imis_wf_instances WHERE workflow = ? AND key = ?`)
-        .raw(true),
+      get: db.prepare(`SELECT ${INSTANCE_COLUMNS} FROM imis_wf_instances WHERE workflow = ? AND key = ?`, {
+        arrays: true,
+      }),
       getRow: db.prepare(`SELECT ${INSTANCE_COLUMNS} FROM imis_wf_instances WHERE workflow = ? AND key = ?`),
       insert: db.prepare(
         `INSERT INTO imis_wf_instances (${INSTANCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -87,12 +87,11 @@ export class SqliteWorkflowTables implements WorkflowTables {
          WHERE due_at IS NOT NULL AND workflow IN (SELECT value FROM json_each(?)) ORDER BY due_at LIMIT 1`,
       ),
       // Final instances past their retention, by the (workflow, state, since) index.
-      prunable: db
-        .prepare(
-          `SELECT key FROM imis_wf_instances
-           WHERE workflow = ? AND state IN (SELECT value FROM json_each(?)) AND since < ? LIMIT ?`,
-        )
-        .pluck(),
+      prunable: db.prepare(
+        `SELECT key FROM imis_wf_instances
+         WHERE workflow = ? AND state IN (SELECT value FROM json_each(?)) AND since < ? LIMIT ?`,
+        { arrays: true },
+      ),
       flag: db.prepare(
         `UPDATE imis_wf_instances SET flags = 'state-missing'
          WHERE workflow = ? AND flags IS NULL AND state NOT IN (SELECT value FROM json_each(?))`,
@@ -211,19 +210,17 @@ export class SqliteWorkflowTables implements WorkflowTables {
     if (workflows.length === 0) return [];
     // Changes still queued are not waited for (under load the queue is never empty): one that
     // expects a version a timeout changes here is refused when written, and made again from a new read.
-    return this.db
-      .transaction(() => {
-        const rows = this.s.due.all(now, this.codes(workflows), limit) as InstanceRow[];
-        const written: WorkflowChange[] = [];
-        for (const row of rows) {
-          const instance = instanceFromRow(row);
-          const decision = decide(instance);
-          if ('clear' in decision) this.s.clearDue.run(instance.workflow, instance.key, instance.version);
-          else if (this.applyOne(decision.change)) written.push(decision.change);
-        }
-        return written;
-      })
-      .immediate();
+    return this.db.transaction(() => {
+      const rows = this.s.due.all(now, this.codes(workflows), limit) as InstanceRow[];
+      const written: WorkflowChange[] = [];
+      for (const row of rows) {
+        const instance = instanceFromRow(row);
+        const decision = decide(instance);
+        if ('clear' in decision) this.s.clearDue.run(instance.workflow, instance.key, instance.version);
+        else if (this.applyOne(decision.change)) written.push(decision.change);
+      }
+      return written;
+    }, true)();
   }
 
   async pruneInstances(
@@ -233,16 +230,16 @@ export class SqliteWorkflowTables implements WorkflowTables {
     limit: number,
   ): Promise<number> {
     if (states.length === 0) return 0;
-    return this.db
-      .transaction(() => {
-        const keys = this.s.prunable.all(workflow, JSON.stringify(states), before, limit) as string[];
-        for (const key of keys) {
-          this.s.delete.run(workflow, key);
-          this.s.deleteHistory.run(workflow, key);
-        }
-        return keys.length;
-      })
-      .immediate();
+    return this.db.transaction(() => {
+      const keys = (this.s.prunable.all(workflow, JSON.stringify(states), before, limit) as [string][]).map(
+        ([key]) => key,
+      );
+      for (const key of keys) {
+        this.s.delete.run(workflow, key);
+        this.s.deleteHistory.run(workflow, key);
+      }
+      return keys.length;
+    }, true)();
   }
 
   async nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
@@ -257,18 +254,16 @@ export class SqliteWorkflowTables implements WorkflowTables {
     timeouts: Record<string, number | null>,
   ): Promise<Record<string, number>> {
     await this.writes.drain();
-    return this.db
-      .transaction(() => {
-        const known = JSON.stringify(states);
-        this.s.unflag.run(workflow, known);
-        this.s.flag.run(workflow, known);
-        for (const [state, ms] of Object.entries(timeouts)) this.s.retime.run(ms, ms, workflow, state);
-        const flagged: Record<string, number> = {};
-        for (const row of this.s.flagged.all(workflow) as { state: string; n: number }[])
-          flagged[row.state] = row.n;
-        return flagged;
-      })
-      .immediate();
+    return this.db.transaction(() => {
+      const known = JSON.stringify(states);
+      this.s.unflag.run(workflow, known);
+      this.s.flag.run(workflow, known);
+      for (const [state, ms] of Object.entries(timeouts)) this.s.retime.run(ms, ms, workflow, state);
+      const flagged: Record<string, number> = {};
+      for (const row of this.s.flagged.all(workflow) as { state: string; n: number }[])
+        flagged[row.state] = row.n;
+      return flagged;
+    }, true)();
   }
 
   /** The workflow codes as the JSON array json_each reads (the scheduler asks with the same list again and again). */

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { makePrivateDir, openPrivate } from './private-files.js';
 import type { RunRecord } from '../runs/tracker.js';
 import { GroupCommit } from './batch.js';
@@ -25,6 +24,8 @@ import {
 } from './rows.js';
 import type { DedupRow, InputRow, RunWrite } from './rows.js';
 import type { CheckpointerData, WorkerAnswer } from './checkpointer.js';
+import { openSqlite } from './sqlite-driver.js';
+import type { SqliteDb, SqliteDriverName, SqliteStatement } from './sqlite-driver.js';
 import { runsPruner } from './sqlite-prune.js';
 import type { PruneRequest } from './sqlite-prune.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
@@ -61,6 +62,8 @@ export interface SqliteOptions {
    * database file and fsyncs it while the event loop waits.
    */
   backgroundCheckpoints?: boolean;
+  /** The SQLite engine (default: the first that loads, see driverOrder in sqlite-driver.ts). */
+  driver?: SqliteDriverName;
 }
 
 /** Rows written before the checkpoints move to a worker thread: a lightly used store needs none. */
@@ -76,13 +79,16 @@ interface Accepting {
 }
 
 /**
- * The embedded store: one SQLite file in WAL mode through better-sqlite3 (synchronous calls, so
- * each method does its work at once and returns a settled promise). Writes of accepted inputs and
+ * The embedded store: one SQLite file in WAL mode through node:sqlite or better-sqlite3
+ * (sqlite-driver.ts; both synchronous, so each method does its work at once and returns a settled promise). Writes of accepted inputs and
  * finished runs are grouped per turn of the event loop into one transaction.
  */
 export class SqliteStore extends StoreWithWorkflows implements Store {
   readonly engine = 'sqlite' as const;
-  private readonly db: Database.Database;
+  private readonly db: SqliteDb;
+  /** The SQLite engine in use, and why the preferred one could not load (for the log). */
+  readonly driver: SqliteDriverName;
+  readonly fellBack: string | undefined;
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
   /** Accepted inputs, with the delivery id to remember first (acceptOnce) and what that found. */
@@ -92,7 +98,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   private readonly statements;
   private readonly claimedAtStart = new Set<string>();
   /** Prepared runs queries, one per combination of filters. */
-  private readonly queries = new Map<string, Database.Statement>();
+  private readonly queries = new Map<string, SqliteStatement>();
   /** 'waiting': not started yet (until CHECKPOINTER_AFTER_ROWS); 'off': SQLite checkpoints itself. */
   private checkpoints: 'waiting' | 'worker' | 'off';
   private checkpointer: Worker | undefined;
@@ -118,13 +124,21 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
     this.busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
     this.checkpoints =
       options.file !== ':memory:' && options.backgroundCheckpoints !== false ? 'waiting' : 'off';
-    this.db = new Database(options.file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${this.synchronous}`);
-    this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-    this.db.pragma('foreign_keys = ON');
+    const opened = openSqlite(options.file, { driver: options.driver });
+    this.db = opened;
+    this.driver = opened.driver;
+    this.fellBack = opened.fellBack;
+    try {
+      this.db.exec('PRAGMA journal_mode = WAL');
+      this.db.exec(`PRAGMA synchronous = ${this.synchronous}`);
+      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+      this.db.exec('PRAGMA foreign_keys = ON');
+      migrate(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     this.leaseMs = options.leaseMs ?? 30_000;
-    migrate(this.db);
     const db = this.db;
     this.workflows = new SqliteWorkflowTables(db);
     this.statements = {
@@ -155,7 +169,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
          ON CONFLICT (scope, id) DO UPDATE SET expires_at = excluded.expires_at, answer = excluded.answer
          WHERE imis_seen.expires_at <= ?`,
       ),
-      seenAnswer: db.prepare(`SELECT answer FROM imis_seen WHERE scope = ? AND id = ?`).pluck(true),
+      seenAnswer: db.prepare(`SELECT answer FROM imis_seen WHERE scope = ? AND id = ?`),
       unmarkSeen: db.prepare(`DELETE FROM imis_seen WHERE scope = ? AND id = ?`),
       pruneSeen: db.prepare(`DELETE FROM imis_seen WHERE expires_at <= ?`),
       putExport: db.prepare(
@@ -181,12 +195,12 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
          WHERE imis_dedup.settled = 0`,
       ),
       dropDedup: db.prepare(`DELETE FROM imis_dedup WHERE scope = ? AND dedup_key = ? AND settled = 0`),
-      dueRetries: db
-        .prepare(`SELECT id FROM imis_runs WHERE retry_at <= ? ORDER BY retry_at LIMIT ?`)
-        .pluck(true),
+      dueRetries: db.prepare(`SELECT id FROM imis_runs WHERE retry_at <= ? ORDER BY retry_at LIMIT ?`, {
+        arrays: true,
+      }),
       claimRetry: db.prepare(`UPDATE imis_runs SET retry_at = NULL WHERE id = ? AND retry_at IS NOT NULL`),
       pruneDedup: db.prepare(`DELETE FROM imis_dedup WHERE created_at < ?`),
-      getDelta: db.prepare(`SELECT row_key, hash FROM imis_delta WHERE scope = ?`).raw(true),
+      getDelta: db.prepare(`SELECT row_key, hash FROM imis_delta WHERE scope = ?`, { arrays: true }),
       setDelta: db.prepare(
         `INSERT INTO imis_delta (scope, row_key, hash) VALUES (?, ?, ?)
          ON CONFLICT (scope, row_key) DO UPDATE SET hash = excluded.hash`,
@@ -207,7 +221,9 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
         ) {
           item.found = {
             accepted: false,
-            answer: (seenAnswer.get(seen.scope, seen.id) as string | null) ?? undefined,
+            answer:
+              (seenAnswer.get(seen.scope, seen.id) as { answer: string | null } | undefined)?.answer ??
+              undefined,
           };
           continue;
         }
@@ -244,6 +260,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   private startCheckpointer(): void {
     const workerData: CheckpointerData = {
       file: this.file,
+      driver: this.driver,
       synchronous: this.synchronous,
       busyTimeoutMs: this.busyTimeoutMs,
       intervalMs: 100,
@@ -261,13 +278,13 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
       if (this.checkpointer !== worker) return; // closed on purpose
       this.checkpointer = undefined;
       this.checkpoints = 'off';
-      if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      if (this.db.open) this.db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
     };
     worker.on('error', fallBack);
     worker.on('exit', fallBack);
     this.checkpointer = worker;
     this.checkpoints = 'worker';
-    this.db.pragma('wal_autocheckpoint = 0');
+    this.db.exec('PRAGMA wal_autocheckpoint = 0');
   }
 
   private async stopCheckpointer(): Promise<void> {
@@ -345,7 +362,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   }
 
   /**
-   * A text search scans the newest TEXT_WINDOW runs the other filters select (better-sqlite3 is
+   * A text search scans the newest TEXT_WINDOW runs the other filters select (SQLite's calls are
    * synchronous: a scan of a million runs would hold webhook acceptance for seconds); when the
    * page is not full by then, its cursor continues after the last run scanned.
    */
@@ -385,7 +402,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   }
 
   /** The runs query `sql`, prepared once per combination of filters. */
-  private prepared(sql: string): Database.Statement {
+  private prepared(sql: string): SqliteStatement {
     let statement = this.queries.get(sql);
     if (!statement) this.queries.set(sql, (statement = this.db.prepare(sql)));
     return statement;
@@ -502,7 +519,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   }
 
   async dueRetries(now: Date, limit: number): Promise<string[]> {
-    return this.statements.dueRetries.all(now.getTime(), limit) as string[];
+    return (this.statements.dueRetries.all(now.getTime(), limit) as [string][]).map(([id]) => id);
   }
 
   async claimRetry(id: string): Promise<boolean> {
@@ -580,7 +597,7 @@ const DELTA_BATCH = 5000;
 export interface ExportRow {
   key_hash: string;
   format: 'json' | 'csv';
-  body: Buffer;
+  body: Buffer | Uint8Array;
   etag: string;
   last_modified: string;
   row_count: number;
@@ -591,10 +608,12 @@ export interface ExportRow {
 export const EXPORT_COLUMNS = 'key_hash, format, body, etag, last_modified, row_count, expires_at';
 
 export function exportFromRow(row: ExportRow): StoredExport {
+  const body = row.body;
   return {
     keyHash: row.key_hash,
     format: row.format,
-    body: row.body,
+    // node:sqlite returns a BLOB as a Uint8Array: the same bytes, as a Buffer.
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
     etag: row.etag,
     lastModified: row.last_modified,
     rows: Number(row.row_count),
@@ -603,7 +622,7 @@ export function exportFromRow(row: ExportRow): StoredExport {
   };
 }
 
-function migrate(db: Database.Database): void {
+function migrate(db: SqliteDb): void {
   db.exec(
     `CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
   );
@@ -618,6 +637,6 @@ function migrate(db: Database.Database): void {
         Date.now(),
       );
     }
-  });
-  apply.immediate();
+  }, true);
+  apply();
 }

@@ -19,6 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { SQLITE_DRIVERS } from '../support/sqlite.js';
 import { freePort } from '../editor/red-process.js';
 
 const ROOT = join(__dirname, '../../..');
@@ -167,12 +168,15 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
     );
     writeFileSync(join(userDir, 'package-lock.json'), JSON.stringify(userLockfile(spec, integrity)));
     // Install scripts skipped: the only one is better-sqlite3's native build, which compiles SQLite
-    // from source here (minutes; users get a prebuilt binary). Its binary is taken from the
-    // repository's own install instead, built for this same Node.
+    // from source here (minutes; users get a prebuilt binary). Where Node has SQLite built in, the
+    // store needs no build at all; elsewhere (Node 20) the binary is taken from the repository's
+    // own install, built for this same Node.
     await npm(userDir, ['ci', '--offline', '--ignore-scripts']);
     installed = join(userDir, 'node_modules', ...String(pkg.name).split('/'));
-    const nativeBuild = join(dirname(require.resolve('better-sqlite3/package.json')), 'build');
-    cpSync(nativeBuild, join(userDir, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
+    if (SQLITE_DRIVERS.find((d) => d.driver === 'node:sqlite')?.unavailable) {
+      const nativeBuild = join(dirname(require.resolve('better-sqlite3/package.json')), 'build');
+      cpSync(nativeBuild, join(userDir, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
+    }
 
     // Node-RED with the settings file it writes itself on first start (the defaults).
     const redJs = join(dirname(require.resolve(`${NODE_RED_PKG}/package.json`)), 'red.js');

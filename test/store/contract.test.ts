@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { RunRecord } from '../../src/runs/tracker.js';
 import { importLegacyFiles, openStore } from '../../src/store/index.js';
@@ -13,6 +12,8 @@ import { MIGRATIONS } from '../../src/store/schema.js';
 import { COUNT_CAP, runsWhere } from '../../src/store/rows.js';
 import { SqliteStore, TEXT_WINDOW } from '../../src/store/sqlite.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
+import { SQLITE_DRIVERS, driverTitle, openFile, sqlOn } from '../support/sqlite.js';
+import type { SqliteDriver } from '../support/sqlite.js';
 import type { TestPostgres } from '../support/postgres.js';
 
 type Opened = Store & { heartbeat(): Promise<void> };
@@ -24,6 +25,10 @@ type Opened = Store & { heartbeat(): Promise<void> };
  */
 interface Engine {
   name: 'sqlite' | 'postgres';
+  /** As the suite's title names it (and why it is skipped, if it is). */
+  title: string;
+  /** Why this engine cannot run on this Node (undefined: it can). */
+  unavailable?: string;
   fresh(): Promise<{
     open(leaseMs?: number): Promise<Opened>;
     sql(statements: string): Promise<Record<string, unknown>[]>;
@@ -55,31 +60,30 @@ function run(over: Partial<RunRecord> & { startedAt: string }): RunRecord {
   };
 }
 
-const sqlite: Engine = {
+const sqlite = ({ driver, unavailable }: SqliteDriver): Engine => ({
   name: 'sqlite',
+  title: driverTitle('sqlite', { driver, unavailable }),
+  unavailable,
   async fresh() {
     const file = join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db');
     return {
-      open: (leaseMs = 30_000) => Promise.resolve(new SqliteStore({ file, leaseMs })),
+      open: (leaseMs = 30_000) => Promise.resolve(new SqliteStore({ file, leaseMs, driver })),
       async sql(statements: string) {
-        const db = new Database(file);
+        const db = openFile(file, driver);
         try {
-          const parts = statements.split(';').filter((part) => part.trim());
-          const last = parts.pop() ?? '';
-          db.exec(parts.join(';'));
-          const statement = db.prepare(last);
-          return statement.reader ? (statement.all() as Record<string, unknown>[]) : (statement.run(), []);
+          return sqlOn(db, statements);
         } finally {
           db.close();
         }
       },
     };
   },
-};
+});
 
 let server: TestPostgres | undefined;
 const postgres: Engine = {
   name: 'postgres',
+  title: 'postgres',
   async fresh() {
     if (!server) throw new Error('no PostgreSQL server');
     const url = server.createDatabase(`t_${randomUUID().replace(/-/g, '')}`);
@@ -102,8 +106,8 @@ const postgres: Engine = {
   },
 };
 
-for (const engine of [sqlite, postgres]) {
-  describe(`Store contract on ${engine.name}`, function () {
+for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
+  describe(`Store contract on ${engine.title}`, function () {
     this.timeout(60_000);
     const opened: Store[] = [];
     let place: Awaited<ReturnType<Engine['fresh']>>;
@@ -114,6 +118,7 @@ for (const engine of [sqlite, postgres]) {
     };
 
     before(async function () {
+      if (engine.unavailable) this.skip();
       if (engine.name === 'postgres' && !server) {
         const bin = requirePostgres(this);
         if (bin) server = await startPostgres(bin);
@@ -894,19 +899,71 @@ describe('SQLite store file', () => {
     assert.ok(existsSync(file));
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'imis-data')).mode & 0o777, 0o700);
-    const db = new Database(file, { readonly: true });
-    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    const db = openFile(file, anyDriver());
+    assert.deepEqual(sqlOn(db, 'PRAGMA journal_mode'), [{ journal_mode: 'wal' }]);
     db.close();
   });
 
   it('refuses a schema newer than it knows, with a message that says what to do', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db');
     new SqliteStore({ file }).close();
-    const db = new Database(file);
-    db.prepare('INSERT INTO imis_schema (version, applied_at) VALUES (99, 0)').run();
+    const db = openFile(file, anyDriver());
+    sqlOn(db, 'INSERT INTO imis_schema (version, applied_at) VALUES (99, 0)');
     db.close();
     assert.throws(() => new SqliteStore({ file }), /schema is version 99.*upgrade/);
   });
 });
+
+/** An engine that runs on this Node (node:sqlite first). */
+function anyDriver() {
+  const usable = SQLITE_DRIVERS.find((d) => !d.unavailable);
+  if (!usable) throw new Error('no SQLite engine runs on this Node');
+  return usable.driver;
+}
+
+for (const [writer, reader] of [
+  [SQLITE_DRIVERS[0], SQLITE_DRIVERS[1]],
+  [SQLITE_DRIVERS[1], SQLITE_DRIVERS[0]],
+]) {
+  const skipped = writer.unavailable ?? reader.unavailable;
+  const title = `SQLite store file written by ${writer.driver}, opened by ${reader.driver}`;
+  describe(skipped ? `${title} — SKIPPED: ${skipped}` : title, function () {
+    before(function () {
+      if (skipped) this.skip();
+    });
+
+    it('holds the same inputs, runs, exports and node state', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db');
+      const first = new SqliteStore({ file, driver: writer.driver });
+      assert.equal(first.driver, writer.driver);
+      const pending = input('hook', 1);
+      const done = input('hook', 2);
+      await first.accept(pending);
+      await first.accept(done);
+      const finished = run({ id: done.id, startedAt: new Date().toISOString(), values: { member: 'M2' } });
+      await first.finishRun(finished);
+      const body = Buffer.from([0, 1, 2, 254, 255]);
+      await first.putExport({ keyHash: 'k', format: 'csv', body, etag: '"e"', lastModified: 'now', rows: 2 });
+      await first.setNodeState('n1', 'cursor', { at: 5 });
+      await first.close();
+
+      const second = new SqliteStore({ file, driver: reader.driver });
+      try {
+        assert.equal(second.driver, reader.driver);
+        assert.deepEqual(
+          (await second.claimPending('hook')).map((i) => i.id),
+          [pending.id],
+        );
+        assert.deepEqual((await second.getRun(done.id))?.values, { member: 'M2' });
+        const stored = await second.getExport('k');
+        assert.ok(Buffer.isBuffer(stored?.body));
+        assert.deepEqual(stored?.body, body);
+        assert.deepEqual(await second.getNodeState('n1', 'cursor'), { at: 5 });
+      } finally {
+        await second.close();
+      }
+    });
+  });
+}
 
 after(() => server?.stop());

@@ -4,20 +4,25 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Store } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/store/schema.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
+import { SQLITE_DRIVERS, driverTitle, openFile, sqlOn } from '../support/sqlite.js';
 
 let server: TestPostgres | undefined;
-const engines: { name: string; open(): Promise<Store> }[] = [
-  {
-    name: 'sqlite',
-    open: async () => new SqliteStore({ file: join(mkdtempSync(join(tmpdir(), 'imis-delta-')), 'imis.db') }),
-  },
+const engines: { name: string; unavailable?: string; open(): Promise<Store> }[] = [
+  ...SQLITE_DRIVERS.map((d) => ({
+    name: driverTitle('sqlite', d),
+    unavailable: d.unavailable,
+    open: async () =>
+      new SqliteStore({
+        file: join(mkdtempSync(join(tmpdir(), 'imis-delta-')), 'imis.db'),
+        driver: d.driver,
+      }),
+  })),
   {
     name: 'postgres',
     async open() {
@@ -32,6 +37,7 @@ for (const engine of engines) {
     this.timeout(60_000);
     let store: Store;
     before(async function () {
+      if (engine.unavailable) this.skip();
       if (engine.name === 'postgres' && !server) {
         const bin = requirePostgres(this);
         if (bin) server = await startPostgres(bin);
@@ -91,8 +97,10 @@ describe('Store schema', () => {
     assert.equal(LATEST_VERSION, Math.max(...MIGRATIONS.map((m) => m.version)));
     const file = join(mkdtempSync(join(tmpdir(), 'imis-delta-')), 'imis.db');
     new SqliteStore({ file }).close();
-    const db = new Database(file, { readonly: true });
-    const columns = db.prepare('PRAGMA table_info(imis_delta)').all() as { name: string }[];
+    const usable = SQLITE_DRIVERS.find((d) => !d.unavailable);
+    assert.ok(usable, 'an SQLite engine runs on this Node');
+    const db = openFile(file, usable.driver);
+    const columns = sqlOn(db, 'PRAGMA table_info(imis_delta)');
     db.close();
     assert.deepEqual(
       columns.map((c) => c.name),

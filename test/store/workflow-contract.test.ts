@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Store, WorkflowChange, WorkflowInstance } from '../../src/store/index.js';
 import { WorkflowConflict } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';
@@ -11,6 +10,7 @@ import { MIGRATIONS } from '../../src/store/schema.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
+import { SQLITE_DRIVERS, driverTitle, openFile, sqlOn } from '../support/sqlite.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 
@@ -64,20 +64,26 @@ function move(
 
 interface Engine {
   name: 'sqlite' | 'postgres';
+  title: string;
+  /** Why this engine cannot run on this Node (undefined: it can). */
+  unavailable?: string;
   fresh(): Promise<() => Promise<Store>>;
 }
 
 let server: TestPostgres | undefined;
 const engines: Engine[] = [
-  {
+  ...SQLITE_DRIVERS.map((d): Engine => ({
     name: 'sqlite',
+    title: driverTitle('sqlite', d),
+    unavailable: d.unavailable,
     async fresh() {
       const file = join(mkdtempSync(join(tmpdir(), 'imis-wf-store-')), 'imis.db');
-      return async () => new SqliteStore({ file });
+      return async () => new SqliteStore({ file, driver: d.driver });
     },
-  },
+  })),
   {
     name: 'postgres',
+    title: 'postgres',
     async fresh() {
       if (!server) throw new Error('no PostgreSQL server');
       const url = server.createDatabase(`w_${randomUUID().replace(/-/g, '')}`);
@@ -87,7 +93,7 @@ const engines: Engine[] = [
 ];
 
 for (const engine of engines) {
-  describe(`Store contract, workflow instances, on ${engine.name}`, function () {
+  describe(`Store contract, workflow instances, on ${engine.title}`, function () {
     this.timeout(60_000);
     const opened: Store[] = [];
     let openStore: () => Promise<Store>;
@@ -98,6 +104,7 @@ for (const engine of engines) {
     };
 
     before(async function () {
+      if (engine.unavailable) this.skip();
       if (engine.name === 'postgres' && !server) {
         const bin = requirePostgres(this);
         if (bin) server = await startPostgres(bin);
@@ -340,28 +347,37 @@ for (const engine of engines) {
   });
 }
 
-describe('Store schema (workflow tables, version 3) on an existing version 1 SQLite file', () => {
-  it('adds the workflow tables and keeps what was there', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'imis-wf-migrate-')), 'imis.db');
-    const db = new Database(file);
-    db.exec(`CREATE TABLE imis_schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
-    db.exec(MIGRATIONS[0].sqlite);
-    db.prepare('INSERT INTO imis_schema VALUES (1, 0)').run();
-    db.prepare(`INSERT INTO imis_node_state VALUES ('cron-1', 'cron', '{"enabled":false}', 0)`).run();
-    db.close();
-    const store = new SqliteStore({ file });
-    assert.deepEqual(await store.getNodeState('cron-1', 'cron'), { enabled: false });
-    await store.writeInstance(create(instance('A')));
-    assert.equal((await store.getInstance('ORDER', 'A'))?.state, 'NEW');
-    await store.close();
-    const check = new Database(file, { readonly: true });
-    assert.deepEqual(
-      check.prepare('SELECT version FROM imis_schema ORDER BY version').all(),
-      MIGRATIONS.map((m) => ({ version: m.version })),
-    );
-    assert.ok(MIGRATIONS.some((m) => m.version === 3 && /imis_wf_instances/.test(m.sqlite)));
-    check.close();
-  });
-});
+for (const d of SQLITE_DRIVERS) {
+  describe(
+    driverTitle('Store schema (workflow tables, version 3) on an existing version 1 SQLite file', d),
+    () => {
+      before(function () {
+        if (d.unavailable) this.skip();
+      });
+
+      it('adds the workflow tables and keeps what was there', async () => {
+        const file = join(mkdtempSync(join(tmpdir(), 'imis-wf-migrate-')), 'imis.db');
+        const db = openFile(file, d.driver);
+        db.exec(`CREATE TABLE imis_schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+        db.exec(MIGRATIONS[0].sqlite);
+        db.exec('INSERT INTO imis_schema VALUES (1, 0)');
+        db.exec(`INSERT INTO imis_node_state VALUES ('cron-1', 'cron', '{"enabled":false}', 0)`);
+        db.close();
+        const store = new SqliteStore({ file, driver: d.driver });
+        assert.deepEqual(await store.getNodeState('cron-1', 'cron'), { enabled: false });
+        await store.writeInstance(create(instance('A')));
+        assert.equal((await store.getInstance('ORDER', 'A'))?.state, 'NEW');
+        await store.close();
+        const check = openFile(file, d.driver);
+        assert.deepEqual(
+          sqlOn(check, 'SELECT version FROM imis_schema ORDER BY version'),
+          MIGRATIONS.map((m) => ({ version: m.version })),
+        );
+        assert.ok(MIGRATIONS.some((m) => m.version === 3 && /imis_wf_instances/.test(m.sqlite)));
+        check.close();
+      });
+    },
+  );
+}
 
 after(() => server?.stop());

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,21 +46,34 @@ export interface PostgresOptions {
    * production server does (the benchmarks).
    */
   fsync?: boolean;
+  /** The port (default: a free one). */
+  port?: number;
+  /** Connections over TCP must give this password (default: none asked, trust). */
+  password?: string;
 }
 
 export async function startPostgres(bin: string, options: PostgresOptions = {}): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'imis-pg-'));
   const data = join(dir, 'data');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const asUser = runAs();
   if (asUser) chownSync(dir, asUser.uid, asUser.gid);
+  const pwfile = join(dir, 'pw');
+  if (options.password !== undefined) {
+    writeFileSync(pwfile, options.password);
+    if (asUser) chownSync(pwfile, asUser.uid, asUser.gid);
+  }
   const run = (cmd: string, args: string[]) =>
     execFileSync(join(bin, cmd), args, {
       stdio: 'pipe',
       ...(asUser ?? {}),
-      env: { ...process.env, LC_ALL: 'C' },
+      env: { ...process.env, LC_ALL: 'C', ...(options.password ? { PGPASSWORD: options.password } : {}) },
     });
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const auth =
+    options.password === undefined
+      ? ['--auth=trust']
+      : ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`];
+  run('initdb', ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync']);
   run('pg_ctl', [
     '-D',
     data,

@@ -10,6 +10,7 @@ import { freePort, requirePostgres, startPostgres } from '../support/postgres.js
 import type { TestPostgres } from '../support/postgres.js';
 import { accepted, activitiesByTag, getAll, runLoad } from './load.js';
 import { checkInFlows, prepareUserDir, startRed, waitUntil } from './red-child.js';
+import { SQLITE_DRIVERS } from '../support/sqlite.js';
 import type { RedChild } from './red-child.js';
 
 /**
@@ -80,13 +81,23 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
     await emulator.close();
   });
 
-  for (const engine of ['sqlite', 'postgres'] as const) {
-    describe(`${engine} store`, function () {
+  const variants = [
+    ...SQLITE_DRIVERS.map((d) => ({
+      engine: 'sqlite' as const,
+      driver: d.driver,
+      unavailable: d.unavailable,
+    })),
+    { engine: 'postgres' as const, driver: undefined, unavailable: undefined },
+  ];
+  for (const { engine, driver, unavailable } of variants) {
+    const name = driver ? `${engine} (${driver})` : engine;
+    describe(unavailable ? `${name} store — SKIPPED: ${unavailable}` : `${name} store`, function () {
       let pg: TestPostgres | undefined;
       const dirs: string[] = [];
       const reds: RedChild[] = [];
 
       before(async function () {
+        if (unavailable) this.skip();
         if (engine !== 'postgres') return;
         const bin = requirePostgres(this);
         pg = await startPostgres(bin as string);
@@ -104,7 +115,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
           hook: randomBytes(24).toString('base64url'),
           change: randomBytes(24).toString('base64url'),
         };
-        const store = pg ? { url: pg.createDatabase(database), leaseSeconds: 2 } : undefined;
+        const store = pg ? { url: pg.createDatabase(database), leaseSeconds: 2 } : { sqliteDriver: driver };
         const checkIn = checkInFlows(emulator.url);
         Object.assign(
           checkIn.flows.find((n) => n.id === checkIn.hookId),
@@ -238,7 +249,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
             assert.deepEqual(errors, [], 'no errors logged');
             const duplicates = [...byTag.values()].reduce((a, b) => a + b - 1, 0);
             console.log(
-              `      ${engine}${dedup ? ' (de-duplication key)' : ''}: kills after ${killed.map((k) => `${k.at} (restart ${k.ms} ms)`).join(', ')}; ` +
+              `      ${name}${dedup ? ' (de-duplication key)' : ''}: kills after ${killed.map((k) => `${k.at} (restart ${k.ms} ms)`).join(', ')}; ` +
                 `${attempts.length} attempts, load ${loadMs} ms; replayed ${replays.slice(1).join('+')}; ` +
                 `${duplicates} activities written twice${dedup ? '' : ' (at-least-once)'}`,
             );

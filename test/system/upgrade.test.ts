@@ -236,7 +236,7 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
 
   it('logged no error, and no message as a bare catalog key', () => {
     assert.deepEqual(red.errors(), []);
-    assert.match(red.output(), /iMIS store: sqlite opened/);
+    assert.match(red.output(), /iMIS store: sqlite \((node:sqlite|better-sqlite3)\) opened/);
     assert.doesNotMatch(red.output(), /\] (\[[^\]]+\] )?imis-[a-z-]+\.[\w.-]+\s*$/m);
   });
 });

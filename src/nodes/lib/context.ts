@@ -6,7 +6,10 @@ import { MessageLineage, carriedLabels, stampRunId } from '../../runs/lineage.js
 import { RunTracker, newRunId } from '../../runs/tracker.js';
 import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
 import {
+  engineInUse,
   engineOf,
+  storeLocation,
+  storeProblem,
   importLegacyFiles,
   leaseMsOf,
   openStore,
@@ -85,19 +88,27 @@ export function packageContext(RED: Red): PackageContext {
   };
   const leaseMs = leaseMsOf(storeSettings);
   const engine = engineOf(storeSettings);
-  const opening = (async () => {
-    await previous?.store.close().catch(() => undefined);
-    const store = await openStore(storeSettings, dataDir);
-    const imported = await importLegacyFiles(store, dataDir);
-    if (Object.values(imported).some((n) => n > 0))
-      RED.log.info(runsMessage(RED, 'log.imported', { ...imported }));
-    return store;
-  })();
-  const store = new DeferredStore(engine, opening);
-  opening.then(
-    () => RED.log.info(runsMessage(RED, 'log.store', { engine })),
-    (err: Error) => RED.log.error(runsMessage(RED, 'errors.store', { engine, message: err.message })),
+  const closing = previous?.store.close().catch(() => undefined);
+  const store = new DeferredStore(
+    engine,
+    async () => {
+      await closing;
+      const opened = await openStore(storeSettings, dataDir);
+      const imported = await importLegacyFiles(opened, dataDir);
+      if (Object.values(imported).some((n) => n > 0))
+        RED.log.info(runsMessage(RED, 'log.imported', { ...imported }));
+      const inUse = engineInUse(opened);
+      // Not an error: node:sqlite does the same work, a little slower (docs/store.md §SQLite engines).
+      if (inUse.fellBack) RED.log.info(runsMessage(RED, 'log.storeFellBack', { reason: inUse.fellBack }));
+      RED.log.info(runsMessage(RED, 'log.store', { engine: inUse.engine }));
+      return opened;
+    },
+    (err) => storeProblem(err, engine, storeLocation(storeSettings, dataDir)),
   );
+  // The whole reason and the fix, once per cause; the store is tried again in the background.
+  store.onState((problem) => {
+    if (problem) RED.log.error(runsMessage(RED, 'errors.store', { engine, message: problem.message }));
+  });
   const settling = new Map<string, RunRecord>();
   const settleListeners = new Map<string, ((status: RunStatus) => void)[]>();
   const runListeners = new Set<(run: RunRecord) => void>();
