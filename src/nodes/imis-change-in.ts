@@ -22,6 +22,7 @@ import { PROTECTION_CREDENTIALS, addProtections, endpointGuard } from './lib/pro
 import { endpointRejections, rejectedStatus } from './lib/rejections.js';
 import type { ProtectionSettings } from './lib/protect.js';
 import { mountRunsApi } from './lib/runs-api.js';
+import { StoreUnavailableError } from '../store/index.js';
 import { fromConfig, throttledStatus } from './lib/status.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
@@ -154,7 +155,7 @@ const register: NodeModule = (RED) => {
       const scope = seenScope(node.id);
       // Event Grid delivers at least once, and may retry across a restart: ids are remembered in
       // the store for a day (docs/imis-api.md §5).
-      const { accepted, duplicates, filtered } = await acceptDeliveries(body.events, receivedAt, {
+      const delivered = acceptDeliveries(body.events, receivedAt, {
         matches,
         rememberMs: SEEN_FOR_MS,
         seen: dropDuplicates
@@ -168,7 +169,19 @@ const register: NodeModule = (RED) => {
           if (meta) RED.util.setMessageProperty(extra, metadataProp, meta, true);
           await runs.accept({ payload: event, extra }, receivedAt);
         },
+      }).catch((err: unknown) => {
+        // The store cannot open (the log says why and how to fix it): Event Grid retries a 503.
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        node.reject(req, res, {
+          kind: 'unavailable',
+          reason: err.problem.short,
+          retryAfterSec: err.retryAfterSec,
+        });
+        return undefined;
       });
+      const result = await delivered;
+      if (!result) return;
+      const { accepted, duplicates, filtered } = result;
       counts.events += accepted;
       counts.duplicates += duplicates;
       if (accepted || duplicates) status.soon();

@@ -110,6 +110,44 @@ describe('A store that cannot open', function () {
     assert.match(lines, /password authentication failed.*check imis\.store\.url/);
     assert.doesNotMatch(lines, /wrong/, 'the password is not logged');
   });
+
+  it('answers an Event Grid delivery to change notification in with 503 while PostgreSQL is down (Event Grid retries it)', async function () {
+    const url = `postgres://postgres@127.0.0.1:${await freePort()}/postgres`;
+    base = await startHelper(freshDataDir(), { imis: { store: { url } } });
+    await helper.load(
+      packageNodes(),
+      [
+        { id: 'tab', type: 'tab' },
+        { id: 'notify', z: 'tab', type: 'imis-change-in', wires: [[]] },
+      ],
+      { notify: { token } },
+    );
+    const deliver = () =>
+      fetch(`${base}/imis/notify/${token}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify([
+          {
+            id: randomBytes(8).toString('hex'),
+            topic: '/subscriptions/x/providers/microsoft.eventgrid/domains/d/topics/tenant1',
+            subject: 'Party/101',
+            eventType: 'Party.Updated',
+            eventTime: new Date().toISOString(),
+            dataVersion: '1.0',
+            metadataVersion: '1',
+            data: { EntityTypeName: 'Party', Action: 'Updated', Identity: '101' },
+          },
+        ]),
+      });
+    let res = await deliver();
+    // The very first delivery may wait for the first attempt to open the store.
+    if (res.status !== 503) res = await deliver();
+    assert.equal(res.status, 503);
+    assert.match(res.headers.get('retry-after') ?? '', /^\d+$/);
+    const body = await res.json();
+    assert.equal(body.error, true);
+    assert.match(body.message, /PostgreSQL/);
+  });
 });
 
 /** The other Node binary of CI: Node 22 when the suite runs on Node 20, else the machine's Node 20. */
