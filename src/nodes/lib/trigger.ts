@@ -113,36 +113,23 @@ export function triggerRuns(
       ...input.extra,
       imis: { runId, queueTime, trigger: node.type, ...named },
     };
-    if (unnamed) {
-      // The run fails on the trigger (e.g. its business key template could not be rendered).
-      ctx.runs.failed(runId, node.id, unnamed.message, false);
-      node.error(unnamed, msg);
+    // The run fails on the trigger itself (its business key template could not be rendered, the
+    // full record could not be fetched), reported with node.error(err, msg) for Catch nodes.
+    const fail = (err: Error) => {
+      ctx.runs.failed(runId, node.id, err.message, isTransient(err));
+      node.error(err, msg);
       ctx.runs.release(runId);
-      return;
-    }
-    if (!prepare) {
+    };
+    const send = (ready: NodeMessage) => {
       try {
-        node.send(msg);
+        node.send(ready);
       } finally {
         ctx.runs.release(runId);
       }
-      return;
-    }
-    prepare(msg).then(
-      (ready) => {
-        try {
-          node.send(ready);
-        } finally {
-          ctx.runs.release(runId);
-        }
-      },
-      (err: Error) => {
-        // The run fails on the trigger itself (e.g. the full record could not be fetched).
-        ctx.runs.failed(runId, node.id, err.message, isTransient(err));
-        node.error(err, msg);
-        ctx.runs.release(runId);
-      },
-    );
+    };
+    if (unnamed) fail(unnamed);
+    else if (!prepare) send(msg);
+    else prepare(msg).then(send, fail);
   };
 
   const entryOf = (input: RunStart, acceptedAt: Date): AcceptedInput => ({
