@@ -4,7 +4,8 @@ import type { ExpiryChoice, ExportAnswer, ExportFormat, ExportStorage, Published
 import { TOKEN_PATTERN } from '../core/tokens.js';
 import { packageContext } from './lib/context.js';
 import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
-import { mountOnce, nodeRouteMiddleware } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
+import { nodeRouteMiddleware } from './lib/http/cors.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { ExportEndpointNode, NodeDef, NodeModule, NodeStatus, Response } from './lib/red.js';

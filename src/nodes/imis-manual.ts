@@ -1,5 +1,5 @@
 import { ExpectedError } from '../core/errors.js';
-import { mountOnce } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
 import { NodeConfig } from './lib/migrations.js';
 import { findNode, isManualTrigger, registerType } from './lib/red.js';
 import type { ManualTriggerNode, NodeDef, NodeModule } from './lib/red.js';

@@ -1,7 +1,7 @@
 import { ExpectedError } from '../core/errors.js';
 import { SchemaValidationError, compileSchema, generateSchema } from '../core/schema.js';
 import type { DraftChoice, Violation } from '../core/schema.js';
-import { mountOnce } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
 import { packageContext } from './lib/context.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';

@@ -2,7 +2,7 @@ import { rejected, rejectionRecord } from '../../core/ihook.js';
 import type { HookRejection } from '../../core/ihook.js';
 import type { RefusedCall } from '../../runs/refused.js';
 import { packageContext } from './context.js';
-import { sendHookResponse } from './http.js';
+import { sendHookResponse } from './http/hook-response.js';
 import { protectMessage } from './messages.js';
 import type { HookEndpointNode, HookEndpointType, Red, Request } from './red.js';
 

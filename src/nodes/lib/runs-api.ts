@@ -6,7 +6,7 @@ import type { RunCounts, RunPage, RunQuery } from '../../store/index.js';
 import { packageContext, rerunAtEntry } from './context.js';
 import { runsMessage } from './messages.js';
 import type { PackageContext } from './context.js';
-import { mountOnce } from './http.js';
+import { mountOnce } from './http/routes.js';
 import type { Red, Request, Response } from './red.js';
 
 /** The status filter's values: the dashboard says "succeeded" for a run stored as 'ok'. */

@@ -1,13 +1,10 @@
 import { TokenRegistry, isWellFormedToken, newUrlToken } from '../../core/tokens.js';
 import { rejected } from '../../core/ihook.js';
 import type { HookRejection } from '../../core/ihook.js';
-import {
-  HOOK_CORS,
-  mountHookErrorHandler,
-  mountOnce,
-  nodeRouteMiddleware,
-  sendHookResponse,
-} from './http.js';
+import { HOOK_CORS, nodeRouteMiddleware } from './http/cors.js';
+import { mountHookErrorHandler } from './http/errors.js';
+import { mountOnce } from './http/routes.js';
+import { sendHookResponse } from './http/hook-response.js';
 import type {
   HookEndpointNode,
   HookEndpointType,

@@ -10,7 +10,7 @@ import {
   normalizeDefinition,
 } from '../../workflow/index.js';
 import type { WorkflowInstanceQuery } from '../../store/index.js';
-import { mountOnce } from './http.js';
+import { mountOnce } from './http/routes.js';
 import { adminUser } from './red.js';
 import type { Red, Request, Response } from './red.js';
 import { deployedWorkflows, eventView, instanceView, workflowMessage, workflowRuntime } from './workflows.js';
