@@ -74,7 +74,7 @@ export function mountWorkflowApi(RED: Red): void {
   mountOnce(app, 'get', '/imis/workflows', read, (_req, res) => {
     const runtime = workflowRuntime(RED);
     res.json(
-      [...deployedWorkflows.values()].map((d) => ({
+      [...deployedWorkflows(RED).values()].map((d) => ({
         id: d.nodeId,
         code: d.code,
         description: d.definition.description,
