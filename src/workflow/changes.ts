@@ -61,3 +61,50 @@ export function historyEntry(line: {
     runId: line.runId,
   };
 }
+
+/** A change of state of an instance (moveInstance). */
+export interface Move {
+  kind: 'transition' | 'reset';
+  /** The state it moves to. */
+  to: string;
+  /** Epoch ms of the change. */
+  at: number;
+  /** What caused it (a trigger type, 'reset', 'timeout'). */
+  trigger: string;
+  /** The transition fired, if any. */
+  transition: string | undefined;
+  /** When the new state's timeout is due, if it has one. */
+  dueAt: number | undefined;
+  actor: string | undefined;
+  runId: string | undefined;
+}
+
+/** `instance` moved from its state to `move.to`: the instance after the change (next version) and its history line. */
+export function moveInstance(
+  instance: WorkflowInstance,
+  move: Move,
+): { next: WorkflowInstance; line: WorkflowHistoryEntry } {
+  const { to, at, trigger, transition } = move;
+  return {
+    next: changedInstance(instance, {
+      state: to,
+      at,
+      trigger,
+      transition,
+      dueAt: move.dueAt,
+      version: instance.version + 1,
+    }),
+    line: historyEntry({
+      workflow: instance.workflow,
+      key: instance.key,
+      at,
+      kind: move.kind,
+      from: instance.state,
+      to,
+      transition,
+      trigger,
+      actor: move.actor,
+      runId: move.runId,
+    }),
+  };
+}

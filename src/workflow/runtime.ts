@@ -21,7 +21,7 @@ import type {
   WorkflowInstanceQuery,
 } from '../store/index.js';
 import { ChangeQueue, WorkflowError } from './change-queue.js';
-import { changedInstance, historyEntry } from './changes.js';
+import { changedInstance, historyEntry, moveInstance } from './changes.js';
 import { InstanceCounts } from './counts.js';
 import type { ChangeCause, TriggerType, WorkflowDefinition } from './definition.js';
 import { DefinitionSync } from './definition-sync.js';
@@ -314,23 +314,13 @@ export class WorkflowRuntime extends EventEmitter {
       this.scheduler.nudge(created.dueAt);
       return { fired: false, created: true, instance: created, reason };
     }
-    const next = changedInstance(instance, {
-      state: transition.to,
+    const { next, line: moved } = moveInstance(instance, {
+      kind: 'transition',
+      to: transition.to,
       at,
       trigger: cause,
       transition: transition.code,
       dueAt: wf.dueAt(transition.to, at),
-      version: instance.version + 1,
-    });
-    const moved = historyEntry({
-      workflow: code,
-      key,
-      at,
-      kind: 'transition',
-      from: instance.state,
-      to: transition.to,
-      transition: transition.code,
-      trigger: cause,
       actor,
       runId,
     });
@@ -352,23 +342,13 @@ export class WorkflowRuntime extends EventEmitter {
         const found = await this.store.getInstance(code, key);
         if (!found) throw new WorkflowError('no-instance', `Workflow ${code} has no instance ${key}`);
         const at = this.now();
-        const next = changedInstance(found, {
-          state,
+        const { next, line } = moveInstance(found, {
+          kind: 'reset',
+          to: state,
           at,
           trigger: 'reset',
           transition: undefined,
           dueAt: wf.dueAt(state, at),
-          version: found.version + 1,
-        });
-        const line = historyEntry({
-          workflow: code,
-          key,
-          at,
-          kind: 'reset',
-          from: found.state,
-          to: state,
-          transition: undefined,
-          trigger: 'reset',
           actor,
           runId: undefined,
         });
@@ -425,31 +405,17 @@ export class WorkflowRuntime extends EventEmitter {
       const t = wf && !instance.flags?.length ? wf.timeoutTransition(instance.state) : undefined;
       if (!wf || !t) return { clear: true };
       const at = this.now();
-      const change: WorkflowChange = {
-        instance: changedInstance(instance, {
-          state: t.to,
-          at,
-          trigger: 'timeout',
-          transition: t.code,
-          dueAt: wf.dueAt(t.to, at),
-          version: instance.version + 1,
-        }),
-        expectedVersion: instance.version,
-        history: [
-          historyEntry({
-            workflow: instance.workflow,
-            key: instance.key,
-            at,
-            kind: 'transition',
-            from: instance.state,
-            to: t.to,
-            transition: t.code,
-            trigger: 'timeout',
-            actor: undefined,
-            runId: undefined,
-          }),
-        ],
-      };
+      const { next, line } = moveInstance(instance, {
+        kind: 'transition',
+        to: t.to,
+        at,
+        trigger: 'timeout',
+        transition: t.code,
+        dueAt: wf.dueAt(t.to, at),
+        actor: undefined,
+        runId: undefined,
+      });
+      const change: WorkflowChange = { instance: next, expectedVersion: instance.version, history: [line] };
       dueAt.set(change, instance.dueAt ?? at);
       return { change };
     };
