@@ -1,6 +1,6 @@
 import { ExpectedError } from '../core/errors.js';
 import { EXPIRY_CHOICES, PublishedStore, exportError, publicUrl, servePublished } from '../core/export.js';
-import type { ExpiryChoice, ExportAnswer, ExportFormat, ExportStorage, Published } from '../core/export.js';
+import type { ExpiryChoice, ExportAnswer, ExportFormat, Published } from '../core/export.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
 import { packageRuntime } from './lib/package-runtime.js';
 import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
@@ -46,15 +46,6 @@ const config = new NodeConfig<ExportConfig>(
   ['source', 'outputProp'],
 );
 
-/** One PublishedStore (and its memory of the newest bodies) per package store. */
-const stores = new WeakMap<object, PublishedStore>();
-
-function storeFor(storage: ExportStorage): PublishedStore {
-  let store = stores.get(storage);
-  if (!store) stores.set(storage, (store = new PublishedStore(storage)));
-  return store;
-}
-
 function send(res: Response, answer: ExportAnswer): void {
   res.status(answer.status).set(answer.headers).end(answer.body);
 }
@@ -67,7 +58,9 @@ const register: NodeModule = (RED) => {
     const policy = onErrorOf(onError);
     // An unknown choice (a flow written by hand) keeps the link forever, as before expiry existed.
     const after: ExpiryChoice = EXPIRY_CHOICES.includes(expiry) ? expiry : 'never';
-    const store = storeFor(packageRuntime(RED).store);
+    // One PublishedStore (and its memory of the newest bodies) per package runtime.
+    const runtime = packageRuntime(RED);
+    const store = (runtime.published ??= new PublishedStore(runtime.store));
     node.store = store;
     const token = registerSecretEndpoint(RED, 'imis-export', node, EXPORT_PATH);
     const { httpNodeRoot, uiHost, uiPort } = RED.settings;

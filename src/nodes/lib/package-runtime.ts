@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenRegistry } from '../../core/tokens.js';
 import type { Deduplicator } from '../../core/dedup.js';
+import type { PublishedStore } from '../../core/export.js';
 import type { ImisClient } from '../../imis/client.js';
-import { isTransient } from '../../imis/errors.js';
 import { RefusedCalls } from '../../runs/refused.js';
 import { MessageLineage, stampRunId } from '../../runs/lineage.js';
 import { RetryScheduler } from '../../runs/retry.js';
@@ -43,6 +43,14 @@ export interface Trigger {
   ): Promise<string>;
   /** Automatic re-runs of its failed runs (none when absent or 0 attempts). */
   retry?: RetryPolicy;
+}
+
+/** A deployed Manual trigger as the dashboard offers it: its input as configured (JSON text). */
+export interface DeployedManual {
+  id: string;
+  flowId: string;
+  name?: string;
+  input: string;
 }
 
 /** The Node-RED comms topic on which the dashboards hear of each run as it settles. */
@@ -103,6 +111,10 @@ export class PackageRuntime {
   workflows: WorkflowRuntime | undefined;
   /** The insert nodes' de-duplication over the store, made on first use (action.ts). */
   deduplicator: Deduplicator | undefined;
+  /** The exports published by the Export nodes (and its memory of the newest bodies), made on first use (imis-export.ts). */
+  published: PublishedStore | undefined;
+  /** The Manual triggers deployed now, by node id (imis-manual.ts). */
+  readonly manualTriggers = new Map<string, DeployedManual>();
   /** Clients for a dialog's unsaved server settings, for a few minutes (server-settings.ts). */
   readonly dialogClients = new Map<string, { client: ImisClient; until: number }>();
   /**

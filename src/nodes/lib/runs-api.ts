@@ -287,17 +287,17 @@ export function mountRunsApi(RED: Red): void {
 /** The dashboard's script, shared by the sidebar and the full-page view (nodes/, beside this module's folder). */
 const DASHBOARD_SCRIPT = join(__dirname, '..', 'imis-runs-dashboard.js');
 
-let page: string | undefined;
-
-/** The full-page view: the dashboard script, the catalog's texts, and a page to hold them. */
+/**
+ * The full-page view: the dashboard script, the catalog's texts, and a page to hold them. Made
+ * for each request (an editor opening the view): nothing is kept between them.
+ */
 function fullPage(): string {
-  if (page) return page;
   const catalog = readFileSync(join(__dirname, '..', 'locales', 'en-US', 'imis-runs.json'), 'utf8');
   const texts = JSON.stringify((JSON.parse(catalog) as { 'imis-runs': unknown })['imis-runs']).replace(
     /</g,
     '\\u003c',
   );
-  page = `<!doctype html>
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>iMIS runs</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <script src="runs-view/dashboard.js"></script>
@@ -305,7 +305,6 @@ function fullPage(): string {
 <div id="imis-runs-root"></div>
 <script>imisRunsDashboard.page(document.getElementById('imis-runs-root'), ${texts});</script>
 </body></html>`;
-  return page;
 }
 
 /**
