@@ -79,7 +79,10 @@ export interface Move {
   runId: string | undefined;
 }
 
-/** `instance` moved from its state to `move.to`: the instance after the change (next version) and its history line. */
+/**
+ * `instance` moved from its state to `move.to`: the instance after the change (its next version)
+ * and the change's history line.
+ */
 export function moveInstance(
   instance: WorkflowInstance,
   move: Move,

@@ -26,7 +26,7 @@ export class DefinitionSync {
     private readonly flagged: (code: string, counts: Record<string, number>) => void,
   ) {}
 
-  /** Syncs `wf` after the syncs of its code under way, then runs `after` (a failed sync is not awaited twice). */
+  /** Syncs `wf` once the syncs of its code under way are done (failed or not), then runs `after`. */
   queue(wf: CompiledWorkflow, after: (report: SyncReport) => Promise<SyncReport>): Promise<SyncReport> {
     const previous = this.syncs.get(wf.code) ?? Promise.resolve();
     const sync = previous

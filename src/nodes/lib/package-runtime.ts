@@ -111,7 +111,10 @@ export class PackageRuntime {
   workflows: WorkflowRuntime | undefined;
   /** The insert nodes' de-duplication over the store, made on first use (action.ts). */
   deduplicator: Deduplicator | undefined;
-  /** The exports published by the Export nodes (and its memory of the newest bodies), made on first use (imis-export.ts). */
+  /**
+   * The exports the Export nodes published (with its memory of the newest bodies), made on first
+   * use (imis-export.ts).
+   */
   published: PublishedStore | undefined;
   /** The Manual triggers deployed now, by node id (imis-manual.ts). */
   readonly manualTriggers = new Map<string, DeployedManual>();

@@ -6,7 +6,10 @@ export const REJECTED_TOPIC = 'imis/rejected';
 /** At most one comms message per this period: a flood of bad calls must not flood the editors. */
 const ANNOUNCE_EVERY_MS = 1000;
 
-/** What the dashboards are told: the flows and endpoints with new rejected calls, and whether unknown URLs had some. */
+/**
+ * What the dashboards are told: the flows and endpoints with new rejected calls, and whether calls
+ * to unknown URLs were among them.
+ */
 export interface RejectedAnnouncement {
   flowIds: string[];
   triggerIds: string[];

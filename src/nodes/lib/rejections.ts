@@ -12,7 +12,8 @@ import type { HookEndpointNode, HookEndpointType, Red, Request } from './red.js'
  * (a protection's refusal, a body that cannot be read or used, an unknown URL): counted for the
  * node's status, kept in the rejected calls list (src/runs/refused.ts, no body, no header, no
  * token), logged at most once per reason every 10 s, and announced to the open dashboards at most
- * once a second (rejection-feed.ts). Texts in the imis-editor catalog (protectMessage), beside the protections'.
+ * once a second (rejection-feed.ts). Texts in the imis-editor catalog (protectMessage), beside the
+ * protections'.
  */
 
 /** At most one log line per rejection kind in this period; the ones in between are counted in the next. */

@@ -20,7 +20,7 @@ interface ReaderError {
   statusCode?: unknown;
 }
 
-/** Thrown from body-parser's `verify` hook (a body check's refusal); body-parser passes this very error on. */
+/** A body check's refusal, thrown from body-parser's `verify` hook, which passes this very error on. */
 export class RefusedBody extends Error {
   constructor(readonly refusal: Refusal) {
     super('refused');
