@@ -4,7 +4,7 @@ import { CronTimer, cronCommand } from '../core/cron-timer.js';
 import type { CronState, CronView } from '../core/cron-timer.js';
 import { isTimeZone, serverTimeZone } from '../core/dates.js';
 import { ExpectedError } from '../core/errors.js';
-import { mountOnce } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule, NodeStatus, Red } from './lib/red.js';

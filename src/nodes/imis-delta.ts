@@ -2,7 +2,7 @@ import { computeDelta } from '../core/delta.js';
 import type { DeltaResult } from '../core/delta.js';
 import type { RunStatus } from '../runs/tracker.js';
 import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
-import { followMessage, packageContext } from './lib/context.js';
+import { packageRuntime } from './lib/package-runtime.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
@@ -42,7 +42,7 @@ const register: NodeModule = (RED) => {
     const node = this;
     const { keyColumn, inputProp, outputProp, removedOutput, onError } = config.read(def);
     const policy = onErrorOf(onError);
-    const ctx = packageContext(RED);
+    const ctx = packageRuntime(RED);
     const self = { id: node.id, type: node.type, name: node.name || undefined };
     let active = 0;
     const time = () => new Date().toLocaleTimeString();
@@ -117,7 +117,7 @@ const register: NodeModule = (RED) => {
             rows: delta.counts.rows,
           }),
         });
-        const follow = followMessage(ctx, msg, self);
+        const follow = ctx.follow(msg, self);
         let sent = false;
         commitWhenSettled(
           follow.outcome.then((status): RunStatus => (sent ? status : 'failed')),

@@ -3,18 +3,15 @@
 // field, the next try finds the record in iMIS instead of inserting it again.
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/server.js';
-import { packageContext } from '../../src/nodes/lib/context.js';
-import type { Red } from '../../src/nodes/lib/red.js';
 import type { Store } from '../../src/store/types.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes } from '../support/red.js';
+import { helper, helperRuntime, packageNodes } from '../support/red.js';
 
 describe('De-duplication key kept in the record: an insert interrupted before its record was kept', function () {
   let emulator: Emulator;
-  let dataDir: string;
-  useEmulatedRed((env) => ({ emulator, dataDir } = env));
+  useEmulatedRed((env) => ({ emulator } = env));
 
-  const store = (): Store => packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red).store;
+  const store = (): Store => helperRuntime().store;
 
   /** The store fails to settle the next key: as if Node-RED was killed right after iMIS answered. */
   const killBeforeSettling = () => {

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { packageContext } from '../../src/nodes/lib/context.js';
-import type { Red } from '../../src/nodes/lib/red.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import {
+  freshDataDir,
+  helper,
+  helperRuntime,
+  packageNodes,
+  startHelper,
+  stopHelper,
+} from '../support/red.js';
 
 /**
  * A process renews the lease of the inputs it accepted three times per lease, so that another
@@ -21,7 +26,7 @@ describe('Lease heartbeat', function () {
       { id: 'tab', type: 'tab' },
       { id: 'hook', z: 'tab', type: 'imis-webhook-in', wires: [[]] },
     ]);
-    const ctx = packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red);
+    const ctx = helperRuntime();
     assert.equal(ctx.leaseMs, 1000);
     const heartbeat = sinon.spy(ctx.store, 'heartbeat');
     try {

@@ -2,6 +2,7 @@ import { ImisClient } from '../../imis/client.js';
 import type { ImisClientOptions } from '../../imis/client.js';
 import { ExpectedError } from '../../core/errors.js';
 import { serverMessage } from './messages.js';
+import { packageRuntime } from './package-runtime.js';
 import { NodeConfig } from './migrations.js';
 import { serverNode } from './red.js';
 import type { Red, RequestHandler } from './red.js';
@@ -59,8 +60,7 @@ export class NoServerSettingsError extends ExpectedError {
 const typed = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' && value !== '__PWRD__' ? value : undefined;
 
-/** Clients for unsaved settings, kept a few minutes so one dialog signs in once, not per request. */
-const recent = new Map<string, { client: ImisClient; until: number }>();
+/** How long a client for unsaved settings is kept, so that one dialog signs in once, not per request. */
 const KEEP_MS = 5 * 60_000;
 
 /**
@@ -85,6 +85,7 @@ function dialogClient(RED: Red, settings: DialogServer | undefined, missing: str
   const credentials = { username: username ?? stored.username, password: password ?? stored.password };
   const key = JSON.stringify([id, baseUrl, credentials.username, credentials.password]);
   const now = Date.now();
+  const recent = packageRuntime(RED).dialogClients;
   for (const [k, v] of recent) if (v.until < now) recent.delete(k);
   const kept = recent.get(key);
   if (kept) return kept.client;

@@ -4,9 +4,9 @@ import { newRunId } from '../../runs/tracker.js';
 import { secretHeaderTest, storableExtra } from '../../runs/redact.js';
 import type { SignedDelivery } from '../../core/protect/index.js';
 import type { AcceptedInput } from '../../store/index.js';
-import { packageContext } from './context.js';
+import { packageRuntime } from './package-runtime.js';
 import { runsMessage } from './messages.js';
-import type { PackageContext } from './context.js';
+import type { PackageRuntime } from './package-runtime.js';
 import type { Node, NodeMessage, Red } from './red.js';
 
 export interface RunStart {
@@ -41,7 +41,7 @@ export interface RunLabels {
 }
 
 export interface TriggerRuns {
-  ctx: PackageContext;
+  ctx: PackageRuntime;
   /**
    * Commits the input to the store (so an accepted input survives a crash), then starts the run on
    * the next tick. Resolves once committed: only then may the caller be told "accepted".
@@ -71,7 +71,7 @@ export function triggerRuns(
   options: TriggerOptions = {},
 ): TriggerRuns {
   const { retry: retryPolicy, secretHeaders = [], labels } = options;
-  const ctx = packageContext(RED);
+  const ctx = packageRuntime(RED);
   let closed = false;
   // Callers' secrets (Authorization, cookies, signatures, the headers named by the
   // `imisRedactHeaders` setting, and `secretHeaders`: those the node's protections read) are

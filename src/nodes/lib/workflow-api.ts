@@ -10,7 +10,7 @@ import {
   normalizeDefinition,
 } from '../../workflow/index.js';
 import type { WorkflowInstanceQuery } from '../../store/index.js';
-import { mountOnce } from './http.js';
+import { mountOnce } from './http/routes.js';
 import { adminUser } from './red.js';
 import type { Red, Request, Response } from './red.js';
 import { deployedWorkflows, eventView, instanceView, workflowMessage, workflowRuntime } from './workflows.js';
@@ -18,22 +18,21 @@ import { deployedWorkflows, eventView, instanceView, workflowMessage, workflowRu
 /**
  * The definition rules (src/workflow/definition.ts and validate.ts, which import nothing else) as
  * one script for the editor: the dialog checks a workflow with the very code the runtime uses.
+ * Made for each request (an editor loading): nothing is kept between them.
  */
-let rulesScript: string | undefined;
 function rules(): string {
-  if (rulesScript) return rulesScript;
   const dir = join(__dirname, '..', '..', 'workflow');
   const module = (file: string) =>
     `modules['${file}'] = (function (exports, require) {\n${readFileSync(join(dir, file), 'utf8').replace(
       /^\/\/# sourceMappingURL=.*$/m,
       '',
     )}\nreturn exports;\n})({}, load);\n`;
-  rulesScript =
+  return (
     `(function () {\nvar modules = {};\nfunction load(name) { return modules[name.replace(/^\\.\\//, '')]; }\n` +
     module('definition.js') +
     module('validate.js') +
-    `window.ImisWorkflowRules = Object.assign({}, modules['definition.js'], modules['validate.js']);\n})();\n`;
-  return rulesScript;
+    `window.ImisWorkflowRules = Object.assign({}, modules['definition.js'], modules['validate.js']);\n})();\n`
+  );
 }
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -74,7 +73,7 @@ export function mountWorkflowApi(RED: Red): void {
   mountOnce(app, 'get', '/imis/workflows', read, (_req, res) => {
     const runtime = workflowRuntime(RED);
     res.json(
-      [...deployedWorkflows.values()].map((d) => ({
+      [...deployedWorkflows(RED).values()].map((d) => ({
         id: d.nodeId,
         code: d.code,
         description: d.definition.description,
