@@ -91,7 +91,8 @@ export function mountWorkflowApi(RED: Red): void {
 
   mountOnce(app, 'post', '/imis/workflows/layout', read, (req, res) => {
     try {
-      res.json(layoutWorkflow(normalizeDefinition(req.body?.definition ?? {})));
+      const direction = req.body?.direction === 'TB' ? 'TB' : 'LR';
+      res.json(layoutWorkflow(normalizeDefinition(req.body?.definition ?? {}), direction));
     } catch (err) {
       res.status(400).json({ error: (err as Error).message });
     }
