@@ -355,7 +355,7 @@ registerType<WorkflowNode>('imis-workflow', {
         RED.notify(node._('imis-workflow.notify.codeTaken', { workflow: code }), 'error');
         return;
       }
-      const copy = {
+      const copy: Record<string, unknown> & { id: string } = {
         id: RED.nodes.id(),
         type: 'imis-workflow',
         users: [],
@@ -369,9 +369,9 @@ registerType<WorkflowNode>('imis-workflow', {
         transitions: JSON.parse(JSON.stringify(def.transitions)) as TransitionDefinition[],
         _def: RED.nodes.getType('imis-workflow'),
         changed: true,
-        // The config version the runtime states (src/nodes/lib/migrations.ts).
-        cfgVersion: setting('imis-workflow', 'CfgVersion'),
       };
+      // The config version the runtime states (src/nodes/lib/migrations.ts).
+      copy.cfgVersion = setting('imis-workflow', 'CfgVersion');
       RED.nodes.add(copy as never);
       RED.editor.validateNode(copy as never);
       RED.history.push({ t: 'add', nodes: [copy.id], dirty: RED.nodes.dirty() } as never);

@@ -251,7 +251,7 @@ function instanceRow(i: Instance): JQuery {
   cell('since').text(time(i.since));
   cell('timeInState').text(duration(i.timeInStateMs));
   // A state with a timeout: when the instance times out of it.
-  cell('timesOut', 'imis-wf-times-out').text(time(i.dueAt));
+  cell('timesOut', 'imis-wf-times-out').text(time(i.dueAt)).attr('data-due', i.dueAt ?? '');
   cell('lastTrigger', 'imis-wf-last-trigger').text(i.lastTrigger ? triggerName(i.lastTrigger) : '');
   cell('lastTransition', 'imis-wf-last-transition').text(i.lastTransition || '');
   const $actions = cell('actions', 'imis-wf-actions');

@@ -311,7 +311,7 @@ function fullPage(): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="../red/style.min.css">
 <link rel="stylesheet" href="runs-view/page.css">
-</head><body class="imis-runs-page">
+</head><body class="imis-runs-page red-ui-editor">
 <div id="imis-runs-root"></div>
 <script type="application/json" id="imis-runs-texts">${texts}</script>
 <script src="runs-view/page.js"></script>
