@@ -91,7 +91,10 @@ describe('Package layout and message catalogs', () => {
     const editorFiles = (dir: string) =>
       readdirSync(join(root, 'src/editor', dir))
         .filter((f) => /\.(ts|html)$/.test(f))
-        .map((f) => ({ file: `src/editor/${dir}/${f}`, text: readFileSync(join(root, 'src/editor', dir, f), 'utf8') }));
+        .map((f) => ({
+          file: `src/editor/${dir}/${f}`,
+          text: readFileSync(join(root, 'src/editor', dir, f), 'utf8'),
+        }));
     const helpers: [string, RegExp, string][] = [
       ['shared', /\b(?:t|validator)\('([\w.-]+)'[,)]/g, 'imis-editor'],
       ['shared', /data-i18n="(?:\[[a-z]+\])?imis-editor\.([\w.-]+)"/g, 'imis-editor'],

@@ -46,7 +46,10 @@ describe('Node config versions and defaults, stated once', () => {
   it('has every editor file take its version and defaults from the runtime, never write them', () => {
     for (const type of types) {
       const code = readFileSync(join(root, 'src/editor/nodes', `${type}.ts`), 'utf8');
-      assert.ok(code.includes(`defaults: nodeDefaults('${type}', {`), `${type}.ts reads the runtime's defaults`);
+      assert.ok(
+        code.includes(`defaults: nodeDefaults('${type}', {`),
+        `${type}.ts reads the runtime's defaults`,
+      );
       assert.doesNotMatch(code, /cfgVersion\s*:/, `${type}.ts states no version of its own`);
     }
   });

@@ -41,7 +41,9 @@ registerType<ApiNode>('imis-api', {
   icon: 'imis-api.svg',
   label() {
     if (this.name) return this.name;
-    return this.path && this.path !== '/api/' ? (this.method || 'GET') + ' ' + this.path : this._('imis-api.label.default');
+    return this.path && this.path !== '/api/'
+      ? (this.method || 'GET') + ' ' + this.path
+      : this._('imis-api.label.default');
   },
   labelStyle() {
     return this.name ? 'node_label_italic' : '';

@@ -38,7 +38,10 @@ registerType<ChangeInNode>('imis-change-in', {
   outputs: 1,
   icon: 'imis-change.svg',
   label() {
-    return this.name || (this.eventTypes?.length ? this.eventTypes.join(', ') : this._('imis-change-in.label.default'));
+    return (
+      this.name ||
+      (this.eventTypes?.length ? this.eventTypes.join(', ') : this._('imis-change-in.label.default'))
+    );
   },
   labelStyle() {
     return this.name ? 'node_label_italic' : '';
@@ -69,7 +72,8 @@ registerType<ChangeInNode>('imis-change-in', {
           .trigger('change');
       },
     } as never);
-    for (const e of node.eventTypes ?? []) $('#node-input-eventTypes-list').editableList('addItem', e as never);
+    for (const e of node.eventTypes ?? [])
+      $('#node-input-eventTypes-list').editableList('addItem', e as never);
     $('#node-input-includeFullRecord')
       .on('change', function () {
         $('.imis-record-row').toggle((this as HTMLInputElement).checked);

@@ -28,13 +28,17 @@ registerType<DeltaNode>('imis-delta', {
   outputs: 1,
   icon: 'imis-delta.svg',
   label() {
-    return this.name || this._('imis-delta.label.default') + (this.keyColumn ? ' (' + this.keyColumn + ')' : '');
+    return (
+      this.name || this._('imis-delta.label.default') + (this.keyColumn ? ' (' + this.keyColumn + ')' : '')
+    );
   },
   labelStyle() {
     return this.name ? 'node_label_italic' : '';
   },
   outputLabels(i) {
-    return i === 0 ? onErrorOutputLabel(this, this._('imis-delta.label.changed')) : this._('imis-delta.label.removed');
+    return i === 0
+      ? onErrorOutputLabel(this, this._('imis-delta.label.changed'))
+      : this._('imis-delta.label.removed');
   },
   oneditprepare() {
     onErrorRow(this);

@@ -33,7 +33,9 @@ registerType<ExportNode>('imis-export', {
   outputs: 1,
   icon: 'imis-export.svg',
   label() {
-    return this.name || this._('imis-export.label.default') + ' (' + (this.format || 'json').toUpperCase() + ')';
+    return (
+      this.name || this._('imis-export.label.default') + ' (' + (this.format || 'json').toUpperCase() + ')'
+    );
   },
   labelStyle() {
     return this.name ? 'node_label_italic' : '';

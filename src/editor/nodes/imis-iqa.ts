@@ -6,7 +6,13 @@ import { errorText, nodeDefaults } from '../shared/settings.js';
 
 /** A query as imis/iqa/query answers: its prompts. */
 interface Query {
-  parameters?: { propertyName: string; operator?: string; prompt?: string; allowMultiple?: boolean; values?: string[] }[];
+  parameters?: {
+    propertyName: string;
+    operator?: string;
+    prompt?: string;
+    allowMultiple?: boolean;
+    values?: string[];
+  }[];
 }
 
 registerType<{ onError?: string; path?: string; parameters?: string[] }>('imis-iqa', {
@@ -52,7 +58,12 @@ registerType<{ onError?: string; path?: string; parameters?: string[] }>('imis-i
       removable: true,
       sortable: true,
       addItem: (row: JQuery, index: number, data: unknown) => {
-        $('<input>', { type: 'text', class: 'imis-iqa-param', style: 'width: 100%', placeholder: placeholder(index) })
+        $('<input>', {
+          type: 'text',
+          class: 'imis-iqa-param',
+          style: 'width: 100%',
+          placeholder: placeholder(index),
+        })
           .val(typeof data === 'string' ? data : '')
           .appendTo(row);
       },
@@ -79,7 +90,8 @@ registerType<{ onError?: string; path?: string; parameters?: string[] }>('imis-i
             const details = [p.operator, p.prompt].filter(Boolean).join(', ');
             let text = node._('imis-iqa.label.prompt', { index: i + 1, property: p.propertyName, details });
             if (p.allowMultiple) text += ' ' + node._('imis-iqa.label.multiple');
-            if (p.values?.length) text += ' ' + node._('imis-iqa.label.defaults', { values: p.values.join(', ') });
+            if (p.values?.length)
+              text += ' ' + node._('imis-iqa.label.defaults', { values: p.values.join(', ') });
             $('<div>', { class: 'imis-iqa-prompt' }).text(text).appendTo($prompts);
           });
           const rows = $params.editableList('items');

@@ -17,7 +17,11 @@ registerType<{ editor?: CodeEditor }>('imis-manual', {
     name: { value: '' },
     ...runLabelsFields(),
     input: {
-      validate(this: { _: (key: string, subs?: Record<string, unknown>) => string }, v: string, opt?: unknown) {
+      validate(
+        this: { _: (key: string, subs?: Record<string, unknown>) => string },
+        v: string,
+        opt?: unknown,
+      ) {
         try {
           JSON.parse(v);
           return true;

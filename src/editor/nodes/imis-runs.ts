@@ -2,12 +2,13 @@
 // view), loaded from the admin API and fed by the editor: its credentials, flows, dialogs and the
 // runtime's comms events.
 import type { Answer } from '../runs/api.js';
-import type { Dashboard, Flow, Params } from '../runs/dashboard.js';
+import type { Flow, Params } from '../runs/dashboard.js';
 import { createDashboard } from '../runs/dashboard.js';
 import { errorText } from '../shared/settings.js';
 
 // A plugin's message catalog is registered under its set id (module/plugin).
-const t = (key: string, subs?: Record<string, unknown>) => RED._('@imisflow/node-red-imis/imis-runs:imis-runs.' + key, subs as never);
+const t = (key: string, subs?: Record<string, unknown>) =>
+  RED._('@imisflow/node-red-imis/imis-runs:imis-runs.' + key, subs as never);
 
 function request<T>(method: 'GET' | 'POST', path: string, params?: Params): Promise<Answer<T>> {
   return new Promise((resolve, reject) => {
@@ -19,7 +20,11 @@ function request<T>(method: 'GET' | 'POST', path: string, params?: Params): Prom
       dataType: 'json',
     })
       .done((body: T, _status, xhr) => {
-        resolve({ body, next: xhr.getResponseHeader('X-Next-Page'), total: xhr.getResponseHeader('X-Total-Count') });
+        resolve({
+          body,
+          next: xhr.getResponseHeader('X-Next-Page'),
+          total: xhr.getResponseHeader('X-Total-Count'),
+        });
       })
       .fail((xhr) => reject(new Error(errorText(xhr))));
   });
@@ -55,7 +60,7 @@ function confirm(text: string): Promise<boolean> {
 function flows(): Flow[] {
   const list: Flow[] = [];
   RED.nodes.eachWorkspace((w: object) => {
-      const ws = w as { id: string; label?: string };
+    const ws = w as { id: string; label?: string };
     list.push({ id: ws.id, label: ws.label || ws.id });
     return true;
   });
@@ -66,16 +71,7 @@ RED.plugins.registerPlugin('imis-runs', {
   type: 'imis-runs-sidebar',
   onadd() {
     const $content = $('<div class="imis-runs">');
-    let dashboard: Dashboard | undefined;
-    RED.sidebar.addTab({
-      id: 'imis-runs',
-      label: t('label'),
-      name: t('name'),
-      iconClass: 'fa fa-history',
-      content: $content,
-      onchange: () => void dashboard?.refresh(),
-    } as never);
-    dashboard = createDashboard($content[0], {
+    const dashboard = createDashboard($content[0], {
       t,
       request,
       flows,
@@ -90,10 +86,18 @@ RED.plugins.registerPlugin('imis-runs', {
         });
       },
     });
+    RED.sidebar.addTab({
+      id: 'imis-runs',
+      label: t('label'),
+      name: t('name'),
+      iconClass: 'fa fa-history',
+      content: $content,
+      onchange: () => void dashboard.refresh(),
+    } as never);
     if ($content.is(':visible')) void dashboard.refresh();
     RED.events.on('workspace:change', () => {
-      if ($content.is(':visible')) dashboard?.flowChanged();
+      if ($content.is(':visible')) dashboard.flowChanged();
     });
-    RED.events.on('flows:change', () => dashboard?.flowsChanged());
+    RED.events.on('flows:change', () => dashboard.flowsChanged());
   },
 } as never);

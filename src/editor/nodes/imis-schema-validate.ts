@@ -55,7 +55,10 @@ registerType<{ editor?: CodeEditor; outputs?: number }>('imis-schema-validate', 
       try {
         parsed = JSON.parse(String($('#node-input-sample').val()));
       } catch (err) {
-        RED.notify(node._('imis-schema-validate.errors.bad-sample', { message: (err as Error).message }), 'error');
+        RED.notify(
+          node._('imis-schema-validate.errors.bad-sample', { message: (err as Error).message }),
+          'error',
+        );
         return;
       }
       // "detect from $schema" generates a draft-07 schema, the draft read without one.

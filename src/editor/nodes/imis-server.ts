@@ -62,7 +62,9 @@ registerType<Partial<ServerConfig>>('imis-server', {
           );
         })
         .fail((xhr) => {
-          $result.addClass('imis-fail').text(node._('imis-server.label.test-fail', { message: errorText(xhr) }));
+          $result
+            .addClass('imis-fail')
+            .text(node._('imis-server.label.test-fail', { message: errorText(xhr) }));
         });
     });
   },

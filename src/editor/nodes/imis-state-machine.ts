@@ -24,7 +24,8 @@ registerType<{ workflow?: string; trigger?: string }>('imis-state-machine', {
   label() {
     if (this.name) return this.name;
     const base = workflowCode(this.workflow) ?? this._('imis-state-machine.label.default');
-    if (this.trigger && this.trigger !== 'msg') return base + ': ' + typeText('imis-workflow', TRIGGER_PREFIX + this.trigger);
+    if (this.trigger && this.trigger !== 'msg')
+      return base + ': ' + typeText('imis-workflow', TRIGGER_PREFIX + this.trigger);
     return base;
   },
   labelStyle() {

@@ -1,6 +1,11 @@
 // Editor of imis-webhook-in: iMIS iHook webhooks.
 import { registerType } from '../shared/node.js';
-import { PROTECTION_CREDENTIALS, protectionFields, protectionRows, testPayloadRow } from '../shared/protection.js';
+import {
+  PROTECTION_CREDENTIALS,
+  protectionFields,
+  protectionRows,
+  testPayloadRow,
+} from '../shared/protection.js';
 import { retryRow } from '../shared/rows.js';
 import { runLabelsFields, runLabelsRows, saveRunLabels } from '../shared/run-labels.js';
 import { nodeDefaults } from '../shared/settings.js';

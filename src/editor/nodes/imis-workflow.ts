@@ -46,9 +46,13 @@ function otherCodes(id: string): string[] {
 
 /** Every problem of a definition (errors and warnings), with its text from this node's catalog. */
 function problems(def: Definition, id: string): Problem[] {
-  return validateDefinition(normalizeDefinition(def), { otherCodes: otherCodes(id), checkCondition: jsonataProblem }).map(
-    (issue) => ({ severity: issue.severity, text: typeText('imis-workflow', RULE_PREFIX + issue.rule, issue.params) }),
-  );
+  return validateDefinition(normalizeDefinition(def), {
+    otherCodes: otherCodes(id),
+    checkCondition: jsonataProblem,
+  }).map((issue) => ({
+    severity: issue.severity,
+    text: typeText('imis-workflow', RULE_PREFIX + issue.rule, issue.params),
+  }));
 }
 
 function definitionOf(n: WorkflowNode): Definition {
@@ -171,7 +175,8 @@ registerType<WorkflowNode>('imis-workflow', {
       const $s = $('#imis-wf-state-codes').empty();
       for (const c of codes($states, '.imis-wf-state-code')) $('<option>').attr('value', c).appendTo($s);
       const $t = $('#imis-wf-transition-codes').empty();
-      for (const c of codes($transitions, '.imis-wf-transition-code')) $('<option>').attr('value', c).appendTo($t);
+      for (const c of codes($transitions, '.imis-wf-transition-code'))
+        $('<option>').attr('value', c).appendTo($t);
     };
 
     const collect = (): Definition => ({
@@ -188,11 +193,16 @@ registerType<WorkflowNode>('imis-workflow', {
     const showProblems = () => {
       const found = problems(collect(), node.id);
       const $list = $('#imis-workflow-problems').empty();
-      if (found.length === 0) $('<li class="imis-wf-ok">').text(node._('imis-workflow.label.noProblems')).appendTo($list);
+      if (found.length === 0)
+        $('<li class="imis-wf-ok">').text(node._('imis-workflow.label.noProblems')).appendTo($list);
       for (const p of found)
         $('<li>')
           .addClass('imis-wf-' + p.severity)
-          .append($('<i class="fa">').addClass(p.severity === 'error' ? 'fa-times-circle' : 'fa-exclamation-triangle'))
+          .append(
+            $('<i class="fa">').addClass(
+              p.severity === 'error' ? 'fa-times-circle' : 'fa-exclamation-triangle',
+            ),
+          )
           .append(' ')
           .append($('<span>').text(p.text))
           .appendTo($list);
@@ -206,7 +216,14 @@ registerType<WorkflowNode>('imis-workflow', {
       }, 150);
     };
 
-    const cell = ($row: JQuery, cls: string, width: string, text?: string, placeholder?: string, list?: string) => {
+    const cell = (
+      $row: JQuery,
+      cls: string,
+      width: string,
+      text?: string,
+      placeholder?: string,
+      list?: string,
+    ) => {
       const $input = $('<input type="text">')
         .addClass(cls)
         .css({ width })
@@ -221,7 +238,10 @@ registerType<WorkflowNode>('imis-workflow', {
         .attr('title', title)
         .append($('<input type="checkbox">').addClass(cls).prop('checked', !!checked))
         .appendTo($row);
-    const heading = (cls: string, key: string) => $('<span>').addClass(cls).text(node._('imis-workflow.label.' + key));
+    const heading = (cls: string, key: string) =>
+      $('<span>')
+        .addClass(cls)
+        .text(node._('imis-workflow.label.' + key));
 
     $states.editableList({
       addButton: true,
@@ -240,13 +260,24 @@ registerType<WorkflowNode>('imis-workflow', {
         const $row = $('<div class="imis-wf-row imis-wf-state">').appendTo(container);
         cell($row, 'imis-wf-state-code imis-wf-col-code', '', data.code);
         cell($row, 'imis-wf-state-description imis-wf-col-description', '', data.description);
-        check($row, 'imis-wf-state-initial', data.initial, node._('imis-workflow.label.initial')).addClass('imis-wf-col-initial');
-        check($row, 'imis-wf-state-final', data.final, node._('imis-workflow.label.final')).addClass('imis-wf-col-final');
+        check($row, 'imis-wf-state-initial', data.initial, node._('imis-workflow.label.initial')).addClass(
+          'imis-wf-col-initial',
+        );
+        check($row, 'imis-wf-state-final', data.final, node._('imis-workflow.label.final')).addClass(
+          'imis-wf-col-final',
+        );
         $('<input type="number" min="0" step="any">')
           .addClass('imis-wf-state-timeout imis-wf-col-timeout')
           .val(data.timeoutHours === null || data.timeoutHours === undefined ? '' : data.timeoutHours)
           .appendTo($row);
-        cell($row, 'imis-wf-state-ontimeout imis-wf-col-ontimeout', '', data.onTimeout, '', 'imis-wf-transition-codes');
+        cell(
+          $row,
+          'imis-wf-state-ontimeout imis-wf-col-ontimeout',
+          '',
+          data.onTimeout,
+          '',
+          'imis-wf-transition-codes',
+        );
         changed();
       },
       removeItem: changed,
@@ -270,17 +301,29 @@ registerType<WorkflowNode>('imis-workflow', {
         cell($row, 'imis-wf-transition-from imis-wf-col-from', '', data.from, '', 'imis-wf-state-codes');
         cell($row, 'imis-wf-transition-to imis-wf-col-to', '', data.to, '', 'imis-wf-state-codes');
         const $trigger = $('<select class="imis-wf-transition-trigger imis-wf-col-trigger">').appendTo($row);
-        for (const t of TRIGGER_TYPES) $('<option>').val(t).text(node._(TRIGGER_PREFIX + t)).appendTo($trigger);
+        for (const t of TRIGGER_TYPES)
+          $('<option>')
+            .val(t)
+            .text(node._(TRIGGER_PREFIX + t))
+            .appendTo($trigger);
         $trigger.val(data.trigger || 'manual');
         cell($row, 'imis-wf-transition-description imis-wf-col-description', '', data.description);
         const $second = $('<div class="imis-wf-row">').appendTo(container);
-        check($second, 'imis-wf-transition-enabled', data.enabled !== false, node._('imis-workflow.label.enabled'))
+        check(
+          $second,
+          'imis-wf-transition-enabled',
+          data.enabled !== false,
+          node._('imis-workflow.label.enabled'),
+        )
           .append(' ' + node._('imis-workflow.label.enabled'))
           .addClass('imis-wf-col-code');
-        cell($second, 'imis-wf-transition-condition imis-wf-col-description', '', data.condition, node._('imis-workflow.placeholder.condition')).attr(
-          'title',
-          node._('imis-workflow.label.condition'),
-        );
+        cell(
+          $second,
+          'imis-wf-transition-condition imis-wf-col-description',
+          '',
+          data.condition,
+          node._('imis-workflow.placeholder.condition'),
+        ).attr('title', node._('imis-workflow.label.condition'));
         changed();
       },
       removeItem: changed,
@@ -387,7 +430,8 @@ registerType<WorkflowNode>('imis-workflow', {
     let deployed: { id: string; code: string; active: number } | undefined;
     $.getJSON('imis/workflows').done((list: { id: string; code: string; active: number }[]) => {
       deployed = list.find((w) => w.id === node.id || w.code === node.code);
-      if (deployed) $('#imis-workflow-active').text(node._('imis-workflow.label.active', { count: deployed.active }));
+      if (deployed)
+        $('#imis-workflow-active').text(node._('imis-workflow.label.active', { count: deployed.active }));
     });
     const $tray = $('#node-config-dialog-edit-form').closest('.red-ui-tray');
     const toolbar = $tray.find('.red-ui-tray-toolbar')[0];

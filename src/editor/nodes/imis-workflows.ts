@@ -63,8 +63,14 @@ function path(code: string, key?: string, rest = ''): string {
 
 function duration(ms: number): string {
   const s = Math.floor(ms / 1000);
-  if (s >= 86400) return tr('units.d', { n: Math.floor(s / 86400) }) + ' ' + tr('units.h', { n: Math.floor((s % 86400) / 3600) });
-  if (s >= 3600) return tr('units.h', { n: Math.floor(s / 3600) }) + ' ' + tr('units.min', { n: Math.floor((s % 3600) / 60) });
+  if (s >= 86400)
+    return (
+      tr('units.d', { n: Math.floor(s / 86400) }) + ' ' + tr('units.h', { n: Math.floor((s % 86400) / 3600) })
+    );
+  if (s >= 3600)
+    return (
+      tr('units.h', { n: Math.floor(s / 3600) }) + ' ' + tr('units.min', { n: Math.floor((s % 3600) / 60) })
+    );
   if (s >= 60) return tr('units.min', { n: Math.floor(s / 60) });
   return tr('units.s', { n: s });
 }
@@ -89,7 +95,13 @@ let $list: JQuery;
 let $detail: JQuery;
 let timer: ReturnType<typeof setInterval> | undefined;
 let selected: string | null = null;
-let view: { code: string; node: WorkflowNode; cursors: (string | undefined)[]; page: number; filters: Record<string, unknown> };
+let view: {
+  code: string;
+  node: WorkflowNode;
+  cursors: (string | undefined)[];
+  page: number;
+  filters: Record<string, unknown>;
+};
 
 /** Workflows: those of the editor (deployed or not), by code. */
 function workflows(): WorkflowNode[] {
@@ -106,7 +118,10 @@ function refreshList(): JQuery.jqXHR<Deployed[]> {
     const deployed = new Map(answer.map((w) => [w.code, w]));
     const rows = workflows();
     $list.empty();
-    if (!rows.length) $('<tr>').append($('<td colspan="4">').text(tr('none'))).appendTo($list);
+    if (!rows.length)
+      $('<tr>')
+        .append($('<td colspan="4">').text(tr('none')))
+        .appendTo($list);
     for (const n of rows) {
       const d = n.code ? deployed.get(n.code) : undefined;
       const initial = (n.states || []).find((s) => s.initial);
@@ -142,16 +157,34 @@ function select(id: string): void {
     .fail(fail);
   $('<h4>').text(tr('instances')).appendTo($detail);
   const $filters = $('<div class="imis-wf-filters">').appendTo($detail);
-  const $state = $('<select class="imis-wf-filter-state">').append($('<option value="">').text(tr('filters.all')));
+  const $state = $('<select class="imis-wf-filter-state">').append(
+    $('<option value="">').text(tr('filters.all')),
+  );
   for (const s of n.states || []) $('<option>').val(s.code).text(s.code).appendTo($state);
   const $from = $('<input type="datetime-local" class="imis-wf-filter-from">');
   const $to = $('<input type="datetime-local" class="imis-wf-filter-to">');
   const $flagged = $('<input type="checkbox" class="imis-wf-filter-flagged">');
   $filters
-    .append($('<label>').text(tr('filters.state') + ' ').append($state))
-    .append($('<label>').text(tr('filters.sinceFrom') + ' ').append($from))
-    .append($('<label>').text(tr('filters.sinceTo') + ' ').append($to))
-    .append($('<label>').append($flagged).append(' ' + tr('filters.flagged')))
+    .append(
+      $('<label>')
+        .text(tr('filters.state') + ' ')
+        .append($state),
+    )
+    .append(
+      $('<label>')
+        .text(tr('filters.sinceFrom') + ' ')
+        .append($from),
+    )
+    .append(
+      $('<label>')
+        .text(tr('filters.sinceTo') + ' ')
+        .append($to),
+    )
+    .append(
+      $('<label>')
+        .append($flagged)
+        .append(' ' + tr('filters.flagged')),
+    )
     .append(
       $('<button class="red-ui-button imis-wf-filter-apply">')
         .text(tr('filters.apply'))
@@ -168,9 +201,14 @@ function select(id: string): void {
           loadInstances();
         }),
     );
-  const $table = $('<table class="imis-wf-table imis-wf-instances">').appendTo($('<div class="imis-wf-scroll">').appendTo($detail));
+  const $table = $('<table class="imis-wf-table imis-wf-instances">').appendTo(
+    $('<div class="imis-wf-scroll">').appendTo($detail),
+  );
   const $head = $('<tr>').appendTo($('<thead>').appendTo($table));
-  for (const c of COLUMNS) $('<th>').text(tr('columns.' + c)).appendTo($head);
+  for (const c of COLUMNS)
+    $('<th>')
+      .text(tr('columns.' + c))
+      .appendTo($head);
   $('<tbody>').appendTo($table);
   const $paging = $('<div class="imis-wf-paging">').appendTo($detail);
   $('<button class="red-ui-button imis-wf-prev">')
@@ -226,7 +264,9 @@ function loadInstances(): void {
       view.cursors[view.page + 1] = page.next;
       const $body = $detail.find('.imis-wf-instances tbody').empty();
       if (!page.instances.length)
-        $('<tr class="imis-wf-none">').append($('<td colspan="9">').text(tr('noInstances'))).appendTo($body);
+        $('<tr class="imis-wf-none">')
+          .append($('<td colspan="9">').text(tr('noInstances')))
+          .appendTo($body);
       for (const i of page.instances) instanceRow(i).appendTo($body);
       $detail.find('.imis-wf-page').text(tr('paging.page', { page: view.page + 1 }));
       $detail.find('.imis-wf-prev').prop('disabled', view.page === 0);
@@ -241,7 +281,10 @@ function instanceRow(i: Instance): JQuery {
   const flagged = i.flags?.length;
   // Each cell names its column: the cards of the narrow sidebar show it (workflows.css).
   const cell = (column: (typeof COLUMNS)[number], cls = '') =>
-    $('<td>').addClass(cls).attr('data-label', tr('columns.' + column)).appendTo($row);
+    $('<td>')
+      .addClass(cls)
+      .attr('data-label', tr('columns.' + column))
+      .appendTo($row);
   cell('key', 'imis-wf-key').text(i.key);
   cell('state', 'imis-wf-state')
     .text(i.state)
@@ -251,7 +294,9 @@ function instanceRow(i: Instance): JQuery {
   cell('since').text(time(i.since));
   cell('timeInState').text(duration(i.timeInStateMs));
   // A state with a timeout: when the instance times out of it.
-  cell('timesOut', 'imis-wf-times-out').text(time(i.dueAt)).attr('data-due', i.dueAt ?? '');
+  cell('timesOut', 'imis-wf-times-out')
+    .text(time(i.dueAt))
+    .attr('data-due', i.dueAt ?? '');
   cell('lastTrigger', 'imis-wf-last-trigger').text(i.lastTrigger ? triggerName(i.lastTrigger) : '');
   cell('lastTransition', 'imis-wf-last-transition').text(i.lastTransition || '');
   const $actions = cell('actions', 'imis-wf-actions');
@@ -274,11 +319,17 @@ function instanceRow(i: Instance): JQuery {
           return;
         }
         const $choice = $('<select class="imis-wf-advance-choice">').appendTo($extra);
-        for (const t of inst.manual) $('<option>').val(t.code).text(t.code + ' \u2192 ' + t.to).appendTo($choice);
+        for (const t of inst.manual)
+          $('<option>')
+            .val(t.code)
+            .text(t.code + ' \u2192 ' + t.to)
+            .appendTo($choice);
         $('<button class="red-ui-button red-ui-button-small imis-wf-advance-go">')
           .text(tr('actions.go'))
           .on('click', () => {
-            postJson<{ from: string; to: string }>(path(view.code, i.key, '/advance'), { transition: $choice.val() })
+            postJson<{ from: string; to: string }>(path(view.code, i.key, '/advance'), {
+              transition: $choice.val(),
+            })
               .done((event) => {
                 RED.notify(tr('notify.advanced', { key: i.key, from: event.from, to: event.to }), 'success');
                 loadInstances();
@@ -299,7 +350,9 @@ function instanceRow(i: Instance): JQuery {
         for (const h of entries) {
           const what = tr('history.' + h.kind, { from: h.from, to: h.to, transition: h.transition });
           const who = triggerName(h.trigger) + (h.actor ? ', ' + h.actor : '');
-          $('<li>').text(time(h.at) + ': ' + what + ' (' + who + ')').appendTo($ol);
+          $('<li>')
+            .text(time(h.at) + ': ' + what + ' (' + who + ')')
+            .appendTo($ol);
         }
       })
       .fail(fail);
@@ -345,7 +398,10 @@ RED.plugins.registerPlugin('imis-workflows', {
     $('<div class="imis-wf-intro">').text(tr('intro')).appendTo($content);
     const $table = $('<table class="imis-wf-table imis-wf-list">').appendTo($content);
     const $head = $('<tr>').appendTo($('<thead>').appendTo($table));
-    for (const c of ['code', 'description', 'initial', 'active']) $('<th>').text(tr('columns.' + c)).appendTo($head);
+    for (const c of ['code', 'description', 'initial', 'active'])
+      $('<th>')
+        .text(tr('columns.' + c))
+        .appendTo($head);
     $list = $('<tbody>').appendTo($table);
     $detail = $('<div class="imis-wf-detail">').appendTo($content);
     RED.sidebar.addTab({

@@ -5,7 +5,10 @@ import type { NodeRef, RunRecord, RunStatus } from '../../runs/tracker.js';
 export type { NodeRef, RefusedCall, RunStatus };
 
 /** A run of GET runs: without its steps (their number) and input, with its duration. */
-export type RunSummary = Omit<RunRecord, 'steps' | 'input' | 'inputExtra'> & { steps: number; durationMs?: number };
+export type RunSummary = Omit<RunRecord, 'steps' | 'input' | 'inputExtra'> & {
+  steps: number;
+  durationMs?: number;
+};
 
 /** A run of GET runs/:id: with its duration and the ids of its re-runs. */
 export type RunDetail = RunRecord & { durationMs?: number; reruns?: string[] };

@@ -57,7 +57,13 @@ const STATUS: Record<RunStatus, { icon: string; key: string; cls: string }> = {
 const REJECTED = { icon: '\u2298', cls: 'failed' };
 /** How many rejected calls the dashboard shows (newest first; the count is of all). */
 const REJECTED_SHOWN = 50;
-const SINCE: Record<string, number> = { '': 0, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
+const SINCE: Record<string, number> = {
+  '': 0,
+  '1h': 3600e3,
+  '24h': 86400e3,
+  '7d': 7 * 86400e3,
+  '30d': 30 * 86400e3,
+};
 const PAGE = 100;
 
 function duration(ms: number | undefined | null): string {
@@ -100,13 +106,17 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
   let liveRejected: ReturnType<typeof setTimeout> | null = null;
 
   const flowSelect = el('select', { class: 'imis-runs-flow', 'aria-label': t('dashboard.flow') });
-  const statusSelect = el('select', { class: 'imis-runs-status-filter', 'aria-label': t('dashboard.status') }, [
-    option('', t('dashboard.any-status')),
-    option('running', t('dashboard.running')),
-    option('succeeded', t('dashboard.succeeded')),
-    option('failed', t('dashboard.failed')),
-    option('unfinished', t('dashboard.unfinished')),
-  ]);
+  const statusSelect = el(
+    'select',
+    { class: 'imis-runs-status-filter', 'aria-label': t('dashboard.status') },
+    [
+      option('', t('dashboard.any-status')),
+      option('running', t('dashboard.running')),
+      option('succeeded', t('dashboard.succeeded')),
+      option('failed', t('dashboard.failed')),
+      option('unfinished', t('dashboard.unfinished')),
+    ],
+  );
   const triggerSelect = el('select', { class: 'imis-runs-trigger', 'aria-label': t('dashboard.trigger') }, [
     option('', t('dashboard.any-trigger')),
   ]);
@@ -115,11 +125,15 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     { class: 'imis-runs-since', 'aria-label': t('dashboard.since') },
     Object.keys(SINCE).map((k) => option(k, t('dashboard.since-' + (k || 'any')))),
   );
-  const searchMode = el('select', { class: 'imis-runs-search-mode', 'aria-label': t('dashboard.search-mode') }, [
-    option('key', t('dashboard.search-key')),
-    option('value', t('dashboard.search-value')),
-    option('q', t('dashboard.search-text')),
-  ]);
+  const searchMode = el(
+    'select',
+    { class: 'imis-runs-search-mode', 'aria-label': t('dashboard.search-mode') },
+    [
+      option('key', t('dashboard.search-key')),
+      option('value', t('dashboard.search-value')),
+      option('q', t('dashboard.search-text')),
+    ],
+  );
   const searchInput = el('input', {
     type: 'search',
     class: 'imis-runs-search-input',
@@ -127,7 +141,12 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     'aria-label': t('dashboard.search'),
   });
   const counts = el('div', { class: 'imis-runs-counts', role: 'status' });
-  const bulk = el('button', { type: 'button', class: 'red-ui-button imis-runs-bulk', text: t('dashboard.bulk'), onclick: bulkRerun });
+  const bulk = el('button', {
+    type: 'button',
+    class: 'red-ui-button imis-runs-bulk',
+    text: t('dashboard.bulk'),
+    onclick: bulkRerun,
+  });
   const list = el('ul', {
     class: 'imis-runs-list',
     role: 'listbox',
@@ -135,10 +154,18 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     'aria-label': t('dashboard.runs'),
     onkeydown: (e) => keys(e as KeyboardEvent),
   });
-  const more = el('button', { type: 'button', class: 'red-ui-button imis-runs-more', text: t('dashboard.more'), onclick: loadMore });
+  const more = el('button', {
+    type: 'button',
+    class: 'red-ui-button imis-runs-more',
+    text: t('dashboard.more'),
+    onclick: loadMore,
+  });
   const detail = el('div', { class: 'imis-runs-detail', 'aria-live': 'polite' });
   const rejectedSummary = el('summary', { text: t('dashboard.rejected', { n: 0 }) });
-  const rejectedList = el('ul', { class: 'imis-runs-rejected-list', 'aria-label': t('dashboard.rejected-list') });
+  const rejectedList = el('ul', {
+    class: 'imis-runs-rejected-list',
+    'aria-label': t('dashboard.rejected-list'),
+  });
   const rejected = el('details', { class: 'imis-runs-rejected' }, [rejectedSummary, rejectedList]);
   const manualOpen = el('button', {
     type: 'button',
@@ -164,20 +191,24 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     text: t('dashboard.manual-run'),
     onclick: runManual,
   });
-  const manual = el('div', { class: 'imis-runs-manual', role: 'group', 'aria-label': t('dashboard.manual-title') }, [
-    el('label', {}, [t('dashboard.manual-trigger'), manualTrigger]),
-    el('label', {}, [t('dashboard.manual-input'), manualInput]),
-    manualError,
-    el('div', { class: 'imis-runs-manual-buttons' }, [
-      el('button', {
-        type: 'button',
-        class: 'red-ui-button imis-runs-manual-cancel',
-        text: t('dashboard.cancel'),
-        onclick: closeManual,
-      }),
-      manualRun,
-    ]),
-  ]);
+  const manual = el(
+    'div',
+    { class: 'imis-runs-manual', role: 'group', 'aria-label': t('dashboard.manual-title') },
+    [
+      el('label', {}, [t('dashboard.manual-trigger'), manualTrigger]),
+      el('label', {}, [t('dashboard.manual-input'), manualInput]),
+      manualError,
+      el('div', { class: 'imis-runs-manual-buttons' }, [
+        el('button', {
+          type: 'button',
+          class: 'red-ui-button imis-runs-manual-cancel',
+          text: t('dashboard.cancel'),
+          onclick: closeManual,
+        }),
+        manualRun,
+      ]),
+    ],
+  );
   manual.style.display = 'none';
   const bar = el('div', { class: 'imis-runs-bar' }, [
     counts,
@@ -253,7 +284,9 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     }
   }
 
-  function learnTriggers(found: { trigger: { id?: string; type: string; name?: string }; flowId?: string }[]): void {
+  function learnTriggers(
+    found: { trigger: { id?: string; type: string; name?: string }; flowId?: string }[],
+  ): void {
     let added = false;
     for (const r of found) {
       const id = r.trigger.id;
@@ -275,7 +308,8 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
   }
 
   /** The nodes holding a running run's messages, by name (or type). */
-  const holders = (run: { holding?: NodeRef[] }) => (run.holding || []).map((n) => n.name || n.type).join(', ');
+  const holders = (run: { holding?: NodeRef[] }) =>
+    (run.holding || []).map((n) => n.name || n.type).join(', ');
 
   function item(run: RunSummary): HTMLElement {
     const meta = [duration(run.durationMs), run.rerunOf ? '\u21aa ' + t('dashboard.is-rerun') : '']
@@ -297,9 +331,16 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
       },
       [
         statusOf(run.status),
-        el('span', { class: 'imis-runs-when', text: when(run.startedAt) + ' ' + (run.trigger.name || run.trigger.type) }),
-        run.businessKey ? el('span', { class: 'imis-runs-key', title: t('dashboard.key'), text: run.businessKey }) : null,
-        waiting ? el('span', { class: 'imis-runs-waiting', text: t('dashboard.waiting-at', { node: waiting }) }) : null,
+        el('span', {
+          class: 'imis-runs-when',
+          text: when(run.startedAt) + ' ' + (run.trigger.name || run.trigger.type),
+        }),
+        run.businessKey
+          ? el('span', { class: 'imis-runs-key', title: t('dashboard.key'), text: run.businessKey })
+          : null,
+        waiting
+          ? el('span', { class: 'imis-runs-waiting', text: t('dashboard.waiting-at', { node: waiting }) })
+          : null,
         meta ? el('span', { class: 'imis-runs-meta', text: meta }) : null,
       ],
     );
@@ -308,7 +349,9 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
   function render(): void {
     list.textContent = '';
     if (!state.runs.length)
-      list.appendChild(el('li', { class: 'imis-runs-none', text: t(state.next ? 'dashboard.search-on' : 'none') }));
+      list.appendChild(
+        el('li', { class: 'imis-runs-none', text: t(state.next ? 'dashboard.search-on' : 'none') }),
+      );
     for (const r of state.runs) list.appendChild(item(r));
     more.style.display = state.next ? '' : 'none';
     if (state.selected) list.setAttribute('aria-activedescendant', 'imis-run-' + state.selected);
@@ -342,9 +385,13 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
       rejected.setAttribute('data-count', String(total));
       rejectedList.textContent = '';
       if (!calls.length)
-        rejectedList.appendChild(el('li', { class: 'imis-runs-rejected-none', text: t('dashboard.rejected-none') }));
+        rejectedList.appendChild(
+          el('li', { class: 'imis-runs-rejected-none', text: t('dashboard.rejected-none') }),
+        );
       for (const c of calls) {
-        const endpoint = c.trigger.id ? c.trigger.name || c.trigger.type : t('dashboard.unknown-url.' + c.trigger.type);
+        const endpoint = c.trigger.id
+          ? c.trigger.name || c.trigger.type
+          : t('dashboard.unknown-url.' + c.trigger.type);
         rejectedList.appendChild(
           el('li', { class: 'imis-runs-rejected-call', 'data-status': String(c.status) }, [
             el('span', { class: 'imis-runs-status imis-runs-' + REJECTED.cls }, [
@@ -448,7 +495,8 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     });
   }
 
-  const row = (label: string, value: Node | string) => el('div', {}, [el('b', { text: label + ': ' }), value]);
+  const row = (label: string, value: Node | string) =>
+    el('div', {}, [el('b', { text: label + ': ' }), value]);
 
   /** Shows run `id`; a refresh of the same run keeps the reader's scroll position. */
   function open(id: string): Promise<void> {
@@ -470,7 +518,9 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
         if (run.durationMs !== undefined && run.durationMs !== null)
           box.appendChild(row(t('dashboard.duration'), duration(run.durationMs)));
         if (run.businessKey)
-          box.appendChild(row(t('dashboard.key'), el('span', { class: 'imis-runs-key', text: run.businessKey })));
+          box.appendChild(
+            row(t('dashboard.key'), el('span', { class: 'imis-runs-key', text: run.businessKey })),
+          );
         const values = run.values ?? {};
         const names = Object.keys(values);
         if (names.length) {
@@ -482,11 +532,20 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
           box.appendChild(el('div', {}, [el('b', { text: t('dashboard.values') + ':' }), dl]));
         }
         if (run.status === 'running' && holders(run))
-          box.appendChild(row(t('dashboard.holding'), el('span', { class: 'imis-runs-waiting', text: holders(run) })));
+          box.appendChild(
+            row(t('dashboard.holding'), el('span', { class: 'imis-runs-waiting', text: holders(run) })),
+          );
         if (run.error)
-          box.appendChild(el('div', { class: 'imis-runs-error' }, [el('b', { text: t('dashboard.error') + ': ' }), run.error]));
+          box.appendChild(
+            el('div', { class: 'imis-runs-error' }, [
+              el('b', { text: t('dashboard.error') + ': ' }),
+              run.error,
+            ]),
+          );
         if (run.rerunOf)
-          box.appendChild(el('div', { class: 'imis-runs-original' }, [t('dashboard.rerun-of') + ' ', link(run.rerunOf)]));
+          box.appendChild(
+            el('div', { class: 'imis-runs-original' }, [t('dashboard.rerun-of') + ' ', link(run.rerunOf)]),
+          );
         if (run.reruns?.length) {
           const chain = el('div', { class: 'imis-runs-reruns' }, [t('dashboard.reruns') + ' ']);
           run.reruns.forEach((r, i) => {
@@ -526,10 +585,16 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
                 ? el('details', { class: 'imis-runs-preview' }, [
                     el('summary', { text: t('dashboard.payloads') }),
                     s.received !== undefined
-                      ? el('div', {}, [el('b', { text: t('dashboard.received') + ': ' }), el('code', { text: s.received })])
+                      ? el('div', {}, [
+                          el('b', { text: t('dashboard.received') + ': ' }),
+                          el('code', { text: s.received }),
+                        ])
                       : null,
                     s.sent !== undefined
-                      ? el('div', {}, [el('b', { text: t('dashboard.sent') + ': ' }), el('code', { text: s.sent })])
+                      ? el('div', {}, [
+                          el('b', { text: t('dashboard.sent') + ': ' }),
+                          el('code', { text: s.sent }),
+                        ])
                       : null,
                   ])
                 : null,
@@ -626,18 +691,22 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     manualInput.removeAttribute('aria-invalid');
     manualError.textContent = '';
     manualRun.disabled = true;
-    return env.request<{ id: string }>('POST', 'manual/' + encodeURIComponent(manualTrigger.value), { input: input as object }).then(
-      (answer) => {
-        manualRun.disabled = false;
-        closeManual();
-        env.notify(t('dashboard.manual-started', { id: answer.body.id }), 'success');
-        return showNew(answer.body.id, 50);
-      },
-      (err) => {
-        manualRun.disabled = false;
-        manualError.textContent = t('dashboard.manual-failed', { message: message(err) });
-      },
-    );
+    return env
+      .request<{ id: string }>('POST', 'manual/' + encodeURIComponent(manualTrigger.value), {
+        input: input as object,
+      })
+      .then(
+        (answer) => {
+          manualRun.disabled = false;
+          closeManual();
+          env.notify(t('dashboard.manual-started', { id: answer.body.id }), 'success');
+          return showNew(answer.body.id, 50);
+        },
+        (err) => {
+          manualRun.disabled = false;
+          manualError.textContent = t('dashboard.manual-failed', { message: message(err) });
+        },
+      );
   }
 
   /** Selects and opens a run just started, once the runtime knows it (it starts a moment after its input is kept). */
@@ -649,7 +718,8 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
         return refresh().then(() => select(id));
       },
       (err) => {
-        if (tries > 0) return new Promise<void>((resolve) => setTimeout(resolve, 100)).then(() => showNew(id, tries - 1));
+        if (tries > 0)
+          return new Promise<void>((resolve) => setTimeout(resolve, 100)).then(() => showNew(id, tries - 1));
         fail(err);
       },
     );
@@ -679,7 +749,10 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
             .request<{ started: unknown[]; skipped: unknown[] }>('POST', 'runs/rerun', f)
             .then((done) => {
               env.notify(
-                t('dashboard.bulk-started', { n: done.body.started.length, skipped: done.body.skipped.length }),
+                t('dashboard.bulk-started', {
+                  n: done.body.started.length,
+                  skipped: done.body.skipped.length,
+                }),
                 'success',
               );
               schedule(300);

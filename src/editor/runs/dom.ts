@@ -4,7 +4,11 @@ type Attrs = Record<string, string | ((event: Event) => void) | undefined>;
 type Child = Node | string | null | undefined | false;
 
 /** Element `tag` with attributes (`text`: its text; `on…`: a listener) and children. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, children: Child[] = []): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  children: Child[] = [],
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined) continue;

@@ -31,9 +31,13 @@ function mount(root: HTMLElement, texts: Catalog): Dashboard {
   const opener = editor?.red ?? null;
   document.title = String(texts.name);
   const t = (key: string, subs?: Record<string, unknown>): string => {
-    const value = key.split('.').reduce<string | Catalog | undefined>((o, k) => (typeof o === 'object' ? o[k] : undefined), texts);
+    const value = key
+      .split('.')
+      .reduce<string | Catalog | undefined>((o, k) => (typeof o === 'object' ? o[k] : undefined), texts);
     return typeof value === 'string'
-      ? value.replace(/__(\w+)__/g, (_m, n: string) => (subs && subs[n] !== undefined && subs[n] !== null ? String(subs[n]) : ''))
+      ? value.replace(/__(\w+)__/g, (_m, n: string) =>
+          subs && subs[n] !== undefined && subs[n] !== null ? String(subs[n]) : '',
+        )
       : key;
   };
   root.before(el('header', { class: 'imis-runs-page-header' }, [el('h1', { text: String(texts.name) })]));
@@ -44,7 +48,9 @@ function mount(root: HTMLElement, texts: Catalog): Dashboard {
     let url = path;
     const init: RequestInit = { method, headers, credentials: 'same-origin' };
     if (method === 'GET' && params) {
-      const query = Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]);
+      const query = Object.entries(params)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]);
       url += '?' + new URLSearchParams(query).toString();
     } else if (params) {
       headers['Content-Type'] = 'application/json';
@@ -90,7 +96,11 @@ function mount(root: HTMLElement, texts: Catalog): Dashboard {
  * the editor opened the page and Node-RED has adminAuth. While it is not connected (no access, a
  * restart) the page polls every 5 s, and tries to connect again.
  */
-function liveUpdates(token: () => string | undefined, listeners: Record<string, Listener>, poll: () => void): void {
+function liveUpdates(
+  token: () => string | undefined,
+  listeners: Record<string, Listener>,
+  poll: () => void,
+): void {
   let polling: ReturnType<typeof setInterval> | undefined;
   let denied = false;
   const startPolling = () => {

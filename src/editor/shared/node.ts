@@ -45,11 +45,11 @@ export function registerType<C>(type: string, definition: NodeDefinition<C>): vo
   RED.nodes.registerType(type, definition as never);
 }
 
-
-
 /** A message of node type `type`'s catalog, e.g. typeText('imis-workflow', 'imis-workflow.triggers.manual'). */
 export function typeText(type: string, key: string, subs?: Record<string, unknown>): string {
-  const def = RED.nodes.getType(type) as unknown as { _?: (key: string, subs?: Record<string, unknown>) => string } | null;
+  const def = RED.nodes.getType(type) as unknown as {
+    _?: (key: string, subs?: Record<string, unknown>) => string;
+  } | null;
   return def?._ ? def._(key, subs) : key;
 }
 

@@ -14,7 +14,8 @@ const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/;
  * config version says so) gets the defaults in the runtime, and in its dialog (protectionRows).
  */
 export function validator(key: string, ok: (value: unknown) => boolean, values?: Record<string, unknown>) {
-  return (value: unknown, opt?: unknown): boolean | string => value === undefined || ok(value) || (opt ? t(key, values) : false);
+  return (value: unknown, opt?: unknown): boolean | string =>
+    value === undefined || ok(value) || (opt ? t(key, values) : false);
 }
 
 const headerName = (optional: boolean) =>
@@ -55,8 +56,10 @@ export function protectionFields(): FieldDefs {
 }
 
 /** The protections' credentials. */
-export const PROTECTION_CREDENTIALS = { headerSecret: { type: 'password' }, signatureSecret: { type: 'password' } } as const;
-
+export const PROTECTION_CREDENTIALS = {
+  headerSecret: { type: 'password' },
+  signatureSecret: { type: 'password' },
+} as const;
 
 /** Wires the Protection part: defaults for a node saved before it existed, and the rows the chosen signature scheme needs. */
 export function protectionRows(node: EditorNode): void {

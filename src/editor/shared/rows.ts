@@ -26,7 +26,10 @@ function beforeName($rows: JQuery): void {
 export function onErrorRow(node: EditorNode<Policy>): void {
   const $select = $('<select>', { id: 'node-input-onError', style: 'width: 70%' });
   for (const choice of ['fail', 'continue', 'succeed'])
-    $('<option>').val(choice).text(runsText('onError.' + choice)).appendTo($select);
+    $('<option>')
+      .val(choice)
+      .text(runsText('onError.' + choice))
+      .appendTo($select);
   const $row = $('<div>', { class: 'form-row' }).append(
     $('<label>', { for: 'node-input-onError' }).append(
       $('<i>', { class: 'fa fa-exclamation-triangle' }),
@@ -45,8 +48,20 @@ export function onErrorRow(node: EditorNode<Policy>): void {
  * the label, never wrapped under it.
  */
 export function retryRow(node: EditorNode<Policy>): void {
-  const $retries = $('<input>', { type: 'number', id: 'node-input-retries', min: 0, max: 10, style: 'width: 60px' });
-  const $delay = $('<input>', { type: 'number', id: 'node-input-retryDelaySec', min: 1, max: 86400, style: 'width: 80px' });
+  const $retries = $('<input>', {
+    type: 'number',
+    id: 'node-input-retries',
+    min: 0,
+    max: 10,
+    style: 'width: 60px',
+  });
+  const $delay = $('<input>', {
+    type: 'number',
+    id: 'node-input-retryDelaySec',
+    min: 1,
+    max: 86400,
+    style: 'width: 80px',
+  });
   const $row = $('<div>', { class: 'form-row imis-retry-row' }).append(
     $('<label>', { for: 'node-input-retries' }).append(
       $('<i>', { class: 'fa fa-repeat' }),
@@ -109,7 +124,11 @@ const TEMPLATES: Record<string, string> = {
 };
 
 function labelFor(id: string, icon: string, key: string): JQuery {
-  return $('<label>', { for: id }).append($('<i>', { class: 'fa ' + icon }), ' ', $('<span>', { 'data-i18n': key }));
+  return $('<label>', { for: id }).append(
+    $('<i>', { class: 'fa ' + icon }),
+    ' ',
+    $('<span>', { 'data-i18n': key }),
+  );
 }
 
 /** The HTML of part `name`. */
@@ -122,25 +141,25 @@ function part(name: string): string {
     if (field.placeholder) $input.attr('data-i18n', '[placeholder]' + field.placeholder);
     $row.append(labelFor('node-input-' + field.property, field.icon, field.label), ' ', $input);
   } else if (url) {
-    $row
-      .addClass('imis-url-row')
-      .append(
-        labelFor('node-input-url', url.icon, url.label),
-        ' ',
-        $('<input>', { type: 'text', id: 'node-input-url', readonly: true }),
-        ' ',
-        $('<button>', { id: 'node-input-url-copy', class: 'red-ui-button', 'data-i18n': '[title]@type.label.copy' }).append(
-          $('<i>', { class: 'fa fa-clipboard' }),
-        ),
-        ' ',
-        $('<button>', {
-          id: 'node-input-url-regenerate',
-          class: 'red-ui-button',
-          'data-i18n': '[title]@type.label.regenerate',
-        }).append($('<i>', { class: 'fa fa-refresh' })),
-        ' ',
-        $('<input>', { type: 'hidden', id: 'node-input-token' }),
-      );
+    $row.addClass('imis-url-row').append(
+      labelFor('node-input-url', url.icon, url.label),
+      ' ',
+      $('<input>', { type: 'text', id: 'node-input-url', readonly: true }),
+      ' ',
+      $('<button>', {
+        id: 'node-input-url-copy',
+        class: 'red-ui-button',
+        'data-i18n': '[title]@type.label.copy',
+      }).append($('<i>', { class: 'fa fa-clipboard' })),
+      ' ',
+      $('<button>', {
+        id: 'node-input-url-regenerate',
+        class: 'red-ui-button',
+        'data-i18n': '[title]@type.label.regenerate',
+      }).append($('<i>', { class: 'fa fa-refresh' })),
+      ' ',
+      $('<input>', { type: 'hidden', id: 'node-input-token' }),
+    );
   } else if (TEMPLATES[name] !== undefined) {
     return TEMPLATES[name];
   } else {
@@ -162,9 +181,9 @@ export function insertParts(type: string): void {
   $template.html(
     '<div class="imis-form">' +
       ($template.html() ?? '').replace(/<div data-imis-part="([\w-]+)"><\/div>/g, (_m, name: string) =>
-      part(name)
-        .replace(/data-i18n="(\[\w+\])?imis-editor\./g, 'data-i18n="$1' + namespace + ':imis-editor.')
-        .replace(/data-i18n="(\[\w+\])?@type\./g, 'data-i18n="$1' + type + '.'),
+        part(name)
+          .replace(/data-i18n="(\[\w+\])?imis-editor\./g, 'data-i18n="$1' + namespace + ':imis-editor.')
+          .replace(/data-i18n="(\[\w+\])?@type\./g, 'data-i18n="$1' + type + '.'),
       ) +
       '</div>',
   );

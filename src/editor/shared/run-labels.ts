@@ -28,7 +28,8 @@ export function runLabelsFields(): FieldDefs {
   return {
     businessKey: {},
     runValues: {
-      validate: (v: unknown, opt?: unknown) => !runValuesProblem(v) || (opt ? t('runLabels.errors.names') : false),
+      validate: (v: unknown, opt?: unknown) =>
+        !runValuesProblem(v) || (opt ? t('runLabels.errors.names') : false),
     },
   };
 }
@@ -40,7 +41,8 @@ type LabelledNode = EditorNode<{ businessKey?: string; runValues?: RunValue[] }>
  * node (Node-RED fills #node-input-businessKey itself). saveRunLabels reads it back.
  */
 export function runLabelsRows(node: LabelledNode): void {
-  if (node.businessKey === undefined) $('#node-input-businessKey').val(node._def.defaults.businessKey.value as string);
+  if (node.businessKey === undefined)
+    $('#node-input-businessKey').val(node._def.defaults.businessKey.value as string);
   const $list = $('#node-input-runValues-list');
   // At most MAX_RUN_VALUES rows: the add button goes while the list is full.
   const offerAdd = () => {
@@ -73,7 +75,8 @@ export function runLabelsRows(node: LabelledNode): void {
     },
     removeItem: offerAdd,
   } as never);
-  for (const v of Array.isArray(node.runValues) ? node.runValues : []) $list.editableList('addItem', v as never);
+  for (const v of Array.isArray(node.runValues) ? node.runValues : [])
+    $list.editableList('addItem', v as never);
 }
 
 export function saveRunLabels(node: LabelledNode): void {

@@ -11,11 +11,21 @@ import { postJson } from './settings.js';
 export function serverSettings(id: unknown): DialogServer | null {
   const config =
     typeof id === 'string' && id && id !== '_ADD_'
-      ? (RED.nodes.node(id) as unknown as { id: string; type: string; baseUrl?: string; credentials?: Record<string, string> } | null)
+      ? (RED.nodes.node(id) as unknown as {
+          id: string;
+          type: string;
+          baseUrl?: string;
+          credentials?: Record<string, string>;
+        } | null)
       : null;
   if (!config || config.type !== 'imis-server') return null;
   const credentials = config.credentials ?? {};
-  return { id: config.id, baseUrl: config.baseUrl, username: credentials.username, password: credentials.password };
+  return {
+    id: config.id,
+    baseUrl: config.baseUrl,
+    username: credentials.username,
+    password: credentials.password,
+  };
 }
 
 /**

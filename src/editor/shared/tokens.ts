@@ -25,7 +25,8 @@ export function newToken(): string {
  */
 export function giveTokensOnAdd(type: string): void {
   RED.events.on('nodes:add', (n: { type: string; changed?: boolean; credentials?: { token?: string } }) => {
-    if (n.type === type && n.changed && !n.credentials?.token) n.credentials = { ...n.credentials, token: newToken() };
+    if (n.type === type && n.changed && !n.credentials?.token)
+      n.credentials = { ...n.credentials, token: newToken() };
   });
 }
 
@@ -50,7 +51,11 @@ export function secretUrlRow(node: EditedNode, path: string, base?: () => string
   $('#node-input-url-copy').on('click', function (e) {
     e.preventDefault();
     const clipboard = RED.clipboard as unknown as { copyText(text: unknown, el: JQuery, key: string): void };
-    clipboard.copyText($('#node-input-url').val(), $(this), node._def.set.id + ':' + node.type + '.notify.copied');
+    clipboard.copyText(
+      $('#node-input-url').val(),
+      $(this),
+      node._def.set.id + ':' + node.type + '.notify.copied',
+    );
   });
   $('#node-input-url-regenerate').on('click', (e) => {
     e.preventDefault();

@@ -60,7 +60,15 @@ function drawSvg(layout: WorkflowLayout): SVGSVGElement {
   ]) {
     const marker = svg(
       'marker',
-      { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+      {
+        id,
+        viewBox: '0 0 10 10',
+        refX: 9,
+        refY: 5,
+        markerWidth: 7,
+        markerHeight: 7,
+        orient: 'auto-start-reverse',
+      },
       defs,
     );
     svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: colour }, marker);
@@ -68,7 +76,8 @@ function drawSvg(layout: WorkflowLayout): SVGSVGElement {
   const g = svg('g', { transform: 'translate(10,10)' }, root);
   for (const t of layout.transitions) {
     const d = t.points.map((p, i) => (i ? 'L' : 'M') + p.x.toFixed(1) + ',' + p.y.toFixed(1)).join(' ');
-    const cls = 'imis-wf-edge' + (t.timeout ? ' imis-wf-timeout' : '') + (t.enabled ? '' : ' imis-wf-disabled');
+    const cls =
+      'imis-wf-edge' + (t.timeout ? ' imis-wf-timeout' : '') + (t.enabled ? '' : ' imis-wf-disabled');
     const edge = svg('g', { class: cls, 'data-transition': t.code }, g);
     svg(
       'path',
@@ -112,7 +121,11 @@ function drawSvg(layout: WorkflowLayout): SVGSVGElement {
     const cls = 'imis-wf-node' + (s.initial ? ' imis-wf-initial' : '') + (s.final ? ' imis-wf-final' : '');
     const node = svg(
       'g',
-      { class: cls, 'data-state': s.code, transform: `translate(${s.x - s.width / 2},${s.y - s.height / 2})` },
+      {
+        class: cls,
+        'data-state': s.code,
+        transform: `translate(${s.x - s.width / 2},${s.y - s.height / 2})`,
+      },
       g,
     );
     svg(
@@ -131,7 +144,17 @@ function drawSvg(layout: WorkflowLayout): SVGSVGElement {
     if (s.final)
       svg(
         'rect',
-        { x: 3, y: 3, width: s.width - 6, height: s.height - 6, rx: 4, ry: 4, fill: 'none', stroke: '#555', 'stroke-width': 1 },
+        {
+          x: 3,
+          y: 3,
+          width: s.width - 6,
+          height: s.height - 6,
+          rx: 4,
+          ry: 4,
+          fill: 'none',
+          stroke: '#555',
+          'stroke-width': 1,
+        },
         node,
       );
     if (s.initial) svg('circle', { cx: 0, cy: s.height / 2, r: 4, fill: '#3a8f3a' }, node);
@@ -150,7 +173,8 @@ function drawSvg(layout: WorkflowLayout): SVGSVGElement {
     text.textContent = s.code;
     const title = svg('title', {}, node);
     title.textContent =
-      (s.description || s.code) + (s.timeoutHours ? ' (' + tr('legend.timeout') + ' ' + s.timeoutHours + ' h)' : '');
+      (s.description || s.code) +
+      (s.timeoutHours ? ' (' + tr('legend.timeout') + ' ' + s.timeoutHours + ' h)' : '');
   }
   return root;
 }
@@ -209,7 +233,10 @@ export function drawGraph($container: JQuery, layout: WorkflowLayout, title = ''
 
 /** The layout of a definition: top to bottom in a narrow box, left to right in a wide one. */
 export function layoutOf(def: Partial<WorkflowDefinition>, width: number): JQuery.jqXHR<WorkflowLayout> {
-  return postJson<WorkflowLayout>('imis/workflows/layout', { definition: def, direction: width < 500 ? 'TB' : 'LR' });
+  return postJson<WorkflowLayout>('imis/workflows/layout', {
+    definition: def,
+    direction: width < 500 ? 'TB' : 'LR',
+  });
 }
 
 let previewTimer: ReturnType<typeof setTimeout> | undefined;
@@ -219,6 +246,8 @@ export function preview($container: JQuery, def: Partial<WorkflowDefinition>): v
   clearTimeout(previewTimer);
   previewTimer = setTimeout(() => {
     if (!$container.length || !document.body.contains($container[0])) return; // the dialog closed
-    layoutOf(def, $container.width() ?? 0).done((layout) => drawGraph($container, layout, tr('graph.title', { workflow: def.code ?? '' })));
+    layoutOf(def, $container.width() ?? 0).done((layout) =>
+      drawGraph($container, layout, tr('graph.title', { workflow: def.code ?? '' })),
+    );
   }, 300);
 }
