@@ -61,7 +61,7 @@ describe('imis-server configuration: editor endpoints', function () {
     }
   });
 
-  // What the dialogs send for the server they show (imis-editor.html): unsaved settings with the
+  // What the dialogs send for the server they show (src/editor/shared/server.ts): unsaved settings with the
   // typed password, or a deployed node's id with Node-RED's password placeholder.
   const unsaved = () => ({ baseUrl: emulator.url, username: 'MANAGER', password: 'manager' });
   const deployed = () => ({ id: 'srv', baseUrl: emulator.url, password: '__PWRD__' });

@@ -38,7 +38,7 @@ export function clientOptions(config: ServerConfig, credentials: ServerCredentia
 }
 
 /**
- * What the editor sends for the server chosen in a dialog, deployed or not (imis-editor.html); as
+ * What the editor sends for the server chosen in a dialog, deployed or not (src/editor/shared/server.ts); as
  * sent, so each field is checked before use.
  */
 export interface DialogServer {
