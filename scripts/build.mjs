@@ -34,6 +34,9 @@ async function bundle(entry) {
     target: 'es2020',
     outdir: 'out',
     loader: { '.html': 'text' },
+    // Each node's HTML carries its module and the shared parts it uses: compact, names kept.
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: 'warning',
   });
   const text = (ext) => result.outputFiles.find((f) => f.path.endsWith(ext))?.text ?? '';

@@ -208,6 +208,10 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
       const label = await graph.locator('[data-transition="SUBMIT"] text').boundingBox();
       const line = await graph.locator('[data-transition="SUBMIT"] path').boundingBox();
       assert.ok(label && line, 'SUBMIT drawn');
+      assert.ok(
+        label.x >= line.x + line.width / 2 || label.y + label.height <= line.y + line.height / 2,
+        `SUBMIT beside its edge, not on it (label ${JSON.stringify(label)}, edge ${JSON.stringify(line)})`,
+      );
       const timesOut = instance.locator('.imis-wf-times-out');
       assert.match(await timesOut.innerText(), /\d/, 'the time SUBMITTED times out');
       assert.ok(
