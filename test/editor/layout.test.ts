@@ -100,6 +100,7 @@ function wrappedRows(form: Element): string[] {
     const box = label.getBoundingClientRect();
     if (Math.round(box.height / line) > 1)
       found.push(`"${text}" takes ${Math.round(box.height / line)} lines`);
+    if (label.scrollWidth > label.clientWidth + 1) found.push(`"${text}" is cut short`);
     const field = [...row.children].find(
       (el) =>
         el !== label &&
