@@ -279,16 +279,23 @@ export function mountRunsApi(RED: Red): void {
   mountOnce(RED.httpAdmin, 'get', '/imis/runs-view', (_req, res) => {
     res.type('html').set('Cache-Control', 'no-store').send(fullPage());
   });
-  mountOnce(RED.httpAdmin, 'get', '/imis/runs-view/dashboard.js', (_req, res) => {
-    res.type('application/javascript').sendFile(DASHBOARD_SCRIPT);
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs-view/page.js', (_req, res) => {
+    res.type('application/javascript').sendFile(PAGE_FILES + '.js');
+  });
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs-view/page.css', (_req, res) => {
+    res.type('text/css').sendFile(PAGE_FILES + '.css');
   });
 }
 
-/** The dashboard's script, shared by the sidebar and the full-page view (nodes/, beside this module's folder). */
-const DASHBOARD_SCRIPT = join(__dirname, '..', 'imis-runs-dashboard.js');
+/**
+ * The full-page view's script and style, bundled at build from src/editor/runs/page.ts (nodes/,
+ * beside this module's folder).
+ */
+const PAGE_FILES = join(__dirname, '..', 'imis-runs-view');
 
 /**
- * The full-page view: the dashboard script, the catalog's texts, and a page to hold them. Made
+ * The full-page view: Node-RED's stylesheet (its controls and theme variables, beside the page at
+ * <admin>/red/), the view's script and style, and the catalog's texts for the script to read. Made
  * for each request (an editor opening the view): nothing is kept between them.
  */
 function fullPage(): string {
@@ -300,10 +307,12 @@ function fullPage(): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>iMIS runs</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<script src="runs-view/dashboard.js"></script>
-</head><body class="imis-runs-page">
+<link rel="stylesheet" href="../red/style.min.css">
+<link rel="stylesheet" href="runs-view/page.css">
+</head><body class="imis-runs-page red-ui-editor">
 <div id="imis-runs-root"></div>
-<script>imisRunsDashboard.page(document.getElementById('imis-runs-root'), ${texts});</script>
+<script type="application/json" id="imis-runs-texts">${texts}</script>
+<script src="runs-view/page.js"></script>
 </body></html>`;
 }
 

@@ -39,7 +39,7 @@ export function clientOptions(config: ServerConfig, credentials: ServerCredentia
 }
 
 /**
- * What the editor sends for the server chosen in a dialog, deployed or not (imis-editor.html); as
+ * What the editor sends for the server chosen in a dialog, deployed or not (src/editor/shared/server.ts); as
  * sent, so each field is checked before use.
  */
 export interface DialogServer {
@@ -77,12 +77,15 @@ function dialogClient(RED: Red, settings: DialogServer | undefined, missing: str
   const deployed = serverNode(RED, id);
   const username = typed(s.username);
   const password = typed(s.password);
-  if (deployed && deployed.config.baseUrl === baseUrl && !username && !password) {
-    return deployed.client;
-  }
   // Credentials of a server config node deployed (or saved, for a node of the deployed flows).
   const stored: ServerCredentials = deployed?.credentials ?? (id ? storedCredentials(RED, id) : {});
   const credentials = { username: username ?? stored.username, password: password ?? stored.password };
+  // No user to sign in as: say so, rather than ask iMIS for a token as "".
+  if (!credentials.username || !credentials.password)
+    throw new NoServerSettingsError(serverMessage(RED, 'errors.no-credentials'));
+  if (deployed && deployed.config.baseUrl === baseUrl && !username && !password) {
+    return deployed.client;
+  }
   const key = JSON.stringify([id, baseUrl, credentials.username, credentials.password]);
   const now = Date.now();
   const recent = packageRuntime(RED).dialogClients;

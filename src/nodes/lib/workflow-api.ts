@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   WorkflowDefinitionError,
   WorkflowError,
@@ -14,26 +12,6 @@ import { mountOnce } from './http/routes.js';
 import { adminUser } from './red.js';
 import type { Red, Request, Response } from './red.js';
 import { deployedWorkflows, eventView, instanceView, workflowMessage, workflowRuntime } from './workflows.js';
-
-/**
- * The definition rules (src/workflow/definition.ts and validate.ts, which import nothing else) as
- * one script for the editor: the dialog checks a workflow with the very code the runtime uses.
- * Made for each request (an editor loading): nothing is kept between them.
- */
-function rules(): string {
-  const dir = join(__dirname, '..', '..', 'workflow');
-  const module = (file: string) =>
-    `modules['${file}'] = (function (exports, require) {\n${readFileSync(join(dir, file), 'utf8').replace(
-      /^\/\/# sourceMappingURL=.*$/m,
-      '',
-    )}\nreturn exports;\n})({}, load);\n`;
-  return (
-    `(function () {\nvar modules = {};\nfunction load(name) { return modules[name.replace(/^\\.\\//, '')]; }\n` +
-    module('definition.js') +
-    module('validate.js') +
-    `window.ImisWorkflowRules = Object.assign({}, modules['definition.js'], modules['validate.js']);\n})();\n`
-  );
-}
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 const time = (v: unknown) => {
@@ -65,10 +43,6 @@ export function mountWorkflowApi(RED: Red): void {
   };
   const actor = (req: Request) => adminUser(req) ?? 'editor';
 
-  mountOnce(app, 'get', '/imis/workflows/rules.js', read, (_req, res) => {
-    res.type('application/javascript').send(rules());
-  });
-
   // Deployed workflows: definition, problems, instance counts.
   mountOnce(app, 'get', '/imis/workflows', read, (_req, res) => {
     const runtime = workflowRuntime(RED);
@@ -90,7 +64,8 @@ export function mountWorkflowApi(RED: Red): void {
 
   mountOnce(app, 'post', '/imis/workflows/layout', read, (req, res) => {
     try {
-      res.json(layoutWorkflow(normalizeDefinition(req.body?.definition ?? {})));
+      const direction = req.body?.direction === 'TB' ? 'TB' : 'LR';
+      res.json(layoutWorkflow(normalizeDefinition(req.body?.definition ?? {}), direction));
     } catch (err) {
       res.status(400).json({ error: (err as Error).message });
     }
