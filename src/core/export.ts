@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
-import { unparse } from 'papaparse';
 import type { Store } from '../store/types.js';
 import { InputError } from './errors.js';
+import { lazy } from './lazy.js';
+
+/** Loaded by the first CSV export (lazy.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const papaparse = lazy(() => require('papaparse') as typeof import('papaparse'));
 
 /** Data published by "Export Data to URL" (docs/nodes.md §8). */
 export type ExportFormat = 'json' | 'csv';
@@ -49,7 +53,10 @@ export function toCsv(rows: unknown[], opts: CsvOptions = {}): string {
   // reads the rows as they are, column by column, without a converted copy of the data.
   const header = flatHeader(rows);
   if (header)
-    return withBom(unparse(rows as Record<string, unknown>[], { ...config, columns: header }), opts);
+    return withBom(
+      papaparse().unparse(rows as Record<string, unknown>[], { ...config, columns: header }),
+      opts,
+    );
 
   const fields = new Map<string, number>();
   const flat: Map<string, string>[] = [];
@@ -62,7 +69,7 @@ export function toCsv(rows: unknown[], opts: CsvOptions = {}): string {
   }
   const columns = [...fields.keys()];
   const data = flat.map((cells) => columns.map((key) => cells.get(key) ?? ''));
-  return withBom(unparse({ fields: columns, data }, config), opts);
+  return withBom(papaparse().unparse({ fields: columns, data }, config), opts);
 }
 
 /**
