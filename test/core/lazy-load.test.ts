@@ -28,6 +28,8 @@ const HEAVY = [
   'jsonata',
   '@dagrejs/dagre',
   'safe-stable-stringify',
+  'croner',
+  'cronstrue',
   'ajv-formats',
   'ajv-draft-04',
   'ajv/dist/2019',
@@ -86,13 +88,15 @@ describe('Heavy libraries load on first use', function () {
     assert.deepEqual(after.sort(), ['ajv-formats', 'ajv/dist/2020']);
   });
 
-  it('the first template, CSV export, condition, layout and stable hash work', async () => {
+  it('the first template, CSV export, condition, layout, stable hash and schedule work', async () => {
     const { before, result } = await freshProcess(`
       const { compileTemplate } = require(path.join(src, 'core/templates.js'));
       const { toCsv } = require(path.join(src, 'core/export.js'));
       const { compileCondition } = require(path.join(src, 'workflow/conditions.js'));
       const { layoutWorkflow } = require(path.join(src, 'workflow/layout.js'));
       const { rowHash } = require(path.join(src, 'core/delta.js'));
+      const { parseSchedule } = require(path.join(src, 'core/cron.js'));
+      const schedule = parseSchedule('0 30 9 ? * MON-FRI', 'UTC');
       const layout = layoutWorkflow({
         states: [{ code: 'A' }, { code: 'B' }],
         transitions: [{ code: 'go', from: 'A', to: 'B', trigger: 'manual', enabled: true }],
@@ -103,6 +107,7 @@ describe('Heavy libraries load on first use', function () {
         condition: await compileCondition('go', 'payload.n > 1')({ payload: { n: 2 } }),
         states: layout.states.length,
         hashes: rowHash({ a: { b: 1 } }) === rowHash({ a: { b: 1 } }),
+        cron: [schedule.describe(), schedule.next(new Date('2026-05-29T10:00:00Z')).toISOString()],
       };
     `);
     assert.deepEqual(before, []);
@@ -112,6 +117,7 @@ describe('Heavy libraries load on first use', function () {
       condition: true,
       states: 2,
       hashes: true,
+      cron: ['At 09:30, Monday through Friday', '2026-06-01T09:30:00.000Z'],
     });
   });
 });
