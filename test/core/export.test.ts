@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'papaparse';
+import { parse, unparse } from 'papaparse';
 import {
   conditionalStatus,
+  csvBody,
   expiryFrom,
   exportError,
+  jsonBody,
   keyHash,
   publicUrl,
   PublishedStore,
@@ -75,6 +77,44 @@ describe('CSV conversion', () => {
     const lines = csv.split('\r\n');
     assert.equal(lines.length, 100_001);
     assert.deepEqual(table(lines[100_000])[0], Object.values(rows[99_999]).map(String));
+  });
+});
+
+describe('Large export bodies, written in pieces', () => {
+  // The body of a large export is written a thousand rows at a time (memory stays flat from run to
+  // run); it must be exactly what one papaparse / JSON.stringify call over all the rows gives.
+  const papaparseOnce = { quotes: false, newline: '\r\n', header: true, skipEmptyLines: false } as const;
+  const tricky = (i: number): Record<string, unknown> => ({
+    id: i,
+    name: i % 7 === 0 ? '' : `n${i}, "quoted"`,
+    note: i % 11 === 0 ? ' padded ' : i % 13 === 0 ? 'two\r\nlines' : null,
+    city: i % 5 === 0 ? 'Zürich' : 'Lyon',
+  });
+
+  it('writes the same CSV for 2,345 rows as papaparse in one call, header once', () => {
+    const rows = Array.from({ length: 2345 }, (_, i) => tricky(i));
+    const once = unparse(rows, { ...papaparseOnce, columns: ['id', 'name', 'note', 'city'] });
+    assert.equal(toCsv(rows), once);
+    assert.ok(csvBody(rows).equals(Buffer.from(once, 'utf8')));
+    assert.ok(csvBody(rows, { bom: true }).equals(Buffer.from(`\ufeff${once}`, 'utf8')));
+  });
+
+  it('keeps empty lines of a one-column CSV and nested rows across pieces', () => {
+    const empty = Array.from({ length: 2001 }, () => ({ a: '' }));
+    assert.equal(toCsv(empty), unparse(empty, { ...papaparseOnce, columns: ['a'] }));
+    const nested = Array.from({ length: 2100 }, (_, i) => ({ id: i, address: { city: `c${i}` } }));
+    const data = nested.map((r) => [String(r.id), r.address.city]);
+    const once = unparse({ fields: ['id', 'address.city'], data }, papaparseOnce);
+    assert.ok(csvBody(nested).equals(Buffer.from(once, 'utf8')));
+  });
+
+  it('writes the same JSON for 2,500 rows as JSON.stringify, bigints as text', () => {
+    const rows: unknown[] = Array.from({ length: 2500 }, (_, i) => tricky(i));
+    rows[1500] = { big: 12345678901234567890n };
+    rows[2400] = null;
+    const once = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    assert.ok(jsonBody(rows).equals(Buffer.from(once, 'utf8')));
+    assert.equal(jsonBody([]).toString(), '[]');
   });
 });
 
