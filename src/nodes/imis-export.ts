@@ -66,7 +66,7 @@ const register: NodeModule = (RED) => {
     const policy = onErrorOf(onError);
     // An unknown choice (a flow written by hand) keeps the link forever, as before expiry existed.
     const after: ExpiryChoice = EXPIRY_CHOICES.includes(expiry) ? expiry : 'never';
-    const store = storeFor(packageContext(RED).store);
+    const store = storeFor(packageContext(RED).store.exports);
     node.store = store;
     const token = registerSecretEndpoint(RED, 'imis-export', node, EXPORT_PATH);
     const { httpNodeRoot, uiHost, uiPort } = RED.settings;

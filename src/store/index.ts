@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { PostgresStore } from './postgres.js';
 import { withoutPassword } from './problems.js';
-import { driverName } from './sqlite-driver.js';
+import { driverName } from './engine/sqlite-driver.js';
 import { SqliteStore } from './sqlite.js';
-import type { RetentionPolicy, Store } from './types.js';
+import { EngineStore } from './store.js';
+import type { Store } from './store.js';
+import type { RetentionPolicy } from './types.js';
 
 export type {
   AcceptOnce,
@@ -14,9 +16,9 @@ export type {
   RunPage,
   RunQuery,
   SeenMark,
-  Store,
   StoredExport,
 } from './types.js';
+export type { Repositories, Store } from './store.js';
 export type {
   DueDecision,
   WorkflowChange,
@@ -149,9 +151,9 @@ export async function openStore(
  * preferred SQLite engine could not load (undefined when it did, or for PostgreSQL).
  */
 export function engineInUse(store: Store): { engine: string; fellBack?: string } {
-  if (!(store instanceof SqliteStore)) return { engine: store.engine };
-  const engine = `sqlite (${store.driver})`;
-  return store.fellBack ? { engine, fellBack: store.fellBack } : { engine };
+  if (!(store instanceof EngineStore)) return { engine: store.engine };
+  const { description: engine, fellBack } = store.db;
+  return fellBack ? { engine, fellBack } : { engine };
 }
 
 function positive(value: unknown): number | undefined {

@@ -27,23 +27,7 @@ import type { NoMatchReason } from './machine.js';
 import { DueScheduler } from './scheduler.js';
 
 /** The part of the store the runtime uses. */
-export type WorkflowStore = Pick<
-  Store,
-  | 'getInstance'
-  | 'writeInstance'
-  | 'deleteInstance'
-  | 'listInstances'
-  | 'countInstances'
-  | 'instanceHistory'
-  | 'takeDueTimeouts'
-  | 'pruneInstances'
-  | 'nextDueAt'
-  | 'syncWorkflow'
-  | 'getNodeState'
-  | 'setNodeState'
-  | 'publish'
-  | 'subscribe'
->;
+export type WorkflowStore = Pick<Store, 'workflows' | 'nodeState' | 'messages'>;
 
 /** A request the runtime cannot carry out (unknown workflow or state, ...); `code` says which. */
 export class WorkflowError extends ExpectedError {
@@ -174,7 +158,7 @@ export class WorkflowRuntime extends EventEmitter {
     this.pruneBatch = Math.max(1, options.pruneBatch ?? 200);
     this.shared = options.shared === true;
     this.scheduler = new DueScheduler(
-      { fireDue: () => this.fireDue(), nextDue: () => this.store.nextDueAt(this.timed()) },
+      { fireDue: () => this.fireDue(), nextDue: () => this.store.workflows.nextDueAt(this.timed()) },
       { now: this.now, maxSleepMs: options.maxSleepMs, onError: (err) => this.emit('failure', err) },
     );
     if (options.recountMs && options.recountMs > 0) {
@@ -193,7 +177,7 @@ export class WorkflowRuntime extends EventEmitter {
   start(): Promise<void> {
     this.scheduler.start();
     if (this.shared && !this.subscribing) {
-      const subscribing: Promise<void> = this.store
+      const subscribing: Promise<void> = this.store.messages
         .subscribe(
           EVENTS_CHANNEL,
           (message) => this.received(message),
@@ -297,7 +281,7 @@ export class WorkflowRuntime extends EventEmitter {
   }
 
   async recount(code: string): Promise<void> {
-    const counts = await this.store.countInstances(code);
+    const counts = await this.store.workflows.countInstances(code);
     this.counts.set(code, new Map(Object.entries(counts)));
     this.emit('counts', code);
   }
@@ -315,7 +299,7 @@ export class WorkflowRuntime extends EventEmitter {
   private async fireOnce(code: string, request: FireRequest): Promise<Outcome> {
     const wf = this.deployed(code);
     const at = this.now();
-    const found = await this.store.getInstance(code, request.key);
+    const found = await this.store.workflows.getInstance(code, request.key);
     const { actor, runId } = request;
     const instance: WorkflowInstance = found ?? {
       workflow: code,
@@ -342,7 +326,7 @@ export class WorkflowRuntime extends EventEmitter {
       const reason = (selection as { reason: NoMatchReason }).reason;
       if (found) return { fired: false, created: false, instance, reason };
       const created = changedInstance(instance, instance.state, at, cause, undefined, instance.dueAt, 1);
-      await this.store.writeInstance({ instance: created, expectedVersion: 0, history });
+      await this.store.workflows.writeInstance({ instance: created, expectedVersion: 0, history });
       this.changed(wf, history[0], created);
       this.scheduler.nudge(created.dueAt);
       return { fired: false, created: true, instance: created, reason };
@@ -369,7 +353,7 @@ export class WorkflowRuntime extends EventEmitter {
       runId,
     );
     history.push(moved);
-    await this.store.writeInstance({ instance: next, expectedVersion: instance.version, history });
+    await this.store.workflows.writeInstance({ instance: next, expectedVersion: instance.version, history });
     if (!found) this.changed(wf, history[0], instance);
     const event = this.changed(wf, moved, next);
     this.scheduler.nudge(next.dueAt);
@@ -383,7 +367,7 @@ export class WorkflowRuntime extends EventEmitter {
         const wf = this.deployed(code);
         if (!wf.state(state))
           throw new WorkflowError('unknown-state', `Workflow ${code} has no state ${state}`);
-        const found = await this.store.getInstance(code, key);
+        const found = await this.store.workflows.getInstance(code, key);
         if (!found) throw new WorkflowError('no-instance', `Workflow ${code} has no instance ${key}`);
         const at = this.now();
         const next = changedInstance(
@@ -396,7 +380,11 @@ export class WorkflowRuntime extends EventEmitter {
           found.version + 1,
         );
         const line = entry(code, key, at, 'reset', found.state, state, undefined, 'reset', actor, undefined);
-        await this.store.writeInstance({ instance: next, expectedVersion: found.version, history: [line] });
+        await this.store.workflows.writeInstance({
+          instance: next,
+          expectedVersion: found.version,
+          history: [line],
+        });
         this.scheduler.nudge(next.dueAt);
         return this.changed(wf, line, next);
       }),
@@ -406,7 +394,7 @@ export class WorkflowRuntime extends EventEmitter {
   /** Deletes an instance and its history. */
   async remove(code: string, key: string, actor?: string): Promise<WorkflowEvent> {
     return this.serial(code, key, async () => {
-      const deleted = await this.store.deleteInstance(code, key);
+      const deleted = await this.store.workflows.deleteInstance(code, key);
       if (!deleted) throw new WorkflowError('no-instance', `Workflow ${code} has no instance ${key}`);
       const event: WorkflowEvent = {
         workflow: code,
@@ -426,15 +414,15 @@ export class WorkflowRuntime extends EventEmitter {
   }
 
   instance(code: string, key: string): Promise<WorkflowInstance | undefined> {
-    return this.store.getInstance(code, key);
+    return this.store.workflows.getInstance(code, key);
   }
 
   list(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
-    return this.store.listInstances(query);
+    return this.store.workflows.listInstances(query);
   }
 
   history(code: string, key: string): Promise<WorkflowHistoryEntry[]> {
-    return this.store.instanceHistory(code, key);
+    return this.store.workflows.instanceHistory(code, key);
   }
 
   /** Fires one batch of due timeouts now; true when the batch was full. */
@@ -478,7 +466,7 @@ export class WorkflowRuntime extends EventEmitter {
       dueAt.set(change, instance.dueAt ?? at);
       return { change };
     };
-    const written = await this.store.takeDueTimeouts(codes, this.now(), this.batch, decide);
+    const written = await this.store.workflows.takeDueTimeouts(codes, this.now(), this.batch, decide);
     for (const change of written) {
       const wf = this.workflows.get(change.instance.workflow);
       if (wf) this.changed(wf, change.history[0], change.instance, dueAt.get(change));
@@ -503,7 +491,13 @@ export class WorkflowRuntime extends EventEmitter {
     for (const wf of [...this.workflows.values()]) {
       const finals = wf.stateCodes().filter((state) => wf.isFinal(state));
       const pruned = await pacedBatches(
-        () => this.store.pruneInstances(wf.code, finals, this.now() - this.keepFinalMs, this.pruneBatch),
+        () =>
+          this.store.workflows.pruneInstances(
+            wf.code,
+            finals,
+            this.now() - this.keepFinalMs,
+            this.pruneBatch,
+          ),
         this.pruneBatch,
       );
       if (pruned > 0) await this.recount(wf.code);
@@ -561,7 +555,9 @@ export class WorkflowRuntime extends EventEmitter {
     if (listeners) for (const [id, handler] of listeners) this.deliver(id, handler, event);
     if (!this.shared) return;
     const shared: SharedEvent = { event, taken: listeners ? [...listeners.keys()] : [] };
-    this.store.publish(EVENTS_CHANNEL, JSON.stringify(shared)).catch((err) => this.emit('failure', err));
+    this.store.messages
+      .publish(EVENTS_CHANNEL, JSON.stringify(shared))
+      .catch((err) => this.emit('failure', err));
   }
 
   /**
@@ -634,7 +630,7 @@ export class WorkflowRuntime extends EventEmitter {
    */
   private async sync(wf: CompiledWorkflow): Promise<SyncReport> {
     const seen =
-      (await this.store.getNodeState<Record<string, string>>(`workflow:${wf.code}`, SYNC_KIND)) ?? {};
+      (await this.store.nodeState.get<Record<string, string>>(`workflow:${wf.code}`, SYNC_KIND)) ?? {};
     const current: Record<string, string> = {};
     const retime: Record<string, number | null> = {};
     for (const code of wf.stateCodes()) {
@@ -643,8 +639,8 @@ export class WorkflowRuntime extends EventEmitter {
       current[code] = `${ms}|${t?.code ?? ''}`;
       if (seen[code] !== current[code]) retime[code] = ms;
     }
-    const flagged = await this.store.syncWorkflow(wf.code, wf.stateCodes(), retime);
-    await this.store.setNodeState(`workflow:${wf.code}`, SYNC_KIND, current);
+    const flagged = await this.store.workflows.syncWorkflow(wf.code, wf.stateCodes(), retime);
+    await this.store.nodeState.set(`workflow:${wf.code}`, SYNC_KIND, current);
     const report = { flagged, retimed: Object.keys(retime) };
     if (Object.keys(flagged).length) this.emit('flagged', wf.code, flagged);
     return report;

@@ -169,7 +169,7 @@ export function insertOnce(
       if (!value) throw new ExpectedError(runsMessage(RED, 'errors.dedup-empty'));
       const { store } = packageContext(RED);
       let deduplicator = deduplicators.get(store);
-      if (!deduplicator) deduplicators.set(store, (deduplicator = new Deduplicator(store)));
+      if (!deduplicator) deduplicators.set(store, (deduplicator = new Deduplicator(store.dedup)));
       outcome = await deduplicator.once(node.id, value, () => insert(value), {
         ...(keyField ? { find: () => find(value) } : {}),
         uncertain: isTransient,

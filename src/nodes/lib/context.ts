@@ -134,8 +134,8 @@ export function packageContext(RED: Red): PackageContext {
         ? settled
         : { ...settled, input: undefined, inputExtra: undefined, inputNotStored: true };
       settling.set(run.id, run);
-      store
-        .finishRun(run)
+      store.runs
+        .finish(run)
         .catch((err: Error) =>
           RED.log.warn(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
         )
@@ -178,7 +178,7 @@ export function packageContext(RED: Red): PackageContext {
       Math.min(60_000, Math.max(1000, unfinishedAfterMs / 4)),
     ),
     // Three heartbeats per lease: one may be late without the lease running out.
-    setInterval(() => store.heartbeat().catch(() => undefined), leaseMs / 3),
+    setInterval(() => store.inputs.heartbeat().catch(() => undefined), leaseMs / 3),
     setInterval(() => void prune(store, retention), PRUNE_EVERY_MS),
   ];
   for (const t of timers) t.unref();
@@ -273,14 +273,14 @@ async function prune(store: Store, retention: RetentionPolicy): Promise<void> {
   pruning = true;
   try {
     await pacedBatches(
-      () => store.pruneRuns(retention, new Date(), PRUNE_BATCH),
+      () => store.runs.prune(retention, new Date(), PRUNE_BATCH),
       PRUNE_BATCH,
       PRUNE_PAUSE_FACTOR,
     );
-    await store.pruneSeen();
-    await store.pruneExports();
+    await store.seen.prune();
+    await store.exports.prune();
     // De-duplication records live as long as the runs that could be re-run.
-    await store.pruneDedup(new Date(Date.now() - retention.maxAgeMs));
+    await store.dedup.prune(new Date(Date.now() - retention.maxAgeMs));
   } catch {
     // the next round tries again
   } finally {
