@@ -102,8 +102,12 @@ async function writers<T>(
 /** Counts the transactions (groups) a store's group commits write, by wrapping their writers. */
 function countGroups(store: Store): { groups: () => number; reset: () => void } {
   let groups = 0;
-  for (const name of ['accepts', 'finishes']) {
-    const commit = (store as unknown as Record<string, { write?: (items: unknown[]) => unknown }>)[name];
+  const commits = [
+    [store.inputs, 'accepts'],
+    [store.runs, 'finishes'],
+  ] as const;
+  for (const [repository, name] of commits) {
+    const commit = (repository as unknown as Record<string, { write?: (items: unknown[]) => unknown }>)[name];
     const write = commit?.write;
     if (!commit || typeof write !== 'function') continue;
     commit.write = (items: unknown[]) => {

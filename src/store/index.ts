@@ -7,26 +7,9 @@ import { EngineStore } from './store.js';
 import type { Store } from './store.js';
 import type { RetentionPolicy } from './types.js';
 
-export type {
-  AcceptOnce,
-  AcceptedInput,
-  DeltaChange,
-  RetentionPolicy,
-  RunCounts,
-  RunPage,
-  RunQuery,
-  SeenMark,
-  StoredExport,
-} from './types.js';
+// The store's data types (inputs, runs and their queries, exports, workflow instances).
+export type * from './types.js';
 export type { Repositories, Store } from './store.js';
-export type {
-  DueDecision,
-  WorkflowChange,
-  WorkflowHistoryEntry,
-  WorkflowInstance,
-  WorkflowInstancePage,
-  WorkflowInstanceQuery,
-} from './types.js';
 export { WorkflowConflict } from './types.js';
 export { importLegacyFiles, seenScope } from './legacy.js';
 export { pacedBatches } from './paced.js';

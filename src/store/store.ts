@@ -11,30 +11,6 @@ import { RunsRepository } from './repositories/runs.js';
 import { SeenRepository } from './repositories/seen.js';
 import { WorkflowsRepository } from './repositories/workflows.js';
 
-/** The store's repositories, one per concern; callers take the one they need. */
-export interface Repositories {
-  /** Accepted inputs and their leases. */
-  readonly inputs: InputsRepository;
-  /** Finished runs: written, read, counted, pruned. */
-  readonly runs: RunsRepository;
-  /** Small per-node state (a cron node's schedule). */
-  readonly nodeState: NodeStateRepository;
-  /** Delivery and event ids seen. */
-  readonly seen: SeenRepository;
-  /** Published exports (Export Data to URL). */
-  readonly exports: ExportsRepository;
-  /** Delta Hash's hashes. */
-  readonly delta: DeltaRepository;
-  /** De-duplicated inserts. */
-  readonly dedup: DedupRepository;
-  /** Automatic retries planned in the runs. */
-  readonly retries: RetriesRepository;
-  /** Integration workflow instances and their history. */
-  readonly workflows: WorkflowsRepository;
-  /** Messages to the other processes sharing the store. */
-  readonly messages: MessagesRepository;
-}
-
 /** The names of the repositories (DeferredStore wraps each). */
 export const REPOSITORIES = [
   'inputs',
@@ -47,7 +23,10 @@ export const REPOSITORIES = [
   'retries',
   'workflows',
   'messages',
-] as const satisfies readonly (keyof Repositories)[];
+] as const;
+
+/** The store's repositories, one per concern (see EngineStore); callers take the one they need. */
+export type Repositories = Pick<EngineStore, (typeof REPOSITORIES)[number]>;
 
 /**
  * Everything the package remembers: SQLite when embedded, PostgreSQL when shared by several
@@ -70,15 +49,25 @@ export interface Store extends Repositories {
 /** The store over an engine: the repositories composed (adding a table adds one line here). */
 export class EngineStore implements Store {
   readonly engine: EngineName;
+  /** Accepted inputs and their leases. */
   readonly inputs: InputsRepository;
+  /** Finished runs: written, read, counted, pruned. */
   readonly runs: RunsRepository;
+  /** Small per-node state (a cron node's schedule). */
   readonly nodeState: NodeStateRepository;
+  /** Delivery and event ids seen. */
   readonly seen: SeenRepository;
+  /** Published exports (Export Data to URL). */
   readonly exports: ExportsRepository;
+  /** Delta Hash's hashes. */
   readonly delta: DeltaRepository;
+  /** De-duplicated inserts. */
   readonly dedup: DedupRepository;
+  /** Automatic retries planned in the runs. */
   readonly retries: RetriesRepository;
+  /** Integration workflow instances and their history. */
   readonly workflows: WorkflowsRepository;
+  /** Messages to the other processes sharing the store. */
   readonly messages: MessagesRepository;
 
   constructor(
