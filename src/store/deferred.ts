@@ -90,22 +90,26 @@ export class DeferredStore implements Store {
 
   /**
    * The repository `name` usable now: each of its methods waits for the store (see `use`), then
-   * calls the open store's.
+   * calls the open store's. Made on first use, one function per method (a test may replace one).
    */
   private deferred<K extends keyof Repositories>(name: K): Repositories[K] {
-    return new Proxy({} as Repositories[K], {
-      get: (target, method) => {
-        if (method in target) return (target as unknown as Record<string | symbol, unknown>)[method]; // e.g. a test's spy
-        if (typeof method !== 'string' || method === 'then') return undefined;
-        return async (...args: unknown[]) => {
-          const repository = (await this.use())[name] as unknown as Record<
-            string,
-            (...a: unknown[]) => unknown
-          >;
-          return repository[method](...args);
-        };
+    const methods: Record<string, unknown> = {};
+    const method = (m: string) =>
+      (methods[m] ??= async (...args: unknown[]) => {
+        const repository = (await this.use())[name] as unknown as Record<
+          string,
+          (...a: unknown[]) => unknown
+        >;
+        return repository[m](...args);
+      });
+    const known = (m: string | symbol): m is string => typeof m === 'string' && m !== 'then';
+    return new Proxy(methods, {
+      get: (_target, m) => (known(m) ? method(m) : undefined),
+      getOwnPropertyDescriptor: (target, m) => {
+        if (known(m)) method(m);
+        return Reflect.getOwnPropertyDescriptor(target, m);
       },
-    });
+    }) as unknown as Repositories[K];
   }
 
   private async use(): Promise<Store> {

@@ -44,10 +44,19 @@ interface Read {
 }
 
 /**
- * Writes one change, checked against the version it was read at (0: the instance must not exist
- * yet), and its history lines; answers false (nothing written) when the instance is not there.
+ * Writes changes, each checked against the version it was read at (0: the instance must not exist
+ * yet), then the history lines of those written, together; answers which were written.
  */
-function* apply(tx: Tx, change: WorkflowChange): Step<boolean> {
+function* apply(tx: Tx, changes: WorkflowChange[]): Step<boolean[]> {
+  const written: boolean[] = [];
+  for (const change of changes) written.push(yield* applyOne(tx, change));
+  const history = changes.filter((_, n) => written[n]).flatMap((c) => c.history);
+  if (history.length > 0) yield* tx.runMany(HISTORY, history.map(historyRow));
+  return written;
+}
+
+/** One instance's change, without its history; false (nothing written) when the version differs. */
+function* applyOne(tx: Tx, change: WorkflowChange): Step<boolean> {
   const i = change.instance;
   const row = instanceRow(i);
   const written =
@@ -62,9 +71,7 @@ function* apply(tx: Tx, change: WorkflowChange): Step<boolean> {
           i.key,
           change.expectedVersion,
         ]);
-  if (written === 0) return false;
-  if (change.history.length > 0) yield* tx.runMany(HISTORY, change.history.map(historyRow));
-  return true;
+  return written > 0;
 }
 
 /**
@@ -80,7 +87,11 @@ export class WorkflowsRepository {
   constructor(private readonly engine: Engine) {
     this.writes = new GroupCommit((items) =>
       engine.transaction(function* (tx) {
-        for (const item of items) item.conflict = !(yield* apply(tx, item.change));
+        const written = yield* apply(
+          tx,
+          items.map((item) => item.change),
+        );
+        items.forEach((item, n) => (item.conflict = !written[n]));
       }),
     );
   }
@@ -192,7 +203,7 @@ export class WorkflowsRepository {
            ORDER BY due_at LIMIT ?${dialect.skipLocked}`,
           [now, dialect.list(workflows), limit],
         );
-        const written: WorkflowChange[] = [];
+        const changes: WorkflowChange[] = [];
         for (const row of rows) {
           const instance = instanceFromRow(row);
           const decision = decide(instance);
@@ -201,9 +212,10 @@ export class WorkflowsRepository {
               `UPDATE imis_wf_instances SET due_at = NULL WHERE workflow = ? AND key = ? AND version = ?`,
               [instance.workflow, instance.key, instance.version],
             );
-          } else if (yield* apply(tx, decision.change)) written.push(decision.change);
+          } else changes.push(decision.change);
         }
-        return written;
+        const written = yield* apply(tx, changes);
+        return changes.filter((_, n) => written[n]);
       },
       { write: true },
     );
