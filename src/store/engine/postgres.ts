@@ -47,6 +47,8 @@ export function numbered(sql: string, first = 1): string {
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
+// A repository uses an engine only through `Engine` (types.ts, the note at its top).
+
 /**
  * The shared engine: PostgreSQL through a `pg` pool (loaded only when this engine is opened, so the
  * embedded store never loads it). Statements are written with `?` and numbered here, once per text.

@@ -42,6 +42,8 @@ const NO_MESSAGES: Messages = {
   close: async () => undefined,
 };
 
+// A repository uses an engine only through `Engine` (types.ts, the note at its top).
+
 /**
  * The embedded engine: one SQLite file in WAL mode through node:sqlite or better-sqlite3
  * (sqlite-driver.ts). Both are synchronous: each statement, and each transaction's body, is done

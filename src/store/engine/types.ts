@@ -81,7 +81,10 @@ export interface Engine {
   run(sql: string, params?: readonly unknown[]): Promise<number>;
   /** The INSERT `sql` for each of `rows`, in one transaction (see Tx.runMany). */
   runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<number>;
-  /** Reads the same query once per parameter list (SQLite: in one read transaction). */
+  /**
+   * One row (as an array of its columns' values) of the same query per parameter list: SQLite reads
+   * them in one read transaction, PostgreSQL on the pool's connections at once.
+   */
   getMany<R extends unknown[]>(
     sql: string,
     paramLists: readonly (readonly unknown[])[],
@@ -99,6 +102,7 @@ export interface Engine {
   readonly synchronous: boolean;
   /** Closes the connections (the repositories have written what they batched). */
   close(): Promise<void>;
+  /** Not closed yet. */
   readonly open: boolean;
 }
 
