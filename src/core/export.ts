@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Store } from '../store/types.js';
+import type { ExportsRepository } from '../store/repositories/exports.js';
 import { InputError } from './errors.js';
 import { lazy } from './lazy.js';
 
@@ -210,7 +210,7 @@ export function expiryFrom(after: ExpiryChoice, from: Date): Date | undefined {
 }
 
 /** Where published exports are kept: the package's store (docs/store.md). */
-export type ExportStorage = Pick<Store, 'putExport' | 'getExport' | 'deleteExport'>;
+export type ExportStorage = Pick<ExportsRepository, 'put' | 'get' | 'delete'>;
 
 /**
  * The published datasets, kept in the store so they survive restarts and are shared by processes
@@ -263,7 +263,7 @@ export class PublishedStore {
       format,
       ...(expiresAt ? { expiresAt } : {}),
     };
-    await this.storage.putExport({
+    await this.storage.put({
       keyHash: keyHash(key),
       format,
       body,
@@ -285,10 +285,10 @@ export class PublishedStore {
     if (cached && !expired(cached, now)) return cached;
     if (cached) {
       this.entries.delete(key);
-      await this.storage.deleteExport(keyHash(key));
+      await this.storage.delete(keyHash(key));
       return undefined;
     }
-    const stored = await this.storage.getExport(keyHash(key), now);
+    const stored = await this.storage.get(keyHash(key), now);
     if (!stored) return undefined;
     const published: Published = {
       body: stored.body,
@@ -307,7 +307,7 @@ export class PublishedStore {
   /** Stops serving `key` (e.g. the link was regenerated) and deletes its data. */
   async remove(key: string): Promise<void> {
     this.entries.delete(key);
-    await this.storage.deleteExport(keyHash(key));
+    await this.storage.delete(keyHash(key));
   }
 }
 

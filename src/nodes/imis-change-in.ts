@@ -161,8 +161,8 @@ const register: NodeModule = (RED) => {
         rememberMs: SEEN_FOR_MS,
         seen: dropDuplicates
           ? {
-              mark: (id, expires, now) => store.markSeen(scope, id, expires, now),
-              forget: (id) => store.unmarkSeen(scope, id),
+              mark: (id, expires, now) => store.seen.mark(scope, id, expires, now),
+              forget: (id) => store.seen.unmark(scope, id),
             }
           : undefined,
         accept: async (event) => {

@@ -65,8 +65,8 @@ const register: NodeModule = (RED) => {
       runMissed,
       // Kept in the package store at each change (docs/store.md).
       state: {
-        load: () => store.getNodeState<CronState>(node.id, 'cron'),
-        save: (state) => store.setNodeState(node.id, 'cron', state),
+        load: () => store.nodeState.get<CronState>(node.id, 'cron'),
+        save: (state) => store.nodeState.set(node.id, 'cron', state),
       },
       fire: (trigger) => runs.fire({ payload: { trigger }, extra: { topic: node.name || 'cron' } }),
       changed: (view) => node.status(statusOf(RED, view)),

@@ -72,7 +72,11 @@ const register: NodeModule = (RED) => {
             });
             return;
           }
-          await ctx.store.commitDelta(node.id, { set: delta.upserts, remove: delta.removed, replace: reset });
+          await ctx.store.delta.commit(node.id, {
+            set: delta.upserts,
+            remove: delta.removed,
+            replace: reset,
+          });
           node.status({
             fill: 'green',
             shape: 'dot',
@@ -102,7 +106,7 @@ const register: NodeModule = (RED) => {
         // msg.reset = true compares against nothing: every row counts as new, and the run's hashes
         // replace all of this node's hashes once it has succeeded.
         const reset = msg.reset === true;
-        const previous = reset ? new Map<string, string>() : await ctx.store.getDeltaHashes(node.id);
+        const previous = reset ? new Map<string, string>() : await ctx.store.delta.hashes(node.id);
         const delta = computeDelta(rows, keyColumn, previous, `msg.${inputProp}`);
         const second = removedOutput && delta.removed.length > 0 ? removedMessage(msg, delta) : null;
         RED.util.setMessageProperty(msg, outputProp, delta.changed, true);

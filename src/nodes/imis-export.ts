@@ -60,7 +60,7 @@ const register: NodeModule = (RED) => {
     const after: ExpiryChoice = EXPIRY_CHOICES.includes(expiry) ? expiry : 'never';
     // One PublishedStore (and its memory of the newest bodies) per package runtime.
     const runtime = packageRuntime(RED);
-    const store = (runtime.published ??= new PublishedStore(runtime.store));
+    const store = (runtime.published ??= new PublishedStore(runtime.store.exports));
     node.store = store;
     const token = registerSecretEndpoint(RED, 'imis-export', node, EXPORT_PATH);
     const { httpNodeRoot, uiHost, uiPort } = RED.settings;

@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.js';
+import type { WorkflowsRepository } from '../store/repositories/workflows.js';
 import type { CompiledWorkflow } from './machine.js';
 
 /**
@@ -11,7 +11,7 @@ export class InstanceCounts {
   private recountTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: Pick<Store, 'countInstances'>,
+    private readonly store: Pick<WorkflowsRepository, 'countInstances'>,
     private readonly counted: (code: string) => void,
   ) {}
 

@@ -22,7 +22,7 @@ export class DefinitionSync {
   private readonly syncs = new Map<string, Promise<SyncReport>>();
 
   constructor(
-    private readonly store: Pick<Store, 'getNodeState' | 'setNodeState' | 'syncWorkflow'>,
+    private readonly store: Pick<Store, 'nodeState' | 'workflows'>,
     private readonly flagged: (code: string, counts: Record<string, number>) => void,
   ) {}
 
@@ -44,7 +44,7 @@ export class DefinitionSync {
 
   private async sync(wf: CompiledWorkflow): Promise<SyncReport> {
     const seen =
-      (await this.store.getNodeState<Record<string, string>>(`workflow:${wf.code}`, SYNC_KIND)) ?? {};
+      (await this.store.nodeState.get<Record<string, string>>(`workflow:${wf.code}`, SYNC_KIND)) ?? {};
     const current: Record<string, string> = {};
     const retime: Record<string, number | null> = {};
     for (const code of wf.stateCodes()) {
@@ -53,8 +53,8 @@ export class DefinitionSync {
       current[code] = `${ms}|${t?.code ?? ''}`;
       if (seen[code] !== current[code]) retime[code] = ms;
     }
-    const flagged = await this.store.syncWorkflow(wf.code, wf.stateCodes(), retime);
-    await this.store.setNodeState(`workflow:${wf.code}`, SYNC_KIND, current);
+    const flagged = await this.store.workflows.syncWorkflow(wf.code, wf.stateCodes(), retime);
+    await this.store.nodeState.set(`workflow:${wf.code}`, SYNC_KIND, current);
     const report = { flagged, retimed: Object.keys(retime) };
     if (Object.keys(flagged).length) this.flagged(wf.code, flagged);
     return report;

@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.js';
+import type { MessagesRepository } from '../store/repositories/messages.js';
 import type { WorkflowEvent } from './runtime.js';
 
 /** The store channel on which the processes sharing a store tell each other their changes. */
@@ -21,7 +21,7 @@ export class SharedEvents {
   private subscribing: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Pick<Store, 'publish' | 'subscribe'>,
+    private readonly store: Pick<MessagesRepository, 'publish' | 'subscribe'>,
     private readonly received: (shared: SharedEvent) => void,
     private readonly failed: (err: unknown) => void,
   ) {}

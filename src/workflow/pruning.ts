@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.js';
+import type { WorkflowsRepository } from '../store/repositories/workflows.js';
 import { pacedBatches } from '../store/index.js';
 import type { CompiledWorkflow } from './machine.js';
 
@@ -24,7 +24,7 @@ export class FinalPruning {
   private pruning: Promise<number> | undefined;
 
   constructor(
-    private readonly store: Pick<Store, 'pruneInstances'>,
+    private readonly store: Pick<WorkflowsRepository, 'pruneInstances'>,
     private readonly workflows: () => Iterable<CompiledWorkflow>,
     private readonly pruned: (code: string) => Promise<void>,
     private readonly failed: (err: unknown) => void,

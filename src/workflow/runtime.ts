@@ -34,23 +34,7 @@ import { FinalPruning } from './pruning.js';
 import { DueScheduler } from './scheduler.js';
 
 /** The part of the store the runtime uses. */
-export type WorkflowStore = Pick<
-  Store,
-  | 'getInstance'
-  | 'writeInstance'
-  | 'deleteInstance'
-  | 'listInstances'
-  | 'countInstances'
-  | 'instanceHistory'
-  | 'takeDueTimeouts'
-  | 'pruneInstances'
-  | 'nextDueAt'
-  | 'syncWorkflow'
-  | 'getNodeState'
-  | 'setNodeState'
-  | 'publish'
-  | 'subscribe'
->;
+export type WorkflowStore = Pick<Store, 'workflows' | 'nodeState' | 'messages'>;
 
 /** What happened to an instance; emitted as 'change' for every change, whoever made it. */
 export interface WorkflowEvent {
@@ -140,18 +124,18 @@ export class WorkflowRuntime extends EventEmitter {
     this.batch = Math.max(1, options.timeoutBatch ?? 500);
     this.queue = new ChangeQueue(Math.max(1, options.maxAttempts ?? 10));
     this.scheduler = new DueScheduler(
-      { fireDue: () => this.fireDue(), nextDue: () => this.store.nextDueAt(this.timed()) },
+      { fireDue: () => this.fireDue(), nextDue: () => this.store.workflows.nextDueAt(this.timed()) },
       { now: this.now, maxSleepMs: options.maxSleepMs, onError: failed },
     );
-    this.counts = new InstanceCounts(store, (code) => this.emit('counts', code));
+    this.counts = new InstanceCounts(store.workflows, (code) => this.emit('counts', code));
     if (options.recountMs && options.recountMs > 0)
       this.counts.recountEvery(options.recountMs, () => this.workflows.keys());
     this.sharedEvents =
       options.shared === true
-        ? new SharedEvents(store, (shared) => this.received(shared), failed)
+        ? new SharedEvents(store.messages, (shared) => this.received(shared), failed)
         : undefined;
     this.pruning = new FinalPruning(
-      store,
+      store.workflows,
       () => this.workflows.values(),
       (code) => this.recount(code),
       failed,
@@ -264,7 +248,7 @@ export class WorkflowRuntime extends EventEmitter {
   private async fireOnce(code: string, request: FireRequest): Promise<Outcome> {
     const wf = this.deployed(code);
     const at = this.now();
-    const found = await this.store.getInstance(code, request.key);
+    const found = await this.store.workflows.getInstance(code, request.key);
     const { key, actor, runId } = request;
     const instance: WorkflowInstance = found ?? {
       workflow: code,
@@ -309,7 +293,7 @@ export class WorkflowRuntime extends EventEmitter {
         dueAt: instance.dueAt,
         version: 1,
       });
-      await this.store.writeInstance({ instance: created, expectedVersion: 0, history });
+      await this.store.workflows.writeInstance({ instance: created, expectedVersion: 0, history });
       this.changed(wf, history[0], created);
       this.scheduler.nudge(created.dueAt);
       return { fired: false, created: true, instance: created, reason };
@@ -325,7 +309,7 @@ export class WorkflowRuntime extends EventEmitter {
       runId,
     });
     history.push(moved);
-    await this.store.writeInstance({ instance: next, expectedVersion: instance.version, history });
+    await this.store.workflows.writeInstance({ instance: next, expectedVersion: instance.version, history });
     if (!found) this.changed(wf, history[0], instance);
     const event = this.changed(wf, moved, next);
     this.scheduler.nudge(next.dueAt);
@@ -339,7 +323,7 @@ export class WorkflowRuntime extends EventEmitter {
         const wf = this.deployed(code);
         if (!wf.state(state))
           throw new WorkflowError('unknown-state', `Workflow ${code} has no state ${state}`);
-        const found = await this.store.getInstance(code, key);
+        const found = await this.store.workflows.getInstance(code, key);
         if (!found) throw new WorkflowError('no-instance', `Workflow ${code} has no instance ${key}`);
         const at = this.now();
         const { next, line } = moveInstance(found, {
@@ -352,7 +336,11 @@ export class WorkflowRuntime extends EventEmitter {
           actor,
           runId: undefined,
         });
-        await this.store.writeInstance({ instance: next, expectedVersion: found.version, history: [line] });
+        await this.store.workflows.writeInstance({
+          instance: next,
+          expectedVersion: found.version,
+          history: [line],
+        });
         this.scheduler.nudge(next.dueAt);
         return this.changed(wf, line, next);
       }),
@@ -362,7 +350,7 @@ export class WorkflowRuntime extends EventEmitter {
   /** Deletes an instance and its history. */
   async remove(code: string, key: string, actor?: string): Promise<WorkflowEvent> {
     return this.queue.serial(code, key, async () => {
-      const deleted = await this.store.deleteInstance(code, key);
+      const deleted = await this.store.workflows.deleteInstance(code, key);
       if (!deleted) throw new WorkflowError('no-instance', `Workflow ${code} has no instance ${key}`);
       const event: WorkflowEvent = {
         workflow: code,
@@ -382,15 +370,15 @@ export class WorkflowRuntime extends EventEmitter {
   }
 
   instance(code: string, key: string): Promise<WorkflowInstance | undefined> {
-    return this.store.getInstance(code, key);
+    return this.store.workflows.getInstance(code, key);
   }
 
   list(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
-    return this.store.listInstances(query);
+    return this.store.workflows.listInstances(query);
   }
 
   history(code: string, key: string): Promise<WorkflowHistoryEntry[]> {
-    return this.store.instanceHistory(code, key);
+    return this.store.workflows.instanceHistory(code, key);
   }
 
   /** Fires one batch of due timeouts now; true when the batch was full. */
@@ -419,7 +407,7 @@ export class WorkflowRuntime extends EventEmitter {
       dueAt.set(change, instance.dueAt ?? at);
       return { change };
     };
-    const written = await this.store.takeDueTimeouts(codes, this.now(), this.batch, decide);
+    const written = await this.store.workflows.takeDueTimeouts(codes, this.now(), this.batch, decide);
     for (const change of written) {
       const wf = this.workflows.get(change.instance.workflow);
       if (wf) this.changed(wf, change.history[0], change.instance, dueAt.get(change));

@@ -126,7 +126,7 @@ describe('Published export data', () => {
   const storage = () => {
     const store = new SqliteStore({ file });
     opened.push(store);
-    return store;
+    return store.exports;
   };
   beforeEach(() => {
     file = join(mkdtempSync(join(tmpdir(), 'imis-export-')), 'imis.db');
@@ -162,9 +162,9 @@ describe('Published export data', () => {
   it('never stores the key itself, only its hash', async () => {
     const store = storage();
     await new PublishedStore(store).publish('my-secret-token', 'json', data);
-    await store.close();
+    await opened[opened.length - 1].close();
     assert.ok(!readFileSync(file).includes('my-secret-token'));
-    assert.ok(await storage().getExport(keyHash('my-secret-token')));
+    assert.ok(await storage().get(keyHash('my-secret-token')));
   });
 
   it('replaces the data on every publish, and forgets it on remove', async () => {
@@ -213,7 +213,7 @@ describe('Published export data', () => {
       assert.ok(await new PublishedStore(storage()).get('k', at(DAY - 1)), 'and from the store');
       assert.equal(await store.get('k', at(DAY)), undefined, '404 after');
       assert.equal(await new PublishedStore(storage()).get('k', at(DAY)), undefined);
-      assert.equal(await backing.getExport(keyHash('k'), t0), undefined, 'the data is deleted');
+      assert.equal(await backing.get(keyHash('k'), t0), undefined, 'the data is deleted');
     });
 
     it('renews the period at each run when asked, and otherwise keeps it', async () => {
@@ -245,7 +245,7 @@ describe('Published export data', () => {
       const store = new PublishedStore(backing);
       await store.publish('forever', 'json', data, {}, undefined, t0);
       await new PublishedStore(backing).publish('brief', 'json', data, {}, { after: '1d', renew: true }, t0);
-      assert.equal(await backing.pruneExports(at(DAY)), 1);
+      assert.equal(await backing.prune(at(DAY)), 1);
       assert.ok(await store.get('forever', at(1000 * DAY)));
     });
   });

@@ -28,7 +28,7 @@ describe('Lease heartbeat', function () {
     ]);
     const ctx = helperRuntime();
     assert.equal(ctx.leaseMs, 1000);
-    const heartbeat = sinon.spy(ctx.store, 'heartbeat');
+    const heartbeat = sinon.spy(ctx.store.inputs, 'heartbeat');
     try {
       await new Promise((resolve) => setTimeout(resolve, 1150));
       assert.ok(heartbeat.callCount >= 3, `${heartbeat.callCount} heartbeats in 1.15 s`);

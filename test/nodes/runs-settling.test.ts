@@ -37,9 +37,9 @@ describe('Runs API while a finished run is being written', function () {
 
   it('lists the run and answers it by id, and Re-run finds it, until the store has it', async () => {
     const ctx = helperRuntime();
-    const finishRun = ctx.store.finishRun.bind(ctx.store);
+    const finishRun = ctx.store.runs.finish.bind(ctx.store.runs);
     let writing = 0;
-    ctx.store.finishRun = async (run) => {
+    ctx.store.runs.finish = async (run) => {
       writing++;
       await new Promise((resolve) => setTimeout(resolve, 400));
       await finishRun(run);

@@ -191,7 +191,7 @@ describe('Workflow nodes', function () {
         const history = [
           { workflow: 'ORDER', key, at: since, kind: 'created' as const, to: state, trigger: 'webhook' },
         ];
-        await store.writeInstance({ instance, expectedVersion: 0, history });
+        await store.workflows.writeInstance({ instance, expectedVersion: 0, history });
       }
       await store.close();
       return dir;
@@ -253,7 +253,7 @@ describe('Workflow nodes', function () {
     // Restart: the process stops; the short timeout falls due while it is down.
     await stopHelper();
     const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
-    const due = await store.getInstance('ORDER', 'SO-6');
+    const due = await store.workflows.getInstance('ORDER', 'SO-6');
     await store.close();
     assert.ok(due?.dueAt, 'the due time is in the store');
     await new Promise((r) => setTimeout(r, 100));

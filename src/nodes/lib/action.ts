@@ -166,7 +166,7 @@ export function insertOnce(
       if (!value) throw new ExpectedError(runsMessage(RED, 'errors.dedup-empty'));
       // One Deduplicator (and its in-process ordering of inserts per key) per package runtime.
       const runtime = packageRuntime(RED);
-      const deduplicator = (runtime.deduplicator ??= new Deduplicator(runtime.store));
+      const deduplicator = (runtime.deduplicator ??= new Deduplicator(runtime.store.dedup));
       outcome = await deduplicator.once(node.id, value, () => insert(value), {
         ...(keyField ? { find: () => find(value) } : {}),
         uncertain: isTransient,

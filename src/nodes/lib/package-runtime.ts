@@ -234,7 +234,7 @@ export class PackageRuntime {
         Math.min(60_000, Math.max(1000, unfinishedAfterMs / 4)),
       ),
       // Three heartbeats per lease: one may be late without the lease running out.
-      setInterval(() => store.heartbeat().catch(() => undefined), leaseMs / 3),
+      setInterval(() => store.inputs.heartbeat().catch(() => undefined), leaseMs / 3),
       setInterval(() => void this.prune(), PRUNE_EVERY_MS),
     ];
     for (const t of this.timers) t.unref();
@@ -337,8 +337,8 @@ export class PackageRuntime {
       ? settled
       : { ...settled, input: undefined, inputExtra: undefined, inputNotStored: true };
     settling.set(run.id, run);
-    store
-      .finishRun(run)
+    store.runs
+      .finish(run)
       .catch((err: Error) =>
         RED.log.warn(runsMessage(RED, 'errors.save', { id: run.id, message: err.message })),
       )
@@ -385,14 +385,14 @@ export class PackageRuntime {
     const { store, retention } = this;
     try {
       await pacedBatches(
-        () => store.pruneRuns(retention, new Date(), PRUNE_BATCH),
+        () => store.runs.prune(retention, new Date(), PRUNE_BATCH),
         PRUNE_BATCH,
         PRUNE_PAUSE_FACTOR,
       );
-      await store.pruneSeen();
-      await store.pruneExports();
+      await store.seen.prune();
+      await store.exports.prune();
       // De-duplication records live as long as the runs that could be re-run.
-      await store.pruneDedup(new Date(Date.now() - retention.maxAgeMs));
+      await store.dedup.prune(new Date(Date.now() - retention.maxAgeMs));
     } catch {
       // the next round tries again
     } finally {

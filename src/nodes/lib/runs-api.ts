@@ -196,7 +196,7 @@ export function mountRunsApi(RED: Red): void {
       const ctx = packageRuntime(RED);
       const query = filterOf(req);
       const fresh = unstored(ctx, query);
-      const page = mergedPage(fresh, await ctx.store.listRuns(query), query);
+      const page = mergedPage(fresh, await ctx.store.runs.list(query), query);
       if (page.next) res.set('X-Next-Page', page.next);
       res.json(page.runs.map(summary));
     };
@@ -207,7 +207,7 @@ export function mountRunsApi(RED: Red): void {
     const count = async () => {
       const ctx = packageRuntime(RED);
       const { status: _status, ...query } = filterOf(req);
-      const counts: RunCounts = await ctx.store.countRuns(query);
+      const counts: RunCounts = await ctx.store.runs.count(query);
       for (const run of unstored(ctx, query)) counts[run.status] += 1;
       // capped: a count stopped at its cap, or a text search at its window (see RunCounts).
       res.json({
@@ -327,7 +327,7 @@ async function rerunOne(
 ): Promise<{ id: string } | { error: string }> {
   if (run.inputNotStored) return { error: runsMessage(RED, 'errors.rerun-not-stored') };
   // A re-run by hand takes the place of an automatic retry still waiting: not both.
-  if (run.retryAt) await ctx.store.claimRetry(run.id);
+  if (run.retryAt) await ctx.store.retries.claim(run.id);
   const trigger = ctx.triggers.get(run.trigger.id);
   if (trigger) return { id: await trigger.rerun(run.input, run.inputExtra, run.id) };
   if (run.entry) {
@@ -345,7 +345,7 @@ async function failedNotRerun(ctx: PackageRuntime, query: RunQuery): Promise<Run
   const selected: RunRecord[] = [];
   let after: string | undefined;
   do {
-    const page = await ctx.store.listRuns({ ...query, notRerun: true, limit: MAX_PAGE, after });
+    const page = await ctx.store.runs.list({ ...query, notRerun: true, limit: MAX_PAGE, after });
     selected.push(...page.runs);
     after = page.next;
   } while (after);
@@ -358,7 +358,7 @@ async function rerunsOf(ctx: PackageRuntime, id: string): Promise<string[]> {
   const ids = unstored(ctx, { rerunOf: id }).map((r) => r.id);
   let after: string | undefined;
   do {
-    const page = await ctx.store.listRuns({ rerunOf: id, limit: MAX_PAGE, after });
+    const page = await ctx.store.runs.list({ rerunOf: id, limit: MAX_PAGE, after });
     ids.push(...page.runs.map((r) => r.id));
     after = page.next;
   } while (after);
@@ -370,5 +370,5 @@ async function rerunsOf(ctx: PackageRuntime, id: string): Promise<string[]> {
  * be in the batch the store is committing: the store is flushed before the run is called unknown.
  */
 async function findRun(ctx: PackageRuntime, id: string): Promise<RunRecord | undefined> {
-  return ctx.runs.get(id) ?? ctx.settling.get(id) ?? ctx.store.getRun(id);
+  return ctx.runs.get(id) ?? ctx.settling.get(id) ?? ctx.store.runs.get(id);
 }

@@ -141,16 +141,16 @@ export function triggerRuns(
   });
   const store = async (input: RunStart, acceptedAt: Date) => {
     const entry = entryOf(input, acceptedAt);
-    await ctx.store.accept(entry);
+    await ctx.store.inputs.accept(entry);
     return entry;
   };
 
   const accept = async (input: RunStart, acceptedAt = new Date(), delivery?: SignedDelivery) => {
     const entry = entryOf(input, acceptedAt);
     const accepted: Accepted = { runId: entry.id, queueTime: entry.acceptedAt };
-    if (!delivery) await ctx.store.accept(entry);
+    if (!delivery) await ctx.store.inputs.accept(entry);
     else {
-      const once = await ctx.store.acceptOnce(entry, {
+      const once = await ctx.store.inputs.acceptOnce(entry, {
         scope: `${node.type}:${node.id}`,
         id: delivery.id,
         expiresAt: new Date(delivery.rememberUntilMs),
@@ -189,7 +189,7 @@ export function triggerRuns(
   // Inputs an earlier process accepted and never finished run now; with a shared store, those of a
   // process that died are taken over once its lease has run out (checked every lease period).
   const replay = async () => {
-    const pending = await ctx.store.claimPending(node.id);
+    const pending = await ctx.store.inputs.claimPending(node.id);
     if (closed || pending.length === 0) return;
     node.log(RED._(`${node.type}.log.replayed`, { count: pending.length }));
     for (const entry of pending)
