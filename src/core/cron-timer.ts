@@ -35,6 +35,28 @@ export interface ScheduledTrigger {
 export type CronView =
   { state: 'invalid' } | { state: 'disabled' } | { state: 'ended' } | { state: 'waiting'; next: Date };
 
+/**
+ * What a schedule does about the due times that passed while no process ran it (Quartz's misfire
+ * instruction): `once`, fire once at start-up for the first of them; `skip`, fire none.
+ */
+export type MisfirePolicy = 'once' | 'skip';
+
+/** The policy a node config names; anything else is the default, skip. */
+export function misfireOf(value: unknown): MisfirePolicy {
+  return value === 'once' ? 'once' : 'skip';
+}
+
+/**
+ * The Cron node's config migration to version 4: the misfire policy replaces the "run once at
+ * start-up if a run was missed" checkbox (ticked: `once`; else `skip`, the default as before).
+ */
+export function withMisfirePolicy({
+  runMissed,
+  ...config
+}: Record<string, unknown>): Record<string, unknown> {
+  return { ...config, misfire: runMissed === true ? 'once' : 'skip' };
+}
+
 /** A control message: pause, resume, run now, or replace the schedule. */
 export type CronCommand =
   | { kind: 'enable' }
@@ -47,14 +69,18 @@ export interface CronTimerOptions {
   expression: string;
   timeZone: string;
   enabled: boolean;
-  /** At start, fire once for the last scheduled run missed while stopped. */
-  runMissed: boolean;
+  /** At start, a run missed while stopped: fired once, or skipped. */
+  misfire: MisfirePolicy;
   state: CronStatePort;
-  fire(trigger: ScheduledTrigger): void;
+  /**
+   * Fires a run: `due` is the scheduled instant it stands for (the same in every process running
+   * the schedule, so that one of them can claim it), absent for "run now".
+   */
+  fire(trigger: ScheduledTrigger, due?: Date): void;
   changed(view: CronView): void;
   /** The schedule in force at start cannot be read: the timer stays idle ('invalid'). */
   invalid(err: CronExpressionError): void;
-  /** A missed run is about to fire (runMissed). */
+  /** A missed run is about to fire (misfire 'once'). */
   missed(scheduled: Date): void;
   /** The state could not be read or saved; the timer goes on. */
   stateFailed(err: Error): void;
@@ -119,7 +145,7 @@ export class CronTimer {
         this.enabled = command.kind === 'enable';
         break;
       case 'trigger':
-        this.fire(new Date());
+        this.fire(new Date(), false);
         return;
       case 'replace':
         this.schedule = parseSchedule(
@@ -140,7 +166,7 @@ export class CronTimer {
   private start(stored: CronState | undefined): void {
     this.started = true;
     if (this.closed) return;
-    const { expression, timeZone, runMissed } = this.options;
+    const { expression, timeZone, misfire } = this.options;
     const configured = `${expression}|${timeZone}`;
     const state = stored && typeof stored === 'object' ? stored : {};
     // A redeploy with another expression starts afresh (but remembers the last run).
@@ -153,26 +179,29 @@ export class CronTimer {
       this.options.invalid(err);
     }
     const last = this.state.lastScheduled;
-    if (this.schedule && this.enabled && runMissed && last) {
+    if (this.schedule && this.enabled && misfire === 'once' && last) {
       const missed = this.schedule.next(new Date(last));
       if (missed && missed.getTime() < Date.now()) {
         this.options.missed(missed);
-        setImmediate(() => this.fire(missed));
+        setImmediate(() => this.fire(missed, true));
       }
     }
     this.arm();
   }
 
-  private fire(scheduled: Date): void {
+  /** `due`: a scheduled time of the schedule (false: run now, at `scheduled`). */
+  private fire(scheduled: Date, due: boolean): void {
     if (this.closed) return;
     const actual = new Date();
     this.state.lastScheduled = scheduled.toISOString();
     this.save();
-    this.options.fire({
+    const trigger = {
       scheduledStartTimeUtc: utcStamp(scheduled),
       actualStartTimeUtc: utcStamp(actual),
       cronExpression: this.schedule?.expression ?? '',
-    });
+    };
+    if (due) this.options.fire(trigger, scheduled);
+    else this.options.fire(trigger);
   }
 
   /** Written at each change, so a killed process keeps the schedule and the enable flag. */
@@ -211,7 +240,7 @@ export class CronTimer {
     }
     this.timer = setTimeout(
       () => {
-        this.fire(at);
+        this.fire(at, true);
         // The next run is computed from the scheduled time, so a late timer never skips a slot.
         this.show(this.schedule?.next(at) ?? null);
       },

@@ -114,6 +114,9 @@ export class DeferredStore implements Store {
   async acceptOnce(input: AcceptedInput, seen: SeenMark): Promise<AcceptOnce> {
     return (await this.use()).acceptOnce(input, seen);
   }
+  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
+    return (await this.use()).claimFire(nodeId, dueAt, input);
+  }
   async claimPending(source: string): Promise<AcceptedInput[]> {
     return (await this.use()).claimPending(source);
   }

@@ -19,6 +19,7 @@ import type { DedupRow, InputRow, RunWrite } from './rows.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { EXPORT_COLUMNS, exportFromRow } from './sqlite.js';
 import type { ExportRow } from './sqlite.js';
+import { PostgresFires } from './fires.js';
 import { PostgresMessages } from './postgres-messages.js';
 import { PostgresWorkflowTables } from './postgres-workflow.js';
 import type {
@@ -72,6 +73,7 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
   private readonly finishes: GroupCommit<RunWrite>;
   protected readonly workflows: PostgresWorkflowTables;
   private readonly messages: PostgresMessages;
+  private readonly fires: PostgresFires;
 
   private constructor(options: PostgresOptions) {
     super();
@@ -83,6 +85,7 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     this.finishes = new GroupCommit((rows) => this.writeFinished(rows));
     this.workflows = new PostgresWorkflowTables(this.pool);
     this.messages = new PostgresMessages(this.pool, options.url, this.owner);
+    this.fires = new PostgresFires(this.pool, this.owner, this.leaseMs);
   }
 
   static async open(options: PostgresOptions): Promise<PostgresStore> {
@@ -104,6 +107,10 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     const item: Accepting = { input, seen };
     await this.accepts.add(item);
     return item.found ?? { accepted: true };
+  }
+
+  claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
+    return this.fires.claimFire(nodeId, dueAt, input);
   }
 
   async claimPending(source: string): Promise<AcceptedInput[]> {

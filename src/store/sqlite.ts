@@ -30,6 +30,7 @@ import { runsPruner } from './sqlite-prune.js';
 import type { PruneRequest } from './sqlite-prune.js';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from './schema.js';
 import { SqliteWorkflowTables } from './sqlite-workflow.js';
+import { SqliteFires } from './fires.js';
 import type {
   AcceptOnce,
   AcceptedInput,
@@ -110,6 +111,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
   private readonly synchronous: 'NORMAL' | 'FULL';
   private readonly busyTimeoutMs: number;
   protected readonly workflows: SqliteWorkflowTables;
+  private readonly fires: SqliteFires;
 
   constructor(options: SqliteOptions) {
     super();
@@ -141,6 +143,7 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
     this.leaseMs = options.leaseMs ?? 30_000;
     const db = this.db;
     this.workflows = new SqliteWorkflowTables(db);
+    this.fires = new SqliteFires(db, this.owner, this.leaseMs);
     this.statements = {
       insertInput: db.prepare(
         `INSERT OR REPLACE INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
@@ -307,6 +310,10 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
     const item: Accepting = { input, seen };
     await this.accepts.add(item);
     return item.found ?? { accepted: true };
+  }
+
+  claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
+    return this.fires.claimFire(nodeId, dueAt, input);
   }
 
   async claimPending(source: string): Promise<AcceptedInput[]> {

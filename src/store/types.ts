@@ -1,4 +1,5 @@
 import type { RunRecord, RunStatus } from '../runs/tracker.js';
+import type { FireClaims } from './fires.js';
 
 /**
  * A trigger's accepted input, committed before the caller is told "accepted", so that a run whose
@@ -239,7 +240,7 @@ export interface WorkflowTables {
 /** What the store holds of a de-duplication key. */
 export type DedupRecord = { settled: true; result: unknown } | { settled: false; openedAt: Date };
 
-export interface Store extends WorkflowTables {
+export interface Store extends WorkflowTables, FireClaims {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Commits an accepted input (group commit: inputs arriving together share one transaction). */

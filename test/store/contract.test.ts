@@ -791,6 +791,35 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       );
     });
 
+    it('claims each fire of a schedule once, with its input owned by the claiming process until its lease runs out', async () => {
+      const a = await open(300);
+      const b = engine.name === 'postgres' ? await open(300) : a;
+      const due = Math.ceil(Date.now() / 1000) * 1000; // rows a day old are pruned
+      const first = input('cron-1', 1);
+      assert.equal(await a.claimFire('cron-1', due, first), true);
+      assert.equal(
+        await b.claimFire('cron-1', due, input('cron-1', 2)),
+        false,
+        'the same node and instant: once',
+      );
+      assert.equal(await b.claimFire('cron-2', due, input('cron-2', 3)), true, 'another node');
+      assert.equal(await b.claimFire('cron-1', due + 1000, input('cron-1', 4)), true, 'the next instant');
+      const many = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          (n % 2 ? a : b).claimFire('cron-1', due + 2000, input('cron-1', 10 + n)),
+        ),
+      );
+      assert.equal(many.filter(Boolean).length, 1, 'twenty processes racing: one claim');
+      // The claimed fire's input is pending until its run finishes; the loser's input was never written.
+      await a.finishRun(run({ id: first.id, startedAt: new Date().toISOString() }));
+      if (engine.name === 'postgres') {
+        assert.deepEqual(await b.claimPending('cron-1'), [], "a live process's fire is not taken");
+        await new Promise((r) => setTimeout(r, 400));
+        const taken = await a.claimPending('cron-1');
+        assert.deepEqual(taken.length, 2, "b's unfinished fires, taken over once b's lease ran out");
+      }
+    });
+
     it('imports what version 0.1 kept in files, once, and renames the files', async () => {
       const store = await open(1);
       const dir = mkdtempSync(join(tmpdir(), 'imis-legacy-'));

@@ -54,6 +54,12 @@ export interface TriggerRuns {
   accept(start: RunStart, acceptedAt?: Date, delivery?: SignedDelivery): Promise<Accepted>;
   /** Starts a run now without storing its input (e.g. a cron firing, which is re-derived from the schedule). */
   fire(start: RunStart): string;
+  /**
+   * A scheduled fire due at `dueAt` (epoch ms), claimed in the store so that one of the processes
+   * sharing it fires it (src/store/fires.ts): the input is accepted with the claim, and the run
+   * starts on the next tick. Resolves to the run id, or undefined when another process claimed it.
+   */
+  fireOnce(dueAt: number, start: RunStart): Promise<string | undefined>;
 }
 
 /**
@@ -171,6 +177,13 @@ export function triggerRuns(
     return runId;
   };
 
+  const fireOnce = async (dueAt: number, input: RunStart) => {
+    const entry = entryOf(input, new Date());
+    if (!(await ctx.store.claimFire(node.id, dueAt, entry))) return undefined;
+    setImmediate(() => start(entry.id, input, entry.acceptedAt, undefined, entry.extra));
+    return entry.id;
+  };
+
   ctx.triggers.set(node.id, {
     // `extra` comes from the stored run: redacted when it was first accepted.
     rerun: async (
@@ -211,7 +224,7 @@ export function triggerRuns(
       .finally(done);
   });
 
-  return { ctx, accept, fire };
+  return { ctx, accept, fire, fireOnce };
 }
 
 /** The config migration that gives a trigger its automatic retry (off: existing flows unchanged). */

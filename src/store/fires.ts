@@ -1,0 +1,108 @@
+/**
+ * Schedule fires claimed once across the processes sharing a store (issue 20). Every process runs
+ * the same Cron nodes, so each arms the same due instants; a fire is one row per node and due
+ * instant (`imis_fires`, primary key), and only the process whose INSERT makes the row fires it.
+ * The fire's input is accepted with the claim, in the same statement or transaction, owned by the
+ * claiming process under its lease: if that process dies before its run finishes, another takes
+ * the input over once the lease has run out (Store.claimPending), as for a webhook's input. So a
+ * fire is never lost between the claim and the send, and never sent by two live processes.
+ *
+ * Rows are kept a day (FIRE_ROWS_KEPT_MS): long enough that no process's timer is that late.
+ */
+import type { Pool } from 'pg';
+import { inputRow } from './rows.js';
+import type { SqliteDb } from './sqlite-driver.js';
+import type { AcceptedInput } from './types.js';
+
+/** How long a claimed fire's row is kept. */
+export const FIRE_ROWS_KEPT_MS = 24 * 60 * 60 * 1000;
+/** Claims between two prunes of a node's old rows. */
+const PRUNE_EVERY = 100;
+
+/** The claims of one store (its engine's SQL behind one interface). */
+export interface FireClaims {
+  /**
+   * Claims the fire of `nodeId` due at `dueAt` (epoch ms) for this process and accepts `input` (its
+   * run) with it, owned by this process; false when a fire of that node and instant was claimed
+   * already (by any process): then nothing is written.
+   */
+  claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean>;
+}
+
+/** The table of version 7 (src/store/schema.ts), the same for both engines. */
+export const FIRES_TABLE = `
+      CREATE TABLE imis_fires (
+        node_id TEXT NOT NULL,
+        due_at %TIME% NOT NULL,
+        run_id TEXT NOT NULL,
+        claimed_at %TIME% NOT NULL,
+        PRIMARY KEY (node_id, due_at)
+      );`;
+
+/** Counts claims per node, saying when its old rows should go. */
+class PruneTurns {
+  private readonly claims = new Map<string, number>();
+  due(nodeId: string): boolean {
+    const n = (this.claims.get(nodeId) ?? 0) + 1;
+    this.claims.set(nodeId, n % PRUNE_EVERY);
+    return n === 1;
+  }
+}
+
+export class PostgresFires implements FireClaims {
+  private readonly turns = new PruneTurns();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly owner: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
+    const now = Date.now();
+    // One statement, so one transaction: the input is written only if the fire's row was.
+    const { rowCount } = await this.pool.query(
+      `WITH fire AS (
+         INSERT INTO imis_fires (node_id, due_at, run_id, claimed_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING run_id)
+       INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
+       SELECT $3, $5, $6, $7, $8, $9, $10 FROM fire`,
+      [nodeId, dueAt, input.id, now, ...inputRow(input, this.owner, now + this.leaseMs).slice(1)],
+    );
+    if (this.turns.due(nodeId)) {
+      await this.pool
+        .query(`DELETE FROM imis_fires WHERE node_id = $1 AND due_at < $2`, [nodeId, now - FIRE_ROWS_KEPT_MS])
+        .catch(() => undefined);
+    }
+    return rowCount === 1;
+  }
+}
+
+export class SqliteFires implements FireClaims {
+  private readonly turns = new PruneTurns();
+  private readonly claim: (nodeId: string, dueAt: number, input: AcceptedInput) => boolean;
+  private readonly prune;
+
+  constructor(db: SqliteDb, owner: string, leaseMs: number) {
+    const insertFire = db.prepare(
+      `INSERT INTO imis_fires (node_id, due_at, run_id, claimed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    const insertInput = db.prepare(
+      `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    );
+    this.prune = db.prepare(`DELETE FROM imis_fires WHERE node_id = ? AND due_at < ?`);
+    this.claim = db.transaction((nodeId: string, dueAt: number, input: AcceptedInput) => {
+      const now = Date.now();
+      if (insertFire.run(nodeId, dueAt, input.id, now).changes === 0) return false;
+      insertInput.run(...inputRow(input, owner, now + leaseMs));
+      return true;
+    }, true);
+  }
+
+  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
+    const claimed = this.claim(nodeId, dueAt, input);
+    if (this.turns.due(nodeId)) this.prune.run(nodeId, Date.now() - FIRE_ROWS_KEPT_MS);
+    return claimed;
+  }
+}
