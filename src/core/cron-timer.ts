@@ -73,10 +73,17 @@ export interface CronTimerOptions {
   misfire: MisfirePolicy;
   state: CronStatePort;
   /**
-   * Fires a run: `due` is the scheduled instant it stands for (the same in every process running
-   * the schedule, so that one of them can claim it), absent for "run now".
+   * The latest scheduled time fired by any process sharing the schedule (several processes on one
+   * store): the misfire policy starts from it rather than from this node's saved state. Absent or
+   * answering undefined: the saved state's.
    */
-  fire(trigger: ScheduledTrigger, due?: Date): void;
+  lastFired?: () => Promise<Date | undefined>;
+  /**
+   * Fires a run: `due` is the scheduled instant it stands for (the same in every process running
+   * the schedule, so that one of them can claim it), absent for "run now"; `missed`: a time missed
+   * while stopped, fired at start-up by the misfire policy.
+   */
+  fire(trigger: ScheduledTrigger, due?: Date, missed?: boolean): void;
   changed(view: CronView): void;
   /** The schedule in force at start cannot be read: the timer stays idle ('invalid'). */
   invalid(err: CronExpressionError): void;
@@ -122,13 +129,14 @@ export class CronTimer {
 
   constructor(private readonly options: CronTimerOptions) {
     this.enabled = options.enabled;
-    this.ready = options.state.load().then(
-      (stored) => this.start(stored),
-      (err: Error) => {
-        options.stateFailed(err);
-        this.start(undefined);
-      },
-    );
+    const failed = (err: Error) => {
+      options.stateFailed(err);
+      return undefined;
+    };
+    this.ready = Promise.all([
+      options.state.load().catch(failed),
+      options.lastFired ? options.lastFired().catch(failed) : undefined,
+    ]).then(([stored, lastFired]) => this.start(stored, lastFired));
   }
 
   /** Runs `action` once the stored state was read: at once when it was. */
@@ -163,7 +171,7 @@ export class CronTimer {
     this.disarm();
   }
 
-  private start(stored: CronState | undefined): void {
+  private start(stored: CronState | undefined, lastFired: Date | undefined): void {
     this.started = true;
     if (this.closed) return;
     const { expression, timeZone, misfire } = this.options;
@@ -178,19 +186,19 @@ export class CronTimer {
       if (!(err instanceof CronExpressionError)) throw err;
       this.options.invalid(err);
     }
-    const last = this.state.lastScheduled;
+    const last = lastFired?.toISOString() ?? this.state.lastScheduled;
     if (this.schedule && this.enabled && misfire === 'once' && last) {
       const missed = this.schedule.next(new Date(last));
       if (missed && missed.getTime() < Date.now()) {
         this.options.missed(missed);
-        setImmediate(() => this.fire(missed, true));
+        setImmediate(() => this.fire(missed, true, true));
       }
     }
     this.arm();
   }
 
-  /** `due`: a scheduled time of the schedule (false: run now, at `scheduled`). */
-  private fire(scheduled: Date, due: boolean): void {
+  /** `due`: a scheduled time of the schedule (false: run now, at `scheduled`); `missed`: at start-up. */
+  private fire(scheduled: Date, due: boolean, missed = false): void {
     if (this.closed) return;
     const actual = new Date();
     this.state.lastScheduled = scheduled.toISOString();
@@ -200,7 +208,7 @@ export class CronTimer {
       actualStartTimeUtc: utcStamp(actual),
       cronExpression: this.schedule?.expression ?? '',
     };
-    if (due) this.options.fire(trigger, scheduled);
+    if (due) this.options.fire(trigger, scheduled, missed);
     else this.options.fire(trigger);
   }
 

@@ -63,27 +63,25 @@ const register: NodeModule = (RED) => {
     // PostgreSQL: every process runs this schedule, and each due time is claimed in the store so
     // that one of them fires it (src/store/fires.ts). SQLite: one process, fired as it comes.
     const shared = store.engine === 'postgres';
-    let missedAt: number | undefined;
     let claimsFailing = false;
     const startOf = (trigger: ScheduledTrigger) => ({
       payload: { trigger },
       extra: { topic: node.name || 'cron' },
     });
-    const fire = (trigger: ScheduledTrigger, due?: Date) => {
-      const missed = due !== undefined && due.getTime() === missedAt;
+    const fire = (trigger: ScheduledTrigger, due?: Date, missed = false) => {
       if (!shared || !due) {
-        if (missed) node.log(RED._('imis-cron.log.missed', { time: due.toISOString() }));
+        if (missed && due) node.log(RED._('imis-cron.log.missed', { time: due.toISOString() }));
         runs.fire(startOf(trigger));
         return;
       }
-      runs.fireOnce(due.getTime(), startOf(trigger)).then(
+      runs.fireOnce(due.getTime(), startOf(trigger), missed).then(
         (runId) => {
           if (claimsFailing) node.log(RED._('imis-cron.log.claims-back'));
           claimsFailing = false;
           if (runId && missed) node.log(RED._('imis-cron.log.missed', { time: due.toISOString() }));
         },
         // The store cannot say whether another process fired it: not fired here (a fire twice
-        // is worse than a fire missed while the store is down; the misfire policy applies).
+        // is worse than one missed); the due times passed while the store is down are skipped.
         (err: Error) => {
           if (!claimsFailing) node.warn(RED._('imis-cron.errors.claim', { message: err.message }));
           claimsFailing = true;
@@ -101,10 +99,16 @@ const register: NodeModule = (RED) => {
         load: () => store.getNodeState<CronState>(node.id, 'cron'),
         save: (state) => store.setNodeState(node.id, 'cron', state),
       },
+      ...(shared
+        ? {
+            lastFired: () =>
+              store.lastFire(node.id).then((at) => (at === undefined ? undefined : new Date(at))),
+          }
+        : {}),
       fire,
       changed: (view) => node.status(statusOf(RED, view)),
       invalid: (err) => node.error(RED._('imis-cron.errors.invalid', { message: err.message })),
-      missed: (at) => (missedAt = at.getTime()),
+      missed: () => undefined, // logged once fired (claimed)
       stateFailed: (err) => node.warn(RED._('imis-cron.errors.state', { message: err.message })),
     });
 

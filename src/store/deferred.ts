@@ -114,8 +114,11 @@ export class DeferredStore implements Store {
   async acceptOnce(input: AcceptedInput, seen: SeenMark): Promise<AcceptOnce> {
     return (await this.use()).acceptOnce(input, seen);
   }
-  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
-    return (await this.use()).claimFire(nodeId, dueAt, input);
+  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput, missed?: boolean): Promise<boolean> {
+    return (await this.use()).claimFire(nodeId, dueAt, input, missed);
+  }
+  async lastFire(nodeId: string): Promise<number | undefined> {
+    return (await this.use()).lastFire(nodeId);
   }
   async claimPending(source: string): Promise<AcceptedInput[]> {
     return (await this.use()).claimPending(source);

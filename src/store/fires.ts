@@ -26,7 +26,13 @@ export interface FireClaims {
    * run) with it, owned by this process; false when a fire of that node and instant was claimed
    * already (by any process): then nothing is written.
    */
-  claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean>;
+  claimFire(nodeId: string, dueAt: number, input: AcceptedInput, missed?: boolean): Promise<boolean>;
+  /**
+   * The latest due time of `nodeId` fired on schedule by any process (`missed` fires, made at
+   * start-up for a time all processes missed, do not count: every process starting after a
+   * shutdown of all must find the same time missed, whoever fired it first).
+   */
+  lastFire(nodeId: string): Promise<number | undefined>;
 }
 
 /** The table of version 7 (src/store/schema.ts), the same for both engines. */
@@ -36,6 +42,7 @@ export const FIRES_TABLE = `
         due_at %TIME% NOT NULL,
         run_id TEXT NOT NULL,
         claimed_at %TIME% NOT NULL,
+        missed INTEGER NOT NULL,
         PRIMARY KEY (node_id, due_at)
       );`;
 
@@ -58,16 +65,23 @@ export class PostgresFires implements FireClaims {
     private readonly leaseMs: number,
   ) {}
 
-  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
+  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput, missed = false): Promise<boolean> {
     const now = Date.now();
     // One statement, so one transaction: the input is written only if the fire's row was.
     const { rowCount } = await this.pool.query(
       `WITH fire AS (
-         INSERT INTO imis_fires (node_id, due_at, run_id, claimed_at) VALUES ($1, $2, $3, $4)
+         INSERT INTO imis_fires (node_id, due_at, run_id, claimed_at, missed) VALUES ($1, $2, $3, $4, $11)
          ON CONFLICT DO NOTHING RETURNING run_id)
        INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
        SELECT $3, $5, $6, $7, $8, $9, $10 FROM fire`,
-      [nodeId, dueAt, input.id, now, ...inputRow(input, this.owner, now + this.leaseMs).slice(1)],
+      [
+        nodeId,
+        dueAt,
+        input.id,
+        now,
+        ...inputRow(input, this.owner, now + this.leaseMs).slice(1),
+        missed ? 1 : 0,
+      ],
     );
     if (this.turns.due(nodeId)) {
       await this.pool
@@ -76,33 +90,48 @@ export class PostgresFires implements FireClaims {
     }
     return rowCount === 1;
   }
+
+  async lastFire(nodeId: string): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ at: string | null }>(
+      `SELECT MAX(due_at) AS at FROM imis_fires WHERE node_id = $1 AND missed = 0`,
+      [nodeId],
+    );
+    return rows[0]?.at == null ? undefined : Number(rows[0].at);
+  }
 }
 
 export class SqliteFires implements FireClaims {
   private readonly turns = new PruneTurns();
-  private readonly claim: (nodeId: string, dueAt: number, input: AcceptedInput) => boolean;
+  private readonly claim: (nodeId: string, dueAt: number, input: AcceptedInput, missed: number) => boolean;
   private readonly prune;
+  private readonly last;
 
   constructor(db: SqliteDb, owner: string, leaseMs: number) {
     const insertFire = db.prepare(
-      `INSERT INTO imis_fires (node_id, due_at, run_id, claimed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO imis_fires (node_id, due_at, run_id, claimed_at, missed) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     const insertInput = db.prepare(
       `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
     this.prune = db.prepare(`DELETE FROM imis_fires WHERE node_id = ? AND due_at < ?`);
-    this.claim = db.transaction((nodeId: string, dueAt: number, input: AcceptedInput) => {
+    this.last = db.prepare(`SELECT MAX(due_at) AS at FROM imis_fires WHERE node_id = ? AND missed = 0`);
+    this.claim = db.transaction((nodeId: string, dueAt: number, input: AcceptedInput, missed: number) => {
       const now = Date.now();
-      if (insertFire.run(nodeId, dueAt, input.id, now).changes === 0) return false;
+      if (insertFire.run(nodeId, dueAt, input.id, now, missed).changes === 0) return false;
       insertInput.run(...inputRow(input, owner, now + leaseMs));
       return true;
     }, true);
   }
 
-  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
-    const claimed = this.claim(nodeId, dueAt, input);
+  async claimFire(nodeId: string, dueAt: number, input: AcceptedInput, missed = false): Promise<boolean> {
+    const claimed = this.claim(nodeId, dueAt, input, missed ? 1 : 0);
     if (this.turns.due(nodeId)) this.prune.run(nodeId, Date.now() - FIRE_ROWS_KEPT_MS);
     return claimed;
+  }
+
+  async lastFire(nodeId: string): Promise<number | undefined> {
+    const row = this.last.get(nodeId) as { at: number | bigint | null } | undefined;
+    return row?.at == null ? undefined : Number(row.at);
   }
 }

@@ -109,8 +109,12 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     return item.found ?? { accepted: true };
   }
 
-  claimFire(nodeId: string, dueAt: number, input: AcceptedInput): Promise<boolean> {
-    return this.fires.claimFire(nodeId, dueAt, input);
+  claimFire(nodeId: string, dueAt: number, input: AcceptedInput, missed?: boolean): Promise<boolean> {
+    return this.fires.claimFire(nodeId, dueAt, input, missed);
+  }
+
+  lastFire(nodeId: string): Promise<number | undefined> {
+    return this.fires.lastFire(nodeId);
   }
 
   async claimPending(source: string): Promise<AcceptedInput[]> {

@@ -59,7 +59,7 @@ export interface TriggerRuns {
    * sharing it fires it (src/store/fires.ts): the input is accepted with the claim, and the run
    * starts on the next tick. Resolves to the run id, or undefined when another process claimed it.
    */
-  fireOnce(dueAt: number, start: RunStart): Promise<string | undefined>;
+  fireOnce(dueAt: number, start: RunStart, missed?: boolean): Promise<string | undefined>;
 }
 
 /**
@@ -177,9 +177,9 @@ export function triggerRuns(
     return runId;
   };
 
-  const fireOnce = async (dueAt: number, input: RunStart) => {
+  const fireOnce = async (dueAt: number, input: RunStart, missed = false) => {
     const entry = entryOf(input, new Date());
-    if (!(await ctx.store.claimFire(node.id, dueAt, entry))) return undefined;
+    if (!(await ctx.store.claimFire(node.id, dueAt, entry, missed))) return undefined;
     setImmediate(() => start(entry.id, input, entry.acceptedAt, undefined, entry.extra));
     return entry.id;
   };
