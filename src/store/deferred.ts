@@ -20,8 +20,12 @@ import type {
   WorkflowInstanceQuery,
 } from './types.js';
 import type { RunRecord } from '../runs/tracker.js';
-import { StoreUnavailableError } from './problems.js';
+import { StoreUnavailableError, unavailableIfLost } from './problems.js';
 import type { StoreProblem } from './problems.js';
+
+function lost(err: unknown): never {
+  throw unavailableIfLost(err);
+}
 
 /** Waits between attempts to open the store, ms: then every 30 s until it opens. */
 const RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
@@ -108,14 +112,15 @@ export class DeferredStore implements Store {
     throw new Error('the store is closed');
   }
 
+  // Accepting an input and claiming a fire: a lost connection is StoreUnavailableError too (503).
   async accept(input: AcceptedInput): Promise<void> {
-    return (await this.use()).accept(input);
+    return (await this.use()).accept(input).catch(lost);
   }
   async acceptOnce(input: AcceptedInput, seen: SeenMark): Promise<AcceptOnce> {
-    return (await this.use()).acceptOnce(input, seen);
+    return (await this.use()).acceptOnce(input, seen).catch(lost);
   }
   async claimFire(nodeId: string, dueAt: number, input: AcceptedInput, missed?: boolean): Promise<boolean> {
-    return (await this.use()).claimFire(nodeId, dueAt, input, missed);
+    return (await this.use()).claimFire(nodeId, dueAt, input, missed).catch(lost);
   }
   async lastFire(nodeId: string): Promise<number | undefined> {
     return (await this.use()).lastFire(nodeId);

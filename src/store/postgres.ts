@@ -74,12 +74,16 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
   protected readonly workflows: PostgresWorkflowTables;
   private readonly messages: PostgresMessages;
   private readonly fires: PostgresFires;
+  /** When a heartbeat last failed (the server unreachable): 0, never. */
+  private heartbeatFailedAt = 0;
 
   private constructor(options: PostgresOptions) {
     super();
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     // An idle client's error (server restart) must not crash Node-RED; the next query reconnects.
     this.pool.on('error', () => undefined);
+    // Nor may a client taken out of the pool for a transaction (its query fails, and is answered).
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.leaseMs = options.leaseMs ?? 30_000;
     this.accepts = new GroupCommit((inputs) => this.insertInputs(inputs));
     this.finishes = new GroupCommit((rows) => this.writeFinished(rows));
@@ -119,6 +123,9 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
 
   async claimPending(source: string): Promise<AcceptedInput[]> {
     const now = Date.now();
+    // After an outage of the server every lease may have run out, the live processes' too: their
+    // inputs are left to them until they have had time to renew (a heartbeat every lease/3).
+    if (now - this.heartbeatFailedAt < this.leaseMs * 1.5) return [];
     const { rows } = await this.pool.query<InputRow>(
       `UPDATE imis_inputs SET owner = $1, lease_until = $2
        WHERE id IN (SELECT id FROM imis_inputs WHERE source = $3 AND owner <> $1 AND lease_until < $4
@@ -130,10 +137,15 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
   }
 
   async heartbeat(): Promise<void> {
-    await this.pool.query(`UPDATE imis_inputs SET lease_until = $1 WHERE owner = $2`, [
-      Date.now() + this.leaseMs,
-      this.owner,
-    ]);
+    try {
+      await this.pool.query(`UPDATE imis_inputs SET lease_until = $1 WHERE owner = $2`, [
+        Date.now() + this.leaseMs,
+        this.owner,
+      ]);
+    } catch (err) {
+      this.heartbeatFailedAt = Date.now();
+      throw err;
+    }
   }
 
   finishRun(run: RunRecord): Promise<void> {
