@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { rmSync } from 'node:fs';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
+import WebSocket from 'ws';
 import { prepareUserDir, startRed, waitUntil } from './red-child.js';
 import type { RedChild } from './red-child.js';
 
@@ -34,6 +35,8 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
   const reds: RedChild[] = [];
   const seconds = new Map<number, number>();
   const hooks = new Map<string, number>();
+  const token = randomBytes(24).toString('base64url');
+  let url = '';
 
   before(async function () {
     const bin = requirePostgres(this);
@@ -51,17 +54,7 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
       });
     });
     await new Promise<void>((resolve) => counter!.listen(0, '127.0.0.1', resolve));
-  });
-  after(async () => {
-    for (const red of reds) await red.kill();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    counter?.close();
-    pg?.stop();
-  });
-
-  it('answers 503 with Retry-After while it is down, loses no acknowledged call, fires no second twice, and resumes by itself', async () => {
-    const url = pg!.createDatabase('outage');
-    const token = randomBytes(24).toString('base64url');
+    url = pg!.createDatabase('outage');
     const { port: counterPort } = counter!.address() as { port: number };
     const count = {
       type: 'http request',
@@ -101,7 +94,69 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
       }),
     );
     reds.push(...(await Promise.all(sites.map((s) => startRed(s.dir, s.port, 60_000)))));
+  });
+  after(async () => {
+    for (const red of reds) await red.kill();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    counter?.close();
+    pg?.stop();
+  });
 
+  it("shares the runs dashboards' live updates and the rejected calls list between the processes", async () => {
+    // A dashboard open on process 1 hears of a run that settles on process 0 (Node-RED's comms).
+    const comms = new WebSocket(`${reds[1].url.replace('http', 'ws')}/comms`);
+    const heard: { topic: string; data: { id?: string; triggerIds?: string[] } }[] = [];
+    comms.on('message', (data: Buffer) => {
+      const parsed = JSON.parse(data.toString());
+      heard.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+    });
+    await new Promise((resolve, reject) => comms.once('open', resolve).once('error', reject));
+    comms.send(JSON.stringify({ subscribe: 'imis/#' }));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the subscription is registered
+      const res = await fetch(`${reds[0].url}/imis/hook/${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tag: 'shared' }),
+      });
+      assert.equal(res.status, 200);
+      const { id } = (await res.json()) as { id: string };
+      await waitUntil(
+        () => heard.some((m) => m.topic === 'imis/runs' && m.data.id === id),
+        10_000,
+        "process 1's dashboards hear of the run settled on process 0",
+      );
+      // A call rejected by process 0 is listed by process 1 (and announced to its dashboards).
+      const bad = await fetch(`${reds[0].url}/imis/hook/${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '[1, 2]',
+      });
+      assert.equal(bad.status, 400);
+      await waitUntil(
+        async () => {
+          const listed = (await (
+            await fetch(`${reds[1].url}/imis/refused?triggerId=hook`)
+          ).json()) as unknown[];
+          return listed.length === 1;
+        },
+        10_000,
+        'the rejected call listed by process 1',
+      );
+      await waitUntil(
+        () => heard.some((m) => m.topic === 'imis/rejected' && (m.data.triggerIds ?? []).includes('hook')),
+        10_000,
+        "process 1's dashboards told of the rejected call",
+      );
+      const mine = (await (await fetch(`${reds[0].url}/imis/refused?triggerId=hook`)).json()) as unknown[];
+      assert.equal(mine.length, 1, 'listed once by the process that rejected it');
+    } finally {
+      comms.close();
+    }
+    hooks.clear();
+  });
+
+  it('answers 503 with Retry-After while it is down, loses no acknowledged call, fires no second twice, and resumes by itself', async () => {
     // Four callers, alternating between the processes, until told to stop.
     const calls: Call[] = [];
     let sending = true;

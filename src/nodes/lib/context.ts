@@ -23,6 +23,8 @@ import { foreignInput, payloadSummary, secretHeaderTest } from '../../runs/redac
 import { RetryScheduler } from '../../runs/retry.js';
 import type { RetryPolicy } from '../../runs/retry.js';
 import { runsMessage } from './messages.js';
+import { processEvents } from './processes.js';
+import type { ProcessEvents, RunSummary } from './processes.js';
 import { addHook, expectedDoneCount, findNode } from './red.js';
 import type { Node, NodeMessage, Red } from './red.js';
 
@@ -43,6 +45,8 @@ export interface PackageContext {
   triggers: Map<string, Trigger>;
   /** Calls the hook endpoints rejected before any run (in memory, the last few per endpoint). */
   refused: RefusedCalls;
+  /** The other Node-RED processes sharing a PostgreSQL store: runs settled, calls rejected. */
+  processes: ProcessEvents;
   /** Seconds an accepted input stays owned by this process without a heartbeat. */
   leaseMs: number;
   retention: RetentionPolicy;
@@ -105,6 +109,8 @@ export function packageContext(RED: Red): PackageContext {
     },
     (err) => storeProblem(err, engine, storeLocation(storeSettings, dataDir)),
   );
+  // Runs settled in the other processes sharing the store: to this process's open dashboards too.
+  const processes = processEvents(store, (run) => RED.comms.publish(RUNS_TOPIC, run, false));
   // The whole reason and the fix, once per cause; the store is tried again in the background.
   store.onState((problem) => {
     if (problem) RED.log.error(runsMessage(RED, 'errors.store', { engine, message: problem.message }));
@@ -151,7 +157,7 @@ export function packageContext(RED: Red): PackageContext {
           RED.log.warn((err as Error).message);
         }
       }
-      announceRun(RED, run);
+      processes.runSettled(announceRun(RED, run));
     },
   });
   // Not recorded anywhere: only followMessage's listeners hear of these.
@@ -190,6 +196,7 @@ export function packageContext(RED: Red): PackageContext {
     settling,
     triggers: new Map(),
     refused: new RefusedCalls(),
+    processes,
     leaseMs,
     retention,
     followers,
@@ -248,14 +255,15 @@ export function runOf(ctx: PackageContext, msg: NodeMessage): string | undefined
 /** The Node-RED comms topic on which the dashboards hear of each run as it settles. */
 export const RUNS_TOPIC = 'imis/runs';
 
-/** Tells the open editors (the Runs dashboard) that a run settled: what a list item needs to refresh. */
-function announceRun(RED: Red, run: RunRecord): void {
+/**
+ * Tells the open editors (the Runs dashboard) that a run settled: what a list item needs to
+ * refresh (answered, for the other processes' editors).
+ */
+function announceRun(RED: Red, run: RunRecord): RunSummary {
   const { id, flowId, trigger, status, startedAt, finishedAt, rerunOf, businessKey } = run;
-  RED.comms.publish(
-    RUNS_TOPIC,
-    { id, flowId, triggerId: trigger.id, status, startedAt, finishedAt, rerunOf, businessKey },
-    false,
-  );
+  const summary = { id, flowId, triggerId: trigger.id, status, startedAt, finishedAt, rerunOf, businessKey };
+  RED.comms.publish(RUNS_TOPIC, summary, false);
+  return summary;
 }
 
 /** Runs deleted per prune batch. */

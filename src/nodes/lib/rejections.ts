@@ -2,6 +2,7 @@ import { rejected, rejectionRecord } from '../../core/ihook.js';
 import type { HookRejection } from '../../core/ihook.js';
 import type { RefusedCall } from '../../runs/refused.js';
 import { packageContext } from './context.js';
+import type { PackageContext } from './context.js';
 import { sendHookResponse } from './http.js';
 import { protectMessage } from './messages.js';
 import type { HookEndpointNode, HookEndpointType, Red, Request } from './red.js';
@@ -40,6 +41,7 @@ export function endpointRejections(
   onRejected: () => void,
 ): EndpointRejections {
   const ctx = packageContext(RED);
+  listenToOtherProcesses(RED, ctx);
   node.on('close', (removed: boolean, done: () => void) => {
     if (removed) ctx.refused.forget(node.id);
     done();
@@ -101,9 +103,24 @@ function keep(
   const { status, reason } = rejectionRecord(rejection);
   const address = clientAddress(req);
   const call: RefusedCall = { time: new Date().toISOString(), ...endpoint, status, reason, address };
-  packageContext(RED).refused.add(call);
+  const ctx = packageContext(RED);
+  ctx.refused.add(call);
   log(kindOf(rejection), { address: address ?? '?', status, reason });
   announce(RED, call);
+  ctx.processes.refused(call);
+}
+
+/** Contexts whose list takes the calls rejected by the other processes sharing the store. */
+const listening = new WeakSet<PackageContext>();
+
+/** The calls other processes' endpoints rejected join this process's list (once per context). */
+function listenToOtherProcesses(RED: Red, ctx: PackageContext): void {
+  if (listening.has(ctx)) return;
+  listening.add(ctx);
+  ctx.processes.onRefused((call) => {
+    ctx.refused.add(call);
+    announce(RED, call);
+  });
 }
 
 /** What counts as one reason for the log's rate: a protection's refusal by its own kind. */
