@@ -48,9 +48,10 @@ const config = new NodeConfig<ExportConfig>(
 /** One PublishedStore (and its memory of the newest bodies) per package store. */
 const stores = new WeakMap<object, PublishedStore>();
 
-function storeFor(storage: ExportStorage): PublishedStore {
+function storeFor(storage: ExportStorage & { engine: string }): PublishedStore {
   let store = stores.get(storage);
-  if (!store) stores.set(storage, (store = new PublishedStore(storage)));
+  // PostgreSQL: shared by other processes, whose publishes must be served here too.
+  if (!store) stores.set(storage, (store = new PublishedStore(storage, storage.engine === 'postgres')));
   return store;
 }
 
