@@ -1,26 +1,34 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { rmSync } from 'node:fs';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
-import { prepareUserDir, startRed, waitUntil } from './red-child.js';
+import { startEmulator } from '../../src/emulator/server.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { accepted, activitiesByTag, runLoad } from './load.js';
+import { checkInFlows, prepareUserDir, startRed, waitUntil } from './red-child.js';
 import type { RedChild } from './red-child.js';
 
 /**
- * Issue 20: three Node-RED processes deploy the same flow on one PostgreSQL store. A Cron node
+ * Issue 20: three Node-RED processes deploy the same flows on one PostgreSQL store. A Cron node
  * fires every second into an HTTP request to a counter here; each scheduled second must reach the
  * counter exactly once although all three processes run the schedule, while one of them is
  * SIGKILLed and started again, and, after every process was killed, the misfire policy ("once")
  * decides the seconds all of them missed: the first one fires once, the others not at all.
+ * Meanwhile 600 check-in webhooks are spread over the three (the kill falls in the middle of
+ * them): every one answered 200 has exactly one activity in iMIS (its insert has a
+ * de-duplication key, so an insert the killed process left unfinished is not made twice).
  */
 
 const SECOND = 1000;
 
-describe('System: three Node-RED processes on one PostgreSQL store, one schedule', function () {
+describe('System: three Node-RED processes on one PostgreSQL store, the same flows', function () {
   this.timeout(240_000);
   let pg: TestPostgres | undefined;
   let counter: Server | undefined;
+  let emulator: Emulator | undefined;
   const dirs: string[] = [];
   const reds: (RedChild | undefined)[] = [];
   /** Scheduled second (epoch ms) → how many times it reached the counter. */
@@ -29,6 +37,7 @@ describe('System: three Node-RED processes on one PostgreSQL store, one schedule
   before(async function () {
     const bin = requirePostgres(this);
     pg = await startPostgres(bin as string);
+    emulator = await startEmulator({ port: 0 });
     counter = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -44,6 +53,7 @@ describe('System: three Node-RED processes on one PostgreSQL store, one schedule
     for (const red of reds) await red?.kill();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     counter?.close();
+    await emulator?.close();
     pg?.stop();
   });
 
@@ -53,10 +63,15 @@ describe('System: three Node-RED processes on one PostgreSQL store, one schedule
     await new Promise((resolve) => setTimeout(resolve, wait));
   };
 
-  it('fires each scheduled second exactly once while one process is killed and restarted; a second all missed fires once', async () => {
+  it('fires each scheduled second exactly once and gives each acknowledged webhook one activity while one process is killed and restarted; a second all missed fires once', async () => {
     const url = pg!.createDatabase('scale');
     const { port: counterPort } = counter!.address() as { port: number };
+    const token = randomBytes(24).toString('base64url');
+    const checkIn = checkInFlows(emulator!.url);
+    const insert = checkIn.flows.find((n) => n.type === 'imis-insert-activity');
+    Object.assign(insert, { dedupKey: '{{ input.sessionCode }}', dedupField: 'otherCode' });
     const flows = [
+      ...checkIn.flows,
       { id: 'tab', type: 'tab', label: 'every second' },
       {
         id: 'tick',
@@ -83,7 +98,15 @@ describe('System: three Node-RED processes on one PostgreSQL store, one schedule
     const sites = await Promise.all(
       [0, 1, 2].map(async () => {
         const port = await freePort();
-        const dir = prepareUserDir({ port, flows, imis: { store: { url, leaseSeconds: 2 } } });
+        const dir = prepareUserDir({
+          port,
+          flows,
+          credentials: {
+            [checkIn.hookId]: { token },
+            [checkIn.serverId]: { username: 'MANAGER', password: 'manager' },
+          },
+          imis: { store: { url, leaseSeconds: 2 } },
+        });
         dirs.push(dir);
         return { dir, port };
       }),
@@ -91,14 +114,35 @@ describe('System: three Node-RED processes on one PostgreSQL store, one schedule
     const start = (i: number) => startRed(sites[i].dir, sites[i].port, 60_000);
     reds.push(...(await Promise.all([0, 1, 2].map(start))));
 
-    // From the second after all three run: 14 s, one killed, 8 s, started again, to 40 s in all.
+    // From the second after all three run, 40 s: 600 webhooks over the three, process 1 killed once
+    // 250 were accepted (between two fires) and started again 6 s later.
     await midSecond();
     const from = Math.ceil(Date.now() / SECOND) * SECOND;
-    await new Promise((resolve) => setTimeout(resolve, 14 * SECOND));
-    await midSecond();
-    await reds[1]!.kill();
-    await new Promise((resolve) => setTimeout(resolve, 8 * SECOND));
-    reds[1] = await start(1);
+    let restarting: Promise<void> | undefined;
+    const attempts = await runLoad(
+      {
+        targets: reds.map((red) => ({ url: `${red!.url}/imis/hook/${token}`, count: 200 })),
+        concurrency: 4,
+        members: ['101', '12345', '18150'],
+      },
+      (ok) => {
+        if (restarting || ok < 250) return;
+        restarting = (async () => {
+          await midSecond();
+          await reds[1]!.kill();
+          await new Promise((resolve) => setTimeout(resolve, 6 * SECOND));
+          reds[1] = await start(1);
+        })();
+      },
+    );
+    await restarting;
+    const ok = accepted(attempts);
+    assert.equal(ok.length, 600, 'every webhook was eventually answered 200');
+    const statuses = [...new Set(attempts.map((a) => a.status))];
+    assert.ok(
+      statuses.every((status) => [0, 200, 503].includes(status)),
+      `no answer (killed), 200, or 503: ${statuses.join(', ')}`,
+    );
     await waitUntil(() => Date.now() >= from + 40 * SECOND, 60_000, '40 s of fires', 100);
     await midSecond();
     const to = Math.floor(Date.now() / SECOND) * SECOND; // the last second fired before the kill
@@ -112,6 +156,21 @@ describe('System: three Node-RED processes on one PostgreSQL store, one schedule
     const missed = window.filter((at) => !fired.has(at)).map((at) => new Date(at).toISOString());
     const doubled = window.filter((at) => (fired.get(at) ?? 0) > 1).map((at) => new Date(at).toISOString());
     assert.deepEqual({ missed, doubled }, { missed: [], doubled: [] }, 'each second exactly once');
+
+    // Each webhook answered 200: one activity, the killed process's unfinished ones taken over.
+    await waitUntil(
+      () => {
+        const byTag = activitiesByTag(emulator!);
+        return ok.every((a) => byTag.has(a.tag));
+      },
+      30_000,
+      'an activity for every webhook answered 200',
+      200,
+    );
+    const byTag = activitiesByTag(emulator!);
+    const twice = ok.filter((a) => byTag.get(a.tag) !== 1).map((a) => `${a.tag}: ${byTag.get(a.tag)}`);
+    assert.deepEqual(twice, [], 'exactly one activity for every webhook answered 200');
+    const takenOver = reds.some((r) => /left unfinished/.test(r!.output()));
 
     // Every process killed at once: the seconds until one runs again are missed by all.
     await Promise.all(reds.map((red) => red!.kill()));
@@ -146,7 +205,8 @@ describe('System: three Node-RED processes on one PostgreSQL store, one schedule
       'no errors logged',
     );
     console.log(
-      `      ${window.length} seconds with one process killed: each fired once; ` +
+      `      ${window.length} seconds with one process killed: each fired once; ${ok.length} webhooks ` +
+        `in ${attempts.length} attempts, one activity each${takenOver ? ' (inputs taken over)' : ''}; ` +
         `${gap.length} seconds missed by all, the first fired once at start-up`,
     );
   });
