@@ -6,6 +6,8 @@ import { rmSync } from 'node:fs';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 import WebSocket from 'ws';
+import { normalizeDefinition } from '../../src/workflow/index.js';
+import { orderLifecycle } from '../workflow/fixtures.js';
 import { prepareUserDir, startRed, waitUntil } from './red-child.js';
 import type { RedChild } from './red-child.js';
 
@@ -36,6 +38,7 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
   const seconds = new Map<number, number>();
   const hooks = new Map<string, number>();
   const token = randomBytes(24).toString('base64url');
+  const ordersToken = randomBytes(24).toString('base64url');
   let url = '';
 
   before(async function () {
@@ -78,6 +81,26 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
       },
       { id: 'hook', z: 'tab', type: 'imis-webhook-in', name: 'calls', wires: [['count-hook']] },
       { id: 'count-tick', ...count, wires: [[]] },
+      // Orders: Webhook in → the order lifecycle's state machine (its SUBMIT is a webhook transition).
+      { id: 'wf', type: 'imis-workflow', ...normalizeDefinition(orderLifecycle()), cfgVersion: 1 },
+      { id: 'orders', z: 'tab', type: 'imis-webhook-in', name: 'order calls', wires: [['as-webhook']] },
+      {
+        id: 'as-webhook',
+        z: 'tab',
+        type: 'change',
+        rules: [{ t: 'set', p: 'trigger', pt: 'msg', to: 'webhook', tot: 'str' }],
+        wires: [['sm']],
+      },
+      {
+        id: 'sm',
+        z: 'tab',
+        type: 'imis-state-machine',
+        workflow: 'wf',
+        trigger: 'msg',
+        noMatch: 'output',
+        cfgVersion: 1,
+        wires: [[], [], [], []],
+      },
       { id: 'count-hook', ...count, wires: [[]] },
     ];
     const sites = await Promise.all(
@@ -86,7 +109,7 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
         const dir = prepareUserDir({
           port,
           flows,
-          credentials: { hook: { token } },
+          credentials: { hook: { token }, orders: { token: ordersToken } },
           imis: { store: { url, leaseSeconds: 2 } },
         });
         dirs.push(dir);
@@ -154,6 +177,51 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
       comms.close();
     }
     hooks.clear();
+  });
+
+  it('gives one history line when two editors on two processes advance the same workflow instance at once', async () => {
+    const order = await fetch(`${reds[0].url}/imis/hook/${ordersToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId: 'A-1' }),
+    });
+    assert.equal(order.status, 200);
+    const instance = `/imis/workflows/ORDER/instances/A-1`;
+    await waitUntil(
+      async () => {
+        const res = await fetch(`${reds[1].url}${instance}`);
+        return res.ok && ((await res.json()) as { state?: string }).state === 'SUBMITTED';
+      },
+      10_000,
+      'the order submitted, seen from process 1',
+    );
+    // Five rounds of two editors at once, one on each process (EXPIRE, then RETRY back, ...).
+    for (const transition of ['EXPIRE', 'RETRY', 'EXPIRE', 'RETRY', 'EXPIRE']) {
+      const answers = await Promise.all(
+        reds.map((red) =>
+          fetch(`${red.url}${instance}/advance`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ transition }),
+          }),
+        ),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      assert.deepEqual(
+        statuses,
+        [200, 409],
+        `${transition}: one editor's advance, the other told it did not fire`,
+      );
+    }
+    const history = (await (await fetch(`${reds[1].url}${instance}/history`)).json()) as {
+      transition?: string;
+      kind: string;
+    }[];
+    assert.deepEqual(
+      history.map((h) => h.transition ?? h.kind),
+      ['created', 'SUBMIT', 'EXPIRE', 'RETRY', 'EXPIRE', 'RETRY', 'EXPIRE'],
+      'one history line per advance',
+    );
   });
 
   it('answers 503 with Retry-After while it is down, loses no acknowledged call, fires no second twice, and resumes by itself', async () => {
