@@ -125,6 +125,9 @@ export class DeferredStore implements Store {
   async lastFire(nodeId: string): Promise<number | undefined> {
     return (await this.use()).lastFire(nodeId);
   }
+  async fireSent(runId: string): Promise<void> {
+    return (await this.use()).fireSent(runId).catch(lost);
+  }
   async claimPending(source: string): Promise<AcceptedInput[]> {
     return (await this.use()).claimPending(source);
   }

@@ -3,9 +3,11 @@
  * the same Cron nodes, so each arms the same due instants; a fire is one row per node and due
  * instant (`imis_fires`, primary key), and only the process whose INSERT makes the row fires it.
  * The fire's input is accepted with the claim, in the same statement or transaction, owned by the
- * claiming process under its lease: if that process dies before its run finishes, another takes
- * the input over once the lease has run out (Store.claimPending), as for a webhook's input. So a
- * fire is never lost between the claim and the send, and never sent by two live processes.
+ * claiming process under its lease, and settled (`fireSent`) just before its message is sent: if
+ * the process dies between the claim and the send, another takes the input over once the lease has
+ * run out (Store.claimPending), as for a webhook's input. A fire once sent is not sent again, even
+ * if its process dies before its run finishes: a schedule fires at most once per due time, and a
+ * fire is lost only if its process dies between settling it and sending it (no wait between).
  *
  * Rows are kept a day (FIRE_ROWS_KEPT_MS): long enough that no process's timer is that late.
  */
@@ -33,6 +35,8 @@ export interface FireClaims {
    * shutdown of all must find the same time missed, whoever fired it first).
    */
   lastFire(nodeId: string): Promise<number | undefined>;
+  /** The claimed fire whose run is `runId` is being sent: its input is no longer taken over. */
+  fireSent(runId: string): Promise<void>;
 }
 
 /** The table of version 7 (src/store/schema.ts), the same for both engines. */
@@ -91,6 +95,10 @@ export class PostgresFires implements FireClaims {
     return rowCount === 1;
   }
 
+  async fireSent(runId: string): Promise<void> {
+    await this.pool.query(`DELETE FROM imis_inputs WHERE id = $1`, [runId]);
+  }
+
   async lastFire(nodeId: string): Promise<number | undefined> {
     const { rows } = await this.pool.query<{ at: string | null }>(
       `SELECT MAX(due_at) AS at FROM imis_fires WHERE node_id = $1 AND missed = 0`,
@@ -105,6 +113,7 @@ export class SqliteFires implements FireClaims {
   private readonly claim: (nodeId: string, dueAt: number, input: AcceptedInput, missed: number) => boolean;
   private readonly prune;
   private readonly last;
+  private readonly sent;
 
   constructor(db: SqliteDb, owner: string, leaseMs: number) {
     const insertFire = db.prepare(
@@ -115,6 +124,7 @@ export class SqliteFires implements FireClaims {
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
     this.prune = db.prepare(`DELETE FROM imis_fires WHERE node_id = ? AND due_at < ?`);
+    this.sent = db.prepare(`DELETE FROM imis_inputs WHERE id = ?`);
     this.last = db.prepare(`SELECT MAX(due_at) AS at FROM imis_fires WHERE node_id = ? AND missed = 0`);
     this.claim = db.transaction((nodeId: string, dueAt: number, input: AcceptedInput, missed: number) => {
       const now = Date.now();
@@ -128,6 +138,10 @@ export class SqliteFires implements FireClaims {
     const claimed = this.claim(nodeId, dueAt, input, missed ? 1 : 0);
     if (this.turns.due(nodeId)) this.prune.run(nodeId, Date.now() - FIRE_ROWS_KEPT_MS);
     return claimed;
+  }
+
+  async fireSent(runId: string): Promise<void> {
+    this.sent.run(runId);
   }
 
   async lastFire(nodeId: string): Promise<number | undefined> {

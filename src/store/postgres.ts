@@ -121,6 +121,10 @@ export class PostgresStore extends StoreWithWorkflows implements Store {
     return this.fires.lastFire(nodeId);
   }
 
+  fireSent(runId: string): Promise<void> {
+    return this.fires.fireSent(runId);
+  }
+
   async claimPending(source: string): Promise<AcceptedInput[]> {
     const now = Date.now();
     // After an outage of the server every lease may have run out, the live processes' too: their

@@ -320,6 +320,10 @@ export class SqliteStore extends StoreWithWorkflows implements Store {
     return this.fires.lastFire(nodeId);
   }
 
+  fireSent(runId: string): Promise<void> {
+    return this.fires.fireSent(runId);
+  }
+
   async claimPending(source: string): Promise<AcceptedInput[]> {
     const now = Date.now();
     // Embedded: the first claim of a source after start-up takes every input earlier processes left.

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { rmSync } from 'node:fs';
+import { requireNginx, startNginx } from '../support/nginx.js';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 import { startEmulator } from '../../src/emulator/server.js';
@@ -33,6 +34,8 @@ describe('System: three Node-RED processes on one PostgreSQL store, the same flo
   const reds: (RedChild | undefined)[] = [];
   /** Scheduled second (epoch ms) → how many times it reached the counter. */
   const fired = new Map<number, number>();
+  const ports: number[] = [];
+  const guardedToken = randomBytes(24).toString('base64url');
 
   before(async function () {
     const bin = requirePostgres(this);
@@ -73,6 +76,15 @@ describe('System: three Node-RED processes on one PostgreSQL store, the same flo
     const flows = [
       ...checkIn.flows,
       { id: 'tab', type: 'tab', label: 'every second' },
+      // Only 203.0.113.7 may call it (Allow from).
+      {
+        id: 'guarded',
+        z: 'tab',
+        type: 'imis-webhook-in',
+        name: 'allowlist',
+        allowFrom: '203.0.113.7',
+        wires: [[]],
+      },
       {
         id: 'tick',
         z: 'tab',
@@ -95,15 +107,20 @@ describe('System: three Node-RED processes on one PostgreSQL store, the same flo
         wires: [[]],
       },
     ];
+    ports.length = 0;
     const sites = await Promise.all(
       [0, 1, 2].map(async () => {
         const port = await freePort();
+        ports.push(port);
         const dir = prepareUserDir({
           port,
           flows,
+          // Behind the reverse proxy of the last test: its forwarded address is the caller's.
+          settings: { httpServerOptions: { 'trust proxy': 'loopback' } },
           credentials: {
             [checkIn.hookId]: { token },
             [checkIn.serverId]: { username: 'MANAGER', password: 'manager' },
+            guarded: { token: guardedToken },
           },
           imis: { store: { url, leaseSeconds: 2 } },
         });
@@ -198,7 +215,6 @@ describe('System: three Node-RED processes on one PostgreSQL store, the same flo
         JSON.stringify(seconds(last, end).map((at) => [(at - last) / SECOND, fired.get(at) ?? 0])) +
         reds.map((r) => r!.output().slice(-1500)).join('\n-----\n'),
     );
-    for (const red of reds) await red!.stop();
     assert.deepEqual(
       reds.flatMap((r) => r!.errors()),
       [],
@@ -209,5 +225,47 @@ describe('System: three Node-RED processes on one PostgreSQL store, the same flo
         `in ${attempts.length} attempts, one activity each${takenOver ? ' (inputs taken over)' : ''}; ` +
         `${gap.length} seconds missed by all, the first fired once at start-up`,
     );
+  });
+
+  it('passes the allowlist the address nginx forwards, in front of the three processes', async function () {
+    if (!requireNginx(this)) return;
+    assert.equal(reds.length, 3, 'the three processes of the test before');
+    const proxy = await startNginx(ports);
+    try {
+      const call = (base: string, forwardedFor?: string) =>
+        fetch(`${base}/imis/hook/${guardedToken}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+          },
+          body: JSON.stringify({ hello: 'proxy' }),
+        }).then(async (res) => {
+          await res.arrayBuffer();
+          return res.status;
+        });
+      // Round robin: six calls reach each process twice.
+      const allowed = [];
+      for (let i = 0; i < 6; i++) allowed.push(await call(proxy.url, '203.0.113.7'));
+      assert.deepEqual(allowed, [200, 200, 200, 200, 200, 200], 'the allowed address, forwarded');
+      const refused = [];
+      for (let i = 0; i < 3; i++) refused.push(await call(proxy.url, '198.51.100.1'));
+      assert.deepEqual(refused, [403, 403, 403], 'another address, forwarded');
+      assert.equal(await call(proxy.url), 403, "the proxy's own address is not allowed");
+      assert.equal(await call(reds[0]!.url), 403, 'a direct call from 127.0.0.1');
+      const served = await Promise.all(
+        reds.map(async (red) => {
+          const res = await fetch(`${red!.url}/imis/refused?triggerId=guarded`);
+          return ((await res.json()) as { address?: string }[]).map((r) => r.address);
+        }),
+      );
+      assert.ok(
+        served.every((addresses) => addresses.includes('198.51.100.1')),
+        `every process lists the refused forwarded address: ${JSON.stringify(served)}`,
+      );
+    } finally {
+      await proxy.stop();
+    }
+    for (const red of reds) await red!.stop();
   });
 });

@@ -82,7 +82,7 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
       { id: 'hook', z: 'tab', type: 'imis-webhook-in', name: 'calls', wires: [['count-hook']] },
       { id: 'count-tick', ...count, wires: [[]] },
       // Orders: Webhook in → the order lifecycle's state machine (its SUBMIT is a webhook transition).
-      { id: 'wf', type: 'imis-workflow', ...normalizeDefinition(orderLifecycle()), cfgVersion: 1 },
+      { id: 'wf', type: 'imis-workflow', ...normalizeDefinition({ ...orderLifecycle() }), cfgVersion: 1 },
       { id: 'orders', z: 'tab', type: 'imis-webhook-in', name: 'order calls', wires: [['as-webhook']] },
       {
         id: 'as-webhook',

@@ -56,8 +56,9 @@ export interface TriggerRuns {
   fire(start: RunStart): string;
   /**
    * A scheduled fire due at `dueAt` (epoch ms), claimed in the store so that one of the processes
-   * sharing it fires it (src/store/fires.ts): the input is accepted with the claim, and the run
-   * starts on the next tick. Resolves to the run id, or undefined when another process claimed it.
+   * sharing it fires it (src/store/fires.ts): the input is accepted with the claim (taken over if
+   * this process dies before sending), settled as sent, and the run starts on the next tick.
+   * Resolves to the run id, or undefined when another process claimed it.
    */
   fireOnce(dueAt: number, start: RunStart, missed?: boolean): Promise<string | undefined>;
 }
@@ -180,6 +181,9 @@ export function triggerRuns(
   const fireOnce = async (dueAt: number, input: RunStart, missed = false) => {
     const entry = entryOf(input, new Date());
     if (!(await ctx.store.claimFire(node.id, dueAt, entry, missed))) return undefined;
+    // Sent once: from now on the fire is not taken over by another process. If the store cannot
+    // say so, it is sent anyway (it is ours): only a restart of this process could send it again.
+    await ctx.store.fireSent(entry.id).catch(() => undefined);
     setImmediate(() => start(entry.id, input, entry.acceptedAt, undefined, entry.extra));
     return entry.id;
   };
