@@ -14,10 +14,12 @@
 //   schema      the seed payload through core/schema (as the node validates)  vs  plain ajv, same
 //               schema compiled once (in this process, alternating rounds)
 //   workflow    integration workflow runtime on SQLite (1,000,000 instances)  vs  raw SQLite writes
+//   scale       1, 2, 3 Node-RED processes on one PostgreSQL: aggregate webhook req/s, Node-RED's and
+//               PostgreSQL's CPU per request apart; a per-second Cron's p99 firing delay, 3 processes vs 1
 //   tracking    run tracking on: Webhook in → split (1,000 rows) → change → join → Insert Activity
 //               (emulator) runs/s  vs  the same flow with imis.runs.track false; one run's steps,
 //               stored size and the child's RSS
-// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|schema|workflow|tracking (comma-separated;
+// BENCH_ONLY=webhook|webhook-pg|store|startup|change|export|cron|delta|runs|protect|schema|workflow|tracking|scale (comma-separated;
 // default all), BENCH_SECONDS (autocannon seconds per run, default 10), BENCH_ROUNDS (webhook
 // rounds of ref + ours, default 3; protect: rounds of its 8 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
@@ -28,7 +30,7 @@
 // tracking: BENCH_ROUNDS (rounds of off + on, default 3), BENCH_TRACKING_RUNS (runs per measured
 // batch, default 200), BENCH_TRACKING_CONCURRENCY (runs in flight, default 4), BENCH_TRACKING_ROWS
 // (rows split per run, default 1,000), BENCH_SCHEMA_ROUNDS (default 10) / BENCH_SCHEMA_VALIDATIONS
-// (per round, default 1,000,000).
+// (per round, default 1,000,000), BENCH_SCALE_FIRINGS (scale: seconds of cron per process count, default 30).
 // Sections needing PostgreSQL say they could not run when it is not installed.
 // Prints; always exits 0 (a benchmark does not fail CI).
 import { changeInBench } from './change-in.js';
@@ -38,6 +40,7 @@ import { cronBench } from './cron.js';
 import { deltaBench } from './delta.js';
 import { exportBench } from './export.js';
 import { runsBench } from './runs.js';
+import { scaleBench } from './scale.js';
 import { schemaBench } from './schema.js';
 import { protectBench } from './protect.js';
 import { startupBench } from './startup.js';
@@ -66,6 +69,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<SectionResult
     title: 'Run tracking on vs off (split 1,000 rows → change → join → Insert Activity)',
     run: trackingBench,
   },
+  scale: { title: 'Several Node-RED processes on one PostgreSQL', run: scaleBench },
 };
 
 function selected(): string[] {

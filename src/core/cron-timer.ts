@@ -35,6 +35,28 @@ export interface ScheduledTrigger {
 export type CronView =
   { state: 'invalid' } | { state: 'disabled' } | { state: 'ended' } | { state: 'waiting'; next: Date };
 
+/**
+ * What a schedule does about the due times that passed while no process ran it (Quartz's misfire
+ * instruction): `once`, fire once at start-up for the first of them; `skip`, fire none.
+ */
+export type MisfirePolicy = 'once' | 'skip';
+
+/** The policy a node config names; anything else is the default, skip. */
+export function misfireOf(value: unknown): MisfirePolicy {
+  return value === 'once' ? 'once' : 'skip';
+}
+
+/**
+ * The Cron node's config migration to version 4: the misfire policy replaces the "run once at
+ * start-up if a run was missed" checkbox (ticked: `once`; else `skip`, the default as before).
+ */
+export function withMisfirePolicy({
+  runMissed,
+  ...config
+}: Record<string, unknown>): Record<string, unknown> {
+  return { ...config, misfire: runMissed === true ? 'once' : 'skip' };
+}
+
 /** A control message: pause, resume, run now, or replace the schedule. */
 export type CronCommand =
   | { kind: 'enable' }
@@ -47,14 +69,25 @@ export interface CronTimerOptions {
   expression: string;
   timeZone: string;
   enabled: boolean;
-  /** At start, fire once for the last scheduled run missed while stopped. */
-  runMissed: boolean;
+  /** At start, a run missed while stopped: fired once, or skipped. */
+  misfire: MisfirePolicy;
   state: CronStatePort;
-  fire(trigger: ScheduledTrigger): void;
+  /**
+   * The latest scheduled time fired by any process sharing the schedule (several processes on one
+   * store): the misfire policy starts from it rather than from this node's saved state. Absent or
+   * answering undefined: the saved state's.
+   */
+  lastFired?: () => Promise<Date | undefined>;
+  /**
+   * Fires a run: `due` is the scheduled instant it stands for (the same in every process running
+   * the schedule, so that one of them can claim it), absent for "run now"; `missed`: a time missed
+   * while stopped, fired at start-up by the misfire policy.
+   */
+  fire(trigger: ScheduledTrigger, due?: Date, missed?: boolean): void;
   changed(view: CronView): void;
   /** The schedule in force at start cannot be read: the timer stays idle ('invalid'). */
   invalid(err: CronExpressionError): void;
-  /** A missed run is about to fire (runMissed). */
+  /** A missed run is about to fire (misfire 'once'). */
   missed(scheduled: Date): void;
   /** The state could not be read or saved; the timer goes on. */
   stateFailed(err: Error): void;
@@ -96,13 +129,14 @@ export class CronTimer {
 
   constructor(private readonly options: CronTimerOptions) {
     this.enabled = options.enabled;
-    this.ready = options.state.load().then(
-      (stored) => this.start(stored),
-      (err: Error) => {
-        options.stateFailed(err);
-        this.start(undefined);
-      },
-    );
+    const failed = (err: Error) => {
+      options.stateFailed(err);
+      return undefined;
+    };
+    this.ready = Promise.all([
+      options.state.load().catch(failed),
+      options.lastFired ? options.lastFired().catch(failed) : undefined,
+    ]).then(([stored, lastFired]) => this.start(stored, lastFired));
   }
 
   /** Runs `action` once the stored state was read: at once when it was. */
@@ -119,7 +153,7 @@ export class CronTimer {
         this.enabled = command.kind === 'enable';
         break;
       case 'trigger':
-        this.fire(new Date());
+        this.fire(new Date(), false);
         return;
       case 'replace':
         this.schedule = parseSchedule(
@@ -137,10 +171,10 @@ export class CronTimer {
     this.disarm();
   }
 
-  private start(stored: CronState | undefined): void {
+  private start(stored: CronState | undefined, lastFired: Date | undefined): void {
     this.started = true;
     if (this.closed) return;
-    const { expression, timeZone, runMissed } = this.options;
+    const { expression, timeZone, misfire } = this.options;
     const configured = `${expression}|${timeZone}`;
     const state = stored && typeof stored === 'object' ? stored : {};
     // A redeploy with another expression starts afresh (but remembers the last run).
@@ -152,27 +186,30 @@ export class CronTimer {
       if (!(err instanceof CronExpressionError)) throw err;
       this.options.invalid(err);
     }
-    const last = this.state.lastScheduled;
-    if (this.schedule && this.enabled && runMissed && last) {
+    const last = lastFired?.toISOString() ?? this.state.lastScheduled;
+    if (this.schedule && this.enabled && misfire === 'once' && last) {
       const missed = this.schedule.next(new Date(last));
       if (missed && missed.getTime() < Date.now()) {
         this.options.missed(missed);
-        setImmediate(() => this.fire(missed));
+        setImmediate(() => this.fire(missed, true, true));
       }
     }
     this.arm();
   }
 
-  private fire(scheduled: Date): void {
+  /** `due`: a scheduled time of the schedule (false: run now, at `scheduled`); `missed`: at start-up. */
+  private fire(scheduled: Date, due: boolean, missed = false): void {
     if (this.closed) return;
     const actual = new Date();
     this.state.lastScheduled = scheduled.toISOString();
     this.save();
-    this.options.fire({
+    const trigger = {
       scheduledStartTimeUtc: utcStamp(scheduled),
       actualStartTimeUtc: utcStamp(actual),
       cronExpression: this.schedule?.expression ?? '',
-    });
+    };
+    if (due) this.options.fire(trigger, scheduled, missed);
+    else this.options.fire(trigger);
   }
 
   /** Written at each change, so a killed process keeps the schedule and the enable flag. */
@@ -211,7 +248,7 @@ export class CronTimer {
     }
     this.timer = setTimeout(
       () => {
-        this.fire(at);
+        this.fire(at, true);
         // The next run is computed from the scheduled time, so a late timer never skips a slot.
         this.show(this.schedule?.next(at) ?? null);
       },

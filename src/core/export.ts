@@ -221,7 +221,14 @@ export type ExportStorage = Pick<ExportsRepository, 'put' | 'get' | 'delete'>;
 export class PublishedStore {
   private readonly entries = new Map<string, Published>();
 
-  constructor(private readonly storage: ExportStorage) {}
+  /**
+   * `shared`: other processes publish to the same store (PostgreSQL), so nothing is kept in memory
+   * and every read comes from the store: each process serves the newest bytes.
+   */
+  constructor(
+    private readonly storage: ExportStorage,
+    private readonly shared = false,
+  ) {}
 
   /** Replaces what `key` serves, once the store has committed it; `expiry` defaults to never. */
   async publish(
@@ -272,7 +279,7 @@ export class PublishedStore {
       rows: published.rows,
       ...(expiresAt ? { expiresAt: expiresAt.getTime() } : {}),
     });
-    this.entries.set(key, published);
+    if (!this.shared) this.entries.set(key, published);
     return published;
   }
 
@@ -299,6 +306,7 @@ export class PublishedStore {
       format: stored.format,
       ...(stored.expiresAt === undefined ? {} : { expiresAt: new Date(stored.expiresAt) }),
     };
+    if (this.shared) return published;
     // A publish that finished meanwhile wins.
     if (!this.entries.has(key)) this.entries.set(key, published);
     return this.entries.get(key);

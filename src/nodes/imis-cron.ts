@@ -1,7 +1,7 @@
 import { CronExpressionError, buildExpression, parseSchedule } from '../core/cron.js';
 import type { Preset } from '../core/cron.js';
-import { CronTimer, cronCommand } from '../core/cron-timer.js';
-import type { CronState, CronView } from '../core/cron-timer.js';
+import { CronTimer, cronCommand, misfireOf, withMisfirePolicy } from '../core/cron-timer.js';
+import type { CronState, CronView, MisfirePolicy, ScheduledTrigger } from '../core/cron-timer.js';
 import { isTimeZone, serverTimeZone } from '../core/dates.js';
 import { ExpectedError } from '../core/errors.js';
 import { mountOnce } from './lib/http/routes.js';
@@ -18,7 +18,8 @@ interface CronConfig extends RunLabelSettings {
   expression: string;
   timeZone: string;
   enabled: boolean;
-  runMissed: boolean;
+  /** A due time missed while no process ran the schedule: fired once at start-up, or skipped. */
+  misfire: MisfirePolicy;
   /** Automatic re-runs of transient failures (src/runs/retry.ts): how many, and the first wait. */
   retries: number;
   retryDelaySec: number;
@@ -29,6 +30,8 @@ const config = new NodeConfig<CronConfig>('imis-cron', [
   withRetry,
   // v3: the run's business key and values templates, none.
   withRunLabels,
+  // v4: the misfire policy replaces the "run missed" checkbox (same default: skip).
+  withMisfirePolicy,
 ]);
 
 function statusOf(RED: Red, view: CronView): NodeStatus {
@@ -52,26 +55,60 @@ const register: NodeModule = (RED) => {
   function CronNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const { expression, timeZone, enabled, runMissed, ...settings } = config.read(def);
+    const { expression, timeZone, enabled, misfire, ...settings } = config.read(def);
     const labels = runLabelsOf(RED, node, settings);
     if (labels === false) return; // a template that cannot work: reported, and nothing is scheduled
     const runs = triggerRuns(RED, node, undefined, { retry: retryPolicyOf(settings), labels });
     const { store } = runs.ctx;
+    // PostgreSQL: every process runs this schedule, and each due time is claimed in the store so
+    // that one of them fires it (src/store/repositories/fires.ts). SQLite: one process, fired as it comes.
+    const shared = store.engine === 'postgres';
+    let claimsFailing = false;
+    const startOf = (trigger: ScheduledTrigger) => ({
+      payload: { trigger },
+      extra: { topic: node.name || 'cron' },
+    });
+    const fire = (trigger: ScheduledTrigger, due?: Date, missed = false) => {
+      if (!shared || !due) {
+        if (missed && due) node.log(RED._('imis-cron.log.missed', { time: due.toISOString() }));
+        runs.fire(startOf(trigger));
+        return;
+      }
+      runs.fireOnce(due.getTime(), startOf(trigger), missed).then(
+        (runId) => {
+          if (claimsFailing) node.log(RED._('imis-cron.log.claims-back'));
+          claimsFailing = false;
+          if (runId && missed) node.log(RED._('imis-cron.log.missed', { time: due.toISOString() }));
+        },
+        // The store cannot say whether another process fired it: not fired here (a fire twice
+        // is worse than one missed); the due times passed while the store is down are skipped.
+        (err: Error) => {
+          if (!claimsFailing) node.warn(RED._('imis-cron.errors.claim', { message: err.message }));
+          claimsFailing = true;
+        },
+      );
+    };
 
     const timer = new CronTimer({
       expression,
       timeZone,
       enabled,
-      runMissed,
+      misfire: misfireOf(misfire),
       // Kept in the package store at each change (docs/store.md).
       state: {
         load: () => store.nodeState.get<CronState>(node.id, 'cron'),
         save: (state) => store.nodeState.set(node.id, 'cron', state),
       },
-      fire: (trigger) => runs.fire({ payload: { trigger }, extra: { topic: node.name || 'cron' } }),
+      ...(shared
+        ? {
+            lastFired: () =>
+              store.fires.last(node.id).then((at) => (at === undefined ? undefined : new Date(at))),
+          }
+        : {}),
+      fire,
       changed: (view) => node.status(statusOf(RED, view)),
       invalid: (err) => node.error(RED._('imis-cron.errors.invalid', { message: err.message })),
-      missed: (at) => node.log(RED._('imis-cron.log.missed', { time: at.toISOString() })),
+      missed: () => undefined, // logged once fired (claimed)
       stateFailed: (err) => node.warn(RED._('imis-cron.errors.state', { message: err.message })),
     });
 

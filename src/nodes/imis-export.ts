@@ -60,7 +60,10 @@ const register: NodeModule = (RED) => {
     const after: ExpiryChoice = EXPIRY_CHOICES.includes(expiry) ? expiry : 'never';
     // One PublishedStore (and its memory of the newest bodies) per package runtime.
     const runtime = packageRuntime(RED);
-    const store = (runtime.published ??= new PublishedStore(runtime.store.exports));
+    const store = (runtime.published ??= new PublishedStore(
+      runtime.store.exports,
+      runtime.store.engine === 'postgres',
+    ));
     node.store = store;
     const token = registerSecretEndpoint(RED, 'imis-export', node, EXPORT_PATH);
     const { httpNodeRoot, uiHost, uiPort } = RED.settings;

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from './problems.js';
+import { StoreUnavailableError, unavailableIfLost } from './problems.js';
 import type { StoreProblem } from './problems.js';
 import { REPOSITORIES } from './store.js';
 import type { Repositories, Store } from './store.js';
@@ -24,6 +24,7 @@ export class DeferredStore implements Store {
   readonly retries!: Repositories['retries'];
   readonly workflows!: Repositories['workflows'];
   readonly messages!: Repositories['messages'];
+  readonly fires!: Repositories['fires'];
   private store: Store | undefined;
   /** Why the store cannot open (undefined: open, or still opening the first time). */
   private problem: StoreProblem | undefined;
@@ -91,6 +92,8 @@ export class DeferredStore implements Store {
   /**
    * The repository `name` usable now: each of its methods waits for the store (see `use`), then
    * calls the open store's. Made on first use, one function per method (a test may replace one).
+   * A connection lost meanwhile (PostgreSQL restarting) is a StoreUnavailableError too: endpoints
+   * answer 503 with Retry-After, as while the store cannot open.
    */
   private deferred<K extends keyof Repositories>(name: K): Repositories[K] {
     const methods: Record<string, unknown> = {};
@@ -100,7 +103,11 @@ export class DeferredStore implements Store {
           string,
           (...a: unknown[]) => unknown
         >;
-        return repository[m](...args);
+        try {
+          return await repository[m](...args);
+        } catch (err) {
+          throw unavailableIfLost(err);
+        }
       });
     const known = (m: string | symbol): m is string => typeof m === 'string' && m !== 'then';
     return new Proxy(methods, {

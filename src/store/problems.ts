@@ -18,6 +18,41 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** Seconds a caller is asked to wait when the open store's connection was lost (it reconnects by itself). */
+export const RECONNECT_RETRY_AFTER_SEC = 5;
+
+/**
+ * Whether `err` says the store's server cannot be reached any more (PostgreSQL stopped or
+ * restarted, the network cut): Node's socket errors, PostgreSQL's SQLSTATE classes 08 (connection)
+ * and 57P0x (shut down), and pg's own messages for a connection that ended.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { message?: string; code?: string } | undefined;
+  const code = String(e?.code ?? '');
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code))
+    return true;
+  if (/^08...$/.test(code) || /^57P0[1-3]$/.test(code)) return true;
+  return /Connection terminated|connection error|terminating connection|timeout exceeded when trying to connect/i.test(
+    String(e?.message ?? ''),
+  );
+}
+
+/**
+ * A lost connection as StoreUnavailableError (endpoints answer 503 with Retry-After; the pool
+ * connects again at the next call); any other error as it is.
+ */
+export function unavailableIfLost(err: unknown): unknown {
+  if (!isConnectionLost(err)) return err;
+  const code = (err as { code?: string }).code;
+  return new StoreUnavailableError(
+    {
+      short: 'store unreachable',
+      message: `The store's server cannot be reached (${code ?? (err as Error).message}): retrying at the next call.`,
+    },
+    RECONNECT_RETRY_AFTER_SEC,
+  );
+}
+
 /**
  * The reason and the fix of an error opening the store of `engine` at `where` (the SQLite file, or
  * the PostgreSQL URL without its password). Error codes: PostgreSQL's SQLSTATE (28P01 password,

@@ -35,6 +35,8 @@ function both(sql: string): Pick<Migration, 'sqlite' | 'postgres'> {
   return { sqlite: render(TYPES.sqlite), postgres: render(TYPES.postgres) };
 }
 
+import { FIRES_TABLE } from './repositories/fires.js';
+
 /**
  * When an export's link stops answering (null: never), with an index for the sweep of expired
  * ones; and the records of inserts made under a de-duplication key (the record iMIS returned, as
@@ -223,6 +225,12 @@ export const MIGRATIONS: Migration[] = [
     // Null for the ids of version 5 and those remembered without an answer (Event Grid's).
     ...both(`
       ALTER TABLE imis_seen ADD COLUMN answer TEXT;`),
+  },
+  {
+    version: 7,
+    description:
+      'schedule fires, claimed once per node and due time by one of the processes (repositories/fires.ts)',
+    ...both(FIRES_TABLE),
   },
 ];
 

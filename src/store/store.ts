@@ -3,6 +3,7 @@ import type { Engine, EngineName } from './engine/types.js';
 import { DedupRepository } from './repositories/dedup.js';
 import { DeltaRepository } from './repositories/delta.js';
 import { ExportsRepository } from './repositories/exports.js';
+import { FiresRepository } from './repositories/fires.js';
 import { InputsRepository } from './repositories/inputs.js';
 import { MessagesRepository } from './repositories/messages.js';
 import { NodeStateRepository } from './repositories/node-state.js';
@@ -23,6 +24,7 @@ export const REPOSITORIES = [
   'retries',
   'workflows',
   'messages',
+  'fires',
 ] as const;
 
 /** The store's repositories, one per concern (see EngineStore); callers take the one they need. */
@@ -69,6 +71,8 @@ export class EngineStore implements Store {
   readonly workflows: WorkflowsRepository;
   /** Messages to the other processes sharing the store. */
   readonly messages: MessagesRepository;
+  /** Schedule fires, claimed once across the processes. */
+  readonly fires: FiresRepository;
 
   constructor(
     /** The engine itself (connections, transactions, dialect). */
@@ -88,6 +92,7 @@ export class EngineStore implements Store {
     this.retries = new RetriesRepository(db, this.runs);
     this.workflows = new WorkflowsRepository(db);
     this.messages = new MessagesRepository(db);
+    this.fires = new FiresRepository(db, owner, leaseMs);
   }
 
   async flush(): Promise<void> {

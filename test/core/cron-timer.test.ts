@@ -28,7 +28,7 @@ describe('Cron timer (fake clock)', () => {
       expression: '*/5 * * * * ? *',
       timeZone: 'UTC',
       enabled: true,
-      runMissed: false,
+      misfire: 'skip',
       state: {
         load: async () => options.stored,
         save: async (state) => {
@@ -119,7 +119,7 @@ describe('Cron timer (fake clock)', () => {
 
   it('runs once for the run missed while stopped, when asked to', async () => {
     const stored: CronState = { lastScheduled: '2026-05-31T08:00:00.000Z', configured: '0 0 8 * * ? *|UTC' };
-    const { t, fired, missed } = timer({ expression: '0 0 8 * * ? *', runMissed: true, stored });
+    const { t, fired, missed } = timer({ expression: '0 0 8 * * ? *', misfire: 'once', stored });
     await t.ready;
     await flush();
     assert.deepEqual(missed, [new Date('2026-06-01T08:00:00Z')]);
@@ -127,7 +127,7 @@ describe('Cron timer (fake clock)', () => {
     const quiet = timer({ expression: '0 0 8 * * ? *', stored });
     await quiet.t.ready;
     await flush();
-    assert.equal(quiet.fired.length, 0, 'not without runMissed');
+    assert.equal(quiet.fired.length, 0, 'not when skipped');
   });
 
   it('stays idle and says so for an expression that does not parse', async () => {

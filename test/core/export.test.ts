@@ -159,6 +159,24 @@ describe('Published export data', () => {
     assert.equal(again.format, 'csv');
   });
 
+  it('serves, in each process sharing the store, what any of them published last (shared: no copy in memory)', async () => {
+    const backing = storage();
+    const a = new PublishedStore(backing, true);
+    const b = new PublishedStore(backing, true);
+    await a.publish('k', 'json', data);
+    assert.equal((await b.get('k'))?.rows, 1);
+    const second = await a.publish('k', 'json', [{ id: '202' }, { id: '303' }]);
+    const seen = await b.get('k');
+    assert.equal(seen?.etag, second.etag, 'the same bytes from the other process');
+    assert.deepEqual(seen?.body, second.body);
+    assert.equal(seen?.lastModified.getTime(), second.lastModified.getTime());
+    // Kept in memory (SQLite, one process), the other one's copy would stay behind.
+    const alone = new PublishedStore(backing);
+    await alone.get('k');
+    await a.publish('k', 'json', []);
+    assert.equal((await alone.get('k'))?.rows, 2, 'one process: its memory is the truth');
+  });
+
   it('never stores the key itself, only its hash', async () => {
     const store = storage();
     await new PublishedStore(store).publish('my-secret-token', 'json', data);

@@ -4,6 +4,7 @@ import type { ProtectionSettings } from '../../src/core/protect/index.js';
 import { NodeConfig, migrate, nodeConfigs } from '../../src/nodes/lib/migrations.js';
 import { addProtections } from '../../src/nodes/lib/protect.js';
 import { withRunLabels } from '../../src/nodes/lib/run-labels.js';
+import { withMisfirePolicy } from '../../src/core/cron-timer.js';
 
 describe('Versioned node config', () => {
   const migrations = [
@@ -119,7 +120,7 @@ describe('Triggers: the run business key and values (Webhook in and change notif
   const versions: Record<string, number> = {
     'imis-webhook-in': 4,
     'imis-change-in': 4,
-    'imis-cron': 3,
+    'imis-cron': 4, // v4: the misfire policy (below)
     'imis-manual': 3,
   };
   before(() => {
@@ -142,12 +143,32 @@ describe('Triggers: the run business key and values (Webhook in and change notif
     assert.equal(kept.businessKey, '{{ input.id }}');
   });
 
-  it('is the last migration of every trigger, whose defaults name runs by nothing', () => {
+  it('is a migration of every trigger, whose defaults name runs by nothing', () => {
     for (const [type, version] of Object.entries(versions)) {
       const config = nodeConfigs.get(type);
       assert.equal(config?.version, version, type);
       assert.equal(config?.defaults.businessKey, '', type);
       assert.deepEqual(config?.defaults.runValues, [], type);
     }
+  });
+});
+
+describe('Cron v4: the misfire policy replaces the "run missed" checkbox', () => {
+  before(() => require('../../src/nodes/imis-cron.js'));
+
+  it('turns a ticked checkbox into "once" and anything else into "skip", the default', () => {
+    const cron = nodeConfigs.get('imis-cron')!;
+    assert.equal(cron.version, 4);
+    assert.equal(cron.defaults.misfire, 'skip');
+    assert.equal('runMissed' in cron.defaults, false);
+    const last = (c: Record<string, unknown>) =>
+      migrate<Record<string, unknown>>(c, [(x) => x, (x) => x, (x) => x, withMisfirePolicy]);
+    assert.deepEqual(last({ cfgVersion: 3, runMissed: true, expression: 'x' }), {
+      cfgVersion: 4,
+      expression: 'x',
+      misfire: 'once',
+    });
+    assert.deepEqual(last({ cfgVersion: 3, runMissed: false }), { cfgVersion: 4, misfire: 'skip' });
+    assert.deepEqual(last({ cfgVersion: 3 }), { cfgVersion: 4, misfire: 'skip' });
   });
 });

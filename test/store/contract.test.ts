@@ -805,6 +805,47 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       );
     });
 
+    it('claims each fire of a schedule once (the latest on schedule kept), with its input owned by the claiming process until its lease runs out', async () => {
+      const a = await open(1500);
+      const b = engine.name === 'postgres' ? await open(1500) : a;
+      const due = Math.ceil(Date.now() / 1000) * 1000; // rows a day old are pruned
+      const first = input('cron-1', 1);
+      assert.equal(await a.fires.claim('cron-1', due, first), true);
+      assert.equal(
+        await b.fires.claim('cron-1', due, input('cron-1', 2)),
+        false,
+        'the same node and instant: once',
+      );
+      assert.equal(await b.fires.claim('cron-2', due, input('cron-2', 3)), true, 'another node');
+      assert.equal(await b.fires.claim('cron-1', due + 1000, input('cron-1', 4)), true, 'the next instant');
+      const many = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          (n % 2 ? a : b).fires.claim('cron-1', due + 2000, input('cron-1', 10 + n)),
+        ),
+      );
+      assert.equal(many.filter(Boolean).length, 1, 'twenty processes racing: one claim');
+      assert.equal(await a.fires.last('cron-1'), due + 2000, 'the latest fired on schedule');
+      assert.equal(await b.fires.claim('cron-1', due + 3000, input('cron-1', 40), true), true);
+      assert.equal(
+        await a.fires.last('cron-1'),
+        due + 2000,
+        'a missed time fired at start-up does not count',
+      );
+      assert.equal(await a.fires.last('cron-9'), undefined);
+      // The claimed fire's input is pending until it is sent; the loser's input was never written.
+      await a.fires.sent(first.id);
+      if (engine.name === 'postgres') {
+        assert.deepEqual(await b.inputs.claimPending('cron-1'), [], "a live process's fire is not taken");
+        await new Promise((r) => setTimeout(r, 1600));
+        const taken = await a.inputs.claimPending('cron-1');
+        assert.ok(taken.length >= 2, "b's unfinished fires, taken over once b's lease ran out");
+        assert.ok(
+          taken.every((i) => i.source === 'cron-1'),
+          'the inputs of the fires it claimed',
+        );
+      }
+    });
+
     it('imports what version 0.1 kept in files, once, and renames the files', async () => {
       const store = await open(1);
       const dir = mkdtempSync(join(tmpdir(), 'imis-legacy-'));

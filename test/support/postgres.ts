@@ -13,6 +13,10 @@ export interface TestPostgres {
   url: string;
   /** A new, empty database on the same server. */
   createDatabase(name: string): string;
+  /** Stops the server (as a restart or a crash would: `immediate`), keeping its data. */
+  down(): void;
+  /** Starts it again on the same port, with its data. */
+  up(): void;
   stop(): void;
 }
 
@@ -74,16 +78,18 @@ export async function startPostgres(bin: string, options: PostgresOptions = {}):
       ? ['--auth=trust']
       : ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`];
   run('initdb', ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync']);
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'log'),
-    '-w',
-    '-o',
-    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=${options.fsync ? 'on' : 'off'} -c max_connections=200`,
-    'start',
-  ]);
+  const start = () =>
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=${options.fsync ? 'on' : 'off'} -c max_connections=200`,
+      'start',
+    ]);
+  start();
   const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`;
   return {
     url: url('postgres'),
@@ -100,6 +106,10 @@ export async function startPostgres(bin: string, options: PostgresOptions = {}):
       ]);
       return url(name);
     },
+    down() {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    },
+    up: start,
     stop() {
       spawnSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], {
         stdio: 'ignore',

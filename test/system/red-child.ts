@@ -27,6 +27,8 @@ export interface UserDirOptions {
   credentialSecret?: string | false;
   /** The `imis` section of settings.js. */
   imis?: Record<string, unknown>;
+  /** More settings (e.g. httpServerOptions). */
+  settings?: Record<string, unknown>;
 }
 
 /** Writes settings.js (and flows, credentials, the package link) into a user directory. */
@@ -54,6 +56,7 @@ export function prepareUserDir(options: UserDirOptions): string {
     diagnostics: { enabled: false },
     logging: { console: { level: 'info' } },
     ...(options.imis ? { imis: options.imis } : {}),
+    ...options.settings,
   };
   writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
   if (options.flows) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));

@@ -63,7 +63,7 @@ registerType<object>('imis-cron', {
     },
     timeZone: { validate: timeZoneValidator('imis-cron.errors.time-zone-short') },
     enabled: {},
-    runMissed: {},
+    misfire: {},
     ...runLabelsFields(),
   }),
   inputs: 1,

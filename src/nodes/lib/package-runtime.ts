@@ -6,6 +6,8 @@ import type { Deduplicator } from '../../core/dedup.js';
 import type { PublishedStore } from '../../core/export.js';
 import type { ImisClient } from '../../imis/client.js';
 import { RefusedCalls } from '../../runs/refused.js';
+import { ProcessEvents } from './processes.js';
+import type { RunSummary } from './processes.js';
 import { MessageLineage, stampRunId } from '../../runs/lineage.js';
 import { RetryScheduler } from '../../runs/retry.js';
 import type { RetryPolicy } from '../../runs/retry.js';
@@ -86,6 +88,8 @@ export class PackageRuntime {
   readonly triggers = new Map<string, Trigger>();
   /** Calls the hook endpoints rejected before any run (in memory, the last few per endpoint). */
   readonly refused = new RefusedCalls();
+  /** The other Node-RED processes sharing a PostgreSQL store: runs settled, calls rejected. */
+  readonly processes: ProcessEvents;
   /** Their announcements to the editors and the logs of calls to unknown URLs (rejections.ts). */
   readonly rejections: RejectionFeed;
   /** Milliseconds an accepted input stays owned by this process without a heartbeat. */
@@ -189,6 +193,16 @@ export class PackageRuntime {
       if (problem) RED.log.error(runsMessage(RED, 'errors.store', { engine, message: problem.message }));
     });
     this.retries = this.retryScheduler();
+    // Runs settled and calls rejected in the other processes sharing the store: to this
+    // process's open editors too.
+    this.processes = new ProcessEvents(
+      this.store,
+      (run) => RED.comms.publish(RUNS_TOPIC, run, false),
+      (call) => {
+        this.refused.add(call);
+        this.rejections.announce(call);
+      },
+    );
     const runsSettings = settings.runs ?? {};
     const unfinishedAfterMs = positiveNumber(runsSettings.unfinishedAfterSec, 600) * 1000;
     this.unfinishedAfterMs = unfinishedAfterMs;
@@ -239,6 +253,7 @@ export class PackageRuntime {
     ];
     for (const t of this.timers) t.unref();
     void store.ready.then(() => this.prune()).catch(() => undefined);
+    this.processes.start();
     // Batched writes are committed before the process ends, where the engine can (Node-RED exits on stop).
     process.once('exit', this.flushOnExit);
     // Setting imis.runs.track false: no message is followed (docs/runs.md §Tracking off).
@@ -269,6 +284,7 @@ export class PackageRuntime {
     }
     this.retries.close();
     this.rejections.stop();
+    this.processes.stop();
     this.workflows?.stop();
     this.workflows = undefined;
     return this.store.close().catch(() => undefined);
@@ -364,14 +380,24 @@ export class PackageRuntime {
     for (const listener of listeners) listener(run.status);
   }
 
-  /** Tells the open editors (the Runs dashboard) that a run settled: what a list item needs to refresh. */
+  /**
+   * Tells the open editors (the Runs dashboard), and the other processes' (ProcessEvents), that a
+   * run settled: what a list item needs to refresh.
+   */
   private announceRun(run: RunRecord): void {
     const { id, flowId, trigger, status, startedAt, finishedAt, rerunOf, businessKey } = run;
-    this.RED.comms.publish(
-      RUNS_TOPIC,
-      { id, flowId, triggerId: trigger.id, status, startedAt, finishedAt, rerunOf, businessKey },
-      false,
-    );
+    const summary: RunSummary = {
+      id,
+      flowId,
+      triggerId: trigger.id,
+      status,
+      startedAt,
+      finishedAt,
+      rerunOf,
+      businessKey,
+    };
+    this.RED.comms.publish(RUNS_TOPIC, summary, false);
+    this.processes.runSettled(summary);
   }
 
   /**

@@ -99,6 +99,7 @@ function keep(
   runtime.refused.add(call);
   log(kindOf(rejection), { address: address ?? '?', status, reason });
   runtime.rejections.announce(call);
+  runtime.processes.refused(call);
 }
 
 /** What counts as one reason for the log's rate: a protection's refusal by its own kind. */

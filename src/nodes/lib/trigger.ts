@@ -54,6 +54,13 @@ export interface TriggerRuns {
   accept(start: RunStart, acceptedAt?: Date, delivery?: SignedDelivery): Promise<Accepted>;
   /** Starts a run now without storing its input (e.g. a cron firing, which is re-derived from the schedule). */
   fire(start: RunStart): string;
+  /**
+   * A scheduled fire due at `dueAt` (epoch ms), claimed in the store so that one of the processes
+   * sharing it fires it (src/store/repositories/fires.ts): the input is accepted with the claim (taken over if
+   * this process dies before sending), settled as sent, and the run starts on the next tick.
+   * Resolves to the run id, or undefined when another process claimed it.
+   */
+  fireOnce(dueAt: number, start: RunStart, missed?: boolean): Promise<string | undefined>;
 }
 
 /**
@@ -171,6 +178,16 @@ export function triggerRuns(
     return runId;
   };
 
+  const fireOnce = async (dueAt: number, input: RunStart, missed = false) => {
+    const entry = entryOf(input, new Date());
+    if (!(await ctx.store.fires.claim(node.id, dueAt, entry, missed))) return undefined;
+    // Sent once: from now on the fire is not taken over by another process. If the store cannot
+    // say so, it is sent anyway (it is ours): only a restart of this process could send it again.
+    await ctx.store.fires.sent(entry.id).catch(() => undefined);
+    setImmediate(() => start(entry.id, input, entry.acceptedAt, undefined, entry.extra));
+    return entry.id;
+  };
+
   ctx.triggers.set(node.id, {
     // `extra` comes from the stored run: redacted when it was first accepted.
     rerun: async (
@@ -211,7 +228,7 @@ export function triggerRuns(
       .finally(done);
   });
 
-  return { ctx, accept, fire };
+  return { ctx, accept, fire, fireOnce };
 }
 
 /** The config migration that gives a trigger its automatic retry (off: existing flows unchanged). */

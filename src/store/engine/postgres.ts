@@ -75,6 +75,8 @@ export class PostgresEngine implements Engine {
     const pool = new driver.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     // An idle client's error (server restart) must not crash Node-RED; the next query reconnects.
     pool.on('error', () => undefined);
+    // Nor may a client taken out of the pool for a transaction (its query fails, and is answered).
+    pool.on('connect', (client) => client.on('error', () => undefined));
     try {
       await migrate(pool);
     } catch (err) {

@@ -5,7 +5,8 @@ import type { InputRow } from '../rows.js';
 import type { AcceptOnce, AcceptedInput, SeenMark } from '../types.js';
 import { MARK_SEEN, SEEN_ANSWER } from './seen.js';
 
-const INSERT = `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
+/** Inserts one accepted input (inputRow); an id already there is kept. */
+export const INSERT_INPUT = `INSERT INTO imis_inputs (id, source, payload, extra, accepted_at, owner, lease_until)
   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
 const RENEW = `UPDATE imis_inputs SET lease_until = ? WHERE owner = ?`;
 
@@ -25,6 +26,8 @@ interface Accepting {
 export class InputsRepository {
   private readonly accepts: GroupCommit<Accepting>;
   private readonly claimedAtStart = new Set<string>();
+  /** When a heartbeat last failed (the server unreachable): 0, never. */
+  private heartbeatFailedAt = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -59,6 +62,9 @@ export class InputsRepository {
    */
   async claimPending(source: string): Promise<AcceptedInput[]> {
     const now = Date.now();
+    // After an outage of a shared store every lease may have run out, the live processes' too:
+    // their inputs are left to them until they have had time to renew (a heartbeat every lease/3).
+    if (this.engine.shared && now - this.heartbeatFailedAt < this.leaseMs * 1.5) return [];
     const takeAll = !this.engine.shared && !this.claimedAtStart.has(source);
     this.claimedAtStart.add(source);
     const rows = await this.engine.all<InputRow>(
@@ -73,13 +79,18 @@ export class InputsRepository {
 
   /** Extends this process's ownership of the inputs it accepted (call every lease/3). */
   async heartbeat(): Promise<void> {
-    await this.engine.run(RENEW, [Date.now() + this.leaseMs, this.owner]);
+    try {
+      await this.engine.run(RENEW, [Date.now() + this.leaseMs, this.owner]);
+    } catch (err) {
+      this.heartbeatFailedAt = Date.now();
+      throw err;
+    }
   }
 
   /** Adds inputs accepted by an earlier version or process, owned by no one (claimable at once). */
   async importInputs(inputs: AcceptedInput[]): Promise<void> {
     await this.engine.runMany(
-      INSERT,
+      INSERT_INPUT,
       inputs.map((input) => inputRow(input, '', 0)),
     );
   }
@@ -106,7 +117,7 @@ export class InputsRepository {
     const now = Date.now();
     const rows = (inputs: AcceptedInput[]) => inputs.map((i) => inputRow(i, this.owner, now + this.leaseMs));
     if (!items.some((item) => item.seen)) {
-      await this.engine.runMany(INSERT, rows(items.map((item) => item.input)));
+      await this.engine.runMany(INSERT_INPUT, rows(items.map((item) => item.input)));
       return;
     }
     await this.engine.transaction(function* (tx) {
@@ -129,7 +140,7 @@ export class InputsRepository {
         }
         fresh.push(input);
       }
-      if (fresh.length > 0) yield* tx.runMany(INSERT, rows(fresh));
+      if (fresh.length > 0) yield* tx.runMany(INSERT_INPUT, rows(fresh));
     });
   }
 }
