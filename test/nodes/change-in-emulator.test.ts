@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 /** Emulator-driven: iMIS registers the node's URL, verifies it, then delivers real changes. */
 describe("iMIS change notification in, driven by the emulator's change notifications", function () {
@@ -10,16 +10,10 @@ describe("iMIS change notification in, driven by the emulator's change notificat
   let emulator: Emulator;
   let base: string;
   let token: string;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
+  useEmulatedRed((env) => ({ emulator, base } = env));
+  beforeEach(() => {
     token = randomBytes(24).toString('base64url');
   });
-  afterEach(stopHelper);
 
   async function load(config: Record<string, unknown> = {}) {
     await helper.load(

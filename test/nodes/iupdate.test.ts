@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes } from '../support/red.js';
 
 describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
   let emulator: Emulator;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator } = env));
 
   async function run(
     tasks: { name: string; kind: string; wait?: boolean; queryParameters?: string; timeoutSec?: number }[],

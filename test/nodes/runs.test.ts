@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { checkInFlow } from '../support/flows.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
 /** The Runs sidebar's admin API: runs per flow, each run's steps, and Re-run of a failed run. */
 describe('Runs and Re-run', function () {
@@ -11,16 +11,7 @@ describe('Runs and Re-run', function () {
   let base: string;
   let dataDir: string;
   const token = randomBytes(24).toString('base64url');
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    emulator.state.reset();
-    dataDir = freshDataDir();
-    base = await startHelper(dataDir);
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator, base, dataDir } = env));
 
   const load = async () => {
     const { flow, credentials } = checkInFlow(emulator.url, token, ['out']);

@@ -2,9 +2,9 @@
 // (node.error / done(err)), never into the status.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 /** The texts a node's status showed, in order (recorded from now on). */
 function statusTexts(id: string): { fill?: string; text?: string }[] {
@@ -32,15 +32,7 @@ const FEW_WORDS = /^[\w ]{1,30}( at .{1,12})?$/;
 describe('Node status texts', function () {
   let emulator: Emulator;
   let base: string;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator, base } = env));
 
   const server = () => ({ id: 'srv', type: 'imis-server', baseUrl: emulator.url, retries: 1 });
   const credentials = { srv: { username: 'MANAGER', password: 'manager' } };

@@ -199,14 +199,4 @@ export async function stopHelper(): Promise<void> {
   await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
 }
 
-export function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`Timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
+export { quietWindow, waitFor } from './wait.js';

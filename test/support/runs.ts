@@ -1,0 +1,32 @@
+import type { RunRecord } from '../../src/runs/tracker.js';
+import { helper } from './red.js';
+import { waitFor } from './wait.js';
+
+/** The run `id` as GET /imis/runs/<id> answers it, once it has settled (is no longer running). */
+export function settledRun(id: string, timeoutMs = 5000): Promise<RunRecord> {
+  return waitFor(
+    async () => {
+      const res = await helper.request().get(`/imis/runs/${id}`);
+      return res.status === 200 && res.body.status !== 'running' ? (res.body as RunRecord) : undefined;
+    },
+    timeoutMs,
+    `run ${id} to settle`,
+  );
+}
+
+/** A run as GET /imis/runs lists it (runs-api.ts `summary`): its steps counted, its input left out. */
+export type RunSummary = Omit<RunRecord, 'steps' | 'input' | 'inputExtra'> & { steps: number; durationMs?: number };
+
+/** GET /imis/runs/counts: runs per status (runs-api.ts). */
+export interface RunCountsAnswer {
+  succeeded: number;
+  failed: number;
+  running: number;
+  unfinished: number;
+  capped: boolean;
+}
+
+/** How many runs of each status the runs API counts (query: its filters, e.g. `flow=tab`). */
+export async function runCounts(query = ''): Promise<RunCountsAnswer> {
+  return (await helper.request().get(`/imis/runs/counts${query ? `?${query}` : ''}`).expect(200)).body;
+}
