@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, waitFor } from '../support/red.js';
+import { helper, packageNodes, quietWindow, waitFor } from '../support/red.js';
+import { runsSettled } from '../support/runs.js';
 
 /** Emulator-driven: iMIS registers the node's URL, verifies it, then delivers real changes. */
 describe("iMIS change notification in, driven by the emulator's change notifications", function () {
@@ -84,7 +85,8 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     const got = await load({ eventTypes: ['Event.*'] });
     await updateParty('101', 'Jo');
     await emulator.state.notifications.idle();
-    await new Promise((r) => setTimeout(r, 100));
+    // Deliberate window: the filtered event must not reach the flow.
+    await quietWindow(50);
     assert.equal(got.length, 0);
   });
 
@@ -93,7 +95,7 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     emulator.state.notifications.deliverTwice(1);
     emulator.state.notifications.publish('Party.Updated', '101');
     await emulator.state.notifications.idle();
-    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await runsSettled(1)).succeeded, 1, 'one run');
     assert.equal(got.length, 1);
     const deliveries = emulator.state.notifications.deliveries.filter(
       (d: any) => d.eventType === 'Party.Updated',

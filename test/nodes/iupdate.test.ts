@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes } from '../support/red.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
   let emulator: Emulator;
@@ -66,8 +66,11 @@ describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
       msg.iupdate.map((o: any) => o.state),
       ['error', 'succeeded'],
     );
-    await new Promise((r) => setTimeout(r, 20));
-    assert.ok(node().error.args.some((a: any[]) => /Broken/.test(String(a[0]?.message ?? a[0]))));
+    await waitFor(
+      () => node().error.args.some((a: any[]) => /Broken/.test(String(a[0]?.message ?? a[0]))),
+      2000,
+      'the error naming Broken',
+    );
   });
 
   it('sends templated QueryParameters to the task', async () => {

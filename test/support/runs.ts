@@ -30,3 +30,19 @@ export interface RunCountsAnswer {
 export async function runCounts(query = ''): Promise<RunCountsAnswer> {
   return (await helper.request().get(`/imis/runs/counts${query ? `?${query}` : ''}`).expect(200)).body;
 }
+
+/**
+ * Once `count` runs (matching `query`) have finished and none is running, what the runs API counts
+ * for them: the event that ends a flow's work, e.g. before asserting that nothing more arrived.
+ */
+export function runsSettled(count: number, query = '', timeoutMs = 5000): Promise<RunCountsAnswer> {
+  return waitFor(
+    async () => {
+      const counts = await runCounts(query);
+      const finished = counts.succeeded + counts.failed + counts.unfinished;
+      return counts.running === 0 && finished >= count ? counts : undefined;
+    },
+    timeoutMs,
+    `${count} runs to finish`,
+  );
+}
