@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { normalizeDefinition } from '../../src/workflow/index.js';
 import { orderLifecycle } from '../workflow/fixtures.js';
+import { useRed } from '../support/emulated.js';
 import {
   DENY_HEADER,
   freshDataDir,
@@ -90,14 +91,7 @@ async function send(got: Record<string, any[]>, msg: Record<string, unknown>) {
 describe('Workflow nodes', function () {
   this.timeout(20_000);
   let dataDir: string;
-
-  beforeEach(async () => {
-    dataDir = freshDataDir();
-    await startHelper(dataDir);
-  });
-  afterEach(async () => {
-    await stopHelper();
-  });
+  useRed((env) => ({ dataDir } = env));
 
   it('creates an instance for a new order and fires On Webhook, reporting the transition and the event', async () => {
     await helper.load(packageNodes(), flow());
@@ -178,15 +172,19 @@ describe('Workflow nodes', function () {
 
   it('prunes instances final for longer than imis.workflows.keepFinalDays (default imis.runs.maxAgeDays), active ones stay', async () => {
     const day = 24 * 60 * 60 * 1000;
-    /** A store in a fresh data folder holding CONFIRMED (final) and SUBMITTED instances entered 36 h ago. */
+    /**
+     * A store in a fresh data folder holding CONFIRMED (final) and SUBMITTED instances entered 36 h
+     * ago, and a CONFIRMED one entered 5 days ago (whose pruning tells that a pruning has run).
+     */
     const seeded = async () => {
       const dir = freshDataDir();
       const store = new SqliteStore({ file: join(dir, 'imis.db') });
-      const since = Date.now() - 1.5 * day;
-      for (const [key, state] of [
-        ['OLD-FINAL', 'CONFIRMED'],
-        ['OLD-ACTIVE', 'SUBMITTED'],
-      ]) {
+      for (const [key, state, days] of [
+        ['OLD-FINAL', 'CONFIRMED', 1.5],
+        ['OLD-ACTIVE', 'SUBMITTED', 1.5],
+        ['ANCIENT-FINAL', 'CONFIRMED', 5],
+      ] as const) {
+        const since = Date.now() - days * day;
         const instance = { workflow: 'ORDER', key, state, since, createdAt: since, version: 1 };
         const history = [
           { workflow: 'ORDER', key, at: since, kind: 'created' as const, to: state, trigger: 'webhook' },
@@ -206,8 +204,7 @@ describe('Workflow nodes', function () {
       await startHelper(await seeded(), { imis: settings });
       await helper.load(packageNodes(), flow());
       const got = outputs();
-      for (let i = 0; i < 50 && (await query(got, 'OLD-FINAL')) !== null; i++)
-        await new Promise((r) => setTimeout(r, 20));
+      await waitFor(async () => (await query(got, 'OLD-FINAL')) === null, 2000, 'OLD-FINAL pruned');
       assert.equal(await query(got, 'OLD-FINAL'), null, `pruned with ${JSON.stringify(settings)}`);
       assert.equal(await query(got, 'OLD-ACTIVE'), 'SUBMITTED', 'an active instance stays');
     }
@@ -216,7 +213,11 @@ describe('Workflow nodes', function () {
     await startHelper(await seeded(), { imis: { runs: { maxAgeDays: 1 }, workflows: { keepFinalDays: 3 } } });
     await helper.load(packageNodes(), flow());
     const got = outputs();
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(
+      async () => (await query(got, 'ANCIENT-FINAL')) === null,
+      2000,
+      'a pruning (ANCIENT-FINAL pruned)',
+    );
     assert.equal(await query(got, 'OLD-FINAL'), 'CONFIRMED', 'kept: keepFinalDays says 3 days');
   });
 
@@ -256,7 +257,8 @@ describe('Workflow nodes', function () {
     const due = await store.getInstance('ORDER', 'SO-6');
     await store.close();
     assert.ok(due?.dueAt, 'the due time is in the store');
-    await new Promise((r) => setTimeout(r, 100));
+    // The short timeout (360 ms after SO-6, the later, entered SUBMITTED) falls due while stopped.
+    await waitFor(() => Date.now() > due.since + 360, 2000, 'the short timeout to fall due');
     // A new package context on the same data folder (a new process): store and runtime anew.
     await startHelper(`${dataDir}/`);
     await helper.load(packageNodes(), flow(short));
@@ -290,9 +292,16 @@ describe('Workflow nodes', function () {
     }
     await helper.load(packageNodes(), flow(edited));
     got = outputs();
-    await new Promise((r) => setTimeout(r, 100));
-    await send(got, { command: 'query', key: 'SO-7' });
-    assert.deepEqual(got.control[0].payload.flags, ['state-missing']);
+    // The redeployed definition is synced with the store after the deploy.
+    await waitFor(
+      async () => {
+        await send(got, { command: 'query', key: 'SO-7' });
+        return got.control.at(-1)?.payload.flags?.length > 0;
+      },
+      2000,
+      'SO-7 flagged',
+    );
+    assert.deepEqual(got.control.at(-1)?.payload.flags, ['state-missing']);
     await send(got, { trigger: 'poll', payload: { orderId: 'SO-7' } });
     assert.equal(got.nothing[0].workflow.reason, 'state-missing');
 
@@ -332,13 +341,8 @@ describe('Workflow admin endpoints', function () {
   const readOnly = { [DENY_HEADER]: 'imis-workflow.write' };
   const readWrite = {};
 
-  beforeEach(async () => {
-    await startHelper(freshDataDir());
-    await helper.load(packageNodes(), flow());
-  });
-  afterEach(async () => {
-    await stopHelper();
-  });
+  useRed(() => undefined);
+  beforeEach(() => helper.load(packageNodes(), flow()));
 
   it('lists the deployed workflows with their active instances, pages instances and shows history', async () => {
     const got = outputs();

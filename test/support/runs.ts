@@ -15,7 +15,10 @@ export function settledRun(id: string, timeoutMs = 5000): Promise<RunRecord> {
 }
 
 /** A run as GET /imis/runs lists it (runs-api.ts `summary`): its steps counted, its input left out. */
-export type RunSummary = Omit<RunRecord, 'steps' | 'input' | 'inputExtra'> & { steps: number; durationMs?: number };
+export type RunSummary = Omit<RunRecord, 'steps' | 'input' | 'inputExtra'> & {
+  steps: number;
+  durationMs?: number;
+};
 
 /** GET /imis/runs/counts: runs per status (runs-api.ts). */
 export interface RunCountsAnswer {
@@ -28,7 +31,12 @@ export interface RunCountsAnswer {
 
 /** How many runs of each status the runs API counts (query: its filters, e.g. `flow=tab`). */
 export async function runCounts(query = ''): Promise<RunCountsAnswer> {
-  return (await helper.request().get(`/imis/runs/counts${query ? `?${query}` : ''}`).expect(200)).body;
+  return (
+    await helper
+      .request()
+      .get(`/imis/runs/counts${query ? `?${query}` : ''}`)
+      .expect(200)
+  ).body;
 }
 
 /**
