@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { packageContext } from '../../src/nodes/lib/context.js';
 import type { Red } from '../../src/nodes/lib/red.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
 /**
  * A process renews the lease of the inputs it accepted three times per lease, so that another
@@ -25,8 +25,7 @@ describe('Lease heartbeat', function () {
     assert.equal(ctx.leaseMs, 1000);
     const heartbeat = sinon.spy(ctx.store, 'heartbeat');
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1150));
-      assert.ok(heartbeat.callCount >= 3, `${heartbeat.callCount} heartbeats in 1.15 s`);
+      await waitFor(() => heartbeat.callCount >= 3, 1150, 'three heartbeats in 1.15 s');
     } finally {
       heartbeat.restore();
     }
