@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { useEmulatedRed } from '../support/emulated.js';
 import type { EmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
+import { settledRun } from '../support/runs.js';
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const coreNodes = ['common/25-catch.js', 'function/15-change.js'].map((file) =>
@@ -51,16 +52,7 @@ describe('Run business key and values from each trigger', function () {
     return { status: res.status, body: (await res.json()) as any };
   };
   /** The run `id` once it has ended, as the Runs API gives it. */
-  const ended = async (id: string) => {
-    let run: any;
-    for (let i = 0; i < 250 && (!run || run.status === 'running'); i++) {
-      const res = await helper.request().get(`/imis/runs/${id}`);
-      run = res.status === 200 ? res.body : undefined;
-      if (!run || run.status === 'running') await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(run && run.status !== 'running', `run ${id} ended`);
-    return run;
-  };
+  const ended = (id: string) => settledRun(id);
   const runIdsFor = async (query: Record<string, string>) =>
     (await helper.request().get('/imis/runs').query(query).expect(200)).body.map((r: any) => r.id);
   /** The messages of the errors node `id` reported (the helper spies on every node's error). */
@@ -247,7 +239,7 @@ describe('Run business key and values from each trigger', function () {
     assert.match(caught[0].error.message, /Template for "Business key" failed/);
     const run = await ended(body.id);
     assert.equal(run.status, 'failed');
-    assert.match(run.error, /Business key/);
+    assert.match(String(run.error), /Business key/);
     assert.equal(env.emulator.state.activities.length, 0, 'nothing ran further');
   });
 });

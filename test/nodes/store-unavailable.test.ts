@@ -88,13 +88,12 @@ describe('A store that cannot open', function () {
     );
     server = await startPostgres(bin, { port });
     servers.push(server);
-    let status = 0;
-    const started = Date.now();
-    while (status !== 200 && Date.now() - started < 40_000) {
-      status = (await post()).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    assert.equal(status, 200, 'accepted once PostgreSQL is up');
+    await waitFor(
+      async () => (await post()).status === 200,
+      40_000,
+      'a call accepted once PostgreSQL is up',
+      500,
+    );
     await waitFor(() => statuses().at(-1)?.fill === 'green', 5000, 'the status back to green');
   });
 
