@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { helper, packageNodes, quietWindow, waitFor } from '../support/red.js';
@@ -74,7 +75,7 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     const errors: string[] = [];
     helper
       .getNode('notified')
-      .on('call:error', (c: any) => errors.push(String(c.args[0]?.message ?? c.args[0])));
+      .on('call:error', (c: SinonSpyCall) => errors.push(String(c.args[0]?.message ?? c.args[0])));
     emulator.state.notifications.publish('Party.Updated', '99999');
     await waitFor(() => errors.length === 1, 5000, 'the failed run');
     assert.match(errors[0], /^iMIS has no Party with ID 99999/);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
 import { useRed } from '../support/emulated.js';
 import { helper, packageNodes, quietWindow, storeBytes, waitFor } from '../support/red.js';
 import { runsSettled, settledRun } from '../support/runs.js';
@@ -55,7 +56,7 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
   it('answers the Verify and Save validation event with its code and shows "verified"', async () => {
     await load();
     const statuses: any[] = [];
-    helper.getNode('in').on('call:status', (call: any) => statuses.push(call.args[0]));
+    helper.getNode('in').on('call:status', (call: SinonSpyCall) => statuses.push(call.args[0]));
     const res = await post([
       {
         id: randomUUID(),

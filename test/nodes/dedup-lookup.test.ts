@@ -2,6 +2,7 @@
 // process was killed between iMIS's answer and the commit, or the answer was lost): with a key
 // field, the next try finds the record in iMIS instead of inserting it again.
 import assert from 'node:assert/strict';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { packageContext } from '../../src/nodes/lib/context.js';
 import type { Red } from '../../src/nodes/lib/red.js';
@@ -118,8 +119,8 @@ describe('De-duplication key kept in the record: an insert interrupted before it
     const calls = (method: 'status' | 'error') =>
       node[method]
         .getCalls()
-        .filter((call: any) => call.thisValue === node)
-        .map((call: any) => call.args[0]);
+        .filter((call: SinonSpyCall) => call.thisValue === node)
+        .map((call: SinonSpyCall) => call.args[0]);
     assert.ok(calls('status').some((s: any) => s.fill === 'red' && s.text === 'invalid template'));
     assert.match(String(calls('error')[0]?.message ?? calls('error')[0]), /cannot be kept in "amount"/);
     helper.getNode('manual').receive({});

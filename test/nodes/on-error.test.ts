@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { helper, packageNodes, waitFor } from '../support/red.js';
@@ -107,7 +108,9 @@ describe('Failure policy of an action node (Insert Activity, unknown member)', f
     const after = seen('after');
     const caught = seen('caught');
     const statuses: string[] = [];
-    helper.getNode('insert').on('call:status', (call: any) => statuses.push(String(call.args[0].text)));
+    helper
+      .getNode('insert')
+      .on('call:status', (call: SinonSpyCall) => statuses.push(String(call.args[0].text)));
     const run = await runFor('99999');
     assert.equal(run.status, 'ok');
     const step = run.steps.find((s: any) => s.id === 'insert');

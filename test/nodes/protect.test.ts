@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
 import { useRed } from '../support/emulated.js';
 import {
   DENY_HEADER,
@@ -19,8 +20,8 @@ function callsOn(id: string, method: 'status' | 'error' | 'warn'): any[][] {
   const node = helper.getNode(id);
   return node[method]
     .getCalls()
-    .filter((call: any) => call.thisValue === node)
-    .map((call: any) => call.args);
+    .filter((call: SinonSpyCall) => call.thisValue === node)
+    .map((call: SinonSpyCall) => call.args);
 }
 const lastStatus = (id: string): string => String(callsOn(id, 'status').at(-1)?.[0]?.text ?? '');
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import type { SinonSpyCall } from 'sinon';
 import { useEmulatedRed } from '../support/emulated.js';
 import type { EmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
@@ -60,15 +61,15 @@ describe('Run business key and values from each trigger', function () {
     const node = helper.getNode(id);
     return node.error
       .getCalls()
-      .filter((call: any) => call.thisValue === node)
-      .map((call: any) => String(call.args[0]?.message ?? call.args[0]));
+      .filter((call: SinonSpyCall) => call.thisValue === node)
+      .map((call: SinonSpyCall) => String(call.args[0]?.message ?? call.args[0]));
   };
   const statusesOf = (id: string): any[] => {
     const node = helper.getNode(id);
     return node.status
       .getCalls()
-      .filter((call: any) => call.thisValue === node)
-      .map((call: any) => call.args[0]);
+      .filter((call: SinonSpyCall) => call.thisValue === node)
+      .map((call: SinonSpyCall) => call.args[0]);
   };
 
   const hook = (config: Record<string, unknown>, wires = ['insert']) => ({

@@ -2,6 +2,7 @@
 // (node.error / done(err)), never into the status.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { helper, packageNodes, waitFor } from '../support/red.js';
@@ -9,7 +10,7 @@ import { helper, packageNodes, waitFor } from '../support/red.js';
 /** The texts a node's status showed, in order (recorded from now on). */
 function statusTexts(id: string): { fill?: string; text?: string }[] {
   const seen: { fill?: string; text?: string }[] = [];
-  helper.getNode(id).on('call:status', (call: any) => seen.push(call.args[0]));
+  helper.getNode(id).on('call:status', (call: SinonSpyCall) => seen.push(call.args[0]));
   return seen;
 }
 
@@ -18,8 +19,8 @@ function callsOn(id: string, method: 'status' | 'error'): any[][] {
   const node = helper.getNode(id);
   return node[method]
     .getCalls()
-    .filter((call: any) => call.thisValue === node)
-    .map((call: any) => call.args);
+    .filter((call: SinonSpyCall) => call.thisValue === node)
+    .map((call: SinonSpyCall) => call.args);
 }
 
 /** The messages of the errors a node reported (what the debug sidebar shows). */

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SinonSpyCall } from 'sinon';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
@@ -46,8 +47,8 @@ describe('A store that cannot open', function () {
     const node = helper.getNode('hook');
     return node.status
       .getCalls()
-      .filter((call: any) => call.thisValue === node)
-      .map((call: any) => call.args[0]);
+      .filter((call: SinonSpyCall) => call.thisValue === node)
+      .map((call: SinonSpyCall) => call.args[0]);
   };
 
   /** What the runtime logged (helper.log() is a sinon spy of RED.log.log, one call per line). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SinonSpyCall } from 'sinon';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { normalizeDefinition } from '../../src/workflow/index.js';
 import { orderLifecycle } from '../workflow/fixtures.js';
@@ -60,7 +61,7 @@ function outputs() {
 /** The last call of a spied node method (the helper spies on every node's) made by node `id`. */
 function lastCall(id: string, method: 'status' | 'error'): any[] | undefined {
   const node = helper.getNode(id);
-  const calls = node[method].getCalls().filter((c: any) => c.thisValue === node);
+  const calls = node[method].getCalls().filter((c: SinonSpyCall) => c.thisValue === node);
   return calls.at(-1)?.args;
 }
 const statusText = (id: string) => lastCall(id, 'status')?.[0]?.text;
@@ -76,7 +77,7 @@ async function send(got: Record<string, any[]>, msg: Record<string, unknown>) {
     helper
       .getNode('sm')
       .error.getCalls()
-      .filter((c: any) => c.thisValue === helper.getNode('sm')).length;
+      .filter((c: SinonSpyCall) => c.thisValue === helper.getNode('sm')).length;
   const errors = errorCount();
   helper.getNode('sm').receive(msg);
   await waitFor(
