@@ -131,13 +131,23 @@ describe(`Editor: the run business key and values of a trigger (${NODE_RED_PKG})
     const deployed = flows.find((n) => n.id === 'rl-hook')!;
     assert.equal(deployed.businessKey, '{{ input.memberId }}');
     assert.deepEqual(deployed.runValues, saved.runValues);
-    // The deployed node names its runs with them.
-    const res = await fetch(`${session.red.url}/imis/hook/${TOKEN}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ memberId: '12345', eventCode: 'ANNUAL26' }),
-    });
-    const { id } = (await res.json()) as { id: string };
+    // The deployed node names its runs with them. Its webhook answers 503 until the redeployed
+    // flows have started.
+    const { id } = await waitFor(
+      async () => {
+        const res = await fetch(`${session.red.url}/imis/hook/${TOKEN}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ memberId: '12345', eventCode: 'ANNUAL26' }),
+        });
+        if (res.status === 200) return (await res.json()) as { id: string };
+        if (res.status !== 503) throw new Error(`hook answered ${res.status}: ${await res.text()}`);
+        return undefined;
+      },
+      10_000,
+      'the redeployed webhook to accept a call',
+      100,
+    );
     const run = await waitFor(
       async () => {
         const answer = (await (await fetch(`${session.red.url}/imis/runs/${id}`)).json()) as RunRecord;

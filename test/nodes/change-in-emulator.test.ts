@@ -99,9 +99,9 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     assert.equal((await runsSettled(1)).succeeded, 1, 'one run');
     assert.equal(got.length, 1);
     const deliveries = emulator.state.notifications.deliveries.filter(
-      (d: any) => d.eventType === 'Party.Updated',
+      (d) => d.eventType === 'Party.Updated',
     );
     assert.equal(deliveries.length, 2);
-    assert.ok(deliveries.every((d: any) => d.status === 200));
+    assert.ok(deliveries.every((d) => d.status === 200));
   });
 });

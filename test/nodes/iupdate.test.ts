@@ -80,7 +80,7 @@ describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
       [task.standardUrl],
       { memberId: '101' },
     );
-    const execution = emulator.state.iupdate.executions.find((e: any) => e.taskId === task.id);
+    const execution = emulator.state.iupdate.executions.find((e) => e.taskId === task.id);
     assert.deepEqual(execution?.queryParameters, { ID: '101' });
   });
 

@@ -69,7 +69,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.equal(run.trigger.name, 'by hand');
       assert.deepEqual(run.input, { memberId: '12345' });
       assert.deepEqual(
-        run.steps.map((s: any) => s.id),
+        run.steps.map((s) => s.id),
         ['insert', 'out'],
       );
       assert.equal(out[0].topic, 'by hand');
@@ -418,7 +418,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       // Deliberate window, past the retry delay (1 s) of the later run: no re-run may be made.
       await quietWindow(Date.parse(refused.finishedAt!) + 1500 - Date.now());
       const runs = await runsOf();
-      assert.equal(runs.filter((r: any) => r.rerunOf).length, 0, 'no automatic re-run');
+      assert.equal(runs.filter((r) => r.rerunOf).length, 0, 'no automatic re-run');
       assert.equal(emulator.state.activitiesFor('12345').length, 0);
     });
   });
@@ -453,7 +453,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       );
       assert.equal(run.inputNotStored, true);
       assert.equal(run.input, undefined);
-      assert.ok(run.steps.every((s: any) => s.received === undefined && s.sent === undefined));
+      assert.ok(run.steps.every((s) => s.received === undefined && s.sent === undefined));
       const res = await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(409);
       assert.match(res.body.error, /storePayloads/);
       // Read back from the store itself, not from memory.

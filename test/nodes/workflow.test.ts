@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinonSpyCall } from 'sinon';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import type { WorkflowHistoryEntry, WorkflowInstancePage } from '../../src/store/types.js';
+import type { StateDefinition, TransitionDefinition } from '../../src/workflow/definition.js';
 import { normalizeDefinition } from '../../src/workflow/index.js';
+import type { WorkflowLayout } from '../../src/workflow/layout.js';
 import { orderLifecycle } from '../workflow/fixtures.js';
 import { useRed } from '../support/emulated.js';
 import {
@@ -238,7 +241,7 @@ describe('Workflow nodes', function () {
 
   it('keeps instances across a redeploy and a restart, and fires timeouts that fell due meanwhile', async () => {
     const short = workflowConfig();
-    (short.states as any[])[1].timeoutHours = 0.0001; // 360 ms
+    (short.states as StateDefinition[])[1].timeoutHours = 0.0001; // 360 ms
     await helper.load(packageNodes(), flow(short));
     let got = outputs();
     await send(got, { trigger: 'webhook', payload: { orderId: 'SO-5' } });
@@ -286,8 +289,8 @@ describe('Workflow nodes', function () {
     await send(got, { trigger: 'webhook', payload: { orderId: 'SO-7' } });
     await helper.unload();
     const edited = workflowConfig();
-    (edited.states as any[])[1].code = 'SENT';
-    for (const t of edited.transitions as any[]) {
+    (edited.states as StateDefinition[])[1].code = 'SENT';
+    for (const t of edited.transitions as TransitionDefinition[]) {
       if (t.from === 'SUBMITTED') t.from = 'SENT';
       if (t.to === 'SUBMITTED') t.to = 'SENT';
     }
@@ -308,7 +311,7 @@ describe('Workflow nodes', function () {
 
     await helper.unload();
     const broken = workflowConfig();
-    (broken.transitions as any[])[0].to = 'SUBMITED';
+    (broken.transitions as TransitionDefinition[])[0].to = 'SUBMITED';
     await helper.load(packageNodes(), flow(broken));
     got = outputs();
     assert.match(
@@ -354,7 +357,7 @@ describe('Workflow admin endpoints', function () {
       list.map((w: any) => [w.code, w.initial, w.active, w.errors]),
       [['ORDER', 'NEW', 2, []]],
     );
-    const page = (
+    const page: WorkflowInstancePage = (
       await helper
         .request()
         .get('/imis/workflows/ORDER/instances?state=SUBMITTED&limit=1')
@@ -362,11 +365,11 @@ describe('Workflow admin endpoints', function () {
         .expect(200)
     ).body;
     assert.deepEqual(
-      page.instances.map((i: any) => i.key),
+      page.instances.map((i) => i.key),
       ['A'],
     );
     assert.ok(page.next);
-    const next = (
+    const next: WorkflowInstancePage = (
       await helper
         .request()
         .get(`/imis/workflows/ORDER/instances?state=SUBMITTED&limit=1&after=${page.next}`)
@@ -374,14 +377,14 @@ describe('Workflow admin endpoints', function () {
         .expect(200)
     ).body;
     assert.deepEqual(
-      next.instances.map((i: any) => i.key),
+      next.instances.map((i) => i.key),
       ['B'],
     );
-    const history = (
+    const history: WorkflowHistoryEntry[] = (
       await helper.request().get('/imis/workflows/ORDER/instances/C/history').set(readOnly).expect(200)
     ).body;
     assert.deepEqual(
-      history.map((h: any) => h.transition ?? h.kind),
+      history.map((h) => h.transition ?? h.kind),
       ['created', 'SUBMIT', 'CONFIRM'],
     );
   });
@@ -473,7 +476,7 @@ describe('Workflow admin endpoints', function () {
       .send({ file: '{"format":"x"}' })
       .expect(400);
     assert.match(refused.body.error, /not an iMIS workflow/);
-    const layout = (
+    const layout: WorkflowLayout = (
       await helper
         .request()
         .post('/imis/workflows/layout')
@@ -482,7 +485,7 @@ describe('Workflow admin endpoints', function () {
         .expect(200)
     ).body;
     assert.equal(layout.states.length, 4);
-    assert.equal(layout.transitions.find((t: any) => t.code === 'EXPIRE').timeout, true);
+    assert.equal(layout.transitions.find((t) => t.code === 'EXPIRE')?.timeout, true);
   });
 });
 
@@ -492,7 +495,12 @@ describe('iMIS workflows sidebar texts', () => {
     const html = readFileSync(join(root, 'nodes/imis-workflows.html'), 'utf8');
     const catalog = JSON.parse(readFileSync(join(root, 'nodes/locales/en-US/imis-workflows.json'), 'utf8'));
     const has = (key: string) =>
-      typeof key.split('.').reduce<any>((n, p) => n?.[p], catalog['imis-workflows']) === 'string';
+      typeof key
+        .split('.')
+        .reduce<unknown>(
+          (n, p) => (n as Record<string, unknown> | undefined)?.[p],
+          catalog['imis-workflows'],
+        ) === 'string';
     const keys = [...html.matchAll(/\btr\('([\w.-]+)'/g)].map((m) => m[1]).filter((k) => !k.endsWith('.'));
     // Keys built from a prefix: the columns, the history lines.
     const columns = ['code', 'description', 'initial', 'active', 'key', 'state', 'stateDescription'];
