@@ -229,6 +229,19 @@ export async function editNode(page: Page, id: string): Promise<void> {
     RED.editor.edit(node);
   }, id);
   await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
+  await trayInPlace(page);
+}
+
+/**
+ * Waits until the open tray has slid in (a CSS transition of its `right` edge, its width set on the
+ * way), so that what a test measures in the dialog is where it stays.
+ */
+export async function trayInPlace(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const trays = document.querySelectorAll('.red-ui-tray');
+    const tray = trays[trays.length - 1];
+    return tray !== undefined && getComputedStyle(tray).right === '0px';
+  });
 }
 
 /** Closes the open edit dialog with Cancel. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { NODE_RED_PKG } from './red-process.js';
-import { cancelDialog, editNode, useEditorPage } from './session.js';
+import { cancelDialog, editNode, trayInPlace, useEditorPage } from './session.js';
 import type { EditorSession } from './session.js';
 
 const TAB = 'texts-tab';
@@ -82,14 +82,12 @@ async function keysShown(page: Page, selector: string): Promise<string[]> {
 }
 
 /**
- * Waits until the editor tray has finished opening (its dialog's requests are made as it opens) and
- * no request is in flight (the dialogs fill themselves from the runtime).
+ * Waits until the editor tray has slid in (its dialog's requests are made as it opens) and no
+ * request is in flight (the dialogs fill themselves from the runtime).
  */
 async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const $ = (window as any).$;
-    return $('.red-ui-tray:animated, .red-ui-tray-body:animated').length === 0 && $.active === 0;
-  });
+  await trayInPlace(page);
+  await page.waitForFunction(() => (window as any).$.active === 0);
 }
 
 describe(`Editor texts: ${NODE_RED_PKG}, no message key shown raw`, function () {
