@@ -10,6 +10,7 @@ import { useEmulatedRed } from '../support/emulated.js';
 import type { EmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
+import type { HookAnswer, RunSummary } from '../support/runs.js';
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const coreNodes = ['common/25-catch.js', 'function/15-change.js'].map((file) =>
@@ -50,12 +51,14 @@ describe('Run business key and values from each trigger', function () {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) as HookAnswer };
   };
-  /** The run `id` once it has ended, as the Runs API gives it. */
-  const ended = (id: string) => settledRun(id);
+  /** The run `id` (a webhook's answer) once it has ended, as the Runs API gives it. */
+  const ended = (id: unknown) => settledRun(String(id));
   const runIdsFor = async (query: Record<string, string>) =>
-    (await helper.request().get('/imis/runs').query(query).expect(200)).body.map((r: any) => r.id);
+    ((await helper.request().get('/imis/runs').query(query).expect(200)).body as RunSummary[]).map(
+      (r) => r.id,
+    );
   /** The messages of the errors node `id` reported (the helper spies on every node's error). */
   const errorsOf = (id: string): string[] => {
     const node = helper.getNode(id);
@@ -64,7 +67,7 @@ describe('Run business key and values from each trigger', function () {
       .filter((call: SinonSpyCall) => call.thisValue === node)
       .map((call: SinonSpyCall) => String(call.args[0]?.message ?? call.args[0]));
   };
-  const statusesOf = (id: string): any[] => {
+  const statusesOf = (id: string): { fill?: string; shape?: string; text?: string }[] => {
     const node = helper.getNode(id);
     return node.status
       .getCalls()

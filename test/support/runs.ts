@@ -54,3 +54,11 @@ export function runsSettled(count: number, query = '', timeoutMs = 5000): Promis
     `${count} runs to finish`,
   );
 }
+
+/**
+ * The body a webhook answers (src/core/ihook.ts `queued` and `rejected`): the run's id when it was
+ * accepted, a message and its details (e.g. `errors`) when it was refused.
+ */
+export type HookAnswer =
+  | { error: false; id: string; queueTime: string }
+  | { error: true; message: string; errors?: { path: string; message: string }[]; [detail: string]: unknown };
