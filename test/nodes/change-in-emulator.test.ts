@@ -98,9 +98,7 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     await emulator.state.notifications.idle();
     assert.equal((await runsSettled(1)).succeeded, 1, 'one run');
     assert.equal(got.length, 1);
-    const deliveries = emulator.state.notifications.deliveries.filter(
-      (d) => d.eventType === 'Party.Updated',
-    );
+    const deliveries = emulator.state.notifications.deliveries.filter((d) => d.eventType === 'Party.Updated');
     assert.equal(deliveries.length, 2);
     assert.ok(deliveries.every((d) => d.status === 200));
   });
