@@ -285,16 +285,15 @@ describe(`Endpoint protection under fuzzing (${NODE_RED_PKG})`, function () {
       ).catch(() => runIds()); // the assertions then say what is missing
       const gc = await (await fetch(`${red.url}/test-gc`)).text();
       // The memory freed by the GC leaves the process's RSS over a few moments: read it once it has
-      // stopped falling (two readings 100 ms apart within 1 MB), or after 2 s.
-      let last = usage(red.pid).rssMb;
+      // been flat for 500 ms (six readings 100 ms apart within 2 MB), or after 3 s.
+      const readings: number[] = [];
       await waitFor(
         () => {
-          const now = usage(red.pid).rssMb;
-          const stable = last - now < 1;
-          last = now;
-          return stable;
+          readings.push(usage(red.pid).rssMb);
+          const last = readings.slice(-6);
+          return last.length === 6 && Math.max(...last) - Math.min(...last) < 2;
         },
-        2000,
+        3000,
         'RSS to settle after the GC',
         100,
       ).catch(() => undefined);
