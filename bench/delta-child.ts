@@ -54,11 +54,11 @@ async function main(): Promise<void> {
   } else if (mode === 'hash1') {
     for (const row of rows) sink ^= hash('sha256', JSON.stringify(row), 'hex').charCodeAt(0);
   } else {
-    const previous = await store.getDeltaHashes(SCOPE);
+    const previous = await store.delta.hashes(SCOPE);
     steps.read = performance.now() - started;
     const delta = computeDelta(rows, 'ID', previous);
     steps.compare = performance.now() - started - steps.read;
-    await store.commitDelta(SCOPE, { set: delta.upserts, remove: delta.removed });
+    await store.delta.commit(SCOPE, { set: delta.upserts, remove: delta.removed });
     steps.commit = performance.now() - started - steps.read - steps.compare;
     changed = delta.changed.length;
     removed = delta.removed.length;

@@ -119,7 +119,7 @@ async function time(what: () => Promise<number>): Promise<Timing> {
 
 async function dashboard(file: string): Promise<{ lines: string[]; met: boolean }> {
   const store = new SqliteStore({ file, backgroundCheckpoints: false });
-  const page = (query: RunQuery) => () => store.listRuns({ limit: 100, ...query }).then((p) => p.runs.length);
+  const page = (query: RunQuery) => () => store.runs.list({ limit: 100, ...query }).then((p) => p.runs.length);
   const cases: { name: string; query: RunQuery; judged: boolean }[] = [
     { name: 'no filter (reference)', query: {}, judged: false },
     { name: 'status failed', query: { status: 'failed' }, judged: true },
@@ -160,7 +160,7 @@ async function dashboard(file: string): Promise<{ lines: string[]; met: boolean 
     ['counts, one business key', { businessKey: 'M123456' }],
   ] as [string, RunQuery][]) {
     const t = await time(() =>
-      store.countRuns(query).then((c) => c.ok + c.failed + c.unfinished + c.running),
+      store.runs.count(query).then((c) => c.ok + c.failed + c.unfinished + c.running),
     );
     console.log(
       `${name.padEnd(36)}${String(t.rows).padStart(8)}${fmt(t.cold, 2, 8)}${fmt(t.p50)}${fmt(t.max)}${fmt(t.p50 / ref, 1, 8)}`,

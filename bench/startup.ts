@@ -155,7 +155,7 @@ async function startOnce(subject: Subject): Promise<Start> {
     let storeMs = NaN;
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
-      if (Number.isNaN(storeMs) && /iMIS store: \w+ opened|imis-runs\.log\.store/.test(output))
+      if (Number.isNaN(storeMs) && /iMIS store: .+ opened|imis-runs\.log\.store/.test(output))
         storeMs = performance.now() - t0;
     };
     child.stdout.on('data', collect);

@@ -23,9 +23,10 @@ import { PostgresStore } from '../src/store/postgres.js';
 import { RUN_COLUMNS, inputRow, runRow } from '../src/store/rows.js';
 import { MIGRATIONS } from '../src/store/schema.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { openSqlite } from '../src/store/sqlite-driver.js';
-import type { SqliteDb } from '../src/store/sqlite-driver.js';
-import type { AcceptedInput, Store } from '../src/store/types.js';
+import { openSqlite } from '../src/store/engine/sqlite-driver.js';
+import type { SqliteDb } from '../src/store/engine/sqlite-driver.js';
+import type { Store } from '../src/store/index.js';
+import type { AcceptedInput } from '../src/store/types.js';
 import { PG_FSYNC, fmt, heading, mean, postgresDatabase } from './common.js';
 import type { SectionResult } from './common.js';
 
@@ -101,8 +102,12 @@ async function writers<T>(
 /** Counts the transactions (groups) a store's group commits write, by wrapping their writers. */
 function countGroups(store: Store): { groups: () => number; reset: () => void } {
   let groups = 0;
-  for (const name of ['accepts', 'finishes']) {
-    const commit = (store as unknown as Record<string, { write?: (items: unknown[]) => unknown }>)[name];
+  const commits = [
+    [store.inputs, 'accepts'],
+    [store.runs, 'finishes'],
+  ] as const;
+  for (const [repository, name] of commits) {
+    const commit = (repository as unknown as Record<string, { write?: (items: unknown[]) => unknown }>)[name];
     const write = commit?.write;
     if (!commit || typeof write !== 'function') continue;
     commit.write = (items: unknown[]) => {
@@ -329,10 +334,10 @@ async function measureEngine(engine: Engine): Promise<Measured> {
     let result: Measured['store'];
     try {
       const groups = countGroups(store);
-      const acceptSeconds = await writers(inputs, CONCURRENCY, (input) => store.accept(input));
+      const acceptSeconds = await writers(inputs, CONCURRENCY, (input) => store.inputs.accept(input));
       const acceptGroup = ROWS / groups.groups();
       groups.reset();
-      const finishSeconds = await writers(finished, CONCURRENCY, (run) => store.finishRun(run));
+      const finishSeconds = await writers(finished, CONCURRENCY, (run) => store.runs.finish(run));
       result = {
         accept: ROWS / acceptSeconds,
         finish: ROWS / finishSeconds,

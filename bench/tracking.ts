@@ -35,7 +35,7 @@ const RUNS = Math.max(1, Math.trunc(Number(process.env.BENCH_TRACKING_RUNS) || 2
 const CONCURRENCY = Math.max(1, Math.trunc(Number(process.env.BENCH_TRACKING_CONCURRENCY) || 4));
 const ROWS = Math.max(1, Math.trunc(Number(process.env.BENCH_TRACKING_ROWS) || 1000));
 const MIN_RATIO = 0.9;
-/** The runs' step cap: setting imis.runs.maxSteps, default 1,000 (src/nodes/lib/context.ts). */
+/** The runs' step cap: setting imis.runs.maxSteps, default 1,000 (src/nodes/lib/package-runtime.ts). */
 const MAX_STEPS = 1000;
 /** A member the emulator is seeded with (src/emulator/seed.ts). */
 const PARTY_ID = '12345';

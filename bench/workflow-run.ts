@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     page.instances.map((i) => ({ ...i, since: new Date(i.since).toISOString() }));
     firstPage[state] = performance.now() - t;
   }
-  const counts = await store.countInstances(CODE);
+  const counts = await store.workflows.countInstances(CODE);
   clearInterval(sample);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   runtime.stop();

@@ -12,7 +12,7 @@
  * Wrap-around ranges (`22-2`, `FRI-TUE`) are cronstrue's ("between 22:00 and 02:00").
  * It never computes run times and never throws.
  */
-import ExpressionDescriptor from 'cronstrue';
+import { lazy } from './lazy.js';
 
 /** The fields of a validated expression, upper-cased, in Quartz order (Unix: second '0', year '*'). */
 export interface CronFields {
@@ -32,6 +32,7 @@ export interface CronFields {
 /** `asWritten` is quoted when cronstrue cannot word an expression that croner accepts (`1W,15W`). */
 export function describeFields(fields: CronFields, asWritten: string): string {
   try {
+    const Describer = describer();
     return new Describer(fields).describe();
   } catch {
     // cronstrue throws strings, not Errors.
@@ -57,73 +58,80 @@ function expressionOf(f: CronFields): string {
   return [f.second, f.minute, f.hour, dayOfMonth, f.month, dayOfWeek, f.year].join(' ');
 }
 
-/** cronstrue's descriptor, with the two fixes above in the segments they concern. */
-class Describer extends ExpressionDescriptor {
-  /** The single date's month (0-11), when the schedule runs on one day of one month. */
-  private readonly dateMonth: number | undefined;
+/**
+ * cronstrue's descriptor, with the two fixes above in the segments they concern; made when the
+ * first expression is described (lazy.ts: cronstrue is loaded then).
+ */
+const describer = lazy(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ExpressionDescriptor = (require('cronstrue') as typeof import('cronstrue')).default;
+  return class Describer extends ExpressionDescriptor {
+    /** The single date's month (0-11), when the schedule runs on one day of one month. */
+    private readonly dateMonth: number | undefined;
 
-  constructor(private readonly fields: CronFields) {
-    super(expressionOf(fields), {
-      throwExceptionOnParseError: true,
-      verbose: false,
-      dayOfWeekStartIndexZero: fields.weekdayBase === 0,
-      monthStartIndexZero: false,
-      use24HourTimeFormat: true,
-      trimHoursLeadingZero: false,
-      locale: 'en',
-    });
-    const month = isInt(fields.month) ? Number(fields.month) : MONTHS.indexOf(fields.month) + 1;
-    const single = isInt(fields.dayOfMonth) && isAny(fields.dayOfWeek) && month >= 1 && month <= 12;
-    this.dateMonth = single ? month - 1 : undefined;
-  }
-
-  describe(): string {
-    return this.getFullDescription();
-  }
-
-  protected override getDayOfMonthDescription(): string | null {
-    const items = ownDaysOfMonth(this.fields.dayOfMonth);
-    if (items !== undefined) {
-      const words = items.map(dayOfMonthItem);
-      return `, ${/^(day|the)/.test(words[0]) ? 'on ' : ''}${listed(words)} of the month`;
+    constructor(private readonly fields: CronFields) {
+      super(expressionOf(fields), {
+        throwExceptionOnParseError: true,
+        verbose: false,
+        dayOfWeekStartIndexZero: fields.weekdayBase === 0,
+        monthStartIndexZero: false,
+        use24HourTimeFormat: true,
+        trimHoursLeadingZero: false,
+        locale: 'en',
+      });
+      const month = isInt(fields.month) ? Number(fields.month) : MONTHS.indexOf(fields.month) + 1;
+      const single = isInt(fields.dayOfMonth) && isAny(fields.dayOfWeek) && month >= 1 && month <= 12;
+      this.dateMonth = single ? month - 1 : undefined;
     }
-    if (this.dateMonth === undefined) return super.getDayOfMonthDescription();
-    const name = this.i18n.monthsOfTheYear()[this.dateMonth];
-    const year = isInt(this.fields.year) ? `, ${this.fields.year}` : '';
-    return `, on ${name} ${Number(this.fields.dayOfMonth)}${year}`;
-  }
 
-  protected override getMonthDescription(): string {
-    return this.dateMonth === undefined ? super.getMonthDescription() : '';
-  }
-
-  protected override getYearDescription(): string {
-    return this.dateMonth !== undefined && isInt(this.fields.year) ? '' : super.getYearDescription();
-  }
-
-  protected override getDayOfWeekDescription(): string | null {
-    // Quartz.NET: `FRI/2` = on Friday, every 2nd week (cronstrue reads the days without the step).
-    const weeks = /[A-Z]{3}\/(\d+)/.exec(this.fields.dayOfWeek)?.[1];
-    const days = this.dayOfWeekDescription();
-    return weeks === undefined || weeks === '1' ? days : `${days ?? ''}, every ${weeks} weeks`;
-  }
-
-  private dayOfWeekDescription(): string | null {
-    const { dayOfMonth, dayOfWeek, dayFieldsOr } = this.fields;
-    if (!dayFieldsOr || isAny(dayOfMonth) || isAny(dayOfWeek)) return super.getDayOfWeekDescription();
-    // Word the day-of-week as if it stood alone (", only on Monday", ", Monday through Friday",
-    // ", on the second Friday of the month"), then join it to the day-of-month with "or".
-    const parts = this.expressionParts;
-    const saved = parts[3];
-    parts[3] = '*';
-    try {
-      const alone = super.getDayOfWeekDescription() ?? '';
-      return ` or on ${alone.replace(/^, (only )?(on )?/, '')}`;
-    } finally {
-      parts[3] = saved;
+    describe(): string {
+      return this.getFullDescription();
     }
-  }
-}
+
+    protected override getDayOfMonthDescription(): string | null {
+      const items = ownDaysOfMonth(this.fields.dayOfMonth);
+      if (items !== undefined) {
+        const words = items.map(dayOfMonthItem);
+        return `, ${/^(day|the)/.test(words[0]) ? 'on ' : ''}${listed(words)} of the month`;
+      }
+      if (this.dateMonth === undefined) return super.getDayOfMonthDescription();
+      const name = this.i18n.monthsOfTheYear()[this.dateMonth];
+      const year = isInt(this.fields.year) ? `, ${this.fields.year}` : '';
+      return `, on ${name} ${Number(this.fields.dayOfMonth)}${year}`;
+    }
+
+    protected override getMonthDescription(): string {
+      return this.dateMonth === undefined ? super.getMonthDescription() : '';
+    }
+
+    protected override getYearDescription(): string {
+      return this.dateMonth !== undefined && isInt(this.fields.year) ? '' : super.getYearDescription();
+    }
+
+    protected override getDayOfWeekDescription(): string | null {
+      // Quartz.NET: `FRI/2` = on Friday, every 2nd week (cronstrue reads the days without the step).
+      const weeks = /[A-Z]{3}\/(\d+)/.exec(this.fields.dayOfWeek)?.[1];
+      const days = this.dayOfWeekDescription();
+      return weeks === undefined || weeks === '1' ? days : `${days ?? ''}, every ${weeks} weeks`;
+    }
+
+    private dayOfWeekDescription(): string | null {
+      const { dayOfMonth, dayOfWeek, dayFieldsOr } = this.fields;
+      if (!dayFieldsOr || isAny(dayOfMonth) || isAny(dayOfWeek)) return super.getDayOfWeekDescription();
+      // Word the day-of-week as if it stood alone (", only on Monday", ", Monday through Friday",
+      // ", on the second Friday of the month"), then join it to the day-of-month with "or".
+      const parts = this.expressionParts;
+      const saved = parts[3];
+      parts[3] = '*';
+      try {
+        const alone = super.getDayOfWeekDescription() ?? '';
+        return ` or on ${alone.replace(/^, (only )?(on )?/, '')}`;
+      } finally {
+        parts[3] = saved;
+      }
+    }
+  };
+});
 
 /** One Quartz day-of-month item in words: `L-3W` → "the weekday nearest 3 days before the last day". */
 function dayOfMonthItem(item: string): string {

@@ -40,10 +40,30 @@
  *   2026-03-08: 02:30 → 03:00 EDT; Berlin 2026-03-29: 02:30 → 03:00 CEST). Quartz.NET moves such
  *   a time by the DST delta instead (02:30 → 03:30); its test calls that a current-behaviour pin.
  */
-import { Cron, CronDate, CronPattern, type CronOptions } from 'croner';
+import type { Cron, CronDate, CronOptions, CronPattern } from 'croner';
 import { ExpectedError } from './errors.js';
+import { lazy } from './lazy.js';
 import { describeFields, type CronFields } from './cron-describe.js';
 import { isTimeZone } from './dates.js';
+
+/** croner, loaded when a schedule is first parsed (lazy.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const croner = lazy(() => require('croner') as typeof import('croner'));
+
+function newCron(pattern: string, options: CronOptions): Cron {
+  const { Cron } = croner();
+  return new Cron(pattern, options);
+}
+
+function newCronPattern(...args: ConstructorParameters<typeof CronPattern>): CronPattern {
+  const { CronPattern } = croner();
+  return new CronPattern(...args);
+}
+
+function newCronDate(...args: ConstructorParameters<typeof CronDate>): CronDate {
+  const { CronDate } = croner();
+  return new CronDate(...args);
+}
 
 export class CronExpressionError extends ExpectedError {
   override readonly name = 'CronExpressionError';
@@ -283,7 +303,7 @@ function analyse(expression: string): Analysis {
   const mode = quartz ? '6-or-7-parts' : '5-part';
   let parsed: CronPattern;
   try {
-    parsed = new CronPattern(cronerChecked(parts, quartz).join(' '), undefined, {
+    parsed = newCronPattern(cronerChecked(parts, quartz).join(' '), undefined, {
       mode,
       alternativeWeekdays: quartz,
     });
@@ -454,7 +474,7 @@ function finder(analysis: Analysis, zone: string | undefined): Finder {
   const options: CronOptions = { ...analysis.options, timezone: zone, paused: true };
   const { parts } = analysis;
   if (!analysis.quartz) {
-    const cron = new Cron(parts.join(' '), options);
+    const cron = newCron(parts.join(' '), options);
     return (after) => cron.nextRun(after);
   }
   const [dayOfMonth, dayOfWeek] = [parts[3], parts[5]];
@@ -478,7 +498,7 @@ function oneDayFieldFinder(parts: readonly string[], options: CronOptions, zone:
   if (parts[3] !== 'L' && /[LW]/.test(parts[3])) return monthDaysFinder(parts, options, zone);
   const nthWeek = [...parts[5].matchAll(NTH_WEEK)].map((match) => Number(match[2]));
   if (nthWeek.length > 0) return nthWeekFinder(parts, Math.max(...nthWeek), options, zone);
-  const cron = new Cron(parts.join(' '), options);
+  const cron = newCron(parts.join(' '), options);
   return (after) => cron.nextRun(after);
 }
 
@@ -491,12 +511,12 @@ const quartzYears = (year: string): string => (year === '*' ? '1970-2099' : year
 function runOnDay(parts: readonly string[], date: number, after: Date, options: CronOptions): Date | null {
   const day = new Date(date);
   const pattern = `${parts.slice(0, 3).join(' ')} ${day.getUTCDate()} ${day.getUTCMonth() + 1} ? ${day.getUTCFullYear()}`;
-  return new Cron(pattern, { ...options, ...QUARTZ_OPTIONS }).nextRun(after);
+  return newCron(pattern, { ...options, ...QUARTZ_OPTIONS }).nextRun(after);
 }
 
 /** The calendar day (as UTC midnight) on which `after` falls in the zone. */
 function localDay(after: Date, zone: string | undefined): number {
-  const local = new CronDate(after, zone);
+  const local = newCronDate(after, zone);
   return Date.UTC(local.year, local.month, local.day);
 }
 
@@ -511,9 +531,9 @@ function monthDaysFinder(parts: readonly string[], options: CronOptions, zone: s
   const plainDays =
     plain.length === 0
       ? []
-      : flagged(new CronPattern(`0 0 0 ${plain.join(',')} * ?`, undefined, QUARTZ_OPTIONS).day, 1);
+      : flagged(newCronPattern(`0 0 0 ${plain.join(',')} * ?`, undefined, QUARTZ_OPTIONS).day, 1);
   const specials = items.filter((item) => /[LW]/.test(item));
-  const lastDays = new Cron(`0 0 0 L ${parts[4]} ? ${quartzYears(parts[6])}`, {
+  const lastDays = newCron(`0 0 0 L ${parts[4]} ? ${quartzYears(parts[6])}`, {
     ...QUARTZ_OPTIONS,
     timezone: 'UTC',
   });
@@ -549,7 +569,7 @@ function monthDaysFinder(parts: readonly string[], options: CronOptions, zone: s
       );
       if (days.length === 0) continue;
       const pattern = `${parts.slice(0, 3).join(' ')} ${days.join(',')} ${month + 1} ? ${year}`;
-      const run = new Cron(pattern, { ...options, ...QUARTZ_OPTIONS }).nextRun(after);
+      const run = newCron(pattern, { ...options, ...QUARTZ_OPTIONS }).nextRun(after);
       if (run !== null) return run;
     }
     return null;
@@ -581,10 +601,10 @@ function nthWeekFinder(
   zone: string | undefined,
 ): Finder {
   const listed = flagged(
-    new CronPattern(`0 0 0 ? * ${parts[5].replace(NTH_WEEK, '$1')}`, undefined, QUARTZ_OPTIONS).dayOfWeek,
+    newCronPattern(`0 0 0 ? * ${parts[5].replace(NTH_WEEK, '$1')}`, undefined, QUARTZ_OPTIONS).dayOfWeek,
     0,
   );
-  const allowedDays = new Cron(`0 0 0 * ${parts[4]} ? ${quartzYears(parts[6])}`, {
+  const allowedDays = newCron(`0 0 0 * ${parts[4]} ? ${quartzYears(parts[6])}`, {
     ...QUARTZ_OPTIONS,
     timezone: 'UTC',
   });

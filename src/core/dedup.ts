@@ -1,7 +1,7 @@
-import type { Store } from '../store/types.js';
+import type { DedupRepository } from '../store/repositories/dedup.js';
 
 /** Where inserts are remembered under their de-duplication keys: the package's store. */
-export type DedupStorage = Pick<Store, 'getDedup' | 'openDedup' | 'putDedup' | 'dropDedup'>;
+export type DedupStorage = Pick<DedupRepository, 'get' | 'open' | 'put' | 'drop'>;
 
 export interface DedupOutcome<T> {
   /** The record the insert made now, or the one an earlier insert under the key made. */
@@ -74,28 +74,28 @@ export class Deduplicator {
     insert: () => Promise<T>,
     { find, uncertain = () => true }: DedupOptions<T>,
   ): Promise<DedupOutcome<T>> {
-    const earlier = await this.storage.getDedup(scope, key);
+    const earlier = await this.storage.get(scope, key);
     if (earlier?.settled) return { result: earlier.result as T, skipped: true, foundBy: 'store' };
     let unverified = false;
     if (earlier && find) {
       const found = await find();
       if (found !== undefined) {
-        await this.storage.putDedup(scope, key, found);
+        await this.storage.put(scope, key, found);
         return { result: found, skipped: true, foundBy: 'lookup' };
       }
     } else if (earlier) {
       unverified = true;
     } else {
-      await this.storage.openDedup(scope, key);
+      await this.storage.open(scope, key);
     }
     let result: T;
     try {
       result = await insert();
     } catch (err) {
-      if (!uncertain(err)) await this.storage.dropDedup(scope, key).catch(() => undefined);
+      if (!uncertain(err)) await this.storage.drop(scope, key).catch(() => undefined);
       throw err;
     }
-    await this.storage.putDedup(scope, key, result);
+    await this.storage.put(scope, key, result);
     return unverified ? { result, skipped: false, unverified } : { result, skipped: false };
   }
 }

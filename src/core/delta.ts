@@ -7,11 +7,22 @@
  * node commits a run's hashes once that run has succeeded. No Node-RED in here.
  */
 import * as crypto from 'node:crypto';
-import safeStableStringify from 'safe-stable-stringify';
 import { ExpectedError } from './errors.js';
+import { lazy } from './lazy.js';
 
-/** Sorted keys; BigInt as a number; a circular reference is an error, not a silent marker. */
-const stableJson = safeStableStringify.configure({ deterministic: true, bigint: true, circularValue: Error });
+/**
+ * Sorted keys; BigInt as a number; a circular reference is an error, not a silent marker. Made on
+ * the first row that needs it (lazy.ts).
+ */
+const stableJsonOf = lazy(() =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('safe-stable-stringify') as typeof import('safe-stable-stringify')).configure({
+    deterministic: true,
+    bigint: true,
+    circularValue: Error,
+  }),
+);
+const stableJson = (value: unknown): string | undefined => stableJsonOf()(value);
 
 /** What is wrong with a run's input; the message names the row or the key. */
 export class DeltaInputError extends ExpectedError {

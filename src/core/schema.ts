@@ -8,15 +8,13 @@
  * cached by the canonical JSON text of the schema (bounded LRU), so equal schemas share one
  * validator. This module has no Node-RED dependency.
  */
-import Ajv from 'ajv';
+import type Ajv from 'ajv';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv';
-import Ajv2019 from 'ajv/dist/2019';
-import Ajv2020 from 'ajv/dist/2020';
-import draft06MetaSchema from 'ajv/dist/refs/json-schema-draft-06.json';
-import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
-import { fullFormats } from 'ajv-formats/dist/formats';
+import type Ajv2019 from 'ajv/dist/2019';
+import type Ajv2020 from 'ajv/dist/2020';
+import type AjvDraft04 from 'ajv-draft-04';
 import { ExpectedError } from './errors.js';
+import { lazy } from './lazy.js';
 
 export interface Violation {
   /** JSON pointer of the offending value, '/' for the root; for `required`, the missing property's. */
@@ -123,12 +121,48 @@ function namesInherited(canonicalText: string): boolean {
 
 type AnyAjv = Ajv | Ajv2019 | Ajv2020 | AjvDraft04;
 
+// ajv, each draft's class and ajv-formats are loaded when a schema of that draft is first compiled
+// (lazy.ts): a Node-RED that has not validated anything yet does not hold them.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const ajvFormats = lazy(() => require('ajv-formats') as typeof import('ajv-formats'));
+const fullFormats = lazy(
+  () => (require('ajv-formats/dist/formats') as typeof import('ajv-formats/dist/formats')).fullFormats,
+);
+
+function newAjv(draft: Draft, options: Options): AnyAjv {
+  switch (draft) {
+    case 'draft-04': {
+      const AjvDraft04 = (require('ajv-draft-04') as typeof import('ajv-draft-04')).default;
+      return new AjvDraft04(options);
+    }
+    case 'draft-06': {
+      const Ajv07 = (require('ajv') as typeof import('ajv')).default;
+      const ajv = new Ajv07(options);
+      ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
+      return ajv;
+    }
+    case 'draft-07': {
+      const Ajv07 = (require('ajv') as typeof import('ajv')).default;
+      return new Ajv07(options);
+    }
+    case '2019-09': {
+      const Ajv2019 = (require('ajv/dist/2019') as typeof import('ajv/dist/2019')).default;
+      return new Ajv2019(options);
+    }
+    case '2020-12': {
+      const Ajv2020 = (require('ajv/dist/2020') as typeof import('ajv/dist/2020')).default;
+      return new Ajv2020(options);
+    }
+  }
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 function withFormats<T extends AnyAjv>(ajv: T): T {
-  addFormats(ajv);
+  ajvFormats().default(ajv);
   // ajv-formats' `date-time` is RFC 3339 and demands a time zone. iHook's documented valid payload
   // has `"checkInTime": "2026-05-27T09:15:00"` (no zone), which iWorkflow accepts; so `date-time`
   // here is ajv-formats' ISO date-time, where the zone is optional. `not-a-date` still fails.
-  ajv.addFormat('date-time', fullFormats['iso-date-time']);
+  ajv.addFormat('date-time', fullFormats()['iso-date-time']);
   return ajv;
 }
 
@@ -140,26 +174,7 @@ function ajvFor(draft: Draft, ownProperties: boolean): AnyAjv {
   let ajv = instances.get(key);
   if (!ajv) {
     const options = { ...(REF_REPLACES.has(draft) ? REF_ONLY : AJV_OPTIONS), ownProperties };
-    switch (draft) {
-      case 'draft-04':
-        ajv = withFormats(new AjvDraft04(options));
-        break;
-      case 'draft-06': {
-        const ajv06 = withFormats(new Ajv(options));
-        ajv06.addMetaSchema(draft06MetaSchema);
-        ajv = ajv06;
-        break;
-      }
-      case 'draft-07':
-        ajv = withFormats(new Ajv(options));
-        break;
-      case '2019-09':
-        ajv = withFormats(new Ajv2019(options));
-        break;
-      case '2020-12':
-        ajv = withFormats(new Ajv2020(options));
-        break;
-    }
+    ajv = withFormats(newAjv(draft, options));
     instances.set(key, ajv);
   }
   return ajv;
@@ -471,8 +486,8 @@ const SAMPLE_FORMATS: [string, (s: string) => boolean][] = [
   ['uri', (s) => s.includes('://') && formatTest('uri', s)],
 ];
 
-function formatTest(name: keyof typeof fullFormats, text: string): boolean {
-  const format: unknown = fullFormats[name];
+function formatTest(name: keyof ReturnType<typeof fullFormats>, text: string): boolean {
+  const format: unknown = fullFormats()[name];
   if (format instanceof RegExp) return format.test(text);
   if (typeof format === 'function') return Boolean((format as (s: string) => unknown)(text));
   if (format !== null && typeof format === 'object' && 'validate' in format) {

@@ -8,8 +8,9 @@
  * Templates are parsed once (and cached by source) and rendered synchronously; static text never
  * touches Liquid. This module has no Node-RED dependency.
  */
-import { Liquid, filters as builtinFilters, type FilterImplOptions, type Template } from 'liquidjs';
+import type { FilterImplOptions, Liquid, Template } from 'liquidjs';
 import { ExpectedError } from './errors.js';
+import { lazy } from './lazy.js';
 
 /** A template that failed to parse or render; the message names the field. */
 export class TemplateError extends ExpectedError {
@@ -111,43 +112,47 @@ function outputValue(value: unknown): string {
 type FilterHandler = Extract<FilterImplOptions, (...args: never) => unknown>;
 type FilterThis = ThisParameterType<FilterHandler>;
 
-function builtinFilter(name: string): FilterHandler {
-  const impl = builtinFilters[name];
-  return typeof impl === 'function' ? impl : impl.handler;
-}
-
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const builtinDate = builtinFilter('date');
 
-const liquid = new Liquid({
-  // An unknown filter is a typo in the flow: fail at deploy (parse time), not silently.
-  strictFilters: true,
-  // A property missing from the payload renders as '' (as iWorkflow does): optional payload fields
-  // are common, and required ones are enforced by a JSON Schema Validation node before this one.
-  strictVariables: false,
-  // Templates may read only data the message really carries, never prototype members.
-  ownPropertyOnly: true,
-  // Dates with an offset keep it (`2026-05-27T09:15:00+02:00` formats as 09:15), zone-less ones are local.
-  preserveTimezones: true,
-  // Values are not HTML-escaped; objects/arrays print as JSON (see outputValue).
-  outputEscape: outputValue,
-  // No file system: {% include %} / {% render %} only see this (empty) in-memory set.
-  templates: {},
-  // DoS guards for a runaway loop in a user template.
-  renderLimit: 5000,
-  parseLimit: 1_000_000,
-});
+/** Made when the first template with Liquid markup is parsed (lazy.ts: liquidjs is heavy). */
+const liquid = lazy(makeLiquid);
 
-liquid.registerFilter('json', (value: unknown, space?: unknown) =>
-  toJson(value, typeof space === 'number' || typeof space === 'string' ? space : undefined),
-);
+function makeLiquid(): Liquid {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const liquidjs = require('liquidjs') as typeof import('liquidjs');
+  const date = liquidjs.filters.date;
+  const builtinDate: FilterHandler = typeof date === 'function' ? date : date.handler;
+  const engine = new liquidjs.Liquid({
+    // An unknown filter is a typo in the flow: fail at deploy (parse time), not silently.
+    strictFilters: true,
+    // A property missing from the payload renders as '' (as iWorkflow does): optional payload fields
+    // are common, and required ones are enforced by a JSON Schema Validation node before this one.
+    strictVariables: false,
+    // Templates may read only data the message really carries, never prototype members.
+    ownPropertyOnly: true,
+    // Dates with an offset keep it (`2026-05-27T09:15:00+02:00` formats as 09:15), zone-less ones are local.
+    preserveTimezones: true,
+    // Values are not HTML-escaped; objects/arrays print as JSON (see outputValue).
+    outputEscape: outputValue,
+    // No file system: {% include %} / {% render %} only see this (empty) in-memory set.
+    templates: {},
+    // DoS guards for a runaway loop in a user template.
+    renderLimit: 5000,
+    parseLimit: 1_000_000,
+  });
 
-// A date-only string (`2026-05-27`) is a calendar date: read it as local midnight, not as UTC
-// midnight (JavaScript's reading), which would print the day before west of Greenwich.
-liquid.registerFilter('date', function (this: FilterThis, value: unknown, ...args: unknown[]) {
-  const v = typeof value === 'string' && DATE_ONLY.test(value.trim()) ? `${value.trim()}T00:00:00` : value;
-  return builtinDate.call(this, v, ...args);
-});
+  engine.registerFilter('json', (value: unknown, space?: unknown) =>
+    toJson(value, typeof space === 'number' || typeof space === 'string' ? space : undefined),
+  );
+
+  // A date-only string (`2026-05-27`) is a calendar date: read it as local midnight, not as UTC
+  // midnight (JavaScript's reading), which would print the day before west of Greenwich.
+  engine.registerFilter('date', function (this: FilterThis, value: unknown, ...args: unknown[]) {
+    const v = typeof value === 'string' && DATE_ONLY.test(value.trim()) ? `${value.trim()}T00:00:00` : value;
+    return builtinDate.call(this, v, ...args);
+  });
+  return engine;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Parse cache (by converted source), bounded LRU.
@@ -162,7 +167,7 @@ function parseCached(liquidSource: string): Template[] {
     parseCache.set(liquidSource, hit);
     return hit;
   }
-  const parsed = liquid.parse(liquidSource);
+  const parsed = liquid().parse(liquidSource);
   parseCache.set(liquidSource, parsed);
   if (parseCache.size > PARSE_CACHE_MAX) {
     const oldest = parseCache.keys().next().value;
@@ -197,7 +202,7 @@ export function compileTemplate(source: string, field: string): CompiledTemplate
     isStatic: false,
     render(ctx: TemplateContext): string {
       try {
-        return String(liquid.renderSync(parsed, { input: ctx.input, msg: ctx.msg }));
+        return String(liquid().renderSync(parsed, { input: ctx.input, msg: ctx.msg }));
       } catch (err) {
         throw new TemplateError(field, errorText(err), err);
       }

@@ -4,10 +4,40 @@
  * http://127.0.0.1:5080 (IMIS_EMULATOR_PORT, IMIS_EMULATOR_HOST) for the examples and for trying
  * flows without a real iMIS.
  */
+import { parseArgs } from 'node:util';
 import { isPortTaken, portFromEnv, portTakenMessage } from './ports.js';
 import { DEFAULT_USERS, startEmulator } from './server.js';
 
+const USAGE = `Usage: imis-emulator [--help]
+
+Starts a local iMIS emulator (REST API, IQA, panels, iUpdate, change notifications) for the
+examples of @imisflow/node-red-imis and for trying flows without a real iMIS. It prints its base
+URL, username and password, and runs until stopped (Ctrl+C).
+
+Options:
+  -h, --help   print this help and exit
+
+Environment:
+  IMIS_EMULATOR_PORT   port to listen on (default 5080)
+  IMIS_EMULATOR_HOST   address to listen on (default 127.0.0.1)
+`;
+
+/** The command's options: --help prints the usage; anything else is refused with it. */
+function options(args: string[]): { help: boolean } {
+  try {
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } } });
+    return { help: values.help === true };
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
+  if (options(process.argv.slice(2)).help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const port = portFromEnv('IMIS_EMULATOR_PORT', 5080);
   const emulator = await startEmulator({ port, host: process.env.IMIS_EMULATOR_HOST ?? '127.0.0.1' }).catch(
     (err: unknown) => {

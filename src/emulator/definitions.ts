@@ -138,55 +138,39 @@ function activityDefinition(): EntityDefinition {
   };
 }
 
-/** Legacy user-defined tables use PartyId (+ SEQN when multi-instance), docs/imis-api.md §3.1. */
-function legacyTable(
+/**
+ * A table owned by a party: its parent id column, plus an ordinal column when multi-instance.
+ * Legacy user-defined tables use PartyId + SEQN; Panel Designer sources ID + Ordinal
+ * (docs/imis-api.md §3.1).
+ */
+function partyChild(
+  columnsOf: { parentId: string; ordinal: string; isDesignable: boolean },
   entityTypeName: string,
   objectTypeName: 'Multi' | 'Single',
   description: string,
   columns: PropertyDefinition[],
 ): EntityDefinition {
+  const { parentId, ordinal, isDesignable } = columnsOf;
   const def: EntityDefinition = {
     entityTypeName,
     objectTypeName,
     primaryParentEntityTypeName: 'Party',
     description,
-    isDesignable: false,
-    parentIdProperty: 'PartyId',
-    properties: [property('PartyId', 'String', 'ID', { maxLength: 10, required: true })],
+    isDesignable,
+    parentIdProperty: parentId,
+    properties: [property(parentId, 'String', 'ID', { maxLength: 10, required: true })],
   };
   if (objectTypeName === 'Multi') {
-    def.ordinalProperty = 'SEQN';
+    def.ordinalProperty = ordinal;
     def.ordinalScope = 'parent';
-    def.properties.push(property('SEQN', 'Integer', 'SEQN'));
+    def.properties.push(property(ordinal, 'Integer', ordinal));
   }
   def.properties.push(...columns);
   return def;
 }
 
-/** Panel Designer sources use ID (+ Ordinal when multi-instance), docs/imis-api.md §3.1. */
-function designerSource(
-  entityTypeName: string,
-  objectTypeName: 'Multi' | 'Single',
-  description: string,
-  columns: PropertyDefinition[],
-): EntityDefinition {
-  const def: EntityDefinition = {
-    entityTypeName,
-    objectTypeName,
-    primaryParentEntityTypeName: 'Party',
-    description,
-    isDesignable: true,
-    parentIdProperty: 'ID',
-    properties: [property('ID', 'String', 'ID', { maxLength: 10, required: true })],
-  };
-  if (objectTypeName === 'Multi') {
-    def.ordinalProperty = 'Ordinal';
-    def.ordinalScope = 'parent';
-    def.properties.push(property('Ordinal', 'Integer', 'Ordinal'));
-  }
-  def.properties.push(...columns);
-  return def;
-}
+const legacyTable = partyChild.bind(null, { parentId: 'PartyId', ordinal: 'SEQN', isDesignable: false });
+const designerSource = partyChild.bind(null, { parentId: 'ID', ordinal: 'Ordinal', isDesignable: true });
 
 /** Standalone panels are multi-instance only and have no parent id (docs/imis-api.md §3.1). */
 function standaloneSource(

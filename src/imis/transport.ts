@@ -5,8 +5,9 @@
  * What is retried, and when, is each caller's policy (client.ts for the REST API, iupdate.ts for
  * iUpdate tasks): this module only says what happened.
  */
-import axios from 'axios';
+import type { AxiosInstance } from 'axios';
 import { ExpectedError } from '../core/errors.js';
+import { lazy } from '../core/lazy.js';
 import { isRecord } from './json-net.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -76,12 +77,16 @@ export class TransportFailure extends ExpectedError {
   }
 }
 
-const http = axios.create({
-  // Every status is an answer for the caller to judge; bodies are parsed here, not by axios.
-  validateStatus: () => true,
-  responseType: 'text',
-  transformResponse: [(data: unknown) => data],
-});
+/** Made on the first request: axios is loaded only when a node talks to iMIS (lazy.ts). */
+const http = lazy((): AxiosInstance =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('axios') as typeof import('axios')).create({
+    // Every status is an answer for the caller to judge; bodies are parsed here, not by axios.
+    validateStatus: () => true,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+  }),
+);
 
 /** One HTTP exchange. Throws a TransportFailure when no answer came (timeout, network, abort). */
 export async function exchange(req: HttpRequest): Promise<HttpAnswer> {
@@ -98,7 +103,7 @@ export async function exchange(req: HttpRequest): Promise<HttpAnswer> {
   if (req.signal?.aborted) controller.abort();
   else req.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const res = await http.request<unknown>({
+    const res = await http().request<unknown>({
       method: req.method,
       url: req.url,
       headers: req.headers,

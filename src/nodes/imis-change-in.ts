@@ -13,7 +13,8 @@ import { acceptDeliveries } from '../runs/deliveries.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { getEntity } from '../imis/party.js';
-import { claimRequestBodies, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies } from './lib/http/claim.js';
+import { sendHookResponse } from './lib/http/hook-response.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType, serverNode } from './lib/red.js';
 import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
@@ -160,8 +161,8 @@ const register: NodeModule = (RED) => {
         rememberMs: SEEN_FOR_MS,
         seen: dropDuplicates
           ? {
-              mark: (id, expires, now) => store.markSeen(scope, id, expires, now),
-              forget: (id) => store.unmarkSeen(scope, id),
+              mark: (id, expires, now) => store.seen.mark(scope, id, expires, now),
+              forget: (id) => store.seen.unmark(scope, id),
             }
           : undefined,
         accept: async (event) => {

@@ -4,7 +4,7 @@ import { CronTimer, cronCommand } from '../core/cron-timer.js';
 import type { CronState, CronView } from '../core/cron-timer.js';
 import { isTimeZone, serverTimeZone } from '../core/dates.js';
 import { ExpectedError } from '../core/errors.js';
-import { mountOnce } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule, NodeStatus, Red } from './lib/red.js';
@@ -65,8 +65,8 @@ const register: NodeModule = (RED) => {
       runMissed,
       // Kept in the package store at each change (docs/store.md).
       state: {
-        load: () => store.getNodeState<CronState>(node.id, 'cron'),
-        save: (state) => store.setNodeState(node.id, 'cron', state),
+        load: () => store.nodeState.get<CronState>(node.id, 'cron'),
+        save: (state) => store.nodeState.set(node.id, 'cron', state),
       },
       fire: (trigger) => runs.fire({ payload: { trigger }, extra: { topic: node.name || 'cron' } }),
       changed: (view) => node.status(statusOf(RED, view)),

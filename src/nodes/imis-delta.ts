@@ -2,7 +2,7 @@ import { computeDelta } from '../core/delta.js';
 import type { DeltaResult } from '../core/delta.js';
 import type { RunStatus } from '../runs/tracker.js';
 import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
-import { followMessage, packageContext } from './lib/context.js';
+import { packageRuntime } from './lib/package-runtime.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
@@ -42,7 +42,7 @@ const register: NodeModule = (RED) => {
     const node = this;
     const { keyColumn, inputProp, outputProp, removedOutput, onError } = config.read(def);
     const policy = onErrorOf(onError);
-    const ctx = packageContext(RED);
+    const ctx = packageRuntime(RED);
     const self = { id: node.id, type: node.type, name: node.name || undefined };
     let active = 0;
     const time = () => new Date().toLocaleTimeString();
@@ -72,7 +72,11 @@ const register: NodeModule = (RED) => {
             });
             return;
           }
-          await ctx.store.commitDelta(node.id, { set: delta.upserts, remove: delta.removed, replace: reset });
+          await ctx.store.delta.commit(node.id, {
+            set: delta.upserts,
+            remove: delta.removed,
+            replace: reset,
+          });
           node.status({
             fill: 'green',
             shape: 'dot',
@@ -102,7 +106,7 @@ const register: NodeModule = (RED) => {
         // msg.reset = true compares against nothing: every row counts as new, and the run's hashes
         // replace all of this node's hashes once it has succeeded.
         const reset = msg.reset === true;
-        const previous = reset ? new Map<string, string>() : await ctx.store.getDeltaHashes(node.id);
+        const previous = reset ? new Map<string, string>() : await ctx.store.delta.hashes(node.id);
         const delta = computeDelta(rows, keyColumn, previous, `msg.${inputProp}`);
         const second = removedOutput && delta.removed.length > 0 ? removedMessage(msg, delta) : null;
         RED.util.setMessageProperty(msg, outputProp, delta.changed, true);
@@ -117,7 +121,7 @@ const register: NodeModule = (RED) => {
             rows: delta.counts.rows,
           }),
         });
-        const follow = followMessage(ctx, msg, self);
+        const follow = ctx.follow(msg, self);
         let sent = false;
         commitWhenSettled(
           follow.outcome.then((status): RunStatus => (sent ? status : 'failed')),

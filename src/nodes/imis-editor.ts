@@ -1,6 +1,6 @@
 import type { NodeModule } from './lib/red.js';
 
-/** Editor plugin: code shared by the package's node dialogs (see imis-editor.html). */
+/** Editor plugin: the message catalog and style the package's node dialogs share (src/editor/nodes/imis-editor.ts). */
 const register: NodeModule = (RED) => {
   RED.plugins.registerPlugin('imis-editor', { type: 'imis-editor-common' });
 };

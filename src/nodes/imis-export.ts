@@ -1,10 +1,11 @@
 import { ExpectedError } from '../core/errors.js';
 import { EXPIRY_CHOICES, PublishedStore, exportError, publicUrl, servePublished } from '../core/export.js';
-import type { ExpiryChoice, ExportAnswer, ExportFormat, ExportStorage, Published } from '../core/export.js';
+import type { ExpiryChoice, ExportAnswer, ExportFormat, Published } from '../core/export.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
-import { packageContext } from './lib/context.js';
+import { packageRuntime } from './lib/package-runtime.js';
 import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
-import { mountOnce, nodeRouteMiddleware } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
+import { nodeRouteMiddleware } from './lib/http/cors.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { ExportEndpointNode, NodeDef, NodeModule, NodeStatus, Response } from './lib/red.js';
@@ -45,15 +46,6 @@ const config = new NodeConfig<ExportConfig>(
   ['source', 'outputProp'],
 );
 
-/** One PublishedStore (and its memory of the newest bodies) per package store. */
-const stores = new WeakMap<object, PublishedStore>();
-
-function storeFor(storage: ExportStorage): PublishedStore {
-  let store = stores.get(storage);
-  if (!store) stores.set(storage, (store = new PublishedStore(storage)));
-  return store;
-}
-
 function send(res: Response, answer: ExportAnswer): void {
   res.status(answer.status).set(answer.headers).end(answer.body);
 }
@@ -66,7 +58,9 @@ const register: NodeModule = (RED) => {
     const policy = onErrorOf(onError);
     // An unknown choice (a flow written by hand) keeps the link forever, as before expiry existed.
     const after: ExpiryChoice = EXPIRY_CHOICES.includes(expiry) ? expiry : 'never';
-    const store = storeFor(packageContext(RED).store);
+    // One PublishedStore (and its memory of the newest bodies) per package runtime.
+    const runtime = packageRuntime(RED);
+    const store = (runtime.published ??= new PublishedStore(runtime.store.exports));
     node.store = store;
     const token = registerSecretEndpoint(RED, 'imis-export', node, EXPORT_PATH);
     const { httpNodeRoot, uiHost, uiPort } = RED.settings;
@@ -118,7 +112,7 @@ const register: NodeModule = (RED) => {
   // The public link: GET/HEAD, with ETag / Last-Modified revalidation; unknown link → 404. Behind
   // Node-RED's httpNodeMiddleware and httpNodeCors, as HTTP In routes are.
   mountOnce(RED.httpNode, 'get', `${EXPORT_PATH}:token`, ...nodeRouteMiddleware(RED), (req, res) => {
-    const node = findSecretEndpoint('imis-export', String(req.params.token ?? ''));
+    const node = findSecretEndpoint(RED, 'imis-export', String(req.params.token ?? ''));
     if (!node) return send(res, exportError(404, 'No export at this URL (unknown or regenerated link)'));
     node.store.get(node.id).then(
       (published) =>

@@ -11,7 +11,7 @@ import {
   withDedupKey,
   withOnError,
 } from './lib/action.js';
-import { mountOnce } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule } from './lib/red.js';

@@ -1,7 +1,7 @@
 import { ExpectedError } from '../core/errors.js';
 import { describeQuery, fetchIqa, listQueries } from '../imis/iqa.js';
 import { fieldRenderer, noServer, onAction, onErrorOf, requireServer, withOnError } from './lib/action.js';
-import { mountOnce } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule } from './lib/red.js';

@@ -3,7 +3,7 @@ import { compileJsonTemplate } from '../core/templates.js';
 import { failureSummary, runTasks } from '../imis/iupdate.js';
 import type { TaskSpec } from '../imis/iupdate.js';
 import { actionFailed, onErrorOf, withOnError } from './lib/action.js';
-import { packageContext } from './lib/context.js';
+import { packageRuntime } from './lib/package-runtime.js';
 import { NodeConfig, withDefaults } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule } from './lib/red.js';
@@ -68,7 +68,7 @@ const register: NodeModule = (RED) => {
   function IUpdateNode(this: Node<{ urls?: string }>, def: NodeDef) {
     RED.nodes.createNode(this, def);
     // A message of another node starts a run here: the package's message hooks must be in place.
-    packageContext(RED);
+    packageRuntime(RED);
     const node = this;
     const { outputProp, pollFloorSec, pollCapSec, failRunOnTaskFailure, onError, ...read } = config.read(def);
     const policy = onErrorOf(onError);

@@ -1,5 +1,7 @@
 import { ExpectedError } from '../core/errors.js';
-import { mountOnce } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
+import { packageRuntime } from './lib/package-runtime.js';
+import type { DeployedManual } from './lib/package-runtime.js';
 import { NodeConfig } from './lib/migrations.js';
 import { findNode, isManualTrigger, registerType } from './lib/red.js';
 import type { ManualTriggerNode, NodeDef, NodeModule } from './lib/red.js';
@@ -25,17 +27,6 @@ const config = new NodeConfig<ManualConfig>('imis-manual', [
   withRunLabels,
 ]);
 
-/** A deployed Manual trigger as the dashboard offers it: its input as configured (JSON text). */
-interface DeployedManual {
-  id: string;
-  flowId: string;
-  name?: string;
-  input: string;
-}
-
-/** The Manual triggers deployed now, by node id. */
-const deployed = new Map<string, DeployedManual>();
-
 /**
  * iWorkflow's Manual trigger: a run started by a person, from the button on the node in the editor
  * or from the runs dashboard (with input edited there). The input is committed to the store before
@@ -47,6 +38,7 @@ const register: NodeModule = (RED) => {
     const node = this;
     const { input, ...settings } = config.read(def);
     const entry: DeployedManual = { id: node.id, flowId: node.z ?? '', name: node.name || undefined, input };
+    const deployed = packageRuntime(RED).manualTriggers;
     deployed.set(node.id, entry);
     node.on('close', () => {
       if (deployed.get(node.id) === entry) deployed.delete(node.id);
@@ -87,7 +79,9 @@ const register: NodeModule = (RED) => {
   // configured input to edit before a run.
   mountOnce(RED.httpAdmin, 'get', '/imis/manual', RED.auth.needsPermission('imis-runs.read'), (req, res) => {
     const flow = typeof req.query.flow === 'string' && req.query.flow !== '' ? req.query.flow : undefined;
-    res.json([...deployed.values()].filter((m) => flow === undefined || m.flowId === flow));
+    res.json(
+      [...packageRuntime(RED).manualTriggers.values()].filter((m) => flow === undefined || m.flowId === flow),
+    );
   });
 
   // The node's button and the dashboard's Run: POST, with `{ "input": … }` to replace the

@@ -1,6 +1,6 @@
 import { failureMessage } from '../runs/failure.js';
 import type { RunRecord } from '../runs/tracker.js';
-import { packageContext } from './lib/context.js';
+import { packageRuntime } from './lib/package-runtime.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule } from './lib/red.js';
@@ -28,7 +28,7 @@ const register: NodeModule = (RED) => {
     const { scope, flows } = config.read(def);
     const watched = (flowId: string) =>
       scope === 'flow' ? flowId === node.z : scope === 'flows' ? flows.includes(flowId) : true;
-    const ctx = packageContext(RED);
+    const ctx = packageRuntime(RED);
     let count = 0;
     const listener = (run: RunRecord) => {
       if (run.status !== 'failed' || run.trigger.type === 'imis-run-failed' || !watched(run.flowId)) return;

@@ -1,8 +1,8 @@
 import { ExpectedError } from '../core/errors.js';
 import { SchemaValidationError, compileSchema, generateSchema } from '../core/schema.js';
 import type { DraftChoice, Violation } from '../core/schema.js';
-import { mountOnce } from './lib/http.js';
-import { packageContext } from './lib/context.js';
+import { mountOnce } from './lib/http/routes.js';
+import { packageRuntime } from './lib/package-runtime.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type { NodeDef, NodeMessage, NodeModule, PrevalidatingNode } from './lib/red.js';
@@ -38,7 +38,7 @@ const register: NodeModule = (RED) => {
   function SchemaValidateNode(this: PrevalidatingNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     // A message of another node starts a run here: the package's message hooks must be in place.
-    packageContext(RED);
+    packageRuntime(RED);
     const node = this;
     const { schema, schemaSource, property, onInvalid, draft } = config.read(def);
     // A schema that cannot compile is reported now (deploy) and again to each message it stops.

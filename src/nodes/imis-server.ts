@@ -2,7 +2,7 @@ import { ImisClient } from '../imis/client.js';
 import { listPanels } from '../imis/panels.js';
 import { ACTIVITY_FIELDS, listActivityTypes } from '../imis/activity.js';
 import { todayIn } from '../core/dates.js';
-import { mountOnce } from './lib/http.js';
+import { mountOnce } from './lib/http/routes.js';
 import { registerType } from './lib/red.js';
 import type { ImisServerNode, NodeDef, NodeModule } from './lib/red.js';
 import { clientOptions, dialogRoute, serverConfig } from './lib/server-settings.js';

@@ -1,7 +1,7 @@
 import { ExpectedError } from '../core/errors.js';
 import { ConditionError, KeyError, WorkflowError, parseTrigger } from '../workflow/index.js';
 import type { TriggerType, WorkflowEvent } from '../workflow/index.js';
-import { packageContext, runOf } from './lib/context.js';
+import { packageRuntime } from './lib/package-runtime.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType } from './lib/red.js';
 import type {
@@ -137,8 +137,8 @@ const register: NodeModule = (RED) => {
         if (msg.trigger !== undefined && !trigger) throw fail('trigger', { trigger: String(msg.trigger) });
       } else trigger = parseTrigger(configuredTrigger);
       if (!trigger && !transition) throw fail('no-trigger');
-      const ctx = packageContext(RED);
-      const runId = runOf(ctx, msg) ?? msg._msgid;
+      const ctx = packageRuntime(RED);
+      const runId = ctx.runOf(msg) ?? msg._msgid;
       // A run through the state machine is known by the instance's key when it has no key of its own.
       if (key !== undefined && String(key) !== runId) ctx.runs.keyIfNone(runId, String(key));
       const outcome = await runtime.fire(handle.code, { key, trigger, transition, msg, runId });

@@ -3,7 +3,8 @@ import type { HookOptions } from '../core/ihook.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import type { Violation } from '../core/schema.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
-import { claimRequestBodies, sendHookResponse } from './lib/http.js';
+import { claimRequestBodies } from './lib/http/claim.js';
+import { sendHookResponse } from './lib/http/hook-response.js';
 import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
 import { NodeConfig } from './lib/migrations.js';
 import { findNode, isPrevalidator, registerType, wiredTo } from './lib/red.js';
@@ -18,7 +19,7 @@ import type { ProtectionSettings } from './lib/protect.js';
 import { endpointRejections, rejectedStatus } from './lib/rejections.js';
 import { mountRunsApi } from './lib/runs-api.js';
 import { throttledStatus } from './lib/status.js';
-import { packageContext } from './lib/context.js';
+import { packageRuntime } from './lib/package-runtime.js';
 import { StoreUnavailableError } from '../store/index.js';
 import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 import type { Accepted } from './lib/trigger.js';
@@ -56,7 +57,7 @@ const register: NodeModule = (RED) => {
     const { return202, omitBody, metadataProp, maxBodyKb, ...settings } = config.read(def);
     let accepted = 0;
     let copies = 0;
-    const store = packageContext(RED).store;
+    const store = packageRuntime(RED).store;
     const status = throttledStatus(() => {
       // The store cannot open (the log says why and how to fix it): calls are answered 503.
       const problem = store.unavailable;

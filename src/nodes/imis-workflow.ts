@@ -37,7 +37,8 @@ const register: NodeModule = (RED) => {
     const node = this;
     const definition = normalizeDefinition(config.read(def));
     const runtime = workflowRuntime(RED);
-    const otherCodes = [...deployedWorkflows.values()].filter((d) => d.nodeId !== node.id).map((d) => d.code);
+    const deployed = deployedWorkflows(RED);
+    const otherCodes = [...deployed.values()].filter((d) => d.nodeId !== node.id).map((d) => d.code);
     const issues = validateDefinition(definition, { otherCodes, checkCondition: conditionProblem });
     const errors = issues.filter((i) => i.severity === 'error').map((i) => issueMessage(RED, i));
     const warnings = issues.filter((i) => i.severity === 'warning').map((i) => issueMessage(RED, i));
@@ -55,7 +56,7 @@ const register: NodeModule = (RED) => {
       }
     }
     node.workflow = handle;
-    deployedWorkflows.set(node.id, { nodeId: node.id, code: definition.code, definition, errors, warnings });
+    deployed.set(node.id, { nodeId: node.id, code: definition.code, definition, errors, warnings });
     if (errors.length)
       node.error(
         RED._('imis-workflow.errors.invalid', { workflow: definition.code, problems: errors.join('; ') }),
@@ -63,7 +64,7 @@ const register: NodeModule = (RED) => {
     for (const warning of warnings) node.warn(warning);
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      if (deployedWorkflows.get(node.id)?.definition === definition) deployedWorkflows.delete(node.id);
+      if (deployed.get(node.id)?.definition === definition) deployed.delete(node.id);
       if (handle.compiled) runtime.unregister(handle.compiled);
       done();
     });

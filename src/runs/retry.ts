@@ -1,4 +1,5 @@
-import type { Store } from '../store/types.js';
+import type { RetriesRepository } from '../store/repositories/retries.js';
+import type { RunsRepository } from '../store/repositories/runs.js';
 import type { RunRecord, RunStep } from './tracker.js';
 
 /** A trigger's automatic retry of failed runs (off when `attempts` is 0). */
@@ -35,7 +36,10 @@ export function shouldRetry(
 }
 
 /** What the scheduler needs of the store: the planned retries and the runs they re-run. */
-export type RetryStorage = Pick<Store, 'dueRetries' | 'claimRetry' | 'getRun'>;
+export interface RetryStorage {
+  retries: Pick<RetriesRepository, 'due' | 'claim'>;
+  runs: Pick<RunsRepository, 'get'>;
+}
 
 export interface RetrySchedulerOptions {
   storage: RetryStorage;
@@ -98,10 +102,10 @@ export class RetryScheduler {
     this.sweeping ??= (async () => {
       let made = 0;
       try {
-        const due = await this.options.storage.dueRetries(new Date(this.now()), SWEEP_BATCH);
+        const due = await this.options.storage.retries.due(new Date(this.now()), SWEEP_BATCH);
         for (const id of due) {
           if (this.timers.has(id)) continue;
-          if (await this.make(id, () => this.options.storage.getRun(id))) made++;
+          if (await this.make(id, () => this.options.storage.runs.get(id))) made++;
         }
       } finally {
         this.sweeping = undefined;
@@ -119,7 +123,7 @@ export class RetryScheduler {
 
   private async make(id: string, load: () => Promise<RunRecord | undefined>): Promise<boolean> {
     try {
-      if (!(await this.options.storage.claimRetry(id))) return false; // made elsewhere
+      if (!(await this.options.storage.retries.claim(id))) return false; // made elsewhere
       const run = await load();
       if (!run) return false;
       if (run.inputNotStored || run.inputTruncated) {

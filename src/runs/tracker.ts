@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-/** 'unfinished': still had a message in flight after `maxRunMs` (e.g. held by a node that never completes it). */
+/** 'unfinished': a message still in flight with no progress for `unfinishedAfterMs` (held, never completed). */
 export type RunStatus = 'running' | 'ok' | 'failed' | 'unfinished';
 
 export interface NodeRef {

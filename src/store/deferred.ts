@@ -1,27 +1,7 @@
-import type {
-  AcceptOnce,
-  AcceptedInput,
-  DedupRecord,
-  DeltaChange,
-  RetentionPolicy,
-  RunCounts,
-  RunPage,
-  RunQuery,
-  SeenMark,
-  Store,
-  StoredExport,
-} from './types.js';
-import type {
-  DueDecision,
-  WorkflowChange,
-  WorkflowHistoryEntry,
-  WorkflowInstance,
-  WorkflowInstancePage,
-  WorkflowInstanceQuery,
-} from './types.js';
-import type { RunRecord } from '../runs/tracker.js';
 import { StoreUnavailableError } from './problems.js';
 import type { StoreProblem } from './problems.js';
+import { REPOSITORIES } from './store.js';
+import type { Repositories, Store } from './store.js';
 
 /** Waits between attempts to open the store, ms: then every 30 s until it opens. */
 const RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
@@ -34,6 +14,16 @@ const RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
  * listeners hear of the problem and of the recovery.
  */
 export class DeferredStore implements Store {
+  readonly inputs!: Repositories['inputs'];
+  readonly runs!: Repositories['runs'];
+  readonly nodeState!: Repositories['nodeState'];
+  readonly seen!: Repositories['seen'];
+  readonly exports!: Repositories['exports'];
+  readonly delta!: Repositories['delta'];
+  readonly dedup!: Repositories['dedup'];
+  readonly retries!: Repositories['retries'];
+  readonly workflows!: Repositories['workflows'];
+  readonly messages!: Repositories['messages'];
   private store: Store | undefined;
   /** Why the store cannot open (undefined: open, or still opening the first time). */
   private problem: StoreProblem | undefined;
@@ -54,6 +44,7 @@ export class DeferredStore implements Store {
     private readonly retryMs: readonly number[] = RETRY_MS,
   ) {
     this.ready = new Promise((resolve) => (this.opened = resolve));
+    for (const name of REPOSITORIES) Object.assign(this, { [name]: this.deferred(name) });
     this.attempt();
   }
 
@@ -97,6 +88,30 @@ export class DeferredStore implements Store {
     for (const listener of this.listeners) listener(problem);
   }
 
+  /**
+   * The repository `name` usable now: each of its methods waits for the store (see `use`), then
+   * calls the open store's. Made on first use, one function per method (a test may replace one).
+   */
+  private deferred<K extends keyof Repositories>(name: K): Repositories[K] {
+    const methods: Record<string, unknown> = {};
+    const method = (m: string) =>
+      (methods[m] ??= async (...args: unknown[]) => {
+        const repository = (await this.use())[name] as unknown as Record<
+          string,
+          (...a: unknown[]) => unknown
+        >;
+        return repository[m](...args);
+      });
+    const known = (m: string | symbol): m is string => typeof m === 'string' && m !== 'then';
+    return new Proxy(methods, {
+      get: (_target, m) => (known(m) ? method(m) : undefined),
+      getOwnPropertyDescriptor: (target, m) => {
+        if (known(m)) method(m);
+        return Reflect.getOwnPropertyDescriptor(target, m);
+      },
+    }) as unknown as Repositories[K];
+  }
+
   private async use(): Promise<Store> {
     if (this.store) return this.store;
     if (!this.problem) await this.inFlight; // the first opening: its outcome decides
@@ -108,144 +123,6 @@ export class DeferredStore implements Store {
     throw new Error('the store is closed');
   }
 
-  async accept(input: AcceptedInput): Promise<void> {
-    return (await this.use()).accept(input);
-  }
-  async acceptOnce(input: AcceptedInput, seen: SeenMark): Promise<AcceptOnce> {
-    return (await this.use()).acceptOnce(input, seen);
-  }
-  async claimPending(source: string): Promise<AcceptedInput[]> {
-    return (await this.use()).claimPending(source);
-  }
-  async heartbeat(): Promise<void> {
-    return (await this.use()).heartbeat();
-  }
-  async importInputs(inputs: AcceptedInput[]): Promise<void> {
-    return (await this.use()).importInputs(inputs);
-  }
-  async finishRun(run: RunRecord): Promise<void> {
-    return (await this.use()).finishRun(run);
-  }
-  async getRun(id: string): Promise<RunRecord | undefined> {
-    return (await this.use()).getRun(id);
-  }
-  async listRuns(query: RunQuery): Promise<RunPage> {
-    return (await this.use()).listRuns(query);
-  }
-  async countRuns(query: RunQuery): Promise<RunCounts> {
-    return (await this.use()).countRuns(query);
-  }
-  async pruneRuns(policy: RetentionPolicy, now?: Date, batch?: number): Promise<number> {
-    return (await this.use()).pruneRuns(policy, now, batch);
-  }
-  async getNodeState<T>(nodeId: string, kind: string): Promise<T | undefined> {
-    return (await this.use()).getNodeState<T>(nodeId, kind);
-  }
-  async setNodeState(nodeId: string, kind: string, value: unknown): Promise<void> {
-    return (await this.use()).setNodeState(nodeId, kind, value);
-  }
-  async markSeen(scope: string, id: string, expiresAt: Date, now?: Date): Promise<boolean> {
-    return (await this.use()).markSeen(scope, id, expiresAt, now);
-  }
-  async unmarkSeen(scope: string, id: string): Promise<void> {
-    return (await this.use()).unmarkSeen(scope, id);
-  }
-  async pruneSeen(now?: Date): Promise<number> {
-    return (await this.use()).pruneSeen(now);
-  }
-  async putExport(entry: StoredExport): Promise<void> {
-    return (await this.use()).putExport(entry);
-  }
-  async getExport(keyHash: string, now?: Date): Promise<StoredExport | undefined> {
-    return (await this.use()).getExport(keyHash, now);
-  }
-  async deleteExport(keyHash: string): Promise<void> {
-    return (await this.use()).deleteExport(keyHash);
-  }
-  async pruneExports(now?: Date): Promise<number> {
-    return (await this.use()).pruneExports(now);
-  }
-  async getDedup(scope: string, key: string): Promise<DedupRecord | undefined> {
-    return (await this.use()).getDedup(scope, key);
-  }
-  async openDedup(scope: string, key: string, now?: Date): Promise<void> {
-    return (await this.use()).openDedup(scope, key, now);
-  }
-  async putDedup(scope: string, key: string, result: unknown, now?: Date): Promise<void> {
-    return (await this.use()).putDedup(scope, key, result, now);
-  }
-  async dropDedup(scope: string, key: string): Promise<void> {
-    return (await this.use()).dropDedup(scope, key);
-  }
-  async dueRetries(now: Date, limit: number): Promise<string[]> {
-    return (await this.use()).dueRetries(now, limit);
-  }
-  async claimRetry(id: string): Promise<boolean> {
-    return (await this.use()).claimRetry(id);
-  }
-  async pruneDedup(before: Date): Promise<number> {
-    return (await this.use()).pruneDedup(before);
-  }
-  async getDeltaHashes(scope: string): Promise<Map<string, string>> {
-    return (await this.use()).getDeltaHashes(scope);
-  }
-  async commitDelta(scope: string, change: DeltaChange): Promise<void> {
-    return (await this.use()).commitDelta(scope, change);
-  }
-  async getInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
-    return (await this.use()).getInstance(workflow, key);
-  }
-  async writeInstance(change: WorkflowChange): Promise<void> {
-    return (await this.use()).writeInstance(change);
-  }
-  async deleteInstance(workflow: string, key: string): Promise<WorkflowInstance | undefined> {
-    return (await this.use()).deleteInstance(workflow, key);
-  }
-  async listInstances(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
-    return (await this.use()).listInstances(query);
-  }
-  async countInstances(workflow: string): Promise<Record<string, number>> {
-    return (await this.use()).countInstances(workflow);
-  }
-  async instanceHistory(workflow: string, key: string, limit?: number): Promise<WorkflowHistoryEntry[]> {
-    return (await this.use()).instanceHistory(workflow, key, limit);
-  }
-  async takeDueTimeouts(
-    workflows: readonly string[],
-    now: number,
-    limit: number,
-    decide: (instance: WorkflowInstance) => DueDecision,
-  ): Promise<WorkflowChange[]> {
-    return (await this.use()).takeDueTimeouts(workflows, now, limit, decide);
-  }
-  async pruneInstances(
-    workflow: string,
-    states: readonly string[],
-    before: number,
-    limit: number,
-  ): Promise<number> {
-    return (await this.use()).pruneInstances(workflow, states, before, limit);
-  }
-  async nextDueAt(workflows: readonly string[]): Promise<number | undefined> {
-    return (await this.use()).nextDueAt(workflows);
-  }
-  async syncWorkflow(
-    workflow: string,
-    states: readonly string[],
-    timeouts: Record<string, number | null>,
-  ): Promise<Record<string, number>> {
-    return (await this.use()).syncWorkflow(workflow, states, timeouts);
-  }
-  async publish(channel: string, message: string): Promise<void> {
-    return (await this.use()).publish(channel, message);
-  }
-  async subscribe(
-    channel: string,
-    handler: (message: string) => void,
-    onError?: (err: Error) => void,
-  ): Promise<() => void> {
-    return (await this.use()).subscribe(channel, handler, onError);
-  }
   async flush(): Promise<void> {
     if (this.store) await this.store.flush();
   }

@@ -1,30 +1,15 @@
 import { join } from 'node:path';
 import { PostgresStore } from './postgres.js';
 import { withoutPassword } from './problems.js';
-import { driverName } from './sqlite-driver.js';
+import { driverName } from './engine/sqlite-driver.js';
 import { SqliteStore } from './sqlite.js';
-import type { RetentionPolicy, Store } from './types.js';
+import { EngineStore } from './store.js';
+import type { Store } from './store.js';
+import type { RetentionPolicy } from './types.js';
 
-export type {
-  AcceptOnce,
-  AcceptedInput,
-  DeltaChange,
-  RetentionPolicy,
-  RunCounts,
-  RunPage,
-  RunQuery,
-  SeenMark,
-  Store,
-  StoredExport,
-} from './types.js';
-export type {
-  DueDecision,
-  WorkflowChange,
-  WorkflowHistoryEntry,
-  WorkflowInstance,
-  WorkflowInstancePage,
-  WorkflowInstanceQuery,
-} from './types.js';
+// The store's data types (inputs, runs and their queries, exports, workflow instances).
+export type * from './types.js';
+export type { Repositories, Store } from './store.js';
 export { WorkflowConflict } from './types.js';
 export { importLegacyFiles, seenScope } from './legacy.js';
 export { pacedBatches } from './paced.js';
@@ -149,9 +134,9 @@ export async function openStore(
  * preferred SQLite engine could not load (undefined when it did, or for PostgreSQL).
  */
 export function engineInUse(store: Store): { engine: string; fellBack?: string } {
-  if (!(store instanceof SqliteStore)) return { engine: store.engine };
-  const engine = `sqlite (${store.driver})`;
-  return store.fellBack ? { engine, fellBack: store.fellBack } : { engine };
+  if (!(store instanceof EngineStore)) return { engine: store.engine };
+  const { description: engine, fellBack } = store.db;
+  return fellBack ? { engine, fellBack } : { engine };
 }
 
 function positive(value: unknown): number | undefined {

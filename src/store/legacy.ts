@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../runs/tracker.js';
-import type { AcceptedInput, Store } from './types.js';
+import type { Store } from './store.js';
+import type { AcceptedInput } from './types.js';
 
 /** What version 0.1 kept in files, imported once into the store. */
 export interface LegacyImport {
@@ -40,7 +41,7 @@ export async function importLegacyFiles(
       if (op.op === 'accept' && op.entry?.id) pending.set(op.entry.id, op.entry);
       else if (op.op === 'settle' && op.id) pending.delete(op.id);
     }
-    await store.importInputs([...pending.values()]);
+    await store.inputs.importInputs([...pending.values()]);
     counts.pendingInputs = pending.size;
     markImported(journal);
   }
@@ -50,7 +51,7 @@ export async function importLegacyFiles(
     for (const line of jsonLines(history)) {
       const run = line as RunRecord;
       if (!run?.id || !run.startedAt || !run.trigger) continue;
-      await store.finishRun(run);
+      await store.runs.finish(run);
       counts.runs++;
     }
     markImported(history);
@@ -61,7 +62,7 @@ export async function importLegacyFiles(
     for (const file of readdirSync(cronDir).filter((f) => f.endsWith('.json'))) {
       const state = readJson(join(cronDir, file));
       if (!state || typeof state !== 'object') continue;
-      await store.setNodeState(file.slice(0, -'.json'.length), 'cron', state);
+      await store.nodeState.set(file.slice(0, -'.json'.length), 'cron', state);
       counts.nodeStates++;
     }
     markImported(cronDir);
@@ -77,7 +78,7 @@ export async function importLegacyFiles(
         const [id, at] = entry;
         if (typeof id !== 'string' || typeof at !== 'number') continue;
         const expiresAt = new Date(at + SEEN_TTL_MS);
-        if (expiresAt > now && (await store.markSeen(seenScope(nodeId), id, expiresAt, now)))
+        if (expiresAt > now && (await store.seen.mark(seenScope(nodeId), id, expiresAt, now)))
           counts.seenIds++;
       }
     }
@@ -95,7 +96,7 @@ export async function importLegacyFiles(
         rows?: number;
       } | null;
       const format = meta?.format === 'json' || meta?.format === 'csv' ? meta.format : sniffFormat(body);
-      await store.putExport({
+      await store.exports.put({
         keyHash: stem,
         format,
         body,

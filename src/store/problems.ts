@@ -1,4 +1,4 @@
-import { SqliteUnavailableError } from './sqlite-driver.js';
+import { SqliteUnavailableError } from './engine/sqlite-driver.js';
 
 /** Why the store cannot open: a few words for a node's status, the whole reason and fix for the log. */
 export interface StoreProblem {

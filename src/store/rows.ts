@@ -1,4 +1,5 @@
 import type { RunRecord, RunStatus } from '../runs/tracker.js';
+import type { Dialect } from './engine/types.js';
 import type { AcceptedInput, DedupRecord, RunCounts, RunQuery } from './types.js';
 
 /** The columns of `imis_runs` for one run (RUN_COLUMNS); the whole record is kept as JSON in `data`. */
@@ -66,33 +67,10 @@ export function inputRow(input: AcceptedInput, owner: string, leaseUntil: number
   ];
 }
 
-/**
- * How each engine tells whether a run's input or error contains a text (pattern `p`, a LIKE
- * pattern with `\` as escape): a LIKE over the whole record first, which rules most rows out
- * cheaply, then the same over the input and the error alone (step and node names do not count).
- */
-export const TEXT_MATCH = {
-  // better-sqlite3 binds each `?` once: the pattern is bound three times.
-  sqlite: (p: () => string) =>
-    `(data LIKE ${p()} ESCAPE '\\' AND (json_extract(data, '$.input') LIKE ${p()} ESCAPE '\\'` +
-    ` OR json_extract(data, '$.error') LIKE ${p()} ESCAPE '\\'))`,
-  postgres: (p: () => string) => {
-    const pattern = p();
-    return `(data ILIKE ${pattern} AND (((data::json)->'input')::text ILIKE ${pattern} OR ((data::json)->>'error') ILIKE ${pattern}))`;
-  },
-};
-
 /** A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally. */
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
-
-/**
- * The business key as the runs query compares it: in byte order (the order of code points), so that
- * the keys starting with a text are one range of the key index. SQLite's BINARY collation is that
- * order; PostgreSQL's database collation may not be, so its key index and the query say "C".
- */
-const KEY = { sqlite: 'business_key', postgres: 'business_key COLLATE "C"' };
 
 /**
  * The least text after every text that starts with `prefix`, in code point order: the prefix with
@@ -110,23 +88,20 @@ export function prefixEnd(prefix: string): string | undefined {
 }
 
 /**
- * The WHERE clause and parameters of a runs query, for either engine: `param(n)` writes the n-th
- * placeholder (`?` for SQLite, `$n` for PostgreSQL). Newest first, keyset-paged by (started_at, id).
- * A business key matches the keys that start with it (itself too): a range of the key index, so `%`
- * and `_` are plain characters. Each named value must be the run's exactly, found through the
- * values index (its first 200 characters, schema version 5), then compared whole.
+ * The WHERE clause and parameters of a runs query, for either engine (`?` placeholders). Newest
+ * first, keyset-paged by (started_at, id). A business key matches the keys that start with it
+ * (itself too): a range of the key index, compared in byte order (the index's order: SQLite's
+ * BINARY; PostgreSQL's key index and the query say COLLATE "C"), so `%` and `_` are plain
+ * characters. Each named value must be the run's exactly, found through the values index (its
+ * first 200 characters, schema version 5), then compared whole.
  */
-export function runsWhere(
-  query: RunQuery,
-  engine: 'sqlite' | 'postgres',
-  param: (n: number) => string,
-): { sql: string; params: unknown[] } {
+export function runsWhere(query: RunQuery, dialect: Dialect): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
-  /** The placeholder of a new parameter: each use of a value binds it again (SQLite's `?`). */
+  /** The placeholder of a new parameter: each use of a value binds it again. */
   const bind = (value: unknown) => {
     params.push(value);
-    return param(params.length);
+    return '?';
   };
   const add = (clause: (p: string) => string, value: unknown) => {
     clauses.push(clause(bind(value)));
@@ -136,8 +111,8 @@ export function runsWhere(
   if (query.status) add((p) => `status = ${p}`, query.status);
   if (query.businessKey) {
     const end = prefixEnd(query.businessKey);
-    add((p) => `${KEY[engine]} >= ${p}`, query.businessKey);
-    if (end !== undefined) add((p) => `${KEY[engine]} < ${p}`, end);
+    add((p) => `${dialect.byteOrder('business_key')} >= ${p}`, query.businessKey);
+    if (end !== undefined) add((p) => `${dialect.byteOrder('business_key')} < ${p}`, end);
   }
   for (const [name, value] of Object.entries(query.values ?? {})) {
     clauses.push(
@@ -152,17 +127,12 @@ export function runsWhere(
     clauses.push(`NOT EXISTS (SELECT 1 FROM imis_runs AS r WHERE r.rerun_of = imis_runs.id)`);
   const { text } = query;
   if (text) {
-    clauses.push(
-      TEXT_MATCH[engine](() => {
-        params.push(containsPattern(text));
-        return param(params.length);
-      }),
-    );
+    clauses.push(dialect.textMatch(() => bind(containsPattern(text))));
   }
   const cursor = decodeCursor(query.after);
   if (cursor) {
     params.push(cursor.startedAt, cursor.id);
-    clauses.push(`(started_at, id) < (${param(params.length - 1)}, ${param(params.length)})`);
+    clauses.push(`(started_at, id) < (?, ?)`);
   }
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
@@ -176,15 +146,10 @@ const STATUSES: RunStatus[] = ['running', 'ok', 'failed', 'unfinished'];
  * The query of `countRuns` (its status, cursor and page aside): for each status, the runs counted
  * up to COUNT_CAP + 1, one bounded subquery per status, in one statement.
  */
-export function countSql(
-  query: RunQuery,
-  engine: 'sqlite' | 'postgres',
-  param: (n: number) => string,
-): { sql: string; params: unknown[] } {
+export function countSql(query: RunQuery, dialect: Dialect): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const parts = STATUSES.map((status) => {
-    const offset = params.length;
-    const where = runsWhere({ ...countQuery(query), status }, engine, (n) => param(n + offset));
+    const where = runsWhere({ ...countQuery(query), status }, dialect);
     params.push(...where.params);
     return `SELECT '${status}' AS status, COUNT(*) AS n FROM (SELECT 1 FROM imis_runs ${where.sql} LIMIT ${COUNT_CAP + 1}) AS c`;
   });

@@ -2,8 +2,13 @@
  * Transition conditions: JSONata expressions over the message (the language Node-RED ships for its
  * own expressions), parsed once per definition and evaluated asynchronously.
  */
-import jsonata from 'jsonata';
+import type jsonataType from 'jsonata';
 import { ExpectedError } from '../core/errors.js';
+import { lazy } from '../core/lazy.js';
+
+/** Loaded when a condition is first parsed (lazy.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jsonata = lazy(() => require('jsonata') as typeof import('jsonata'));
 
 /** A condition that could not be evaluated (not a false one): names the transition. */
 export class ConditionError extends ExpectedError {
@@ -22,7 +27,7 @@ const TIMEOUT_MS = 1000;
 /** The parser's message when `expression` is not valid JSONata; undefined when it is. */
 export function conditionProblem(expression: string): string | undefined {
   try {
-    jsonata(expression);
+    jsonata()(expression);
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -48,9 +53,9 @@ export type Condition = (msg: unknown) => Promise<boolean>;
 
 /** Parses `expression` once; the condition throws ConditionError when evaluating it fails. */
 export function compileCondition(transition: string, expression: string): Condition {
-  let compiled: jsonata.Expression;
+  let compiled: jsonataType.Expression;
   try {
-    compiled = jsonata(expression, { timeout: TIMEOUT_MS });
+    compiled = jsonata()(expression, { timeout: TIMEOUT_MS });
   } catch (err) {
     throw new ConditionError(transition, (err as Error).message);
   }

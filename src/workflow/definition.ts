@@ -1,5 +1,5 @@
 /**
- * An integration workflow (docs/nodes.md, node 9; docs/idms.md, "Workflows"): a state machine
+ * An integration workflow (docs/nodes.md §9; docs/idms.md §Integration workflows): a state machine
  * whose instances (one per record or per run) move between states when transitions fire. This
  * module holds the definition model only; validation is in validate.ts, selection in machine.ts and
  * the durable runtime in runtime.ts. No Node-RED dependency.

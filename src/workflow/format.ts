@@ -4,9 +4,9 @@
  * newer version is refused with a message that says so. The format is documented in the
  * imis-workflow node's help and in docs/workflows.md.
  */
-import Ajv from 'ajv';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ExpectedError } from '../core/errors.js';
+import { lazy } from '../core/lazy.js';
 import { TRIGGER_TYPES, normalizeDefinition, parseTrigger } from './definition.js';
 import type { WorkflowDefinition } from './definition.js';
 
@@ -81,8 +81,12 @@ const SCHEMA = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const check = ajv.compile<WorkflowFile>(SCHEMA);
+/** Compiled when the first file is imported (lazy.ts): ajv compiles to code, which costs memory. */
+const check = lazy((): ValidateFunction<WorkflowFile> => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { default: Ajv } = require('ajv') as typeof import('ajv');
+  return new Ajv({ allErrors: true, strict: false }).compile<WorkflowFile>(SCHEMA);
+});
 
 function describe(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])
@@ -147,7 +151,8 @@ export function importWorkflow(file: unknown): WorkflowDefinition {
     throw new WorkflowFileError(
       `The file is a version ${header.version} workflow, newer than this package reads (${FORMAT_VERSION}): upgrade @imisflow/node-red-imis`,
     );
-  if (!check(data)) throw new WorkflowFileError(`The workflow file is not valid: ${describe(check.errors)}`);
+  const valid = check();
+  if (!valid(data)) throw new WorkflowFileError(`The workflow file is not valid: ${describe(valid.errors)}`);
   const unknown = data.workflow.transitions.filter((t) => !parseTrigger(t.trigger));
   if (unknown.length)
     throw new WorkflowFileError(

@@ -5,13 +5,14 @@ export type { NoMatchReason, SelectRequest, Selection } from './machine.js';
 export { ConditionError, conditionProblem } from './conditions.js';
 export { KeyError, keyResolver } from './keys.js';
 export type { KeyOf } from './keys.js';
-export { WorkflowError, WorkflowRuntime } from './runtime.js';
+export { WorkflowError } from './change-queue.js';
+export { WorkflowRuntime } from './runtime.js';
+export type { SyncReport } from './definition-sync.js';
 export type {
   EventHandler,
   FireRequest,
   Outcome,
   RuntimeOptions,
-  SyncReport,
   WorkflowEvent,
   WorkflowStore,
 } from './runtime.js';

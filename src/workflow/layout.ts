@@ -3,9 +3,13 @@
  * layout library) so that the editor only draws what it is given. Works on definitions that are
  * not valid yet (the dialog draws as one types): arrows to unknown states are left out.
  */
-import dagre from '@dagrejs/dagre';
+import { lazy } from '../core/lazy.js';
 import { timeoutMs } from './definition.js';
 import type { TriggerType, WorkflowDefinition } from './definition.js';
+
+/** Loaded when a workflow is first drawn (lazy.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dagre = lazy(() => (require('@dagrejs/dagre') as typeof import('@dagrejs/dagre')).default);
 
 export interface Point {
   x: number;
@@ -47,7 +51,8 @@ export interface WorkflowLayout {
 const textWidth = (text: string) => Math.ceil(text.length * 7);
 
 export function layoutWorkflow(def: WorkflowDefinition, direction: 'LR' | 'TB' = 'LR'): WorkflowLayout {
-  const g = new dagre.graphlib.Graph({ multigraph: true });
+  const { graphlib, layout } = dagre();
+  const g = new graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: direction, nodesep: 30, ranksep: 60, edgesep: 15, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   const states = new Map(def.states.filter((s) => s.code).map((s) => [s.code, s]));
@@ -63,7 +68,7 @@ export function layoutWorkflow(def: WorkflowDefinition, direction: 'LR' | 'TB' =
   for (const t of arrows) {
     g.setEdge(t.from, t.to, { width: textWidth(t.code), height: 14, labelpos: 'c' }, t.code);
   }
-  dagre.layout(g);
+  layout(g);
   const graph = g.graph();
   return {
     width: Math.ceil(graph.width ?? 0),

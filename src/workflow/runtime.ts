@@ -6,7 +6,9 @@
  * Instances are changed optimistically: read, decide (conditions are asynchronous), write naming
  * the version read; a write that finds the instance changed meanwhile (another process, a timeout)
  * is retried from the read. Within this process, changes of one instance are queued in arrival
- * order. No Node-RED dependency.
+ * order (change-queue.ts). The runtime composes the counts cache (counts.ts), the cross-process
+ * fan-out (fan-out.ts), the pruning of final instances (pruning.ts) and the definition sync
+ * (definition-sync.ts). No Node-RED dependency.
  */
 import { EventEmitter } from 'node:events';
 import type {
@@ -18,43 +20,21 @@ import type {
   WorkflowInstancePage,
   WorkflowInstanceQuery,
 } from '../store/index.js';
-import { WorkflowConflict, pacedBatches } from '../store/index.js';
-import { ExpectedError } from '../core/errors.js';
-import { timeoutMs } from './definition.js';
+import { ChangeQueue, WorkflowError } from './change-queue.js';
+import { changedInstance, historyEntry, moveInstance } from './changes.js';
+import { InstanceCounts } from './counts.js';
 import type { ChangeCause, TriggerType, WorkflowDefinition } from './definition.js';
+import { DefinitionSync } from './definition-sync.js';
+import type { SyncReport } from './definition-sync.js';
+import { SharedEvents } from './fan-out.js';
+import type { SharedEvent } from './fan-out.js';
 import { CompiledWorkflow } from './machine.js';
 import type { NoMatchReason } from './machine.js';
+import { FinalPruning } from './pruning.js';
 import { DueScheduler } from './scheduler.js';
 
 /** The part of the store the runtime uses. */
-export type WorkflowStore = Pick<
-  Store,
-  | 'getInstance'
-  | 'writeInstance'
-  | 'deleteInstance'
-  | 'listInstances'
-  | 'countInstances'
-  | 'instanceHistory'
-  | 'takeDueTimeouts'
-  | 'pruneInstances'
-  | 'nextDueAt'
-  | 'syncWorkflow'
-  | 'getNodeState'
-  | 'setNodeState'
-  | 'publish'
-  | 'subscribe'
->;
-
-/** A request the runtime cannot carry out (unknown workflow or state, ...); `code` says which. */
-export class WorkflowError extends ExpectedError {
-  constructor(
-    readonly code: 'not-deployed' | 'unknown-state' | 'no-instance' | 'busy',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WorkflowError';
-  }
-}
+export type WorkflowStore = Pick<Store, 'workflows' | 'nodeState' | 'messages'>;
 
 /** What happened to an instance; emitted as 'change' for every change, whoever made it. */
 export interface WorkflowEvent {
@@ -121,68 +101,52 @@ export interface RuntimeOptions {
 /** Handles the events of one workflow for a listener (see `listen`). */
 export type EventHandler = (event: WorkflowEvent) => void;
 
-/** The store channel on which the processes sharing a store tell each other their changes. */
-const EVENTS_CHANNEL = 'imis_workflow_events';
-
-/** What is sent to the other processes for a change: the event, and which listeners had it here. */
-interface SharedEvent {
-  event: WorkflowEvent;
-  /** Ids of this process's listeners of the workflow, which took the event (see `listen`). */
-  taken: string[];
-}
-
-/** Every registered workflow's name in the store's node-state table, for what the last sync saw. */
-const SYNC_KIND = 'workflow-sync';
-
-export interface SyncReport {
-  /** Instances in a state the definition no longer has, per state. */
-  flagged: Record<string, number>;
-  /** States whose instances got new due times. */
-  retimed: string[];
-}
-
 export class WorkflowRuntime extends EventEmitter {
   private readonly workflows = new Map<string, CompiledWorkflow>();
-  private readonly counts = new Map<string, Map<string, number>>();
-  private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly syncs = new Map<string, Promise<SyncReport>>();
+  private readonly eventListeners = new Map<string, Map<string, EventHandler>>();
   private readonly scheduler: DueScheduler;
+  private readonly queue: ChangeQueue;
+  private readonly counts: InstanceCounts;
+  /** Absent unless other processes share the store. */
+  private readonly sharedEvents: SharedEvents | undefined;
+  private readonly pruning: FinalPruning;
+  private readonly definitions: DefinitionSync;
   private readonly now: () => number;
   private readonly batch: number;
-  private readonly maxAttempts: number;
-  private recountTimer: NodeJS.Timeout | undefined;
-  private readonly keepFinalMs: number;
-  private readonly pruneEveryMs: number;
-  private readonly pruneBatch: number;
-  private pruneTimer: NodeJS.Timeout | undefined;
-  private pruning: Promise<number> | undefined;
-  private readonly eventListeners = new Map<string, Map<string, EventHandler>>();
-  private readonly shared: boolean;
-  private unsubscribe: (() => void) | undefined;
-  private subscribing: Promise<void> | undefined;
 
   constructor(
     readonly store: WorkflowStore,
     options: RuntimeOptions = {},
   ) {
     super();
+    const failed = (err: unknown) => void this.emit('failure', err);
     this.now = options.now ?? Date.now;
     this.batch = Math.max(1, options.timeoutBatch ?? 500);
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 10);
-    this.keepFinalMs = Math.max(0, options.keepFinalMs ?? 0);
-    this.pruneEveryMs = Math.max(1, options.pruneEveryMs ?? 10 * 60 * 1000);
-    this.pruneBatch = Math.max(1, options.pruneBatch ?? 200);
-    this.shared = options.shared === true;
+    this.queue = new ChangeQueue(Math.max(1, options.maxAttempts ?? 10));
     this.scheduler = new DueScheduler(
-      { fireDue: () => this.fireDue(), nextDue: () => this.store.nextDueAt(this.timed()) },
-      { now: this.now, maxSleepMs: options.maxSleepMs, onError: (err) => this.emit('failure', err) },
+      { fireDue: () => this.fireDue(), nextDue: () => this.store.workflows.nextDueAt(this.timed()) },
+      { now: this.now, maxSleepMs: options.maxSleepMs, onError: failed },
     );
-    if (options.recountMs && options.recountMs > 0) {
-      this.recountTimer = setInterval(() => {
-        for (const code of this.workflows.keys()) void this.recount(code).catch(() => undefined);
-      }, options.recountMs);
-      this.recountTimer.unref();
-    }
+    this.counts = new InstanceCounts(store.workflows, (code) => this.emit('counts', code));
+    if (options.recountMs && options.recountMs > 0)
+      this.counts.recountEvery(options.recountMs, () => this.workflows.keys());
+    this.sharedEvents =
+      options.shared === true
+        ? new SharedEvents(store.messages, (shared) => this.received(shared), failed)
+        : undefined;
+    this.pruning = new FinalPruning(
+      store.workflows,
+      () => this.workflows.values(),
+      (code) => this.recount(code),
+      failed,
+      {
+        keepFinalMs: Math.max(0, options.keepFinalMs ?? 0),
+        everyMs: Math.max(1, options.pruneEveryMs ?? 10 * 60 * 1000),
+        batch: Math.max(1, options.pruneBatch ?? 200),
+        now: this.now,
+      },
+    );
+    this.definitions = new DefinitionSync(store, (code, flagged) => this.emit('flagged', code, flagged));
   }
 
   /**
@@ -192,39 +156,16 @@ export class WorkflowRuntime extends EventEmitter {
    */
   start(): Promise<void> {
     this.scheduler.start();
-    if (this.shared && !this.subscribing) {
-      const subscribing: Promise<void> = this.store
-        .subscribe(
-          EVENTS_CHANNEL,
-          (message) => this.received(message),
-          (err) => this.emit('failure', err),
-        )
-        .then((stop) => {
-          // Stopped (or stopped and started again) meanwhile: this subscription is not wanted.
-          if (this.subscribing === subscribing) this.unsubscribe = stop;
-          else stop();
-        })
-        .catch((err) => void this.emit('failure', err));
-      this.subscribing = subscribing;
-    }
-    if (this.keepFinalMs > 0 && !this.pruneTimer) {
-      const prune = () => void this.pruneFinal().catch((err) => this.emit('failure', err));
-      this.pruneTimer = setInterval(prune, this.pruneEveryMs);
-      this.pruneTimer.unref();
-      setImmediate(prune);
-    }
-    return this.subscribing ?? Promise.resolve();
+    const receiving = this.sharedEvents?.start();
+    this.pruning.start();
+    return receiving ?? Promise.resolve();
   }
 
   stop(): void {
     this.scheduler.stop();
-    if (this.pruneTimer) clearInterval(this.pruneTimer);
-    this.pruneTimer = undefined;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    this.subscribing = undefined;
-    if (this.recountTimer) clearInterval(this.recountTimer);
-    this.recountTimer = undefined;
+    this.pruning.stop();
+    this.sharedEvents?.stop();
+    this.counts.stop();
   }
 
   /**
@@ -235,17 +176,12 @@ export class WorkflowRuntime extends EventEmitter {
   register(definition: WorkflowDefinition): CompiledWorkflow {
     const compiled = new CompiledWorkflow(definition);
     this.workflows.set(compiled.code, compiled);
-    const previous = this.syncs.get(compiled.code) ?? Promise.resolve();
-    const sync = previous
-      .catch(() => undefined)
-      .then(() => this.sync(compiled))
-      .then(async (report) => {
-        await this.recount(compiled.code);
-        if (this.workflows.get(compiled.code) === compiled) void this.scheduler.poke();
-        return report;
-      });
+    const sync = this.definitions.queue(compiled, async (report) => {
+      await this.recount(compiled.code);
+      if (this.workflows.get(compiled.code) === compiled) void this.scheduler.poke();
+      return report;
+    });
     sync.catch((err) => this.emit('failure', err));
-    this.syncs.set(compiled.code, sync);
     return compiled;
   }
 
@@ -264,7 +200,7 @@ export class WorkflowRuntime extends EventEmitter {
 
   /** Resolves when the last registration of `code` has brought its instances in line. */
   synced(code: string): Promise<SyncReport | undefined> {
-    return this.syncs.get(code) ?? Promise.resolve(undefined);
+    return this.definitions.synced(code);
   }
 
   /**
@@ -285,21 +221,16 @@ export class WorkflowRuntime extends EventEmitter {
 
   /** Instances per state (as counted, then kept up to date by this process's changes). */
   instanceCounts(code: string): Record<string, number> {
-    return Object.fromEntries(this.counts.get(code) ?? []);
+    return this.counts.of(code);
   }
 
   /** Instances not in a final state (those whose state is missing count as active). */
   activeInstances(code: string): number {
-    const wf = this.workflows.get(code);
-    let n = 0;
-    for (const [state, count] of this.counts.get(code) ?? []) if (!wf?.isFinal(state)) n += count;
-    return n;
+    return this.counts.active(code, this.workflows.get(code));
   }
 
-  async recount(code: string): Promise<void> {
-    const counts = await this.store.countInstances(code);
-    this.counts.set(code, new Map(Object.entries(counts)));
-    this.emit('counts', code);
+  recount(code: string): Promise<void> {
+    return this.counts.recount(code);
   }
 
   /**
@@ -308,18 +239,20 @@ export class WorkflowRuntime extends EventEmitter {
    * type whose condition holds for `request.msg`.
    */
   async fire(code: string, request: FireRequest): Promise<Outcome> {
-    return this.serial(code, request.key, () => this.retrying(() => this.fireOnce(code, request)));
+    return this.queue.serial(code, request.key, () =>
+      this.queue.retrying(() => this.fireOnce(code, request)),
+    );
   }
 
   // Objects of the hot path are written out in full (no spreads): V8 builds them much faster so.
   private async fireOnce(code: string, request: FireRequest): Promise<Outcome> {
     const wf = this.deployed(code);
     const at = this.now();
-    const found = await this.store.getInstance(code, request.key);
-    const { actor, runId } = request;
+    const found = await this.store.workflows.getInstance(code, request.key);
+    const { key, actor, runId } = request;
     const instance: WorkflowInstance = found ?? {
       workflow: code,
-      key: request.key,
+      key,
       state: wf.initial.code,
       since: at,
       createdAt: at,
@@ -335,41 +268,48 @@ export class WorkflowRuntime extends EventEmitter {
     if (!found) {
       instance.lastTrigger = cause;
       history.push(
-        entry(code, request.key, at, 'created', undefined, instance.state, undefined, cause, actor, runId),
+        historyEntry({
+          workflow: code,
+          key,
+          at,
+          kind: 'created',
+          from: undefined,
+          to: instance.state,
+          transition: undefined,
+          trigger: cause,
+          actor,
+          runId,
+        }),
       );
     }
     if (!transition) {
       const reason = (selection as { reason: NoMatchReason }).reason;
       if (found) return { fired: false, created: false, instance, reason };
-      const created = changedInstance(instance, instance.state, at, cause, undefined, instance.dueAt, 1);
-      await this.store.writeInstance({ instance: created, expectedVersion: 0, history });
+      const created = changedInstance(instance, {
+        state: instance.state,
+        at,
+        trigger: cause,
+        transition: undefined,
+        dueAt: instance.dueAt,
+        version: 1,
+      });
+      await this.store.workflows.writeInstance({ instance: created, expectedVersion: 0, history });
       this.changed(wf, history[0], created);
       this.scheduler.nudge(created.dueAt);
       return { fired: false, created: true, instance: created, reason };
     }
-    const next = changedInstance(
-      instance,
-      transition.to,
+    const { next, line: moved } = moveInstance(instance, {
+      kind: 'transition',
+      to: transition.to,
       at,
-      cause,
-      transition.code,
-      wf.dueAt(transition.to, at),
-      instance.version + 1,
-    );
-    const moved = entry(
-      code,
-      request.key,
-      at,
-      'transition',
-      instance.state,
-      transition.to,
-      transition.code,
-      cause,
+      trigger: cause,
+      transition: transition.code,
+      dueAt: wf.dueAt(transition.to, at),
       actor,
       runId,
-    );
+    });
     history.push(moved);
-    await this.store.writeInstance({ instance: next, expectedVersion: instance.version, history });
+    await this.store.workflows.writeInstance({ instance: next, expectedVersion: instance.version, history });
     if (!found) this.changed(wf, history[0], instance);
     const event = this.changed(wf, moved, next);
     this.scheduler.nudge(next.dueAt);
@@ -378,25 +318,29 @@ export class WorkflowRuntime extends EventEmitter {
 
   /** Puts an instance in `state` (any state of the definition), as a person may from the editor. */
   async reset(code: string, key: string, state: string, actor?: string): Promise<WorkflowEvent> {
-    return this.serial(code, key, () =>
-      this.retrying(async () => {
+    return this.queue.serial(code, key, () =>
+      this.queue.retrying(async () => {
         const wf = this.deployed(code);
         if (!wf.state(state))
           throw new WorkflowError('unknown-state', `Workflow ${code} has no state ${state}`);
-        const found = await this.store.getInstance(code, key);
+        const found = await this.store.workflows.getInstance(code, key);
         if (!found) throw new WorkflowError('no-instance', `Workflow ${code} has no instance ${key}`);
         const at = this.now();
-        const next = changedInstance(
-          found,
-          state,
+        const { next, line } = moveInstance(found, {
+          kind: 'reset',
+          to: state,
           at,
-          'reset',
-          undefined,
-          wf.dueAt(state, at),
-          found.version + 1,
-        );
-        const line = entry(code, key, at, 'reset', found.state, state, undefined, 'reset', actor, undefined);
-        await this.store.writeInstance({ instance: next, expectedVersion: found.version, history: [line] });
+          trigger: 'reset',
+          transition: undefined,
+          dueAt: wf.dueAt(state, at),
+          actor,
+          runId: undefined,
+        });
+        await this.store.workflows.writeInstance({
+          instance: next,
+          expectedVersion: found.version,
+          history: [line],
+        });
         this.scheduler.nudge(next.dueAt);
         return this.changed(wf, line, next);
       }),
@@ -405,8 +349,8 @@ export class WorkflowRuntime extends EventEmitter {
 
   /** Deletes an instance and its history. */
   async remove(code: string, key: string, actor?: string): Promise<WorkflowEvent> {
-    return this.serial(code, key, async () => {
-      const deleted = await this.store.deleteInstance(code, key);
+    return this.queue.serial(code, key, async () => {
+      const deleted = await this.store.workflows.deleteInstance(code, key);
       if (!deleted) throw new WorkflowError('no-instance', `Workflow ${code} has no instance ${key}`);
       const event: WorkflowEvent = {
         workflow: code,
@@ -419,22 +363,22 @@ export class WorkflowRuntime extends EventEmitter {
         instance: deleted,
         actor,
       };
-      this.count(code, deleted.state, -1);
+      this.counts.moved(code, deleted.state, undefined);
       this.announce(event);
       return event;
     });
   }
 
   instance(code: string, key: string): Promise<WorkflowInstance | undefined> {
-    return this.store.getInstance(code, key);
+    return this.store.workflows.getInstance(code, key);
   }
 
   list(query: WorkflowInstanceQuery): Promise<WorkflowInstancePage> {
-    return this.store.listInstances(query);
+    return this.store.workflows.listInstances(query);
   }
 
   history(code: string, key: string): Promise<WorkflowHistoryEntry[]> {
-    return this.store.instanceHistory(code, key);
+    return this.store.workflows.instanceHistory(code, key);
   }
 
   /** Fires one batch of due timeouts now; true when the batch was full. */
@@ -449,36 +393,21 @@ export class WorkflowRuntime extends EventEmitter {
       const t = wf && !instance.flags?.length ? wf.timeoutTransition(instance.state) : undefined;
       if (!wf || !t) return { clear: true };
       const at = this.now();
-      const change: WorkflowChange = {
-        instance: changedInstance(
-          instance,
-          t.to,
-          at,
-          'timeout',
-          t.code,
-          wf.dueAt(t.to, at),
-          instance.version + 1,
-        ),
-        expectedVersion: instance.version,
-        history: [
-          entry(
-            instance.workflow,
-            instance.key,
-            at,
-            'transition',
-            instance.state,
-            t.to,
-            t.code,
-            'timeout',
-            undefined,
-            undefined,
-          ),
-        ],
-      };
+      const { next, line } = moveInstance(instance, {
+        kind: 'transition',
+        to: t.to,
+        at,
+        trigger: 'timeout',
+        transition: t.code,
+        dueAt: wf.dueAt(t.to, at),
+        actor: undefined,
+        runId: undefined,
+      });
+      const change: WorkflowChange = { instance: next, expectedVersion: instance.version, history: [line] };
       dueAt.set(change, instance.dueAt ?? at);
       return { change };
     };
-    const written = await this.store.takeDueTimeouts(codes, this.now(), this.batch, decide);
+    const written = await this.store.workflows.takeDueTimeouts(codes, this.now(), this.batch, decide);
     for (const change of written) {
       const wf = this.workflows.get(change.instance.workflow);
       if (wf) this.changed(wf, change.history[0], change.instance, dueAt.get(change));
@@ -488,28 +417,10 @@ export class WorkflowRuntime extends EventEmitter {
 
   /**
    * Deletes, with their history, the instances of the deployed workflows that have been in a final
-   * state longer than `keepFinalMs`; answers how many. In batches of `pruneBatch`, one short store
-   * transaction each, paced (src/store/paced.ts) so that a large backlog never holds the store for
-   * long. No event is emitted (pruning is housekeeping, not a change of state). One pruning at a time.
+   * state longer than `keepFinalMs`; answers how many (pruning.ts).
    */
   pruneFinal(): Promise<number> {
-    this.pruning ??= this.pruneAll().finally(() => (this.pruning = undefined));
-    return this.pruning;
-  }
-
-  private async pruneAll(): Promise<number> {
-    if (this.keepFinalMs <= 0) return 0;
-    let total = 0;
-    for (const wf of [...this.workflows.values()]) {
-      const finals = wf.stateCodes().filter((state) => wf.isFinal(state));
-      const pruned = await pacedBatches(
-        () => this.store.pruneInstances(wf.code, finals, this.now() - this.keepFinalMs, this.pruneBatch),
-        this.pruneBatch,
-      );
-      if (pruned > 0) await this.recount(wf.code);
-      total += pruned;
-    }
-    return total;
+    return this.pruning.prune();
   }
 
   /** Enabled workflows: the only ones whose timeouts fire. */
@@ -530,11 +441,7 @@ export class WorkflowRuntime extends EventEmitter {
     instance: WorkflowInstance,
     dueAt?: number,
   ): WorkflowEvent {
-    if (entry.kind === 'created') this.count(wf.code, entry.to, 1);
-    else {
-      if (entry.from !== undefined) this.count(wf.code, entry.from, -1);
-      this.count(wf.code, entry.to, 1);
-    }
+    this.counts.moved(wf.code, entry.kind === 'created' ? undefined : entry.from, entry.to);
     const event: WorkflowEvent = {
       workflow: wf.code,
       key: entry.key,
@@ -559,27 +466,22 @@ export class WorkflowRuntime extends EventEmitter {
     this.emit('change', event);
     const listeners = this.eventListeners.get(event.workflow);
     if (listeners) for (const [id, handler] of listeners) this.deliver(id, handler, event);
-    if (!this.shared) return;
-    const shared: SharedEvent = { event, taken: listeners ? [...listeners.keys()] : [] };
-    this.store.publish(EVENTS_CHANNEL, JSON.stringify(shared)).catch((err) => this.emit('failure', err));
+    this.sharedEvents?.publish(event, listeners ? [...listeners.keys()] : []);
   }
 
   /**
    * A change another process made: counted, and handed to the listeners of its workflow that the
    * other process's listeners did not take. Not emitted as 'change' (this process made none).
    */
-  private received(message: string): void {
-    let shared: SharedEvent;
-    try {
-      shared = JSON.parse(message) as SharedEvent;
-    } catch {
-      return;
-    }
+  private received(shared: SharedEvent): void {
     const event = shared.event;
     const code = event?.workflow;
     if (typeof code !== 'string' || !this.workflows.has(code)) return;
-    if (event.kind !== 'created' && event.from !== undefined) this.count(code, event.from, -1);
-    if (event.kind !== 'deleted' && event.to !== undefined) this.count(code, event.to, 1);
+    this.counts.moved(
+      code,
+      event.kind !== 'created' ? event.from : undefined,
+      event.kind !== 'deleted' ? event.to : undefined,
+    );
     this.emit('counts', code);
     const taken = new Set(Array.isArray(shared.taken) ? shared.taken : []);
     for (const [id, handler] of this.eventListeners.get(code) ?? [])
@@ -593,99 +495,4 @@ export class WorkflowRuntime extends EventEmitter {
       this.emit('failure', err);
     }
   }
-
-  private count(code: string, state: string, delta: number): void {
-    let counts = this.counts.get(code);
-    if (!counts) this.counts.set(code, (counts = new Map()));
-    const n = (counts.get(state) ?? 0) + delta;
-    if (n > 0) counts.set(state, n);
-    else counts.delete(state);
-  }
-
-  /** Runs `work` after every earlier piece of work on the same instance (this process only). */
-  private serial<T>(code: string, key: string, work: () => Promise<T>): Promise<T> {
-    const id = `${code}\u0000${key}`;
-    const previous = this.queues.get(id);
-    const result = previous ? previous.then(work, work) : work();
-    this.queues.set(id, result);
-    const settled = () => {
-      if (this.queues.get(id) === result) this.queues.delete(id);
-    };
-    result.then(settled, settled);
-    return result;
-  }
-
-  private async retrying<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (err) {
-        if (!(err instanceof WorkflowConflict)) throw err;
-        if (attempt >= this.maxAttempts)
-          throw new WorkflowError('busy', `${err.message} ${attempt} times: try again`);
-      }
-    }
-  }
-
-  /**
-   * Brings a workflow's instances in line with its (new) definition: flags those whose state it
-   * lost, and gives those in a state whose timeout changed their new due time. Only states whose
-   * timeout differs from what the last sync saw are touched (kept in the store's node state).
-   */
-  private async sync(wf: CompiledWorkflow): Promise<SyncReport> {
-    const seen =
-      (await this.store.getNodeState<Record<string, string>>(`workflow:${wf.code}`, SYNC_KIND)) ?? {};
-    const current: Record<string, string> = {};
-    const retime: Record<string, number | null> = {};
-    for (const code of wf.stateCodes()) {
-      const t = wf.timeoutTransition(code);
-      const ms = t ? (timeoutMs(wf.state(code)) ?? null) : null;
-      current[code] = `${ms}|${t?.code ?? ''}`;
-      if (seen[code] !== current[code]) retime[code] = ms;
-    }
-    const flagged = await this.store.syncWorkflow(wf.code, wf.stateCodes(), retime);
-    await this.store.setNodeState(`workflow:${wf.code}`, SYNC_KIND, current);
-    const report = { flagged, retimed: Object.keys(retime) };
-    if (Object.keys(flagged).length) this.emit('flagged', wf.code, flagged);
-    return report;
-  }
-}
-
-/** `instance` after a change to `state` at `at`. */
-function changedInstance(
-  instance: WorkflowInstance,
-  state: string,
-  at: number,
-  trigger: string,
-  transition: string | undefined,
-  dueAt: number | undefined,
-  version: number,
-): WorkflowInstance {
-  return {
-    workflow: instance.workflow,
-    key: instance.key,
-    state,
-    since: at,
-    createdAt: instance.createdAt,
-    lastTrigger: trigger,
-    lastTransition: transition,
-    dueAt,
-    flags: undefined,
-    version,
-  };
-}
-
-function entry(
-  workflow: string,
-  key: string,
-  at: number,
-  kind: WorkflowHistoryEntry['kind'],
-  from: string | undefined,
-  to: string,
-  transition: string | undefined,
-  trigger: string,
-  actor: string | undefined,
-  runId: string | undefined,
-): WorkflowHistoryEntry {
-  return { workflow, key, at, kind, from, to, transition, trigger, actor, runId };
 }

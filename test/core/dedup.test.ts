@@ -11,18 +11,18 @@ function memoryStorage(): DedupStorage & { rows: Map<string, DedupRecord>; write
   return {
     rows,
     writes,
-    async getDedup(scope, key) {
+    async get(scope, key) {
       return rows.get(`${scope}/${key}`);
     },
-    async openDedup(scope, key) {
+    async open(scope, key) {
       writes.push(`open ${key}`);
       if (!rows.has(`${scope}/${key}`)) rows.set(`${scope}/${key}`, { settled: false, openedAt: new Date() });
     },
-    async putDedup(scope, key, result) {
+    async put(scope, key, result) {
       writes.push(`settle ${key}`);
       if (!rows.get(`${scope}/${key}`)?.settled) rows.set(`${scope}/${key}`, { settled: true, result });
     },
-    async dropDedup(scope, key) {
+    async drop(scope, key) {
       writes.push(`drop ${key}`);
       if (rows.get(`${scope}/${key}`)?.settled === false) rows.delete(`${scope}/${key}`);
     },
@@ -33,15 +33,11 @@ function memoryStorage(): DedupStorage & { rows: Map<string, DedupRecord>; write
 async function crashAfterInsert(storage: DedupStorage, scope: string, key: string, imis: unknown[]) {
   const killed = new Error('SIGKILL');
   await assert.rejects(
-    new Deduplicator({ ...storage, putDedup: async () => Promise.reject(killed) }).once(
-      scope,
-      key,
-      async () => {
-        const record = { seqn: imis.length + 1, key };
-        imis.push(record);
-        return record;
-      },
-    ),
+    new Deduplicator({ ...storage, put: async () => Promise.reject(killed) }).once(scope, key, async () => {
+      const record = { seqn: imis.length + 1, key };
+      imis.push(record);
+      return record;
+    }),
     /SIGKILL/,
   );
 }
@@ -152,7 +148,7 @@ describe('De-duplicated inserts', () => {
 
   it('after a crash before iMIS made anything: the lookup finds nothing and the insert is made once', async () => {
     const storage = memoryStorage();
-    await storage.openDedup('n', 'k'); // opened, then killed before the request left
+    await storage.open('n', 'k'); // opened, then killed before the request left
     let inserts = 0;
     const outcome = await new Deduplicator(storage).once('n', 'k', async () => ++inserts, {
       find: async () => undefined,

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'papaparse';
+import { parse, unparse } from 'papaparse';
 import {
   conditionalStatus,
+  csvBody,
   expiryFrom,
   exportError,
+  jsonBody,
   keyHash,
   publicUrl,
   PublishedStore,
@@ -78,6 +80,44 @@ describe('CSV conversion', () => {
   });
 });
 
+describe('Large export bodies, written in pieces', () => {
+  // The body of a large export is written a thousand rows at a time (memory stays flat from run to
+  // run); it must be exactly what one papaparse / JSON.stringify call over all the rows gives.
+  const papaparseOnce = { quotes: false, newline: '\r\n', header: true, skipEmptyLines: false } as const;
+  const tricky = (i: number): Record<string, unknown> => ({
+    id: i,
+    name: i % 7 === 0 ? '' : `n${i}, "quoted"`,
+    note: i % 11 === 0 ? ' padded ' : i % 13 === 0 ? 'two\r\nlines' : null,
+    city: i % 5 === 0 ? 'Zürich' : 'Lyon',
+  });
+
+  it('writes the same CSV for 2,345 rows as papaparse in one call, header once', () => {
+    const rows = Array.from({ length: 2345 }, (_, i) => tricky(i));
+    const once = unparse(rows, { ...papaparseOnce, columns: ['id', 'name', 'note', 'city'] });
+    assert.equal(toCsv(rows), once);
+    assert.ok(csvBody(rows).equals(Buffer.from(once, 'utf8')));
+    assert.ok(csvBody(rows, { bom: true }).equals(Buffer.from(`\ufeff${once}`, 'utf8')));
+  });
+
+  it('keeps empty lines of a one-column CSV and nested rows across pieces', () => {
+    const empty = Array.from({ length: 2001 }, () => ({ a: '' }));
+    assert.equal(toCsv(empty), unparse(empty, { ...papaparseOnce, columns: ['a'] }));
+    const nested = Array.from({ length: 2100 }, (_, i) => ({ id: i, address: { city: `c${i}` } }));
+    const data = nested.map((r) => [String(r.id), r.address.city]);
+    const once = unparse({ fields: ['id', 'address.city'], data }, papaparseOnce);
+    assert.ok(csvBody(nested).equals(Buffer.from(once, 'utf8')));
+  });
+
+  it('writes the same JSON for 2,500 rows as JSON.stringify, bigints as text', () => {
+    const rows: unknown[] = Array.from({ length: 2500 }, (_, i) => tricky(i));
+    rows[1500] = { big: 12345678901234567890n };
+    rows[2400] = null;
+    const once = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    assert.ok(jsonBody(rows).equals(Buffer.from(once, 'utf8')));
+    assert.equal(jsonBody([]).toString(), '[]');
+  });
+});
+
 describe('Published export data', () => {
   const data = [{ id: '101', name: 'Ann' }];
   let file: string;
@@ -86,7 +126,7 @@ describe('Published export data', () => {
   const storage = () => {
     const store = new SqliteStore({ file });
     opened.push(store);
-    return store;
+    return store.exports;
   };
   beforeEach(() => {
     file = join(mkdtempSync(join(tmpdir(), 'imis-export-')), 'imis.db');
@@ -122,9 +162,9 @@ describe('Published export data', () => {
   it('never stores the key itself, only its hash', async () => {
     const store = storage();
     await new PublishedStore(store).publish('my-secret-token', 'json', data);
-    await store.close();
+    await opened[opened.length - 1].close();
     assert.ok(!readFileSync(file).includes('my-secret-token'));
-    assert.ok(await storage().getExport(keyHash('my-secret-token')));
+    assert.ok(await storage().get(keyHash('my-secret-token')));
   });
 
   it('replaces the data on every publish, and forgets it on remove', async () => {
@@ -173,7 +213,7 @@ describe('Published export data', () => {
       assert.ok(await new PublishedStore(storage()).get('k', at(DAY - 1)), 'and from the store');
       assert.equal(await store.get('k', at(DAY)), undefined, '404 after');
       assert.equal(await new PublishedStore(storage()).get('k', at(DAY)), undefined);
-      assert.equal(await backing.getExport(keyHash('k'), t0), undefined, 'the data is deleted');
+      assert.equal(await backing.get(keyHash('k'), t0), undefined, 'the data is deleted');
     });
 
     it('renews the period at each run when asked, and otherwise keeps it', async () => {
@@ -205,7 +245,7 @@ describe('Published export data', () => {
       const store = new PublishedStore(backing);
       await store.publish('forever', 'json', data, {}, undefined, t0);
       await new PublishedStore(backing).publish('brief', 'json', data, {}, { after: '1d', renew: true }, t0);
-      assert.equal(await backing.pruneExports(at(DAY)), 1);
+      assert.equal(await backing.prune(at(DAY)), 1);
       assert.ok(await store.get('forever', at(1000 * DAY)));
     });
   });

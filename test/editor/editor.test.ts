@@ -119,13 +119,10 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
       const offered = Object.fromEntries(Object.keys(expected).map((k) => [k, editor[type][k]]));
       assert.deepEqual(offered, expected, `${type}: the editor's defaults and version are the runtime's`);
     }
-    // The patterns the editor checks with are the runtime's too.
+    // The patterns the editor checks with are the runtime's too (the settings it reads, shared/settings.ts).
     const patterns = await page.evaluate(() => {
-      const { ImisEditor } = window as any;
-      return {
-        token: ImisEditor.setting('imis-webhook-in', 'TokenPattern'),
-        eventType: ImisEditor.setting('imis-change-in', 'EventTypePattern'),
-      };
+      const { settings } = (window as any).RED;
+      return { token: settings.imisWebhookInTokenPattern, eventType: settings.imisChangeInEventTypePattern };
     });
     assert.deepEqual(patterns, { token: TOKEN_PATTERN, eventType: EVENT_TYPE_ENTRY_PATTERN });
   });

@@ -10,9 +10,10 @@ const CLI = join(__dirname, '../../src/emulator/cli.js');
 /** Runs the command to its end (at most 10 s); its exit code and output. */
 function runCli(
   env: Record<string, string>,
+  args: string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI], {
+    const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -40,6 +41,24 @@ async function occupiedPort(): Promise<{ port: number; server: Server }> {
 }
 
 describe('imis-emulator command', () => {
+  it('prints its usage for --help and exits, starting nothing', async () => {
+    for (const flag of ['--help', '-h']) {
+      const result = await runCli({}, [flag]);
+      assert.equal(result.code, 0, flag);
+      assert.equal(result.stderr, '');
+      assert.match(result.stdout, /^Usage: imis-emulator \[--help\]\n/);
+      assert.match(result.stdout, /IMIS_EMULATOR_PORT/);
+      assert.doesNotMatch(result.stdout, /listening/);
+    }
+  });
+
+  it('refuses an option it does not know, with its usage, and exits 2', async () => {
+    const result = await runCli({}, ['--port=1']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /Unknown option '--port'[\s\S]*Usage: imis-emulator/);
+  });
+
   it('says in one line which port is taken and that IMIS_EMULATOR_PORT moves it, and exits 1', async () => {
     const { port, server } = await occupiedPort();
     try {

@@ -31,14 +31,13 @@ describe('Package layout and message catalogs', () => {
       assert.ok(existsSync(join(root, 'nodes', `${stem}.html`)), `${stem}.html`);
       const help = readFileSync(join(locales, `${stem}.html`), 'utf8');
       assert.match(help, new RegExp(`data-help-name="${name}"`));
-      const editorFile = readFileSync(join(root, 'nodes', `${stem}.html`), 'utf8');
+      const editorFile = readFileSync(join(root, 'src/editor/nodes', `${stem}.ts`), 'utf8');
       if (!/category: 'config'/.test(editorFile))
         assert.match(help, /<h3>(Inputs|Outputs)<\/h3>/, `${name} help lists inputs/outputs`);
       assert.match(help, /<h3>Details<\/h3>/);
       assert.match(help, /<h3>References<\/h3>/);
       assert.ok(existsSync(join(locales, `${stem}.json`)), `${stem}.json`);
-      const editor = readFileSync(join(root, 'nodes', `${stem}.html`), 'utf8');
-      const icon = /icon: '([^']+)'/.exec(editor)?.[1];
+      const icon = /icon: '([^']+)'/.exec(editorFile)?.[1];
       if (icon) assert.ok(existsSync(join(root, 'icons', icon)), `icon ${icon}`);
     }
   });
@@ -60,41 +59,58 @@ describe('Package layout and message catalogs', () => {
         if (!has('imis-editor', `imis-editor.runLabels.${m[1]}`))
           missing.push(`${file}: imis-editor.runLabels.${m[1]}`);
     }
+    // The editor: each node's dialog template (nodes/<node>.html) and editor module
+    // (src/editor/nodes/<node>.ts) look their texts up in the node's catalog.
     for (const file of readdirSync(join(root, 'nodes')).filter((f) => f.endsWith('.html'))) {
+      const stem = basename(file, '.html');
       const text = readFileSync(join(root, 'nodes', file), 'utf8');
+      const module = join(root, 'src/editor/nodes', `${stem}.ts`);
+      const code = existsSync(module) ? readFileSync(module, 'utf8') : '';
       const keys = [
         ...[...text.matchAll(/data-i18n="(?:\[[a-z]+\])?([a-z0-9-]+\.[\w.-]+)"/g)].map((m) => m[1]),
-        // node._(key), or RED.nodes.getType(type)._(key) in that type's catalog.
-        ...[...text.matchAll(/(?:getType\('([\w-]+)'\))?\._\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) =>
-          m[1] ? `${pkg.name}/${m[1]}:${m[2]}` : m[2],
+        // node._(key) in the node's catalog, or typeText(type, key) in that type's catalog.
+        ...[...code.matchAll(/\._\('([a-z0-9-]+\.[\w.-]+)'[,)]/g)].map((m) => m[1]),
+        ...[...code.matchAll(/typeText\('([\w-]+)', '([a-z0-9-]+\.[\w.-]+)'/g)].map(
+          (m) => `${pkg.name}/${m[1]}:${m[2]}`,
         ),
-        ...[...text.matchAll(/timeZoneValidator\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
-        ...[...text.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
-        // The shared rows' texts, named in imis-editor.html's tables of rows.
-        ...[...text.matchAll(/'(imis-editor\.[\w.-]+)'/g)].map((m) => m[1]),
-        // t(key) and validator(key, ...): a plugin's messages, in its own catalog (imis-runs, imis-editor).
-        ...[...text.matchAll(/\b(?:t|validator)\('([\w.-]+)'/g)].map(
-          (m) => `${basename(file, '.html')}.${m[1]}`,
-        ),
+        ...[...code.matchAll(/timeZoneValidator\('([a-z0-9-]+\.[\w.-]+)'/g)].map((m) => m[1]),
+        ...[...code.matchAll(/'(imis-[a-z-]+\.notify\.[\w-]+)'/g)].map((m) => m[1]),
       ];
-      // The shared URL row (imis-editor.html) uses `<type>.notify.copied` / `.regenerated`.
-      const type = /registerType\('([\w-]+)'/.exec(text)?.[1];
-      if (type && text.includes('ImisEditor.secretUrlRow'))
-        keys.push(`${type}.notify.copied`, `${type}.notify.regenerated`);
+      // The shared URL row (src/editor/shared/tokens.ts) uses `<type>.notify.copied` / `.regenerated`.
+      if (code.includes('secretUrlRow(')) keys.push(`${stem}.notify.copied`, `${stem}.notify.regenerated`);
       // Its parts `url` and `link` label the row and its buttons in the node's words (`@type.…`).
       const urlPart = /data-imis-part="(url|link)"/.exec(text)?.[1];
-      if (type && urlPart)
-        keys.push(`${type}.label.${urlPart}`, `${type}.label.copy`, `${type}.label.regenerate`);
+      if (urlPart) keys.push(`${stem}.label.${urlPart}`, `${stem}.label.copy`, `${stem}.label.regenerate`);
       // Its part `run-labels` shows the node's own example of a business key (`@type.…`).
-      if (type && text.includes('data-imis-part="run-labels"')) keys.push(`${type}.placeholder.businessKey`);
+      if (text.includes('data-imis-part="run-labels"')) keys.push(`${stem}.placeholder.businessKey`);
       for (const key of keys)
-        if (!key.startsWith('node-red:') && !has(basename(file, '.html'), key))
-          missing.push(`${file}: ${key}`);
+        if (!key.startsWith('node-red:') && !has(stem, key)) missing.push(`${file}: ${key}`);
     }
-    // The Runs dashboard's script (sidebar and full page) looks its texts up in the imis-runs catalog.
-    const dashboard = readFileSync(join(root, 'nodes/imis-runs-dashboard.js'), 'utf8');
-    for (const m of dashboard.matchAll(/\bt\('([\w.-]+)'\)/g))
-      if (!has('imis-runs', `imis-runs.${m[1]}`)) missing.push(`imis-runs-dashboard.js: ${m[1]}`);
+    // The shared parts and the sidebars: their helpers name the catalog (t and validator: imis-editor,
+    // runsText: imis-runs; the runs dashboard's t: imis-runs; tr: imis-workflows).
+    const editorFiles = (dir: string) =>
+      readdirSync(join(root, 'src/editor', dir))
+        .filter((f) => /\.(ts|html)$/.test(f))
+        .map((f) => ({
+          file: `src/editor/${dir}/${f}`,
+          text: readFileSync(join(root, 'src/editor', dir, f), 'utf8'),
+        }));
+    const helpers: [string, RegExp, string][] = [
+      ['shared', /\b(?:t|validator)\('([\w.-]+)'[,)]/g, 'imis-editor'],
+      ['shared', /data-i18n="(?:\[[a-z]+\])?imis-editor\.([\w.-]+)"/g, 'imis-editor'],
+      ['shared', /'imis-editor\.([\w.-]+)'/g, 'imis-editor'],
+      ['shared', /\brunsText\('([\w.-]+)'[,)]/g, 'imis-runs'],
+      ['runs', /\bt\('([\w.-]+)'[,)]/g, 'imis-runs'],
+      ['workflows', /\btr\('([\w.-]+)'[,)]/g, 'imis-workflows'],
+      ['nodes', /\btr\('([\w.-]+)'[,)]/g, 'imis-workflows'],
+    ];
+    for (const [dir, pattern, catalog] of helpers)
+      for (const { file, text } of editorFiles(dir))
+        for (const m of text.matchAll(pattern))
+          if (!has(catalog, `${catalog}.${m[1]}`)) missing.push(`${file}: ${catalog}.${m[1]}`);
+    const sidebar = readFileSync(join(root, 'src/editor/nodes/imis-runs.ts'), 'utf8');
+    for (const m of sidebar.matchAll(/\bt\('([\w.-]+)'[,)]/g))
+      if (!has('imis-runs', `imis-runs.${m[1]}`)) missing.push(`imis-runs.ts: ${m[1]}`);
     assert.deepEqual(missing, []);
   });
 

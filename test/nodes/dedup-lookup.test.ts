@@ -4,26 +4,23 @@
 import assert from 'node:assert/strict';
 import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
-import { packageContext } from '../../src/nodes/lib/context.js';
-import type { Red } from '../../src/nodes/lib/red.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/index.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, quietWindow } from '../support/red.js';
+import { helper, helperRuntime, packageNodes, quietWindow } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
 
 describe('De-duplication key kept in the record: an insert interrupted before its record was kept', function () {
   let emulator: Emulator;
-  let dataDir: string;
-  useEmulatedRed((env) => ({ emulator, dataDir } = env));
+  useEmulatedRed((env) => ({ emulator } = env));
 
-  const store = (): Store => packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red).store;
+  const store = (): Store => helperRuntime().store;
 
   /** The store fails to settle the next key: as if Node-RED was killed right after iMIS answered. */
   const killBeforeSettling = () => {
-    const s = store();
-    const settle = s.putDedup.bind(s);
-    s.putDedup = async () => {
-      s.putDedup = settle;
+    const s = store().dedup;
+    const settle = s.put.bind(s);
+    s.put = async () => {
+      s.put = settle;
       throw new Error('killed before the record was kept');
     };
   };
@@ -70,14 +67,14 @@ describe('De-duplication key kept in the record: an insert interrupted before it
     const made = emulator.state.activitiesFor('12345');
     assert.equal(made.length, 1, 'iMIS made the activity');
     assert.equal(made[0].OTHER_CODE, '12345-S1', 'with the key in Other Code');
-    assert.equal((await store().getDedup('action', '12345-S1'))?.settled, false, 'the key was left open');
+    assert.equal((await store().dedup.get('action', '12345-S1'))?.settled, false, 'the key was left open');
 
     const again = await rerun(first.id);
     assert.equal(again.status, 'ok');
     assert.equal(emulator.state.activitiesFor('12345').length, 1, 'not inserted a second time');
     assert.deepEqual(out[0].dedup, { key: '12345-S1', skipped: true });
     assert.equal(out[0].activity.SEQN, made[0].SEQN, 'the activity found in iMIS is passed on');
-    assert.deepEqual(await store().getDedup('action', '12345-S1'), {
+    assert.deepEqual(await store().dedup.get('action', '12345-S1'), {
       settled: true,
       result: out[0].activity,
     });
@@ -88,11 +85,11 @@ describe('De-duplication key kept in the record: an insert interrupted before it
 
   it('Insert Activity: an open key that iMIS has no record of is inserted, once', async () => {
     await load(activity('otherCode'));
-    await store().openDedup('action', '12345-S1'); // killed after opening, before the request left
+    await store().dedup.open('action', '12345-S1'); // killed after opening, before the request left
     const run = await start();
     assert.equal(run.status, 'ok');
     assert.equal(emulator.state.activitiesFor('12345').length, 1);
-    assert.equal((await store().getDedup('action', '12345-S1'))?.settled, true);
+    assert.equal((await store().dedup.get('action', '12345-S1'))?.settled, true);
   });
 
   it('Insert Activity without a key field: the interrupted key is inserted again, with a warning saying so', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { rejected } from '../../src/core/ihook.js';
-import { readJsonBody } from '../../src/nodes/lib/http.js';
+import { readJsonBody } from '../../src/nodes/lib/http/json-body.js';
 
 /**
  * A body another parser read before ours (Node-RED embedded in an app that parses bodies itself,

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { packageContext } from '../../src/nodes/lib/context.js';
-import type { Red } from '../../src/nodes/lib/red.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import {
+  freshDataDir,
+  helper,
+  helperRuntime,
+  packageNodes,
+  startHelper,
+  stopHelper,
+  waitFor,
+} from '../support/red.js';
 
 /**
  * A process renews the lease of the inputs it accepted three times per lease, so that another
@@ -21,9 +27,9 @@ describe('Lease heartbeat', function () {
       { id: 'tab', type: 'tab' },
       { id: 'hook', z: 'tab', type: 'imis-webhook-in', wires: [[]] },
     ]);
-    const ctx = packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red);
+    const ctx = helperRuntime();
     assert.equal(ctx.leaseMs, 1000);
-    const heartbeat = sinon.spy(ctx.store, 'heartbeat');
+    const heartbeat = sinon.spy(ctx.store.inputs, 'heartbeat');
     try {
       await waitFor(() => heartbeat.callCount >= 3, 1150, 'three heartbeats in 1.15 s');
     } finally {

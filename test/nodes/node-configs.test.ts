@@ -45,12 +45,12 @@ describe('Node config versions and defaults, stated once', () => {
 
   it('has every editor file take its version and defaults from the runtime, never write them', () => {
     for (const type of types) {
-      const html = readFileSync(join(root, 'nodes', `${type}.html`), 'utf8');
+      const code = readFileSync(join(root, 'src/editor/nodes', `${type}.ts`), 'utf8');
       assert.ok(
-        html.includes(`defaults: ImisEditor.nodeDefaults('${type}', {`),
-        `${type}.html reads the runtime's defaults`,
+        code.includes(`defaults: nodeDefaults('${type}', {`),
+        `${type}.ts reads the runtime's defaults`,
       );
-      assert.doesNotMatch(html, /cfgVersion\s*:/, `${type}.html states no version of its own`);
+      assert.doesNotMatch(code, /cfgVersion\s*:/, `${type}.ts states no version of its own`);
     }
   });
 });

@@ -193,8 +193,6 @@ describe('Rejected calls at the hook endpoints (runs API)', function () {
 
   it('announces rejected calls to the editors at most once a second, with their flows', async () => {
     await loadHook();
-    // Let the periods an earlier test left open end: a last announcement, then a quiet period.
-    await new Promise((r) => setTimeout(r, 2100));
     const events: any[] = [];
     const listener = (event: any) => event.topic === 'imis/rejected' && events.push(event.data);
     helper._events.on('comms', listener);

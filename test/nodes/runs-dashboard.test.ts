@@ -357,15 +357,19 @@ describe('Runs dashboard API', function () {
     assert.deepEqual((await get('/imis/manual', { flow: 'nowhere' })).body, []);
   });
 
-  it('serves the full-page view and the dashboard script it shares with the sidebar', async () => {
+  it('serves the full-page view with its script and style (the dashboard the sidebar shows too)', async () => {
     const page = await get('/imis/runs-view');
     assert.equal(page.status, 200);
     assert.match(page.headers['content-type'], /text\/html/);
-    assert.match(page.text, /runs-view\/dashboard\.js/);
+    assert.match(page.text, /runs-view\/page\.js/);
     assert.match(page.text, /"count-failed":"__n__ failed"/);
-    const script = await get('/imis/runs-view/dashboard.js');
+    const script = await get('/imis/runs-view/page.js');
     assert.equal(script.status, 200);
     assert.match(script.headers['content-type'], /javascript/);
-    assert.match(script.text, /window\.imisRunsDashboard = /);
+    assert.match(script.text, /imis-runs-dash/);
+    const style = await get('/imis/runs-view/page.css');
+    assert.equal(style.status, 200);
+    assert.match(style.headers['content-type'], /css/);
+    assert.match(style.text, /\.imis-runs-list/);
   });
 });

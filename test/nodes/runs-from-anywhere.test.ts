@@ -3,7 +3,7 @@
 // Node-RED's inject), re-runs of both, and the Run failed node that alerts on red runs.
 import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
-import { RUN_ENTRY_TYPES } from '../../src/nodes/lib/context.js';
+import { RUN_ENTRY_TYPES } from '../../src/nodes/lib/run-hooks.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import {

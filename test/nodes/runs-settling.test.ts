@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { packageContext } from '../../src/nodes/lib/context.js';
-import type { Red } from '../../src/nodes/lib/red.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import {
+  freshDataDir,
+  helper,
+  helperRuntime,
+  packageNodes,
+  startHelper,
+  stopHelper,
+  waitFor,
+} from '../support/red.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -30,12 +36,12 @@ describe('Runs API while a finished run is being written', function () {
   afterEach(stopHelper);
 
   it('lists the run and answers it by id, and Re-run finds it, until the store has it', async () => {
-    const ctx = packageContext({ settings: { imisDataDir: dataDir } } as unknown as Red);
-    const finishRun = ctx.store.finishRun.bind(ctx.store);
+    const ctx = helperRuntime();
+    const finishRun = ctx.store.runs.finish.bind(ctx.store.runs);
     let writing = 0;
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    ctx.store.finishRun = async (run) => {
+    ctx.store.runs.finish = async (run) => {
       writing++;
       await held;
       await finishRun(run);

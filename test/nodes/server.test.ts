@@ -40,7 +40,22 @@ describe('imis-server configuration: editor endpoints', function () {
     assert.match(res.body.error, /user name or password is incorrect/);
   });
 
-  // What the dialogs send for the server they show (imis-editor.html): unsaved settings with the
+  it('"Test connection" without a username or password says so, instead of signing in as ""', async () => {
+    for (const typed of [{}, { username: 'MANAGER' }, { password: 'manager' }]) {
+      const res = await helper
+        .request()
+        .post('/imis/server/test')
+        .send({ baseUrl: emulator.url, ...typed })
+        .expect(400);
+      assert.equal(
+        res.body.error,
+        'Enter the username and password of an iMIS user first',
+        JSON.stringify(typed),
+      );
+    }
+  });
+
+  // What the dialogs send for the server they show (src/editor/shared/server.ts): unsaved settings with the
   // typed password, or a deployed node's id with Node-RED's password placeholder.
   const unsaved = () => ({ baseUrl: emulator.url, username: 'MANAGER', password: 'manager' });
   const deployed = () => ({ id: 'srv', baseUrl: emulator.url, password: '__PWRD__' });

@@ -168,7 +168,7 @@ describe('The embedded store with better-sqlite3 built for another Node', functi
   this.timeout(60_000);
   const other = otherNode();
   const script = (driver: string) =>
-    `const { openSqlite } = require(${JSON.stringify(join(__dirname, '../../src/store/sqlite-driver.js'))});
+    `const { openSqlite } = require(${JSON.stringify(join(__dirname, '../../src/store/engine/sqlite-driver.js'))});
      try { const db = openSqlite(':memory:'${driver}); console.log(JSON.stringify({ driver: db.driver, fellBack: db.fellBack })); }
      catch (err) { console.log(JSON.stringify({ error: err.message, short: err.short })); }`;
   const inOther = (driver = '') =>

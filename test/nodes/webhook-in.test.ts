@@ -173,7 +173,7 @@ describe('Webhook in', function () {
   it('runs again, after a restart, what it accepted but never finished', async () => {
     await helper.unload();
     const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
-    await store.importInputs([
+    await store.inputs.importInputs([
       {
         id: 'left-over-run-1',
         source: 'hook',
@@ -197,8 +197,8 @@ describe('Webhook in', function () {
     await settledRun(id);
     await helper.unload();
     const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
-    assert.deepEqual(await store.claimPending('hook'), [], `run ${id} is not pending any more`);
-    assert.equal((await store.getRun(id))?.status, 'ok');
+    assert.deepEqual(await store.inputs.claimPending('hook'), [], `run ${id} is not pending any more`);
+    assert.equal((await store.runs.get(id))?.status, 'ok');
     await store.close();
   });
 

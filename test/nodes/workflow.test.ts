@@ -193,7 +193,7 @@ describe('Workflow nodes', function () {
         const history = [
           { workflow: 'ORDER', key, at: since, kind: 'created' as const, to: state, trigger: 'webhook' },
         ];
-        await store.writeInstance({ instance, expectedVersion: 0, history });
+        await store.workflows.writeInstance({ instance, expectedVersion: 0, history });
       }
       await store.close();
       return dir;
@@ -258,7 +258,7 @@ describe('Workflow nodes', function () {
     // Restart: the process stops; the short timeout falls due while it is down.
     await stopHelper();
     const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
-    const due = await store.getInstance('ORDER', 'SO-6');
+    const due = await store.workflows.getInstance('ORDER', 'SO-6');
     await store.close();
     assert.ok(due?.dueAt, 'the due time is in the store');
     // The short timeout (360 ms after SO-6, the later, entered SUBMITTED) falls due while stopped.
@@ -435,21 +435,6 @@ describe('Workflow admin endpoints', function () {
       .expect(403);
   });
 
-  it('serves the definition rules to the editor as a script that validates as the runtime does', async () => {
-    const res = await helper.request().get('/imis/workflows/rules.js').set(readOnly).expect(200);
-    assert.match(res.headers['content-type'], /javascript/);
-    const window: any = {};
-    new Function('window', res.text)(window);
-    const rules = window.ImisWorkflowRules;
-    const def = rules.normalizeDefinition(workflowConfig());
-    assert.deepEqual(rules.validateDefinition(def), []);
-    def.states[0].initial = false;
-    assert.deepEqual(
-      rules.validateDefinition(def).map((i: any) => i.rule),
-      ['initial-none'],
-    );
-  });
-
   it('exports and imports the versioned workflow file, and lays the workflow out', async () => {
     const file = (
       await helper
@@ -486,13 +471,29 @@ describe('Workflow admin endpoints', function () {
     ).body;
     assert.equal(layout.states.length, 4);
     assert.equal(layout.transitions.find((t) => t.code === 'EXPIRE')?.timeout, true);
+    // Left to right by default; top to bottom when asked (the narrow sidebar asks).
+    const at = (l: WorkflowLayout, code: string) => l.states.find((st) => st.code === code)!;
+    assert.ok(at(layout, 'SUBMITTED').x > at(layout, 'NEW').x, 'left to right');
+    const tall: WorkflowLayout = (
+      await helper
+        .request()
+        .post('/imis/workflows/layout')
+        .set(readOnly)
+        .send({ definition: workflowConfig(), direction: 'TB' })
+        .expect(200)
+    ).body;
+    assert.ok(at(tall, 'SUBMITTED').y > at(tall, 'NEW').y, 'top to bottom');
+    assert.ok(tall.width < layout.width, 'narrower');
   });
 });
 
 describe('iMIS workflows sidebar texts', () => {
   it('finds every text the sidebar shows in its catalog (no raw keys)', () => {
     const root = join(__dirname, '../../..');
-    const html = readFileSync(join(root, 'nodes/imis-workflows.html'), 'utf8');
+    // The sidebar's module and its graph's (src/editor): tr() looks texts up in imis-workflows.
+    const html = ['nodes/imis-workflows.ts', 'workflows/graph.ts']
+      .map((file) => readFileSync(join(root, 'src/editor', file), 'utf8'))
+      .join('\n');
     const catalog = JSON.parse(readFileSync(join(root, 'nodes/locales/en-US/imis-workflows.json'), 'utf8'));
     const has = (key: string) =>
       typeof key
@@ -504,7 +505,7 @@ describe('iMIS workflows sidebar texts', () => {
     const keys = [...html.matchAll(/\btr\('([\w.-]+)'/g)].map((m) => m[1]).filter((k) => !k.endsWith('.'));
     // Keys built from a prefix: the columns, the history lines.
     const columns = ['code', 'description', 'initial', 'active', 'key', 'state', 'stateDescription'];
-    columns.push('since', 'timeInState', 'lastTrigger', 'lastTransition', 'actions');
+    columns.push('since', 'timeInState', 'timesOut', 'lastTrigger', 'lastTransition', 'actions');
     keys.push(
       ...columns.map((c) => `columns.${c}`),
       'history.created',

@@ -189,6 +189,14 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
     for (const example of readdirSync(join(ROOT, 'examples')))
       assert.ok(files.includes(`examples/${example}`), `ships examples/${example}`);
     assert.ok(files.includes(pkg.bin['imis-emulator']), 'ships the imis-emulator command');
+    // What the editor is served besides the node HTML files: the full-page runs view.
+    for (const file of ['dist/src/nodes/imis-runs-view.js', 'dist/src/nodes/imis-runs-view.css'])
+      assert.ok(files.includes(file), `ships ${file}`);
+    // The files the README links to.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const linked = [...readme.matchAll(/\]\((docs\/[^)#]+)/g)].map((m) => m[1]);
+    assert.ok(linked.length > 0);
+    for (const file of linked) assert.ok(files.includes(file), `ships ${file}, which the README links to`);
     const unwanted = files.filter(
       (f) =>
         f.endsWith('.map') ||

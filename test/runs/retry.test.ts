@@ -5,24 +5,28 @@ import type { RunRecord } from '../../src/runs/tracker.js';
 import { waitFor } from '../support/wait.js';
 
 /** Planned retries as the store keeps them (the contract test holds both engines to this). */
-function memoryStorage(): RetryStorage & { runs: Map<string, RunRecord>; planned: Map<string, number> } {
-  const runs = new Map<string, RunRecord>();
+function memoryStorage(): RetryStorage & { records: Map<string, RunRecord>; planned: Map<string, number> } {
+  const records = new Map<string, RunRecord>();
   const planned = new Map<string, number>();
   return {
-    runs,
+    records,
     planned,
-    async dueRetries(now, limit) {
-      return [...planned]
-        .filter(([, at]) => at <= now.getTime())
-        .sort((a, b) => a[1] - b[1])
-        .slice(0, limit)
-        .map(([id]) => id);
+    retries: {
+      async due(now, limit) {
+        return [...planned]
+          .filter(([, at]) => at <= now.getTime())
+          .sort((a, b) => a[1] - b[1])
+          .slice(0, limit)
+          .map(([id]) => id);
+      },
+      async claim(id) {
+        return planned.delete(id);
+      },
     },
-    async claimRetry(id) {
-      return planned.delete(id);
-    },
-    async getRun(id) {
-      return runs.get(id);
+    runs: {
+      async get(id) {
+        return records.get(id);
+      },
     },
   };
 }
@@ -88,7 +92,7 @@ describe('Automatic retries kept in the store (RetryScheduler)', () => {
     const storage = memoryStorage();
     const run = failed('a');
     scheduler(storage).plan(run);
-    storage.runs.set(run.id, run);
+    storage.records.set(run.id, run);
     storage.planned.set(run.id, Date.parse(run.retryAt as string));
     // The process that planned it is gone; a new one starts.
     const restarted = scheduler(storage);
@@ -106,7 +110,7 @@ describe('Automatic retries kept in the store (RetryScheduler)', () => {
     const s = scheduler(storage, { policyOf: () => ({ attempts: 1, delaySec: 0.02 }), now: Date.now });
     const run = failed('a');
     s.plan(run);
-    storage.runs.set(run.id, { ...run, input: undefined, inputNotStored: true });
+    storage.records.set(run.id, { ...run, input: undefined, inputNotStored: true });
     storage.planned.set(run.id, Date.parse(run.retryAt as string) - 1_000); // due for a sweep already
     s.schedule(run);
     assert.equal(await s.sweep(), 0, 'its own timer holds it');
@@ -120,7 +124,7 @@ describe('Automatic retries kept in the store (RetryScheduler)', () => {
   it('does not make a retry whose input was not kept, or whose trigger is gone, and says why', async () => {
     const storage = memoryStorage();
     for (const run of [failed('secret', { input: undefined, inputNotStored: true }), failed('gone')]) {
-      storage.runs.set(run.id, run);
+      storage.records.set(run.id, run);
       storage.planned.set(run.id, now);
     }
     const s = scheduler(storage, {

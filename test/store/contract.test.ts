@@ -10,13 +10,17 @@ import type { AcceptedInput, Store } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
 import { COUNT_CAP, runsWhere } from '../../src/store/rows.js';
-import { SqliteStore, TEXT_WINDOW } from '../../src/store/sqlite.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { TEXT_WINDOW } from '../../src/store/repositories/runs.js';
+import { SQLITE_DIALECT } from '../../src/store/engine/sqlite-connection.js';
+import { POSTGRES_DIALECT } from '../../src/store/engine/postgres.js';
+import type { RunQuery } from '../../src/store/types.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
 import { SQLITE_DRIVERS, driverTitle, openFile, sqlOn } from '../support/sqlite.js';
 import type { SqliteDriver } from '../support/sqlite.js';
 import type { TestPostgres } from '../support/postgres.js';
 
-type Opened = Store & { heartbeat(): Promise<void> };
+type Opened = Store;
 
 /**
  * One engine under test: `fresh` gives a new location, where `open` opens a store (another process's
@@ -134,13 +138,13 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
     it('hands the inputs an earlier process accepted but never finished to the next one, oldest first', async () => {
       const first = await open();
       const inputs = [input('hook', 1), input('hook', 2), input('hook', 3), input('other', 4)];
-      await Promise.all(inputs.map((i) => first.accept(i)));
-      await first.finishRun(run({ id: inputs[1].id, startedAt: new Date().toISOString() }));
+      await Promise.all(inputs.map((i) => first.inputs.accept(i)));
+      await first.runs.finish(run({ id: inputs[1].id, startedAt: new Date().toISOString() }));
       await first.close();
 
       const second = await open(1); // the first process is gone: its lease ran out
       await new Promise((r) => setTimeout(r, 5));
-      const pending = await second.claimPending('hook');
+      const pending = await second.inputs.claimPending('hook');
       assert.deepEqual(
         pending.map((p) => p.id),
         [inputs[0].id, inputs[2].id],
@@ -148,17 +152,17 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       assert.deepEqual(pending[0].payload, inputs[0].payload);
       assert.deepEqual(pending[0].extra, { topic: 't' });
       assert.equal(pending[0].acceptedAt, inputs[0].acceptedAt);
-      assert.deepEqual(await second.claimPending('hook'), [], 'claimed once only');
-      assert.equal((await second.claimPending('other')).length, 1);
+      assert.deepEqual(await second.inputs.claimPending('hook'), [], 'claimed once only');
+      assert.equal((await second.inputs.claimPending('other')).length, 1);
     });
 
     it('commits hundreds of concurrent accepts, grouped, none lost', async () => {
       const store = await open();
       const inputs = Array.from({ length: 600 }, (_, n) => input('burst', n));
-      await Promise.all(inputs.map((i) => store.accept(i)));
+      await Promise.all(inputs.map((i) => store.inputs.accept(i)));
       await store.close();
       const next = await open(1);
-      assert.equal((await next.claimPending('burst')).length, 600);
+      assert.equal((await next.inputs.claimPending('burst')).length, 600);
     });
 
     if (engine.name === 'postgres') {
@@ -166,16 +170,16 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         const a = await open(400);
         const b = await open(400);
         const mine = input('shared', 1);
-        await a.accept(mine);
-        assert.deepEqual(await b.claimPending('shared'), []);
-        await a.heartbeat();
+        await a.inputs.accept(mine);
+        assert.deepEqual(await b.inputs.claimPending('shared'), []);
+        await a.inputs.heartbeat();
         await new Promise((r) => setTimeout(r, 200));
-        await a.heartbeat();
+        await a.inputs.heartbeat();
         await new Promise((r) => setTimeout(r, 250));
-        assert.deepEqual(await b.claimPending('shared'), [], 'heartbeats keep the lease');
+        assert.deepEqual(await b.inputs.claimPending('shared'), [], 'heartbeats keep the lease');
         await new Promise((r) => setTimeout(r, 500));
         assert.deepEqual(
-          (await b.claimPending('shared')).map((i) => i.id),
+          (await b.inputs.claimPending('shared')).map((i) => i.id),
           [mine.id],
         );
       });
@@ -183,7 +187,8 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       it('migrates once when several processes open a new database together', async () => {
         const stores = await Promise.all([open(), open(), open(), open()]);
         assert.equal(stores.length, 4);
-        const url = (stores[0] as unknown as { pool: pg.Pool }).pool.options.connectionString as string;
+        const url = (stores[0] as unknown as { db: { pool: pg.Pool } }).db.pool.options
+          .connectionString as string;
         const client = new pg.Client({ connectionString: url });
         await client.connect();
         const { rows } = await client.query('SELECT version FROM imis_schema ORDER BY version');
@@ -210,14 +215,14 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
           }),
         );
       }
-      await Promise.all(runs.map((r) => store.finishRun(r)));
+      await Promise.all(runs.map((r) => store.runs.finish(r)));
 
-      const page1 = await store.listRuns({ limit: 10 });
+      const page1 = await store.runs.list({ limit: 10 });
       assert.equal(page1.runs.length, 10);
       assert.equal(page1.runs[0].id, runs[24].id);
       assert.ok(page1.next);
-      const page2 = await store.listRuns({ limit: 10, after: page1.next });
-      const page3 = await store.listRuns({ limit: 10, after: page2.next });
+      const page2 = await store.runs.list({ limit: 10, after: page1.next });
+      const page3 = await store.runs.list({ limit: 10, after: page2.next });
       assert.equal(page3.runs.length, 5);
       assert.equal(page3.next, undefined);
       const seen = [...page1.runs, ...page2.runs, ...page3.runs].map((r) => r.id);
@@ -226,26 +231,26 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         [...runs].reverse().map((r) => r.id),
       );
 
-      const failed = await store.listRuns({ status: 'failed' });
+      const failed = await store.runs.list({ status: 'failed' });
       assert.deepEqual(
         failed.runs.map((r) => r.startedAt),
         [20, 15, 10, 5, 0].map((n) => runs[n].startedAt),
       );
       assert.equal(failed.runs[0].error, 'iMIS said no');
-      const odd = await store.listRuns({ flowId: 'flow-odd', businessKey: 'M1' });
+      const odd = await store.runs.list({ flowId: 'flow-odd', businessKey: 'M1' });
       assert.deepEqual(
         odd.runs.map((r) => r.id),
         [19, 13, 7, 1].map((n) => runs[n].id),
       );
-      const window = await store.listRuns({ since: runs[3].startedAt, until: runs[6].startedAt });
+      const window = await store.runs.list({ since: runs[3].startedAt, until: runs[6].startedAt });
       assert.deepEqual(
         window.runs.map((r) => r.id),
         [5, 4, 3].map((n) => runs[n].id),
       );
 
-      const one = await store.getRun(runs[7].id);
+      const one = await store.runs.get(runs[7].id);
       assert.deepEqual(one, runs[7]);
-      assert.equal(await store.getRun('nope'), undefined);
+      assert.equal(await store.runs.get('nope'), undefined);
     });
 
     it('finds runs by text in their input or error, counts them per status, and follows re-run chains', async () => {
@@ -262,10 +267,9 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       const rerun2 = run({ startedAt: at(2), status: 'ok', rerunOf: original.id, input: original.input });
       const other = run({ startedAt: at(3), status: 'failed', flowId: 'flow-b', input: { memberId: 'M7' } });
       const running = run({ startedAt: at(4), status: 'unfinished', input: { memberId: 'M8' } });
-      await Promise.all([original, rerun1, rerun2, other, running].map((r) => store.finishRun(r)));
+      await Promise.all([original, rerun1, rerun2, other, running].map((r) => store.runs.finish(r)));
       await store.flush();
-      const ids = async (query: Parameters<Store['listRuns']>[0]) =>
-        (await store.listRuns(query)).runs.map((r) => r.id);
+      const ids = async (query: RunQuery) => (await store.runs.list(query)).runs.map((r) => r.id);
 
       // Case-insensitive; in the input or the error only (the steps' node names do not count).
       assert.deepEqual(await ids({ text: 'member-42' }), [rerun2.id, rerun1.id, original.id]);
@@ -279,7 +283,7 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       assert.deepEqual(await ids({ rerunOf: original.id }), [rerun2.id, rerun1.id]);
       assert.deepEqual(await ids({ status: 'failed', notRerun: true }), [other.id, rerun1.id]);
 
-      assert.deepEqual(await store.countRuns({}), {
+      assert.deepEqual(await store.runs.count({}), {
         running: 0,
         ok: 1,
         failed: 3,
@@ -288,7 +292,7 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       });
       // The status and the page do not narrow the counts; the other filters do.
       assert.deepEqual(
-        await store.countRuns({ status: 'ok', limit: 1, flowId: 'flow-a', text: 'member-42' }),
+        await store.runs.count({ status: 'ok', limit: 1, flowId: 'flow-a', text: 'member-42' }),
         {
           running: 0,
           ok: 1,
@@ -319,9 +323,9 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       const runs = keys.map((businessKey, n) =>
         run({ startedAt: new Date(base + n * 1000).toISOString(), ...(businessKey ? { businessKey } : {}) }),
       );
-      await Promise.all(runs.map((r) => store.finishRun(r)));
+      await Promise.all(runs.map((r) => store.runs.finish(r)));
       const keysOf = async (businessKey: string) =>
-        (await store.listRuns({ businessKey })).runs.map((r) => r.businessKey);
+        (await store.runs.list({ businessKey })).runs.map((r) => r.businessKey);
 
       assert.deepEqual(await keysOf('ORD-12'), ['ORD-12'], 'the exact key');
       assert.deepEqual(
@@ -337,7 +341,7 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       assert.deepEqual(await keysOf('ORD-1\u{1F600}'), ['ORD-1\u{1F600}']);
       assert.deepEqual(await keysOf('\u{10FFFF}'), ['\u{10FFFF}z']);
       assert.deepEqual(await keysOf('ORD-3'), []);
-      assert.deepEqual(await store.countRuns({ businessKey: 'ORD-1' }), {
+      assert.deepEqual(await store.runs.count({ businessKey: 'ORD-1' }), {
         running: 0,
         ok: 3,
         failed: 0,
@@ -354,9 +358,9 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       const b = run({ startedAt: at(1), values: { orderId: 'O-2', eventCode: 'CONF' }, status: 'failed' });
       const c = run({ startedAt: at(2), values: { orderId: 'O-10', note: 'CONF' } });
       const d = run({ startedAt: at(3), input: { orderId: 'O-1' } });
-      await Promise.all([a, b, c, d].map((r) => store.finishRun(r)));
+      await Promise.all([a, b, c, d].map((r) => store.runs.finish(r)));
       const ids = async (values: Record<string, string>, more = {}) =>
-        (await store.listRuns({ values, ...more })).runs.map((r) => r.id);
+        (await store.runs.list({ values, ...more })).runs.map((r) => r.id);
 
       assert.deepEqual(await ids({ orderId: 'O-1' }), [a.id], 'exactly: not O-10, nor a value in the input');
       assert.deepEqual(
@@ -375,7 +379,7 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       assert.deepEqual(await ids({ eventCode: 'CONF' }, { text: 'a' }), [b.id, a.id], 'with a text search');
       assert.deepEqual(await ids({ eventCode: 'CONF' }, { text: 'nothing like it' }), []);
       assert.deepEqual(await ids({}), [d.id, c.id, b.id, a.id], 'no values: no filter');
-      assert.deepEqual(await store.countRuns({ values: { eventCode: 'CONF' } }), {
+      assert.deepEqual(await store.runs.count({ values: { eventCode: 'CONF' } }), {
         running: 0,
         ok: 1,
         failed: 1,
@@ -383,24 +387,25 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         capped: false,
       });
 
-      assert.deepEqual((await store.getRun(a.id))?.values, { orderId: 'O-1', eventCode: 'CONF' });
-      assert.deepEqual(await store.getRun(c.id), c);
+      assert.deepEqual((await store.runs.get(a.id))?.values, { orderId: 'O-1', eventCode: 'CONF' });
+      assert.deepEqual(await store.runs.get(c.id), c);
       assert.deepEqual(
-        (await store.listRuns({})).runs.map((r) => r.values),
+        (await store.runs.list({})).runs.map((r) => r.values),
         [undefined, c.values, b.values, a.values],
       );
     });
 
     it('searches business keys by prefix and values through their indexes', async () => {
       const store = await open();
-      await store.finishRun(
+      await store.runs.finish(
         run({ startedAt: new Date().toISOString(), businessKey: 'K-1', values: { a: 'b' } }),
       );
-      const plan = async (query: Parameters<Store['listRuns']>[0]) => {
-        const where = runsWhere(query, engine.name, (n) => `$${n}`);
+      const plan = async (query: RunQuery) => {
+        const where = runsWhere(query, engine.name === 'sqlite' ? SQLITE_DIALECT : POSTGRES_DIALECT);
+        let n = 0;
         const literal = (v: unknown) =>
           typeof v === 'number' ? `${v}` : `'${String(v).replace(/'/g, "''")}'`;
-        const sql = `SELECT data FROM imis_runs ${where.sql.replace(/\$(\d+)/g, (_, n) => literal(where.params[Number(n) - 1]))} ORDER BY started_at DESC, id DESC LIMIT 100`;
+        const sql = `SELECT data FROM imis_runs ${where.sql.replace(/\?/g, () => literal(where.params[n++]))} ORDER BY started_at DESC, id DESC LIMIT 100`;
         // PostgreSQL: a handful of rows would be read whole; what counts is that an index can serve.
         const rows = await place.sql(
           engine.name === 'sqlite' ? `EXPLAIN QUERY PLAN ${sql}` : `SET enable_seqscan = off; EXPLAIN ${sql}`,
@@ -439,15 +444,15 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         startedAt: new Date(Date.now() - 1000).toISOString(),
         values: { [name(0)]: long('x') },
       });
-      await Promise.all([full, twin].map((r) => store.finishRun(r)));
+      await Promise.all([full, twin].map((r) => store.runs.finish(r)));
       const ids = async (v: Record<string, string>) =>
-        (await store.listRuns({ values: v })).runs.map((r) => r.id);
+        (await store.runs.list({ values: v })).runs.map((r) => r.id);
 
       assert.deepEqual(await ids({ [name(0)]: long('0') }), [full.id]);
       assert.deepEqual(await ids({ [name(0)]: long('x') }), [twin.id]);
       assert.deepEqual(await ids({ [name(24)]: long('4'), [name(13)]: long('3') }), [full.id]);
       assert.deepEqual(await ids({ [name(24)]: long('5') }), []);
-      assert.deepEqual((await store.getRun(full.id))?.values, values);
+      assert.deepEqual((await store.runs.get(full.id))?.values, values);
     });
 
     it('replaces the values of a run stored again', async () => {
@@ -457,24 +462,24 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         status: 'unfinished',
         values: { a: '1', b: '2' },
       });
-      await store.finishRun(r);
-      await store.finishRun({ ...r, status: 'failed', values: { a: '3' } });
+      await store.runs.finish(r);
+      await store.runs.finish({ ...r, status: 'failed', values: { a: '3' } });
       const ids = async (values: Record<string, string>) =>
-        (await store.listRuns({ values })).runs.map((x) => x.id);
+        (await store.runs.list({ values })).runs.map((x) => x.id);
       assert.deepEqual(await ids({ a: '1' }), []);
       assert.deepEqual(await ids({ b: '2' }), [], 'a value the run no longer has');
       assert.deepEqual(await ids({ a: '3' }), [r.id]);
-      assert.deepEqual((await store.getRun(r.id))?.values, { a: '3' });
+      assert.deepEqual((await store.runs.get(r.id))?.values, { a: '3' });
 
       // Twice in one group of writes: the last one counts.
       await Promise.all([
-        store.finishRun({ ...r, values: { c: '4' } }),
-        store.finishRun({ ...r, values: { c: '5' } }),
+        store.runs.finish({ ...r, values: { c: '4' } }),
+        store.runs.finish({ ...r, values: { c: '5' } }),
       ]);
       assert.deepEqual(await ids({ c: '4' }), []);
       assert.deepEqual(await ids({ c: '5' }), [r.id]);
 
-      await store.finishRun({ ...r, values: undefined });
+      await store.runs.finish({ ...r, values: undefined });
       assert.deepEqual(await ids({ c: '5' }), [], 'none left');
       assert.deepEqual(await place.sql('SELECT run_id FROM imis_run_values'), []);
     });
@@ -493,10 +498,10 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         startedAt: new Date(now - day).toISOString(),
         values: { orderId: 'O-9', kind: 'x' },
       });
-      await Promise.all([...old, recent].map((r) => store.finishRun(r)));
-      assert.equal(await store.pruneRuns({ maxAgeMs: 30 * day, maxCount: 100 }, new Date(now), 10), 4);
+      await Promise.all([...old, recent].map((r) => store.runs.finish(r)));
+      assert.equal(await store.runs.prune({ maxAgeMs: 30 * day, maxCount: 100 }, new Date(now), 10), 4);
       assert.deepEqual(
-        (await store.listRuns({ values: { kind: 'x' } })).runs.map((r) => r.id),
+        (await store.runs.list({ values: { kind: 'x' } })).runs.map((r) => r.id),
         [recent.id],
       );
       const rows = await place.sql('SELECT run_id, name, value FROM imis_run_values ORDER BY name');
@@ -523,9 +528,9 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         MIGRATIONS.map((m) => ({ version: m.version })),
       );
       assert.ok(MIGRATIONS.some((m) => m.version === 5 && /imis_run_values/.test(m[engine.name])));
-      assert.deepEqual(await store.getRun(old.id), old);
+      assert.deepEqual(await store.runs.get(old.id), old);
       assert.deepEqual(
-        (await store.listRuns({ businessKey: 'M-10' })).runs.map((r) => r.id),
+        (await store.runs.list({ businessKey: 'M-10' })).runs.map((r) => r.id),
         [old.id],
       );
       const fresh = run({
@@ -533,13 +538,13 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         businessKey: 'M-1002',
         values: { orderId: 'O-1' },
       });
-      await store.finishRun(fresh);
+      await store.runs.finish(fresh);
       assert.deepEqual(
-        (await store.listRuns({ businessKey: 'M-100' })).runs.map((r) => r.id),
+        (await store.runs.list({ businessKey: 'M-100' })).runs.map((r) => r.id),
         [fresh.id, old.id],
       );
       assert.deepEqual(
-        (await store.listRuns({ values: { orderId: 'O-1' } })).runs.map((r) => r.id),
+        (await store.runs.list({ values: { orderId: 'O-1' } })).runs.map((r) => r.id),
         [fresh.id],
       );
     });
@@ -561,9 +566,9 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         const runs = ['ab', 'aBc', 'abc', 'a-b', 'ab-1', 'AB'].map((businessKey, n) =>
           run({ startedAt: new Date(base + n * 1000).toISOString(), businessKey }),
         );
-        await Promise.all(runs.map((r) => store.finishRun(r)));
+        await Promise.all(runs.map((r) => store.runs.finish(r)));
         const keysOf = async (businessKey: string) =>
-          (await store.listRuns({ businessKey })).runs.map((r) => r.businessKey);
+          (await store.runs.list({ businessKey })).runs.map((r) => r.businessKey);
         assert.deepEqual(await keysOf('ab'), ['ab-1', 'abc', 'ab']);
         assert.deepEqual(await keysOf('a'), ['ab-1', 'a-b', 'abc', 'aBc', 'ab']);
         assert.deepEqual(await keysOf('aB'), ['aBc']);
@@ -573,9 +578,9 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
     it('replaces a run finished again (a re-settle) rather than keeping two', async () => {
       const store = await open();
       const r = run({ startedAt: new Date().toISOString(), status: 'unfinished' });
-      await store.finishRun(r);
-      await store.finishRun({ ...r, status: 'failed', error: 'late' });
-      const page = await store.listRuns({});
+      await store.runs.finish(r);
+      await store.runs.finish({ ...r, status: 'failed', error: 'late' });
+      const page = await store.runs.list({});
       assert.equal(page.runs.length, 1);
       assert.equal(page.runs[0].status, 'failed');
     });
@@ -590,17 +595,17 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       const recent = Array.from({ length: 20 }, (_, n) =>
         run({ startedAt: new Date(now - day + n).toISOString() }),
       );
-      await Promise.all([...old, ...recent].map((r) => store.finishRun(r)));
+      await Promise.all([...old, ...recent].map((r) => store.runs.finish(r)));
       const policy = { maxAgeMs: 30 * day, maxCount: 12 };
       let removed = 0;
       for (let n = 0; n < 10; n++) {
-        const step = await store.pruneRuns(policy, new Date(now), 3);
+        const step = await store.runs.prune(policy, new Date(now), 3);
         assert.ok(step <= 3);
         removed += step;
         if (step === 0) break;
       }
       assert.equal(removed, 13);
-      const left = await store.listRuns({ limit: 100 });
+      const left = await store.runs.list({ limit: 100 });
       assert.deepEqual(
         left.runs.map((r) => r.id),
         recent
@@ -612,30 +617,30 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
 
     it('keeps per-node state as JSON, replaced on each write', async () => {
       const store = await open();
-      assert.equal(await store.getNodeState('cron-1', 'cron'), undefined);
-      await store.setNodeState('cron-1', 'cron', {
+      assert.equal(await store.nodeState.get('cron-1', 'cron'), undefined);
+      await store.nodeState.set('cron-1', 'cron', {
         enabled: false,
         lastScheduled: '2026-01-01T00:00:00.000Z',
       });
-      await store.setNodeState('cron-1', 'cron', { enabled: true });
-      await store.setNodeState('cron-2', 'cron', { enabled: false });
-      assert.deepEqual(await store.getNodeState('cron-1', 'cron'), { enabled: true });
-      assert.deepEqual(await store.getNodeState('cron-2', 'cron'), { enabled: false });
+      await store.nodeState.set('cron-1', 'cron', { enabled: true });
+      await store.nodeState.set('cron-2', 'cron', { enabled: false });
+      assert.deepEqual(await store.nodeState.get('cron-1', 'cron'), { enabled: true });
+      assert.deepEqual(await store.nodeState.get('cron-2', 'cron'), { enabled: false });
     });
 
     it('tells a duplicate event id until it expires', async () => {
       const store = await open();
       const t0 = new Date('2026-01-01T00:00:00Z');
       const later = new Date(t0.getTime() + 1000);
-      assert.equal(await store.markSeen('n1', 'e1', later, t0), true);
-      assert.equal(await store.markSeen('n1', 'e1', later, t0), false);
-      assert.equal(await store.markSeen('n2', 'e1', later, t0), true, 'scopes are separate');
+      assert.equal(await store.seen.mark('n1', 'e1', later, t0), true);
+      assert.equal(await store.seen.mark('n1', 'e1', later, t0), false);
+      assert.equal(await store.seen.mark('n2', 'e1', later, t0), true, 'scopes are separate');
       assert.equal(
-        await store.markSeen('n1', 'e1', new Date(later.getTime() + 1000), later),
+        await store.seen.mark('n1', 'e1', new Date(later.getTime() + 1000), later),
         true,
         'expired',
       );
-      assert.equal(await store.pruneSeen(new Date(t0.getTime() + 1500)), 1);
+      assert.equal(await store.seen.prune(new Date(t0.getTime() + 1500)), 1);
     });
 
     it('accepts an input once per delivery id: a copy stores nothing and gets the answer kept, until the id expires', async () => {
@@ -648,39 +653,44 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         answer,
       });
       const first = input('hook', 1);
-      assert.deepEqual(await store.acceptOnce(first, mark('msg_1', 'answer-1')), { accepted: true });
+      assert.deepEqual(await store.inputs.acceptOnce(first, mark('msg_1', 'answer-1')), { accepted: true });
       const [copy, sameBatch] = await Promise.all([
-        store.acceptOnce(input('hook', 2), mark('msg_1', 'answer-2')),
-        store.acceptOnce(input('hook', 3), mark('msg_1', 'answer-3')),
+        store.inputs.acceptOnce(input('hook', 2), mark('msg_1', 'answer-2')),
+        store.inputs.acceptOnce(input('hook', 3), mark('msg_1', 'answer-3')),
       ]);
       assert.deepEqual(copy, { accepted: false, answer: 'answer-1' });
       assert.deepEqual(sameBatch, { accepted: false, answer: 'answer-1' });
       assert.deepEqual(
-        await store.acceptOnce(input('hook-2', 4), { ...mark('msg_1', 'other node'), scope: 'hook-2' }),
+        await store.inputs.acceptOnce(input('hook-2', 4), {
+          ...mark('msg_1', 'other node'),
+          scope: 'hook-2',
+        }),
         { accepted: true },
         'scopes are separate',
       );
       // Two copies committed in one group: the first is accepted, the second finds it.
       const [a, b] = await Promise.all([
-        store.acceptOnce(input('hook', 5), mark('msg_2', 'answer-5')),
-        store.acceptOnce(input('hook', 6), mark('msg_2', 'answer-6')),
+        store.inputs.acceptOnce(input('hook', 5), mark('msg_2', 'answer-5')),
+        store.inputs.acceptOnce(input('hook', 6), mark('msg_2', 'answer-6')),
       ]);
       assert.deepEqual([a, b], [{ accepted: true }, { accepted: false, answer: 'answer-5' }]);
       // An expired id is a new delivery.
       assert.deepEqual(
-        await store.acceptOnce(input('hook', 7), mark('msg_3', 'old', new Date(Date.now() - 1))),
+        await store.inputs.acceptOnce(input('hook', 7), mark('msg_3', 'old', new Date(Date.now() - 1))),
         { accepted: true },
       );
-      assert.deepEqual(await store.acceptOnce(input('hook', 8), mark('msg_3', 'new')), { accepted: true });
+      assert.deepEqual(await store.inputs.acceptOnce(input('hook', 8), mark('msg_3', 'new')), {
+        accepted: true,
+      });
       // The next process on the same store (a restart) finds the ids and has only the accepted inputs.
       await store.close();
       const later = await open();
-      assert.deepEqual(await later.acceptOnce(input('hook', 9), mark('msg_1', 'again')), {
+      assert.deepEqual(await later.inputs.acceptOnce(input('hook', 9), mark('msg_1', 'again')), {
         accepted: false,
         answer: 'answer-1',
       });
       assert.deepEqual(
-        (await later.claimPending('hook')).map((i) => i.payload),
+        (await later.inputs.claimPending('hook')).map((i) => i.payload),
         [1, 5, 7, 8].map((n) => input('hook', n).payload),
       );
     });
@@ -688,7 +698,7 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
     it('stores published exports byte for byte', async () => {
       const store = await open();
       const body = Buffer.from('\ufeffid,name\r\n1,Zoë\r\n', 'utf8');
-      await store.putExport({
+      await store.exports.put({
         keyHash: 'h1',
         format: 'csv',
         body,
@@ -696,11 +706,11 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         lastModified: '2026-01-01T00:00:00.000Z',
         rows: 1,
       });
-      const got = await store.getExport('h1');
+      const got = await store.exports.get('h1');
       assert.ok(got && got.body.equals(body));
       assert.equal(got?.rows, 1);
-      await store.deleteExport('h1');
-      assert.equal(await store.getExport('h1'), undefined);
+      await store.exports.delete('h1');
+      assert.equal(await store.exports.get('h1'), undefined);
     });
 
     it('serves an export until it expires, then prunes it; one without expiry stays', async () => {
@@ -715,56 +725,56 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         rows: 0,
         ...(expiresAt === undefined ? {} : { expiresAt }),
       });
-      await store.putExport(entry('soon', t0.getTime() + 1000));
-      await store.putExport(entry('never'));
-      assert.equal((await store.getExport('soon', t0))?.expiresAt, t0.getTime() + 1000);
+      await store.exports.put(entry('soon', t0.getTime() + 1000));
+      await store.exports.put(entry('never'));
+      assert.equal((await store.exports.get('soon', t0))?.expiresAt, t0.getTime() + 1000);
       const after = new Date(t0.getTime() + 1000);
-      assert.equal(await store.getExport('soon', after), undefined, 'expired: not served');
-      assert.ok(await store.getExport('never', new Date(t0.getTime() + 1e12)));
-      assert.equal(await store.pruneExports(after), 1);
-      assert.equal(await store.pruneExports(after), 0, 'already deleted');
-      assert.ok(await store.getExport('never', after));
+      assert.equal(await store.exports.get('soon', after), undefined, 'expired: not served');
+      assert.ok(await store.exports.get('never', new Date(t0.getTime() + 1e12)));
+      assert.equal(await store.exports.prune(after), 1);
+      assert.equal(await store.exports.prune(after), 0, 'already deleted');
+      assert.ok(await store.exports.get('never', after));
     });
 
     it('keeps the first record of a de-duplication key, per scope, until pruned', async () => {
       const store = await open();
       const t0 = new Date('2026-04-01T00:00:00Z');
-      assert.equal(await store.getDedup('n1', 'k'), undefined);
-      await store.putDedup('n1', 'k', { SEQN: 7 }, t0);
-      await store.putDedup('n1', 'k', { SEQN: 8 }, t0);
+      assert.equal(await store.dedup.get('n1', 'k'), undefined);
+      await store.dedup.put('n1', 'k', { SEQN: 7 }, t0);
+      await store.dedup.put('n1', 'k', { SEQN: 8 }, t0);
       assert.deepEqual(
-        await store.getDedup('n1', 'k'),
+        await store.dedup.get('n1', 'k'),
         { settled: true, result: { SEQN: 7 } },
         'the first stays',
       );
-      await store.openDedup('n1', 'k', t0);
-      await store.dropDedup('n1', 'k');
+      await store.dedup.open('n1', 'k', t0);
+      await store.dedup.drop('n1', 'k');
       assert.deepEqual(
-        await store.getDedup('n1', 'k'),
+        await store.dedup.get('n1', 'k'),
         { settled: true, result: { SEQN: 7 } },
         'opening or dropping a settled key changes nothing',
       );
-      assert.equal(await store.getDedup('n2', 'k'), undefined, 'another node');
-      assert.equal(await store.pruneDedup(t0), 0, 'not older than the limit');
-      assert.equal(await store.pruneDedup(new Date(t0.getTime() + 1)), 1);
-      assert.equal(await store.getDedup('n1', 'k'), undefined);
+      assert.equal(await store.dedup.get('n2', 'k'), undefined, 'another node');
+      assert.equal(await store.dedup.prune(t0), 0, 'not older than the limit');
+      assert.equal(await store.dedup.prune(new Date(t0.getTime() + 1)), 1);
+      assert.equal(await store.dedup.get('n1', 'k'), undefined);
     });
 
     it('opens a de-duplication key before its insert, then settles or drops it', async () => {
       const store = await open();
       const t0 = new Date('2026-04-01T00:00:00Z');
-      await store.openDedup('n1', 'a', t0);
-      await store.openDedup('n1', 'a', new Date(t0.getTime() + 5000));
+      await store.dedup.open('n1', 'a', t0);
+      await store.dedup.open('n1', 'a', new Date(t0.getTime() + 5000));
       assert.deepEqual(
-        await store.getDedup('n1', 'a'),
+        await store.dedup.get('n1', 'a'),
         { settled: false, openedAt: t0 },
         'the first opening stays',
       );
-      await store.putDedup('n1', 'a', { SEQN: 3 });
-      assert.deepEqual(await store.getDedup('n1', 'a'), { settled: true, result: { SEQN: 3 } });
-      await store.openDedup('n1', 'b', t0);
-      await store.dropDedup('n1', 'b');
-      assert.equal(await store.getDedup('n1', 'b'), undefined, 'dropped: iMIS refused the insert');
+      await store.dedup.put('n1', 'a', { SEQN: 3 });
+      assert.deepEqual(await store.dedup.get('n1', 'a'), { settled: true, result: { SEQN: 3 } });
+      await store.dedup.open('n1', 'b', t0);
+      await store.dedup.drop('n1', 'b');
+      assert.equal(await store.dedup.get('n1', 'b'), undefined, 'dropped: iMIS refused the insert');
     });
 
     it('keeps the automatic retries a failed run plans, and lets one process claim each', async () => {
@@ -773,19 +783,23 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       const at = (ms: number) => new Date(t0 + ms).toISOString();
       const failed = (id: string, retryAt?: string) =>
         run({ id, status: 'failed', startedAt: at(0), finishedAt: at(1), ...(retryAt ? { retryAt } : {}) });
-      await store.finishRun(failed('later', at(60_000)));
-      await store.finishRun(failed('soon', at(1_000)));
-      await store.finishRun(failed('none'));
-      assert.deepEqual(await store.dueRetries(new Date(t0), 10), [], 'none due yet');
-      assert.deepEqual(await store.dueRetries(new Date(t0 + 1_000), 10), ['soon']);
-      assert.deepEqual(await store.dueRetries(new Date(t0 + 60_000), 10), ['soon', 'later'], 'soonest first');
-      assert.deepEqual(await store.dueRetries(new Date(t0 + 60_000), 1), ['soon'], 'at most the limit');
-      assert.equal(await store.claimRetry('soon'), true);
-      assert.equal(await store.claimRetry('soon'), false, 'claimed once');
-      assert.equal(await store.claimRetry('none'), false, 'nothing planned');
-      assert.deepEqual(await store.dueRetries(new Date(t0 + 60_000), 10), ['later']);
+      await store.runs.finish(failed('later', at(60_000)));
+      await store.runs.finish(failed('soon', at(1_000)));
+      await store.runs.finish(failed('none'));
+      assert.deepEqual(await store.retries.due(new Date(t0), 10), [], 'none due yet');
+      assert.deepEqual(await store.retries.due(new Date(t0 + 1_000), 10), ['soon']);
+      assert.deepEqual(
+        await store.retries.due(new Date(t0 + 60_000), 10),
+        ['soon', 'later'],
+        'soonest first',
+      );
+      assert.deepEqual(await store.retries.due(new Date(t0 + 60_000), 1), ['soon'], 'at most the limit');
+      assert.equal(await store.retries.claim('soon'), true);
+      assert.equal(await store.retries.claim('soon'), false, 'claimed once');
+      assert.equal(await store.retries.claim('none'), false, 'nothing planned');
+      assert.deepEqual(await store.retries.due(new Date(t0 + 60_000), 10), ['later']);
       assert.equal(
-        (await store.getRun('soon'))?.retryAt,
+        (await store.runs.get('soon'))?.retryAt,
         at(1_000),
         'the record still tells when it was planned',
       );
@@ -819,15 +833,15 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       const counts = await importLegacyFiles(store, dir);
       assert.deepEqual(counts, { pendingInputs: 1, runs: 1, nodeStates: 1, seenIds: 1, exports: 0 });
       assert.deepEqual(
-        (await store.claimPending('hook-1')).map((i) => i.id),
+        (await store.inputs.claimPending('hook-1')).map((i) => i.id),
         [pendingA.id],
       );
-      assert.deepEqual(await store.getRun(oldRun.id), oldRun);
-      assert.deepEqual(await store.getNodeState('c1', 'cron'), {
+      assert.deepEqual(await store.runs.get(oldRun.id), oldRun);
+      assert.deepEqual(await store.nodeState.get('c1', 'cron'), {
         enabled: false,
         configured: '0 * * * * ?|UTC',
       });
-      assert.equal(await store.markSeen('change-in:ch1', 'evt-1', new Date(Date.now() + 1000)), false);
+      assert.equal(await store.seen.mark('change-in:ch1', 'evt-1', new Date(Date.now() + 1000)), false);
       assert.deepEqual(readdirSync(dir).sort(), [
         'change-in.imported-0.1',
         'cron.imported-0.1',
@@ -857,26 +871,26 @@ describe('SQLite runs search over many runs', function () {
           input: { memberId: n === 0 ? 'RARE-1' : `M${n}` },
         }),
       );
-      await Promise.all(runs.map((r) => store.finishRun(r)));
+      await Promise.all(runs.map((r) => store.runs.finish(r)));
       await store.flush();
       // The only match is the oldest run, beyond the first window: an empty page that says where to go on.
-      const first = await store.listRuns({ text: 'rare-1' });
+      const first = await store.runs.list({ text: 'rare-1' });
       assert.deepEqual(first.runs, []);
       assert.ok(first.next);
-      const second = await store.listRuns({ text: 'rare-1', after: first.next });
+      const second = await store.runs.list({ text: 'rare-1', after: first.next });
       assert.deepEqual(
         second.runs.map((r) => r.id),
         [runs[0].id],
       );
       assert.equal(second.next, undefined);
-      assert.deepEqual(await store.countRuns({}), {
+      assert.deepEqual(await store.runs.count({}), {
         running: 0,
         ok: COUNT_CAP,
         failed: 0,
         unfinished: 0,
         capped: true,
       });
-      assert.deepEqual(await store.countRuns({ text: 'rare-1' }), {
+      assert.deepEqual(await store.runs.count({ text: 'rare-1' }), {
         running: 0,
         ok: 0,
         failed: 0,
@@ -893,7 +907,7 @@ describe('SQLite store file', () => {
   it('is created readable by its owner only, in WAL mode', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imis-store-'));
     const store = await openStore({}, join(dir, 'imis-data'), {});
-    await store.accept(input('s', 1));
+    await store.inputs.accept(input('s', 1));
     await store.close();
     const file = join(dir, 'imis-data', 'imis.db');
     assert.ok(existsSync(file));
@@ -935,30 +949,37 @@ for (const [writer, reader] of [
     it('holds the same inputs, runs, exports and node state', async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'imis-store-')), 'imis.db');
       const first = new SqliteStore({ file, driver: writer.driver });
-      assert.equal(first.driver, writer.driver);
+      assert.equal(first.db.driver, writer.driver);
       const pending = input('hook', 1);
       const done = input('hook', 2);
-      await first.accept(pending);
-      await first.accept(done);
+      await first.inputs.accept(pending);
+      await first.inputs.accept(done);
       const finished = run({ id: done.id, startedAt: new Date().toISOString(), values: { member: 'M2' } });
-      await first.finishRun(finished);
+      await first.runs.finish(finished);
       const body = Buffer.from([0, 1, 2, 254, 255]);
-      await first.putExport({ keyHash: 'k', format: 'csv', body, etag: '"e"', lastModified: 'now', rows: 2 });
-      await first.setNodeState('n1', 'cursor', { at: 5 });
+      await first.exports.put({
+        keyHash: 'k',
+        format: 'csv',
+        body,
+        etag: '"e"',
+        lastModified: 'now',
+        rows: 2,
+      });
+      await first.nodeState.set('n1', 'cursor', { at: 5 });
       await first.close();
 
       const second = new SqliteStore({ file, driver: reader.driver });
       try {
-        assert.equal(second.driver, reader.driver);
+        assert.equal(second.db.driver, reader.driver);
         assert.deepEqual(
-          (await second.claimPending('hook')).map((i) => i.id),
+          (await second.inputs.claimPending('hook')).map((i) => i.id),
           [pending.id],
         );
-        assert.deepEqual((await second.getRun(done.id))?.values, { member: 'M2' });
-        const stored = await second.getExport('k');
+        assert.deepEqual((await second.runs.get(done.id))?.values, { member: 'M2' });
+        const stored = await second.exports.get('k');
         assert.ok(Buffer.isBuffer(stored?.body));
         assert.deepEqual(stored?.body, body);
-        assert.deepEqual(await second.getNodeState('n1', 'cursor'), { at: 5 });
+        assert.deepEqual(await second.nodeState.get('n1', 'cursor'), { at: 5 });
       } finally {
         await second.close();
       }

@@ -49,8 +49,8 @@ for (const engine of engines) {
     afterEach(() => store.close());
 
     it('keeps key and hash per scope, upserting, deleting and replacing as a run commits', async () => {
-      assert.deepEqual(await store.getDeltaHashes('node-a'), new Map());
-      await store.commitDelta('node-a', {
+      assert.deepEqual(await store.delta.hashes('node-a'), new Map());
+      await store.delta.commit('node-a', {
         set: [
           ['101', 'h1'],
           ['102', 'h2'],
@@ -58,32 +58,32 @@ for (const engine of engines) {
         ],
         remove: [],
       });
-      await store.commitDelta('node-b', { set: [['101', 'other']], remove: [] });
-      await store.commitDelta('node-a', { set: [['101', 'h1b']], remove: ['102', 'never-there'] });
+      await store.delta.commit('node-b', { set: [['101', 'other']], remove: [] });
+      await store.delta.commit('node-a', { set: [['101', 'h1b']], remove: ['102', 'never-there'] });
       assert.deepEqual(
-        await store.getDeltaHashes('node-a'),
+        await store.delta.hashes('node-a'),
         new Map([
           ['101', 'h1b'],
           ['é ✓', 'h3'],
         ]),
       );
-      assert.deepEqual(await store.getDeltaHashes('node-b'), new Map([['101', 'other']]), 'scopes are apart');
-      await store.commitDelta('node-a', { set: [['200', 'h9']], remove: [], replace: true });
-      assert.deepEqual(await store.getDeltaHashes('node-a'), new Map([['200', 'h9']]));
-      await store.commitDelta('node-a', { set: [], remove: [], replace: true });
-      assert.equal((await store.getDeltaHashes('node-a')).size, 0);
+      assert.deepEqual(await store.delta.hashes('node-b'), new Map([['101', 'other']]), 'scopes are apart');
+      await store.delta.commit('node-a', { set: [['200', 'h9']], remove: [], replace: true });
+      assert.deepEqual(await store.delta.hashes('node-a'), new Map([['200', 'h9']]));
+      await store.delta.commit('node-a', { set: [], remove: [], replace: true });
+      assert.equal((await store.delta.hashes('node-a')).size, 0);
     });
 
     it('commits and reads back 100,000 keys, then 1% changed and 1% removed', async () => {
       const all: [string, string][] = Array.from({ length: 100_000 }, (_, i) => [`K${i}`, `hash-${i}`]);
-      await store.commitDelta('big', { set: all, remove: [] });
-      const read = await store.getDeltaHashes('big');
+      await store.delta.commit('big', { set: all, remove: [] });
+      const read = await store.delta.hashes('big');
       assert.equal(read.size, 100_000);
       assert.equal(read.get('K99999'), 'hash-99999');
       const changed: [string, string][] = all.slice(0, 1000).map(([k]) => [k, 'new']);
       const removed = all.slice(50_000, 51_000).map(([k]) => k);
-      await store.commitDelta('big', { set: changed, remove: removed });
-      const after = await store.getDeltaHashes('big');
+      await store.delta.commit('big', { set: changed, remove: removed });
+      const after = await store.delta.hashes('big');
       assert.equal(after.size, 99_000);
       assert.equal(after.get('K0'), 'new');
       assert.equal(after.get('K50000'), undefined);

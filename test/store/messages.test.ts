@@ -34,12 +34,12 @@ describe('Store messages between the processes sharing a PostgreSQL store', func
   it("delivers one process's messages to the others, in the order sent, and not back to itself", async () => {
     const [a, b, c] = [await open(), await open(), await open()];
     const got: Record<string, string[]> = { a: [], b: [], c: [] };
-    await a.subscribe('imis_test', (m) => got.a.push(m));
-    await b.subscribe('imis_test', (m) => got.b.push(m));
-    const stopC = await c.subscribe('imis_test', (m) => got.c.push(m));
-    await b.subscribe('imis_other', (m) => got.b.push(`other:${m}`));
-    await Promise.all(Array.from({ length: 50 }, (_, i) => a.publish('imis_test', `m${i}`)));
-    await a.publish('imis_other', 'x');
+    await a.messages.subscribe('imis_test', (m) => got.a.push(m));
+    await b.messages.subscribe('imis_test', (m) => got.b.push(m));
+    const stopC = await c.messages.subscribe('imis_test', (m) => got.c.push(m));
+    await b.messages.subscribe('imis_other', (m) => got.b.push(`other:${m}`));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => a.messages.publish('imis_test', `m${i}`)));
+    await a.messages.publish('imis_other', 'x');
     const sent = Array.from({ length: 50 }, (_, i) => `m${i}`);
     await waitFor(() => got.b.length === 51 && got.c.length === 50, 5000, 'the messages');
     assert.deepEqual(got.b, [...sent, 'other:x']);
@@ -47,7 +47,7 @@ describe('Store messages between the processes sharing a PostgreSQL store', func
     assert.deepEqual(got.a, [], 'not to the sender');
 
     stopC();
-    await b.publish('imis_test', 'after');
+    await b.messages.publish('imis_test', 'after');
     await waitFor(() => got.a.length === 1, 5000, 'the reply');
     assert.deepEqual(got.a, ['after']);
     assert.deepEqual(got.c.length, 50, 'a stopped subscription hears nothing more');
@@ -55,19 +55,19 @@ describe('Store messages between the processes sharing a PostgreSQL store', func
 
   it('refuses a message PostgreSQL cannot carry, and a channel name it cannot listen to', async () => {
     const a = await open();
-    await assert.rejects(a.publish('imis_test', 'x'.repeat(8000)), /too long for PostgreSQL/);
+    await assert.rejects(a.messages.publish('imis_test', 'x'.repeat(8000)), /too long for PostgreSQL/);
     await assert.rejects(
-      a.subscribe('Bad channel; DROP', () => undefined),
+      a.messages.subscribe('Bad channel; DROP', () => undefined),
       /Not a channel name/,
     );
-    await a.publish('imis_test', 'still fine');
+    await a.messages.publish('imis_test', 'still fine');
   });
 
   it('listens again after losing its connection, and says so', async () => {
     const [a, b] = [await open(), await open()];
     const got: string[] = [];
     const errors: Error[] = [];
-    await b.subscribe(
+    await b.messages.subscribe(
       'imis_test',
       (m) => got.push(m),
       (err) => errors.push(err),
@@ -86,7 +86,7 @@ describe('Store messages between the processes sharing a PostgreSQL store', func
     await waitFor(() => errors.length > 0, 5000, 'the lost connection reported');
     // Listening again within a second or so: keep sending until a message comes through.
     for (let i = 0; i < 40 && got.length === 0; i++) {
-      await a.publish('imis_test', `after-${i}`);
+      await a.messages.publish('imis_test', `after-${i}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(got.length > 0, 'messages are received again');
@@ -97,8 +97,8 @@ describe('Store messages with the SQLite store (one process)', () => {
   it('has no other process to tell: publishing resolves, subscribing hears nothing', async () => {
     const store = new SqliteStore({ file: ':memory:' });
     const got: string[] = [];
-    const stop = await store.subscribe('imis_test', (m) => got.push(m));
-    await store.publish('imis_test', 'x');
+    const stop = await store.messages.subscribe('imis_test', (m) => got.push(m));
+    await store.messages.publish('imis_test', 'x');
     stop();
     assert.deepEqual(got, []);
     await store.close();

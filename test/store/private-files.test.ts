@@ -12,13 +12,13 @@ describe('Files of the data folder (imis-data)', function () {
   it('are readable by the owner only: the store and its write-ahead log', async () => {
     const dataDir = join(freshDataDir(), 'imis-data');
     const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
-    await store.accept({
+    await store.inputs.accept({
       id: 'r1',
       source: 'hook',
       payload: { memberId: '101' },
       acceptedAt: new Date().toISOString(),
     });
-    await store.putExport({
+    await store.exports.put({
       keyHash: 'h',
       format: 'json',
       body: Buffer.from('[]'),

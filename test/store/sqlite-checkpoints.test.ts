@@ -15,7 +15,10 @@ interface Insides {
   checkpointer?: Worker;
 }
 
-const insides = (store: SqliteStore) => store as unknown as Insides;
+const insides = (store: SqliteStore): Insides => ({
+  db: store.db.connection.db,
+  checkpointer: (store.db as unknown as { checkpointer?: Worker }).checkpointer,
+});
 
 /** The store connection's wal_autocheckpoint (0: SQLite does not checkpoint on it). */
 const autocheckpoint = (store: SqliteStore) =>
@@ -81,7 +84,7 @@ for (const { driver, unavailable } of SQLITE_DRIVERS) {
         // Far less than SQLite's own checkpoint threshold (1,000 pages of WAL): without the worker,
         // these rows would stay in the WAL and the database file would not hold them.
         const rows = inputs(1500);
-        await Promise.all(rows.map((row) => store!.accept(row)));
+        await Promise.all(rows.map((row) => store!.inputs.accept(row)));
         assert.equal(autocheckpoint(store), 0);
         assert.ok(insides(store).checkpointer, 'a checkpointer worker runs');
         assert.ok(
@@ -93,7 +96,7 @@ for (const { driver, unavailable } of SQLITE_DRIVERS) {
       it("once the worker runs, prunes runs on the worker's connection, not on its own", async () => {
         const file = join(dir, 'imis.db');
         store = new SqliteStore({ file, driver });
-        await Promise.all(inputs(1500).map((row) => store!.accept(row)));
+        await Promise.all(inputs(1500).map((row) => store!.inputs.accept(row)));
         assert.ok(insides(store).checkpointer, 'the worker runs');
         const old = Date.parse('2026-01-01T00:00:00Z');
         const run = (n: number) => ({
@@ -107,16 +110,16 @@ for (const { driver, unavailable } of SQLITE_DRIVERS) {
           input: { n },
           values: { orderId: `O-${n}` },
         });
-        await Promise.all(Array.from({ length: 250 }, (_, n) => store!.finishRun(run(n))));
+        await Promise.all(Array.from({ length: 250 }, (_, n) => store!.runs.finish(run(n))));
         // The store's own connection may not prune now: only the worker's can.
         let prunedHere = 0;
-        (store as unknown as { pruneHere: () => number }).pruneHere = () => ++prunedHere;
+        store.db.transaction = () => Promise.resolve(++prunedHere) as never;
         const policy = { maxAgeMs: 1000, maxCount: 1_000_000 };
         const now = new Date(old + 100_000);
-        assert.equal(await store.pruneRuns(policy, now, 100), 100);
-        assert.equal(await store.pruneRuns(policy, now, 100), 100);
-        assert.equal(await store.pruneRuns(policy, now, 100), 50);
-        assert.equal(await store.getRun('run-249'), undefined);
+        assert.equal(await store.runs.prune(policy, now, 100), 100);
+        assert.equal(await store.runs.prune(policy, now, 100), 100);
+        assert.equal(await store.runs.prune(policy, now, 100), 50);
+        assert.equal(await store.runs.get('run-249'), undefined);
         const values = insides(store).db.prepare('SELECT count(*) AS n FROM imis_run_values').get() as {
           n: number;
         };
@@ -127,19 +130,19 @@ for (const { driver, unavailable } of SQLITE_DRIVERS) {
 
       it('keeps SQLite checkpointing on its own connection while lightly used, and in memory', async () => {
         store = new SqliteStore({ file: join(dir, 'imis.db'), driver });
-        await Promise.all(inputs(10).map((row) => store!.accept(row)));
+        await Promise.all(inputs(10).map((row) => store!.inputs.accept(row)));
         assert.equal(insides(store).checkpointer, undefined);
         assert.equal(autocheckpoint(store), 1000);
         await store.close();
 
         store = new SqliteStore({ file: ':memory:', driver });
-        await Promise.all(inputs(1500).map((row) => store!.accept(row)));
+        await Promise.all(inputs(1500).map((row) => store!.inputs.accept(row)));
         assert.equal(insides(store).checkpointer, undefined);
       });
 
       it('goes back to checkpointing on its own connection if the worker thread ends', async () => {
         store = new SqliteStore({ file: join(dir, 'imis.db'), driver });
-        await Promise.all(inputs(1500).map((row) => store!.accept(row)));
+        await Promise.all(inputs(1500).map((row) => store!.inputs.accept(row)));
         const worker = insides(store).checkpointer;
         assert.ok(worker);
         await worker.terminate();
@@ -147,7 +150,7 @@ for (const { driver, unavailable } of SQLITE_DRIVERS) {
         assert.equal(autocheckpoint(store), 1000);
         // Still writes as before.
         const more = inputs(5);
-        await Promise.all(more.map((row) => store!.accept(row)));
+        await Promise.all(more.map((row) => store!.inputs.accept(row)));
         const count = insides(store).db.prepare('SELECT count(*) AS n FROM imis_inputs').get() as {
           n: number;
         };
@@ -157,7 +160,7 @@ for (const { driver, unavailable } of SQLITE_DRIVERS) {
       it('stops the worker at close, and leaves one database file with everything in it', async () => {
         const file = join(dir, 'imis.db');
         store = new SqliteStore({ file, driver });
-        await Promise.all(inputs(1500).map((row) => store!.accept(row)));
+        await Promise.all(inputs(1500).map((row) => store!.inputs.accept(row)));
         const worker = insides(store).checkpointer;
         assert.ok(worker);
         const exited = new Promise<number>((resolve) => worker.once('exit', resolve));

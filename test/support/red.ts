@@ -4,6 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import type { Express, NextFunction, Request, Response } from 'express';
 import helper from 'node-red-node-test-helper';
 import type { Red } from '../../src/nodes/lib/red.js';
+import { packageRuntime, stopPackageRuntime } from '../../src/nodes/lib/package-runtime.js';
+import type { PackageRuntime } from '../../src/nodes/lib/package-runtime.js';
 
 /** Which Node-RED the suite runs against: `node-red` (4.1) or `node-red-5` (CI on Node 22). */
 export const NODE_RED_PKG = process.env.NODE_RED_PKG ?? 'node-red';
@@ -198,9 +200,20 @@ export async function startHelper(
   return helper.url();
 }
 
+/**
+ * Unloads the flows, stops the package runtime (its timers, hooks and store: nothing of it is left
+ * for the next test) and stops the server.
+ */
 export async function stopHelper(): Promise<void> {
   await helper.unload();
+  if (currentRED) await stopPackageRuntime(currentRED);
   await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+}
+
+/** The package runtime the loaded nodes share (store, run trackers), e.g. to watch its store. */
+export function helperRuntime(): PackageRuntime {
+  if (!currentRED) throw new Error('No flows loaded');
+  return packageRuntime(currentRED);
 }
 
 export { quietWindow, waitFor } from './wait.js';

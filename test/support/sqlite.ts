@@ -1,5 +1,5 @@
-import { openSqlite, SqliteUnavailableError } from '../../src/store/sqlite-driver.js';
-import type { SqliteDb, SqliteDriverName } from '../../src/store/sqlite-driver.js';
+import { openSqlite, SqliteUnavailableError } from '../../src/store/engine/sqlite-driver.js';
+import type { SqliteDb, SqliteDriverName } from '../../src/store/engine/sqlite-driver.js';
 
 export type { SqliteDb, SqliteDriverName };
 

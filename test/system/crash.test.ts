@@ -301,7 +301,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         let failed: RunRecord | undefined;
         try {
           await waitUntil(
-            async () => (failed = await stored.getRun(runId))?.status === 'failed',
+            async () => (failed = await stored.runs.get(runId))?.status === 'failed',
             15_000,
             'the failed run stored',
             100,

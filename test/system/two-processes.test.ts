@@ -99,7 +99,7 @@ describe('System: two Node-RED processes on one PostgreSQL store', function () {
       let unfinished = ok;
       await waitUntil(
         async () => {
-          const runs = await Promise.all(unfinished.map((a) => store.getRun(a.runId as string)));
+          const runs = await Promise.all(unfinished.map((a) => store.runs.get(a.runId as string)));
           unfinished = unfinished.filter((_a, i) => runs[i]?.status !== 'ok');
           return unfinished.length === 0;
         },
@@ -122,16 +122,16 @@ describe('System: two Node-RED processes on one PostgreSQL store', function () {
       assert.deepEqual(doubled, [], 'each webhook ran exactly once');
 
       for (const a of ok) {
-        const run = await store.getRun(a.runId as string);
+        const run = await store.runs.get(a.runId as string);
         assert.equal(run?.status, 'ok', `run ${a.runId} finished`);
         assert.equal(run?.trigger.id, checkIn.hookId);
         assert.equal((run?.input as any)?.sessionCode, a.tag, `run ${a.runId} is the webhook ${a.tag}`);
       }
-      assert.deepEqual(await store.claimPending(checkIn.hookId), [], 'no input left unsettled');
+      assert.deepEqual(await store.inputs.claimPending(checkIn.hookId), [], 'no input left unsettled');
       let total = 0;
       let after: string | undefined;
       do {
-        const page = await store.listRuns({ limit: 1000, after });
+        const page = await store.runs.list({ limit: 1000, after });
         total += page.runs.length;
         after = page.next;
       } while (after);

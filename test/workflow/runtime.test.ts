@@ -60,12 +60,17 @@ describe('Workflow runtime', () => {
         ['transition', 'NEW', 'SUBMITTED', 'SUBMIT', 'webhook'],
       ],
     );
-    const stored = await store.getInstance('ORDER', 'SO-1');
+    const stored = await store.workflows.getInstance('ORDER', 'SO-1');
     assert.equal(stored?.state, 'SUBMITTED');
     assert.equal(stored?.lastTransition, 'SUBMIT');
     assert.equal(stored?.lastTrigger, 'webhook');
     assert.deepEqual(
-      (await store.instanceHistory('ORDER', 'SO-1')).map((h) => [h.kind, h.from, h.to, h.transition]),
+      (await store.workflows.instanceHistory('ORDER', 'SO-1')).map((h) => [
+        h.kind,
+        h.from,
+        h.to,
+        h.transition,
+      ]),
       [
         ['created', undefined, 'NEW', undefined],
         ['transition', 'NEW', 'SUBMITTED', 'SUBMIT'],
@@ -149,7 +154,7 @@ describe('Workflow runtime', () => {
     runtime.register(orderLifecycle());
     const outcome = await runtime.fire('ORDER', { key: 'N', trigger: 'poll', msg: {} });
     assert.deepEqual([outcome.fired, outcome.created, outcome.instance.state], [false, true, 'NEW']);
-    assert.equal((await store.getInstance('ORDER', 'N'))?.state, 'NEW');
+    assert.equal((await store.workflows.getInstance('ORDER', 'N'))?.state, 'NEW');
     assert.equal(runtime.activeInstances('ORDER'), 1);
   });
 
@@ -274,7 +279,7 @@ describe('Workflow runtime', () => {
       ['A', 'FAILED', 'timeout', 24 * HOUR],
       ['B', 'FAILED', 'timeout', 24 * HOUR],
     ]);
-    assert.equal(await second.store.nextDueAt(['ORDER']), undefined);
+    assert.equal(await second.store.workflows.nextDueAt(['ORDER']), undefined);
   });
 
   it('does not create, move or time out anything while the workflow is disabled', async () => {
@@ -284,15 +289,19 @@ describe('Workflow runtime', () => {
     runtime.register(orderLifecycle({ enabled: false }));
     const fresh = await runtime.fire('ORDER', { key: 'B', trigger: 'webhook' });
     assert.deepEqual([fresh.fired, fresh.created, !fresh.fired && fresh.reason], [false, false, 'disabled']);
-    assert.equal(await store.getInstance('ORDER', 'B'), undefined);
+    assert.equal(await store.workflows.getInstance('ORDER', 'B'), undefined);
     const old = await runtime.fire('ORDER', { key: 'A', transition: 'EXPIRE' });
     assert.equal(!old.fired && old.reason, 'disabled');
     clock.now = T0 + 50 * HOUR;
     assert.equal(await runtime.fireDue(), false);
-    assert.equal((await store.getInstance('ORDER', 'A'))?.state, 'SUBMITTED');
+    assert.equal((await store.workflows.getInstance('ORDER', 'A'))?.state, 'SUBMITTED');
     runtime.register(orderLifecycle());
     await runtime.fireDue();
-    assert.equal((await store.getInstance('ORDER', 'A'))?.state, 'FAILED', 'fires once enabled again');
+    assert.equal(
+      (await store.workflows.getInstance('ORDER', 'A'))?.state,
+      'FAILED',
+      'fires once enabled again',
+    );
   });
 
   it('keeps instances whose state left the definition, flagged, until reset to a state', async () => {
@@ -314,9 +323,9 @@ describe('Workflow runtime', () => {
     const report = await runtime.synced('ORDER');
     assert.deepEqual(report?.flagged, { SUBMITTED: 2 });
     assert.deepEqual(flaggedReports, [['ORDER', { SUBMITTED: 2 }]]);
-    const a = await store.getInstance('ORDER', 'A');
+    const a = await store.workflows.getInstance('ORDER', 'A');
     assert.deepEqual([a?.state, a?.flags], ['SUBMITTED', ['state-missing']]);
-    const page = await store.listInstances({ workflow: 'ORDER', flagged: true });
+    const page = await store.workflows.listInstances({ workflow: 'ORDER', flagged: true });
     assert.deepEqual(
       page.instances.map((i) => i.key),
       ['A', 'B'],
@@ -330,14 +339,14 @@ describe('Workflow runtime', () => {
       [reset.kind, reset.from, reset.to, reset.actor],
       ['reset', 'SUBMITTED', 'SENT', 'admin'],
     );
-    const after = await store.getInstance('ORDER', 'A');
+    const after = await store.workflows.getInstance('ORDER', 'A');
     assert.deepEqual([after?.state, after?.flags, after?.dueAt], ['SENT', undefined, T0 + 48 * HOUR]);
     await assert.rejects(runtime.reset('ORDER', 'A', 'NOWHERE'), (e: Error) => e instanceof WorkflowError);
 
     // Put back, the state's instances are unflagged.
     runtime.register(orderLifecycle());
     assert.deepEqual((await runtime.synced('ORDER'))?.flagged, { SENT: 1 });
-    assert.equal((await store.getInstance('ORDER', 'B'))?.flags, undefined);
+    assert.equal((await store.workflows.getInstance('ORDER', 'B'))?.flags, undefined);
   });
 
   it('moves due times when a state timeout is edited, and only then', async () => {
@@ -348,7 +357,7 @@ describe('Workflow runtime', () => {
     shorter.states[1].timeoutHours = 2.5;
     runtime.register(shorter);
     assert.deepEqual((await runtime.synced('ORDER'))?.retimed, ['SUBMITTED']);
-    assert.equal((await store.getInstance('ORDER', 'A'))?.dueAt, T0 + 2.5 * HOUR);
+    assert.equal((await store.workflows.getInstance('ORDER', 'A'))?.dueAt, T0 + 2.5 * HOUR);
     runtime.register(shorter);
     assert.deepEqual((await runtime.synced('ORDER'))?.retimed, []);
     const none = orderLifecycle();
@@ -356,7 +365,7 @@ describe('Workflow runtime', () => {
     none.states[1].onTimeout = '';
     runtime.register(none);
     await runtime.synced('ORDER');
-    assert.equal((await store.getInstance('ORDER', 'A'))?.dueAt, undefined);
+    assert.equal((await store.workflows.getInstance('ORDER', 'A'))?.dueAt, undefined);
   });
 
   it('refuses a definition that breaks a rule, naming the culprit', () => {
@@ -385,7 +394,7 @@ describe('Workflow runtime', () => {
     assert.deepEqual(results.map((r) => r.fired).sort(), [false, true], 'exactly one fired');
     const lost = results.find((r) => !r.fired);
     assert.equal(lost && !lost.fired && lost.reason, 'wrong-state', 'the other saw the change');
-    const history = await a.store.instanceHistory('ORDER', 'X');
+    const history = await a.store.workflows.instanceHistory('ORDER', 'X');
     assert.deepEqual(
       history.map((h) => h.transition ?? h.kind),
       ['created', 'SUBMIT', 'EXPIRE'],
@@ -473,8 +482,8 @@ describe('Workflow runtime', () => {
     await runtime.fire('ORDER', { key: 'A', trigger: 'webhook' });
     const deleted = await runtime.remove('ORDER', 'A', 'admin');
     assert.deepEqual([deleted.kind, deleted.from, events.at(-1)?.kind], ['deleted', 'SUBMITTED', 'deleted']);
-    assert.equal(await store.getInstance('ORDER', 'A'), undefined);
-    assert.deepEqual(await store.instanceHistory('ORDER', 'A'), []);
+    assert.equal(await store.workflows.getInstance('ORDER', 'A'), undefined);
+    assert.deepEqual(await store.workflows.instanceHistory('ORDER', 'A'), []);
     assert.equal(runtime.activeInstances('ORDER'), 0);
     await assert.rejects(runtime.remove('ORDER', 'A'), /has no instance A/);
   });

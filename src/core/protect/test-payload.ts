@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { Agent as HttpsAgent } from 'node:https';
-import axios from 'axios';
 
 /**
  * The URL at which this process's own HTTP server answers `path` (which starts with `/`), over
@@ -39,6 +38,9 @@ export async function postTestPayload(
   timeoutMs = 10_000,
   maxChars = 8192,
 ): Promise<TestAnswer> {
+  // Loaded when a test payload is first sent (src/core/lazy.ts: axios is heavy).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const axios = require('axios') as typeof import('axios');
   const res = await axios.post<string>(url, body, {
     headers,
     timeout: timeoutMs,

@@ -3,7 +3,7 @@ import type { DedupOutcome } from '../../core/dedup.js';
 import { ExpectedError } from '../../core/errors.js';
 import { compileTemplate, compileTemplates } from '../../core/templates.js';
 import { isTransient } from '../../imis/errors.js';
-import { packageContext, runOf } from './context.js';
+import { packageRuntime } from './package-runtime.js';
 import { runsMessage, serverMessage } from './messages.js';
 import { serverNode } from './red.js';
 import type { ImisServerNode, InsertNode, Node, NodeMessage, NodeMessageInFlow, Red } from './red.js';
@@ -45,10 +45,10 @@ export function actionFailed(
     return false;
   }
   const time = new Date().toLocaleTimeString();
-  const ctx = packageContext(RED);
-  const runId = runOf(ctx, msg);
+  const runtime = packageRuntime(RED);
+  const runId = runtime.runOf(msg);
   if (runId !== undefined)
-    ctx.runs.handled(runId, node.id, err.message, policy === 'continue' ? 'continued' : 'ended');
+    runtime.runs.handled(runId, node.id, err.message, policy === 'continue' ? 'continued' : 'ended');
   node.status({
     fill: 'yellow',
     shape: 'ring',
@@ -98,7 +98,7 @@ export function onAction(
   act: (msg: NodeMessageInFlow, progress: (text: string) => void) => Promise<string | void>,
 ): void {
   // A message of another node starts a run here: the package's message hooks must be in place.
-  packageContext(RED);
+  packageRuntime(RED);
   let active = 0;
   const progress = (text: string) => node.status({ fill: 'blue', shape: 'dot', text });
   node.on('input', (msg, send, done) => {
@@ -123,9 +123,6 @@ export function onAction(
     );
   });
 }
-
-/** One Deduplicator (and its in-process ordering of inserts per key) per package store. */
-const deduplicators = new WeakMap<object, Deduplicator>();
 
 /**
  * The config migration that gives an insert node its de-duplication key and the field of the
@@ -167,9 +164,9 @@ export function insertOnce(
     } else {
       const value = key.render({ input: msg.payload, msg }).trim();
       if (!value) throw new ExpectedError(runsMessage(RED, 'errors.dedup-empty'));
-      const { store } = packageContext(RED);
-      let deduplicator = deduplicators.get(store);
-      if (!deduplicator) deduplicators.set(store, (deduplicator = new Deduplicator(store)));
+      // One Deduplicator (and its in-process ordering of inserts per key) per package runtime.
+      const runtime = packageRuntime(RED);
+      const deduplicator = (runtime.deduplicator ??= new Deduplicator(runtime.store.dedup));
       outcome = await deduplicator.once(node.id, value, () => insert(value), {
         ...(keyField ? { find: () => find(value) } : {}),
         uncertain: isTransient,

@@ -1,8 +1,9 @@
 import { rejected, rejectionRecord } from '../../core/ihook.js';
 import type { HookRejection } from '../../core/ihook.js';
 import type { RefusedCall } from '../../runs/refused.js';
-import { packageContext } from './context.js';
-import { sendHookResponse } from './http.js';
+import { packageRuntime } from './package-runtime.js';
+import type { RateLimitedLog } from './rejection-feed.js';
+import { sendHookResponse } from './http/hook-response.js';
 import { protectMessage } from './messages.js';
 import type { HookEndpointNode, HookEndpointType, Red, Request } from './red.js';
 
@@ -11,17 +12,12 @@ import type { HookEndpointNode, HookEndpointType, Red, Request } from './red.js'
  * (a protection's refusal, a body that cannot be read or used, an unknown URL): counted for the
  * node's status, kept in the rejected calls list (src/runs/refused.ts, no body, no header, no
  * token), logged at most once per reason every 10 s, and announced to the open dashboards at most
- * once a second. Texts in the imis-editor catalog (protectMessage), beside the protections'.
+ * once a second (rejection-feed.ts). Texts in the imis-editor catalog (protectMessage), beside the
+ * protections'.
  */
 
 /** At most one log line per rejection kind in this period; the ones in between are counted in the next. */
 const LOG_EVERY_MS = 10_000;
-
-/** The Node-RED comms topic on which the dashboards hear of rejected calls. */
-export const REJECTED_TOPIC = 'imis/rejected';
-
-/** At most one comms message per this period: a flood of bad calls must not flood the editors. */
-const ANNOUNCE_EVERY_MS = 1000;
 
 export interface EndpointRejections {
   /** Calls rejected so far (for the node status). */
@@ -39,9 +35,9 @@ export function endpointRejections(
   node: HookEndpointNode,
   onRejected: () => void,
 ): EndpointRejections {
-  const ctx = packageContext(RED);
+  const runtime = packageRuntime(RED);
   node.on('close', (removed: boolean, done: () => void) => {
-    if (removed) ctx.refused.forget(node.id);
+    if (removed) runtime.refused.forget(node.id);
     done();
   });
   const trigger = { id: node.id, type: node.type, name: node.name || undefined };
@@ -64,9 +60,6 @@ export function endpointRejections(
   };
 }
 
-/** Logs per type of the calls to unknown URLs (no node to log them on). */
-const unknownLogs = new Map<string, ReturnType<typeof rateLimitedLog>>();
-
 /**
  * Records a call to a URL of `type` that no deployed endpoint answers, under the type (the token
  * it tried is a secret, or a guess: never recorded). The list keeps few of them.
@@ -77,6 +70,7 @@ export function recordUnknownCall(
   req: Request,
   rejection: HookRejection,
 ): void {
+  const { unknownLogs } = packageRuntime(RED).rejections;
   let log = unknownLogs.get(type);
   if (!log) {
     const warn = (key: string, values: Record<string, string | number>) =>
@@ -96,14 +90,15 @@ function keep(
   endpoint: Pick<RefusedCall, 'trigger' | 'flowId'>,
   req: Request,
   rejection: HookRejection,
-  log: ReturnType<typeof rateLimitedLog>,
+  log: RateLimitedLog,
 ): void {
   const { status, reason } = rejectionRecord(rejection);
   const address = clientAddress(req);
   const call: RefusedCall = { time: new Date().toISOString(), ...endpoint, status, reason, address };
-  packageContext(RED).refused.add(call);
+  const runtime = packageRuntime(RED);
+  runtime.refused.add(call);
   log(kindOf(rejection), { address: address ?? '?', status, reason });
-  announce(RED, call);
+  runtime.rejections.announce(call);
 }
 
 /** What counts as one reason for the log's rate: a protection's refusal by its own kind. */
@@ -118,7 +113,7 @@ function kindOf(rejection: HookRejection): string {
 function rateLimitedLog(
   write: (key: string, values: Record<string, string | number>) => void,
   key: string,
-): (kind: string, values: Record<string, string | number>) => void {
+): RateLimitedLog {
   const last = new Map<string, { at: number; skipped: number }>();
   return (kind, values) => {
     const now = Date.now();
@@ -131,34 +126,6 @@ function rateLimitedLog(
     write(count ? `${key}-more` : key, count ? { ...values, count } : values);
     last.set(kind, { at: now, skipped: 0 });
   };
-}
-
-/** The flows and endpoints with rejected calls not announced yet, and the end of the current period. */
-let pending: { flowIds: Set<string>; triggerIds: Set<string>; unknown: boolean } | undefined;
-let period: NodeJS.Timeout | undefined;
-
-/**
- * Tells the open editors (the Runs dashboard) that `call` was rejected: at once when none was
- * announced in the last ANNOUNCE_EVERY_MS, else together with the others at the end of the period.
- */
-function announce(RED: Red, call: RefusedCall): void {
-  pending = pending ?? { flowIds: new Set(), triggerIds: new Set(), unknown: false };
-  if (call.flowId) pending.flowIds.add(call.flowId);
-  if (call.trigger.id) pending.triggerIds.add(call.trigger.id);
-  else pending.unknown = true;
-  if (period) return;
-  const publish = () => {
-    if (!pending) {
-      period = undefined;
-      return;
-    }
-    const { flowIds, triggerIds, unknown } = pending;
-    pending = undefined;
-    RED.comms.publish(REJECTED_TOPIC, { flowIds: [...flowIds], triggerIds: [...triggerIds], unknown }, false);
-    period = setTimeout(publish, ANNOUNCE_EVERY_MS);
-    period.unref();
-  };
-  publish();
 }
 
 /**

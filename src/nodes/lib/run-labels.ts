@@ -8,7 +8,7 @@ import { fromConfig } from './status.js';
 import type { RunLabels, RunStart } from './trigger.js';
 
 /*
- * A trigger's "Run business key & values" (docs/nodes.md, Runs and dashboard): a Business key
+ * A trigger's "Run business key & values" (docs/nodes.md §Triggers): a Business key
  * template and named value templates, compiled once at deploy and rendered for each run start
  * (new input, replay, re-run) with `input` = the payload and `msg` = the message's properties.
  * What they render becomes the run's businessKey and values (src/runs/tracker.ts) and

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { RunRecord, RunStatus } from '../../runs/tracker.js';
 import { cursorAt, decodeCursor } from '../../store/index.js';
 import type { RunCounts, RunPage, RunQuery } from '../../store/index.js';
-import { packageContext, rerunAtEntry } from './context.js';
+import { packageRuntime } from './package-runtime.js';
 import { runsMessage } from './messages.js';
-import type { PackageContext } from './context.js';
-import { mountOnce } from './http.js';
+import type { PackageRuntime } from './package-runtime.js';
+import { mountOnce } from './http/routes.js';
 import type { Red, Request, Response } from './red.js';
 
 /** The status filter's values: the dashboard says "succeeded" for a run stored as 'ok'. */
@@ -126,7 +126,7 @@ function matches(run: RunRecord, query: RunQuery): boolean {
  * Runs not in the store yet: those in flight, and those finished a moment ago whose write has not
  * committed yet.
  */
-function unstored(ctx: PackageContext, query: RunQuery): RunRecord[] {
+function unstored(ctx: PackageRuntime, query: RunQuery): RunRecord[] {
   return [...ctx.runs.list(query.flowId), ...ctx.settling.values()].filter((r) => matches(r, query));
 }
 
@@ -193,10 +193,10 @@ export function mountRunsApi(RED: Red): void {
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs', read, (req, res) => {
     const list = async () => {
-      const ctx = packageContext(RED);
+      const ctx = packageRuntime(RED);
       const query = filterOf(req);
       const fresh = unstored(ctx, query);
-      const page = mergedPage(fresh, await ctx.store.listRuns(query), query);
+      const page = mergedPage(fresh, await ctx.store.runs.list(query), query);
       if (page.next) res.set('X-Next-Page', page.next);
       res.json(page.runs.map(summary));
     };
@@ -205,9 +205,9 @@ export function mountRunsApi(RED: Red): void {
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/counts', read, (req, res) => {
     const count = async () => {
-      const ctx = packageContext(RED);
+      const ctx = packageRuntime(RED);
       const { status: _status, ...query } = filterOf(req);
-      const counts: RunCounts = await ctx.store.countRuns(query);
+      const counts: RunCounts = await ctx.store.runs.count(query);
       for (const run of unstored(ctx, query)) counts[run.status] += 1;
       // capped: a count stopped at its cap, or a text search at its window (see RunCounts).
       res.json({
@@ -223,7 +223,7 @@ export function mountRunsApi(RED: Red): void {
 
   mountOnce(RED.httpAdmin, 'post', '/imis/runs/rerun', write, (req, res) => {
     const rerunAll = async () => {
-      const ctx = packageContext(RED);
+      const ctx = packageRuntime(RED);
       const query = filterOf(req);
       if (query.status !== 'failed')
         throw new BadFilter('Bulk re-run takes failed runs only: filter by the status "failed"');
@@ -249,14 +249,14 @@ export function mountRunsApi(RED: Red): void {
     const q = req.query;
     const limit = Number(q.limit);
     const query = { triggerId: text(q.trigger), flowId: text(q.flow) };
-    const refused = packageContext(RED).refused;
+    const refused = packageRuntime(RED).refused;
     res.set('X-Total-Count', String(refused.count(query)));
     res.json(refused.list({ ...query, limit: Number.isInteger(limit) && limit > 0 ? limit : undefined }));
   });
 
   mountOnce(RED.httpAdmin, 'get', '/imis/runs/:id', read, (req, res) => {
     const detail = async () => {
-      const ctx = packageContext(RED);
+      const ctx = packageRuntime(RED);
       const run = await findRun(ctx, String(req.params.id));
       if (!run) return void res.status(404).json({ error: 'unknown run' });
       res.json({ ...run, durationMs: durationOf(run), reruns: await rerunsOf(ctx, run.id) });
@@ -265,7 +265,7 @@ export function mountRunsApi(RED: Red): void {
   });
 
   mountOnce(RED.httpAdmin, 'post', '/imis/runs/:id/rerun', write, (req, res) => {
-    const ctx = packageContext(RED);
+    const ctx = packageRuntime(RED);
     const rerun = async () => {
       const run = await findRun(ctx, String(req.params.id));
       if (!run) return res.status(404).json({ error: 'unknown run' });
@@ -279,33 +279,41 @@ export function mountRunsApi(RED: Red): void {
   mountOnce(RED.httpAdmin, 'get', '/imis/runs-view', (_req, res) => {
     res.type('html').set('Cache-Control', 'no-store').send(fullPage());
   });
-  mountOnce(RED.httpAdmin, 'get', '/imis/runs-view/dashboard.js', (_req, res) => {
-    res.type('application/javascript').sendFile(DASHBOARD_SCRIPT);
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs-view/page.js', (_req, res) => {
+    res.type('application/javascript').sendFile(PAGE_FILES + '.js');
+  });
+  mountOnce(RED.httpAdmin, 'get', '/imis/runs-view/page.css', (_req, res) => {
+    res.type('text/css').sendFile(PAGE_FILES + '.css');
   });
 }
 
-/** The dashboard's script, shared by the sidebar and the full-page view (nodes/, beside this module's folder). */
-const DASHBOARD_SCRIPT = join(__dirname, '..', 'imis-runs-dashboard.js');
+/**
+ * The full-page view's script and style, bundled at build from src/editor/runs/page.ts (nodes/,
+ * beside this module's folder).
+ */
+const PAGE_FILES = join(__dirname, '..', 'imis-runs-view');
 
-let page: string | undefined;
-
-/** The full-page view: the dashboard script, the catalog's texts, and a page to hold them. */
+/**
+ * The full-page view: Node-RED's stylesheet (its controls and theme variables, beside the page at
+ * <admin>/red/), the view's script and style, and the catalog's texts for the script to read. Made
+ * for each request (an editor opening the view): nothing is kept between them.
+ */
 function fullPage(): string {
-  if (page) return page;
   const catalog = readFileSync(join(__dirname, '..', 'locales', 'en-US', 'imis-runs.json'), 'utf8');
   const texts = JSON.stringify((JSON.parse(catalog) as { 'imis-runs': unknown })['imis-runs']).replace(
     /</g,
     '\\u003c',
   );
-  page = `<!doctype html>
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>iMIS runs</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<script src="runs-view/dashboard.js"></script>
-</head><body class="imis-runs-page">
+<link rel="stylesheet" href="../red/style.min.css">
+<link rel="stylesheet" href="runs-view/page.css">
+</head><body class="imis-runs-page red-ui-editor">
 <div id="imis-runs-root"></div>
-<script>imisRunsDashboard.page(document.getElementById('imis-runs-root'), ${texts});</script>
+<script type="application/json" id="imis-runs-texts">${texts}</script>
+<script src="runs-view/page.js"></script>
 </body></html>`;
-  return page;
 }
 
 /**
@@ -314,30 +322,30 @@ function fullPage(): string {
  */
 async function rerunOne(
   RED: Red,
-  ctx: PackageContext,
+  ctx: PackageRuntime,
   run: RunRecord,
 ): Promise<{ id: string } | { error: string }> {
   if (run.inputNotStored) return { error: runsMessage(RED, 'errors.rerun-not-stored') };
   // A re-run by hand takes the place of an automatic retry still waiting: not both.
-  if (run.retryAt) await ctx.store.claimRetry(run.id);
+  if (run.retryAt) await ctx.store.retries.claim(run.id);
   const trigger = ctx.triggers.get(run.trigger.id);
   if (trigger) return { id: await trigger.rerun(run.input, run.inputExtra, run.id) };
   if (run.entry) {
     if (run.inputTruncated)
       return { error: runsMessage(RED, 'errors.rerun-truncated', { ...run.inputTruncated }) };
-    const id = rerunAtEntry(RED, run);
+    const id = ctx.rerunAtEntry(run);
     if (id) return { id };
   }
   return { error: runsMessage(RED, 'errors.rerun-undeployed') };
 }
 
 /** Every failed run the filter selects that has not been re-run yet, oldest first. */
-async function failedNotRerun(ctx: PackageContext, query: RunQuery): Promise<RunRecord[]> {
+async function failedNotRerun(ctx: PackageRuntime, query: RunQuery): Promise<RunRecord[]> {
   await ctx.store.flush();
   const selected: RunRecord[] = [];
   let after: string | undefined;
   do {
-    const page = await ctx.store.listRuns({ ...query, notRerun: true, limit: MAX_PAGE, after });
+    const page = await ctx.store.runs.list({ ...query, notRerun: true, limit: MAX_PAGE, after });
     selected.push(...page.runs);
     after = page.next;
   } while (after);
@@ -346,11 +354,11 @@ async function failedNotRerun(ctx: PackageContext, query: RunQuery): Promise<Run
 }
 
 /** Ids of the re-runs of run `id`, newest first: in flight, settling and stored. */
-async function rerunsOf(ctx: PackageContext, id: string): Promise<string[]> {
+async function rerunsOf(ctx: PackageRuntime, id: string): Promise<string[]> {
   const ids = unstored(ctx, { rerunOf: id }).map((r) => r.id);
   let after: string | undefined;
   do {
-    const page = await ctx.store.listRuns({ rerunOf: id, limit: MAX_PAGE, after });
+    const page = await ctx.store.runs.list({ rerunOf: id, limit: MAX_PAGE, after });
     ids.push(...page.runs.map((r) => r.id));
     after = page.next;
   } while (after);
@@ -361,6 +369,6 @@ async function rerunsOf(ctx: PackageContext, id: string): Promise<string[]> {
  * A run in flight (the tracker) or finished (the store). A run that has just finished may still
  * be in the batch the store is committing: the store is flushed before the run is called unknown.
  */
-async function findRun(ctx: PackageContext, id: string): Promise<RunRecord | undefined> {
-  return ctx.runs.get(id) ?? ctx.settling.get(id) ?? ctx.store.getRun(id);
+async function findRun(ctx: PackageRuntime, id: string): Promise<RunRecord | undefined> {
+  return ctx.runs.get(id) ?? ctx.settling.get(id) ?? ctx.store.runs.get(id);
 }

@@ -1,13 +1,11 @@
-import { TokenRegistry, isWellFormedToken, newUrlToken } from '../../core/tokens.js';
+import { isWellFormedToken, newUrlToken } from '../../core/tokens.js';
+import type { TokenRegistry } from '../../core/tokens.js';
 import { rejected } from '../../core/ihook.js';
 import type { HookRejection } from '../../core/ihook.js';
-import {
-  HOOK_CORS,
-  mountHookErrorHandler,
-  mountOnce,
-  nodeRouteMiddleware,
-  sendHookResponse,
-} from './http.js';
+import { HOOK_CORS, nodeRouteMiddleware } from './http/cors.js';
+import { mountHookErrorHandler } from './http/errors.js';
+import { mountOnce } from './http/routes.js';
+import { sendHookResponse } from './http/hook-response.js';
 import type {
   HookEndpointNode,
   HookEndpointType,
@@ -16,17 +14,15 @@ import type {
   Response,
   SecretEndpointTypes,
 } from './red.js';
+import { packageRuntime } from './package-runtime.js';
 import { recordUnknownCall } from './rejections.js';
 
-/** The deployed nodes with a secret URL, per type, by token. */
-const registries: { [T in keyof SecretEndpointTypes]: TokenRegistry<SecretEndpointTypes[T]> } = {
-  'imis-webhook-in': new TokenRegistry(),
-  'imis-change-in': new TokenRegistry(),
-  'imis-export': new TokenRegistry(),
-};
-
-function registryFor<T extends keyof SecretEndpointTypes>(type: T): TokenRegistry<SecretEndpointTypes[T]> {
-  return registries[type];
+/** The deployed nodes of `type` with a secret URL, by token (kept by the package runtime). */
+function registryFor<T extends keyof SecretEndpointTypes>(
+  RED: Red,
+  type: T,
+): TokenRegistry<SecretEndpointTypes[T]> {
+  return packageRuntime(RED).endpoints[type];
 }
 
 /**
@@ -38,8 +34,8 @@ function registryFor<T extends keyof SecretEndpointTypes>(type: T): TokenRegistr
  * by the type, without the token; a 503 while the flows start is not a rejection.
  */
 export function mountSecretEndpoints(RED: Red, type: HookEndpointType, base: string): void {
-  const registry = registryFor(type);
-  const running = flowsRunning(RED);
+  // Created now, before the flows start: it follows their starting and stopping (flowsRunning).
+  packageRuntime(RED);
   const reject = (req: Request, res: Response, rejection: HookRejection, node?: HookEndpointNode) => {
     if (node) return node.reject(req, res, rejection);
     if (rejection.kind !== 'starting') recordUnknownCall(RED, type, req, rejection);
@@ -48,12 +44,13 @@ export function mountSecretEndpoints(RED: Red, type: HookEndpointType, base: str
   mountOnce(RED.httpNode, 'all', `${base}:token`, ...nodeRouteMiddleware(RED, HOOK_CORS), (req, res) => {
     // A preflight the CORS settings pass on (`preflightContinue`).
     if (req.method === 'OPTIONS') return void res.status(204).end();
-    const node = registry.get(String(req.params.token ?? ''));
+    const runtime = packageRuntime(RED);
+    const node = runtime.endpoints[type].get(String(req.params.token ?? ''));
     if (!node) {
       req.resume();
       // While the flows (re)start, after a restart or a deploy, a URL is not known *yet*: a 401
       // would tell an iHook caller never to retry a webhook it should send again in a moment.
-      return reject(req, res, { kind: running() ? 'unknown-url' : 'starting' });
+      return reject(req, res, { kind: runtime.flowsRunning ? 'unknown-url' : 'starting' });
     }
     if (req.method !== 'POST') {
       req.resume();
@@ -65,7 +62,7 @@ export function mountSecretEndpoints(RED: Red, type: HookEndpointType, base: str
     });
   });
   mountHookErrorHandler(RED, base, (req, res, rejection) =>
-    reject(req, res, rejection, registry.get(tokenIn(req.originalUrl ?? req.url ?? '', base))),
+    reject(req, res, rejection, registryFor(RED, type).get(tokenIn(req.originalUrl ?? req.url ?? '', base))),
   );
 }
 
@@ -99,7 +96,7 @@ export function registerSecretEndpoint<T extends keyof SecretEndpointTypes>(
     node.warn(RED._(`${type}.warn.generated`));
   }
   node.urlPath = base + token;
-  const registry = registryFor(type);
+  const registry = registryFor(RED, type);
   const registered = token;
   registry.set(registered, node);
   node.on('close', () => registry.delete(registered, node));
@@ -108,28 +105,9 @@ export function registerSecretEndpoint<T extends keyof SecretEndpointTypes>(
 
 /** The deployed node of `type` whose token is `token`, if any (constant-time comparison). */
 export function findSecretEndpoint<T extends keyof SecretEndpointTypes>(
+  RED: Red,
   type: T,
   token: string,
 ): SecretEndpointTypes[T] | undefined {
-  return registryFor(type).get(token);
-}
-
-const flowStates = new WeakMap<object, { running: boolean }>();
-
-/**
- * Whether the runtime's flows are running, from its `flows:started` / `flows:stopping` events. The
- * package is loaded before the flows first start, so until then they are not running.
- */
-function flowsRunning(RED: Red): () => boolean {
-  const events = RED.events as Partial<Red['events']> | undefined;
-  if (!events || typeof events.on !== 'function') return () => true;
-  let state = flowStates.get(events);
-  if (!state) {
-    const tracked = { running: false };
-    flowStates.set(events, (state = tracked));
-    events.on('flows:started', () => (tracked.running = true));
-    events.on('flows:stopping', () => (tracked.running = false));
-  }
-  const current = state;
-  return () => current.running;
+  return registryFor(RED, type).get(token);
 }

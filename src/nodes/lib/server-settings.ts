@@ -2,6 +2,7 @@ import { ImisClient } from '../../imis/client.js';
 import type { ImisClientOptions } from '../../imis/client.js';
 import { ExpectedError } from '../../core/errors.js';
 import { serverMessage } from './messages.js';
+import { packageRuntime } from './package-runtime.js';
 import { NodeConfig } from './migrations.js';
 import { serverNode } from './red.js';
 import type { Red, RequestHandler } from './red.js';
@@ -38,7 +39,7 @@ export function clientOptions(config: ServerConfig, credentials: ServerCredentia
 }
 
 /**
- * What the editor sends for the server chosen in a dialog, deployed or not (imis-editor.html); as
+ * What the editor sends for the server chosen in a dialog, deployed or not (src/editor/shared/server.ts); as
  * sent, so each field is checked before use.
  */
 export interface DialogServer {
@@ -59,8 +60,7 @@ export class NoServerSettingsError extends ExpectedError {
 const typed = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' && value !== '__PWRD__' ? value : undefined;
 
-/** Clients for unsaved settings, kept a few minutes so one dialog signs in once, not per request. */
-const recent = new Map<string, { client: ImisClient; until: number }>();
+/** How long a client for unsaved settings is kept, so that one dialog signs in once, not per request. */
 const KEEP_MS = 5 * 60_000;
 
 /**
@@ -77,14 +77,18 @@ function dialogClient(RED: Red, settings: DialogServer | undefined, missing: str
   const deployed = serverNode(RED, id);
   const username = typed(s.username);
   const password = typed(s.password);
-  if (deployed && deployed.config.baseUrl === baseUrl && !username && !password) {
-    return deployed.client;
-  }
   // Credentials of a server config node deployed (or saved, for a node of the deployed flows).
   const stored: ServerCredentials = deployed?.credentials ?? (id ? storedCredentials(RED, id) : {});
   const credentials = { username: username ?? stored.username, password: password ?? stored.password };
+  // No user to sign in as: say so, rather than ask iMIS for a token as "".
+  if (!credentials.username || !credentials.password)
+    throw new NoServerSettingsError(serverMessage(RED, 'errors.no-credentials'));
+  if (deployed && deployed.config.baseUrl === baseUrl && !username && !password) {
+    return deployed.client;
+  }
   const key = JSON.stringify([id, baseUrl, credentials.username, credentials.password]);
   const now = Date.now();
+  const recent = packageRuntime(RED).dialogClients;
   for (const [k, v] of recent) if (v.until < now) recent.delete(k);
   const kept = recent.get(key);
   if (kept) return kept.client;

@@ -4,9 +4,9 @@ import { newRunId } from '../../runs/tracker.js';
 import { secretHeaderTest, storableExtra } from '../../runs/redact.js';
 import type { SignedDelivery } from '../../core/protect/index.js';
 import type { AcceptedInput } from '../../store/index.js';
-import { packageContext } from './context.js';
+import { packageRuntime } from './package-runtime.js';
 import { runsMessage } from './messages.js';
-import type { PackageContext } from './context.js';
+import type { PackageRuntime } from './package-runtime.js';
 import type { Node, NodeMessage, Red } from './red.js';
 
 export interface RunStart {
@@ -41,7 +41,7 @@ export interface RunLabels {
 }
 
 export interface TriggerRuns {
-  ctx: PackageContext;
+  ctx: PackageRuntime;
   /**
    * Commits the input to the store (so an accepted input survives a crash), then starts the run on
    * the next tick. Resolves once committed: only then may the caller be told "accepted".
@@ -71,7 +71,7 @@ export function triggerRuns(
   options: TriggerOptions = {},
 ): TriggerRuns {
   const { retry: retryPolicy, secretHeaders = [], labels } = options;
-  const ctx = packageContext(RED);
+  const ctx = packageRuntime(RED);
   let closed = false;
   // Callers' secrets (Authorization, cookies, signatures, the headers named by the
   // `imisRedactHeaders` setting, and `secretHeaders`: those the node's protections read) are
@@ -141,16 +141,16 @@ export function triggerRuns(
   });
   const store = async (input: RunStart, acceptedAt: Date) => {
     const entry = entryOf(input, acceptedAt);
-    await ctx.store.accept(entry);
+    await ctx.store.inputs.accept(entry);
     return entry;
   };
 
   const accept = async (input: RunStart, acceptedAt = new Date(), delivery?: SignedDelivery) => {
     const entry = entryOf(input, acceptedAt);
     const accepted: Accepted = { runId: entry.id, queueTime: entry.acceptedAt };
-    if (!delivery) await ctx.store.accept(entry);
+    if (!delivery) await ctx.store.inputs.accept(entry);
     else {
-      const once = await ctx.store.acceptOnce(entry, {
+      const once = await ctx.store.inputs.acceptOnce(entry, {
         scope: `${node.type}:${node.id}`,
         id: delivery.id,
         expiresAt: new Date(delivery.rememberUntilMs),
@@ -189,7 +189,7 @@ export function triggerRuns(
   // Inputs an earlier process accepted and never finished run now; with a shared store, those of a
   // process that died are taken over once its lease has run out (checked every lease period).
   const replay = async () => {
-    const pending = await ctx.store.claimPending(node.id);
+    const pending = await ctx.store.inputs.claimPending(node.id);
     if (closed || pending.length === 0) return;
     node.log(RED._(`${node.type}.log.replayed`, { count: pending.length }));
     for (const entry of pending)

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   WorkflowDefinitionError,
   WorkflowError,
@@ -10,31 +8,10 @@ import {
   normalizeDefinition,
 } from '../../workflow/index.js';
 import type { WorkflowInstanceQuery } from '../../store/index.js';
-import { mountOnce } from './http.js';
+import { mountOnce } from './http/routes.js';
 import { adminUser } from './red.js';
 import type { Red, Request, Response } from './red.js';
 import { deployedWorkflows, eventView, instanceView, workflowMessage, workflowRuntime } from './workflows.js';
-
-/**
- * The definition rules (src/workflow/definition.ts and validate.ts, which import nothing else) as
- * one script for the editor: the dialog checks a workflow with the very code the runtime uses.
- */
-let rulesScript: string | undefined;
-function rules(): string {
-  if (rulesScript) return rulesScript;
-  const dir = join(__dirname, '..', '..', 'workflow');
-  const module = (file: string) =>
-    `modules['${file}'] = (function (exports, require) {\n${readFileSync(join(dir, file), 'utf8').replace(
-      /^\/\/# sourceMappingURL=.*$/m,
-      '',
-    )}\nreturn exports;\n})({}, load);\n`;
-  rulesScript =
-    `(function () {\nvar modules = {};\nfunction load(name) { return modules[name.replace(/^\\.\\//, '')]; }\n` +
-    module('definition.js') +
-    module('validate.js') +
-    `window.ImisWorkflowRules = Object.assign({}, modules['definition.js'], modules['validate.js']);\n})();\n`;
-  return rulesScript;
-}
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 const time = (v: unknown) => {
@@ -66,15 +43,11 @@ export function mountWorkflowApi(RED: Red): void {
   };
   const actor = (req: Request) => adminUser(req) ?? 'editor';
 
-  mountOnce(app, 'get', '/imis/workflows/rules.js', read, (_req, res) => {
-    res.type('application/javascript').send(rules());
-  });
-
   // Deployed workflows: definition, problems, instance counts.
   mountOnce(app, 'get', '/imis/workflows', read, (_req, res) => {
     const runtime = workflowRuntime(RED);
     res.json(
-      [...deployedWorkflows.values()].map((d) => ({
+      [...deployedWorkflows(RED).values()].map((d) => ({
         id: d.nodeId,
         code: d.code,
         description: d.definition.description,
@@ -91,7 +64,8 @@ export function mountWorkflowApi(RED: Red): void {
 
   mountOnce(app, 'post', '/imis/workflows/layout', read, (req, res) => {
     try {
-      res.json(layoutWorkflow(normalizeDefinition(req.body?.definition ?? {})));
+      const direction = req.body?.direction === 'TB' ? 'TB' : 'LR';
+      res.json(layoutWorkflow(normalizeDefinition(req.body?.definition ?? {}), direction));
     } catch (err) {
       res.status(400).json({ error: (err as Error).message });
     }

@@ -8,31 +8,25 @@ import type {
 } from '../../workflow/index.js';
 import { keepFinalMsOf } from '../../store/index.js';
 import type { WorkflowInstance } from '../../store/index.js';
-import { packageContext } from './context.js';
-import type { PackageContext } from './context.js';
+import { packageRuntime } from './package-runtime.js';
 import { catalogNamespace } from './messages.js';
 import { findNode } from './red.js';
 import type { Node, Red, Substitutions } from './red.js';
 
-/**
- * The workflow runtime of the package context (one per Node-RED runtime and store): definitions
- * deployed by imis-workflow config nodes, instances in the store, one timeout scheduler. Started
- * once the store is open; stopped when the context is replaced (another data folder, in tests).
- */
-const runtimes = new WeakMap<PackageContext, WorkflowRuntime>();
-let current: WorkflowRuntime | undefined;
-
 /** How often instance counts are taken again when several processes share a PostgreSQL store. */
 const RECOUNT_MS = 30_000;
 
+/**
+ * The workflow runtime of the package runtime (one per Node-RED runtime and store): definitions
+ * deployed by imis-workflow config nodes, instances in the store, one timeout scheduler. Made on
+ * first use, started once the store is open; stopped with the package runtime.
+ */
 export function workflowRuntime(RED: Red): WorkflowRuntime {
-  const ctx = packageContext(RED);
-  let runtime = runtimes.get(ctx);
-  if (runtime) return runtime;
-  current?.stop();
+  const ctx = packageRuntime(RED);
+  if (ctx.workflows) return ctx.workflows;
   const settings = RED.settings.imis ?? {};
   const shared = ctx.store.engine === 'postgres';
-  runtime = new WorkflowRuntime(ctx.store, {
+  const runtime = new WorkflowRuntime(ctx.store, {
     shared,
     recountMs: shared ? RECOUNT_MS : 0,
     keepFinalMs: keepFinalMsOf(settings.workflows, settings.runs),
@@ -54,12 +48,11 @@ export function workflowRuntime(RED: Red): WorkflowRuntime {
   );
   ctx.store.ready.then(
     () => {
-      if (runtimes.get(ctx) === started) void started.start();
+      if (ctx.workflows === started) void started.start();
     },
     () => undefined,
   );
-  runtimes.set(ctx, runtime);
-  current = runtime;
+  ctx.workflows = runtime;
   return runtime;
 }
 
@@ -121,7 +114,9 @@ export interface DeployedWorkflow {
 }
 
 /** Deployed workflow config nodes by node id (the admin API lists them). */
-export const deployedWorkflows = new Map<string, DeployedWorkflow>();
+export function deployedWorkflows(RED: Red): Map<string, DeployedWorkflow> {
+  return packageRuntime(RED).deployedWorkflows;
+}
 
 /** What the flow nodes that use a workflow read from its config node. */
 export interface WorkflowHandle {

@@ -1,5 +1,6 @@
-import pg from 'pg';
-import { GroupCommit } from './batch.js';
+import type pg from 'pg';
+import { GroupCommit } from '../batch.js';
+import type { Messages } from './types.js';
 
 /** A channel name as LISTEN takes it unquoted. */
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -29,7 +30,7 @@ function checkChannel(channel: string): void {
  * outside the pool; when it is lost, it is made again (after `retryMs`), and what was sent
  * meanwhile is not received.
  */
-export class PostgresMessages {
+export class PostgresMessages implements Messages {
   private readonly sends: GroupCommit<[string, string]>;
   private readonly handlers = new Map<string, Set<(message: string) => void>>();
   private readonly errorHandlers = new Set<(err: Error) => void>();
@@ -39,6 +40,7 @@ export class PostgresMessages {
   private closed = false;
 
   constructor(
+    private readonly driver: typeof pg,
     private readonly pool: pg.Pool,
     private readonly url: string,
     /** Tells this process's messages from the others' (each message starts with it). */
@@ -112,7 +114,7 @@ export class PostgresMessages {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new this.driver.Client({ connectionString: this.url });
     client.on('notification', (n) => this.received(n.channel, n.payload));
     const lost = (err?: Error) => {
       if (this.client !== client) return;

@@ -2,13 +2,14 @@
  * Worker thread of the embedded store: WAL checkpoints, and the runs' prune when asked, on a
  * connection of its own, so that their copying, fsyncs and deletes never stall Node-RED's event loop (both SQLite engines are synchronous: a
  * checkpoint run by the writing connection blocks every HTTP answer meanwhile). The store's own connection
- * then runs with `wal_autocheckpoint = 0`. See SqliteStore.
+ * then runs with `wal_autocheckpoint = 0`. See SqliteEngine.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from './sqlite-driver.js';
 import type { SqliteDriverName } from './sqlite-driver.js';
-import { runsPruner } from './sqlite-prune.js';
-import type { PruneRequest } from './sqlite-prune.js';
+import { pruneRuns } from '../repositories/runs.js';
+import { SqliteConnection } from './sqlite-connection.js';
+import type { PruneRequest } from './types.js';
 
 export interface CheckpointerData {
   file: string;
@@ -54,7 +55,7 @@ function checkpoint(): void {
 
 const timer = setInterval(checkpoint, Math.max(10, data.intervalMs));
 
-/** What the store asks of this thread besides 'close': one prune batch (src/store/sqlite-prune.ts). */
+/** What the store asks of this thread besides 'close': one prune batch (repositories/runs.ts). */
 export interface WorkerRequest {
   id: number;
   prune: PruneRequest;
@@ -66,7 +67,7 @@ export interface WorkerAnswer {
   error?: string;
 }
 
-const prune = runsPruner(db);
+const connection = new SqliteConnection(db);
 
 parentPort?.on('message', (message: unknown) => {
   if (message === 'close') {
@@ -78,7 +79,7 @@ parentPort?.on('message', (message: unknown) => {
   const { id, prune: request } = message as WorkerRequest;
   let answer: WorkerAnswer;
   try {
-    answer = { id, removed: prune(request) };
+    answer = { id, removed: connection.drive(pruneRuns(request)) };
   } catch (err) {
     answer = { id, error: (err as Error).message };
   }
