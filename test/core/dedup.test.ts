@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Deduplicator } from '../../src/core/dedup.js';
 import type { DedupStorage } from '../../src/core/dedup.js';
 import type { DedupRecord } from '../../src/store/types.js';
+import { waitFor } from '../support/wait.js';
 
 /** A store of de-duplication records in memory (as the store's contract says), with its writes. */
 function memoryStorage(): DedupStorage & { rows: Map<string, DedupRecord>; writes: string[] } {
@@ -167,12 +168,18 @@ describe('De-duplicated inserts', () => {
   it('runs concurrent inserts of one key one after the other: one inserts, the others get its record', async () => {
     const dedup = new Deduplicator(memoryStorage());
     let inserts = 0;
+    // The first insert is held until all five calls are under way.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
     const slow = async () => {
       inserts++;
-      await new Promise((r) => setTimeout(r, 20));
+      await held;
       return { seqn: inserts };
     };
-    const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => dedup.once('n', 'same', slow)));
+    const calls = Promise.all([1, 2, 3, 4, 5].map(() => dedup.once('n', 'same', slow)));
+    await waitFor(() => inserts === 1, 2000, 'the first insert');
+    release();
+    const outcomes = await calls;
     assert.equal(inserts, 1);
     assert.equal(outcomes.filter((o) => !o.skipped).length, 1);
     assert.ok(outcomes.every((o) => (o.result as { seqn: number }).seqn === 1));

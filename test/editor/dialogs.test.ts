@@ -4,15 +4,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { NODE_RED_PKG } from './red-process.js';
-import {
-  cancelDialog,
-  deployFlows,
-  editNode,
-  editorSession,
-  nodeIds,
-  openEditor,
-  restoreFlows,
-} from './session.js';
+import { cancelDialog, editNode, nodeIds, useEditorPage } from './session.js';
 import type { EditorSession } from './session.js';
 
 const TAB = 'dialogs-tab';
@@ -56,45 +48,26 @@ describe(`Editor dialogs before the first deploy: ${NODE_RED_PKG}`, function () 
   this.timeout(90_000);
   let session: EditorSession;
   let page: Page;
-  let flowsBefore: unknown[] = [];
   let serverId = '';
   const pageErrors: string[] = [];
   const added: Record<string, unknown>[] = [];
 
-  before(async function () {
-    session = await editorSession(this);
+  const beforeOpen = async (s: EditorSession) => {
     for (const type of SITE_TYPES) {
       const activity = { SEQN: 900_000 + added.length, PartyId: '900', ACTIVITY_TYPE: type };
       added.push(activity);
-      session.emulator.state.activities.push(activity);
+      s.emulator.state.activities.push(activity);
     }
-    flowsBefore = await deployFlows(session, FLOW);
-    page = await openEditor(session, pageErrors);
-    await page.evaluate((tab) => (window as any).RED.workspaces.show(tab), TAB);
-  });
-
-  after(async () => {
-    await page?.close();
+  };
+  useEditorPage(
+    'dialogs',
+    { flows: () => FLOW, errors: pageErrors, tab: TAB, beforeOpen },
+    (file) => ({ session, page } = file),
+  );
+  after(() => {
     if (!session) return;
     const { activities } = session.emulator.state;
     for (const a of added) activities.splice(activities.indexOf(a), 1);
-    await restoreFlows(session, flowsBefore);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await page.screenshot({ path: '/tmp/editor-dialogs-failure.png' }).catch(() => undefined);
-      console.log(
-        `      (screenshot: /tmp/editor-dialogs-failure.png)\n${session.red.output().slice(-3000)}`,
-      );
-      // Leave no dialog open for the next test.
-      for (const cancel of ['#node-config-dialog-cancel', '#node-dialog-cancel']) {
-        while ((await page.locator(cancel).count()) > 0) {
-          await page.locator(cancel).last().click();
-          await page.waitForTimeout(600);
-        }
-      }
-    }
   });
 
   /** Chooses the server added in the first test in the open dialog's server field. */

@@ -11,7 +11,8 @@ import { TOKEN_PATTERN } from '../../src/core/tokens.js';
 import { nodeConfigs } from '../../src/nodes/lib/migrations.js';
 import { NODE_RED_PKG, PACKAGE_ROOT } from './red-process.js';
 import type { RedProcess } from './red-process.js';
-import { deployFlows, editorSession, nodeIds, openEditor, restoreFlows } from './session.js';
+import { waitFor } from '../support/wait.js';
+import { nodeIds, useEditorPage } from './session.js';
 import type { EditorSession } from './session.js';
 
 const SCREENSHOT = '/tmp/editor-webhook.png';
@@ -56,35 +57,13 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
   let page: Page;
   let hookUrl = '';
   let activitiesBefore = 0;
-  let flowsBefore: unknown[] = [];
   const pageErrors: string[] = [];
 
-  before(async function () {
-    session = await editorSession(this);
+  // This file starts from an empty workspace.
+  useEditorPage('webhook', { flows: () => [], errors: pageErrors }, (file) => {
+    ({ session, page } = file);
     ({ emulator, red } = session);
     activitiesBefore = emulator.state.activitiesFor('12345').length;
-    // This file starts from an empty workspace.
-    flowsBefore = await deployFlows(session, []);
-    page = await openEditor(session, pageErrors);
-  });
-
-  after(async () => {
-    await page?.close();
-    if (session) await restoreFlows(session, flowsBefore);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page && red) {
-      await page.screenshot({ path: '/tmp/editor-failure.png' }).catch(() => undefined);
-      const debug = await page
-        .locator('.red-ui-debug-msg')
-        .allInnerTexts()
-        .catch(() => []);
-      console.log(
-        `      (screenshot: /tmp/editor-failure.png)\n--- Node-RED log ---\n${red.output().slice(-4000)}`,
-      );
-      console.log(`--- debug sidebar ---\n${debug.join('\n') || '(empty)'}`);
-    }
   });
 
   it('loads the editor with the package nodes in an "iMIS" palette category', async () => {
@@ -232,13 +211,11 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     const body = await res.text();
     assert.equal(res.status, 200, body);
     assert.equal(JSON.parse(body).error, false);
-    const started = Date.now();
-    while (
-      emulator!.state.activitiesFor('12345').length === activitiesBefore &&
-      Date.now() - started < 10_000
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      () => emulator!.state.activitiesFor('12345').length > activitiesBefore,
+      10_000,
+      'the new activity',
+    );
     assert.equal(
       emulator!.state.activitiesFor('12345').length,
       activitiesBefore + 1,

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { PROTECTION_DEFAULTS } from '../../src/core/protect/index.js';
 import { NODE_RED_PKG } from './red-process.js';
-import { cancelDialog, deployFlows, editNode, editorSession, openEditor, restoreFlows } from './session.js';
+import { cancelDialog, deployedFlows, editNode, useEditorPage } from './session.js';
 import type { EditorSession } from './session.js';
 
 const TAB = 'protect-tab';
@@ -61,33 +61,12 @@ describe(`Editor: endpoint protection dialogs (${NODE_RED_PKG})`, function () {
   this.timeout(90_000);
   let session: EditorSession;
   let page: Page;
-  let flowsBefore: unknown[] = [];
   const pageErrors: string[] = [];
-
-  before(async function () {
-    session = await editorSession(this);
-    flowsBefore = await deployFlows(session, FLOW);
-    page = await openEditor(session, pageErrors);
-    await page.evaluate((tab) => (window as any).RED.workspaces.show(tab), TAB);
-  });
-
-  after(async () => {
-    await page?.close();
-    if (session) await restoreFlows(session, flowsBefore);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await page.screenshot({ path: '/tmp/editor-protect-failure.png' }).catch(() => undefined);
-      console.log(
-        `      (screenshot: /tmp/editor-protect-failure.png)\n${session.red.output().slice(-3000)}`,
-      );
-      while ((await page.locator('#node-dialog-cancel').count()) > 0) {
-        await page.locator('#node-dialog-cancel').last().click();
-        await page.waitForTimeout(600);
-      }
-    }
-  });
+  useEditorPage(
+    'protect',
+    { flows: () => FLOW, errors: pageErrors, tab: TAB },
+    (file) => ({ session, page } = file),
+  );
 
   const visible = (selector: string) => page.locator(selector).isVisible();
 
@@ -202,13 +181,9 @@ describe(`Editor: endpoint protection dialogs (${NODE_RED_PKG})`, function () {
     await page.locator('#node-dialog-ok').click();
     await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
     await page.locator('#red-ui-header-button-deploy').click();
-    const deadline = Date.now() + 20_000;
-    let flows = '';
-    while (!flows.includes('X-Delivery-Key') && Date.now() < deadline) {
-      await page.waitForTimeout(250);
-      flows = await (await fetch(`${session.red.url}/flows`)).text();
-    }
-    assert.ok(flows.includes('X-Delivery-Key'), 'deployed');
+    const flows = JSON.stringify(
+      await deployedFlows(session, (deployed) => JSON.stringify(deployed).includes('X-Delivery-Key')),
+    );
     assert.ok(!flows.includes(typed), 'the value is not part of the flow');
     const credentials = await (await fetch(`${session.red.url}/credentials/imis-change-in/pr-change`)).json();
     assert.equal(credentials.has_headerSecret, true, 'kept as a credential');

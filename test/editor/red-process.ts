@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { watchChild } from '../support/child.js';
 
 /**
  * A real Node-RED, started as a child process on 127.0.0.1 with a temporary user directory in which
@@ -100,15 +101,7 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
     stdio: ['ignore', 'pipe', 'pipe'],
     nodeArgs: options.nodeArgs,
   });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
+  const watched = watchChild(child, 200_000);
   const url = `http://127.0.0.1:${port}`;
   const red: RedProcess = {
     url,
@@ -116,44 +109,26 @@ export async function startNodeRed(options: RedOptions = {}): Promise<RedProcess
     userDir,
     version: '',
     pid: child.pid ?? 0,
-    output: () => output,
+    output: watched.output,
     close: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGINT');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await watched.stop('SIGINT', 5000);
       rmSync(userDir, { recursive: true, force: true });
     },
   };
 
   try {
-    await waitUntil(
-      () => /Started flows/.test(output),
-      () => child.exitCode !== null,
-      options.startTimeoutMs ?? 30_000,
-    );
+    await watched.waitForOutput(/Started flows/, options.startTimeoutMs ?? 30_000);
     red.version = JSON.parse(readFileSync(join(redDir, 'package.json'), 'utf8')).version;
     const adminRoot = String(options.settings?.httpAdminRoot ?? '/').replace(/\/?$/, '/');
     const settings = await fetch(`${url}${adminRoot}settings`);
-    if (!settings.ok) throw new Error(`GET /settings answered ${settings.status}`);
+    if (!settings.ok) throw new Error(`GET /settings answered ${settings.status}:\n${watched.output()}`);
   } catch (err) {
     await red.close();
-    throw new Error(`Node-RED (${NODE_RED_PKG}) did not start: ${(err as Error).message}\n${output}`, {
+    throw new Error(`Node-RED (${NODE_RED_PKG}) did not start: ${(err as Error).message}`, {
       cause: err,
     });
   }
   return red;
-}
-
-async function waitUntil(ready: () => boolean, dead: () => boolean, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (!ready()) {
-    if (dead()) throw new Error('the process exited');
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** True when the child's log shows that one of this package's node modules failed to load. */

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { NODE_RED_PKG } from './red-process.js';
-import { cancelDialog, deployFlows, editNode, editorSession, openEditor, restoreFlows } from './session.js';
+import type { RunRecord } from '../../src/runs/tracker.js';
+import { waitFor } from '../support/wait.js';
+import { cancelDialog, deployedFlows, editNode, useEditorPage } from './session.js';
 import type { EditorSession } from './session.js';
 
 const TAB = 'labels-tab';
@@ -38,31 +40,12 @@ describe(`Editor: the run business key and values of a trigger (${NODE_RED_PKG})
   this.timeout(90_000);
   let session: EditorSession;
   let page: Page;
-  let flowsBefore: unknown[] = [];
   const pageErrors: string[] = [];
-
-  before(async function () {
-    session = await editorSession(this);
-    flowsBefore = await deployFlows(session, FLOW);
-    page = await openEditor(session, pageErrors);
-    await page.evaluate((tab) => (window as any).RED.workspaces.show(tab), TAB);
-  });
-
-  after(async () => {
-    await page?.close();
-    if (session) await restoreFlows(session, flowsBefore);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await page.screenshot({ path: '/tmp/editor-run-labels-failure.png' }).catch(() => undefined);
-      console.log(`      (screenshot: /tmp/editor-run-labels-failure.png)`);
-      while ((await page.locator('#node-dialog-cancel').count()) > 0) {
-        await page.locator('#node-dialog-cancel').last().click();
-        await page.waitForTimeout(600);
-      }
-    }
-  });
+  useEditorPage(
+    'run-labels',
+    { flows: () => FLOW, errors: pageErrors, tab: TAB },
+    (file) => ({ session, page } = file),
+  );
 
   /** Height of the element over the height of one line of its text (1 = one line). */
   const lines = (selector: string) =>
@@ -142,26 +125,38 @@ describe(`Editor: the run business key and values of a trigger (${NODE_RED_PKG})
     });
 
     await page.locator('#red-ui-header-button-deploy').click();
-    let deployed: any;
-    for (const deadline = Date.now() + 20_000; !deployed?.businessKey && Date.now() < deadline;) {
-      await page.waitForTimeout(250);
-      const flows: any[] = await (await fetch(`${session.red.url}/flows`)).json();
-      deployed = flows.find((n) => n.id === 'rl-hook');
-    }
+    const flows = await deployedFlows(session, (f) =>
+      Boolean(f.find((n) => n.id === 'rl-hook')?.businessKey),
+    );
+    const deployed = flows.find((n) => n.id === 'rl-hook')!;
     assert.equal(deployed.businessKey, '{{ input.memberId }}');
     assert.deepEqual(deployed.runValues, saved.runValues);
-    // The deployed node names its runs with them.
-    const res = await fetch(`${session.red.url}/imis/hook/${TOKEN}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ memberId: '12345', eventCode: 'ANNUAL26' }),
-    });
-    const { id } = (await res.json()) as { id: string };
-    let run: any;
-    for (let i = 0; i < 100 && !run?.businessKey; i++) {
-      await page.waitForTimeout(100);
-      run = await (await fetch(`${session.red.url}/imis/runs/${id}`)).json();
-    }
+    // The deployed node names its runs with them. Its webhook answers 503 until the redeployed
+    // flows have started.
+    const { id } = await waitFor(
+      async () => {
+        const res = await fetch(`${session.red.url}/imis/hook/${TOKEN}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ memberId: '12345', eventCode: 'ANNUAL26' }),
+        });
+        if (res.status === 200) return (await res.json()) as { id: string };
+        if (res.status !== 503) throw new Error(`hook answered ${res.status}: ${await res.text()}`);
+        return undefined;
+      },
+      10_000,
+      'the redeployed webhook to accept a call',
+      100,
+    );
+    const run = await waitFor(
+      async () => {
+        const answer = (await (await fetch(`${session.red.url}/imis/runs/${id}`)).json()) as RunRecord;
+        return answer.businessKey && answer;
+      },
+      10_000,
+      'the run with its business key',
+      100,
+    );
     assert.equal(run.businessKey, '12345');
     assert.deepEqual(run.values, { eventCode: 'ANNUAL26' });
 

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { deployFlows, editorSession, openEditor, restoreFlows } from './session.js';
+import { quietWindow, waitFor } from '../support/wait.js';
+import { useEditorPage } from './session.js';
 import type { EditorSession } from './session.js';
 
 const TAB = 'runs-dash-tab';
@@ -16,23 +17,27 @@ describe('Editor: the Runs dashboard', function () {
 
   let session: EditorSession;
   let page: Page;
-  let flowsBefore: unknown[] = [];
   const pageErrors: string[] = [];
   const token = randomBytes(24).toString('base64url');
   const failedIds: string[] = [];
 
   const post = async (memberId: string): Promise<string> => {
     // Right after a deploy the hook answers 503 until the flows have started.
-    for (let i = 0; ; i++) {
-      const res = await fetch(`${session.red.url}/imis/hook/${token}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ memberId, eventCode: 'CONF2026' }),
-      });
-      if (res.status === 200) return ((await res.json()) as { id: string }).id;
-      if (res.status !== 503 || i > 100) throw new Error(`hook answered ${res.status}: ${await res.text()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return waitFor(
+      async () => {
+        const res = await fetch(`${session.red.url}/imis/hook/${token}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ memberId, eventCode: 'CONF2026' }),
+        });
+        if (res.status === 200) return ((await res.json()) as { id: string }).id;
+        if (res.status !== 503) throw new Error(`hook answered ${res.status}: ${await res.text()}`);
+        return undefined;
+      },
+      10_000,
+      'the hook to accept a call',
+      100,
+    );
   };
   /** Posts a body that is not JSON: the hook rejects it (400) before any run. */
   const postBad = async (marker: string) => {
@@ -57,115 +62,114 @@ describe('Editor: the Runs dashboard', function () {
       status: string;
       reruns?: string[];
     };
-  const settled = async (id: string) => {
-    for (let i = 0; i < 200; i++) {
-      const run = await runOf(id);
-      if (run.status && run.status !== 'running') return run;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`run ${id} did not settle`);
-  };
+  const settled = (id: string) =>
+    waitFor(
+      async () => {
+        const run = await runOf(id);
+        return run.status && run.status !== 'running' && run;
+      },
+      10_000,
+      `run ${id} to settle`,
+      50,
+    );
 
-  before(async function () {
-    session = await editorSession(this);
-    flowsBefore = await deployFlows(session, [
-      { id: TAB, type: 'tab', label: 'Runs dashboard' },
-      { id: EMPTY_TAB, type: 'tab', label: 'No runs here' },
-      {
-        id: 'runs-dash-hook',
-        z: TAB,
-        type: 'imis-webhook-in',
-        name: 'Check-in hook',
-        x: 150,
-        y: 100,
-        wires: [['runs-dash-label']],
-        credentials: { token },
+  const flows = (): unknown[] => [
+    { id: TAB, type: 'tab', label: 'Runs dashboard' },
+    { id: EMPTY_TAB, type: 'tab', label: 'No runs here' },
+    {
+      id: 'runs-dash-hook',
+      z: TAB,
+      type: 'imis-webhook-in',
+      name: 'Check-in hook',
+      x: 150,
+      y: 100,
+      wires: [['runs-dash-label']],
+      credentials: { token },
+    },
+    {
+      id: 'runs-dash-manual',
+      z: TAB,
+      type: 'imis-manual',
+      name: 'Check-in by hand',
+      input: '{"memberId":"12345","eventCode":"CONF2026"}',
+      x: 150,
+      y: 180,
+      wires: [['runs-dash-review']],
+    },
+    {
+      id: 'runs-dash-review',
+      z: TAB,
+      type: 'delay',
+      name: 'Hold for review',
+      pauseType: 'delay',
+      timeout: '4',
+      timeoutUnits: 'seconds',
+      x: 300,
+      y: 180,
+      wires: [['runs-dash-label']],
+    },
+    {
+      id: 'runs-dash-label',
+      z: TAB,
+      type: 'change',
+      name: 'Key and values',
+      rules: [
+        { t: 'set', p: 'imis.businessKey', pt: 'msg', to: '"M" & payload.memberId', tot: 'jsonata' },
+        { t: 'set', p: 'imis.values', pt: 'msg', to: '{"event": payload.eventCode}', tot: 'jsonata' },
+      ],
+      x: 300,
+      y: 100,
+      wires: [['runs-dash-insert']],
+    },
+    {
+      id: 'runs-dash-insert',
+      z: TAB,
+      type: 'imis-insert-activity',
+      name: 'Attendance',
+      server: 'runs-dash-srv',
+      fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING' },
+      x: 400,
+      y: 100,
+      wires: [[]],
+    },
+    {
+      id: 'runs-dash-srv',
+      type: 'imis-server',
+      baseUrl: session.emulator.url,
+      retries: 0,
+      credentials: { username: 'MANAGER', password: 'manager' },
+    },
+  ];
+  useEditorPage(
+    'runs-dashboard',
+    {
+      flows,
+      errors: pageErrors,
+      beforeOpen: async () => {
+        // iMIS refuses three check-ins of one member for a while (a transient outage); an unknown
+        // member fails for good; another check-in goes through.
+        session.emulator.state.injectFault({
+          method: 'POST',
+          pathPrefix: '/api/Activity',
+          status: 503,
+          times: 3,
+          body: { Message: 'Service unavailable' },
+        });
+        for (let i = 0; i < 3; i++) failedIds.push(await post(MEMBER));
+        for (const id of failedIds) assert.equal((await settled(id)).status, 'failed');
+        assert.equal((await settled(await post('99999'))).status, 'failed');
+        assert.equal((await settled(await post(MEMBER))).status, 'ok');
       },
-      {
-        id: 'runs-dash-manual',
-        z: TAB,
-        type: 'imis-manual',
-        name: 'Check-in by hand',
-        input: '{"memberId":"12345","eventCode":"CONF2026"}',
-        x: 150,
-        y: 180,
-        wires: [['runs-dash-review']],
-      },
-      {
-        id: 'runs-dash-review',
-        z: TAB,
-        type: 'delay',
-        name: 'Hold for review',
-        pauseType: 'delay',
-        timeout: '4',
-        timeoutUnits: 'seconds',
-        x: 300,
-        y: 180,
-        wires: [['runs-dash-label']],
-      },
-      {
-        id: 'runs-dash-label',
-        z: TAB,
-        type: 'change',
-        name: 'Key and values',
-        rules: [
-          { t: 'set', p: 'imis.businessKey', pt: 'msg', to: '"M" & payload.memberId', tot: 'jsonata' },
-          { t: 'set', p: 'imis.values', pt: 'msg', to: '{"event": payload.eventCode}', tot: 'jsonata' },
-        ],
-        x: 300,
-        y: 100,
-        wires: [['runs-dash-insert']],
-      },
-      {
-        id: 'runs-dash-insert',
-        z: TAB,
-        type: 'imis-insert-activity',
-        name: 'Attendance',
-        server: 'runs-dash-srv',
-        fields: { partyId: '{{ input.memberId }}', activityType: 'MEETING' },
-        x: 400,
-        y: 100,
-        wires: [[]],
-      },
-      {
-        id: 'runs-dash-srv',
-        type: 'imis-server',
-        baseUrl: session.emulator.url,
-        retries: 0,
-        credentials: { username: 'MANAGER', password: 'manager' },
-      },
-    ]);
-    // iMIS refuses three check-ins of one member for a while (a transient outage); an unknown
-    // member fails for good; another check-in goes through.
-    session.emulator.state.injectFault({
-      method: 'POST',
-      pathPrefix: '/api/Activity',
-      status: 503,
-      times: 3,
-      body: { Message: 'Service unavailable' },
-    });
-    for (let i = 0; i < 3; i++) failedIds.push(await post(MEMBER));
-    for (const id of failedIds) assert.equal((await settled(id)).status, 'failed');
-    assert.equal((await settled(await post('99999'))).status, 'failed');
-    assert.equal((await settled(await post(MEMBER))).status, 'ok');
-    page = await openEditor(session, pageErrors);
-    await page.evaluate((tab) => {
+    },
+    (file) => ({ session, page } = file),
+  );
+  before(() =>
+    page.evaluate((tab) => {
       const RED = (window as any).RED;
       RED.workspaces.show(tab);
       RED.sidebar.show('imis-runs');
-    }, TAB);
-  });
-
-  after(async () => {
-    await page?.close();
-    if (session) await restoreFlows(session, flowsBefore);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await page.screenshot({ path: '/tmp/editor-runs-dashboard-failure.png' }).catch(() => undefined);
-    }
-  });
+    }, TAB),
+  );
 
   const items = () => page.locator('.imis-runs-list .imis-runs-run');
   const counts = () => page.locator('.imis-runs-counts').innerText();
@@ -246,9 +250,11 @@ describe('Editor: the Runs dashboard', function () {
     const dialog = page.locator('.red-ui-notification', { hasText: 'Re-run 3 failed run' });
     await dialog.waitFor({ state: 'visible' });
     await dialog.locator('.imis-runs-confirm').click();
-    for (let i = 0; i < 200 && session.emulator.state.activitiesFor(MEMBER).length < before + 3; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(
+      () => session.emulator.state.activitiesFor(MEMBER).length >= before + 3,
+      10_000,
+      'three re-run inserts',
+    );
     assert.equal(session.emulator.state.activitiesFor(MEMBER).length, before + 3, 'three re-run inserts');
 
     // The detail of the open original lists its re-run, which links back to it.
@@ -391,7 +397,8 @@ describe('Editor: the Runs dashboard', function () {
       await panel.locator('.imis-runs-manual-run').click();
       assert.match(await panel.locator('.imis-runs-manual-error').innerText(), /Input is not valid JSON: /);
       assert.equal(await input.getAttribute('aria-invalid'), 'true');
-      await new Promise((r) => setTimeout(r, 300));
+      // Deliberate window: no request may follow the refusal.
+      await quietWindow(100);
       assert.deepEqual(posts, []);
     } finally {
       page.off('request', record);
@@ -441,10 +448,15 @@ describe('Editor: the Runs dashboard', function () {
     const id = (await detail.getAttribute('data-id')) as string;
     const row = page.locator(`.imis-runs-run[data-id="${id}"]`);
     // The run reaches the delay a moment after it starts: the list shows it at the next refresh.
-    for (let i = 0; i < 20 && !/waiting at/.test(await row.innerText()); i++) {
-      await page.locator('.imis-runs-search-input').press('Enter');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () => {
+        await page.locator('.imis-runs-search-input').press('Enter');
+        return /waiting at/.test(await row.innerText());
+      },
+      2000,
+      'the run waiting at the delay',
+      100,
+    ).catch(() => undefined); // the assertions below say what the row shows
     assert.match(await row.innerText(), /running/);
     assert.match(await row.innerText(), /waiting at Hold for review/);
     assert.match(await detail.innerText(), /GALA2026/);

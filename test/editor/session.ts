@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
+import { waitFor } from '../support/wait.js';
 import { startNodeRed } from './red-process.js';
 import type { RedProcess } from './red-process.js';
 
@@ -97,6 +98,82 @@ export async function openEditor(s: EditorSession, errors: string[]): Promise<Pa
   return page;
 }
 
+export interface EditorFile {
+  session: EditorSession;
+  page: Page;
+}
+
+export interface EditorFileOptions {
+  /** The flows the file deploys (the flows it found are put back after it). */
+  flows: (s: EditorSession) => unknown[];
+  /** Where the page's browser errors are collected (see openEditor). */
+  errors: string[];
+  /** The tab shown once the editor is open. */
+  tab?: string;
+  /** Done after the deploy, before the page opens (e.g. runs for a list to show). */
+  beforeOpen?: (s: EditorSession) => Promise<void>;
+}
+
+/**
+ * The mocha hooks of an editor test file: the shared session, the file's flows deployed, an editor
+ * page open on them; after a failed test a screenshot (/tmp/editor-<name>-failure.png), the end of
+ * Node-RED's log and the debug sidebar, and no dialog left open for the next test; at the end the
+ * page closed and the flows put back. `set` receives the session and the page as they are made.
+ */
+export function useEditorPage(
+  name: string,
+  options: EditorFileOptions,
+  set: (file: EditorFile) => void,
+): void {
+  const file = {} as EditorFile;
+  let flowsBefore: unknown[] | undefined;
+  before(async function () {
+    file.session = await editorSession(this);
+    set(file);
+    flowsBefore = await deployFlows(file.session, options.flows(file.session));
+    await options.beforeOpen?.(file.session);
+    file.page = await openEditor(file.session, options.errors);
+    if (options.tab) await file.page.evaluate((tab) => (window as any).RED.workspaces.show(tab), options.tab);
+    set(file);
+  });
+  after(async () => {
+    await file.page?.close();
+    if (file.session && flowsBefore) await restoreFlows(file.session, flowsBefore);
+  });
+  afterEach(async function () {
+    const { page, session } = file;
+    if (this.currentTest?.state !== 'failed' || !page) return;
+    const screenshot = `/tmp/editor-${name}-failure.png`;
+    await page.screenshot({ path: screenshot }).catch(() => undefined);
+    const debug = await page
+      .locator('.red-ui-debug-msg')
+      .allInnerTexts()
+      .catch(() => []);
+    console.log(
+      `      (screenshot: ${screenshot})\n--- Node-RED log ---\n${session.red.output().slice(-3000)}\n` +
+        `--- debug sidebar ---\n${debug.join('\n') || '(empty)'}`,
+    );
+    await closeDialogs(page);
+  });
+}
+
+/** Cancels every open edit dialog (config node dialogs first), each once it has closed. */
+export async function closeDialogs(page: Page): Promise<void> {
+  for (const cancel of ['#node-config-dialog-cancel', '#node-dialog-cancel']) {
+    for (let tries = 0; tries < 5; tries++) {
+      const open = await page.locator(cancel).count();
+      if (open === 0) break;
+      await page.locator(cancel).last().click();
+      await page
+        .waitForFunction(([selector, n]) => document.querySelectorAll(selector).length < n, [
+          cancel,
+          open,
+        ] as const)
+        .catch(() => undefined);
+    }
+  }
+}
+
 /** Deploys `flows` through the admin API (a full deploy); answers what was deployed before. */
 export async function deployFlows(s: EditorSession, flows: unknown[]): Promise<unknown[]> {
   const before = await (await fetch(`${s.red.url}/flows`)).json();
@@ -107,6 +184,23 @@ export async function deployFlows(s: EditorSession, flows: unknown[]): Promise<u
   });
   if (!res.ok) throw new Error(`POST /flows answered ${res.status}: ${await res.text()}`);
   return before as unknown[];
+}
+
+/** The deployed flows (GET /flows) once `check` holds for them, e.g. after the editor's Deploy. */
+export function deployedFlows(
+  s: EditorSession,
+  check: (flows: Record<string, unknown>[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<Record<string, unknown>[]> {
+  return waitFor(
+    async () => {
+      const flows = (await (await fetch(`${s.red.url}/flows`)).json()) as Record<string, unknown>[];
+      return check(flows) && flows;
+    },
+    timeoutMs,
+    'the deployed flows',
+    100,
+  );
 }
 
 /** Puts back flows answered by deployFlows. */
@@ -135,6 +229,19 @@ export async function editNode(page: Page, id: string): Promise<void> {
     RED.editor.edit(node);
   }, id);
   await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
+  await trayInPlace(page);
+}
+
+/**
+ * Waits until the open tray has slid in (a CSS transition of its `right` edge, its width set on the
+ * way), so that what a test measures in the dialog is where it stays.
+ */
+export async function trayInPlace(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const trays = document.querySelectorAll('.red-ui-tray');
+    const tray = trays[trays.length - 1];
+    return tray !== undefined && getComputedStyle(tray).right === '0px';
+  });
 }
 
 /** Closes the open edit dialog with Cancel. */

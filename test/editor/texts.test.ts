@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { NODE_RED_PKG } from './red-process.js';
-import { cancelDialog, deployFlows, editNode, editorSession, openEditor, restoreFlows } from './session.js';
+import { cancelDialog, editNode, trayInPlace, useEditorPage } from './session.js';
 import type { EditorSession } from './session.js';
 
 const TAB = 'texts-tab';
@@ -81,9 +81,12 @@ async function keysShown(page: Page, selector: string): Promise<string[]> {
   return texts.filter((t) => KEY_TEXT.test(t));
 }
 
-/** Waits until the editor has no request in flight (the dialogs fill themselves from the runtime). */
+/**
+ * Waits until the editor tray has slid in (its dialog's requests are made as it opens) and no
+ * request is in flight (the dialogs fill themselves from the runtime).
+ */
 async function settled(page: Page): Promise<void> {
-  await page.waitForTimeout(50);
+  await trayInPlace(page);
   await page.waitForFunction(() => (window as any).$.active === 0);
 }
 
@@ -91,7 +94,6 @@ describe(`Editor texts: ${NODE_RED_PKG}, no message key shown raw`, function () 
   this.timeout(90_000);
   let session: EditorSession;
   let page: Page;
-  let flowsBefore: unknown[] = [];
   const pageErrors: string[] = [];
   const found: Record<string, string[]> = {};
   /** The Copy buttons' confirmations, by node. */
@@ -100,24 +102,11 @@ describe(`Editor texts: ${NODE_RED_PKG}, no message key shown raw`, function () 
     if (keys.length) found[where] = [...(found[where] ?? []), ...keys];
   };
 
-  before(async function () {
-    session = await editorSession(this);
-    flowsBefore = await deployFlows(session, flow(session.emulator.url));
-    page = await openEditor(session, pageErrors);
-    await page.evaluate((tab) => (window as any).RED.workspaces.show(tab), TAB);
-  });
-
-  after(async () => {
-    await page?.close();
-    if (session) await restoreFlows(session, flowsBefore);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await page.screenshot({ path: '/tmp/editor-texts-failure.png' }).catch(() => undefined);
-      console.log(`      (screenshot: /tmp/editor-texts-failure.png)\n${session.red.output().slice(-3000)}`);
-    }
-  });
+  useEditorPage(
+    'texts',
+    { flows: (s) => flow(s.emulator.url), errors: pageErrors, tab: TAB },
+    (file) => ({ session, page } = file),
+  );
 
   it('shows the palette from the catalogs', async () => {
     const labels = await page.locator('#red-ui-palette-container-iMIS .red-ui-palette-label').allInnerTexts();

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PACKAGE_ROOT } from './red-process.js';
-import { deployFlows, editorSession, openEditor, restoreFlows } from './session.js';
+import { waitFor } from '../support/wait.js';
+import { useEditorPage } from './session.js';
 import type { EditorSession } from './session.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
@@ -29,27 +30,13 @@ describe('Editor: the iMIS workflows sidebar', function () {
   this.timeout(90_000);
   let session: EditorSession;
   let page: Page;
-  let flowsBefore: unknown[] = [];
   const pageErrors: string[] = [];
   const key = `SO-${Date.now()}`;
-
-  before(async function () {
-    session = await editorSession(this);
-    flowsBefore = await deployFlows(session, exampleFlow(session));
-    page = await openEditor(session, pageErrors);
-  });
-  after(async () => {
-    await page?.close();
-    if (session) await restoreFlows(session, flowsBefore);
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await page.screenshot({ path: '/tmp/editor-workflows-failure.png' }).catch(() => undefined);
-      console.log(
-        `      (screenshot: /tmp/editor-workflows-failure.png)\n${session.red.output().slice(-3000)}`,
-      );
-    }
-  });
+  useEditorPage(
+    'workflows',
+    { flows: exampleFlow, errors: pageErrors },
+    (file) => ({ session, page } = file),
+  );
 
   const row = (code: string) => page.locator(`.imis-wf-list tr[data-code="${code}"]`);
   const instance = (k: string) => page.locator(`.imis-wf-instances tr[data-key="${k}"]`);
@@ -102,11 +89,19 @@ describe('Editor: the iMIS workflows sidebar', function () {
     });
     assert.equal(res.status, 200, await res.text());
     await page.locator('.imis-wf-filter-state').selectOption('SUBMITTED');
-    for (let i = 0; i < 50 && (await instance(key).count()) === 0; i++) {
-      await page.locator('.imis-wf-filter-apply').click();
-      await page.waitForTimeout(200);
-    }
-    await instance(key).waitFor({ state: 'visible' });
+    // The list shows what it read when applied: apply again until it has the new instance.
+    await waitFor(
+      async () => {
+        await page.locator('.imis-wf-filter-apply').click();
+        return instance(key)
+          .waitFor({ state: 'visible', timeout: 500 })
+          .then(() => true)
+          .catch(() => false);
+      },
+      10_000,
+      'the instance listed',
+      0,
+    );
     assert.equal(await instance(key).locator('.imis-wf-state').innerText(), 'SUBMITTED');
     assert.equal(await instance(key).locator('.imis-wf-last-transition').innerText(), 'SUBMIT');
     assert.equal(await instance(key).locator('.imis-wf-last-trigger').innerText(), 'On Webhook');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { quietWindow, waitFor } from '../support/wait.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOTNET_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?$/;
@@ -40,8 +41,6 @@ async function call(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
   let emulator: Emulator;
@@ -175,8 +174,14 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       assert.equal(location, `/task/status/${execution.executeId}`);
 
       const statusUrl = new URL(location, task.pollingUrl).toString();
-      await sleep(150);
-      const running = await call(statusUrl, 'GET');
+      const running = await waitFor(
+        async () => {
+          const answer = await call(statusUrl, 'GET');
+          return answer.body.PercentComplete > 0 && answer;
+        },
+        2000,
+        'the job under way',
+      );
       assert.equal(running.status, 202);
       assert.equal(running.headers.get('retry-after'), '2');
       assert.deepEqual(Object.keys(running.body), JOB_STATUS_FIELDS);
@@ -189,11 +194,13 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       assert.ok(running.body.RowCount < 40);
       assert.equal(running.body.RetryAfter, '00:00:02');
       assert.equal(running.body.PollingUrl, statusUrl);
-      await sleep(100);
-      const later = await call(statusUrl, 'GET');
-      assert.ok(later.body.PercentComplete >= running.body.PercentComplete);
+      await waitFor(
+        async () => (await call(statusUrl, 'GET')).body.PercentComplete > running.body.PercentComplete,
+        2000,
+        'the job to progress',
+      );
 
-      while (!execution.done()) await sleep(20);
+      await waitFor(() => execution.done(), 5000, 'the job done');
       const done = await call(statusUrl, 'GET');
       assert.equal(done.status, 200);
       assert.equal(done.headers.get('retry-after'), null);
@@ -221,8 +228,8 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       assert.match(done.body.UpdatedOn, DOTNET_TIME);
       assert.equal(Date.parse(`${done.body.UpdatedOn}Z`) - Date.parse(`${done.body.CreatedOn}Z`), 800);
 
-      // Every later GET answers the same.
-      await sleep(20);
+      // Every later GET answers the same (a deliberate window: nothing may change after the end).
+      await quietWindow(20);
       const again = await call(statusUrl, 'GET');
       assert.equal(again.status, 200);
       assert.deepEqual(again.body, done.body);
@@ -240,8 +247,15 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       });
       const start = await call(task.pollingUrl);
       assert.equal(start.headers.get('retry-after'), '0');
-      await sleep(40);
-      const done = await call(new URL(start.headers.get('location') ?? '', emulator.url).toString(), 'GET');
+      const statusUrl = new URL(start.headers.get('location') ?? '', emulator.url).toString();
+      const done = await waitFor(
+        async () => {
+          const answer = await call(statusUrl, 'GET');
+          return answer.status !== 202 && answer;
+        },
+        2000,
+        'the job to end',
+      );
       assert.equal(done.status, 200);
       assert.equal(done.body.Status, 'F');
       assert.equal(done.body.StatusDescription, 'Failed');
@@ -264,7 +278,8 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       const task = emulator.state.iupdate.addTask({ name: 'Stuck', durationMs: 10, neverComplete: true });
       const start = await call(task.pollingUrl);
       const statusUrl = new URL(start.headers.get('location') ?? '', emulator.url).toString();
-      await sleep(50);
+      // Past its duration (10 ms) it stays at 99 %.
+      await waitFor(async () => (await call(statusUrl, 'GET')).body.PercentComplete === 99, 2000, '99 %');
       for (let i = 0; i < 3; i++) {
         const answer = await call(statusUrl, 'GET');
         assert.equal(answer.status, 202);

@@ -9,6 +9,7 @@ import {
   type NotificationOptions,
 } from '../../src/emulator/notifications.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { quietWindow, waitFor } from '../support/wait.js';
 import { api, entityBody, tokenFor } from './helpers.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -73,8 +74,6 @@ async function startReceiver(handler: Handler = echoCode): Promise<Receiver> {
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/imis`;
   return receiver;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function personUpdate(firstName: string): unknown {
   return {
@@ -162,7 +161,8 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
       receiver.received.length = 0;
       await api(emulator, token, 'PUT', '/api/Party/101', personUpdate('Jon'));
       await emulator.state.notifications.idle();
-      await sleep(30);
+      // Deliberate window: nothing may reach the endpoint that failed its validation.
+      await quietWindow(30);
       assert.equal(receiver.received.length, 0);
     });
 
@@ -237,7 +237,8 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
       const put = await api(emulator, token, 'PUT', '/api/Party/101', personUpdate('Jon'));
       assert.equal(put.status, 200);
       await emulator.state.notifications.idle();
-      await sleep(30);
+      // Deliberate window: nothing may reach the endpoint that is not verified.
+      await quietWindow(30);
       assert.equal(receiver.received.length, 0);
       assert.equal(emulator.state.notifications.deliveries.length, 0);
       assert.equal(emulator.state.notifications.published.length, 1);
@@ -427,7 +428,8 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
         receiver.handler = (_received, _req, res) => json(res, status);
         const event = emulator.state.notifications.publish('Party.Updated', '101');
         await emulator.state.notifications.idle();
-        await sleep(50);
+        // Deliberate window: no retry may follow (retries here come after ~1 ms).
+        await quietWindow(50);
         assert.equal(receiver.received.length, 1);
         assert.deepEqual(
           emulator.state.notifications.deliveries.map((entry) => entry.status),
@@ -532,7 +534,7 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
       await verified({ retryScale: 1 });
       receiver.handler = (_received, _req, res) => json(res, 500);
       emulator.state.notifications.publish('Party.Updated', '101');
-      while (emulator.state.notifications.deliveries.length === 0) await sleep(5);
+      await waitFor(() => emulator.state.notifications.deliveries.length > 0, 2000, 'the first delivery');
       assert.equal(emulator.state.notifications.pending, 1);
       emulator.state.reset();
       await emulator.state.notifications.idle();
@@ -547,7 +549,7 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
       assert.equal((await own.state.notifications.verify()).status, 'Verified');
       receiver.handler = (_received, _req, res) => json(res, 503);
       own.state.notifications.publish('Party.Updated', '101');
-      while (own.state.notifications.deliveries.length === 0) await sleep(5);
+      await waitFor(() => own.state.notifications.deliveries.length > 0, 2000, 'the first delivery');
       const idle = own.state.notifications.idle();
       await own.close();
       await idle;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { waitFor } from '../support/wait.js';
 import { api, requestToken, tokenFor } from './helpers.js';
 
 describe('emulator: POST /token (docs/imis-api.md §1)', () => {
@@ -116,8 +117,11 @@ describe('emulator: bearer tokens on /api (docs/imis-api.md §1.3)', () => {
     const shortLived = await startEmulator({ tokenTtlSeconds: 0.05 });
     try {
       const token = await tokenFor(shortLived);
-      await new Promise((resolve) => setTimeout(resolve, 80));
-      assert.equal((await api(shortLived, token, 'GET', '/api/Party/101')).status, 401);
+      await waitFor(
+        async () => (await api(shortLived, token, 'GET', '/api/Party/101')).status === 401,
+        1000,
+        'the token to expire (50 ms)',
+      );
     } finally {
       await shortLived.close();
     }

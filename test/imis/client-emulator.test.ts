@@ -5,6 +5,7 @@ import { ImisClient } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
 import { getPanel, insertPanelRow, listPanels } from '../../src/imis/panels.js';
 import { getParty } from '../../src/imis/party.js';
+import { waitFor } from '../support/wait.js';
 import { emulatorAndClient } from './helpers.js';
 
 const TODAY = '2026-05-27T00:00:00';
@@ -88,8 +89,9 @@ describe('iMIS client against the emulator', function () {
         kind: 'timeout',
       },
     );
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    // iMIS processed the one request it got; a retry would have made it two.
+    // iMIS processes the one request it got after its delay (300 ms); a retry, sent at once and not
+    // delayed, would have been processed before it.
+    await waitFor(() => emulator.state.activities.length >= before + 2, 2000, 'the slow insert processed');
     assert.equal(emulator.state.activities.length, before + 2);
   });
 

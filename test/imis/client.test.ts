@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import sinon from 'sinon';
 import { ImisClient } from '../../src/imis/client.js';
 import type { ImisClientOptions } from '../../src/imis/client.js';
 import { ImisError } from '../../src/imis/errors.js';
@@ -74,13 +75,18 @@ describe('ImisClient', function () {
     it('reuses the token until shortly before it expires, then signs in again', async function () {
       const s = await site((_hit, res) => json(res, 200, {}), { expiresIn: 1 });
       const c = client(s, { refreshSkewSeconds: 0.5 });
-      await c.request('GET', '/api/Party');
-      await c.request('GET', '/api/Party');
-      assert.equal(s.count('/token'), 1);
-      await wait(600); // past expires_in − skew, still before expiry
-      await c.request('GET', '/api/Party');
-      assert.equal(s.count('/token'), 2);
-      assert.equal(s.hits.at(-1)?.headers.authorization, 'Bearer t2');
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+      try {
+        await c.request('GET', '/api/Party');
+        await c.request('GET', '/api/Party');
+        assert.equal(s.count('/token'), 1);
+        clock.tick(600); // past expires_in − skew, still before expiry
+        await c.request('GET', '/api/Party');
+        assert.equal(s.count('/token'), 2);
+        assert.equal(s.hits.at(-1)?.headers.authorization, 'Bearer t2');
+      } finally {
+        clock.restore();
+      }
     });
 
     it('fails with kind auth and iMIS’s error_description on invalid_grant, without retrying', async function () {

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 describe('iMIS API node, against the emulator', function () {
   this.timeout(30_000);
   let emulator: Emulator;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    emulator.state.reset();
-    await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator } = env));
 
   const requests = (method: string, prefix: string) =>
     emulator.state.requests.filter((r) => r.method === method && r.path.startsWith(prefix));

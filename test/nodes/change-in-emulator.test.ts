@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startEmulator } from '../../src/emulator/server.js';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, quietWindow, waitFor } from '../support/red.js';
+import { runsSettled } from '../support/runs.js';
 
 /** Emulator-driven: iMIS registers the node's URL, verifies it, then delivers real changes. */
 describe("iMIS change notification in, driven by the emulator's change notifications", function () {
@@ -10,16 +12,10 @@ describe("iMIS change notification in, driven by the emulator's change notificat
   let emulator: Emulator;
   let base: string;
   let token: string;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
+  useEmulatedRed((env) => ({ emulator, base } = env));
+  beforeEach(() => {
     token = randomBytes(24).toString('base64url');
   });
-  afterEach(stopHelper);
 
   async function load(config: Record<string, unknown> = {}) {
     await helper.load(
@@ -79,7 +75,7 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     const errors: string[] = [];
     helper
       .getNode('notified')
-      .on('call:error', (c: any) => errors.push(String(c.args[0]?.message ?? c.args[0])));
+      .on('call:error', (c: SinonSpyCall) => errors.push(String(c.args[0]?.message ?? c.args[0])));
     emulator.state.notifications.publish('Party.Updated', '99999');
     await waitFor(() => errors.length === 1, 5000, 'the failed run');
     assert.match(errors[0], /^iMIS has no Party with ID 99999/);
@@ -90,7 +86,8 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     const got = await load({ eventTypes: ['Event.*'] });
     await updateParty('101', 'Jo');
     await emulator.state.notifications.idle();
-    await new Promise((r) => setTimeout(r, 100));
+    // Deliberate window: the filtered event must not reach the flow.
+    await quietWindow(50);
     assert.equal(got.length, 0);
   });
 
@@ -99,12 +96,10 @@ describe("iMIS change notification in, driven by the emulator's change notificat
     emulator.state.notifications.deliverTwice(1);
     emulator.state.notifications.publish('Party.Updated', '101');
     await emulator.state.notifications.idle();
-    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await runsSettled(1)).succeeded, 1, 'one run');
     assert.equal(got.length, 1);
-    const deliveries = emulator.state.notifications.deliveries.filter(
-      (d: any) => d.eventType === 'Party.Updated',
-    );
+    const deliveries = emulator.state.notifications.deliveries.filter((d) => d.eventType === 'Party.Updated');
     assert.equal(deliveries.length, 2);
-    assert.ok(deliveries.every((d: any) => d.status === 200));
+    assert.ok(deliveries.every((d) => d.status === 200));
   });
 });

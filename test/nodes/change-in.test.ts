@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  freshDataDir,
-  helper,
-  packageNodes,
-  startHelper,
-  stopHelper,
-  storeBytes,
-  waitFor,
-} from '../support/red.js';
+import type { SinonSpyCall } from 'sinon';
+import { useRed } from '../support/emulated.js';
+import { helper, packageNodes, quietWindow, storeBytes, waitFor } from '../support/red.js';
+import { runsSettled, settledRun } from '../support/runs.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -33,11 +28,7 @@ function event(eventType: string, data: Record<string, unknown> = {}, id: string
 describe('iMIS change notification in (Event Grid delivery over HTTP)', function () {
   let base: string;
   let dataDir: string;
-  beforeEach(async () => {
-    dataDir = freshDataDir();
-    base = await startHelper(dataDir);
-  });
-  afterEach(stopHelper);
+  useRed((env) => ({ base, dataDir } = env));
 
   const load = (config: Record<string, unknown> = {}, extra: Record<string, unknown>[] = []) =>
     helper.load(
@@ -65,7 +56,7 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
   it('answers the Verify and Save validation event with its code and shows "verified"', async () => {
     await load();
     const statuses: any[] = [];
-    helper.getNode('in').on('call:status', (call: any) => statuses.push(call.args[0]));
+    helper.getNode('in').on('call:status', (call: SinonSpyCall) => statuses.push(call.args[0]));
     const res = await post([
       {
         id: randomUUID(),
@@ -103,7 +94,7 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
     const res = await post([event('Party.Updated'), event('Event.Created'), event('party.created')]);
     assert.deepEqual(await res.json(), { error: false, accepted: 2, duplicates: 0, filtered: 1 });
     await waitFor(() => got.length === 2, 2000, 'two runs');
-    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await runsSettled(2)).succeeded, 2, 'no third run');
     assert.deepEqual(got.map((m) => m.topic).sort(), ['Party.Updated', 'party.created']);
   });
 
@@ -115,7 +106,7 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
     const again = await post([once]);
     assert.equal(again.status, 200);
     assert.equal((await again.json()).duplicates, 1);
-    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await runsSettled(1)).succeeded, 1, 'one run');
     assert.equal(got.length, 1);
   });
 
@@ -128,7 +119,8 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
     const got = collect();
     const again = await post([once]);
     assert.equal((await again.json()).duplicates, 1);
-    await new Promise((r) => setTimeout(r, 50));
+    // Deliberate window: the duplicate must not reach the flow.
+    await quietWindow(50);
     assert.equal(got.length, 0);
   });
 
@@ -137,7 +129,7 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
     const got = collect();
     await post([event('Party.Updated')]);
     await waitFor(() => got.length === 1, 2000, 'the run');
-    await new Promise((r) => setTimeout(r, 20));
+    await settledRun(got[0]._msgid);
     const rerun = (await helper.request().post(`/imis/runs/${got[0]._msgid}/rerun`).expect(200)).body;
     await waitFor(() => got.length === 2, 2000, 'the re-run');
     assert.equal(got[1]._msgid, rerun.id);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, waitFor } from '../support/red.js';
+import { helper, packageNodes, quietWindow, waitFor } from '../support/red.js';
+import { runCounts, settledRun } from '../support/runs.js';
 
 const CHECK_IN_SCHEMA = JSON.stringify({
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -87,7 +88,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the iHo
     assert.equal(activity.PRODUCT_CODE, 'CONF2026');
     assert.equal(activity.DESCRIPTION, 'Checked in to KEYNOTE');
     assert.match(String(activity.TRANSACTION_DATE), /^2026-05-27T09:15:00/);
-    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await settledRun(body.id)).status, 'ok');
     assert.equal(emulator.state.activities.length, 1, 'no second record');
   });
 
@@ -110,7 +111,8 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the iHo
     assert.equal(body.error, true);
     assert.match(body.message, /memberId/);
     assert.ok(body.errors.some((e: any) => e.path === '/memberId'));
-    await new Promise((r) => setTimeout(r, 200));
+    // Deliberate window: no run may write an activity after the refusal.
+    await quietWindow(100);
     assert.equal(emulator.state.activities.length, 0);
   });
 
@@ -120,7 +122,8 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the iHo
     const body = await res.json();
     assert.match(body.message, /checkInTime/);
     assert.match(body.message, /date-time/);
-    await new Promise((r) => setTimeout(r, 200));
+    // Deliberate window: no run may write an activity after the refusal.
+    await quietWindow(100);
     assert.equal(emulator.state.activities.length, 0);
   });
 
@@ -168,8 +171,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the iHo
       ),
     );
     assert.deepEqual(new Set(responses), new Set([200]));
-    await waitFor(() => emulator.state.activities.length >= 500, 45000, '500 activities');
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(async () => (await runCounts()).succeeded === 500, 45000, '500 runs succeeded');
     const sessions = emulator.state.activities.map((a) => a.DESCRIPTION);
     assert.equal(sessions.length, 500);
     assert.equal(new Set(sessions).size, 500);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { runsSettled } from '../support/runs.js';
 
 /**
  * Our routes under httpNodeRoot honour Node-RED's `httpNodeCors` and `httpNodeMiddleware` as HTTP
@@ -120,7 +121,7 @@ describe('Node-RED HTTP settings on our endpoints', function () {
       const accepted = await hook({ 'X-Api-Key': 'let-me-in' });
       assert.equal(accepted.status, 200);
       await waitFor(() => got.length === 1, 2000, 'the run');
-      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await runsSettled(1)).succeeded, 1, 'one run');
       assert.equal(got.length, 1, 'only the call the middleware let through ran');
       assert.equal((await exported()).status, 403, 'the export link is behind it too');
     });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sinon from 'sinon';
+import type { SinonSpyCall } from 'sinon';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
 
 const START = new Date('2026-06-01T10:00:00.500Z');
@@ -74,7 +75,7 @@ describe('Cron trigger', function () {
   it('shows the next run in its status', async () => {
     await loaded({ expression: '0 0 12 * * ? *', timeZone: 'UTC' });
     const statuses: any[] = [];
-    helper.getNode('cron').on('call:status', (c: any) => statuses.push(c.args[0]));
+    helper.getNode('cron').on('call:status', (c: SinonSpyCall) => statuses.push(c.args[0]));
     helper.getNode('cron').receive({ payload: 'enable' });
     await flush();
     assert.ok(statuses.some((s) => /^next: /.test(s.text) && s.fill === 'green'));
@@ -121,7 +122,7 @@ describe('Cron trigger', function () {
   it('rejects a bad replacement expression with a catchable error and keeps the old schedule', async () => {
     await loaded({ expression: '*/5 * * * * ? *', timeZone: 'UTC' });
     const errors: any[] = [];
-    helper.getNode('cron').on('call:error', (c: any) => errors.push(c.args[0]));
+    helper.getNode('cron').on('call:error', (c: SinonSpyCall) => errors.push(c.args[0]));
     helper.getNode('cron').receive({ payload: { cron: '61 * * * * ?' } });
     await flush();
     assert.ok(errors.length >= 1);

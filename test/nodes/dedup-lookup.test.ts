@@ -2,10 +2,12 @@
 // process was killed between iMIS's answer and the commit, or the answer was lost): with a key
 // field, the next try finds the record in iMIS instead of inserting it again.
 import assert from 'node:assert/strict';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import type { Store } from '../../src/store/index.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, helperRuntime, packageNodes } from '../support/red.js';
+import { helper, helperRuntime, packageNodes, quietWindow } from '../support/red.js';
+import { settledRun } from '../support/runs.js';
 
 describe('De-duplication key kept in the record: an insert interrupted before its record was kept', function () {
   let emulator: Emulator;
@@ -42,17 +44,7 @@ describe('De-duplication key kept in the record: an insert interrupted before it
       { srv: { username: 'MANAGER', password: 'manager' } },
     );
 
-  const finished = async (id: string) => {
-    let run: any;
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      const res = await helper.request().get(`/imis/runs/${id}`);
-      run = res.body;
-      if (res.status === 200 && run.status !== 'running') return run;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`run ${id} did not finish: ${JSON.stringify(run)}`);
-  };
+  const finished = (id: string) => settledRun(id);
   const start = async () =>
     finished((await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id);
   const rerun = async (id: string) =>
@@ -124,12 +116,13 @@ describe('De-duplication key kept in the record: an insert interrupted before it
     const calls = (method: 'status' | 'error') =>
       node[method]
         .getCalls()
-        .filter((call: any) => call.thisValue === node)
-        .map((call: any) => call.args[0]);
+        .filter((call: SinonSpyCall) => call.thisValue === node)
+        .map((call: SinonSpyCall) => call.args[0]);
     assert.ok(calls('status').some((s: any) => s.fill === 'red' && s.text === 'invalid template'));
     assert.match(String(calls('error')[0]?.message ?? calls('error')[0]), /cannot be kept in "amount"/);
     helper.getNode('manual').receive({});
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Deliberate window: the node that refused to deploy must insert nothing.
+    await quietWindow(100);
     assert.equal(emulator.state.activitiesFor('12345').length, 0);
   });
 

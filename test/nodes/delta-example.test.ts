@@ -7,17 +7,9 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import {
-  NODE_RED_PKG,
-  freshDataDir,
-  helper,
-  packageNodes,
-  startHelper,
-  stopHelper,
-  waitFor,
-} from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
 
 const EXAMPLE = join(__dirname, '../../../examples/poll-iqa-delta-to-url.json');
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
@@ -39,8 +31,8 @@ describe('Example: Poll IQA → Delta → post changes (change, switch, http req
   /** An external receiver that refuses every post with 503. */
   let down: Server;
   let downUrl: string;
+  useEmulatedRed((env) => ({ emulator, base } = env));
   before(async () => {
-    emulator = await startEmulator({ port: 0 });
     down = createServer((req, res) => {
       req.resume();
       res.writeHead(503).end('down for maintenance');
@@ -49,14 +41,8 @@ describe('Example: Poll IQA → Delta → post changes (change, switch, http req
     downUrl = `http://127.0.0.1:${(down.address() as AddressInfo).port}/changes`;
   });
   after(async () => {
-    await emulator.close();
     await new Promise((resolve) => down.close(resolve));
   });
-  beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
 
   const flow = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, any>[];
   const byName = (name: string) => flow.find((n) => n.name === name) as Record<string, any>;

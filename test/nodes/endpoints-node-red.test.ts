@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { NODE_RED_PKG, PACKAGE_ROOT, startNodeRed } from '../editor/red-process.js';
 import type { RedProcess } from '../editor/red-process.js';
-import { storeBytes } from '../support/red.js';
+import type { RunRecord } from '../../src/runs/tracker.js';
+import { quietWindow, storeBytes, waitFor } from '../support/red.js';
 
 /**
  * The webhook and change notification endpoints in a real Node-RED (a child process, as users run
@@ -104,6 +105,16 @@ for (const layout of layouts) {
       assert.doesNotMatch(answer.text, /\/[\w.-]+\/[\w.-]+\.(js|ts|mjs)\b/, `${what}: no file path`);
       return body;
     };
+    /** Run `id` as the runs API answers it once finished (a finished run is listed once committed). */
+    const finishedRun = (id: string): Promise<RunRecord> =>
+      waitFor(
+        async () => {
+          const run = (await (await fetch(`${red.url}${layout.admin}/imis/runs/${id}`)).json()) as RunRecord;
+          return run.status !== 'running' && run;
+        },
+        5000,
+        `run ${id} to finish`,
+      );
     const runs = async (): Promise<any[]> => {
       const res = await fetch(`${red.url}${layout.admin}/imis/runs?flow=tab`);
       assert.equal(res.status, 200);
@@ -140,11 +151,7 @@ for (const layout of layouts) {
       assert.equal(answer.status, 200, answer.text);
       // Its run is stored before the next test counts runs (a finished run is listed once committed).
       const { id } = JSON.parse(answer.text);
-      let run: any;
-      for (let i = 0; i < 50 && run?.status !== 'ok'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        run = await (await fetch(`${red.url}${layout.admin}/imis/runs/${id}`)).json();
-      }
+      const run = await finishedRun(id);
       assert.deepEqual(run.input, { zipped: true });
     });
 
@@ -154,7 +161,8 @@ for (const layout of layouts) {
       const chunks = [big.slice(0, 1000), big.slice(1000, 3000), big.slice(3000)];
       const answer = await send(hook, { ...JSON_TYPE, 'Transfer-Encoding': 'chunked' }, chunks);
       assertHookError(answer, 413, 'chunked, over 1 KB');
-      await new Promise((r) => setTimeout(r, 300));
+      // Deliberate window: no run may start from the refused body.
+      await quietWindow(100);
       assert.equal((await runs()).length, before, 'no run started');
     });
 
@@ -193,13 +201,9 @@ for (const layout of layouts) {
       );
       assert.equal(answer.status, 200, answer.text);
       const { id } = JSON.parse(answer.text);
-      let run: any;
-      for (let i = 0; i < 50 && run?.status !== 'ok'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        run = await (await fetch(`${red.url}${layout.admin}/imis/runs/${id}`)).json();
-      }
+      const run = await finishedRun(id);
       assert.equal(run.status, 'ok');
-      const headers = run.inputExtra.request.headers;
+      const { headers } = run.inputExtra?.request as { headers: Record<string, string> };
       assert.equal(headers.authorization, '[redacted]');
       assert.equal(headers.cookie, '[redacted]');
       assert.equal(headers['x-hub-signature-256'], '[redacted]');

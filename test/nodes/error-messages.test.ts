@@ -3,6 +3,7 @@
 // node, never prefixed by a class name ("TypeError: ", "ImisError: ").
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { helper, packageNodes, waitFor } from '../support/red.js';
@@ -65,7 +66,7 @@ describe('Errors of an action read as their message, not as a class name (Insert
   /** The insert node's statuses, recorded from now on. */
   const statuses = () => {
     const seen: { fill?: string; text?: string }[] = [];
-    helper.getNode('insert').on('call:status', (call: any) => seen.push(call.args[0]));
+    helper.getNode('insert').on('call:status', (call: SinonSpyCall) => seen.push(call.args[0]));
     return seen;
   };
 
@@ -77,7 +78,7 @@ describe('Errors of an action read as their message, not as a class name (Insert
     helper
       .log()
       .getCalls()
-      .map((call: any) => call.args[0])
+      .map((call: SinonSpyCall) => call.args[0])
       .filter((entry: any) => entry.level === helper.log().ERROR && entry.id === 'insert')
       .map((entry: any) => `[error] [${entry.type}:${entry.name || entry.id}] ${entry.msg}`);
 

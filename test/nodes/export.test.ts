@@ -2,21 +2,19 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Papa from 'papaparse';
 import sinon from 'sinon';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import { useRed } from '../support/emulated.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 const newToken = () => randomBytes(24).toString('base64url');
 
 describe('Export Data to URL', function () {
   let base: string;
-  let dataDir: string;
   let token: string;
 
-  beforeEach(async () => {
-    dataDir = freshDataDir();
-    base = await startHelper(dataDir);
+  useRed((env) => ({ base } = env));
+  beforeEach(() => {
     token = newToken();
   });
-  afterEach(stopHelper);
 
   const flow = (config: Record<string, unknown> = {}) => [
     { id: 'tab', type: 'tab' },
@@ -90,8 +88,11 @@ describe('Export Data to URL', function () {
     await load();
     const node = helper.getNode('export');
     node.receive({ payload: { not: 'rows' } });
-    await new Promise((r) => setTimeout(r, 50));
-    assert.ok(node.error.args.some((a: any[]) => /must be an array/.test(String(a[0]?.message ?? a[0]))));
+    await waitFor(
+      () => node.error.args.some((a: any[]) => /must be an array/.test(String(a[0]?.message ?? a[0]))),
+      2000,
+      'the error saying the source must be an array',
+    );
   });
 
   it('keeps the data and the link across a restart', async () => {

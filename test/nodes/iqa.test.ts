@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Papa from 'papaparse';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes } from '../support/red.js';
 
 describe('Fetch IQA Data (→ Export Data to URL), against the emulator', function () {
   this.timeout(60000);
   let emulator: Emulator;
   let base: string;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator, base } = env));
 
   async function load(iqa: Record<string, unknown>, exportConfig?: Record<string, unknown>) {
     const token = randomBytes(24).toString('base64url');

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
   let emulator: Emulator;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator } = env));
 
   async function run(
     tasks: { name: string; kind: string; wait?: boolean; queryParameters?: string; timeoutSec?: number }[],
@@ -73,8 +66,11 @@ describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
       msg.iupdate.map((o: any) => o.state),
       ['error', 'succeeded'],
     );
-    await new Promise((r) => setTimeout(r, 20));
-    assert.ok(node().error.args.some((a: any[]) => /Broken/.test(String(a[0]?.message ?? a[0]))));
+    await waitFor(
+      () => node().error.args.some((a: any[]) => /Broken/.test(String(a[0]?.message ?? a[0]))),
+      2000,
+      'the error naming Broken',
+    );
   });
 
   it('sends templated QueryParameters to the task', async () => {
@@ -84,7 +80,7 @@ describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
       [task.standardUrl],
       { memberId: '101' },
     );
-    const execution = emulator.state.iupdate.executions.find((e: any) => e.taskId === task.id);
+    const execution = emulator.state.iupdate.executions.find((e) => e.taskId === task.id);
     assert.deepEqual(execution?.queryParameters, { ID: '101' });
   });
 

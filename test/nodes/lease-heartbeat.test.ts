@@ -7,6 +7,7 @@ import {
   packageNodes,
   startHelper,
   stopHelper,
+  waitFor,
 } from '../support/red.js';
 
 /**
@@ -30,8 +31,7 @@ describe('Lease heartbeat', function () {
     assert.equal(ctx.leaseMs, 1000);
     const heartbeat = sinon.spy(ctx.store.inputs, 'heartbeat');
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1150));
-      assert.ok(heartbeat.callCount >= 3, `${heartbeat.callCount} heartbeats in 1.15 s`);
+      await waitFor(() => heartbeat.callCount >= 3, 1150, 'three heartbeats in 1.15 s');
     } finally {
       heartbeat.restore();
     }

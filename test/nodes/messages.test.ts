@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SinonSpyCall } from 'sinon';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
 const serverCatalog = JSON.parse(
@@ -23,8 +24,8 @@ describe('Messages of nodes used without an iMIS server', function () {
       const shown = () =>
         helper._NodePrototype.status
           .getCalls()
-          .filter((call: any) => call.thisValue === node)
-          .map((call: any) => call.args[0].text);
+          .filter((call: SinonSpyCall) => call.thisValue === node)
+          .map((call: SinonSpyCall) => call.args[0].text);
       assert.deepEqual(shown(), [serverCatalog.status.missing]);
       const caught: any[] = [];
       helper.getNode('caught').on('input', (msg: any) => caught.push(msg));

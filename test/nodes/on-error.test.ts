@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, waitFor } from '../support/red.js';
+import { helper, packageNodes } from '../support/red.js';
+import { settledRun } from '../support/runs.js';
 
 /**
  * iWorkflow's failure handling per action, on Insert Activity with a member iMIS does not know:
@@ -51,19 +53,7 @@ describe('Failure policy of an action node (Insert Activity, unknown member)', f
     });
     assert.equal(res.status, 200);
     const { id } = await res.json();
-    let run: any;
-    await waitFor(
-      () => {
-        void helper
-          .request()
-          .get(`/imis/runs/${id}`)
-          .then((r: any) => (run = r.status === 200 ? r.body : run));
-        return run !== undefined && run.status !== 'running';
-      },
-      8000,
-      'the run to finish',
-    );
-    return run;
+    return settledRun(id, 8000);
   };
 
   const seen = (name: string) => {
@@ -78,11 +68,11 @@ describe('Failure policy of an action node (Insert Activity, unknown member)', f
     const caught = seen('caught');
     const run = await runFor('99999');
     assert.equal(run.status, 'failed');
-    assert.match(run.error, /99999/);
+    assert.match(String(run.error), /99999/);
     assert.equal(caught.length, 1);
     assert.equal(after.length, 0);
-    const step = run.steps.find((s: any) => s.id === 'insert');
-    assert.equal(step.outcome, 'failed');
+    const step = run.steps.find((s) => s.id === 'insert');
+    assert.equal(step?.outcome, 'failed');
   });
 
   it('continues: the message goes on with msg.error, the run succeeds and its step says it continued', async () => {
@@ -91,10 +81,10 @@ describe('Failure policy of an action node (Insert Activity, unknown member)', f
     const caught = seen('caught');
     const run = await runFor('99999');
     assert.equal(run.status, 'ok');
-    assert.match(run.handledError, /99999/);
-    const step = run.steps.find((s: any) => s.id === 'insert');
-    assert.equal(step.outcome, 'continued');
-    assert.match(step.error, /99999/);
+    assert.match(String(run.handledError), /99999/);
+    const step = run.steps.find((s) => s.id === 'insert');
+    assert.equal(step?.outcome, 'continued');
+    assert.match(String(step?.error), /99999/);
     assert.equal(after.length, 1);
     assert.match(after[0].error.message, /99999/);
     assert.equal(after[0].error.source.id, 'insert');
@@ -107,12 +97,14 @@ describe('Failure policy of an action node (Insert Activity, unknown member)', f
     const after = seen('after');
     const caught = seen('caught');
     const statuses: string[] = [];
-    helper.getNode('insert').on('call:status', (call: any) => statuses.push(String(call.args[0].text)));
+    helper
+      .getNode('insert')
+      .on('call:status', (call: SinonSpyCall) => statuses.push(String(call.args[0].text)));
     const run = await runFor('99999');
     assert.equal(run.status, 'ok');
-    const step = run.steps.find((s: any) => s.id === 'insert');
-    assert.equal(step.outcome, 'ended');
-    assert.match(step.error, /99999/);
+    const step = run.steps.find((s) => s.id === 'insert');
+    assert.equal(step?.outcome, 'ended');
+    assert.match(String(step?.error), /99999/);
     assert.equal(after.length + caught.length, 0);
     assert.match(statuses.at(-1) ?? '', /run ended as succeeded/);
   });

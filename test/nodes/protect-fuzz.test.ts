@@ -5,6 +5,7 @@ import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { NODE_RED_PKG, startNodeRed } from '../editor/red-process.js';
 import type { RedProcess } from '../editor/red-process.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * 10,000 random requests (bodies, content types and encodings, headers, signatures, secrets) against
@@ -273,14 +274,29 @@ describe(`Endpoint protection under fuzzing (${NODE_RED_PKG})`, function () {
     };
     /** Waits for every accepted run to be listed, collects garbage, and reads memory and CPU. */
     const settle = async () => {
-      const deadline = Date.now() + 30_000;
-      let ids = await runIds();
-      while (ids.length < accepted.size && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 250));
-        ids = await runIds();
-      }
+      const ids = await waitFor(
+        async () => {
+          const listed = await runIds();
+          return listed.length >= accepted.size && listed;
+        },
+        30_000,
+        'every accepted run listed',
+        250,
+      ).catch(() => runIds()); // the assertions then say what is missing
       const gc = await (await fetch(`${red.url}/test-gc`)).text();
-      await new Promise((r) => setTimeout(r, 500));
+      // The memory freed by the GC leaves the process's RSS over a few moments: read it once it has
+      // been flat for 500 ms (six readings 100 ms apart within 2 MB), or after 3 s.
+      const readings: number[] = [];
+      await waitFor(
+        () => {
+          readings.push(usage(red.pid).rssMb);
+          const last = readings.slice(-6);
+          return last.length === 6 && Math.max(...last) - Math.min(...last) < 2;
+        },
+        3000,
+        'RSS to settle after the GC',
+        100,
+      ).catch(() => undefined);
       return { ids, gc: gc === 'collected', ...usage(red.pid) };
     };
 

@@ -1,24 +1,27 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
+import { useRed } from '../support/emulated.js';
 import {
   DENY_HEADER,
-  freshDataDir,
   helper,
   httpNodeApp,
   packageNodes,
+  quietWindow,
   startHelper,
   stopHelper,
   storeBytes,
   waitFor,
 } from '../support/red.js';
+import { runsSettled } from '../support/runs.js';
 
 /** The arguments of the calls of the helper's spy `method` (shared by all nodes) made on node `id`. */
 function callsOn(id: string, method: 'status' | 'error' | 'warn'): any[][] {
   const node = helper.getNode(id);
   return node[method]
     .getCalls()
-    .filter((call: any) => call.thisValue === node)
-    .map((call: any) => call.args);
+    .filter((call: SinonSpyCall) => call.thisValue === node)
+    .map((call: SinonSpyCall) => call.args);
 }
 const lastStatus = (id: string): string => String(callsOn(id, 'status').at(-1)?.[0]?.text ?? '');
 
@@ -68,19 +71,15 @@ describe('Endpoint protection on Webhook in', function () {
   let runs: any[];
   const warnings = () => callsOn('hook', 'warn').map((args) => String(args[0]));
 
-  beforeEach(async () => {
-    dataDir = freshDataDir();
-    base = await startHelper(dataDir);
-  });
-  afterEach(stopHelper);
+  useRed((env) => ({ base, dataDir } = env));
 
   const load = async (hook: Record<string, unknown>, credentials: Record<string, string> = {}) => {
     runs = await loadEndpoint('imis-webhook-in', 'hook', hook, credentials);
   };
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(`${base}/imis/hook/${token}`, { method: 'POST', headers: { ...JSON_TYPE, ...headers }, body });
-  /** Lets a run that was (wrongly) started reach the helper node. */
-  const settle = () => new Promise((r) => setTimeout(r, 50));
+  /** Deliberate window: lets a run that was (wrongly) started reach the helper node, to see none did. */
+  const settle = () => quietWindow(50);
   const statusText = () => lastStatus('hook');
 
   async function refused(res: Response, status: number, message: RegExp) {
@@ -538,10 +537,7 @@ describe('Endpoint protection on Webhook in', function () {
 describe('Endpoint protection on change notification in', function () {
   let base: string;
   let runs: any[];
-  beforeEach(async () => {
-    base = await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useRed((env) => ({ base } = env));
 
   const load = async (config: Record<string, unknown>, credentials: Record<string, string> = {}) => {
     runs = await loadEndpoint('imis-change-in', 'in', config, credentials);
@@ -585,7 +581,7 @@ describe('Endpoint protection on change notification in', function () {
     assert.equal((await refused.json()).error, true);
     assert.equal((await post(events(), { 'X-Delivery-Key': API_KEY })).status, 200);
     await waitFor(() => runs.length === 1, 2000, 'one run');
-    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await runsSettled(1)).succeeded, 1, 'one run');
     assert.equal(runs.length, 1, 'only the delivery with the secret ran');
     await waitFor(() => /2 rejected/.test(lastStatus('in')), 2000, 'the refused count');
   });
@@ -599,7 +595,8 @@ describe('Endpoint protection on change notification in', function () {
     await helper.unload();
     await load({ allowFrom: '192.0.2.0/24' });
     assert.equal((await post(events())).status, 403);
-    await new Promise((r) => setTimeout(r, 50));
+    // Deliberate window: the refused delivery must start no run.
+    await quietWindow(50);
     assert.equal(runs.length, 0);
   });
 

@@ -5,9 +5,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import type { SinonSpyCall } from 'sinon';
 import { useEmulatedRed } from '../support/emulated.js';
 import type { EmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
+import { settledRun } from '../support/runs.js';
+import type { HookAnswer, RunSummary } from '../support/runs.js';
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const coreNodes = ['common/25-catch.js', 'function/15-change.js'].map((file) =>
@@ -48,35 +51,28 @@ describe('Run business key and values from each trigger', function () {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) as HookAnswer };
   };
-  /** The run `id` once it has ended, as the Runs API gives it. */
-  const ended = async (id: string) => {
-    let run: any;
-    for (let i = 0; i < 250 && (!run || run.status === 'running'); i++) {
-      const res = await helper.request().get(`/imis/runs/${id}`);
-      run = res.status === 200 ? res.body : undefined;
-      if (!run || run.status === 'running') await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(run && run.status !== 'running', `run ${id} ended`);
-    return run;
-  };
+  /** The run `id` (a webhook's answer) once it has ended, as the Runs API gives it. */
+  const ended = (id: unknown) => settledRun(String(id));
   const runIdsFor = async (query: Record<string, string>) =>
-    (await helper.request().get('/imis/runs').query(query).expect(200)).body.map((r: any) => r.id);
+    ((await helper.request().get('/imis/runs').query(query).expect(200)).body as RunSummary[]).map(
+      (r) => r.id,
+    );
   /** The messages of the errors node `id` reported (the helper spies on every node's error). */
   const errorsOf = (id: string): string[] => {
     const node = helper.getNode(id);
     return node.error
       .getCalls()
-      .filter((call: any) => call.thisValue === node)
-      .map((call: any) => String(call.args[0]?.message ?? call.args[0]));
+      .filter((call: SinonSpyCall) => call.thisValue === node)
+      .map((call: SinonSpyCall) => String(call.args[0]?.message ?? call.args[0]));
   };
-  const statusesOf = (id: string): any[] => {
+  const statusesOf = (id: string): { fill?: string; shape?: string; text?: string }[] => {
     const node = helper.getNode(id);
     return node.status
       .getCalls()
-      .filter((call: any) => call.thisValue === node)
-      .map((call: any) => call.args[0]);
+      .filter((call: SinonSpyCall) => call.thisValue === node)
+      .map((call: SinonSpyCall) => call.args[0]);
   };
 
   const hook = (config: Record<string, unknown>, wires = ['insert']) => ({
@@ -247,7 +243,7 @@ describe('Run business key and values from each trigger', function () {
     assert.match(caught[0].error.message, /Template for "Business key" failed/);
     const run = await ended(body.id);
     assert.equal(run.status, 'failed');
-    assert.match(run.error, /Business key/);
+    assert.match(String(run.error), /Business key/);
     assert.equal(env.emulator.state.activities.length, 0, 'nothing ran further');
   });
 });

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
+import { settledRun } from '../support/runs.js';
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const change = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [redDir] }));
@@ -116,18 +117,7 @@ describe('Runs dashboard API', function () {
   const start = async (input: Input | Record<string, unknown>, node = 'man'): Promise<string> =>
     (await helper.request().post(`/imis/manual/${node}`).send({ input }).expect(200)).body.id;
   /** The run `id` once it has ended. */
-  const finished = async (id: string) => {
-    let run: any;
-    await waitFor(
-      () => {
-        void runOf(id).then((r) => (run = r));
-        return run !== undefined && run.status !== 'running';
-      },
-      8000,
-      `run ${id} to finish`,
-    );
-    return run;
-  };
+  const finished = (id: string) => settledRun(id, 8000);
   /** Starts a run and waits for its end. */
   const ran = async (input: Input | Record<string, unknown>, node = 'man') =>
     (await finished(await start(input, node))).id;

@@ -12,9 +12,12 @@ import {
   helper,
   packageNodes,
   startHelper,
+  quietWindow,
   stopHelper,
   waitFor,
 } from '../support/red.js';
+import { settledRun } from '../support/runs.js';
+import type { RunSummary } from '../support/runs.js';
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const inject = require(require.resolve('@node-red/nodes/core/common/20-inject.js', { paths: [redDir] }));
@@ -50,23 +53,8 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       { srv: { username: 'MANAGER', password: 'manager' } },
     );
 
-  const getRun = async (id: string) => {
-    const res = await helper.request().get(`/imis/runs/${id}`);
-    return res.status === 200 ? res.body : undefined;
-  };
   /** The run `id` once finished. */
-  const finished = async (id: string) => {
-    let run: any;
-    await waitFor(
-      () => {
-        void getRun(id).then((r) => (run = r));
-        return run !== undefined && run.status !== 'running';
-      },
-      8000,
-      `run ${id} to finish`,
-    );
-    return run;
-  };
+  const finished = (id: string) => settledRun(id, 8000);
 
   describe('Manual trigger', () => {
     beforeEach(() => load([...manualInsert({ name: 'by hand', input: '{"memberId":"12345"}' }), outNode]));
@@ -81,7 +69,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.equal(run.trigger.name, 'by hand');
       assert.deepEqual(run.input, { memberId: '12345' });
       assert.deepEqual(
-        run.steps.map((s: any) => s.id),
+        run.steps.map((s) => s.id),
         ['insert', 'out'],
       );
       assert.equal(out[0].topic, 'by hand');
@@ -154,9 +142,10 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.deepEqual(run.trigger, { id: 'inj', type: 'inject', name: 'nightly' });
       assert.equal(run.flowId, 'tab');
       assert.deepEqual(run.input, { memberId: '12345' });
-      assert.equal(run.inputExtra.topic, 'sync');
-      assert.equal(run.inputExtra.headers.Authorization, '[redacted]');
-      assert.equal(run.inputExtra.headers['X-Trace'], 't1');
+      const extra = run.inputExtra as { topic: string; headers: Record<string, string> };
+      assert.equal(extra.topic, 'sync');
+      assert.equal(extra.headers.Authorization, '[redacted]');
+      assert.equal(extra.headers['X-Trace'], 't1');
       assert.equal(msg.headers.Authorization, 'Bearer s3cret', 'the flow keeps it');
       assert.deepEqual(run.entry, { id: 'insert', type: 'imis-insert-activity' });
 
@@ -188,7 +177,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       helper.getNode('inj').receive({});
       const run = await finished((await out)._msgid);
       assert.equal(run.input, undefined);
-      assert.ok(run.inputTruncated.bytes > 500);
+      assert.ok((run.inputTruncated?.bytes ?? 0) > 500);
       const res = await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(409);
       assert.match(res.body.error, /cannot be re-run/);
     });
@@ -233,7 +222,8 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       ).body.id;
       await Promise.all([finished(first), finished(second), finished(ok)]);
       await waitFor(() => all.length >= 2 && chosen.length >= 2, 5000, 'two alerts');
-      await new Promise((r) => setTimeout(r, 200));
+      // Deliberate window: no third alert (for the good run, or a failed one twice) may follow.
+      await quietWindow(100);
       assert.deepEqual(
         all.map((m) => m.payload.runId).sort(),
         [first, second].sort(),
@@ -337,7 +327,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
         (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
       );
       assert.equal(run.status, 'failed');
-      assert.match(run.error, /de-duplication key is empty/);
+      assert.match(String(run.error), /de-duplication key is empty/);
       assert.equal(emulator.state.activitiesFor('12345').length, 0);
     });
   });
@@ -353,7 +343,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       });
     const loadRetrying = (dedupKey: string) =>
       load(manualInsert({ input: '{"memberId":"12345"}', retries: 2, retryDelaySec: 1 }, { dedupKey }, []));
-    const runsOf = async (): Promise<any[]> =>
+    const runsOf = async (): Promise<RunSummary[]> =>
       (await helper.request().get('/imis/runs').query({ flow: 'tab' })).body;
 
     it('re-runs a run that failed on 503s with backoff until it succeeds, each linked to the one before', async function () {
@@ -365,17 +355,17 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.equal(failed.status, 'failed');
       assert.equal(failed.transientError, true);
       await waitFor(() => emulator.state.activitiesFor('12345').length === 1, 10_000, 'the retried insert');
-      let runs: any[] = [];
-      await waitFor(
-        () => {
-          void runsOf().then((r: any[]) => (runs = r));
-          return runs.filter((r) => r.status === 'ok').length === 1;
+      const runs = await waitFor(
+        async () => {
+          const listed = await runsOf();
+          return listed.filter((r) => r.status === 'ok').length === 1 && listed;
         },
         5000,
         'the successful retry to be listed',
       );
       const retry1 = runs.find((r) => r.rerunOf === first);
       const retry2 = runs.find((r) => retry1 && r.rerunOf === retry1.id);
+      assert.ok(retry1 && retry2, 'two retries, each linked to the one before');
       assert.equal(retry1.retry, 1);
       assert.equal(retry1.status, 'failed');
       assert.equal(retry2.retry, 2);
@@ -395,8 +385,8 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.ok(first.retryAt, 'an automatic retry is planned');
       await helper.request().post(`/imis/runs/${first.id}/rerun`).expect(200);
       await waitFor(() => emulator.state.activitiesFor('12345').length === 1, 5000, 'the re-run by hand');
-      // Past the retry's time (1 s): the automatic one was not made.
-      await new Promise((resolve) => setTimeout(resolve, Date.parse(first.retryAt) - Date.now() + 500));
+      // Deliberate window, past the retry's time (1 s): the automatic one must not be made.
+      await quietWindow(Date.parse(first.retryAt!) - Date.now() + 500);
       const reruns = (await runsOf()).filter((r) => r.rerunOf === first.id);
       assert.equal(reruns.length, 1, `one re-run: ${JSON.stringify(reruns)}`);
       assert.equal(reruns[0].retry, undefined, 'the one asked for');
@@ -423,9 +413,12 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
         ).body.id,
       );
       assert.equal(refused.transientError, false, 'iMIS refused the data: trying again cannot help');
-      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(first.retryAt, undefined, 'no retry planned without a de-duplication key');
+      assert.equal(refused.retryAt, undefined, 'no retry planned for a non-transient failure');
+      // Deliberate window, past the retry delay (1 s) of the later run: no re-run may be made.
+      await quietWindow(Date.parse(refused.finishedAt!) + 1500 - Date.now());
       const runs = await runsOf();
-      assert.equal(runs.filter((r: any) => r.rerunOf).length, 0, 'no automatic re-run');
+      assert.equal(runs.filter((r) => r.rerunOf).length, 0, 'no automatic re-run');
       assert.equal(emulator.state.activitiesFor('12345').length, 0);
     });
   });
@@ -443,11 +436,12 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       const run = await finished(
         (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
       );
-      const step = run.steps.find((s: any) => s.id === 'insert');
-      assert.match(step.received, /memberId: '12345'/);
-      assert.ok(step.received.length <= 40);
-      assert.match(step.sent, /SEQN/, 'the created activity it sent on');
-      assert.ok(step.sent.length <= 40);
+      const step = run.steps.find((s) => s.id === 'insert');
+      const { received = '', sent = '' } = step ?? {};
+      assert.match(received, /memberId: '12345'/);
+      assert.ok(received.length <= 40);
+      assert.match(sent, /SEQN/, 'the created activity it sent on');
+      assert.ok(sent.length <= 40);
     });
 
     it('keeps no input and no preview with imis.runs.storePayloads false, and refuses to re-run', async () => {
@@ -459,7 +453,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       );
       assert.equal(run.inputNotStored, true);
       assert.equal(run.input, undefined);
-      assert.ok(run.steps.every((s: any) => s.received === undefined && s.sent === undefined));
+      assert.ok(run.steps.every((s) => s.received === undefined && s.sent === undefined));
       const res = await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(409);
       assert.match(res.body.error, /storePayloads/);
       // Read back from the store itself, not from memory.

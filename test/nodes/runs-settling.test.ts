@@ -16,7 +16,7 @@ const token = randomBytes(24).toString('base64url');
  * A finished run leaves the run tracker before its write to the store commits (group commit: a
  * turn of the event loop with SQLite, a round trip with PostgreSQL). The runs API must find it in
  * between too: a run that is neither "running" nor listed, or a 404 for it, made the Runs sidebar
- * and Re-run lose runs for that moment. Here the store's write is held for 400 ms.
+ * and Re-run lose runs for that moment. Here the store's write is held until the test has looked.
  */
 describe('Runs API while a finished run is being written', function () {
   let dataDir: string;
@@ -39,9 +39,11 @@ describe('Runs API while a finished run is being written', function () {
     const ctx = helperRuntime();
     const finishRun = ctx.store.runs.finish.bind(ctx.store.runs);
     let writing = 0;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
     ctx.store.runs.finish = async (run) => {
       writing++;
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await held;
       await finishRun(run);
       writing--;
     };
@@ -67,6 +69,7 @@ describe('Runs API while a finished run is being written', function () {
     const rerun = await helper.request().post(`/imis/runs/${id}/rerun`).expect(200);
     assert.ok(rerun.body.id);
 
+    release();
     await waitFor(() => writing === 0, 3000, 'the writes');
     const stored = await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200);
     assert.deepEqual(stored.body.map((r: any) => r.id).sort(), [id, rerun.body.id].sort(), 'each run once');

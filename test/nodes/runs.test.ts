@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { checkInFlow } from '../support/flows.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { settledRun } from '../support/runs.js';
+import type { RunSummary } from '../support/runs.js';
+import { helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
 /** The Runs sidebar's admin API: runs per flow, each run's steps, and Re-run of a failed run. */
 describe('Runs and Re-run', function () {
@@ -11,16 +13,7 @@ describe('Runs and Re-run', function () {
   let base: string;
   let dataDir: string;
   const token = randomBytes(24).toString('base64url');
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    emulator.state.reset();
-    dataDir = freshDataDir();
-    base = await startHelper(dataDir);
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator, base, dataDir } = env));
 
   const load = async () => {
     const { flow, credentials } = checkInFlow(emulator.url, token, ['out']);
@@ -33,18 +26,17 @@ describe('Runs and Re-run', function () {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const runs = async () => (await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200)).body;
+  const runs = async (): Promise<RunSummary[]> =>
+    (await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200)).body;
 
   it("lists a successful run green and a failed run red, with each step and iMIS's error", async () => {
     await load();
     const ok = (await (await post({ memberId: '12345' })).json()).id;
     const bad = (await (await post({ memberId: '99999' })).json()).id;
     await waitFor(() => emulator.state.activities.length === 1, 5000, 'the good insert');
-    let list: any[] = [];
-    for (let i = 0; i < 100 && list.filter((r) => r.status !== 'running').length < 2; i++) {
-      list = await runs();
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await settledRun(ok);
+    await settledRun(bad);
+    const list = await runs();
     const byId = Object.fromEntries(list.map((r) => [r.id, r]));
     assert.equal(byId[ok].status, 'ok');
     assert.equal(byId[bad].status, 'failed');
@@ -67,11 +59,7 @@ describe('Runs and Re-run', function () {
       body: { Message: 'transient' },
     });
     const failed = (await (await post({ memberId: '12345' })).json()).id;
-    let run: any;
-    for (let i = 0; i < 100 && run?.status !== 'failed'; i++) {
-      run = (await helper.request().get(`/imis/runs/${failed}`)).body;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const run = await settledRun(failed);
     assert.equal(run.status, 'failed');
     const rerun = (await helper.request().post(`/imis/runs/${failed}/rerun`).expect(200)).body;
     assert.ok(rerun.id && rerun.id !== failed);
@@ -85,7 +73,7 @@ describe('Runs and Re-run', function () {
     await load();
     const id = (await (await post({ memberId: '12345' })).json()).id;
     await waitFor(() => emulator.state.activities.length === 1, 5000, 'the insert');
-    await new Promise((r) => setTimeout(r, 50));
+    await settledRun(id);
     await stopHelper();
     await startHelper(dataDir);
     await load();

@@ -2,6 +2,7 @@
 // migration, and a schema that cannot compile reported at deploy.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { SinonSpyCall } from 'sinon';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
 
 const token = randomBytes(24).toString('base64url');
@@ -34,8 +35,8 @@ function callsOn(id: string, method: 'status' | 'error'): any[][] {
   const node = helper.getNode(id);
   return node[method]
     .getCalls()
-    .filter((call: any) => call.thisValue === node)
-    .map((call: any) => call.args);
+    .filter((call: SinonSpyCall) => call.thisValue === node)
+    .map((call: SinonSpyCall) => call.args);
 }
 
 describe('JSON Schema Validation in a deployed flow', function () {

@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../src/emulator/server.js';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes } from '../support/red.js';
 
 describe('imis-server configuration: editor endpoints', function () {
   let emulator: Emulator;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
+  useEmulatedRed((env) => ({ emulator } = env));
   beforeEach(async () => {
-    await startHelper(freshDataDir());
     await helper.load(packageNodes(), [{ id: 'srv', type: 'imis-server', baseUrl: emulator.url }], {
       srv: { username: 'MANAGER', password: 'manager' },
     });
   });
-  afterEach(stopHelper);
-  afterEach(() => emulator.state.reset());
 
   it('"Test connection" signs in with the dialog\'s values', async () => {
     const res = await helper

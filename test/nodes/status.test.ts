@@ -2,14 +2,15 @@
 // (node.error / done(err)), never into the status.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startEmulator } from '../../src/emulator/server.js';
+import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import { useEmulatedRed } from '../support/emulated.js';
+import { helper, packageNodes, waitFor } from '../support/red.js';
 
 /** The texts a node's status showed, in order (recorded from now on). */
 function statusTexts(id: string): { fill?: string; text?: string }[] {
   const seen: { fill?: string; text?: string }[] = [];
-  helper.getNode(id).on('call:status', (call: any) => seen.push(call.args[0]));
+  helper.getNode(id).on('call:status', (call: SinonSpyCall) => seen.push(call.args[0]));
   return seen;
 }
 
@@ -18,8 +19,8 @@ function callsOn(id: string, method: 'status' | 'error'): any[][] {
   const node = helper.getNode(id);
   return node[method]
     .getCalls()
-    .filter((call: any) => call.thisValue === node)
-    .map((call: any) => call.args);
+    .filter((call: SinonSpyCall) => call.thisValue === node)
+    .map((call: SinonSpyCall) => call.args);
 }
 
 /** The messages of the errors a node reported (what the debug sidebar shows). */
@@ -32,15 +33,7 @@ const FEW_WORDS = /^[\w ]{1,30}( at .{1,12})?$/;
 describe('Node status texts', function () {
   let emulator: Emulator;
   let base: string;
-  before(async () => {
-    emulator = await startEmulator({ port: 0 });
-  });
-  after(() => emulator.close());
-  beforeEach(async () => {
-    emulator.state.reset();
-    base = await startHelper(freshDataDir());
-  });
-  afterEach(stopHelper);
+  useEmulatedRed((env) => ({ emulator, base } = env));
 
   const server = () => ({ id: 'srv', type: 'imis-server', baseUrl: emulator.url, retries: 1 });
   const credentials = { srv: { username: 'MANAGER', password: 'manager' } };

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SinonSpyCall } from 'sinon';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
@@ -46,8 +47,8 @@ describe('A store that cannot open', function () {
     const node = helper.getNode('hook');
     return node.status
       .getCalls()
-      .filter((call: any) => call.thisValue === node)
-      .map((call: any) => call.args[0]);
+      .filter((call: SinonSpyCall) => call.thisValue === node)
+      .map((call: SinonSpyCall) => call.args[0]);
   };
 
   /** What the runtime logged (helper.log() is a sinon spy of RED.log.log, one call per line). */
@@ -88,13 +89,12 @@ describe('A store that cannot open', function () {
     );
     server = await startPostgres(bin, { port });
     servers.push(server);
-    let status = 0;
-    const started = Date.now();
-    while (status !== 200 && Date.now() - started < 40_000) {
-      status = (await post()).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    assert.equal(status, 200, 'accepted once PostgreSQL is up');
+    await waitFor(
+      async () => (await post()).status === 200,
+      40_000,
+      'a call accepted once PostgreSQL is up',
+      500,
+    );
     await waitFor(() => statuses().at(-1)?.fill === 'green', 5000, 'the status back to green');
   });
 

@@ -2,15 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import {
-  freshDataDir,
-  helper,
-  packageNodes,
-  startHelper,
-  stopHelper,
-  storeBytes,
-  waitFor,
-} from '../support/red.js';
+import { useRed } from '../support/emulated.js';
+import { helper, packageNodes, quietWindow, storeBytes, waitFor } from '../support/red.js';
+import { settledRun } from '../support/runs.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -31,12 +25,7 @@ function flow(hook: Record<string, unknown> = {}, validate?: Record<string, unkn
 describe('Webhook in', function () {
   let base: string;
   let dataDir: string;
-
-  beforeEach(async () => {
-    dataDir = freshDataDir();
-    base = await startHelper(dataDir);
-  });
-  afterEach(stopHelper);
+  useRed((env) => ({ base, dataDir } = env));
 
   const load = (hook: Record<string, unknown> = {}, validate?: Record<string, unknown>) =>
     helper.load(packageNodes(), flow(hook, validate), { hook: { token } });
@@ -166,7 +155,8 @@ describe('Webhook in', function () {
     assert.equal(res.status, 400);
     const body = await res.json();
     assert.deepEqual(body.errors.map((e: any) => e.path).sort(), ['/memberId', '/n']);
-    await new Promise((r) => setTimeout(r, 100));
+    // Deliberate window: the refused payload must not reach the flow.
+    await quietWindow(100);
     assert.equal(ran, false);
   });
 
@@ -204,7 +194,7 @@ describe('Webhook in', function () {
     await load();
     helper.getNode('out').on('input', () => undefined);
     const { id } = await (await post('{"n":1}')).json();
-    await new Promise((r) => setTimeout(r, 100));
+    await settledRun(id);
     await helper.unload();
     const store = new SqliteStore({ file: join(dataDir, 'imis.db') });
     assert.deepEqual(await store.inputs.claimPending('hook'), [], `run ${id} is not pending any more`);

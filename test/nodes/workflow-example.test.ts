@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
+import { settledRun } from '../support/runs.js';
+import type { RunSummary } from '../support/runs.js';
 
 const EXAMPLE = join(__dirname, '../../../examples/order-lifecycle-workflow.json');
 /** Node-RED's own nodes the example uses (the helper does not load them). */
@@ -87,21 +89,24 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
   const instance = async () =>
     (await helper.request().get('/imis/workflows/ORDER_LIFECYCLE/instances/SO-1001').expect(200)).body;
 
-  const runsOfTab = async (): Promise<any[]> =>
+  const runsOfTab = async (): Promise<RunSummary[]> =>
     (await helper.request().get(`/imis/runs?flow=${tab.id}`).expect(200)).body;
 
   /**
    * The tab's runs not in `before`, once there is one and none of them is running any more, or as
    * they are after 5 s (the caller's assertions then say what is wrong).
    */
-  async function settledRunsSince(before: Set<string>): Promise<any[]> {
-    const started = Date.now();
-    for (;;) {
-      const fresh = (await runsOfTab()).filter((r) => !before.has(r.id));
-      const settled = fresh.length > 0 && fresh.every((r) => r.status !== 'running');
-      if (settled || Date.now() - started > 5000) return fresh;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  async function settledRunsSince(before: Set<string>): Promise<RunSummary[]> {
+    const since = async () => (await runsOfTab()).filter((r) => !before.has(r.id));
+    return waitFor(
+      async () => {
+        const fresh = await since();
+        return fresh.length > 0 && fresh.every((r) => r.status !== 'running') && fresh;
+      },
+      5000,
+      'the new runs to settle',
+      50,
+    ).catch(since);
   }
 
   it("tells in its tab's info and in the README's walk-through how to try the confirmation, naming the nodes to click", () => {
@@ -153,18 +158,15 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
     const before = new Set((await runsOfTab()).map((r) => r.id));
     await click(ids.pollNow);
     // The poll's run reaches the split with what the IQA found: no ORDERCONF activity.
-    const started = Date.now();
-    let split: any;
-    while (!split) {
-      assert.ok(Date.now() - started < 5000, 'the poll reaches the split');
-      await new Promise((r) => setTimeout(r, 50));
-      const poll = (await runsOfTab()).find((r) => !before.has(r.id) && r.trigger.id === ids.cron);
-      if (!poll) continue;
-      const run = (await helper.request().get(`/imis/runs/${poll.id}`).expect(200)).body;
-      split = run.steps.find((s: any) => s.id === ids.split);
-    }
-    assert.equal(split.received, '[]');
-    await new Promise((r) => setTimeout(r, 200));
+    const poll = await waitFor(
+      async () => (await runsOfTab()).find((r) => !before.has(r.id) && r.trigger.id === ids.cron),
+      5000,
+      'the poll run',
+      50,
+    );
+    const run = await settledRun(poll.id);
+    const split = run.steps.find((s) => s.id === ids.split);
+    assert.equal(split?.received, '[]', 'the poll reaches the split');
     assert.equal((await instance()).state, 'SUBMITTED');
     assert.ok(!events.some((e) => e.to === 'CONFIRMED'));
   });

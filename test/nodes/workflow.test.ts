@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SinonSpyCall } from 'sinon';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import type { WorkflowHistoryEntry, WorkflowInstancePage } from '../../src/store/types.js';
+import type { StateDefinition, TransitionDefinition } from '../../src/workflow/definition.js';
 import { normalizeDefinition } from '../../src/workflow/index.js';
+import type { WorkflowLayout } from '../../src/workflow/layout.js';
 import { orderLifecycle } from '../workflow/fixtures.js';
+import { useRed } from '../support/emulated.js';
 import {
   DENY_HEADER,
   freshDataDir,
@@ -59,7 +64,7 @@ function outputs() {
 /** The last call of a spied node method (the helper spies on every node's) made by node `id`. */
 function lastCall(id: string, method: 'status' | 'error'): any[] | undefined {
   const node = helper.getNode(id);
-  const calls = node[method].getCalls().filter((c: any) => c.thisValue === node);
+  const calls = node[method].getCalls().filter((c: SinonSpyCall) => c.thisValue === node);
   return calls.at(-1)?.args;
 }
 const statusText = (id: string) => lastCall(id, 'status')?.[0]?.text;
@@ -75,7 +80,7 @@ async function send(got: Record<string, any[]>, msg: Record<string, unknown>) {
     helper
       .getNode('sm')
       .error.getCalls()
-      .filter((c: any) => c.thisValue === helper.getNode('sm')).length;
+      .filter((c: SinonSpyCall) => c.thisValue === helper.getNode('sm')).length;
   const errors = errorCount();
   helper.getNode('sm').receive(msg);
   await waitFor(
@@ -90,14 +95,7 @@ async function send(got: Record<string, any[]>, msg: Record<string, unknown>) {
 describe('Workflow nodes', function () {
   this.timeout(20_000);
   let dataDir: string;
-
-  beforeEach(async () => {
-    dataDir = freshDataDir();
-    await startHelper(dataDir);
-  });
-  afterEach(async () => {
-    await stopHelper();
-  });
+  useRed((env) => ({ dataDir } = env));
 
   it('creates an instance for a new order and fires On Webhook, reporting the transition and the event', async () => {
     await helper.load(packageNodes(), flow());
@@ -178,15 +176,19 @@ describe('Workflow nodes', function () {
 
   it('prunes instances final for longer than imis.workflows.keepFinalDays (default imis.runs.maxAgeDays), active ones stay', async () => {
     const day = 24 * 60 * 60 * 1000;
-    /** A store in a fresh data folder holding CONFIRMED (final) and SUBMITTED instances entered 36 h ago. */
+    /**
+     * A store in a fresh data folder holding CONFIRMED (final) and SUBMITTED instances entered 36 h
+     * ago, and a CONFIRMED one entered 5 days ago (whose pruning tells that a pruning has run).
+     */
     const seeded = async () => {
       const dir = freshDataDir();
       const store = new SqliteStore({ file: join(dir, 'imis.db') });
-      const since = Date.now() - 1.5 * day;
-      for (const [key, state] of [
-        ['OLD-FINAL', 'CONFIRMED'],
-        ['OLD-ACTIVE', 'SUBMITTED'],
-      ]) {
+      for (const [key, state, days] of [
+        ['OLD-FINAL', 'CONFIRMED', 1.5],
+        ['OLD-ACTIVE', 'SUBMITTED', 1.5],
+        ['ANCIENT-FINAL', 'CONFIRMED', 5],
+      ] as const) {
+        const since = Date.now() - days * day;
         const instance = { workflow: 'ORDER', key, state, since, createdAt: since, version: 1 };
         const history = [
           { workflow: 'ORDER', key, at: since, kind: 'created' as const, to: state, trigger: 'webhook' },
@@ -206,8 +208,7 @@ describe('Workflow nodes', function () {
       await startHelper(await seeded(), { imis: settings });
       await helper.load(packageNodes(), flow());
       const got = outputs();
-      for (let i = 0; i < 50 && (await query(got, 'OLD-FINAL')) !== null; i++)
-        await new Promise((r) => setTimeout(r, 20));
+      await waitFor(async () => (await query(got, 'OLD-FINAL')) === null, 2000, 'OLD-FINAL pruned');
       assert.equal(await query(got, 'OLD-FINAL'), null, `pruned with ${JSON.stringify(settings)}`);
       assert.equal(await query(got, 'OLD-ACTIVE'), 'SUBMITTED', 'an active instance stays');
     }
@@ -216,7 +217,11 @@ describe('Workflow nodes', function () {
     await startHelper(await seeded(), { imis: { runs: { maxAgeDays: 1 }, workflows: { keepFinalDays: 3 } } });
     await helper.load(packageNodes(), flow());
     const got = outputs();
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(
+      async () => (await query(got, 'ANCIENT-FINAL')) === null,
+      2000,
+      'a pruning (ANCIENT-FINAL pruned)',
+    );
     assert.equal(await query(got, 'OLD-FINAL'), 'CONFIRMED', 'kept: keepFinalDays says 3 days');
   });
 
@@ -236,7 +241,7 @@ describe('Workflow nodes', function () {
 
   it('keeps instances across a redeploy and a restart, and fires timeouts that fell due meanwhile', async () => {
     const short = workflowConfig();
-    (short.states as any[])[1].timeoutHours = 0.0001; // 360 ms
+    (short.states as StateDefinition[])[1].timeoutHours = 0.0001; // 360 ms
     await helper.load(packageNodes(), flow(short));
     let got = outputs();
     await send(got, { trigger: 'webhook', payload: { orderId: 'SO-5' } });
@@ -256,7 +261,8 @@ describe('Workflow nodes', function () {
     const due = await store.workflows.getInstance('ORDER', 'SO-6');
     await store.close();
     assert.ok(due?.dueAt, 'the due time is in the store');
-    await new Promise((r) => setTimeout(r, 100));
+    // The short timeout (360 ms after SO-6, the later, entered SUBMITTED) falls due while stopped.
+    await waitFor(() => Date.now() > due.since + 360, 2000, 'the short timeout to fall due');
     // A new package context on the same data folder (a new process): store and runtime anew.
     await startHelper(`${dataDir}/`);
     await helper.load(packageNodes(), flow(short));
@@ -283,22 +289,29 @@ describe('Workflow nodes', function () {
     await send(got, { trigger: 'webhook', payload: { orderId: 'SO-7' } });
     await helper.unload();
     const edited = workflowConfig();
-    (edited.states as any[])[1].code = 'SENT';
-    for (const t of edited.transitions as any[]) {
+    (edited.states as StateDefinition[])[1].code = 'SENT';
+    for (const t of edited.transitions as TransitionDefinition[]) {
       if (t.from === 'SUBMITTED') t.from = 'SENT';
       if (t.to === 'SUBMITTED') t.to = 'SENT';
     }
     await helper.load(packageNodes(), flow(edited));
     got = outputs();
-    await new Promise((r) => setTimeout(r, 100));
-    await send(got, { command: 'query', key: 'SO-7' });
-    assert.deepEqual(got.control[0].payload.flags, ['state-missing']);
+    // The redeployed definition is synced with the store after the deploy.
+    await waitFor(
+      async () => {
+        await send(got, { command: 'query', key: 'SO-7' });
+        return got.control.at(-1)?.payload.flags?.length > 0;
+      },
+      2000,
+      'SO-7 flagged',
+    );
+    assert.deepEqual(got.control.at(-1)?.payload.flags, ['state-missing']);
     await send(got, { trigger: 'poll', payload: { orderId: 'SO-7' } });
     assert.equal(got.nothing[0].workflow.reason, 'state-missing');
 
     await helper.unload();
     const broken = workflowConfig();
-    (broken.transitions as any[])[0].to = 'SUBMITED';
+    (broken.transitions as TransitionDefinition[])[0].to = 'SUBMITED';
     await helper.load(packageNodes(), flow(broken));
     got = outputs();
     assert.match(
@@ -332,13 +345,8 @@ describe('Workflow admin endpoints', function () {
   const readOnly = { [DENY_HEADER]: 'imis-workflow.write' };
   const readWrite = {};
 
-  beforeEach(async () => {
-    await startHelper(freshDataDir());
-    await helper.load(packageNodes(), flow());
-  });
-  afterEach(async () => {
-    await stopHelper();
-  });
+  useRed(() => undefined);
+  beforeEach(() => helper.load(packageNodes(), flow()));
 
   it('lists the deployed workflows with their active instances, pages instances and shows history', async () => {
     const got = outputs();
@@ -349,7 +357,7 @@ describe('Workflow admin endpoints', function () {
       list.map((w: any) => [w.code, w.initial, w.active, w.errors]),
       [['ORDER', 'NEW', 2, []]],
     );
-    const page = (
+    const page: WorkflowInstancePage = (
       await helper
         .request()
         .get('/imis/workflows/ORDER/instances?state=SUBMITTED&limit=1')
@@ -357,11 +365,11 @@ describe('Workflow admin endpoints', function () {
         .expect(200)
     ).body;
     assert.deepEqual(
-      page.instances.map((i: any) => i.key),
+      page.instances.map((i) => i.key),
       ['A'],
     );
     assert.ok(page.next);
-    const next = (
+    const next: WorkflowInstancePage = (
       await helper
         .request()
         .get(`/imis/workflows/ORDER/instances?state=SUBMITTED&limit=1&after=${page.next}`)
@@ -369,14 +377,14 @@ describe('Workflow admin endpoints', function () {
         .expect(200)
     ).body;
     assert.deepEqual(
-      next.instances.map((i: any) => i.key),
+      next.instances.map((i) => i.key),
       ['B'],
     );
-    const history = (
+    const history: WorkflowHistoryEntry[] = (
       await helper.request().get('/imis/workflows/ORDER/instances/C/history').set(readOnly).expect(200)
     ).body;
     assert.deepEqual(
-      history.map((h: any) => h.transition ?? h.kind),
+      history.map((h) => h.transition ?? h.kind),
       ['created', 'SUBMIT', 'CONFIRM'],
     );
   });
@@ -453,7 +461,7 @@ describe('Workflow admin endpoints', function () {
       .send({ file: '{"format":"x"}' })
       .expect(400);
     assert.match(refused.body.error, /not an iMIS workflow/);
-    const layout = (
+    const layout: WorkflowLayout = (
       await helper
         .request()
         .post('/imis/workflows/layout')
@@ -462,11 +470,11 @@ describe('Workflow admin endpoints', function () {
         .expect(200)
     ).body;
     assert.equal(layout.states.length, 4);
-    assert.equal(layout.transitions.find((t: any) => t.code === 'EXPIRE').timeout, true);
+    assert.equal(layout.transitions.find((t) => t.code === 'EXPIRE')?.timeout, true);
     // Left to right by default; top to bottom when asked (the narrow sidebar asks).
-    const at = (l: any, code: string) => l.states.find((st: any) => st.code === code);
+    const at = (l: WorkflowLayout, code: string) => l.states.find((st) => st.code === code)!;
     assert.ok(at(layout, 'SUBMITTED').x > at(layout, 'NEW').x, 'left to right');
-    const tall = (
+    const tall: WorkflowLayout = (
       await helper
         .request()
         .post('/imis/workflows/layout')
@@ -488,7 +496,12 @@ describe('iMIS workflows sidebar texts', () => {
       .join('\n');
     const catalog = JSON.parse(readFileSync(join(root, 'nodes/locales/en-US/imis-workflows.json'), 'utf8'));
     const has = (key: string) =>
-      typeof key.split('.').reduce<any>((n, p) => n?.[p], catalog['imis-workflows']) === 'string';
+      typeof key
+        .split('.')
+        .reduce<unknown>(
+          (n, p) => (n as Record<string, unknown> | undefined)?.[p],
+          catalog['imis-workflows'],
+        ) === 'string';
     const keys = [...html.matchAll(/\btr\('([\w.-]+)'/g)].map((m) => m[1]).filter((k) => !k.endsWith('.'));
     // Keys built from a prefix: the columns, the history lines.
     const columns = ['code', 'description', 'initial', 'active', 'key', 'state', 'stateDescription'];

@@ -4,7 +4,6 @@
 // offline: the dependencies come from the npm cache that `npm ci` filled.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -21,6 +20,8 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { SQLITE_DRIVERS } from '../support/sqlite.js';
 import { freePort } from '../editor/red-process.js';
+import { watchChild } from '../support/child.js';
+import type { WatchedChild } from '../support/child.js';
 
 const ROOT = join(__dirname, '../../..');
 const NODE_RED_PKG = process.env.NODE_RED_PKG ?? 'node-red';
@@ -111,40 +112,12 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-function waitForOutput(
-  child: ChildProcess,
-  output: () => string,
-  pattern: RegExp,
-  ms: number,
-): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (pattern.test(output())) return resolve();
-      if (child.exitCode !== null) return reject(new Error(`exited with ${child.exitCode}:\n${output()}`));
-      if (Date.now() - started > ms) return reject(new Error(`no ${pattern} within ${ms} ms:\n${output()}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user directory`, function () {
   this.timeout(90_000);
 
   let work = '';
   let installed = '';
-  let red: ChildProcess | undefined;
-  let redOutput = '';
+  let red: WatchedChild | undefined;
   let url = '';
 
   before(async function () {
@@ -181,22 +154,20 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
     // Node-RED with the settings file it writes itself on first start (the defaults).
     const redJs = join(dirname(require.resolve(`${NODE_RED_PKG}/package.json`)), 'red.js');
     const port = await freePort();
-    red = spawn(
+    const child = spawn(
       process.execPath,
       [redJs, '--userDir', userDir, '--port', String(port), '-D', 'uiHost=127.0.0.1'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const collect = (chunk: Buffer) => (redOutput += chunk.toString());
-    red.stdout!.on('data', collect);
-    red.stderr!.on('data', collect);
-    await waitForOutput(red, () => redOutput, /Started flows/, 60_000);
+    red = watchChild(child);
+    await red.waitForOutput(/Started flows/, 60_000);
     url = `http://127.0.0.1:${port}`;
   });
 
   after(async () => {
-    await stop(red);
+    await red?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -247,7 +218,8 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
     assert.deepEqual(pluginFailures, []);
     assert.deepEqual(plugins.map((s) => s.name).sort(), Object.keys(pkg['node-red'].plugins).sort());
 
-    const complaints = redOutput
+    const complaints = red!
+      .output()
       .split('\n')
       .filter((line) => /\[(error|warn)\]/.test(line) && /imis/i.test(line));
     assert.deepEqual(complaints, []);
@@ -271,16 +243,15 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
 
   it('installs the imis-emulator command, which starts the local iMIS emulator', async () => {
     const bin = join(installed, '..', '..', '.bin', 'imis-emulator');
-    const emulator = spawn(bin, [], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, IMIS_EMULATOR_PORT: String(await freePort()) },
-    });
-    let output = '';
-    emulator.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    emulator.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const emulator = watchChild(
+      spawn(bin, [], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, IMIS_EMULATOR_PORT: String(await freePort()) },
+      }),
+    );
     try {
-      await waitForOutput(emulator, () => output, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000);
-      const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1];
+      await emulator.waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000);
+      const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(emulator.output())![1];
       const token = await fetch(`${base}/token`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -289,7 +260,7 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
       assert.equal(token.status, 200);
       assert.ok((await token.json()).access_token);
     } finally {
-      await stop(emulator);
+      await emulator.stop();
     }
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { RetryScheduler } from '../../src/runs/retry.js';
 import type { RetryPolicy, RetrySchedulerOptions, RetryStorage } from '../../src/runs/retry.js';
 import type { RunRecord } from '../../src/runs/tracker.js';
+import { waitFor } from '../support/wait.js';
 
 /** Planned retries as the store keeps them (the contract test holds both engines to this). */
 function memoryStorage(): RetryStorage & { records: Map<string, RunRecord>; planned: Map<string, number> } {
@@ -114,7 +115,7 @@ describe('Automatic retries kept in the store (RetryScheduler)', () => {
     s.schedule(run);
     assert.equal(await s.sweep(), 0, 'its own timer holds it');
     assert.deepEqual(made, []);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await waitFor(() => made.length > 0, 2000, 'the retry made by the timer');
     assert.deepEqual(made, [{ id: 'a', retry: 1, input: { memberId: '101' } }]);
     assert.equal(storage.planned.size, 0, 'claimed');
     s.close();

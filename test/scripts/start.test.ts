@@ -9,6 +9,7 @@ import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../editor/red-process.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = join(__dirname, '../../..');
 const START = join(ROOT, 'scripts/start.mjs');
@@ -114,11 +115,16 @@ describe('npm start (scripts/start.mjs)', function () {
       NODE_RED_USER_DIR: userDir,
     });
     try {
-      for (let waited = 0; !/Started flows/.test(started.output().stdout); waited += 50) {
-        if (started.child.exitCode !== null || waited > 45_000)
-          assert.fail(`Node-RED did not start:\n${started.output().stdout}\n${started.output().stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const failed = () => `Node-RED did not start:\n${started.output().stdout}\n${started.output().stderr}`;
+      await waitFor(
+        () => {
+          if (started.child.exitCode !== null) assert.fail(failed());
+          return /Started flows/.test(started.output().stdout);
+        },
+        45_000,
+        'Node-RED to start',
+        50,
+      ).catch((err: Error) => assert.fail(`${err.message}; ${failed()}`));
       const base = `http://127.0.0.1:${port}`;
       // The editor asks "Enable Update Notifications?" while telemetryEnabled is undefined.
       const settings = await (await fetch(`${base}/settings`)).json();

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import type { Express, NextFunction, Request, Response } from 'express';
 import helper from 'node-red-node-test-helper';
+import type { Red } from '../../src/nodes/lib/red.js';
 import { packageRuntime, stopPackageRuntime } from '../../src/nodes/lib/package-runtime.js';
 import type { PackageRuntime } from '../../src/nodes/lib/package-runtime.js';
 
@@ -20,16 +22,17 @@ const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
  * the same hooks module the chosen runtime's message router uses, as Node-RED itself would, and
  * the `RED._` Node-RED gives the module of node set `set` (its own catalog namespace).
  */
-export function withRuntimeHooks(mod: (RED: any) => void, set: string): (RED: any) => void {
+export function withRuntimeHooks(mod: (RED: Red) => void, set: string): (RED: Red) => void {
   const util = require(require.resolve('@node-red/util', { paths: [redDir] }));
   const namespace = `${pkg.name}/${set}`;
-  return (RED: any) => {
-    if (!RED.hooks) RED.hooks = util.hooks;
+  return (RED: Red) => {
+    // The helper's stub lacks `hooks`, which the type says every runtime has.
+    if (!(RED as Partial<Red>).hooks) RED.hooks = util.hooks;
     currentRED = RED;
-    const api = Object.create(RED);
-    api._ = (key: string, substitutions?: Record<string, unknown>) =>
-      translate(key.includes(':') ? key : `${namespace}:${key}`, substitutions);
-    api.auth = { needsPermission: permissionGate };
+    const api: Red = Object.create(RED);
+    api._ = ((key: string, substitutions?: Record<string, unknown>) =>
+      translate(key.includes(':') ? key : `${namespace}:${key}`, substitutions)) as Red['_'];
+    api.auth = { needsPermission: permissionGate } as unknown as Red['auth'];
     return mod(api);
   };
 }
@@ -43,7 +46,7 @@ export const DENY_HEADER = 'x-test-deny';
  * DENY_HEADER names the permission asked for, as Node-RED's does for a user without it.
  */
 function permissionGate(permission: string) {
-  return (req: any, res: any, next: () => void) =>
+  return (req: Request, res: Response, next: NextFunction) =>
     req.headers[DENY_HEADER] === permission ? res.status(403).json({ error: 'unauthorized' }) : next();
 }
 
@@ -124,7 +127,7 @@ export function freshDataDir(): string {
 }
 
 /** The package's node modules, ready for helper.load. */
-export function packageNodes(): ((RED: any) => void)[] {
+export function packageNodes(): ((RED: Red) => void)[] {
   return [
     'imis-server',
     'imis-webhook-in',
@@ -168,11 +171,12 @@ export function normaliseNodeTypeName(type: string): string {
 }
 
 /** The node API object the package's modules were last loaded with. */
-let currentRED: any;
+let currentRED: Red | undefined;
 
 /** The Express app serving the flows (RED.httpNode) of the last load, e.g. to set `trust proxy` as Node-RED's httpServerOptions do. */
-export function httpNodeApp(): any {
-  return currentRED?.httpNode;
+export function httpNodeApp(): Express {
+  if (!currentRED) throw new Error('No flows loaded');
+  return currentRED.httpNode;
 }
 
 /**
@@ -187,10 +191,10 @@ export async function startHelper(
 ): Promise<string> {
   helper.settings({ imisDataDir: dataDir, registerNodeSettings: recordNodeSettings, ...settings });
   await new Promise<void>((resolve) => helper.startServer(() => resolve()));
-  helper._app.use((req: any, res: any, next: any) =>
+  helper._app.use((req: Request, res: Response, next: NextFunction) =>
     currentRED ? helper._httpAdmin(req, res, next) : next(),
   );
-  helper._app.use((req: any, res: any, next: any) =>
+  helper._app.use((req: Request, res: Response, next: NextFunction) =>
     currentRED ? currentRED.httpNode(req, res, next) : next(),
   );
   return helper.url();
@@ -208,17 +212,8 @@ export async function stopHelper(): Promise<void> {
 
 /** The package runtime the loaded nodes share (store, run trackers), e.g. to watch its store. */
 export function helperRuntime(): PackageRuntime {
+  if (!currentRED) throw new Error('No flows loaded');
   return packageRuntime(currentRED);
 }
 
-export function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`Timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
+export { quietWindow, waitFor } from './wait.js';

@@ -7,6 +7,7 @@ import type { Emulator } from '../../src/emulator/server.js';
 import type { RunRecord } from '../../src/runs/tracker.js';
 import { openStore } from '../../src/store/index.js';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
+import { quietWindow } from '../support/wait.js';
 import type { TestPostgres } from '../support/postgres.js';
 import { accepted, activitiesByTag, getAll, runLoad } from './load.js';
 import { checkInFlows, prepareUserDir, startRed, waitUntil } from './red-child.js';
@@ -165,7 +166,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
                 if (restarting || kills >= points.length || ok < points[kills]) return;
                 kills++;
                 restarting = (async () => {
-                  // A few ms more, so the kill does not line up with an answer.
+                  // A few ms more, so the kill does not line up with an answer (the scenario's jitter).
                   await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
                   const t0 = Date.now();
                   await red.kill();
@@ -332,7 +333,8 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         assert.equal(retried.rerunOf, runId);
         assert.equal(retried.retry, 1, 'counted as the first automatic retry');
         assert.equal(emulator.state.activitiesFor('101').length, 1, 'one activity');
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        // Deliberate window: no second retry may follow.
+        await quietWindow(1000);
         assert.equal((await runOf(restarted, runId)).reruns.length, 1, 'retried once');
         assert.deepEqual(restarted.errors(), []);
         await restarted.stop();
@@ -364,7 +366,8 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         assert.deepEqual(await again.json(), { error: false, accepted: 0, duplicates: 1, filtered: 0 });
         // The run of the first delivery happened (before the kill, or replayed after it), once.
         await waitUntil(async () => (await runsOf(second)).some((r) => r.status === 'ok'), 15_000, 'the run');
-        await new Promise((resolve) => setTimeout(resolve, engine === 'postgres' ? 2500 : 500));
+        // Deliberate window: no second run may follow (a replay waits for the lease, longer with PostgreSQL).
+        await quietWindow(engine === 'postgres' ? 2500 : 500);
         const runs = await runsOf(second);
         assert.equal(runs.length, 1, `one run, not a second one: ${JSON.stringify(runs)}`);
         // A new event is still accepted: the node is not dropping everything.

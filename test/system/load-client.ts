@@ -99,7 +99,7 @@ async function run(job: LoadJob): Promise<Attempt[]> {
               process.send?.({ ok: ++ok });
               break;
             }
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            await new Promise((resolve) => setTimeout(resolve, 100)); // the client's pause before trying again
           }
         }
       };

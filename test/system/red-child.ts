@@ -3,6 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { watchChild } from '../support/child.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * A real Node-RED as a child process of the test, in a user directory that outlives it: started,
@@ -87,38 +89,26 @@ export async function startRed(userDir: string, port: number, timeoutMs = 30_000
     [join(redDir, 'red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false' } },
   );
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (output.length > 400_000) output = output.slice(-200_000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const signal = async (sig: NodeJS.Signals, graceMs: number) => {
-    if (!alive()) return;
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
+  const watched = watchChild(child);
   const red: RedChild = {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid ?? 0,
-    output: () => output,
+    output: watched.output,
     errors: () =>
-      output.split('\n').filter((line) => /\[error\]|Uncaught|UnhandledPromiseRejection/i.test(line)),
-    kill: () => signal('SIGKILL', 5000),
-    stop: () => signal('SIGINT', 10_000),
+      watched
+        .output()
+        .split('\n')
+        .filter((line) => /\[error\]|Uncaught|UnhandledPromiseRejection/i.test(line)),
+    kill: () => watched.stop('SIGKILL', 5000),
+    stop: () => watched.stop('SIGINT', 10_000),
   };
-  const started = Date.now();
-  while (!/Started flows/.test(output)) {
-    if (!alive() || Date.now() - started > timeoutMs) {
-      await red.kill();
-      throw new Error(`Node-RED (${NODE_RED_PKG}) did not start in ${userDir}:\n${output.slice(-5000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+  try {
+    await watched.waitForOutput(/Started flows/, timeoutMs);
+  } catch (err) {
+    await red.kill();
+    throw new Error(`Node-RED (${NODE_RED_PKG}) did not start in ${userDir}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return red;
 }
@@ -137,16 +127,12 @@ export function checkInFlows(imisUrl: string): { flows: any[]; hookId: string; s
   return { flows, hookId: hook.id, serverId: server.id };
 }
 
+/** Polls `check` until it holds (test/support/wait.ts), every 50 ms by default. */
 export async function waitUntil(
   check: () => boolean | Promise<boolean>,
   timeoutMs: number,
   what: string,
   everyMs = 50,
 ): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
+  await waitFor(check, timeoutMs, what, everyMs);
 }

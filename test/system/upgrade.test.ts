@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/postgres.js';
+import { quietWindow } from '../support/wait.js';
 import { PACKAGE_ROOT, prepareUserDir, startRed, waitUntil } from './red-child.js';
 import type { RedChild } from './red-child.js';
 
@@ -200,7 +201,8 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
       history.some((r) => r.trigger.id === 'upg-cron'),
       'it fired under 0.1 before it was disabled',
     );
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + 3500 - Date.now())));
+    // Deliberate window: 3.5 s after the start, in which an enabled cron (every second) would have fired.
+    await quietWindow(startedAt + 3500 - Date.now());
     assert.deepEqual(await cronRuns(), [], 'no cron run since the upgrade');
   });
 

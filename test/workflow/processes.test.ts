@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { WorkflowRuntime } from '../../src/workflow/index.js';
 import type { WorkflowEvent } from '../../src/workflow/index.js';
-import { waitFor } from '../support/red.js';
+import { quietWindow, waitFor } from '../support/wait.js';
 import { requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 import { HOUR, orderLifecycle } from './fixtures.js';
@@ -96,7 +96,8 @@ describe('Workflow events between two processes on one PostgreSQL store', functi
     await a.fire('ORDER', { key: 'A-1', trigger: 'webhook' });
     await b.fire('ORDER', { key: 'B-1', trigger: 'webhook' });
     await waitFor(() => got.onlyB.length === 4, 5000, 'both changes in B');
-    await new Promise((r) => setTimeout(r, 100));
+    // Deliberate window: no change may be heard twice.
+    await quietWindow(100);
     assert.deepEqual(got.a, ['created:A-1', 'transition:A-1']);
     assert.deepEqual(got.b, ['created:B-1', 'transition:B-1']);
     // A's change reaches B through the store, B's own at once: the two may come in either order,
@@ -117,7 +118,8 @@ describe('Workflow events between two processes on one PostgreSQL store', functi
     b.listen('ORDER', 'node-b', (e) => got.push(`${e.kind}:${e.key}`));
     await a.fire('ORDER', { key: 'SO-9', trigger: 'webhook' });
     await waitFor(() => got.length >= 2, 5000, 'the changes in B');
-    await new Promise((r) => setTimeout(r, 200));
+    // Deliberate window: no change may be heard twice.
+    await quietWindow(100);
     assert.deepEqual(got, ['created:SO-9', 'transition:SO-9']);
   });
 });

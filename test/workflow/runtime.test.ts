@@ -16,6 +16,7 @@ import {
   layoutWorkflow,
 } from '../../src/workflow/index.js';
 import type { WorkflowEvent } from '../../src/workflow/index.js';
+import { waitFor } from '../support/wait.js';
 import { HOUR, orderLifecycle } from './fixtures.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
@@ -453,9 +454,7 @@ describe('Workflow runtime', () => {
         });
       }
     }
-    const until = async (done: () => boolean) => {
-      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
-    };
+    const until = (done: () => boolean) => waitFor(done, 2000, 'the pruning');
     clock.now = T0 + 2 * HOUR;
     keep.start();
     runtime.start();
