@@ -13,38 +13,33 @@ import { acceptDeliveries } from '../runs/deliveries.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import { decodeEntity } from '../imis/generic-entity.js';
 import { getEntity } from '../imis/party.js';
-import { claimRequestBodies } from './lib/http/claim.js';
 import { sendHookResponse } from './lib/http/hook-response.js';
+import {
+  ENDPOINT_TRIGGER_CREDENTIALS,
+  ENDPOINT_TRIGGER_MIGRATIONS,
+  mountEndpointTrigger,
+  startEndpointTrigger,
+} from './lib/endpoint-trigger.js';
+import type { EndpointTriggerSettings } from './lib/endpoint-trigger.js';
 import { NodeConfig } from './lib/migrations.js';
 import { registerType, serverNode } from './lib/red.js';
 import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
-import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
-import { PROTECTION_CREDENTIALS, addProtections, endpointGuard } from './lib/protect.js';
-import { endpointRejections, rejectedStatus } from './lib/rejections.js';
-import type { ProtectionSettings } from './lib/protect.js';
-import { mountRunsApi } from './lib/runs-api.js';
+import { rejectedStatus } from './lib/rejections.js';
 import { StoreUnavailableError } from '../store/index.js';
 import { fromConfig, throttledStatus } from './lib/status.js';
-import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
-import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
-import type { RunLabelSettings } from './lib/run-labels.js';
 
 const NOTIFY_PATH = '/imis/notify/';
 const LIMIT_BYTES = 5 * 1024 * 1024;
 /** How long a delivered event id is remembered to drop its retried copies. */
 const SEEN_FOR_MS = 24 * 60 * 60 * 1000;
 
-interface ChangeInConfig extends ProtectionSettings, RunLabelSettings {
-  name?: string;
+interface ChangeInConfig extends EndpointTriggerSettings {
   server?: string;
   eventTypes: string[];
   includeFullRecord: boolean;
   recordProp: string;
   metadataProp: string;
   dropDuplicates: boolean;
-  /** Automatic re-runs of transient failures (src/runs/retry.ts): how many, and the first wait. */
-  retries: number;
-  retryDelaySec: number;
 }
 
 const config = new NodeConfig<ChangeInConfig>(
@@ -58,12 +53,7 @@ const config = new NodeConfig<ChangeInConfig>(
       dropDuplicates: true,
       ...c,
     }),
-    // v2: endpoint protections (shared secret, signature, allowlist, rate limit), all off.
-    addProtections,
-    // v3: automatic retry of transient failures, off.
-    withRetry,
-    // v4: the run's business key and values templates, none.
-    withRunLabels,
+    ...ENDPOINT_TRIGGER_MIGRATIONS,
   ],
   ['recordProp'],
 );
@@ -121,18 +111,13 @@ const register: NodeModule = (RED) => {
         text: parts.join(', '),
       });
     });
-    const guard = endpointGuard(RED, node, settings);
-    if (!guard) return; // a protection that cannot work: reported, and the URL is not served
-    const labels = runLabelsOf(RED, node, settings);
-    if (labels === false) return; // a template that cannot work: reported, and the URL is not served
-    const rejections = endpointRejections(RED, node, status.soon);
-    const runs = triggerRuns(RED, node, prepare, {
-      retry: retryPolicyOf(settings),
-      secretHeaders: guard.secretHeaders,
-      labels,
+    const started = startEndpointTrigger(RED, node, 'imis-change-in', NOTIFY_PATH, settings, {
+      prepare,
+      onRejected: status.soon,
     });
+    if (!started) return;
+    const { guard, rejections, runs } = started;
     const store = runs.ctx.store;
-    registerSecretEndpoint(RED, 'imis-change-in', node, NOTIFY_PATH);
     status.now();
     node.on('close', status.cancel);
 
@@ -191,12 +176,10 @@ const register: NodeModule = (RED) => {
   }
 
   registerType(RED, 'imis-change-in', ChangeInNode, {
-    credentials: { token: { type: 'text' }, ...PROTECTION_CREDENTIALS },
+    credentials: ENDPOINT_TRIGGER_CREDENTIALS,
     settings: config.settings({ tokenPattern: TOKEN_PATTERN, eventTypePattern: EVENT_TYPE_ENTRY_PATTERN }),
   });
-  mountSecretEndpoints(RED, 'imis-change-in', NOTIFY_PATH);
-  claimRequestBodies(RED, NOTIFY_PATH);
-  mountRunsApi(RED);
+  mountEndpointTrigger(RED, 'imis-change-in', NOTIFY_PATH);
 };
 
 export = register;

@@ -1,80 +1,56 @@
 import { ExpectedError } from '../core/errors.js';
 import { findPanelRow, getPanel, insertPanelRow } from '../imis/panels.js';
 import type { PanelInfo } from '../imis/panels.js';
-import {
-  fieldRenderer,
-  insertOnce,
-  noServer,
-  onAction,
-  onErrorOf,
-  requireServer,
-  withDedupKey,
-  withOnError,
-} from './lib/action.js';
-import { NodeConfig } from './lib/migrations.js';
+import { fieldRenderer, insertConfig, runInsertNode, withKeyField } from './lib/action.js';
+import type { InsertConfig } from './lib/action.js';
 import { registerType } from './lib/red.js';
 import type { Node, NodeDef, NodeModule } from './lib/red.js';
-import { fromConfig } from './lib/status.js';
 
-interface InsertPanelConfig {
-  name?: string;
-  server: string;
+/** Its fields and dedupField are the panel's columns. */
+interface InsertPanelConfig extends InsertConfig {
   panel: string;
   /** Template of the parent record's ID (the member ID for contact panels). */
   partyId: string;
-  fields: Record<string, string>;
-  outputProp: string;
-  /** Failure policy (src/nodes/lib/action.ts): fail, continue or succeed. */
-  onError: string;
-  /** De-duplication key template ('' = none): an insert whose key already succeeded is skipped. */
-  dedupKey: string;
-  /** The panel column the key is written into, to look it up after a crash ('' = none). */
-  dedupField: string;
 }
 
-const config = new NodeConfig<InsertPanelConfig>(
-  'imis-insert-panel',
-  [
-    (c) => ({ panel: '', partyId: '{{ input.memberId }}', fields: {}, outputProp: 'panelRecord', ...c }),
-    withOnError,
-    withDedupKey,
-  ],
-  ['outputProp'],
-);
+const config = insertConfig<InsertPanelConfig>('imis-insert-panel', (c) => ({
+  panel: '',
+  partyId: '{{ input.memberId }}',
+  fields: {},
+  outputProp: 'panelRecord',
+  ...c,
+}));
 
 const register: NodeModule = (RED) => {
   function InsertPanelNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
     const settings = config.read(def);
-    const { server: serverId, panel, partyId, fields, onError, dedupField } = settings;
-    const server = requireServer(RED, node, serverId);
+    const { panel, partyId, fields, dedupField } = settings;
     const used = Object.fromEntries(Object.entries(fields).filter(([, v]) => v));
-    const prepared = fromConfig(node, RED._('imis-insert-panel.status.invalid'), () => ({
-      render: fieldRenderer({ ...used, '@id': partyId }, { '@id': 'ID' }),
-      once: insertOnce(RED, node, settings),
-    }));
-    if (!prepared) return;
-    const { render, once } = prepared;
-    // The panel definition is loaded once (columns and types), then reused for every message.
-    let definition: Promise<PanelInfo> | undefined;
-    onAction(RED, node, onErrorOf(onError), async (msg) => {
-      if (!server) throw noServer(RED);
-      if (!panel) throw new ExpectedError(RED._('imis-insert-panel.errors.no-panel'));
-      const loading = (definition = definition ?? getPanel(server.client, panel));
-      const info = await loading.catch((err: Error) => {
-        definition = undefined;
-        throw err;
-      });
-      const { '@id': id = '', ...values } = render(msg);
-      const insert = async (key: string | undefined) => {
-        const row = key && dedupField ? { ...values, [dedupField]: key } : values;
-        const created = await insertPanelRow(server.client, info, id, row, {
-          timeZone: server.config.timeZone || undefined,
+    runInsertNode(RED, node, settings, () => {
+      const render = fieldRenderer({ ...used, '@id': partyId }, { '@id': 'ID' });
+      // The panel definition is loaded once (columns and types), then reused for every message.
+      let definition: Promise<PanelInfo> | undefined;
+      return async (msg, server) => {
+        if (!panel) throw new ExpectedError(RED._('imis-insert-panel.errors.no-panel'));
+        const loading = (definition = definition ?? getPanel(server.client, panel));
+        const info = await loading.catch((err: Error) => {
+          definition = undefined;
+          throw err;
         });
-        return created.record;
+        const { '@id': id = '', ...values } = render(msg);
+        return {
+          insert: async (key) => {
+            const row = withKeyField(values, dedupField, key);
+            const created = await insertPanelRow(server.client, info, id, row, {
+              timeZone: server.config.timeZone || undefined,
+            });
+            return created.record;
+          },
+          find: (key) => findPanelRow(server.client, info, id, dedupField, key),
+        };
       };
-      return once(msg, insert, (key) => findPanelRow(server.client, info, id, dedupField, key));
     });
   }
   registerType(RED, 'imis-insert-panel', InsertPanelNode, { settings: config.settings() });

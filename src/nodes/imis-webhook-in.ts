@@ -3,51 +3,37 @@ import type { HookOptions } from '../core/ihook.js';
 import { requestMetadata } from '../runs/request-metadata.js';
 import type { Violation } from '../core/schema.js';
 import { TOKEN_PATTERN } from '../core/tokens.js';
-import { claimRequestBodies } from './lib/http/claim.js';
 import { sendHookResponse } from './lib/http/hook-response.js';
-import { mountSecretEndpoints, registerSecretEndpoint } from './lib/secret-endpoint.js';
+import {
+  ENDPOINT_TRIGGER_CREDENTIALS,
+  ENDPOINT_TRIGGER_MIGRATIONS,
+  mountEndpointTrigger,
+  startEndpointTrigger,
+} from './lib/endpoint-trigger.js';
+import type { EndpointTriggerSettings } from './lib/endpoint-trigger.js';
 import { NodeConfig } from './lib/migrations.js';
 import { findNode, isPrevalidator, registerType, wiredTo } from './lib/red.js';
 import type { HookEndpointNode, NodeDef, NodeMessage, NodeModule } from './lib/red.js';
-import {
-  PROTECTION_CREDENTIALS,
-  addProtections,
-  endpointGuard,
-  mountTestPayloadEndpoint,
-} from './lib/protect.js';
-import type { ProtectionSettings } from './lib/protect.js';
-import { endpointRejections, rejectedStatus } from './lib/rejections.js';
-import { mountRunsApi } from './lib/runs-api.js';
+import { mountTestPayloadEndpoint } from './lib/protect.js';
+import { rejectedStatus } from './lib/rejections.js';
 import { throttledStatus } from './lib/status.js';
 import { packageRuntime } from './lib/package-runtime.js';
 import { StoreUnavailableError } from '../store/index.js';
-import { retryPolicyOf, triggerRuns, withRetry } from './lib/trigger.js';
 import type { Accepted } from './lib/trigger.js';
-import { runLabelsOf, withRunLabels } from './lib/run-labels.js';
-import type { RunLabelSettings } from './lib/run-labels.js';
 
 const WEBHOOK_PATH = '/imis/hook/';
 
-interface WebhookConfig extends ProtectionSettings, RunLabelSettings {
-  name?: string;
+interface WebhookConfig extends EndpointTriggerSettings {
   return202: boolean;
   omitBody: boolean;
   metadataProp: string;
   maxBodyKb: number;
-  /** Automatic re-runs of transient failures (src/runs/retry.ts): how many, and the first wait. */
-  retries: number;
-  retryDelaySec: number;
 }
 
 const config = new NodeConfig<WebhookConfig>('imis-webhook-in', [
   // v1: first version; config fields as they are.
   (c) => ({ return202: false, omitBody: false, metadataProp: '', maxBodyKb: 1024, ...c }),
-  // v2: endpoint protections (shared secret, signature, allowlist, rate limit), all off.
-  addProtections,
-  // v3: automatic retry of transient failures, off.
-  withRetry,
-  // v4: the run's business key and values templates, none.
-  withRunLabels,
+  ...ENDPOINT_TRIGGER_MIGRATIONS,
 ]);
 
 const register: NodeModule = (RED) => {
@@ -74,19 +60,13 @@ const register: NodeModule = (RED) => {
       ];
       node.status({ fill: 'green', shape: 'dot', text: parts.join(', ') });
     });
-    const guard = endpointGuard(RED, node, settings);
-    if (!guard) return; // a protection that cannot work: reported, and the URL is not served
-    const labels = runLabelsOf(RED, node, settings);
-    if (labels === false) return; // a template that cannot work: reported, and the URL is not served
-    const rejections = endpointRejections(RED, node, status.soon);
-    const runs = triggerRuns(RED, node, undefined, {
-      retry: retryPolicyOf(settings),
-      secretHeaders: guard.secretHeaders,
-      labels,
+    const started = startEndpointTrigger(RED, node, 'imis-webhook-in', WEBHOOK_PATH, settings, {
+      onRejected: status.soon,
     });
+    if (!started) return;
+    const { guard, rejections, runs } = started;
     const hookOptions: HookOptions = { accepted202: return202, omitBody };
     const limitBytes = Math.max(1, maxBodyKb) * 1024;
-    registerSecretEndpoint(RED, 'imis-webhook-in', node, WEBHOOK_PATH);
     status.now();
 
     const prevalidate = (msg: NodeMessage): Violation[] => {
@@ -152,14 +132,12 @@ const register: NodeModule = (RED) => {
   }
 
   registerType(RED, 'imis-webhook-in', WebhookInNode, {
-    credentials: { token: { type: 'text' }, ...PROTECTION_CREDENTIALS },
+    credentials: ENDPOINT_TRIGGER_CREDENTIALS,
     settings: config.settings({ tokenPattern: TOKEN_PATTERN }),
   });
 
-  mountSecretEndpoints(RED, 'imis-webhook-in', WEBHOOK_PATH);
-  claimRequestBodies(RED, WEBHOOK_PATH);
+  mountEndpointTrigger(RED, 'imis-webhook-in', WEBHOOK_PATH);
   mountTestPayloadEndpoint(RED, 'imis-webhook-in');
-  mountRunsApi(RED);
 };
 
 export = register;

@@ -1,39 +1,23 @@
 // Editor of imis-delta: what changed since the last run.
-import { registerType } from '../shared/node.js';
-import { onErrorOutputLabel, onErrorRow } from '../shared/rows.js';
-import { nodeDefaults } from '../shared/settings.js';
+import { registerAction } from '../shared/action.js';
+import { onErrorOutputLabel } from '../shared/rows.js';
 
 interface DeltaNode {
-  onError?: string;
   keyColumn?: string;
   outputs?: number;
 }
 
-registerType<DeltaNode>('imis-delta', {
-  category: 'iMIS',
-  paletteLabel() {
-    return this._('imis-delta.label.palette');
-  },
-  color: '#A6BBCF',
-  defaults: nodeDefaults('imis-delta', {
-    onError: {},
-    name: { value: '' },
+registerAction<DeltaNode>('imis-delta', {
+  defaults: {
     keyColumn: { required: true },
     inputProp: { required: true },
     outputProp: { required: true },
     removedOutput: {},
     outputs: { value: 1 },
-  }),
-  inputs: 1,
-  outputs: 1,
+  },
   icon: 'imis-delta.svg',
   label() {
-    return (
-      this.name || this._('imis-delta.label.default') + (this.keyColumn ? ' (' + this.keyColumn + ')' : '')
-    );
-  },
-  labelStyle() {
-    return this.name ? 'node_label_italic' : '';
+    return this._('imis-delta.label.default') + (this.keyColumn ? ' (' + this.keyColumn + ')' : '');
   },
   outputLabels(i) {
     return i === 0
@@ -41,9 +25,7 @@ registerType<DeltaNode>('imis-delta', {
       : this._('imis-delta.label.removed');
   },
   oneditprepare() {
-    onErrorRow(this);
     $('#node-input-inputProp').typedInput({ types: ['msg'] });
-    $('#node-input-outputProp').typedInput({ types: ['msg'] });
   },
   oneditsave() {
     this.outputs = $('#node-input-removedOutput').is(':checked') ? 2 : 1;

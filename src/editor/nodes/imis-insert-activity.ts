@@ -1,8 +1,7 @@
 // Editor of imis-insert-activity: Insert Activity, its fields chosen from iMIS's Activity table.
-import { registerType } from '../shared/node.js';
-import { onErrorOutputLabel, onErrorRow } from '../shared/rows.js';
+import { registerAction } from '../shared/action.js';
 import { askServer } from '../shared/server.js';
-import { nodeDefaults, postJson } from '../shared/settings.js';
+import { postJson } from '../shared/settings.js';
 
 /** A field of the Activity table (imis/activity-fields). */
 interface ActivityField {
@@ -18,44 +17,24 @@ type Fields = Record<string, string>;
 const REQUIRED = ['partyId', 'activityType'];
 const MAIN = ['partyId', 'activityType', 'transactionDate'];
 
-registerType<{ onError?: string; fields?: Fields; dedupField?: string; _fieldTable?: ActivityField[] }>(
+registerAction<{ fields?: Fields; dedupField?: string; _fieldTable?: ActivityField[] }>(
   'imis-insert-activity',
   {
-    category: 'iMIS',
-    paletteLabel() {
-      return this._('imis-insert-activity.label.palette');
-    },
-    color: '#A6BBCF',
-    defaults: nodeDefaults('imis-insert-activity', {
-      onError: {},
+    defaults: {
       dedupKey: {},
       dedupField: {},
-      name: { value: '' },
       server: { value: '', type: 'imis-server', required: true },
       fields: {
         validate: (v: Fields | undefined) =>
           !!v && REQUIRED.every((k) => typeof v[k] === 'string' && v[k].trim() !== ''),
       },
       outputProp: { required: true },
-    }),
-    inputs: 1,
-    outputs: 1,
+    },
     icon: 'imis-activity.svg',
-    label() {
-      return this.name || this._('imis-insert-activity.label.default');
-    },
-    labelStyle() {
-      return this.name ? 'node_label_italic' : '';
-    },
-    outputLabels() {
-      return onErrorOutputLabel(this);
-    },
     oneditprepare() {
-      onErrorRow(this);
       const node = this;
       const fields: Fields = { ...node.fields };
       const $list = $('#node-input-field-list');
-      $('#node-input-outputProp').typedInput({ types: ['msg'] });
       for (const k of MAIN) $('#node-input-f-' + k).val(fields[k] || '');
       // Required fields are red while empty, as Node-RED marks required properties (the node
       // itself is flagged by the `fields` validate above).

@@ -1,8 +1,7 @@
 // Editor of imis-iqa: runs an IQA query; its prompts from the chosen query.
-import { registerType } from '../shared/node.js';
-import { onErrorOutputLabel, onErrorRow } from '../shared/rows.js';
+import { registerAction } from '../shared/action.js';
 import { askServer } from '../shared/server.js';
-import { errorText, nodeDefaults } from '../shared/settings.js';
+import { errorText } from '../shared/settings.js';
 
 /** A query as imis/iqa/query answers: its prompts. */
 interface Query {
@@ -15,15 +14,8 @@ interface Query {
   }[];
 }
 
-registerType<{ onError?: string; path?: string; parameters?: string[] }>('imis-iqa', {
-  category: 'iMIS',
-  paletteLabel() {
-    return this._('imis-iqa.label.palette');
-  },
-  color: '#A6BBCF',
-  defaults: nodeDefaults('imis-iqa', {
-    onError: {},
-    name: { value: '' },
+registerAction<{ path?: string; parameters?: string[] }>('imis-iqa', {
+  defaults: {
     server: { value: '', type: 'imis-server', required: true },
     endpoint: {},
     path: { required: true },
@@ -31,23 +23,13 @@ registerType<{ onError?: string; path?: string; parameters?: string[] }>('imis-i
     pageSize: { validate: (v: string) => Number(v) >= 1 && Number(v) <= 500 },
     maxRows: { validate: RED.validators.number() },
     outputProp: { required: true },
-  }),
-  inputs: 1,
-  outputs: 1,
+  },
   icon: 'imis-iqa.svg',
   label() {
-    return this.name || (this.path ? (this.path.split('/').pop() ?? '') : this._('imis-iqa.label.default'));
-  },
-  labelStyle() {
-    return this.name ? 'node_label_italic' : '';
-  },
-  outputLabels() {
-    return onErrorOutputLabel(this);
+    return this.path ? (this.path.split('/').pop() ?? '') : this._('imis-iqa.label.default');
   },
   oneditprepare() {
-    onErrorRow(this);
     const node = this;
-    $('#node-input-outputProp').typedInput({ types: ['msg'] });
     // Row i's placeholder: the operator and property of the query's prompt i, once known.
     let placeholders: string[] = [];
     const placeholder = (i: number) => placeholders[i] || 'eq:{{ input.memberId }}';

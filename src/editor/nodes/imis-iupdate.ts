@@ -1,7 +1,6 @@
 // Editor of imis-iupdate: runs iMIS iUpdate tasks.
-import { registerType } from '../shared/node.js';
-import { onErrorOutputLabel, onErrorRow } from '../shared/rows.js';
-import { nodeDefaults, setting } from '../shared/settings.js';
+import { registerAction } from '../shared/action.js';
+import { setting } from '../shared/settings.js';
 
 interface Task {
   name?: string;
@@ -14,39 +13,22 @@ interface Task {
 // A task's defaults, as the runtime reads a task (src/nodes/imis-iupdate.ts).
 const TASK = setting<Task>('imis-iupdate', 'TaskDefaults') ?? {};
 
-registerType<{ onError?: string; tasks?: Task[] }>('imis-iupdate', {
-  category: 'iMIS',
-  paletteLabel() {
-    return this._('imis-iupdate.label.palette');
-  },
-  color: '#A6BBCF',
-  defaults: nodeDefaults('imis-iupdate', {
-    onError: {},
-    name: { value: '' },
+registerAction<{ tasks?: Task[] }>('imis-iupdate', {
+  defaults: {
     tasks: { validate: (v: unknown) => Array.isArray(v) && v.length > 0 },
     outputProp: { required: true },
     pollFloorSec: { validate: RED.validators.number() },
     pollCapSec: { validate: RED.validators.number() },
     failRunOnTaskFailure: {},
-  }),
+  },
   credentials: { urls: { type: 'text' } },
-  inputs: 1,
-  outputs: 1,
   icon: 'imis-iupdate.svg',
   label() {
-    return (
-      this.name ||
-      (this.tasks?.length ? this.tasks.map((t) => t.name).join(', ') : this._('imis-iupdate.label.default'))
-    );
-  },
-  labelStyle() {
-    return this.name ? 'node_label_italic' : '';
-  },
-  outputLabels() {
-    return onErrorOutputLabel(this);
+    return this.tasks?.length
+      ? this.tasks.map((t) => t.name).join(', ')
+      : this._('imis-iupdate.label.default');
   },
   oneditprepare() {
-    onErrorRow(this);
     const node = this;
     let urls: string[] = [];
     try {
@@ -54,7 +36,6 @@ registerType<{ onError?: string; tasks?: Task[] }>('imis-iupdate', {
     } catch {
       urls = [];
     }
-    $('#node-input-outputProp').typedInput({ types: ['msg'] });
     $('#node-input-task-list').editableList({
       addButton: node._('imis-iupdate.label.add'),
       height: 300,

@@ -7,6 +7,7 @@ import { validateDefinition } from '../../workflow/validate.js';
 import type { EditorNode } from '../shared/node.js';
 import { registerType, typeText } from '../shared/node.js';
 import { errorText, nodeDefaults, postJson, setting } from '../shared/settings.js';
+import { definitionOf } from '../workflows/definition.js';
 import { preview } from '../workflows/graph.js';
 import '../workflows/workflow.css';
 
@@ -53,19 +54,6 @@ function problems(def: Definition, id: string): Problem[] {
     severity: issue.severity,
     text: typeText('imis-workflow', RULE_PREFIX + issue.rule, issue.params),
   }));
-}
-
-function definitionOf(n: WorkflowNode): Definition {
-  return {
-    code: n.code,
-    description: n.description,
-    enabled: n.enabled !== false,
-    instanceMode: n.instanceMode,
-    keyType: n.keyType,
-    key: n.key,
-    states: n.states || [],
-    transitions: n.transitions || [],
-  };
 }
 
 function validDefinition(this: EditorNode<WorkflowNode>, _value: unknown, opt?: unknown): boolean | string {

@@ -6,6 +6,7 @@ import type { instanceView } from '../../nodes/lib/workflows.js';
 import type { WorkflowDefinition } from '../../workflow/definition.js';
 import { postJson } from '../shared/settings.js';
 import { errorText } from '../shared/settings.js';
+import { definitionOf } from '../workflows/definition.js';
 import { drawGraph, layoutOf, tr, triggerName } from '../workflows/graph.js';
 import '../workflows/workflows.css';
 
@@ -76,19 +77,6 @@ function duration(ms: number): string {
 }
 
 const time = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : '');
-
-function definitionOf(n: WorkflowNode): Partial<WorkflowDefinition> {
-  return {
-    code: n.code,
-    description: n.description,
-    enabled: n.enabled !== false,
-    instanceMode: n.instanceMode,
-    keyType: n.keyType,
-    key: n.key,
-    states: n.states || [],
-    transitions: n.transitions || [],
-  };
-}
 
 let $content: JQuery;
 let $list: JQuery;

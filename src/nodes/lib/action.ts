@@ -3,9 +3,12 @@ import type { DedupOutcome } from '../../core/dedup.js';
 import { ExpectedError } from '../../core/errors.js';
 import { compileTemplate, compileTemplates } from '../../core/templates.js';
 import { isTransient } from '../../imis/errors.js';
+import { NodeConfig } from './migrations.js';
+import type { Migration } from './migrations.js';
 import { packageRuntime } from './package-runtime.js';
 import { runsMessage, serverMessage } from './messages.js';
 import { serverNode } from './red.js';
+import { fromConfig } from './status.js';
 import type { ImisServerNode, InsertNode, Node, NodeMessage, NodeMessageInFlow, Red } from './red.js';
 
 /**
@@ -130,6 +133,38 @@ export function onAction(
  */
 export const withDedupKey = (c: Record<string, unknown>) => ({ dedupKey: '', dedupField: '', ...c });
 
+/** The config an insert node (Insert Activity, Insert Panel Record) has in common. */
+export interface InsertConfig {
+  name?: string;
+  server: string;
+  /** The record's fields, each a template. */
+  fields: Record<string, string>;
+  outputProp: string;
+  /** Failure policy: fail, continue or succeed. */
+  onError: string;
+  /** De-duplication key template ('' = none): an insert whose key already succeeded is skipped. */
+  dedupKey: string;
+  /** The record's field the key is written into, to look it up after a crash ('' = none). */
+  dedupField: string;
+}
+
+/**
+ * An insert node's config (src/nodes/lib/migrations.ts): `first`, its first version's defaults,
+ * then the failure policy (v2) and the de-duplication key (v3); `outputProp` a message property.
+ */
+export function insertConfig<C extends InsertConfig>(type: string, first: Migration): NodeConfig<C> {
+  return new NodeConfig<C>(type, [first, withOnError, withDedupKey], ['outputProp']);
+}
+
+/** A record's `values` with the de-duplication `key` written into its field `keyField` (none: as they are). */
+export function withKeyField<V extends Record<string, unknown>>(
+  values: V,
+  keyField: string,
+  key: string | undefined,
+): V {
+  return key && keyField ? { ...values, [keyField]: key } : values;
+}
+
 /** An insert, told the message's de-duplication key (undefined without one). */
 export type Insert<T> = (key: string | undefined) => Promise<T>;
 /** Looks in iMIS for the record an interrupted insert under `key` made (the key kept in its field). */
@@ -179,4 +214,36 @@ export function insertOnce(
       return RED._(`${node.type}.status.skipped`, { time: new Date().toLocaleTimeString() });
     return undefined;
   };
+}
+
+/** A message's insert into iMIS, and the look-up of the record an interrupted one made. */
+export interface InsertOf<T> {
+  insert: Insert<T>;
+  find: FindInserted<T>;
+}
+
+/**
+ * Runs insert node `node` (Insert Activity, Insert Panel Record) of config `settings`: its iMIS
+ * server required; `prepare` run once (a TemplateError or InputError it throws marks the config
+ * invalid, `<type>.status.invalid`) answers each message's insert, made once per de-duplication
+ * key (insertOnce), as an action (onAction).
+ */
+export function runInsertNode<C extends InsertConfig, T>(
+  RED: Red,
+  node: Node,
+  settings: C,
+  prepare: () => (msg: NodeMessageInFlow, server: ImisServerNode) => Promise<InsertOf<T>>,
+): void {
+  const server = requireServer(RED, node, settings.server);
+  const prepared = fromConfig(node, RED._(`${node.type}.status.invalid`), () => ({
+    insertOf: prepare(),
+    once: insertOnce(RED, node, settings),
+  }));
+  if (!prepared) return;
+  const { insertOf, once } = prepared;
+  onAction(RED, node, onErrorOf(settings.onError), async (msg) => {
+    if (!server) throw noServer(RED);
+    const { insert, find } = await insertOf(msg, server);
+    return once(msg, insert, find);
+  });
 }
