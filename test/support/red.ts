@@ -5,7 +5,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import helper from 'node-red-node-test-helper';
 import type { NodeStatus } from 'node-red';
 import type { SinonSpyCall } from 'sinon';
-import type { NodeMessage, Red } from '../../src/nodes/lib/red.js';
+import type { NodeMessage, NodeMessageInFlow, Red } from '../../src/nodes/lib/red.js';
 import { packageRuntime, stopPackageRuntime } from '../../src/nodes/lib/package-runtime.js';
 import type { PackageRuntime } from '../../src/nodes/lib/package-runtime.js';
 
@@ -221,11 +221,11 @@ export function helperRuntime(): PackageRuntime {
 export { quietWindow, waitFor } from './wait.js';
 
 /**
- * A message as a test receives it from a node of the loaded flow: Node-RED's message (every field
- * `unknown`) with the fields the test relies on typed by `T`, e.g. `TestMessage<{ payload: Row[] }>`.
+ * A message as a test receives it from a node of the loaded flow: Node-RED's message in flow (its
+ * `_msgid`, every other field `unknown`) with the fields the test relies on typed by `T`, e.g. `TestMessage<{ payload: Row[] }>`.
  * The test helper has no types; this is the one place that says what its messages are.
  */
-export type TestMessage<T extends object = object> = NodeMessage & T;
+export type TestMessage<T extends object = object> = NodeMessageInFlow & T;
 
 /** Collects every message node `id` (e.g. a `helper` node) receives from now on, in order. */
 export function received<T extends object = object>(id: string): TestMessage<T>[] {
