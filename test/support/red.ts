@@ -271,5 +271,22 @@ export interface CommsEvent {
 
 /** What a Catch node sends: the message, with the error that was thrown or reported. */
 export type CaughtError = {
-  error: { message: string; source?: { id: string; type: string; name?: string } };
+  error: { message: string; source: { id: string; type: string; name?: string } };
 };
+
+/** What Node-RED's log receives (the helper spies on it: `helper.log()`), as @node-red/util's log writes it. */
+export interface LogEntry {
+  level: number;
+  msg: unknown;
+  id?: string;
+  type?: string;
+  name?: string;
+}
+
+/** What was logged so far, in order (the helper's spy on Node-RED's log). */
+export function logEntries(): LogEntry[] {
+  return helper
+    .log()
+    .getCalls()
+    .map((call: SinonSpyCall) => call.args[0] as LogEntry);
+}
