@@ -12,12 +12,12 @@ import {
   storeBytes,
   waitFor,
 } from '../support/red.js';
+import type { RunStartInfo } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
 import type { HookRefusal } from '../support/runs.js';
 
 /** What Webhook in starts a run with, as far as these tests read it. */
-type HookMessage = {
-  imis: { runId: string; queueTime: string };
+type HookMessage = RunStartInfo & {
   request: { meta: { headers: Record<string, string>; host: string; remoteAddress: string } };
   schemaError: { violations: { path: string }[] };
 };

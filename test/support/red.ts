@@ -290,3 +290,14 @@ export function logEntries(): LogEntry[] {
     .getCalls()
     .map((call: SinonSpyCall) => call.args[0] as LogEntry);
 }
+
+/** What a trigger of this package puts on the message that starts a run (src/nodes/lib/trigger.ts). */
+export type RunStartInfo = {
+  imis: {
+    runId: string;
+    queueTime: string;
+    trigger: string;
+    businessKey?: string;
+    values?: Record<string, string>;
+  };
+};
