@@ -38,7 +38,7 @@ describe('Delta Hash computation', function () {
     ];
     const delta = computeDelta(next, 'ID', stored);
     assert.deepEqual(
-      delta.changed.map((r: any) => r.ID),
+      (delta.changed as { ID: unknown }[]).map((r) => r.ID),
       ['101', '104'],
     );
     assert.deepEqual(delta.removed, ['102']);

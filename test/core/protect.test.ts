@@ -372,9 +372,10 @@ describe('Endpoint protection: settings', () => {
         /header name for the timestamp/,
       ],
       [{ signature: 'stripe', toleranceSec: 0 }, { signatureSecret: 'x' }, /tolerance/],
+      // Deliberately bad settings, as a hand-edited flow file could hold them:
       [{ signature: 'constructor' as any }, { signatureSecret: 'x' }, /Unknown signature scheme/],
       [{ allowFrom: '10.0.0.0/8, intranet' }, {}, /"intranet"/],
-      [{ rateLimit: 5, ratePeriod: 'day' as any }, {}, /period/],
+      [{ rateLimit: 5, ratePeriod: 'day' as any }, {}, /period/], // deliberately bad, as above
     ];
     for (const [settings, secrets, message] of cases) {
       assert.throws(

@@ -92,14 +92,15 @@ export function entityBody(
 }
 
 /** The raw wire Value of each property of a GenericEntityData (undefined when Value is omitted). */
-export function wireValues(entity: any): Record<string, unknown> {
+export function wireValues(entity: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const property of entity.Properties.$values) out[property.Name] = property.Value;
+  const { Properties } = entity as { Properties: { $values: { Name: string; Value?: unknown }[] } };
+  for (const property of Properties.$values) out[property.Name] = property.Value;
   return out;
 }
 
 /** Property values with `{"$type", "$value"}` unwrapped. */
-export function plainValues(entity: any): Record<string, unknown> {
+export function plainValues(entity: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(wireValues(entity))) {
     out[name] = value !== null && typeof value === 'object' && '$value' in value ? value.$value : value;
@@ -107,6 +108,6 @@ export function plainValues(entity: any): Record<string, unknown> {
   return out;
 }
 
-export function firstError(body: any): string {
-  return body.Errors.$values[0].Message;
+export function firstError(body: unknown): string {
+  return (body as { Errors: { $values: { Message: string }[] } }).Errors.$values[0].Message;
 }

@@ -87,9 +87,9 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
       assert.equal(first.$type, GENERIC_ENTITY);
       assert.equal(first.EntityTypeName, '59');
       assert.equal(first.Properties.$type, PROPERTY_COLLECTION);
-      assert.ok(first.Properties.$values.every((p: any) => p.$type === PROPERTY));
+      assert.ok(first.Properties.$values.every((p: { $type: string }) => p.$type === PROPERTY));
       assert.deepEqual(
-        first.Properties.$values.map((p: any) => p.Name),
+        first.Properties.$values.map((p: { Name: string }) => p.Name),
         ['ResultRow', 'ID', 'Full Name', 'Email', 'Member Type', 'Status'],
       );
       assert.deepEqual(wireValues(first), {
@@ -101,7 +101,7 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
         Status: 'A',
       });
       assert.deepEqual(
-        Items.$values.map((row: any) => plainValues(row).ResultRow),
+        Items.$values.map((row: unknown) => plainValues(row).ResultRow),
         [1, 2, 3, 4, 5, 6, 7, 8],
       );
     });
@@ -123,9 +123,9 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
         'Created On': expected['Created On'],
         Notes: expected.Notes ?? undefined,
       });
-      const nullNotes = body.Items.$values.find((_row: any, i: number) => syntheticRow(i).Notes === null);
+      const nullNotes = body.Items.$values.find((_row: unknown, i: number) => syntheticRow(i).Notes === null);
       assert.ok(nullNotes, 'a row without Notes among the first 10');
-      const notes = nullNotes.Properties.$values.find((p: any) => p.Name === 'Notes');
+      const notes = nullNotes.Properties.$values.find((p: { Name: string }) => p.Name === 'Notes');
       assert.deepEqual(notes, { $type: PROPERTY, Name: 'Notes' });
     });
   });
@@ -158,7 +158,7 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
       const { body } = await get(queryUrl('Query', CONTACTS_QUERY));
       assert.equal(body.TotalCount, 9);
       const rows = body.Items.$values;
-      assert.equal(rows.find((row: any) => row.ID === '30010')['Full Name'], 'Northwind Clinic');
+      assert.equal(rows.find((row: { ID: string }) => row.ID === '30010')['Full Name'], 'Northwind Clinic');
       assert.equal(rows.at(-1).ID, created.body.PartyId);
       assert.equal(rows.at(-1)['Full Name'], 'Nia Okoro');
     });
@@ -208,7 +208,7 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
       for (const value of ['EVENT', 'eq:event', 'startswith:EV']) {
         const { body } = await get(queryUrl('Query', ACTIVITIES_QUERY, { parameter: value }));
         assert.deepEqual(
-          body.Items.$values.map((row: any) => row.SEQN),
+          body.Items.$values.map((row: { SEQN: unknown }) => row.SEQN),
           [16600, 16602],
           value,
         );
@@ -348,7 +348,7 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
       let expected = 0;
       for (let i = 0; i < ROWS_COUNT; i++) if (syntheticRow(i).Category === 'Delta') expected++;
       assert.equal(body.TotalCount, expected);
-      assert.ok(body.Items.$values.every((row: any) => row.Category === 'Delta'));
+      assert.ok(body.Items.$values.every((row: { Category: unknown }) => row.Category === 'Delta'));
     });
   });
 
@@ -389,7 +389,10 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
       ]);
       assert.equal(list.status, 200);
       assert.deepEqual(
-        list.body.Result.$values.map((doc: any) => [doc.DocumentTypeId, doc.Path]),
+        list.body.Result.$values.map((doc: { DocumentTypeId: string; Path: string }) => [
+          doc.DocumentTypeId,
+          doc.Path,
+        ]),
         [
           ['FOL', '$/Common/Queries/Activities'],
           ['FOL', '$/Common/Queries/Search'],
@@ -401,7 +404,7 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
         { $type: 'System.Boolean', $value: false },
       ]);
       assert.deepEqual(
-        large.body.Result.$values.map((doc: any) => doc.Name),
+        large.body.Result.$values.map((doc: { Name: string }) => doc.Name),
         ['Members 25000', 'Rows 100000x10'],
       );
       const recursive = await run('DocumentSummary', 'FindDocumentsInFolder', [
@@ -422,19 +425,28 @@ describe('emulator: IQA (docs/imis-api.md §4)', () => {
       assert.equal(definition.Path, MEMBERS_QUERY);
       assert.equal(definition.Document.Name, 'Members 25000');
       assert.deepEqual(
-        definition.Parameters.$values.map((p: any) => [
-          p.PropertyName,
-          p.Operation,
-          p.Prompt,
-          p.AllowMultiple,
-        ]),
+        definition.Parameters.$values.map(
+          (p: { PropertyName: string; Operation: number; Prompt: string; AllowMultiple: boolean }) => [
+            p.PropertyName,
+            p.Operation,
+            p.Prompt,
+            p.AllowMultiple,
+          ],
+        ),
         [
           ['CsContact.MemberType', 1, 'Optional', false],
           ['CsContact.Status', 1, 'Optional', false],
         ],
       );
       assert.deepEqual(
-        definition.Properties.$values.map((p: any) => [p.Alias, p.Caption, p.DataTypeName, p.DisplayOrder]),
+        definition.Properties.$values.map(
+          (p: { Alias: string; Caption: string; DataTypeName: string; DisplayOrder: number }) => [
+            p.Alias,
+            p.Caption,
+            p.DataTypeName,
+            p.DisplayOrder,
+          ],
+        ),
         [
           ['ID', 'ID', 'String', 1],
           ['Full Name', 'Full Name', 'String', 2],

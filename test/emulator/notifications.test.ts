@@ -6,7 +6,10 @@ import {
   MAX_ATTEMPTS,
   TENANT_ID,
   VALIDATION_EVENT_TYPE,
+  type GridEvent,
+  type GridEventData,
   type NotificationOptions,
+  type ValidationEvent,
 } from '../../src/emulator/notifications.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { quietWindow, waitFor } from '../support/wait.js';
@@ -14,9 +17,22 @@ import { api, entityBody, tokenFor } from './helpers.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The record in data.Subject (includeSubject), as far as these tests read it. */
+type Subject = {
+  $type: string;
+  PartyId: string;
+  PersonName: { FirstName: string; FullName: string };
+  EntityTypeName: string;
+  Name: string;
+};
+/** An event as the receiver reads it off the wire: a notification, or the validation handshake. */
+type WireEvent = Omit<GridEvent, 'data'> & {
+  data: Omit<GridEventData, 'Subject'> & ValidationEvent['data'] & { Subject: Subject };
+};
+
 interface Received {
   headers: IncomingHttpHeaders;
-  body: any;
+  body: WireEvent[];
 }
 
 type Handler = (received: Received, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -26,7 +42,7 @@ interface Receiver {
   url: string;
   received: Received[];
   /** Notifications only (validation events left out). */
-  events(): any[];
+  events(): WireEvent[];
   handler: Handler;
   close(): Promise<void>;
 }
@@ -50,9 +66,7 @@ async function startReceiver(handler: Handler = echoCode): Promise<Receiver> {
     url: '',
     received: [],
     events: () =>
-      receiver.received
-        .filter((r) => r.body[0]?.eventType !== VALIDATION_EVENT_TYPE)
-        .flatMap((r) => r.body as any[]),
+      receiver.received.filter((r) => r.body[0]?.eventType !== VALIDATION_EVENT_TYPE).flatMap((r) => r.body),
     handler,
     close: () =>
       new Promise<void>((resolve) => {
@@ -325,18 +339,18 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
         ['Party.Created', `Party/${party.body.PartyId}`, party.body.PartyId],
       ]);
       const auditLog = events.find((event) => event.eventType === 'ABC_AuditLog.Created');
-      assert.equal(auditLog.data.EntityTypeName, 'ABC_AuditLog');
-      assert.equal(auditLog.data.Action, 'Created');
-      assert.equal(auditLog.data.Subject.EntityTypeName, 'ABC_AuditLog');
+      assert.equal(auditLog?.data.EntityTypeName, 'ABC_AuditLog');
+      assert.equal(auditLog?.data.Action, 'Created');
+      assert.equal(auditLog?.data.Subject.EntityTypeName, 'ABC_AuditLog');
       const event = events.find((e) => e.eventType === 'Event.Created');
-      assert.equal(event.data.Subject.Name, 'Gala dinner');
+      assert.equal(event?.data.Subject.Name, 'Gala dinner');
 
       // The identity is what GET /api/{Entity}/{id} takes.
       const fetched = await api(
         emulator,
         token,
         'GET',
-        `/api/ABC_AuditLog/${encodeURIComponent(auditLog.data.Identity)}`,
+        `/api/ABC_AuditLog/${encodeURIComponent(auditLog?.data.Identity)}`,
       );
       assert.equal(fetched.status, 200);
       const gala = await api(emulator, token, 'GET', '/api/Event/GALA2026');

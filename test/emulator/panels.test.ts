@@ -2,6 +2,16 @@ import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { api, entityBody, firstError, plainValues, sharedEmulator, tokenFor, wireValues } from './helpers.js';
 
+/** A BOEntityDefinitionData as the emulator answers it, as far as these tests read it. */
+type EntityDefinition = {
+  $type: string;
+  EntityTypeName: string;
+  ObjectTypeName: string;
+  PrimaryParentEntityTypeName: string;
+};
+/** A property of a BOEntityDefinitionData. */
+type PropertyDefinition = { $type: string; Name: string; IsIdentity: boolean; PropertyTypeName: string };
+
 describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
   let emulator: Emulator;
   let token: string;
@@ -15,24 +25,26 @@ describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
     const { status, body } = await api(emulator, token, 'GET', '/api/BOEntityDefinition?limit=500');
     assert.equal(status, 200);
     assert.match(body.$type, /^Asi\.Soa\.Core\.DataContracts\.PagedResult`1\[\[.*BOEntityDefinitionData/);
-    const byName = new Map<string, any>(body.Items.$values.map((item: any) => [item.EntityTypeName, item]));
+    const byName = new Map(
+      (body.Items.$values as EntityDefinition[]).map((item) => [item.EntityTypeName, item]),
+    );
     for (const name of ['Name_CEU', 'Name_Demo', 'ABC_EventAttendance', 'ABC_AuditLog', 'ABC_Venues']) {
       assert.ok(byName.has(name), name);
       assert.equal(
-        byName.get(name).$type,
+        byName.get(name)?.$type,
         'Asi.Soa.Core.DataContracts.BOEntityDefinitionData, Asi.Contracts',
       );
     }
-    assert.equal(byName.get('Name_CEU').ObjectTypeName, 'Multi');
-    assert.equal(byName.get('Name_Demo').ObjectTypeName, 'Single');
-    assert.equal(byName.get('ABC_EventAttendance').PrimaryParentEntityTypeName, 'Party');
-    assert.equal(byName.get('ABC_Venues').PrimaryParentEntityTypeName, 'Standalone');
+    assert.equal(byName.get('Name_CEU')?.ObjectTypeName, 'Multi');
+    assert.equal(byName.get('Name_Demo')?.ObjectTypeName, 'Single');
+    assert.equal(byName.get('ABC_EventAttendance')?.PrimaryParentEntityTypeName, 'Party');
+    assert.equal(byName.get('ABC_Venues')?.PrimaryParentEntityTypeName, 'Standalone');
   });
 
   it('describes each property with its PropertyType*Data $type, type name, caption and identity flag', async () => {
     const { status, body } = await api(emulator, token, 'GET', '/api/BOEntityDefinition/abc_eventattendance');
     assert.equal(status, 200);
-    const properties = new Map<string, any>(body.Properties.$values.map((p: any) => [p.Name, p]));
+    const properties = new Map((body.Properties.$values as PropertyDefinition[]).map((p) => [p.Name, p]));
     assert.deepEqual(properties.get('ID'), {
       $type: 'Asi.Soa.Core.DataContracts.PropertyTypeStringData, Asi.Contracts',
       Name: 'ID',
@@ -42,20 +54,20 @@ describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
       Required: true,
       MaxLength: 10,
     });
-    assert.equal(properties.get('Ordinal').IsIdentity, true);
-    assert.equal(properties.get('Ordinal').PropertyTypeName, 'Integer');
+    assert.equal(properties.get('Ordinal')?.IsIdentity, true);
+    assert.equal(properties.get('Ordinal')?.PropertyTypeName, 'Integer');
     assert.equal(
-      properties.get('CheckInTime').$type,
+      properties.get('CheckInTime')?.$type,
       'Asi.Soa.Core.DataContracts.PropertyTypeDateTimeData, Asi.Contracts',
     );
-    assert.equal(properties.get('CheckInTime').PropertyTypeName, 'Date');
-    assert.equal(properties.get('EventCode').IsIdentity, false);
+    assert.equal(properties.get('CheckInTime')?.PropertyTypeName, 'Date');
+    assert.equal(properties.get('EventCode')?.IsIdentity, false);
   });
 
   it('lists the Panel Designer panels in PanelDefinitionSummary', async () => {
     const { status, body } = await api(emulator, token, 'GET', '/api/PanelDefinitionSummary');
     assert.equal(status, 200);
-    const names = body.Items.$values.map((item: any) => item.Name);
+    const names = (body.Items.$values as { Name: string }[]).map((item) => item.Name);
     assert.ok(names.includes('ABC_EventAttendance'));
     assert.ok(!names.includes('Name_CEU'), 'legacy user-defined tables have no panel definition');
   });
@@ -202,7 +214,9 @@ describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
     assert.equal(status, 200);
     assert.equal(body.TotalCount, 2);
     assert.deepEqual(
-      body.Items.$values.map((row: any) => row.Identity.IdentityElements.$values),
+      (body.Items.$values as { Identity: { IdentityElements: { $values: string[] } } }[]).map(
+        (row) => row.Identity.IdentityElements.$values,
+      ),
       [
         ['23179', '1'],
         ['23179', '2'],

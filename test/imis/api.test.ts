@@ -39,7 +39,7 @@ describe('iMIS API calls (callImisApi) against the emulator', function () {
     const raw = await callImisApi(client, { method: 'GET', path: '/api/Party/101' });
     assert.match(String((raw.result as Record<string, unknown>).$type), /PersonData/);
     const plain = (await callImisApi(client, { method: 'GET', path: 'api/Party/101', simplify: true }))
-      .result as Record<string, any>;
+      .result as { $type?: string; PersonName: { FirstName: string }; AdditionalAttributes: unknown[] };
     assert.equal(plain.$type, undefined);
     assert.equal(plain.PersonName.FirstName, 'John');
     assert.deepEqual(plain.AdditionalAttributes[0], { Name: 'CustomerTypeCode', Value: 'M' });
@@ -159,7 +159,7 @@ describe('iMIS API calls (callImisApi) against the emulator', function () {
       body: activity('101'),
       attempts: 3,
     });
-    assert.equal((ok.result as any).$type.includes('GenericEntityData'), true);
+    assert.equal((ok.result as { $type: string }).$type.includes('GenericEntityData'), true);
     assert.equal(requests('POST', '/api/Activity').length, 3);
     assert.equal(emulator.state.activitiesFor('101').length, 1, 'inserted once');
 

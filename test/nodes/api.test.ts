@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { helper, packageNodes, waitFor } from '../support/red.js';
+import type { CaughtError, TestMessage } from '../support/red.js';
 
 describe('iMIS API node, against the emulator', function () {
   this.timeout(30_000);
@@ -12,7 +13,7 @@ describe('iMIS API node, against the emulator', function () {
     emulator.state.requests.filter((r) => r.method === method && r.path.startsWith(prefix));
 
   /** Messages that reached the output ('out') or the Catch node ('caught'), in order. */
-  let received: { port: string; msg: any }[] = [];
+  let received: { port: string; msg: TestMessage<Partial<CaughtError>> }[] = [];
 
   async function load(api: Record<string, unknown>) {
     await helper.load(
@@ -29,16 +30,18 @@ describe('iMIS API node, against the emulator', function () {
     );
     received = [];
     for (const port of ['out', 'caught'])
-      helper.getNode(port).on('input', (msg: any) => received.push({ port, msg }));
+      helper
+        .getNode(port)
+        .on('input', (msg: TestMessage<Partial<CaughtError>>) => received.push({ port, msg }));
   }
-  /** Sends `payload` and resolves with the message reaching `port` ('out' or 'caught'). */
-  const run = async (payload: unknown, port = 'out') => {
+  /** Sends `payload` and resolves with the message reaching `port` ('out' or 'caught'), as the test reads it (T). */
+  const run = async <T extends object = object>(payload: unknown, port = 'out'): Promise<TestMessage<T>> => {
     const before = received.length;
     helper.getNode('call').receive({ payload });
     await waitFor(() => received.length > before, 15_000, 'a message at out or caught');
     const { port: reached, msg } = received[before];
     assert.equal(reached, port, `reached ${reached}: ${msg.error?.message ?? ''}`);
-    return msg;
+    return msg as TestMessage<T>;
   };
 
   it('GETs a templated path and puts the flattened record in the output property', async () => {
@@ -48,7 +51,7 @@ describe('iMIS API node, against the emulator', function () {
       simplify: true,
       outputProp: 'party',
     });
-    const msg = await run({ memberId: '12345' });
+    const msg = await run<{ party: { PersonName: { FullName: string } } }>({ memberId: '12345' });
     assert.equal(msg.party.PersonName.FullName, 'Maria Garcia');
     assert.deepEqual(msg.payload, { memberId: '12345' }, 'the payload is left alone');
     assert.deepEqual(msg.imisApi, { method: 'GET', path: '/api/Party/12345' });
@@ -65,7 +68,11 @@ describe('iMIS API node, against the emulator', function () {
       ] }
     }`;
     await load({ method: 'POST', path: '/api/Activity', body, simplify: true });
-    const msg = await run({ id: '22708', type: 'MEETING', note: 'said "hello"' });
+    const msg = await run<{ payload: { PartyId: string } }>({
+      id: '22708',
+      type: 'MEETING',
+      note: 'said "hello"',
+    });
     assert.equal(msg.payload.PartyId, '22708');
     const stored = emulator.state.activitiesFor('22708');
     assert.equal(stored.length, 1);
@@ -79,7 +86,7 @@ describe('iMIS API node, against the emulator', function () {
       path: '/api/Name_Demo/{{ input.id }}',
       body: '{"$type": "Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts", "EntityTypeName": "Name_Demo", "Properties": {"$values": [{"Name": "Favorite_Color", "Value": {{ input.color | json }}}]}}',
     });
-    const put = await run({ id: '23179', color: 'Purple' });
+    const put = await run<{ payload: { $type: string } }>({ id: '23179', color: 'Purple' });
     assert.match(put.payload.$type, /GenericEntityData/);
     assert.equal(emulator.state.panels.get('Name_Demo')?.[0].Favorite_Color, 'Purple');
     await helper.unload();
@@ -104,9 +111,11 @@ describe('iMIS API node, against the emulator', function () {
       fetchAll: true,
       simplify: true,
     });
-    const msg = await run({ id: '101' });
+    const msg = await run<{ payload: { SEQN: number }[]; imisApi: { pages: number; totalCount: number } }>({
+      id: '101',
+    });
     assert.deepEqual(
-      msg.payload.map((a: any) => a.SEQN),
+      msg.payload.map((a) => a.SEQN),
       [50000, 50001, 50002, 50003, 50004, 50005, 50006],
     );
     assert.equal(msg.imisApi.pages, 3);
@@ -120,7 +129,7 @@ describe('iMIS API node, against the emulator', function () {
       path: '/api/Activity',
       body: '{"$type": "Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts", "EntityTypeName": "Activity", "Properties": {"$values": [{"Name": "PartyId", "Value": "{{ input.id }}"}, {"Name": "ACTIVITY_TYPE", "Value": "MEETING"}]}}',
     });
-    const msg = await run({ id: '99999' }, 'caught');
+    const msg = await run<CaughtError>({ id: '99999' }, 'caught');
     assert.match(msg.error.message, /iMIS rejected POST \/api\/Activity: Party 99999 does not exist/);
     assert.equal(msg.error.source.id, 'call');
   });
@@ -148,7 +157,7 @@ describe('iMIS API node, against the emulator', function () {
       times: 3,
       retryAfter: '0',
     });
-    const failed = await run({}, 'caught');
+    const failed = await run<CaughtError>({}, 'caught');
     assert.match(failed.error.message, /503 Service Unavailable/);
     assert.equal(requests('POST', '/api/Activity').length, 2, 'two attempts, not the server default of four');
     assert.equal(emulator.state.activitiesFor('101').length, 0);
@@ -156,16 +165,16 @@ describe('iMIS API node, against the emulator', function () {
 
   it('fails the message, for a Catch node, on a path outside /api/ or a body that is not JSON', async () => {
     await load({ method: 'POST', path: '{{ input.path }}', body: '{{ input.body }}' });
-    const outside = await run({ path: '/token', body: '{}' }, 'caught');
+    const outside = await run<CaughtError>({ path: '/token', body: '{}' }, 'caught');
     assert.match(outside.error.message, /not an iMIS REST API path/);
-    const notJson = await run({ path: '/api/Activity', body: 'name=x' }, 'caught');
+    const notJson = await run<CaughtError>({ path: '/api/Activity', body: 'name=x' }, 'caught');
     assert.match(notJson.error.message, /Body is not JSON/);
     assert.equal(requests('POST', '/api').length, 0, 'nothing was sent');
   });
 
   it('applies the first migration to a config saved without one', async () => {
     await load({ path: '/api/Party/101', cfgVersion: undefined });
-    const msg = await run({});
+    const msg = await run<{ payload: { $type: string } }>({});
     assert.match(msg.payload.$type, /PersonData/, 'GET into payload, unflattened, by default');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { FlowNode } from '../support/flows.js';
 
 const root = join(__dirname, '../../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -18,7 +19,11 @@ const has = (file: string, key: string) => {
   const named = key.match(/^([^:]+)\/([\w-]+):(.*)$/);
   if (named && named[1] !== pkg.name) return false;
   const [catalog, bare] = named ? [catalogOf(named[2]), named[3]] : [catalogOf(file), key];
-  return typeof bare.split('.').reduce<any>((n, p) => n?.[p], catalog) === 'string';
+  return (
+    typeof bare
+      .split('.')
+      .reduce<unknown>((n, p) => (n as Record<string, unknown> | undefined)?.[p], catalog) === 'string'
+  );
 };
 
 describe('Package layout and message catalogs', () => {
@@ -119,10 +124,10 @@ describe('Package layout and message catalogs', () => {
     assert.ok(files.length >= 5);
     const types = new Set(sets.map(([name]) => name));
     for (const file of files) {
-      const flow = JSON.parse(readFileSync(join(root, 'examples', file), 'utf8'));
+      const flow: FlowNode[] = JSON.parse(readFileSync(join(root, 'examples', file), 'utf8'));
       assert.ok(Array.isArray(flow));
       assert.ok(
-        flow.some((n: any) => types.has(n.type)),
+        flow.some((n) => types.has(n.type)),
         `${file} uses the package`,
       );
       assert.ok(!JSON.stringify(flow).includes('"credentials"'), `${file} carries no credentials`);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, quietWindow, waitFor } from '../support/red.js';
+import { helper, packageNodes, quietWindow, received, waitFor } from '../support/red.js';
 import { runsSettled } from '../support/runs.js';
 
 /** Emulator-driven: iMIS registers the node's URL, verifies it, then delivers real changes. */
@@ -28,8 +28,9 @@ describe("iMIS change notification in, driven by the emulator's change notificat
       ],
       { notified: { token }, srv: { username: 'MANAGER', password: 'manager' } },
     );
-    const got: any[] = [];
-    helper.getNode('out').on('input', (msg: any) => got.push(msg));
+    const got = received<{ payload: { eventType: string }; record: { PersonName: { FirstName: string } } }>(
+      'out',
+    );
     emulator.state.notifications.configure({
       endpointUrl: `${base}/imis/notify/${token}`,
       retryScale: 0.001,

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { helper, packageNodes, quietWindow, waitFor } from '../support/red.js';
+import type { CaughtError, RunStartInfo, TestMessage } from '../support/red.js';
 import { runCounts, settledRun } from '../support/runs.js';
+import type { HookRefusal } from '../support/runs.js';
 
 const CHECK_IN_SCHEMA = JSON.stringify({
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -94,7 +96,9 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the iHo
 
   it('passes the created activity, with its SEQN, to the next node', async () => {
     const inserted = helper.getNode('inserted');
-    const got = new Promise<any>((resolve) => inserted.on('input', resolve));
+    const got = new Promise<TestMessage<RunStartInfo & { activity: { SEQN: number; PartyId: string } }>>(
+      (resolve) => inserted.on('input', resolve),
+    );
     await post(checkInPayload);
     const msg = await got;
     assert.equal(typeof msg.activity.SEQN, 'number');
@@ -107,10 +111,10 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the iHo
     void _omit;
     const res = await post(payload);
     assert.equal(res.status, 400);
-    const body = await res.json();
+    const body = (await res.json()) as HookRefusal;
     assert.equal(body.error, true);
     assert.match(body.message, /memberId/);
-    assert.ok(body.errors.some((e: any) => e.path === '/memberId'));
+    assert.ok(body.errors?.some((e) => e.path === '/memberId'));
     // Deliberate window: no run may write an activity after the refusal.
     await quietWindow(100);
     assert.equal(emulator.state.activities.length, 0);
@@ -137,7 +141,7 @@ describe('Event check-in → JSON Schema Validation → Insert Activity (the iHo
 
   it("queues an unknown member (200) and fails the run with iMIS's message, for a Catch node", async () => {
     const caught = helper.getNode('caught');
-    const got = new Promise<any>((resolve) => caught.on('input', resolve));
+    const got = new Promise<TestMessage<CaughtError>>((resolve) => caught.on('input', resolve));
     const res = await post({ ...checkInPayload, memberId: '99999' });
     assert.equal(res.status, 200);
     const msg = await got;

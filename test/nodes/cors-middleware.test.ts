@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 import { runsSettled } from '../support/runs.js';
@@ -104,12 +105,12 @@ describe('Node-RED HTTP settings on our endpoints', function () {
   describe('with httpNodeMiddleware', () => {
     const calls: string[] = [];
     /** Lets through only requests carrying the shared key, as an API gateway check would. */
-    const gate = (req: any, res: any, next: () => void) => {
+    const gate = (req: Request, res: Response, next: () => void) => {
       calls.push(`gate ${req.method}`);
       if (req.headers['x-api-key'] !== 'let-me-in') return void res.status(403).json({ error: 'forbidden' });
       next();
     };
-    const count = (_req: any, _res: any, next: () => void) => {
+    const count = (_req: Request, _res: Response, next: () => void) => {
       calls.push('count');
       next();
     };

@@ -3,7 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sinon from 'sinon';
 import type { SinonSpyCall } from 'sinon';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import type { ScheduledTrigger } from '../../src/core/cron-timer.js';
+import type { NodeStatus } from 'node-red';
+import { freshDataDir, helper, packageNodes, received, startHelper, stopHelper } from '../support/red.js';
+import type { RunStartInfo } from '../support/red.js';
 
 const START = new Date('2026-06-01T10:00:00.500Z');
 
@@ -27,11 +30,7 @@ describe('Cron trigger', function () {
       { id: 'cron', z: 'tab', type: 'imis-cron', name: 'nightly', ...config, wires: [['out']] },
       { id: 'out', z: 'tab', type: 'helper' },
     ]);
-  const collect = () => {
-    const got: any[] = [];
-    helper.getNode('out').on('input', (msg: any) => got.push(msg));
-    return got;
-  };
+  const collect = () => received<RunStartInfo & { payload: { trigger: ScheduledTrigger } }>('out');
   const flush = () => new Promise((r) => setImmediate(r));
   /** Lets the node read its stored state (asynchronous) before the test goes on. */
   const settle = async (done: () => boolean) => {
@@ -74,11 +73,11 @@ describe('Cron trigger', function () {
 
   it('shows the next run in its status', async () => {
     await loaded({ expression: '0 0 12 * * ? *', timeZone: 'UTC' });
-    const statuses: any[] = [];
+    const statuses: NodeStatus[] = [];
     helper.getNode('cron').on('call:status', (c: SinonSpyCall) => statuses.push(c.args[0]));
     helper.getNode('cron').receive({ payload: 'enable' });
     await flush();
-    assert.ok(statuses.some((s) => /^next: /.test(s.text) && s.fill === 'green'));
+    assert.ok(statuses.some((s) => /^next: /.test(String(s.text)) && s.fill === 'green'));
   });
 
   it('stops on "disable", starts again on "enable", and runs at once on "trigger"', async () => {
@@ -121,7 +120,7 @@ describe('Cron trigger', function () {
 
   it('rejects a bad replacement expression with a catchable error and keeps the old schedule', async () => {
     await loaded({ expression: '*/5 * * * * ? *', timeZone: 'UTC' });
-    const errors: any[] = [];
+    const errors: unknown[] = [];
     helper.getNode('cron').on('call:error', (c: SinonSpyCall) => errors.push(c.args[0]));
     helper.getNode('cron').receive({ payload: { cron: '61 * * * * ?' } });
     await flush();

@@ -2,12 +2,26 @@
 // process was killed between iMIS's answer and the commit, or the answer was lost): with a key
 // field, the next try finds the record in iMIS instead of inserting it again.
 import assert from 'node:assert/strict';
-import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import type { Store } from '../../src/store/index.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, helperRuntime, packageNodes, quietWindow } from '../support/red.js';
+import {
+  callsOn,
+  helper,
+  helperRuntime,
+  loggedText,
+  packageNodes,
+  quietWindow,
+  received,
+} from '../support/red.js';
 import { settledRun } from '../support/runs.js';
+
+/** What the insert passes on: whether its key was found, and the record (found or made). */
+type Deduplicated = {
+  dedup: { key: string; skipped: boolean };
+  activity: { SEQN: unknown };
+  panelRecord: Record<string, unknown>;
+};
 
 describe('De-duplication key kept in the record: an insert interrupted before its record was kept', function () {
   let emulator: Emulator;
@@ -59,8 +73,7 @@ describe('De-duplication key kept in the record: an insert interrupted before it
 
   it('Insert Activity: writes the key into the chosen field, and on the re-run finds that activity instead of inserting', async () => {
     await load(activity('otherCode'));
-    const out: any[] = [];
-    helper.getNode('out').on('input', (m: any) => out.push(m));
+    const out = received<Deduplicated>('out');
     killBeforeSettling();
     const first = await start();
     assert.equal(first.status, 'failed', 'the store did not keep the record');
@@ -112,14 +125,8 @@ describe('De-duplication key kept in the record: an insert interrupted before it
 
   it('Insert Activity refuses to deploy with a key field that cannot hold text, and inserts nothing', async () => {
     await load(activity('amount'));
-    const node = helper.getNode('action');
-    const calls = (method: 'status' | 'error') =>
-      node[method]
-        .getCalls()
-        .filter((call: SinonSpyCall) => call.thisValue === node)
-        .map((call: SinonSpyCall) => call.args[0]);
-    assert.ok(calls('status').some((s: any) => s.fill === 'red' && s.text === 'invalid template'));
-    assert.match(String(calls('error')[0]?.message ?? calls('error')[0]), /cannot be kept in "amount"/);
+    assert.ok(callsOn('action', 'status').some(([s]) => s.fill === 'red' && s.text === 'invalid template'));
+    assert.match(loggedText(callsOn('action', 'error')[0]?.[0]), /cannot be kept in "amount"/);
     helper.getNode('manual').receive({});
     // Deliberate window: the node that refused to deploy must insert nothing.
     await quietWindow(100);
@@ -135,8 +142,7 @@ describe('De-duplication key kept in the record: an insert interrupted before it
       dedupKey: '{{ input.memberId }}-{{ input.sessionCode }}',
       dedupField: 'Notes',
     });
-    const out: any[] = [];
-    helper.getNode('out').on('input', (m: any) => out.push(m));
+    const out = received<Deduplicated>('out');
     killBeforeSettling();
     const first = await start();
     assert.equal(first.status, 'failed');

@@ -9,7 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
+import type { FlowNode } from '../support/flows.js';
+import { NODE_RED_PKG, received as collect, helper, packageNodes, waitFor } from '../support/red.js';
+import type { CaughtError } from '../support/red.js';
+
+/** A contact as the example's flow posts it to CHANGES_URL. */
+type Contact = { id: string; name: string; email: string; active: boolean };
 
 const EXAMPLE = join(__dirname, '../../../examples/poll-iqa-delta-to-url.json');
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
@@ -44,8 +49,8 @@ describe('Example: Poll IQA → Delta → post changes (change, switch, http req
     await new Promise((resolve) => down.close(resolve));
   });
 
-  const flow = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, any>[];
-  const byName = (name: string) => flow.find((n) => n.name === name) as Record<string, any>;
+  const flow = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as FlowNode[];
+  const byName = (name: string) => flow.find((n) => n.name === name) as FlowNode;
   const ids = {
     run: byName('Run now').id,
     delta: byName('Changed contacts').id,
@@ -68,11 +73,6 @@ describe('Example: Poll IQA → Delta → post changes (change, switch, http req
       c0a00000000000ff: { username: 'MANAGER', password: 'manager' },
     });
   }
-  const collect = (id: string) => {
-    const got: any[] = [];
-    helper.getNode(id).on('input', (msg: any) => got.push(msg));
-    return got;
-  };
   /**
    * Runs the flow once (the inject node) and resolves, once the run has settled, with the Delta Hash
    * node's statuses of the run ("8 new or changed, ... | run failed at ...: nothing saved").
@@ -95,14 +95,14 @@ describe('Example: Poll IQA → Delta → post changes (change, switch, http req
 
   it('posts every contact first, then only the changed ones; a poll without changes posts nothing', async () => {
     await load(`${base}/imis-demo/changes`);
-    const received = collect(ids.received);
-    const answered = collect(ids.answered);
-    const gone = collect(ids.gone);
+    const received = collect<{ payload: Contact[] }>(ids.received);
+    const answered = collect<{ statusCode: number }>(ids.answered);
+    const gone = collect<{ payload: string[] }>(ids.gone);
 
     assert.match(await poll(), /8 new or changed, 0 gone, of 8 \(saved/);
     assert.equal(received.length, 1);
     assert.deepEqual(
-      received[0].payload.find((c: any) => c.id === '12345'),
+      received[0].payload.find((c) => c.id === '12345'),
       {
         id: '12345',
         name: 'Maria Garcia',
@@ -120,7 +120,7 @@ describe('Example: Poll IQA → Delta → post changes (change, switch, http req
     assert.match(await poll(), /1 new or changed, 1 gone/);
     assert.equal(received.length, 2);
     assert.deepEqual(
-      received[1].payload.map((c: any) => [c.id, c.email]),
+      received[1].payload.map((c) => [c.id, c.email]),
       [['12345', 'maria@example.com']],
     );
     assert.deepEqual(gone[0].payload, ['24001']);
@@ -128,7 +128,7 @@ describe('Example: Poll IQA → Delta → post changes (change, switch, http req
 
   it('saves nothing when the receiver answers 503, so the next poll posts the same contacts', async () => {
     await load(downUrl);
-    const failed = collect(ids.failed);
+    const failed = collect<CaughtError>(ids.failed);
     assert.match(await poll(), /run failed .*nothing saved/);
     await waitFor(() => failed.length === 1, 5000, 'the failed run at the Catch node');
     assert.match(failed[0].error.message, /CHANGES_URL answered 503/);
@@ -141,7 +141,7 @@ describe('Example: Poll IQA → Delta → post changes (change, switch, http req
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     await load(`http://127.0.0.1:${port}/changes`);
-    const failed = collect(ids.failed);
+    const failed = collect<CaughtError>(ids.failed);
     assert.match(await poll(), /run failed .*nothing saved/);
     assert.match(failed[0].error.message, /ECONNREFUSED/);
     assert.match(await poll(), /8 new or changed, 0 gone, of 8 \| run failed/, 'the same 8 contacts again');

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { Node, NodeDef } from 'node-red';
+import type { Red } from '../../src/nodes/lib/red.js';
 import { useRed } from '../support/emulated.js';
-import { helper, packageNodes } from '../support/red.js';
+import { helper, nextMessage, packageNodes } from '../support/red.js';
+import type { CaughtError } from '../support/red.js';
+
+/** A row as these tests send it: its key column is ID. */
+type Row = { ID: string };
+/** What leaves the Delta Hash node's first output: the new and changed rows, in `payload` or the property set. */
+type DeltaOut = { payload: Row[]; rows: Row[] };
 
 const token = randomBytes(24).toString('base64url');
 
@@ -15,12 +23,13 @@ const contacts = () => [
  * Stands for the system the changes go to: answers a little later (as an HTTP request would), and
  * fails the message when it says so, as a refused post would.
  */
-function receiverNode(RED: any): void {
-  function Receiver(this: any, config: any) {
+function receiverNode(RED: Red): void {
+  function Receiver(this: Node, config: NodeDef) {
     RED.nodes.createNode(this, config);
-    this.on('input', (msg: any, send: (m: unknown) => void, done: (err?: Error) => void) => {
+    this.on('input', (msg, send, done) => {
       setTimeout(() => {
-        if (msg.fail || msg.payload?.fail) return done(new Error('the receiver is down'));
+        if (msg.fail || (msg.payload as { fail?: boolean } | undefined)?.fail)
+          return done(new Error('the receiver is down'));
         send(msg);
         done();
       }, 30);
@@ -61,7 +70,7 @@ describe('Delta Hash node', function () {
 
   const load = (delta: Record<string, unknown> = {}) =>
     helper.load([...packageNodes(), receiverNode], flow(delta), { hook: { token } });
-  const next = (id: string) => new Promise<any>((resolve) => helper.getNode(id).once('input', resolve));
+  const next = (id: string) => nextMessage<DeltaOut>(id);
   /** Resolves with the Delta Hash node's status text once its run has settled (saved or not). */
   const settled = () =>
     new Promise<string>((resolve) => {
@@ -109,11 +118,11 @@ describe('Delta Hash node', function () {
     changed.splice(1, 1);
     changed.push({ ID: '104', Name: 'Emily Lee', Email: 'emily@example.com' });
     const out = next('out');
-    const gone = next('gone');
+    const gone = nextMessage<{ payload: string[] }>('gone');
     await send({ payload: changed, topic: 'contacts' });
     const msg = await out;
     assert.deepEqual(
-      msg.payload.map((r: any) => r.ID),
+      msg.payload.map((r) => r.ID),
       ['101', '104'],
     );
     assert.deepEqual(msg.delta, { rows: 3, added: 1, changed: 1, unchanged: 1, removed: 1 });
@@ -124,7 +133,7 @@ describe('Delta Hash node', function () {
 
   it('commits nothing when a node after it fails, so the rows come out again next time', async () => {
     await load();
-    const caught = next('caught');
+    const caught = nextMessage<CaughtError>('caught');
     assert.match(await send({ payload: contacts(), fail: true }), /run failed .*nothing saved/);
     assert.match((await caught).error.message, /the receiver is down/);
     const out = next('out');
@@ -155,7 +164,7 @@ describe('Delta Hash node', function () {
 
   it('fails the message, naming the key, when a key appears twice (and saves nothing)', async () => {
     await load();
-    const caught = next('caught');
+    const caught = nextMessage<CaughtError>('caught');
     helper.getNode('delta').receive({ payload: [...contacts(), { ID: '102', Name: 'Again' }] });
     const msg = await caught;
     assert.match(
@@ -173,13 +182,13 @@ describe('Delta Hash node', function () {
     const out = next('out');
     await send({ payload: contacts().slice(0, 2), reset: true });
     assert.equal((await out).payload.length, 2, 'every row counts as new');
-    const gone = next('gone');
+    const gone = nextMessage<{ payload: string[] }>('gone');
     const again = next('out');
     let goneCalled = false;
     void gone.then(() => (goneCalled = true));
     await send({ payload: contacts() }); // resolves once the run has settled
     assert.deepEqual(
-      (await again).payload.map((r: any) => r.ID),
+      (await again).payload.map((r) => r.ID),
       ['103'],
       'the reset replaced all hashes',
     );

@@ -8,6 +8,7 @@ import { NODE_RED_PKG, PACKAGE_ROOT, startNodeRed } from '../editor/red-process.
 import type { RedProcess } from '../editor/red-process.js';
 import type { RunRecord } from '../../src/runs/tracker.js';
 import { quietWindow, storeBytes, waitFor } from '../support/red.js';
+import type { RunSummary } from '../support/runs.js';
 
 /**
  * The webhook and change notification endpoints in a real Node-RED (a child process, as users run
@@ -115,7 +116,7 @@ for (const layout of layouts) {
         5000,
         `run ${id} to finish`,
       );
-    const runs = async (): Promise<any[]> => {
+    const runs = async (): Promise<RunSummary[]> => {
       const res = await fetch(`${red.url}${layout.admin}/imis/runs?flow=tab`);
       assert.equal(res.status, 200);
       return res.json();

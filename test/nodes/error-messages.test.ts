@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, waitFor } from '../support/red.js';
+import { helper, logEntries, packageNodes, received, waitFor } from '../support/red.js';
+import type { CaughtError } from '../support/red.js';
 
 /** "TypeError: ", "ImisError: ", "Error: " … at the start of a text. */
 const CLASS_NAME_PREFIX = /^\w*Error: /;
@@ -75,12 +76,9 @@ describe('Errors of an action read as their message, not as a class name (Insert
    * writes them (node_modules/@node-red/util/lib/log.js: the level, the node, then `+ msg`).
    */
   const errorLogLines = (): string[] =>
-    helper
-      .log()
-      .getCalls()
-      .map((call: SinonSpyCall) => call.args[0])
-      .filter((entry: any) => entry.level === helper.log().ERROR && entry.id === 'insert')
-      .map((entry: any) => `[error] [${entry.type}:${entry.name || entry.id}] ${entry.msg}`);
+    logEntries()
+      .filter((entry) => entry.level === helper.log().ERROR && entry.id === 'insert')
+      .map((entry) => `[error] [${entry.type}:${entry.name || entry.id}] ${entry.msg}`);
 
   const cases = [
     {
@@ -94,8 +92,7 @@ describe('Errors of an action read as their message, not as a class name (Insert
   for (const { what, input, message } of cases) {
     it(`${what}: the Catch node's msg.error.message is the message alone, the status a few words`, async () => {
       await load(true);
-      const caught: any[] = [];
-      helper.getNode('caught').on('input', (msg: any) => caught.push(msg));
+      const caught = received<CaughtError>('caught');
       const shown = statuses();
       await post(input);
       await waitFor(() => caught.length === 1, 8000, 'the Catch node');

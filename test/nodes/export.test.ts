@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Papa from 'papaparse';
 import sinon from 'sinon';
 import { useRed } from '../support/emulated.js';
-import { helper, packageNodes, waitFor } from '../support/red.js';
+import { helper, loggedText, nextMessage, packageNodes, waitFor } from '../support/red.js';
 
 const newToken = () => randomBytes(24).toString('base64url');
 
@@ -23,11 +23,11 @@ describe('Export Data to URL', function () {
   ];
   const load = (config: Record<string, unknown> = {}, t = token) =>
     helper.load(packageNodes(), flow(config), { export: { token: t } });
-  const publish = (payload: unknown) =>
-    new Promise<any>((resolve) => {
-      helper.getNode('out').once('input', resolve);
-      helper.getNode('export').receive({ payload });
-    });
+  const publish = (payload: unknown) => {
+    const out = nextMessage<{ publicUrl: string }>('out');
+    helper.getNode('export').receive({ payload });
+    return out;
+  };
   const link = (t = token) => `${base}/imis/export/${t}`;
 
   it('answers 404 with a clear message before the first run', async () => {
@@ -89,7 +89,7 @@ describe('Export Data to URL', function () {
     const node = helper.getNode('export');
     node.receive({ payload: { not: 'rows' } });
     await waitFor(
-      () => node.error.args.some((a: any[]) => /must be an array/.test(String(a[0]?.message ?? a[0]))),
+      () => node.error.args.some((a: unknown[]) => /must be an array/.test(loggedText(a[0]))),
       2000,
       'the error saying the source must be an array',
     );

@@ -7,9 +7,17 @@ import { readJsonBody } from '../../src/nodes/lib/http/json-body.js';
  * where our claim on the body cannot run): what it left is still checked.
  */
 describe('Webhook body already parsed upstream', () => {
-  const parsed = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    ({ _body: true, body, headers, readableEnded: true }) as any;
-  const res = undefined as any;
+  const parsed = (
+    body: unknown,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+    more: Record<string, unknown> = {},
+  ) =>
+    // Only what readJsonBody reads of a request another parser has consumed.
+    ({ _body: true, body, headers, readableEnded: true, ...more }) as unknown as Parameters<
+      typeof readJsonBody
+    >[0];
+  // Never used for a body already read.
+  const res = undefined as unknown as Parameters<typeof readJsonBody>[1];
 
   it('is taken as it was parsed', async () => {
     assert.deepEqual(await readJsonBody(parsed({ a: 1 }), res, 1024), { ok: true, value: { a: 1 } });
@@ -41,7 +49,7 @@ describe('Webhook body already parsed upstream', () => {
 
     it('checks the bytes an upstream raw parser kept (a Buffer body, or a rawBody beside it)', async () => {
       assert.deepEqual(await readJsonBody(parsed(exact), res, 1024, check), { ok: true, value: { a: 1 } });
-      const withRaw = { ...parsed({ a: 1 }), rawBody: exact };
+      const withRaw = parsed({ a: 1 }, undefined, { rawBody: exact });
       assert.deepEqual(await readJsonBody(withRaw, res, 1024, check), { ok: true, value: { a: 1 } });
       const other = await readJsonBody(parsed(Buffer.from('{"a":1}')), res, 1024, check);
       assert.deepEqual(other, {

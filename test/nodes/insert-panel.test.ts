@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, waitFor } from '../support/red.js';
+import { helper, nextMessage, packageNodes, received, waitFor } from '../support/red.js';
+import type { CaughtError } from '../support/red.js';
 
 describe('Webhook in → Insert Panel Record, against the emulator', function () {
   let emulator: Emulator;
@@ -44,8 +45,7 @@ describe('Webhook in → Insert Panel Record, against the emulator', function ()
 
   it('inserts one row per call into a multi-instance panel, with typed columns and the next Ordinal', async () => {
     await load(attendance);
-    const got: any[] = [];
-    helper.getNode('out').on('input', (msg: any) => got.push(msg));
+    const got = received<{ panelRecord: Record<string, unknown> }>('out');
     const payload = {
       memberId: '101',
       eventCode: 'CONF2026',
@@ -63,7 +63,7 @@ describe('Webhook in → Insert Panel Record, against the emulator', function ()
 
   it("fails the run with iMIS's message for an unknown member, and writes nothing", async () => {
     await load(attendance);
-    const caught = new Promise<any>((resolve) => helper.getNode('caught').once('input', resolve));
+    const caught = nextMessage<CaughtError>('caught');
     assert.equal(
       (
         await post({
@@ -86,7 +86,7 @@ describe('Webhook in → Insert Panel Record, against the emulator', function ()
       partyId: '{{ input.memberId }}',
       fields: { CEU_Hours: '{{ input.hours }}' },
     });
-    const caught = new Promise<any>((resolve) => helper.getNode('caught').once('input', resolve));
+    const caught = nextMessage<CaughtError>('caught');
     await post({ memberId: '23179', hours: 'ten' });
     const msg = await caught;
     assert.match(msg.error.message, /CEU_Hours/);

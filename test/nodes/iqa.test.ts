@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import Papa from 'papaparse';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes } from '../support/red.js';
+import { helper, nextMessage, packageNodes } from '../support/red.js';
+import type { CaughtError } from '../support/red.js';
+
+/** What IQA Query sends on: the rows, what the query gave, and (to Export Data) the public link. */
+type IqaOut = {
+  payload: Record<string, unknown>[];
+  iqa: { path: string; totalCount: number; rows: number; pages: number };
+  publicUrl: string;
+};
 
 describe('Fetch IQA Data (→ Export Data to URL), against the emulator', function () {
   this.timeout(60000);
@@ -37,11 +45,11 @@ describe('Fetch IQA Data (→ Export Data to URL), against the emulator', functi
     );
     return token;
   }
-  const run = (payload: unknown = {}, port = 'out') =>
-    new Promise<any>((resolve) => {
-      helper.getNode(port).once('input', resolve);
-      helper.getNode('fetch').receive({ payload });
-    });
+  const run = <T extends object = IqaOut>(payload: unknown = {}, port = 'out') => {
+    const out = nextMessage<T>(port);
+    helper.getNode('fetch').receive({ payload });
+    return out;
+  };
 
   it('pages through a 25,000-row query and delivers every row, in order', async () => {
     await load({ path: '$/Emulator/Large/Members 25000', endpoint: 'query', pageSize: 500 });
@@ -49,14 +57,14 @@ describe('Fetch IQA Data (→ Export Data to URL), against the emulator', functi
     assert.equal(msg.payload.length, 25000);
     assert.equal(msg.iqa.totalCount, 25000);
     assert.equal(msg.iqa.pages, 50);
-    assert.equal(new Set(msg.payload.map((r: any) => r.ID)).size, 25000);
+    assert.equal(new Set(msg.payload.map((r) => r.ID)).size, 25000);
     assert.deepEqual(Object.keys(msg.payload[0]).slice(0, 2), ['ID', 'Full Name']);
   });
 
   it('flattens /api/iqa GenericEntityData rows to plain objects', async () => {
     await load({ path: '$/Common/Queries/Search/Contact/All', endpoint: 'iqa' });
     const msg = await run();
-    const ada = msg.payload.find((r: any) => r.ID === '12345');
+    const ada = msg.payload.find((r) => r.ID === '12345');
     assert.ok(ada, 'member 12345 is listed');
     assert.equal(typeof ada['Full Name'], 'string');
     assert.ok(!('Properties' in ada));
@@ -71,7 +79,7 @@ describe('Fetch IQA Data (→ Export Data to URL), against the emulator', functi
 
   it("fails the run with iMIS's message for an unknown query", async () => {
     await load({ path: '$/Nowhere/Missing' });
-    const msg = await run({}, 'caught');
+    const msg = await run<CaughtError>({}, 'caught');
     assert.match(msg.error.message, /Missing|not found|does not exist/i);
   });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, waitFor } from '../support/red.js';
+import type { TaskOutcome } from '../../src/imis/iupdate.js';
+import { helper, loggedText, nextMessage, packageNodes, waitFor } from '../support/red.js';
 
 describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
   let emulator: Emulator;
@@ -31,7 +32,7 @@ describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
       ],
       { iu: { urls: JSON.stringify(urls) } },
     );
-    const got = new Promise<any>((resolve) => helper.getNode('out').once('input', resolve));
+    const got = nextMessage<{ iupdate: TaskOutcome[] }>('out');
     helper.getNode('iu').receive({ payload });
     return got;
   }
@@ -46,8 +47,8 @@ describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
     const msg = await run([{ name: 'Update member types', kind: 'polling', wait: true }], [task.pollingUrl]);
     const [outcome] = msg.iupdate;
     assert.equal(outcome.state, 'succeeded');
-    assert.equal(outcome.status.Status, 'D');
-    assert.equal(outcome.status.RowCount, 42);
+    assert.equal(outcome.status?.Status, 'D');
+    assert.equal(outcome.status?.RowCount, 42);
     assert.ok(outcome.polls >= 1);
   });
 
@@ -63,11 +64,11 @@ describe("Run iUpdate task(s), against the emulator's iDMS tasks", function () {
       [broken.pollingUrl, fine.pollingUrl],
     );
     assert.deepEqual(
-      msg.iupdate.map((o: any) => o.state),
+      msg.iupdate.map((o) => o.state),
       ['error', 'succeeded'],
     );
     await waitFor(
-      () => node().error.args.some((a: any[]) => /Broken/.test(String(a[0]?.message ?? a[0]))),
+      () => node().error.args.some((a: unknown[]) => /Broken/.test(loggedText(a[0]))),
       2000,
       'the error naming Broken',
     );

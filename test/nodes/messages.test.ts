@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinonSpyCall } from 'sinon';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import {
+  freshDataDir,
+  helper,
+  packageNodes,
+  received,
+  startHelper,
+  stopHelper,
+  waitFor,
+} from '../support/red.js';
+import type { CaughtError } from '../support/red.js';
 
 const serverCatalog = JSON.parse(
   readFileSync(join(__dirname, '../../../nodes/locales/en-US/imis-server.json'), 'utf8'),
@@ -27,8 +36,7 @@ describe('Messages of nodes used without an iMIS server', function () {
           .filter((call: SinonSpyCall) => call.thisValue === node)
           .map((call: SinonSpyCall) => call.args[0].text);
       assert.deepEqual(shown(), [serverCatalog.status.missing]);
-      const caught: any[] = [];
-      helper.getNode('caught').on('input', (msg: any) => caught.push(msg));
+      const caught = received<CaughtError>('caught');
       node.receive({ payload: {} });
       await waitFor(() => caught.length === 1, 5000, 'the Catch node');
       assert.equal(caught[0].error.message, serverCatalog.errors.missing);

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes } from '../support/red.js';
+import { helper, packageNodes, received } from '../support/red.js';
+import type { CaughtError } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
 
 /**
@@ -56,11 +57,8 @@ describe('Failure policy of an action node (Insert Activity, unknown member)', f
     return settledRun(id, 8000);
   };
 
-  const seen = (name: string) => {
-    const got: any[] = [];
-    helper.getNode(name).on('input', (m: any) => got.push(m));
-    return got;
-  };
+  /** What reaches `name`: a Catch node's messages, or the ones that went on with msg.error set (or not). */
+  const seen = (name: string) => received<CaughtError>(name);
 
   it('fails the run by default: the Catch node gets the error, nothing goes on', async () => {
     await load();

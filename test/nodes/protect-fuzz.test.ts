@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { NODE_RED_PKG, startNodeRed } from '../editor/red-process.js';
 import type { RedProcess } from '../editor/red-process.js';
@@ -51,9 +52,9 @@ function usage(pid: number): { rssMb: number; cpuMs: number } {
  * An admin route of the test's settings.js that collects garbage in Node-RED (started with
  * --expose-gc), so that memory is read after a GC. Its source is written into settings.js.
  */
-function gcRoute(req: any, res: any, next: () => void) {
+function gcRoute(req: IncomingMessage, res: ServerResponse, next: () => void) {
   if (req.url !== '/test-gc') return next();
-  const collect = (globalThis as any).gc;
+  const collect = (globalThis as { gc?: () => void }).gc;
   if (collect) {
     collect();
     collect();
@@ -251,7 +252,8 @@ describe(`Endpoint protection under fuzzing (${NODE_RED_PKG})`, function () {
           const r = next();
           const answer = await send(agent, url, r);
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-          let body: any;
+          // The endpoint's answer to a fuzzed request: checked below for the shape it must have.
+          let body: Record<string, unknown>;
           try {
             body = JSON.parse(answer.text);
           } catch {
@@ -261,7 +263,7 @@ describe(`Endpoint protection under fuzzing (${NODE_RED_PKG})`, function () {
           if (STACK_FRAME.test(answer.text)) problems.push(`stack trace: ${answer.text.slice(0, 200)}`);
           if (answer.status === 200) {
             if (body.error !== false || typeof body.id !== 'string') problems.push(`200 ${answer.text}`);
-            accepted.add(body.id);
+            accepted.add(body.id as string);
           } else {
             if (body.error !== true || typeof body.message !== 'string')
               problems.push(`${answer.status} ${answer.text}`);

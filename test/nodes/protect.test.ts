@@ -1,29 +1,28 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import type { SinonSpyCall } from 'sinon';
 import { useRed } from '../support/emulated.js';
+import type { RefusedCall } from '../../src/runs/refused.js';
 import {
+  callsOn,
   DENY_HEADER,
   helper,
   httpNodeApp,
+  lastStatus,
   packageNodes,
   quietWindow,
+  received,
   startHelper,
   stopHelper,
   storeBytes,
   waitFor,
 } from '../support/red.js';
+import type { TestMessage } from '../support/red.js';
 import { runsSettled } from '../support/runs.js';
+import type { RunSummary } from '../support/runs.js';
 
-/** The arguments of the calls of the helper's spy `method` (shared by all nodes) made on node `id`. */
-function callsOn(id: string, method: 'status' | 'error' | 'warn'): any[][] {
-  const node = helper.getNode(id);
-  return node[method]
-    .getCalls()
-    .filter((call: SinonSpyCall) => call.thisValue === node)
-    .map((call: SinonSpyCall) => call.args);
-}
-const lastStatus = (id: string): string => String(callsOn(id, 'status').at(-1)?.[0]?.text ?? '');
+/** A message an endpoint starts a run with, its request's headers kept (metadataProp `req`). */
+type RunMessage = TestMessage<WithRequest>;
+type WithRequest = { req: { headers: Record<string, string> } };
 
 /**
  * Webhook in and change notification in with their optional protections, over real sockets on
@@ -50,7 +49,7 @@ async function loadEndpoint(
   id: string,
   config: Record<string, unknown>,
   credentials: Record<string, string>,
-): Promise<any[]> {
+): Promise<RunMessage[]> {
   await helper.load(
     packageNodes(),
     [
@@ -60,15 +59,13 @@ async function loadEndpoint(
     ],
     { [id]: { token, ...credentials } },
   );
-  const received: any[] = [];
-  helper.getNode('out').on('input', (msg: any) => received.push(msg));
-  return received;
+  return received<WithRequest>('out');
 }
 
 describe('Endpoint protection on Webhook in', function () {
   let base: string;
   let dataDir: string;
-  let runs: any[];
+  let runs: RunMessage[];
   const warnings = () => callsOn('hook', 'warn').map((args) => String(args[0]));
 
   useRed((env) => ({ base, dataDir } = env));
@@ -221,7 +218,7 @@ describe('Endpoint protection on Webhook in', function () {
       'webhook-timestamp': String(at),
       'webhook-signature': `v1,${createHmac('sha256', signingKey).update(`${id}.${at}.${signedBody}`).digest('base64')}`,
     });
-    const runsOfTab = async (): Promise<any[]> =>
+    const runsOfTab = async (): Promise<RunSummary[]> =>
       (await helper.request().get('/imis/runs?flow=tab').expect(200)).body;
 
     beforeEach(() =>
@@ -445,9 +442,9 @@ describe('Endpoint protection on Webhook in', function () {
       assert.equal((await post('{"n":1}', { 'X-Hook-Auth': API_KEY })).status, 200);
       assert.equal((await post('{"body":"not kept"}', { 'X-Hook-Auth': 'guess-1' })).status, 401);
       assert.equal((await post('{"n":3}', { 'X-Hook-Auth': API_KEY })).status, 429);
-      const refused = (await list().expect(200)).body;
+      const refused: RefusedCall[] = (await list().expect(200)).body;
       assert.deepEqual(
-        refused.map((r: any) => [r.status, r.reason]),
+        refused.map((r) => [r.status, r.reason]),
         [
           [429, 'Too many requests: retry after 1800 s'],
           [401, 'Invalid X-Hook-Auth header'],
@@ -456,7 +453,7 @@ describe('Endpoint protection on Webhook in', function () {
       for (const r of refused) {
         assert.deepEqual(r.trigger, { id: 'hook', type: 'imis-webhook-in' });
         assert.equal(r.flowId, 'tab');
-        assert.match(r.address, /127\.0\.0\.1$/);
+        assert.match(String(r.address), /127\.0\.0\.1$/);
         assert.ok(r.time >= started, r.time);
       }
       const text = JSON.stringify(refused);
@@ -536,7 +533,7 @@ describe('Endpoint protection on Webhook in', function () {
 
 describe('Endpoint protection on change notification in', function () {
   let base: string;
-  let runs: any[];
+  let runs: RunMessage[];
   useRed((env) => ({ base } = env));
 
   const load = async (config: Record<string, unknown>, credentials: Record<string, string> = {}) => {

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
+import type { RefusedCall } from '../../src/runs/refused.js';
+import type { RejectedAnnouncement } from '../../src/nodes/lib/rejection-feed.js';
 import {
+  callsOn,
   DENY_HEADER,
   freshDataDir,
   helper,
+  lastStatus,
   packageNodes,
+  received,
   startHelper,
   stopHelper,
   waitFor,
 } from '../support/red.js';
+import type { CommsEvent, TestMessage } from '../support/red.js';
 
 /**
  * Rejected calls at Webhook in and change notification in, over real sockets on 127.0.0.1: every
@@ -31,18 +37,9 @@ const KEPT = ['time', 'trigger', 'flowId', 'status', 'reason', 'address'];
 const githubSignature = (body: string, secret = SIGNING) =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-function callsOn(id: string, method: 'status' | 'warn'): any[][] {
-  const node = helper.getNode(id);
-  return node[method]
-    .getCalls()
-    .filter((call: any) => call.thisValue === node)
-    .map((call: any) => call.args);
-}
-const lastStatus = (id: string): string => String(callsOn(id, 'status').at(-1)?.[0]?.text ?? '');
-
 describe('Rejected calls at the hook endpoints (runs API)', function () {
   let base: string;
-  let runs: any[];
+  let runs: TestMessage[];
 
   beforeEach(async () => {
     base = await startHelper(freshDataDir());
@@ -55,8 +52,7 @@ describe('Rejected calls at the hook endpoints (runs API)', function () {
       [{ id: 'tab', type: 'tab' }, ...nodes, { id: 'out', z: 'tab', type: 'helper' }],
       credentials,
     );
-    runs = [];
-    helper.getNode('out').on('input', (msg: any) => runs.push(msg));
+    runs = received('out');
   }
   const loadHook = (config: Record<string, unknown> = {}, credentials: Record<string, string> = {}) =>
     load([{ id: 'hook', z: 'tab', type: 'imis-webhook-in', name: 'Orders', ...config, wires: [['out']] }], {
@@ -67,14 +63,14 @@ describe('Rejected calls at the hook endpoints (runs API)', function () {
   const list = (query = '') => helper.request().get(`/imis/refused${query}`);
 
   /** The kept calls, checked for what every one must (not) carry. */
-  async function kept(query = ''): Promise<any[]> {
+  async function kept(query = ''): Promise<RefusedCall[]> {
     const res = await list(query).expect(200);
     const text = JSON.stringify(res.body);
     assert.ok(!text.includes(MARKER) && !text.includes(SHORT), `no body content kept: ${text}`);
     assert.ok(!text.includes(token), 'no URL token kept');
     assert.ok(!text.includes(SIGNING), 'no secret kept');
-    for (const call of res.body) {
-      assert.match(call.address, /127\.0\.0\.1$/);
+    for (const call of res.body as RefusedCall[]) {
+      assert.match(String(call.address), /127\.0\.0\.1$/);
       assert.ok(!Number.isNaN(Date.parse(call.time)), call.time);
       for (const key of Object.keys(call)) assert.ok(KEPT.includes(key), `kept: ${key}`);
     }
@@ -193,8 +189,9 @@ describe('Rejected calls at the hook endpoints (runs API)', function () {
 
   it('announces rejected calls to the editors at most once a second, with their flows', async () => {
     await loadHook();
-    const events: any[] = [];
-    const listener = (event: any) => event.topic === 'imis/rejected' && events.push(event.data);
+    const events: RejectedAnnouncement[] = [];
+    const listener = (event: CommsEvent) =>
+      event.topic === 'imis/rejected' && events.push(event.data as RejectedAnnouncement);
     helper._events.on('comms', listener);
     try {
       await Promise.all(Array.from({ length: 30 }, () => post(`/imis/hook/${token}`, '[')));

@@ -8,7 +8,8 @@ import { dirname } from 'node:path';
 import type { SinonSpyCall } from 'sinon';
 import { useEmulatedRed } from '../support/emulated.js';
 import type { EmulatedRed } from '../support/emulated.js';
-import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
+import { NODE_RED_PKG, helper, packageNodes, received, waitFor } from '../support/red.js';
+import type { CaughtError, RunStartInfo } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
 import type { HookAnswer, RunSummary } from '../support/runs.js';
 
@@ -41,9 +42,7 @@ describe('Run business key and values from each trigger', function () {
       [{ id: 'tab', type: 'tab' }, ...nodes, server(), { id: 'out', z: 'tab', type: 'helper' }],
       credentials,
     );
-    const got: any[] = [];
-    helper.getNode('out').on('input', (msg: any) => got.push(msg));
-    return got;
+    return received<RunStartInfo>('out');
   };
   const post = async (body: unknown) => {
     const res = await fetch(`${env.base}/imis/hook/${token}`, {
@@ -234,8 +233,7 @@ describe('Run business key and values from each trigger', function () {
       { id: 'caught', z: 'tab', type: 'helper' },
       insert(['out']),
     ]);
-    const caught: any[] = [];
-    helper.getNode('caught').on('input', (msg: any) => caught.push(msg));
+    const caught = received<CaughtError>('caught');
     const { status, body } = await post({ memberId: '12345' });
     assert.equal(status, 200, 'accepted before the run starts');
     await waitFor(() => caught.length === 1, 5000, 'the Catch node');

@@ -8,7 +8,12 @@ import { dirname } from 'node:path';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
+import type { CommsEvent, TestMessage } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
+import type { RunSummary } from '../support/runs.js';
+
+/** A message at the gate: its input says whether to hold it. */
+type GateMessage = TestMessage<{ payload: { hold?: boolean } }>;
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const change = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [redDir] }));
@@ -27,7 +32,7 @@ describe('Runs dashboard API', function () {
   useEmulatedRed((env) => ({ emulator } = env));
 
   /** Messages the gate holds (runs in flight), each with what lets it go on. */
-  let held: { msg: any; release: () => void }[] = [];
+  let held: { msg: GateMessage; release: () => void }[] = [];
 
   const flows = (withOther = true) => [
     { id: 'tab', type: 'tab', label: 'check-in' },
@@ -88,14 +93,16 @@ describe('Runs dashboard API', function () {
 
   /** The gate holds a message whose input says `hold`, and lets the others through; the sink completes. */
   const wire = () => {
-    helper.getNode('gate').on('input', (msg: any, send: (m: any) => void, done: () => void) => {
-      const release = () => {
-        send(msg);
-        done();
-      };
-      if (msg.payload.hold) held.push({ msg, release });
-      else release();
-    });
+    helper
+      .getNode('gate')
+      .on('input', (msg: GateMessage, send: (m: GateMessage) => void, done: () => void) => {
+        const release = () => {
+          send(msg);
+          done();
+        };
+        if (msg.payload.hold) held.push({ msg, release });
+        else release();
+      });
     helper.getNode('out').on('input', () => undefined);
   };
 
@@ -290,8 +297,9 @@ describe('Runs dashboard API', function () {
     for (const id of [...failed, elsewhere]) assert.equal((await runOf(id)).status, 'failed');
     const before = emulator.state.activities.length;
 
-    const events: any[] = [];
-    const listener = (event: any) => event.topic === 'imis/runs' && events.push(event.data);
+    const events: RunSummary[] = [];
+    const listener = (event: CommsEvent) =>
+      event.topic === 'imis/runs' && events.push(event.data as RunSummary);
     helper._events.on('comms', listener);
     try {
       const refused = await helper.request().post('/imis/runs/rerun').send({ flow: 'tab' });
@@ -305,24 +313,21 @@ describe('Runs dashboard API', function () {
       assert.equal(emulator.state.activities.length, before, 'a dry run re-runs nothing');
 
       const res = await helper.request().post('/imis/runs/rerun').send({ flow: 'tab', status: 'failed' });
+      const answer: { count: number; skipped: unknown[]; started: RunSummary[] } = res.body;
       assert.equal(res.status, 200);
       assert.equal(res.body.count, 3);
       assert.deepEqual(res.body.skipped, []);
       assert.deepEqual(
-        res.body.started.map((s: any) => s.rerunOf),
+        answer.started.map((s) => s.rerunOf),
         failed,
       );
       await waitFor(() => emulator.state.activities.length === before + 3, 5000, 'three re-run inserts');
-      const started = res.body.started.map((s: any) => s.id);
-      await waitFor(
-        () => started.every((id: string) => events.some((e) => e.id === id)),
-        5000,
-        'comms events',
-      );
+      const started = answer.started.map((s) => s.id);
+      await waitFor(() => started.every((id) => events.some((e) => e.id === id)), 5000, 'comms events');
       for (const [i, original] of failed.entries()) {
         const event = events.find((e) => e.id === started[i]);
-        assert.equal(event.status, 'ok');
-        assert.equal(event.flowId, 'tab');
+        assert.equal(event?.status, 'ok');
+        assert.equal(event?.flowId, 'tab');
         assert.deepEqual((await runOf(original)).reruns, [started[i]]);
         const rerun = await runOf(started[i]);
         assert.equal(rerun.rerunOf, original);

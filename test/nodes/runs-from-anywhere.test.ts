@@ -5,12 +5,15 @@ import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import { RUN_ENTRY_TYPES } from '../../src/nodes/lib/run-hooks.js';
 import type { Emulator } from '../../src/emulator/server.js';
+import type { failureMessage } from '../../src/runs/failure.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import {
   NODE_RED_PKG,
   freshDataDir,
   helper,
+  nextMessage,
   packageNodes,
+  received,
   startHelper,
   quietWindow,
   stopHelper,
@@ -18,6 +21,9 @@ import {
 } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
 import type { RunSummary } from '../support/runs.js';
+
+/** What a Run failed node sends; `input` is named only to check that it is left out. */
+type Alert = ReturnType<typeof failureMessage> & { payload: { input?: unknown } };
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const inject = require(require.resolve('@node-red/nodes/core/common/20-inject.js', { paths: [redDir] }));
@@ -60,8 +66,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
     beforeEach(() => load([...manualInsert({ name: 'by hand', input: '{"memberId":"12345"}' }), outNode]));
 
     it("starts a run with the node's input from its button (admin route), recorded like a webhook's", async () => {
-      const out: any[] = [];
-      helper.getNode('out').on('input', (m: any) => out.push(m));
+      const out = received('out');
       const { body } = await helper.request().post('/imis/manual/manual').send({}).expect(200);
       const run = await finished(body.id);
       assert.equal(run.status, 'ok');
@@ -134,7 +139,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
         insert('insert', ['out']),
         { id: 'out', z: 'tab', type: 'helper' },
       ]);
-      const out = new Promise<any>((resolve) => helper.getNode('out').once('input', resolve));
+      const out = nextMessage<{ headers: Record<string, string> }>('out');
       helper.getNode('inj').receive({});
       const msg = await out;
       const run = await finished(msg._msgid);
@@ -173,7 +178,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
         insert('insert', ['out']),
         { id: 'out', z: 'tab', type: 'helper' },
       ]);
-      const out = new Promise<any>((resolve) => helper.getNode('out').once('input', resolve));
+      const out = nextMessage<{ headers: Record<string, string> }>('out');
       helper.getNode('inj').receive({});
       const run = await finished((await out)._msgid);
       assert.equal(run.input, undefined);
@@ -204,11 +209,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
     );
 
     it('fires once per failed run of the chosen flows, with the run, trigger, failed step and error', async () => {
-      const seen = (id: string) => {
-        const got: any[] = [];
-        helper.getNode(id).on('input', (m: any) => got.push(m));
-        return got;
-      };
+      const seen = (id: string) => received<Alert>(id);
       const all = seen('alerts-all');
       const other = seen('alerts-other');
       const chosen = seen('alerts-chosen');
@@ -234,8 +235,8 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       const { payload, topic } = all[0];
       assert.equal(topic, 'run failed: by hand');
       assert.deepEqual(payload.trigger, { id: 'manual', type: 'imis-manual', name: 'by hand' });
-      assert.equal(payload.step.id, 'insert');
-      assert.match(payload.error, /99999/);
+      assert.equal(payload.step?.id, 'insert');
+      assert.match(String(payload.error), /99999/);
       assert.equal(payload.flowId, 'tab');
       assert.equal(payload.input, undefined, 'no member data in the alert');
       assert.equal(payload.businessKey, undefined, 'no key was set');
@@ -268,7 +269,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
         ],
         { srv: { username: 'MANAGER', password: 'manager' } },
       );
-      const alert = new Promise<any>((resolve) => helper.getNode('alerts').once('input', resolve));
+      const alert = nextMessage<Alert>('alerts');
       const id = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
       const { payload } = await alert;
       assert.equal(payload.runId, id);
@@ -289,8 +290,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
     );
 
     it('skips the second insert of a key and a re-run, passing the first record on; another key inserts', async () => {
-      const out: any[] = [];
-      helper.getNode('out').on('input', (m: any) => out.push(m));
+      const out = received<{ dedup: { key: string; skipped: boolean }; activity: { SEQN: unknown } }>('out');
       const start = async (input?: object) =>
         finished(
           (

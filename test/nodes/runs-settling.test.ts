@@ -9,6 +9,7 @@ import {
   stopHelper,
   waitFor,
 } from '../support/red.js';
+import type { RunSummary } from '../support/runs.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -61,7 +62,7 @@ describe('Runs API while a finished run is being written', function () {
     assert.equal(one.body.status, 'ok');
     const list = await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200);
     assert.deepEqual(
-      list.body.map((r: any) => [r.id, r.status]),
+      (list.body as RunSummary[]).map((r) => [r.id, r.status]),
       [[id, 'ok']],
     );
     const filtered = await helper.request().get('/imis/runs').query({ status: 'failed' }).expect(200);
@@ -72,6 +73,10 @@ describe('Runs API while a finished run is being written', function () {
     release();
     await waitFor(() => writing === 0, 3000, 'the writes');
     const stored = await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200);
-    assert.deepEqual(stored.body.map((r: any) => r.id).sort(), [id, rerun.body.id].sort(), 'each run once');
+    assert.deepEqual(
+      (stored.body as RunSummary[]).map((r) => r.id).sort(),
+      [id, rerun.body.id].sort(),
+      'each run once',
+    );
   });
 });

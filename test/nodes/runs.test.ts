@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Emulator } from '../../src/emulator/server.js';
 import { checkInFlow } from '../support/flows.js';
 import { useEmulatedRed } from '../support/emulated.js';
+import type { RunRecord } from '../../src/runs/tracker.js';
 import { settledRun } from '../support/runs.js';
 import type { RunSummary } from '../support/runs.js';
 import { helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
@@ -40,12 +41,12 @@ describe('Runs and Re-run', function () {
     const byId = Object.fromEntries(list.map((r) => [r.id, r]));
     assert.equal(byId[ok].status, 'ok');
     assert.equal(byId[bad].status, 'failed');
-    const detail = (await helper.request().get(`/imis/runs/${bad}`).expect(200)).body;
+    const detail: RunRecord = (await helper.request().get(`/imis/runs/${bad}`).expect(200)).body;
     assert.equal(detail.trigger.name, 'check-in');
     assert.deepEqual(detail.input, { memberId: '99999' });
-    const step = detail.steps.find((s: any) => s.id === 'insert');
-    assert.equal(step.outcome, 'failed');
-    assert.match(step.error, /99999/);
+    const step = detail.steps.find((s) => s.id === 'insert');
+    assert.equal(step?.outcome, 'failed');
+    assert.match(String(step?.error), /99999/);
   });
 
   it('re-runs a failed run with the same input, from the trigger', async () => {

@@ -2,8 +2,17 @@
 // migration, and a schema that cannot compile reported at deploy.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { SinonSpyCall } from 'sinon';
-import { freshDataDir, helper, packageNodes, startHelper, stopHelper } from '../support/red.js';
+import {
+  callsOn,
+  freshDataDir,
+  helper,
+  nextMessage,
+  packageNodes,
+  startHelper,
+  stopHelper,
+} from '../support/red.js';
+import type { CaughtError } from '../support/red.js';
+import type { HookRefusal } from '../support/runs.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -30,15 +39,6 @@ function flow(validate: Record<string, unknown>) {
   ];
 }
 
-/** The calls of the helper's spy `method` (shared by all nodes) made on node `id`. */
-function callsOn(id: string, method: 'status' | 'error'): any[][] {
-  const node = helper.getNode(id);
-  return node[method]
-    .getCalls()
-    .filter((call: SinonSpyCall) => call.thisValue === node)
-    .map((call: SinonSpyCall) => call.args);
-}
-
 describe('JSON Schema Validation in a deployed flow', function () {
   let base: string;
 
@@ -55,8 +55,6 @@ describe('JSON Schema Validation in a deployed flow', function () {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const nextMessage = (id: string) =>
-    new Promise<any>((resolve) => helper.getNode(id).once('input', resolve));
 
   it('validates a recursive schema ("$ref": "#") at every depth: 200 and a run, or 400 naming the deep path', async () => {
     await load({ schema: ORG_CHART });
@@ -67,9 +65,9 @@ describe('JSON Schema Validation in a deployed flow', function () {
     const broken = { name: 'Association', units: [{ name: 'Events', units: [{ name: 7 }] }] };
     const res = await post(broken);
     assert.equal(res.status, 400);
-    const body = await res.json();
+    const body = (await res.json()) as HookRefusal;
     assert.deepEqual(
-      body.errors.map((e: any) => e.path),
+      body.errors?.map((e) => e.path),
       ['/units/0/units/0/name'],
     );
   });
@@ -78,7 +76,7 @@ describe('JSON Schema Validation in a deployed flow', function () {
     const schema = JSON.stringify({ type: 'number', minimum: 0, exclusiveMinimum: true });
     await load({ schema, draft: 'draft-04', cfgVersion: 2 });
     const validate = helper.getNode('validate');
-    const caught = nextMessage('caught');
+    const caught = nextMessage<CaughtError>('caught');
     validate.receive({ payload: 0 });
     assert.match((await caught).error.message, /must be > 0/);
     const passed = nextMessage('out');
@@ -93,7 +91,7 @@ describe('JSON Schema Validation in a deployed flow', function () {
     });
     await load({ schema, schemaSource: 'config', property: 'payload', onInvalid: 'error', cfgVersion: 1 });
     assert.deepEqual(callsOn('validate', 'error'), [], 'compiles');
-    const caught = nextMessage('caught');
+    const caught = nextMessage<CaughtError>('caught');
     helper.getNode('validate').receive({ payload: [3] });
     assert.match((await caught).error.message, /\/0: must be string/);
   });

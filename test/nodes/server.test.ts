@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/server.js';
+import type { ActivityField } from '../../src/imis/activity.js';
+import type { QueryDescription, QueryDocument } from '../../src/imis/iqa.js';
+import type { PanelInfo } from '../../src/imis/panels.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { helper, packageNodes } from '../support/red.js';
 
@@ -62,14 +65,14 @@ describe('imis-server configuration: editor endpoints', function () {
 
   it('lists the panels, with their columns, for a server configured but not deployed yet', async () => {
     const res = await helper.request().post('/imis/server/panels').send({ server: unsaved() }).expect(200);
-    const attendance = res.body.find((p: any) => p.name === 'ABC_EventAttendance');
+    const attendance = (res.body as PanelInfo[]).find((p) => p.name === 'ABC_EventAttendance');
     assert.ok(attendance, 'ABC_EventAttendance is listed');
-    assert.ok(attendance.properties.some((c: any) => c.name === 'EventCode'));
+    assert.ok(attendance.properties.some((c) => c.name === 'EventCode'));
   });
 
   it('lists the panels of the deployed server with its stored credentials', async () => {
     const res = await helper.request().post('/imis/server/panels').send({ server: deployed() }).expect(200);
-    assert.ok(res.body.some((p: any) => p.name === 'ABC_EventAttendance'));
+    assert.ok((res.body as PanelInfo[]).some((p) => p.name === 'ABC_EventAttendance'));
   });
 
   it('uses what the dialog typed over what is deployed (a wrong password fails)', async () => {
@@ -92,14 +95,16 @@ describe('imis-server configuration: editor endpoints', function () {
       .post('/imis/iqa/queries')
       .send({ server: unsaved(), folder: '$/Common/Queries' })
       .expect(200);
-    assert.ok(queries.body.some((q: any) => q.path === '$/Common/Queries/Activities/By Type'));
+    assert.ok(
+      (queries.body as QueryDocument[]).some((q) => q.path === '$/Common/Queries/Activities/By Type'),
+    );
     const query = await helper
       .request()
       .post('/imis/iqa/query')
       .send({ server: unsaved(), path: '$/Common/Queries/Activities/By Type' })
       .expect(200);
     assert.deepEqual(
-      query.body.parameters.map((p: any) => [p.propertyName, p.operator, p.prompt]),
+      (query.body as QueryDescription).parameters.map((p) => [p.propertyName, p.operator, p.prompt]),
       [['CsActivity.ActivityType', 'eq', 'Optional']],
     );
   });
@@ -123,7 +128,7 @@ describe('imis-server configuration: editor endpoints', function () {
   it('serves the activity field table the Insert Activity dialog is built from', async () => {
     const res = await helper.request().get('/imis/activity-fields').expect(200);
     assert.deepEqual(
-      res.body.slice(0, 3).map((f: any) => f.property),
+      (res.body as ActivityField[]).slice(0, 3).map((f) => f.property),
       ['PartyId', 'ACTIVITY_TYPE', 'TRANSACTION_DATE'],
     );
   });

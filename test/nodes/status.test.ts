@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { SinonSpyCall } from 'sinon';
 import type { Emulator } from '../../src/emulator/server.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { helper, packageNodes, waitFor } from '../support/red.js';
+import { callsOn, helper, loggedText, packageNodes, waitFor } from '../support/red.js';
 
 /** The texts a node's status showed, in order (recorded from now on). */
 function statusTexts(id: string): { fill?: string; text?: string }[] {
@@ -14,18 +14,9 @@ function statusTexts(id: string): { fill?: string; text?: string }[] {
   return seen;
 }
 
-/** The calls of the helper's spy `method` (shared by all nodes) made on node `id`. */
-function callsOn(id: string, method: 'status' | 'error'): any[][] {
-  const node = helper.getNode(id);
-  return node[method]
-    .getCalls()
-    .filter((call: SinonSpyCall) => call.thisValue === node)
-    .map((call: SinonSpyCall) => call.args);
-}
-
 /** The messages of the errors a node reported (what the debug sidebar shows). */
 function errorMessages(id: string): string[] {
-  return callsOn(id, 'error').map((args) => String(args[0]?.message ?? args[0]));
+  return callsOn(id, 'error').map((args) => loggedText(args[0]));
 }
 
 const FEW_WORDS = /^[\w ]{1,30}( at .{1,12})?$/;
@@ -147,7 +138,7 @@ describe('Node status texts', function () {
         `${id}: status "${text}"`,
       );
       assert.ok(
-        shown.every((t: string) => FEW_WORDS.test(t)),
+        shown.every((t) => FEW_WORDS.test(String(t))),
         `${id}: short statuses only: ${JSON.stringify(shown)}`,
       );
       assert.ok(errorMessages(id)[0].length > text.length, `${id}: the error says more than the status`);

@@ -10,6 +10,7 @@ import type { SinonSpyCall } from 'sinon';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
 import { freshDataDir, helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
+import type { LogEntry } from '../support/red.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -55,7 +56,7 @@ describe('A store that cannot open', function () {
   const logLines = (): string[] =>
     helper
       .log()
-      .args.map((args: any[]) => String(args[0]?.msg ?? args[0]))
+      .args.map((args: unknown[]) => String((args[0] as LogEntry | undefined)?.msg ?? args[0]))
       .filter(Boolean);
 
   /** The first call answered 503 once the opening failed, with what the caller needs. */

@@ -3,8 +3,24 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { useRed } from '../support/emulated.js';
-import { helper, packageNodes, quietWindow, storeBytes, waitFor } from '../support/red.js';
+import {
+  helper,
+  nextMessage as next,
+  packageNodes,
+  quietWindow,
+  received,
+  storeBytes,
+  waitFor,
+} from '../support/red.js';
+import type { RunStartInfo } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
+import type { HookRefusal } from '../support/runs.js';
+
+/** What Webhook in starts a run with, as far as these tests read it. */
+type HookMessage = RunStartInfo & {
+  request: { meta: { headers: Record<string, string>; host: string; remoteAddress: string } };
+  schemaError: { violations: { path: string }[] };
+};
 
 const token = randomBytes(24).toString('base64url');
 
@@ -34,8 +50,7 @@ describe('Webhook in', function () {
     body: string | undefined,
     headers: Record<string, string> = { 'Content-Type': 'application/json' },
   ) => fetch(url(), { method: 'POST', headers, body });
-  const nextMessage = (id = 'out') =>
-    new Promise<any>((resolve) => helper.getNode(id).once('input', resolve));
+  const nextMessage = (id = 'out') => next<HookMessage>(id);
 
   it('sends the posted object as msg.payload with the run id the caller got', async () => {
     await load();
@@ -153,8 +168,8 @@ describe('Webhook in', function () {
     helper.getNode('out').on('input', () => (ran = true));
     const res = await post('{"n":"x"}');
     assert.equal(res.status, 400);
-    const body = await res.json();
-    assert.deepEqual(body.errors.map((e: any) => e.path).sort(), ['/memberId', '/n']);
+    const body = (await res.json()) as HookRefusal;
+    assert.deepEqual(body.errors?.map((e) => e.path).sort(), ['/memberId', '/n']);
     // Deliberate window: the refused payload must not reach the flow.
     await quietWindow(100);
     assert.equal(ran, false);
@@ -182,9 +197,8 @@ describe('Webhook in', function () {
       },
     ]);
     await store.close();
-    const replayed: any[] = [];
     await load();
-    helper.getNode('out').on('input', (msg: any) => replayed.push(msg));
+    const replayed = received('out');
     await waitFor(() => replayed.length === 1, 3000, 'the replayed run');
     assert.equal(replayed[0]._msgid, 'left-over-run-1');
     assert.deepEqual(replayed[0].payload, { memberId: '7' });

@@ -6,8 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Emulator } from '../../src/emulator/server.js';
+import type { eventView } from '../../src/nodes/lib/workflows.js';
+import type { RunRecord } from '../../src/runs/tracker.js';
 import { useEmulatedRed } from '../support/emulated.js';
-import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
+import type { FlowNode } from '../support/flows.js';
+import { NODE_RED_PKG, helper, packageNodes, received, waitFor } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
 import type { RunSummary } from '../support/runs.js';
 
@@ -21,7 +24,7 @@ const core = [
   'function/15-change.js',
 ].map((file) => require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [redDir] })));
 
-const shipped = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, any>[];
+const shipped = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as FlowNode[];
 const byName = (name: string) => {
   const node = shipped.find((n) => n.name === name);
   assert.ok(node, `the example has a node "${name}"`);
@@ -50,8 +53,8 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
   useEmulatedRed((env) => ({ emulator, base } = env));
 
   /** Workflow events (the "Every change" node) and the confirmations the user sees written. */
-  let events: any[];
-  let written: any[];
+  let events: ReturnType<typeof eventView>[];
+  let written: Record<string, unknown>[];
 
   /** Loads the example as shipped: the server at this emulator, debug nodes observed. */
   async function load() {
@@ -67,8 +70,12 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
     });
     events = [];
     written = [];
-    helper.getNode(ids.events).on('input', (msg: any) => events.push(msg.payload));
-    helper.getNode(ids.written).on('input', (msg: any) => written.push(msg.payload));
+    helper
+      .getNode(ids.events)
+      .on('input', (msg: { payload: (typeof events)[number] }) => events.push(msg.payload));
+    helper
+      .getNode(ids.written)
+      .on('input', (msg: { payload: Record<string, unknown> }) => written.push(msg.payload));
     return token;
   }
 
@@ -146,7 +153,7 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
     await waitFor(() => events.some((e) => e.to === 'CONFIRMED'), 5000, 'SO-1001 confirmed by the poll');
     const confirmed = events.find((e) => e.to === 'CONFIRMED');
     assert.deepEqual(
-      [confirmed.key, confirmed.from, confirmed.transition, confirmed.trigger, confirmed.final],
+      [confirmed?.key, confirmed?.from, confirmed?.transition, confirmed?.trigger, confirmed?.final],
       ['SO-1001', 'SUBMITTED', 'CONFIRM', 'poll', true],
     );
     assert.equal((await instance()).state, 'CONFIRMED');
@@ -181,8 +188,7 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
     await waitFor(() => written.length > 0, 5000, 'the confirmation written to iMIS');
     const before = new Set((await runsOfTab()).map((r) => r.id));
 
-    const confirmedMsgs: any[] = [];
-    helper.getNode(ids.confirmed).on('input', (msg: any) => confirmedMsgs.push(msg));
+    const confirmedMsgs = received(ids.confirmed);
     await click(ids.pollNow);
     await waitFor(() => confirmedMsgs.length > 0, 5000, 'SO-1001 confirmed by the poll');
 
@@ -199,8 +205,8 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
       [[ids.cron, 'ok']],
       `the poll is one run, started by the cron, succeeded: ${JSON.stringify(fresh)}`,
     );
-    const run = (await helper.request().get(`/imis/runs/${fresh[0].id}`).expect(200)).body;
-    const stepIds = new Set(run.steps.map((s: any) => s.id));
+    const run: RunRecord = (await helper.request().get(`/imis/runs/${fresh[0].id}`).expect(200)).body;
+    const stepIds = new Set(run.steps.map((s) => s.id));
     for (const [name, id] of Object.entries({
       iqa: ids.iqa,
       split: ids.split,
@@ -210,7 +216,7 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
       assert.ok(stepIds.has(id), `the run's steps include ${name}`);
     }
     assert.ok(
-      run.steps.every((s: any) => s.outcome === undefined || s.outcome === 'ok'),
+      run.steps.every((s) => s.outcome === undefined || s.outcome === 'ok'),
       'every step ended well',
     );
   });

@@ -1,23 +1,27 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SinonSpyCall } from 'sinon';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { WorkflowHistoryEntry, WorkflowInstancePage } from '../../src/store/types.js';
 import type { StateDefinition, TransitionDefinition } from '../../src/workflow/definition.js';
+import type { eventView, instanceView } from '../../src/nodes/lib/workflows.js';
 import { normalizeDefinition } from '../../src/workflow/index.js';
 import type { WorkflowLayout } from '../../src/workflow/layout.js';
 import { orderLifecycle } from '../workflow/fixtures.js';
 import { useRed } from '../support/emulated.js';
 import {
+  callsOn,
   DENY_HEADER,
   freshDataDir,
   helper,
+  loggedText,
   packageNodes,
+  received,
   startHelper,
   stopHelper,
   waitFor,
 } from '../support/red.js';
+import type { TestMessage } from '../support/red.js';
 
 /** The order lifecycle (test/workflow/fixtures.ts), as the config node holds it. */
 function workflowConfig(over: Record<string, unknown> = {}) {
@@ -30,7 +34,7 @@ function workflowConfig(over: Record<string, unknown> = {}) {
   };
 }
 
-function flow(wf = workflowConfig(), sm: Record<string, unknown> = {}) {
+function flow(wf: Record<string, unknown> = workflowConfig(), sm: Record<string, unknown> = {}) {
   return [
     { id: 'tab', type: 'tab' },
     wf,
@@ -54,33 +58,41 @@ function flow(wf = workflowConfig(), sm: Record<string, unknown> = {}) {
   ];
 }
 
-/** Collects what reaches each output, from now on. */
-function outputs() {
-  const got: Record<string, any[]> = { fired: [], final: [], nothing: [], control: [], evt: [] };
-  for (const id of Object.keys(got)) helper.getNode(id).on('input', (msg: any) => got[id].push(msg));
-  return got;
+type EventView = ReturnType<typeof eventView>;
+/** A message the state machine passed on (fired, final, nothing): what moved in msg.workflow. */
+type Moved = TestMessage<{
+  payload: { orderId?: string };
+  workflow: EventView & { created?: boolean; reason?: string; message?: string };
+}>;
+/** An answer of the control output: the instance (null once deleted), and the event of a command. */
+type Control = TestMessage<{ payload: ReturnType<typeof instanceView> | null; workflow: Partial<EventView> }>;
+interface Outputs {
+  fired: Moved[];
+  final: Moved[];
+  nothing: Moved[];
+  control: Control[];
+  evt: TestMessage<{ payload: EventView }>[];
 }
 
-/** The last call of a spied node method (the helper spies on every node's) made by node `id`. */
-function lastCall(id: string, method: 'status' | 'error'): any[] | undefined {
-  const node = helper.getNode(id);
-  const calls = node[method].getCalls().filter((c: SinonSpyCall) => c.thisValue === node);
-  return calls.at(-1)?.args;
+/** Collects what reaches each output, from now on. */
+function outputs(): Outputs {
+  return {
+    fired: received('fired'),
+    final: received('final'),
+    nothing: received('nothing'),
+    control: received('control'),
+    evt: received('evt'),
+  };
 }
-const statusText = (id: string) => lastCall(id, 'status')?.[0]?.text;
-const errorText = (id: string) => {
-  const err = lastCall(id, 'error')?.[0];
-  return String(err?.message ?? err);
-};
+
+/** What node `id` last showed in its status, and the last error it reported. */
+const statusText = (id: string) => callsOn(id, 'status').at(-1)?.[0]?.text;
+const errorText = (id: string) => loggedText(callsOn(id, 'error').at(-1)?.[0]);
 
 /** Sends `msg` to the state machine and waits until something leaves it. */
-async function send(got: Record<string, any[]>, msg: Record<string, unknown>) {
+async function send(got: Outputs, msg: Record<string, unknown>) {
   const before = got.fired.length + got.final.length + got.nothing.length + got.control.length;
-  const errorCount = () =>
-    helper
-      .getNode('sm')
-      .error.getCalls()
-      .filter((c: SinonSpyCall) => c.thisValue === helper.getNode('sm')).length;
+  const errorCount = () => callsOn('sm', 'error').length;
   const errors = errorCount();
   helper.getNode('sm').receive(msg);
   await waitFor(
@@ -109,7 +121,7 @@ describe('Workflow nodes', function () {
     );
     assert.equal(msg.workflow.created, true);
     assert.equal(msg.workflow.instance.state, 'SUBMITTED');
-    assert.match(msg.workflow.instance.dueAt, /^\d{4}-\d\d-\d\dT/);
+    assert.match(String(msg.workflow.instance.dueAt), /^\d{4}-\d\d-\d\dT/);
     await waitFor(() => got.evt.length === 2, 3000, 'two events');
     assert.deepEqual(
       got.evt.map((e) => [e.topic, e.payload.event, e.payload.to]),
@@ -137,7 +149,7 @@ describe('Workflow nodes', function () {
     assert.equal(got.final[0].workflow.to, 'CONFIRMED');
     assert.equal(got.final[0].workflow.final, true);
     await send(got, { transition: 'EXPIRE', payload: { orderId: 'SO-2' } });
-    assert.equal(got.nothing.at(-1).workflow.reason, 'final');
+    assert.equal(got.nothing.at(-1)?.workflow.reason, 'final');
     assert.equal(got.fired.length, 1, 'only the first transition went to the first output');
   });
 
@@ -145,12 +157,16 @@ describe('Workflow nodes', function () {
     await helper.load(packageNodes(), flow(workflowConfig(), { noMatch: 'error', trigger: 'poll' }));
     const got = outputs();
     await send(got, { payload: { orderId: 'SO-3' } });
-    const [, msg] = lastCall('sm', 'error') as any[];
+    const [, msg] = callsOn('sm', 'error').at(-1) ?? [];
     assert.match(
       errorText('sm'),
       /Nothing fired for SO-3 in workflow ORDER: no enabled transition leaves state NEW on poll/,
     );
-    assert.equal(msg.payload.orderId, 'SO-3', 'the error carries the message (Catch nodes get it)');
+    assert.equal(
+      (msg?.payload as { orderId?: string } | undefined)?.orderId,
+      'SO-3',
+      'the error carries the message (Catch nodes get it)',
+    );
     await send(got, { payload: {} });
     assert.match(errorText('sm'), /gives no key for workflow ORDER \(\{\{ input.orderId \}\} is empty\)/);
     await send(got, { trigger: 'sometimes', payload: { orderId: 'x' } });
@@ -162,12 +178,12 @@ describe('Workflow nodes', function () {
     const got = outputs();
     await send(got, { trigger: 'webhook', payload: { orderId: 'SO-4' } });
     await send(got, { command: 'query', key: 'SO-4' });
-    assert.equal(got.control[0].payload.state, 'SUBMITTED');
+    assert.equal(got.control[0].payload?.state, 'SUBMITTED');
     await send(got, { command: 'reset', payload: { orderId: 'SO-4' }, state: 'FAILED' });
-    assert.equal(got.control[1].payload.state, 'FAILED');
+    assert.equal(got.control[1].payload?.state, 'FAILED');
     assert.equal(got.control[1].workflow.event, 'reset');
     await send(got, { command: 'query', key: 'SO-4' });
-    assert.equal(got.control[2].payload.lastTrigger, 'reset');
+    assert.equal(got.control[2].payload?.lastTrigger, 'reset');
     await send(got, { command: 'delete', key: 'SO-4' });
     await send(got, { command: 'query', key: 'SO-4' });
     assert.equal(got.control[4].payload, null);
@@ -198,9 +214,9 @@ describe('Workflow nodes', function () {
       await store.close();
       return dir;
     };
-    const query = async (got: Record<string, any[]>, key: string) => {
+    const query = async (got: Outputs, key: string) => {
       await send(got, { command: 'query', key });
-      return got.control.at(-1).payload?.state ?? null;
+      return got.control.at(-1)?.payload?.state ?? null;
     };
 
     for (const settings of [{ workflows: { keepFinalDays: 1 } }, { runs: { maxAgeDays: 1 } }]) {
@@ -252,7 +268,7 @@ describe('Workflow nodes', function () {
     await helper.load(packageNodes(), flow(workflowConfig()));
     got = outputs();
     await send(got, { command: 'query', key: 'SO-5' });
-    assert.equal(got.control[0].payload.state, 'SUBMITTED');
+    assert.equal(got.control[0].payload?.state, 'SUBMITTED');
     await waitFor(() => statusText('sm') === 'active: 2', 3000, 'active: 2 after the redeploy');
 
     // Restart: the process stops; the short timeout falls due while it is down.
@@ -278,7 +294,7 @@ describe('Workflow nodes', function () {
     ]);
     await send(got, { command: 'query', key: 'SO-6' });
     assert.deepEqual(
-      [got.control[0].payload.state, got.control[0].payload.lastTrigger],
+      [got.control[0].payload?.state, got.control[0].payload?.lastTrigger],
       ['FAILED', 'timeout'],
     );
   });
@@ -300,12 +316,12 @@ describe('Workflow nodes', function () {
     await waitFor(
       async () => {
         await send(got, { command: 'query', key: 'SO-7' });
-        return got.control.at(-1)?.payload.flags?.length > 0;
+        return (got.control.at(-1)?.payload?.flags.length ?? 0) > 0;
       },
       2000,
       'SO-7 flagged',
     );
-    assert.deepEqual(got.control.at(-1)?.payload.flags, ['state-missing']);
+    assert.deepEqual(got.control.at(-1)?.payload?.flags, ['state-missing']);
     await send(got, { trigger: 'poll', payload: { orderId: 'SO-7' } });
     assert.equal(got.nothing[0].workflow.reason, 'state-missing');
 
@@ -327,7 +343,7 @@ describe('Workflow nodes', function () {
     const { cfgVersion: _v, enabled: _e, instanceMode: _m, keyType: _k, ...old } = workflowConfig();
     await helper.load(
       packageNodes(),
-      flow(old as any, { trigger: 'webhook', noMatch: undefined, cfgVersion: undefined }),
+      flow(old, { trigger: 'webhook', noMatch: undefined, cfgVersion: undefined }),
     );
     const got = outputs();
     await send(got, { payload: { orderId: 'SO-9' } });
@@ -352,9 +368,11 @@ describe('Workflow admin endpoints', function () {
     const got = outputs();
     for (const id of ['A', 'B', 'C']) await send(got, { trigger: 'webhook', payload: { orderId: id } });
     await send(got, { trigger: 'poll', payload: { orderId: 'C', status: 'Confirmed' } });
-    const list = (await helper.request().get('/imis/workflows').set(readOnly).expect(200)).body;
+    const list: { code: string; initial?: string; active: number; errors: string[] }[] = (
+      await helper.request().get('/imis/workflows').set(readOnly).expect(200)
+    ).body;
     assert.deepEqual(
-      list.map((w: any) => [w.code, w.initial, w.active, w.errors]),
+      list.map((w) => [w.code, w.initial, w.active, w.errors]),
       [['ORDER', 'NEW', 2, []]],
     );
     const page: WorkflowInstancePage = (

@@ -3,11 +3,15 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsName } from '../../src/nodes/lib/migrations.js';
 import { helper, packageNodes, registeredNodeSettings, startHelper, stopHelper } from '../support/red.js';
+import type { FlowNode } from '../support/flows.js';
 
 const root = join(__dirname, '../../..');
 const examples = readdirSync(join(root, 'examples'))
   .filter((f) => f.endsWith('.json'))
-  .map((file) => ({ file, flow: JSON.parse(readFileSync(join(root, 'examples', file), 'utf8')) as any[] }));
+  .map((file) => ({
+    file,
+    flow: JSON.parse(readFileSync(join(root, 'examples', file), 'utf8')) as FlowNode[],
+  }));
 
 describe('Examples: importing several leaves one server configuration', () => {
   const servers = examples.flatMap(({ file, flow }) =>

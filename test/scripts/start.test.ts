@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../editor/red-process.js';
 import { waitFor } from '../support/wait.js';
+import type { FlowNode } from '../support/flows.js';
 
 const ROOT = join(__dirname, '../../..');
 const START = join(ROOT, 'scripts/start.mjs');
@@ -130,7 +131,7 @@ describe('npm start (scripts/start.mjs)', function () {
       const settings = await (await fetch(`${base}/settings`)).json();
       assert.equal(settings.telemetryEnabled, false);
 
-      const flows: any[] = await (await fetch(`${base}/flows`)).json();
+      const flows: FlowNode[] = await (await fetch(`${base}/flows`)).json();
       const servers = flows.filter((n) => n.type === 'imis-server');
       assert.deepEqual(
         servers.map((n) => n.name),
@@ -139,8 +140,8 @@ describe('npm start (scripts/start.mjs)', function () {
       const users = flows.filter((n) => typeof n.server === 'string');
       assert.ok(users.length >= 5);
       assert.ok(users.every((n) => n.server === servers[0].id));
-      const deployed = JSON.parse(readFileSync(join(userDir, 'flows.json'), 'utf8'));
-      assert.equal(new Set(deployed.map((n: any) => n.id)).size, deployed.length, 'no id deployed twice');
+      const deployed: FlowNode[] = JSON.parse(readFileSync(join(userDir, 'flows.json'), 'utf8'));
+      assert.equal(new Set(deployed.map((n) => n.id)).size, deployed.length, 'no id deployed twice');
     } finally {
       started.child.kill('SIGINT');
       assert.equal(await exitCode(started), 0);

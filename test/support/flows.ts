@@ -22,3 +22,15 @@ export function checkInFlow(imisUrl: string, token: string, next: string[] = [])
     credentials: { hook: { token }, srv: { username: 'MANAGER', password: 'manager' } },
   };
 }
+
+/**
+ * A node of a flow as Node-RED reads it (a flow file such as examples/*.json, or GET /flows): its
+ * id and type, the rest of its fields per type.
+ */
+export interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  name?: string;
+  [field: string]: unknown;
+}

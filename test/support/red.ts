@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Express, NextFunction, Request, Response } from 'express';
 import helper from 'node-red-node-test-helper';
-import type { Red } from '../../src/nodes/lib/red.js';
+import type { NodeStatus } from 'node-red';
+import type { SinonSpyCall } from 'sinon';
+import type { NodeMessage, NodeMessageInFlow, Red } from '../../src/nodes/lib/red.js';
 import { packageRuntime, stopPackageRuntime } from '../../src/nodes/lib/package-runtime.js';
 import type { PackageRuntime } from '../../src/nodes/lib/package-runtime.js';
 
@@ -217,3 +219,85 @@ export function helperRuntime(): PackageRuntime {
 }
 
 export { quietWindow, waitFor } from './wait.js';
+
+/**
+ * A message as a test receives it from a node of the loaded flow: Node-RED's message in flow (its
+ * `_msgid`, every other field `unknown`) with the fields the test relies on typed by `T`, e.g. `TestMessage<{ payload: Row[] }>`.
+ * The test helper has no types; this is the one place that says what its messages are.
+ */
+export type TestMessage<T extends object = object> = NodeMessageInFlow & T;
+
+/** Collects every message node `id` (e.g. a `helper` node) receives from now on, in order. */
+export function received<T extends object = object>(id: string): TestMessage<T>[] {
+  const got: TestMessage<T>[] = [];
+  helper.getNode(id).on('input', (msg: TestMessage<T>) => got.push(msg));
+  return got;
+}
+
+/** The next message node `id` receives. */
+export function nextMessage<T extends object = object>(id: string): Promise<TestMessage<T>> {
+  return new Promise((resolve) => helper.getNode(id).once('input', resolve));
+}
+
+/** The arguments of each call of a node method the helper spies on, as the node makes it. */
+export interface SpiedCalls {
+  status: [NodeStatus];
+  error: [unknown, NodeMessage?];
+  warn: [unknown];
+  log: [unknown];
+}
+
+/** The arguments of the calls of the helper's spy `method` (shared by all nodes) made on node `id`. */
+export function callsOn<K extends keyof SpiedCalls>(id: string, method: K): SpiedCalls[K][] {
+  const node = helper.getNode(id);
+  return node[method]
+    .getCalls()
+    .filter((call: SinonSpyCall) => call.thisValue === node)
+    .map((call: SinonSpyCall) => call.args as SpiedCalls[K]);
+}
+
+/** The text of the last status node `id` showed ('' before any). */
+export const lastStatus = (id: string): string => String(callsOn(id, 'status').at(-1)?.[0]?.text ?? '');
+
+/** What an error or warning a node logged says: its `message` if it has one, or itself as text. */
+export const loggedText = (logged: unknown): string =>
+  String((logged as { message?: unknown } | null | undefined)?.message ?? logged);
+
+/** What the runtime publishes to the editors (RED.comms.publish), as the helper's `comms` event carries it. */
+export interface CommsEvent {
+  topic: string;
+  data: unknown;
+}
+
+/** What a Catch node sends: the message, with the error that was thrown or reported. */
+export type CaughtError = {
+  error: { message: string; source: { id: string; type: string; name?: string } };
+};
+
+/** What Node-RED's log receives (the helper spies on it: `helper.log()`), as @node-red/util's log writes it. */
+export interface LogEntry {
+  level: number;
+  msg: unknown;
+  id?: string;
+  type?: string;
+  name?: string;
+}
+
+/** What was logged so far, in order (the helper's spy on Node-RED's log). */
+export function logEntries(): LogEntry[] {
+  return helper
+    .log()
+    .getCalls()
+    .map((call: SinonSpyCall) => call.args[0] as LogEntry);
+}
+
+/** What a trigger of this package puts on the message that starts a run (src/nodes/lib/trigger.ts). */
+export type RunStartInfo = {
+  imis: {
+    runId: string;
+    queueTime: string;
+    trigger: string;
+    businessKey?: string;
+    values?: Record<string, string>;
+  };
+};

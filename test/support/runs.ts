@@ -62,3 +62,6 @@ export function runsSettled(count: number, query = '', timeoutMs = 5000): Promis
 export type HookAnswer =
   | { error: false; id: string; queueTime: string }
   | { error: true; message: string; errors?: { path: string; message: string }[]; [detail: string]: unknown };
+
+/** The body of a refused webhook call (HookAnswer with `error: true`). */
+export type HookRefusal = Extract<HookAnswer, { error: true }>;

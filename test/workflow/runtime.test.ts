@@ -173,7 +173,7 @@ describe('Workflow runtime', () => {
 
   it('takes the key from a template, a message property, or the run', () => {
     const get = (msg: Record<string, unknown>, path: string) =>
-      path.split('.').reduce<any>((v, p) => v?.[p], msg);
+      path.split('.').reduce<unknown>((v, p) => (v as Record<string, unknown> | undefined)?.[p], msg);
     const runId = (msg: Record<string, unknown>) => msg._msgid as string;
     const byTemplate = keyResolver(orderLifecycle(), get, runId);
     assert.equal(byTemplate({ payload: { orderId: 'SO-7' } }), 'SO-7');
@@ -499,7 +499,7 @@ describe('Workflow file (export / import)', () => {
   });
 
   it('reads the vendor names of trigger types', () => {
-    const file = exportWorkflow(orderLifecycle()) as any;
+    const file = editable(exportWorkflow(orderLifecycle()));
     file.workflow.transitions[0].trigger = 'On Webhook';
     file.workflow.transitions[1].trigger = 'On Scheduled Poll';
     const def = importWorkflow(file);
@@ -514,15 +514,20 @@ describe('Workflow file (export / import)', () => {
     assert.throws(() => importWorkflow('not json'), /not JSON/);
     const newer = { ...exportWorkflow(orderLifecycle()), version: 2 };
     assert.throws(() => importWorkflow(newer), /version 2 workflow, newer than this package reads \(1\)/);
-    const broken = exportWorkflow(orderLifecycle()) as any;
+    const broken = editable(exportWorkflow(orderLifecycle()));
     delete broken.workflow.transitions[0].to;
     broken.workflow.states[1].timeoutHours = 'soon';
     assert.throws(() => importWorkflow(broken), /\/workflow\/states\/1\/timeoutHours must be number,null/);
-    const pigeon = exportWorkflow(orderLifecycle()) as any;
+    const pigeon = editable(exportWorkflow(orderLifecycle()));
     pigeon.workflow.transitions[2].trigger = 'pigeon';
     assert.throws(() => importWorkflow(pigeon), /Transition REJECT has an unknown trigger type "pigeon"/);
   });
 });
+
+/** A workflow file as plain JSON, to edit into what a file from elsewhere (or a broken one) holds. */
+function editable(file: unknown) {
+  return file as { workflow: { transitions: Record<string, unknown>[]; states: Record<string, unknown>[] } };
+}
 
 describe('Workflow layout', () => {
   it('places every state in its own box and draws every transition, the timeout ones marked', () => {
