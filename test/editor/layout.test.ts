@@ -256,7 +256,8 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
         await editNode(page, `layout-${type}`);
       }
       const form = page.locator(config ? '#node-config-dialog-edit-form' : '#dialog-form');
-      // Let the dialog settle (lists filled, rows shown or hidden by their choices).
+      // Let the dialog settle (lists filled, rows shown or hidden by their choices): a window for a
+      // late layout change to show, as a user would see it, not a wait for one event.
       await page.waitForTimeout(500);
       const title = await page.locator('.red-ui-tray-titlebar').last().innerText();
       const seen = {
@@ -287,6 +288,7 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
       RED.editor.editConfig('', 'imis-workflow', id);
     });
     await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+    // A window for a late scroll (the defect was lists scrolled down once filled) to happen.
     await page.waitForTimeout(500);
     const scrolls = await page
       .locator('#node-config-dialog-edit-form .red-ui-editableList-container')

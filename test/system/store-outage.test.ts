@@ -136,7 +136,9 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
     await new Promise((resolve, reject) => comms.once('open', resolve).once('error', reject));
     comms.send(JSON.stringify({ subscribe: 'imis/#' }));
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300)); // the subscription is registered
+      // Node-RED's comms protocol does not acknowledge a subscription: a short wait for it to be
+      // registered before the run that must be heard.
+      await new Promise((resolve) => setTimeout(resolve, 300));
       const res = await fetch(`${reds[0].url}/imis/hook/${token}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
