@@ -154,7 +154,8 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
   });
 
   const shot = (name: string, target: Page = page) => target.screenshot({ path: join(SHOTS, `${name}.png`) });
-  const sidebarContent = () => page.locator('#red-ui-sidebar-content');
+  // The sidebar's content box, as our panel fills it (Node-RED 4 and 5 name its container apart).
+  const sidebarContent = () => page.locator('.imis-runs');
 
   for (const size of WINDOWS) {
     const at = `${size.width}x${size.height}`;
