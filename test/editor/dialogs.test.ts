@@ -99,7 +99,7 @@ describe(`Editor dialogs before the first deploy: ${NODE_RED_PKG}`, function () 
     const deployed = JSON.stringify(await (await fetch(`${session.red.url}/flows`)).json());
     assert.ok(!deployed.includes('"imis-server"'), 'the server configuration is not deployed');
     assert.equal(
-      await page.evaluate((id) => (window as any).RED.nodes.node(id).panel, 'dl-panel'),
+      await page.evaluate((id) => window.RED.nodes.node(id)?.panel, 'dl-panel'),
       'ABC_EventAttendance',
     );
   });
@@ -185,7 +185,7 @@ describe(`Editor dialogs before the first deploy: ${NODE_RED_PKG}`, function () 
   });
 
   it("marks an unknown zone on the iMIS server's zone field when it is saved", async () => {
-    await page.evaluate((id) => (window as any).RED.editor.editConfig('', 'imis-server', id), serverId);
+    await page.evaluate((id) => window.RED.editor.editConfig('', 'imis-server', id), serverId);
     await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
     const field = page.locator('#node-config-input-timeZone');
     await field.fill('Nowhere/Zone');

@@ -34,8 +34,9 @@ const PASSWORD = 'manager';
 /** Double-clicks a node on the canvas, which opens its edit dialog. */
 async function openNode(page: Page, id: string): Promise<void> {
   await page.evaluate((nodeId) => {
-    const RED = (window as any).RED;
+    const { RED } = window;
     const node = RED.nodes.node(nodeId);
+    if (!node?.z) throw new Error(`${nodeId} is not a node on a tab`);
     if (RED.workspaces.active() !== node.z) RED.workspaces.show(node.z);
   }, id);
   await page.locator(`[id="${id}"] .red-ui-flow-node`).dblclick();
@@ -81,10 +82,7 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
   it('registers every node type that package.json lists (none failed to load)', async () => {
     const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
     const types = Object.keys(pkg['node-red'].nodes);
-    const missing = await page.evaluate(
-      (all) => all.filter((t: string) => !(window as any).RED.nodes.getType(t)),
-      types,
-    );
+    const missing = await page.evaluate((all) => all.filter((t) => !window.RED.nodes.getType(t)), types);
     const loadErrors = red!.output().match(/\[warn\] \[@imisflow\/node-red-imis\/[^\]]+\] .*/g) ?? [];
     assert.deepEqual({ missing, loadErrors }, { missing: [], loadErrors: [] });
   });
@@ -104,12 +102,10 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     const editor = await page.evaluate(
       (all) =>
         Object.fromEntries(
-          all.map((t: string) => {
-            const defaults = (window as any).RED.nodes.getType(t).defaults;
-            return [
-              t,
-              Object.fromEntries(Object.entries(defaults).map(([k, d]: [string, any]) => [k, d.value])),
-            ];
+          all.map((t) => {
+            const def = window.RED.nodes.getType(t);
+            if (!def) throw new Error(`${t} is not registered`);
+            return [t, Object.fromEntries(Object.entries(def.defaults).map(([k, d]) => [k, d.value]))];
           }),
         ),
       types,
@@ -121,7 +117,7 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     }
     // The patterns the editor checks with are the runtime's too (the settings it reads, shared/settings.ts).
     const patterns = await page.evaluate(() => {
-      const { settings } = (window as any).RED;
+      const { settings } = window.RED;
       return { token: settings.imisWebhookInTokenPattern, eventType: settings.imisChangeInEventTypePattern };
     });
     assert.deepEqual(patterns, { token: TOKEN_PATTERN, eventType: EVENT_TYPE_ENTRY_PATTERN });
@@ -143,7 +139,7 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
     // The dialog closes at once; the example is fetched, then imported.
     await page.waitForFunction(
-      () => (window as any).RED.nodes.filterNodes({ type: 'imis-webhook-in' }).length > 0,
+      () => window.RED.nodes.filterNodes({ type: 'imis-webhook-in' }).length > 0,
       undefined,
       { timeout: 10_000 },
     );
@@ -173,11 +169,7 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
       confirm.first().waitFor({ state: 'visible' }),
     ]);
     if (!(await deployed.isVisible())) assert.fail(`Deploy asked: ${await confirm.first().innerText()}`);
-    assert.equal(
-      await page.evaluate(() => (window as any).RED.nodes.dirty()),
-      false,
-      'nothing left to deploy',
-    );
+    assert.equal(await page.evaluate(() => window.RED.nodes.dirty()), false, 'nothing left to deploy');
   });
 
   it('shows the webhook URL in the Webhook in dialog, and the URL works', async () => {
@@ -186,10 +178,10 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
     const urlInput = page.locator('#node-input-url');
     await urlInput.waitFor({ state: 'visible' });
     const pattern = new RegExp(`^http://127\\.0\\.0\\.1:${red!.port}/imis/hook/[A-Za-z0-9_-]{32,}$`);
-    await page.waitForFunction(
-      (re) => new RegExp(re).test((document.getElementById('node-input-url') as any)?.value ?? ''),
-      pattern.source,
-    );
+    await page.waitForFunction((re) => {
+      const input = document.getElementById('node-input-url');
+      return new RegExp(re).test(input instanceof HTMLInputElement ? input.value : '');
+    }, pattern.source);
     hookUrl = await urlInput.inputValue();
     assert.match(hookUrl, pattern);
     // Let the "Imported" / "Successfully deployed" notifications fade so the dialog shows whole.
@@ -224,7 +216,7 @@ describe(`Editor: ${NODE_RED_PKG} in Chromium`, function () {
   });
 
   it('shows the run in the "iMIS runs" sidebar, green, with its steps', async () => {
-    await page.evaluate(() => (window as any).RED.sidebar.show('imis-runs'));
+    await page.evaluate(() => window.RED.sidebar.show('imis-runs'));
     const run = page.locator('.imis-runs-list .imis-runs-run').first();
     await run.waitFor({ state: 'visible', timeout: 10_000 });
     assert.match(await run.innerText(), /Event check-in/);

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { FlowNode } from '../support/flows.js';
 import { PACKAGE_ROOT } from './red-process.js';
 import { deployFlows, editNode, editorSession, openEditor, restoreFlows } from './session.js';
 import type { EditorSession } from './session.js';
@@ -29,15 +30,17 @@ const CONFIG_TYPES = new Set(['imis-server', 'imis-workflow']);
 
 /** The order lifecycle example (a workflow with a timeout), and a tab with one node of every other type. */
 function flows(s: EditorSession): unknown[] {
-  const example = JSON.parse(
+  const read: FlowNode[] = JSON.parse(
     readFileSync(join(PACKAGE_ROOT, 'examples', 'order-lifecycle-workflow.json'), 'utf8'),
-  ).map((n: any) => {
+  );
+  const example = read.map((n) => {
     if (n.type === 'imis-webhook-in') return { ...n, credentials: { token: TOKEN } };
     if (n.type === 'imis-server')
       return { ...n, baseUrl: s.emulator.url, credentials: { username: 'MANAGER', password: 'manager' } };
     return n;
   });
-  const workflow = example.find((n: any) => n.type === 'imis-workflow').id;
+  const workflow = example.find((n) => n.type === 'imis-workflow')?.id;
+  if (!workflow) throw new Error('the order lifecycle example has no imis-workflow');
   const nodes = TYPES.filter((t) => !CONFIG_TYPES.has(t)).map((type, i) => ({
     id: `layout-${type}`,
     z: TAB,
@@ -162,7 +165,7 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
 
     it(`shows the iMIS runs sidebar without horizontal scrolling, its run list filling the height (${at})`, async () => {
       await page.setViewportSize(size);
-      await page.evaluate(() => (window as any).RED.sidebar.show('imis-runs'));
+      await page.evaluate(() => window.RED.sidebar.show('imis-runs'));
       // All flows, no run open (a change of filter closes it).
       for (const flow of ['.current', '']) await page.locator('.imis-runs-flow').selectOption(flow);
       await page
@@ -190,7 +193,7 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
 
     it(`shows the iMIS workflows sidebar without horizontal scrolling, the graph readable and when an instance times out (${at})`, async () => {
       await page.setViewportSize(size);
-      await page.evaluate(() => (window as any).RED.sidebar.show('imis-workflows'));
+      await page.evaluate(() => window.RED.sidebar.show('imis-workflows'));
       const row = page.locator('.imis-wf-list tr[data-code="ORDER_LIFECYCLE"]');
       await row.waitFor({ state: 'visible', timeout: 15_000 });
       await row.click();
@@ -245,9 +248,9 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
       const config = CONFIG_TYPES.has(type);
       if (config) {
         await page.evaluate((t) => {
-          const RED = (window as any).RED;
+          const { RED } = window;
           let id = '';
-          RED.nodes.eachConfig((n: any) => {
+          RED.nodes.eachConfig((n) => {
             if (n.type === t) id = id || n.id;
           });
           RED.editor.editConfig('', t, id);
@@ -281,9 +284,9 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
 
   it('opens the workflow dialog with its States and Transitions lists at the top, From/To wide enough for SUBMITTED', async () => {
     await page.evaluate(() => {
-      const RED = (window as any).RED;
+      const { RED } = window;
       let id = '';
-      RED.nodes.eachConfig((n: any) => {
+      RED.nodes.eachConfig((n) => {
         if (n.type === 'imis-workflow' && n.code === 'ORDER_LIFECYCLE') id = n.id;
       });
       RED.editor.editConfig('', 'imis-workflow', id);
@@ -310,7 +313,7 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
   });
 
   it('tells two triggers of the same name apart in the trigger filter by their flows', async () => {
-    await page.evaluate(() => (window as any).RED.sidebar.show('imis-runs'));
+    await page.evaluate(() => window.RED.sidebar.show('imis-runs'));
     await page.locator('.imis-runs-flow').selectOption('');
     await page.waitForFunction(
       () =>
@@ -327,7 +330,7 @@ describe('Editor: comfortable at Node-RED default sizes (sidebars and dialogs)',
 
   it('shows the full-page runs view with a heading, Node-RED controls and theme, list and detail side by side', async () => {
     await page.setViewportSize(WINDOWS[0]);
-    await page.evaluate(() => (window as any).RED.sidebar.show('imis-runs'));
+    await page.evaluate(() => window.RED.sidebar.show('imis-runs'));
     // A dark editor theme: the page takes the editor's colours.
     await page.evaluate(() =>
       document.documentElement.style.setProperty('--red-ui-primary-background', 'rgb(30, 30, 30)'),

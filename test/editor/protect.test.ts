@@ -118,7 +118,7 @@ describe(`Editor: endpoint protection dialogs (${NODE_RED_PKG})`, function () {
   });
 
   it('takes a node saved before the protections as valid, and shows it their defaults (all off)', async () => {
-    assert.equal(await page.evaluate(() => (window as any).RED.nodes.node('pr-change').valid), true);
+    assert.equal(await page.evaluate(() => window.RED.nodes.node('pr-change')?.valid), true);
     await editNode(page, 'pr-change');
     assert.equal(await page.locator('#node-input-signature').inputValue(), 'none');
     assert.equal(await page.locator('#node-input-toleranceSec').inputValue(), '300');
@@ -144,8 +144,10 @@ describe(`Editor: endpoint protection dialogs (${NODE_RED_PKG})`, function () {
     await cancelDialog(page);
     // What the editor says of each (Node-RED shows a validator's text beside the field and on deploy).
     const messages = await page.evaluate(() => {
-      const node = (window as any).RED.nodes.node('pr-change');
-      const say = (field: string, value: unknown) => node._def.defaults[field].validate.call(node, value, {});
+      const node = window.RED.nodes.node('pr-change');
+      if (!node) throw new Error('no node pr-change');
+      const say = (field: string, value: unknown) =>
+        node._def.defaults[field].validate?.call(node, value, {});
       return [say('allowFrom', 'intranet'), say('secretHeader', 'X Api'), say('toleranceSec', '0')];
     });
     assert.deepEqual(messages, [

@@ -108,11 +108,11 @@ describe(`Editor: the run business key and values of a trigger (${NODE_RED_PKG})
     await page.locator('#node-dialog-ok').click();
     await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
     const saved = await page.evaluate(() => {
-      const node = (window as any).RED.nodes.node('rl-hook');
+      const node = window.RED.nodes.node('rl-hook');
       return {
-        businessKey: node.businessKey,
-        runValues: node.runValues,
-        valid: node.valid,
+        businessKey: node?.businessKey,
+        runValues: node?.runValues,
+        valid: node?.valid,
       };
     });
     assert.deepEqual(saved, {
@@ -174,12 +174,13 @@ describe(`Editor: the run business key and values of a trigger (${NODE_RED_PKG})
 
   it('marks run values that share a name', async () => {
     const message = await page.evaluate(() => {
-      const node = (window as any).RED.nodes.node('rl-hook');
+      const node = window.RED.nodes.node('rl-hook');
+      if (!node) throw new Error('no node rl-hook');
       const values = [
         { name: 'a', value: '1' },
         { name: 'a', value: '2' },
       ];
-      return node._def.defaults.runValues.validate.call(node, values, {});
+      return node._def.defaults.runValues.validate?.call(node, values, {});
     });
     assert.match(String(message), /different from the others/);
   });

@@ -165,7 +165,7 @@ describe('Editor: the Runs dashboard', function () {
   );
   before(() =>
     page.evaluate((tab) => {
-      const RED = (window as any).RED;
+      const { RED } = window;
       RED.workspaces.show(tab);
       RED.sidebar.show('imis-runs');
     }, TAB),
@@ -337,13 +337,13 @@ describe('Editor: the Runs dashboard', function () {
   it('clears the detail when the selected flow has no runs', async () => {
     await page.locator('.imis-runs-list .imis-runs-run').first().click();
     await page.locator('.imis-runs-run-detail').waitFor({ state: 'visible' });
-    await page.evaluate((tab) => (window as any).RED.workspaces.show(tab), EMPTY_TAB);
+    await page.evaluate((tab) => window.RED.workspaces.show(tab), EMPTY_TAB);
     await page.locator('.imis-runs-none').waitFor({ state: 'visible' });
     assert.equal(await page.locator('.imis-runs-run-detail').count(), 0);
   });
 
   it("shows each run's business key in the list and its values in the detail", async () => {
-    await page.evaluate((tab) => (window as any).RED.workspaces.show(tab), TAB);
+    await page.evaluate((tab) => window.RED.workspaces.show(tab), TAB);
     await page.locator('.imis-runs-status-filter').selectOption('');
     await page.locator('.imis-runs-search-input').fill('');
     await page.locator('.imis-runs-search-input').press('Enter');

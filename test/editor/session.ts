@@ -92,7 +92,7 @@ export async function openEditor(s: EditorSession, errors: string[]): Promise<Pa
   // The flows load after the palette: the editor sets their revision and imports them in one go, so
   // once the revision is known the deployed nodes are there (else a test may look for them too early,
   // or import into a workspace the loading flows then replace).
-  await page.waitForFunction(() => Boolean((window as any).RED.nodes.version()), undefined, {
+  await page.waitForFunction(() => Boolean(window.RED.nodes.version()), undefined, {
     timeout: 30_000,
   });
   return page;
@@ -133,7 +133,7 @@ export function useEditorPage(
     flowsBefore = await deployFlows(file.session, options.flows(file.session));
     await options.beforeOpen?.(file.session);
     file.page = await openEditor(file.session, options.errors);
-    if (options.tab) await file.page.evaluate((tab) => (window as any).RED.workspaces.show(tab), options.tab);
+    if (options.tab) await file.page.evaluate((tab) => window.RED.workspaces.show(tab), options.tab);
     set(file);
   });
   after(async () => {
@@ -211,9 +211,9 @@ export async function restoreFlows(s: EditorSession, flows: unknown[]): Promise<
 /** Ids of the editor's nodes (flow and config nodes) of type `type`. */
 export async function nodeIds(page: Page, type: string): Promise<string[]> {
   return page.evaluate((t) => {
-    const RED = (window as any).RED;
-    const ids: string[] = RED.nodes.filterNodes({ type: t }).map((n: any) => n.id);
-    RED.nodes.eachConfig((n: any) => {
+    const { RED } = window;
+    const ids = RED.nodes.filterNodes({ type: t }).map((n) => n.id);
+    RED.nodes.eachConfig((n) => {
       if (n.type === t) ids.push(n.id);
     });
     return ids;
@@ -223,8 +223,9 @@ export async function nodeIds(page: Page, type: string): Promise<string[]> {
 /** Opens the edit dialog of node `id` (as a double-click on it does). */
 export async function editNode(page: Page, id: string): Promise<void> {
   await page.evaluate((nodeId) => {
-    const RED = (window as any).RED;
+    const { RED } = window;
     const node = RED.nodes.node(nodeId);
+    if (!node?.z) throw new Error(`no node ${nodeId} on a tab`);
     if (RED.workspaces.active() !== node.z) RED.workspaces.show(node.z);
     RED.editor.edit(node);
   }, id);

@@ -87,7 +87,7 @@ async function keysShown(page: Page, selector: string): Promise<string[]> {
  */
 async function settled(page: Page): Promise<void> {
   await trayInPlace(page);
-  await page.waitForFunction(() => (window as any).$.active === 0);
+  await page.waitForFunction(() => window.$.active === 0);
 }
 
 describe(`Editor texts: ${NODE_RED_PKG}, no message key shown raw`, function () {
@@ -122,7 +122,7 @@ describe(`Editor texts: ${NODE_RED_PKG}, no message key shown raw`, function () 
   });
 
   it('shows the errors of nodes without a server in words in the debug sidebar and the log', async () => {
-    await page.evaluate(() => (window as any).RED.sidebar.show('debug'));
+    await page.evaluate(() => window.RED.sidebar.show('debug'));
     const res = await fetch(`${session.red.url}/inject/tx-inject`, { method: 'POST' });
     assert.equal(res.status, 200);
     const messages = page.locator('.red-ui-debug-msg', { hasText: 'No iMIS server configured' });
@@ -157,7 +157,7 @@ describe(`Editor texts: ${NODE_RED_PKG}, no message key shown raw`, function () 
       }
       await cancelDialog(page);
     }
-    await page.evaluate(() => (window as any).RED.editor.editConfig('', 'imis-server', 'tx-server'));
+    await page.evaluate(() => window.RED.editor.editConfig('', 'imis-server', 'tx-server'));
     await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
     await settled(page);
     note('tx-server', await keysShown(page, '.red-ui-tray'));

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { FlowNode } from '../support/flows.js';
+import type { EditorNode } from './red-window.js';
 import { PACKAGE_ROOT } from './red-process.js';
 import { waitFor } from '../support/wait.js';
 import { useEditorPage } from './session.js';
@@ -15,10 +17,10 @@ const TOKEN = randomBytes(24).toString('base64url');
 
 /** The order lifecycle example, deployed with a webhook token and the session's emulator. */
 function exampleFlow(s: EditorSession): unknown[] {
-  const flow = JSON.parse(
+  const flow: FlowNode[] = JSON.parse(
     readFileSync(join(PACKAGE_ROOT, 'examples', 'order-lifecycle-workflow.json'), 'utf8'),
   );
-  return flow.map((n: any) => {
+  return flow.map((n) => {
     if (n.type === 'imis-webhook-in') return { ...n, credentials: { token: TOKEN } };
     if (n.type === 'imis-server')
       return { ...n, baseUrl: s.emulator.url, credentials: { username: 'MANAGER', password: 'manager' } };
@@ -42,7 +44,7 @@ describe('Editor: the iMIS workflows sidebar', function () {
   const instance = (k: string) => page.locator(`.imis-wf-instances tr[data-key="${k}"]`);
 
   it('lists the example workflow with its initial state and active instances, and draws it', async () => {
-    await page.evaluate(() => (window as any).RED.sidebar.show('imis-workflows'));
+    await page.evaluate(() => window.RED.sidebar.show('imis-workflows'));
     await row('ORDER_LIFECYCLE').waitFor({ state: 'visible', timeout: 15_000 });
     const cells = await row('ORDER_LIFECYCLE').locator('td').allInnerTexts();
     assert.deepEqual(cells.slice(0, 3), ['ORDER_LIFECYCLE', 'Shop orders until iMIS confirms them', 'NEW']);
@@ -155,10 +157,10 @@ describe('Editor: the iMIS workflows sidebar', function () {
   it('checks the workflow in its dialog as one types, naming the culprit, and copies it under a new code', async () => {
     const id = await page.evaluate(() => {
       let found = '';
-      (window as any).RED.nodes.eachConfig((n: any) => {
+      window.RED.nodes.eachConfig((n) => {
         if (n.type === 'imis-workflow' && n.code === 'ORDER_LIFECYCLE') found = n.id;
       });
-      (window as any).RED.editor.editConfig('', 'imis-workflow', found);
+      window.RED.editor.editConfig('', 'imis-workflow', found);
       return found;
     });
     assert.ok(id);
@@ -195,12 +197,14 @@ describe('Editor: the iMIS workflows sidebar', function () {
     await page.locator('#imis-workflow-copy-code').fill('ORDER_LIFECYCLE_V2');
     await page.locator('#imis-workflow-copy-ok').click();
     const copy = await page.evaluate(() => {
-      let found: any;
-      (window as any).RED.nodes.eachConfig((n: any) => {
-        if (n.type === 'imis-workflow' && n.code === 'ORDER_LIFECYCLE_V2') found = n;
+      const copies: EditorNode[] = [];
+      window.RED.nodes.eachConfig((n) => {
+        if (n.type === 'imis-workflow' && n.code === 'ORDER_LIFECYCLE_V2') copies.push(n);
       });
+      const found = copies.at(-1);
+      const count = (list: unknown) => (Array.isArray(list) ? list.length : undefined);
       return (
-        found && { states: found.states.length, transitions: found.transitions.length, valid: found.valid }
+        found && { states: count(found.states), transitions: count(found.transitions), valid: found.valid }
       );
     });
     assert.deepEqual(copy, { states: 4, transitions: 4, valid: true });
@@ -215,15 +219,15 @@ describe('Editor: the iMIS workflows sidebar', function () {
     await page.locator('.ui-dialog', { has: ask }).locator('button', { hasText: 'Cancel' }).click();
     await ask.waitFor({ state: 'detached' });
     assert.equal(
-      await page.evaluate((wid) => Boolean((window as any).RED.nodes.node(wid)), id),
+      await page.evaluate((wid) => Boolean(window.RED.nodes.node(wid)), id),
       true,
       'the workflow is still there',
     );
     await page.locator('#node-config-dialog-cancel').click();
     await page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
     await page.evaluate(() => {
-      const RED = (window as any).RED;
-      RED.nodes.eachConfig((n: any) => {
+      const { RED } = window;
+      RED.nodes.eachConfig((n) => {
         if (n.type === 'imis-workflow' && n.code === 'ORDER_LIFECYCLE_V2') RED.nodes.remove(n.id);
       });
     });
