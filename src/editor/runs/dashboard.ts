@@ -99,6 +99,10 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     shown: null as string | null,
     triggers: new Map<string, KnownTrigger>(),
     loading: 0,
+    /** Counts the detail's openings and clearings: an answer for an older one is dropped. */
+    opening: 0,
+    /** The run the latest opening asked for (shown once its answer arrives). */
+    wanted: null as string | null,
     manual: [] as ManualTrigger[],
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -431,7 +435,7 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
           clearDetail();
         }
         render();
-        if (state.shown) return open(state.shown);
+        if (state.wanted) return open(state.wanted);
       }, fail)
       .then(refreshRejected);
   }
@@ -477,6 +481,8 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
   }
 
   function clearDetail(): void {
+    state.opening++;
+    state.wanted = null;
     state.shown = null;
     detail.textContent = '';
   }
@@ -498,10 +504,16 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
   const row = (label: string, value: Node | string) =>
     el('div', {}, [el('b', { text: label + ': ' }), value]);
 
-  /** Shows run `id`; a refresh of the same run keeps the reader's scroll position. */
+  /**
+   * Shows run `id`; a refresh of the same run keeps the reader's scroll position. An answer that
+   * arrives after a later opening, or after the detail was cleared (a filter changed), is dropped.
+   */
   function open(id: string): Promise<void> {
+    const opening = ++state.opening;
+    state.wanted = id;
     return env.request<RunDetail>('GET', 'runs/' + encodeURIComponent(id)).then(
       (answer) => {
+        if (opening !== state.opening) return;
         const run = answer.body;
         const top = state.shown === id ? detail.scrollTop : 0;
         state.shown = id;
@@ -628,6 +640,7 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
         detail.scrollTop = top;
       },
       (err) => {
+        if (opening !== state.opening) return;
         if (state.shown === id) clearDetail();
         fail(err);
       },
@@ -714,7 +727,7 @@ export function createDashboard(root: HTMLElement, env: DashboardEnv): Dashboard
     return env.request('GET', 'runs/' + encodeURIComponent(id)).then(
       () => {
         state.selected = id;
-        state.shown = id;
+        state.wanted = id;
         return refresh().then(() => select(id));
       },
       (err) => {
