@@ -20,6 +20,9 @@ export type RunSummary = Omit<RunRecord, 'steps' | 'input' | 'inputExtra'> & {
   durationMs?: number;
 };
 
+/** One run as GET /imis/runs/<id> answers it (runs-api.ts): the record, its duration and its re-runs' ids. */
+export type RunAnswer = RunRecord & { durationMs?: number; reruns: string[] };
+
 /** GET /imis/runs/counts: runs per status (runs-api.ts). */
 export interface RunCountsAnswer {
   succeeded: number;
