@@ -26,6 +26,7 @@ import type { WatchedChild } from '../support/child.js';
 const ROOT = join(__dirname, '../../..');
 const NODE_RED_PKG = process.env.NODE_RED_PKG ?? 'node-red';
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const run = promisify(execFile);
 
 /** A node set or plugin as the admin API lists it (GET /nodes, GET /plugins), the fields read here. */
 interface NodeSetInfo {
@@ -36,7 +37,6 @@ interface NodeSetInfo {
   enabled: boolean;
   err?: string;
 }
-const run = promisify(execFile);
 
 /** npm in `cwd`; on failure, npm's own output says why. */
 async function npm(cwd: string, args: string[]): Promise<string> {
