@@ -373,9 +373,14 @@ describe('Endpoint protection: settings', () => {
       ],
       [{ signature: 'stripe', toleranceSec: 0 }, { signatureSecret: 'x' }, /tolerance/],
       // Deliberately bad settings, as a hand-edited flow file could hold them:
-      [{ signature: 'constructor' as any }, { signatureSecret: 'x' }, /Unknown signature scheme/],
+      [
+        { signature: 'constructor' as unknown as ProtectionSettings['signature'] },
+        { signatureSecret: 'x' },
+        /Unknown signature scheme/,
+      ],
       [{ allowFrom: '10.0.0.0/8, intranet' }, {}, /"intranet"/],
-      [{ rateLimit: 5, ratePeriod: 'day' as any }, {}, /period/], // deliberately bad, as above
+      // Deliberately bad, as above:
+      [{ rateLimit: 5, ratePeriod: 'day' as unknown as ProtectionSettings['ratePeriod'] }, {}, /period/],
     ];
     for (const [settings, secrets, message] of cases) {
       assert.throws(

@@ -10,6 +10,10 @@ import {
   sharedEmulator,
   tokenFor,
   wireValues,
+  type EntityAnswer,
+  type Invalid,
+  type Paged,
+  type Refusal,
 } from './helpers.js';
 
 describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
@@ -17,10 +21,10 @@ describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
   let token: string;
   sharedEmulator((shared) => ({ emulator, token } = shared));
 
-  const post = (body: unknown) => api(emulator, token, 'POST', '/api/Activity', body);
+  const post = <T = unknown>(body: unknown) => api<T>(emulator, token, 'POST', '/api/Activity', body);
 
   it('creates an activity from the minimal Postman body and answers 201 with the typed record', async () => {
-    const { status, body, headers } = await post(
+    const { status, body, headers } = await post<EntityAnswer>(
       entityBody({ ACTIVITY_TYPE: 'ONLINEAPP', PartyId: '22708' }),
     );
     assert.equal(status, 201);
@@ -40,7 +44,7 @@ describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
     assert.equal(values.TRANSACTION_DATE, today(), 'an empty TRANSACTION_DATE becomes today');
     assert.equal(values.DESCRIPTION, undefined, 'an empty property is sent without Value');
     assert.deepEqual(body.Identity.IdentityElements.$values, ['16566']);
-    assert.deepEqual(body.PrimaryParentIdentity.IdentityElements.$values, ['22708']);
+    assert.deepEqual(body.PrimaryParentIdentity.IdentityElements?.$values, ['22708']);
     assert.equal(headers.get('location'), `${emulator.url}/api/Activity/16566`);
     assert.deepEqual(emulator.state.activities.at(-1), {
       SEQN: 16566,
@@ -118,7 +122,7 @@ describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
   });
 
   it('answers 400 ValidateResultsData naming ACTIVITY_TYPE when it is missing', async () => {
-    const { status, body } = await post(entityBody({ PartyId: '22708' }));
+    const { status, body } = await post<Invalid>(entityBody({ PartyId: '22708' }));
     assert.equal(status, 400);
     assert.equal(body.$type, 'Asi.Soa.Core.DataContracts.ValidateResultsData, Asi.Contracts');
     assert.equal(body.IsValid, false);
@@ -135,7 +139,7 @@ describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
   });
 
   it('answers 400 naming TRANSACTION_DATE when it is not a date', async () => {
-    const { status, body } = await post(
+    const { status, body } = await post<Invalid>(
       entityBody({ PartyId: '12345', ACTIVITY_TYPE: 'EVENT', TRANSACTION_DATE: 'next tuesday' }),
     );
     assert.equal(status, 400);
@@ -158,7 +162,7 @@ describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
     await post(entityBody({ PartyId: '12345', ACTIVITY_TYPE: 'EVENT' }));
     await post(entityBody({ PartyId: '12345', ACTIVITY_TYPE: 'MEETING' }));
     await post(entityBody({ PartyId: '101', ACTIVITY_TYPE: 'EVENT' }));
-    const { status, body } = await api(
+    const { status, body } = await api<Paged<EntityAnswer>>(
       emulator,
       token,
       'GET',
@@ -172,7 +176,7 @@ describe('emulator: Activity (docs/imis-api.md §2.2)', () => {
   });
 
   it('answers 404 for an activity that does not exist', async () => {
-    const { status, body } = await api(emulator, token, 'GET', '/api/Activity/1');
+    const { status, body } = await api<Refusal>(emulator, token, 'GET', '/api/Activity/1');
     assert.equal(status, 404);
     assert.equal(typeof body.Message, 'string');
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { JobStatus } from '../../src/emulator/iupdate.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { quietWindow, waitFor } from '../support/wait.js';
 
@@ -22,24 +23,44 @@ const JOB_STATUS_FIELDS = [
   'RetryAfter',
 ];
 
-interface Answer {
+/** The answer of a task URL, its JSON body read as `T`: Started, Refused or JobStatus. */
+interface Answer<T> {
   status: number;
   headers: Headers;
-  body: any;
+  body: T;
 }
 
-/** A webhook call as CSI's jQuery sample makes it: POST, optional JSON body, no Authorization. */
-async function call(
+/** What a standard URL answers when it starts the job. */
+interface Started {
+  Success: true;
+  ExecuteId: string;
+}
+
+/** What a task URL answers when it cannot start the job or refuses the request. */
+interface Refused {
+  Success: false;
+  Message: string;
+}
+
+/**
+ * A webhook call as CSI's jQuery sample makes it: POST, optional JSON body, no Authorization; the
+ * answer read as `T` (`unknown` unless told).
+ */
+async function call<T = unknown>(
   url: string,
   method = 'POST',
   body?: string,
   contentType = 'application/json',
-): Promise<Answer> {
+): Promise<Answer<T>> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['Content-Type'] = contentType;
   const response = await fetch(url, { method, headers, body });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (text ? JSON.parse(text) : undefined) as T,
+  };
 }
 
 describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
@@ -79,7 +100,7 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
   describe('standard (fire-and-forget) URL', () => {
     it('starts the task without a bearer token and answers 200 with an ExecuteId', async () => {
       const task = emulator.state.iupdate.tasks[0];
-      const answer = await call(task.standardUrl);
+      const answer = await call<Started>(task.standardUrl);
       assert.equal(answer.status, 200);
       assert.match(String(answer.headers.get('content-type')), /application\/json/);
       assert.deepEqual(Object.keys(answer.body), ['Success', 'ExecuteId']);
@@ -108,7 +129,7 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
     it('answers 500 with a JSON error when the job cannot start', async () => {
       const task = emulator.state.iupdate.addTask({ name: 'Broken', failOnStart: true });
       for (const url of [task.standardUrl, task.pollingUrl]) {
-        const answer = await call(url);
+        const answer = await call<Refused>(url);
         assert.equal(answer.status, 500);
         assert.equal(answer.body.Success, false);
         assert.match(answer.body.Message, /Broken/);
@@ -117,7 +138,7 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
     });
 
     it('answers 404 to an unknown task', async () => {
-      const answer = await call(`${emulator.url}/task/execute/00000000-0000-4000-8000-000000000000`);
+      const answer = await call<Refused>(`${emulator.url}/task/execute/00000000-0000-4000-8000-000000000000`);
       assert.equal(answer.status, 404);
       assert.equal(answer.body.Success, false);
       const unknownRoute = await call(`${emulator.url}/task/run/${emulator.state.iupdate.tasks[0].id}`);
@@ -126,14 +147,14 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
 
     it('refuses bodies that are not a JSON object with an object QueryParameters', async () => {
       const url = emulator.state.iupdate.tasks[0].standardUrl;
-      const notJson = await call(url, 'POST', '{oops');
+      const notJson = await call<Refused>(url, 'POST', '{oops');
       assert.equal(notJson.status, 400);
       assert.equal(notJson.body.Success, false);
       const text = await call(url, 'POST', 'ID=101', 'text/plain');
       assert.equal(text.status, 415);
       const array = await call(url, 'POST', '[1]');
       assert.equal(array.status, 400);
-      const scalar = await call(url, 'POST', JSON.stringify({ QueryParameters: 'ID=101' }));
+      const scalar = await call<Refused>(url, 'POST', JSON.stringify({ QueryParameters: 'ID=101' }));
       assert.equal(scalar.status, 400);
       assert.match(scalar.body.Message, /QueryParameters must be a JSON object/);
       const nulls = await call(url, 'POST', JSON.stringify({ QueryParameters: null }));
@@ -157,7 +178,7 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
         rowCount: 40,
         retryAfterSeconds: 2,
       });
-      const start = await call(
+      const start = await call<JobStatus>(
         task.pollingUrl,
         'POST',
         JSON.stringify({ QueryParameters: { MemberType: 'M' } }),
@@ -176,7 +197,7 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       const statusUrl = new URL(location, task.pollingUrl).toString();
       const running = await waitFor(
         async () => {
-          const answer = await call(statusUrl, 'GET');
+          const answer = await call<JobStatus>(statusUrl, 'GET');
           return answer.body.PercentComplete > 0 && answer;
         },
         2000,
@@ -195,13 +216,14 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       assert.equal(running.body.RetryAfter, '00:00:02');
       assert.equal(running.body.PollingUrl, statusUrl);
       await waitFor(
-        async () => (await call(statusUrl, 'GET')).body.PercentComplete > running.body.PercentComplete,
+        async () =>
+          (await call<JobStatus>(statusUrl, 'GET')).body.PercentComplete > running.body.PercentComplete,
         2000,
         'the job to progress',
       );
 
       await waitFor(() => execution.done(), 5000, 'the job done');
-      const done = await call(statusUrl, 'GET');
+      const done = await call<JobStatus>(statusUrl, 'GET');
       assert.equal(done.status, 200);
       assert.equal(done.headers.get('retry-after'), null);
       assert.deepEqual(Object.keys(done.body), JOB_STATUS_FIELDS);
@@ -250,7 +272,7 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       const statusUrl = new URL(start.headers.get('location') ?? '', emulator.url).toString();
       const done = await waitFor(
         async () => {
-          const answer = await call(statusUrl, 'GET');
+          const answer = await call<JobStatus>(statusUrl, 'GET');
           return answer.status !== 202 && answer;
         },
         2000,
@@ -268,7 +290,10 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       const task = emulator.state.iupdate.addTask({ name: 'Twice', durationMs: 0, errorCount: 2 });
       await call(task.pollingUrl);
       const second = await call(task.pollingUrl);
-      const done = await call(new URL(second.headers.get('location') ?? '', emulator.url).toString(), 'GET');
+      const done = await call<JobStatus>(
+        new URL(second.headers.get('location') ?? '', emulator.url).toString(),
+        'GET',
+      );
       assert.equal(done.body.ExecutionCount, 2);
       assert.equal(done.body.CurrentErrorCount, 2);
       assert.equal(done.body.TotalErrorCount, 4);
@@ -279,9 +304,13 @@ describe('emulator: iUpdate task webhooks (docs/imis-api.md §6)', () => {
       const start = await call(task.pollingUrl);
       const statusUrl = new URL(start.headers.get('location') ?? '', emulator.url).toString();
       // Past its duration (10 ms) it stays at 99 %.
-      await waitFor(async () => (await call(statusUrl, 'GET')).body.PercentComplete === 99, 2000, '99 %');
+      await waitFor(
+        async () => (await call<JobStatus>(statusUrl, 'GET')).body.PercentComplete === 99,
+        2000,
+        '99 %',
+      );
       for (let i = 0; i < 3; i++) {
-        const answer = await call(statusUrl, 'GET');
+        const answer = await call<JobStatus>(statusUrl, 'GET');
         assert.equal(answer.status, 202);
         assert.equal(answer.body.Status, 'R');
         assert.equal(answer.body.PercentComplete, 99);

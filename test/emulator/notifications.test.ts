@@ -9,11 +9,23 @@ import {
   type GridEvent,
   type GridEventData,
   type NotificationOptions,
+  type NotificationStatus,
   type ValidationEvent,
 } from '../../src/emulator/notifications.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { quietWindow, waitFor } from '../support/wait.js';
-import { api, entityBody, tokenFor } from './helpers.js';
+import { api, entityBody, firstError, tokenFor, type PersonAnswer } from './helpers.js';
+
+/** What GET and PUT /api/ChangeNotificationSettings answer (src/emulator/notifications.ts `renderSettings`). */
+interface ChangeSettings {
+  EndpointUrl: string | null;
+  Status: NotificationStatus;
+  Message: string;
+  VerifiedOn: string | null;
+  IncludeSubject: boolean;
+  BatchSize: number;
+  RetryScale: number;
+}
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -305,7 +317,7 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
 
     it('publishes Created events for Party, Activity, panel rows and Event', async () => {
       await verified({ includeSubject: true });
-      const party = await api(emulator, token, 'POST', '/api/Party', {
+      const party = await api<PersonAnswer>(emulator, token, 'POST', '/api/Party', {
         $type: 'Asi.Soa.Membership.DataContracts.PersonData, Asi.Contracts',
         PersonName: { FirstName: 'Nia', LastName: 'Okoro' },
       });
@@ -353,7 +365,12 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
         `/api/ABC_AuditLog/${encodeURIComponent(auditLog?.data.Identity)}`,
       );
       assert.equal(fetched.status, 200);
-      const gala = await api(emulator, token, 'GET', '/api/Event/GALA2026');
+      const gala = await api<{ Name: string; StartDateTime: string }>(
+        emulator,
+        token,
+        'GET',
+        '/api/Event/GALA2026',
+      );
       assert.equal(gala.status, 200);
       assert.equal(gala.body.Name, 'Gala dinner');
       assert.equal(gala.body.StartDateTime, '2026-11-20T19:00:00');
@@ -500,12 +517,12 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
 
   describe('REST settings (npm start)', () => {
     it('PUT, verify and GET /api/ChangeNotificationSettings', async () => {
-      const before = await api(emulator, token, 'GET', '/api/ChangeNotificationSettings');
+      const before = await api<ChangeSettings>(emulator, token, 'GET', '/api/ChangeNotificationSettings');
       assert.equal(before.status, 200);
       assert.equal(before.body.Status, 'NotConfigured');
       assert.equal(before.body.EndpointUrl, null);
 
-      const put = await api(emulator, token, 'PUT', '/api/ChangeNotificationSettings', {
+      const put = await api<ChangeSettings>(emulator, token, 'PUT', '/api/ChangeNotificationSettings', {
         EndpointUrl: receiver.url,
         IncludeSubject: true,
       });
@@ -518,15 +535,15 @@ describe('emulator: change notifications (docs/imis-api.md §5)', function () {
       assert.equal(verify.status, 200);
       assert.deepEqual(verify.body, { Status: 'Verified', Message: 'The endpoint URL is verified.' });
 
-      const after = await api(emulator, token, 'GET', '/api/ChangeNotificationSettings');
+      const after = await api<ChangeSettings>(emulator, token, 'GET', '/api/ChangeNotificationSettings');
       assert.equal(after.body.Status, 'Verified');
-      assert.ok(!Number.isNaN(Date.parse(after.body.VerifiedOn)));
+      assert.ok(!Number.isNaN(Date.parse(after.body.VerifiedOn ?? '')));
     });
 
     it('refuses a missing or bad EndpointUrl, and callers without a token', async () => {
       const missing = await api(emulator, token, 'PUT', '/api/ChangeNotificationSettings', {});
       assert.equal(missing.status, 400);
-      assert.match(missing.body.Errors.$values[0].Message, /EndpointUrl is required/);
+      assert.match(firstError(missing.body), /EndpointUrl is required/);
       const bad = await api(emulator, token, 'PUT', '/api/ChangeNotificationSettings', {
         EndpointUrl: 'nope',
       });

@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import { api, entityBody, firstError, plainValues, sharedEmulator, tokenFor, wireValues } from './helpers.js';
+import {
+  api,
+  entityBody,
+  firstError,
+  plainValues,
+  sharedEmulator,
+  tokenFor,
+  wireValues,
+  type Collection,
+  type EntityAnswer,
+  type Invalid,
+  type Paged,
+} from './helpers.js';
 
 /** A BOEntityDefinitionData as the emulator answers it, as far as these tests read it. */
 type EntityDefinition = {
@@ -22,12 +34,15 @@ describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
   after(() => emulator.close());
 
   it('lists BOEntityDefinitionData for every panel source in a PagedResult', async () => {
-    const { status, body } = await api(emulator, token, 'GET', '/api/BOEntityDefinition?limit=500');
+    const { status, body } = await api<Paged<EntityDefinition>>(
+      emulator,
+      token,
+      'GET',
+      '/api/BOEntityDefinition?limit=500',
+    );
     assert.equal(status, 200);
     assert.match(body.$type, /^Asi\.Soa\.Core\.DataContracts\.PagedResult`1\[\[.*BOEntityDefinitionData/);
-    const byName = new Map(
-      (body.Items.$values as EntityDefinition[]).map((item) => [item.EntityTypeName, item]),
-    );
+    const byName = new Map(body.Items.$values.map((item) => [item.EntityTypeName, item]));
     for (const name of ['Name_CEU', 'Name_Demo', 'ABC_EventAttendance', 'ABC_AuditLog', 'ABC_Venues']) {
       assert.ok(byName.has(name), name);
       assert.equal(
@@ -42,9 +57,14 @@ describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
   });
 
   it('describes each property with its PropertyType*Data $type, type name, caption and identity flag', async () => {
-    const { status, body } = await api(emulator, token, 'GET', '/api/BOEntityDefinition/abc_eventattendance');
+    const { status, body } = await api<{ Properties: Collection<PropertyDefinition> }>(
+      emulator,
+      token,
+      'GET',
+      '/api/BOEntityDefinition/abc_eventattendance',
+    );
     assert.equal(status, 200);
-    const properties = new Map((body.Properties.$values as PropertyDefinition[]).map((p) => [p.Name, p]));
+    const properties = new Map(body.Properties.$values.map((p) => [p.Name, p]));
     assert.deepEqual(properties.get('ID'), {
       $type: 'Asi.Soa.Core.DataContracts.PropertyTypeStringData, Asi.Contracts',
       Name: 'ID',
@@ -65,9 +85,14 @@ describe('emulator: panel definitions (docs/imis-api.md §3.2)', () => {
   });
 
   it('lists the Panel Designer panels in PanelDefinitionSummary', async () => {
-    const { status, body } = await api(emulator, token, 'GET', '/api/PanelDefinitionSummary');
+    const { status, body } = await api<Paged<{ Name: string }>>(
+      emulator,
+      token,
+      'GET',
+      '/api/PanelDefinitionSummary',
+    );
     assert.equal(status, 200);
-    const names = (body.Items.$values as { Name: string }[]).map((item) => item.Name);
+    const names = body.Items.$values.map((item) => item.Name);
     assert.ok(names.includes('ABC_EventAttendance'));
     assert.ok(!names.includes('Name_CEU'), 'legacy user-defined tables have no panel definition');
   });
@@ -78,8 +103,9 @@ describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
   let token: string;
   sharedEmulator((shared) => ({ emulator, token } = shared));
 
-  const checkIn = (id: string, extra: Record<string, unknown> = {}) =>
-    api(
+  /** Inserts an ABC_EventAttendance row for `id`; the answer read as `T` (the row unless told). */
+  const checkIn = <T = EntityAnswer>(id: string, extra: Record<string, unknown> = {}) =>
+    api<T>(
       emulator,
       token,
       'POST',
@@ -107,7 +133,7 @@ describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
   });
 
   it('numbers legacy user-defined table rows with SEQN after the existing ones', async () => {
-    const { status, body } = await api(
+    const { status, body } = await api<EntityAnswer>(
       emulator,
       token,
       'POST',
@@ -174,7 +200,7 @@ describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
   });
 
   it('checks values against the definition and names the property in the 400', async () => {
-    const badDate = await checkIn('12345', { CheckInTime: 'after lunch' });
+    const badDate = await checkIn<Invalid>('12345', { CheckInTime: 'after lunch' });
     assert.equal(badDate.status, 400);
     assert.equal(badDate.body.Errors.$values[0].PropertyName, 'CheckInTime');
     const badNumber = { PartyId: '101', Years_In_Field: 'many' };
@@ -198,7 +224,7 @@ describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
 
   it('gets one multi-instance row by ~ID|SEQN, with | raw or URL-encoded', async () => {
     for (const path of ['/api/Name_CEU/~23179|2', '/api/Name_CEU/~23179%7C2', '/api/name_ceu/~23179%7c2']) {
-      const { status, body } = await api(emulator, token, 'GET', path);
+      const { status, body } = await api<EntityAnswer>(emulator, token, 'GET', path);
       assert.equal(status, 200, path);
       assert.deepEqual(body.Identity.IdentityElements.$values, ['23179', '2']);
       assert.deepEqual(wireValues(body).CEU_Hours, { $type: 'System.Double', $value: 10 });
@@ -210,13 +236,11 @@ describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
   });
 
   it('lists every row of an ID with GET /api/{Panel}/{ID} on a multi-instance panel', async () => {
-    const { status, body } = await api(emulator, token, 'GET', '/api/Name_CEU/23179');
+    const { status, body } = await api<Paged<EntityAnswer>>(emulator, token, 'GET', '/api/Name_CEU/23179');
     assert.equal(status, 200);
     assert.equal(body.TotalCount, 2);
     assert.deepEqual(
-      (body.Items.$values as { Identity: { IdentityElements: { $values: string[] } } }[]).map(
-        (row) => row.Identity.IdentityElements.$values,
-      ),
+      body.Items.$values.map((row) => row.Identity.IdentityElements.$values),
       [
         ['23179', '1'],
         ['23179', '2'],
@@ -263,7 +287,7 @@ describe('emulator: panel rows (docs/imis-api.md §3.1)', () => {
   });
 
   it('numbers Standalone panel rows without any parent id', async () => {
-    const { status, body } = await api(
+    const { status, body } = await api<EntityAnswer>(
       emulator,
       token,
       'POST',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/server.js';
-import { api, firstError, sharedEmulator } from './helpers.js';
+import type { GenericEntityData } from '../../src/imis/generic-entity.js';
+import { api, firstError, sharedEmulator, type Paged, type PersonAnswer } from './helpers.js';
 
 describe('emulator: PagedResult envelope (docs/imis-api.md §4)', () => {
   let emulator: Emulator;
@@ -9,7 +10,7 @@ describe('emulator: PagedResult envelope (docs/imis-api.md §4)', () => {
 
   it('wraps a list in PagedResult with $types and a default limit of 100', async () => {
     emulator.state.activities.push({ SEQN: 16600, PartyId: '101', ACTIVITY_TYPE: 'EVENT' });
-    const { status, body } = await api(emulator, token, 'GET', '/api/Activity');
+    const { status, body } = await api<Paged<GenericEntityData>>(emulator, token, 'GET', '/api/Activity');
     assert.equal(status, 200);
     assert.equal(
       body.$type,
@@ -34,12 +35,12 @@ describe('emulator: PagedResult envelope (docs/imis-api.md §4)', () => {
   });
 
   it('pages with limit and offset, and NextOffset is 0 on the last page', async () => {
-    const first = await api(emulator, token, 'GET', '/api/Party?limit=3');
+    const first = await api<Paged<PersonAnswer>>(emulator, token, 'GET', '/api/Party?limit=3');
     assert.equal(first.body.Count, 3);
     assert.equal(first.body.TotalCount, 8);
     assert.equal(first.body.HasNext, true);
     assert.equal(first.body.NextOffset, 3);
-    const last = await api(emulator, token, 'GET', '/api/Party?limit=3&offset=6');
+    const last = await api<Paged<PersonAnswer>>(emulator, token, 'GET', '/api/Party?limit=3&offset=6');
     assert.equal(last.body.Offset, 6);
     assert.equal(last.body.Count, 2);
     assert.equal(last.body.HasNext, false);
@@ -50,11 +51,11 @@ describe('emulator: PagedResult envelope (docs/imis-api.md §4)', () => {
     for (let i = 0; i < 600; i++) {
       emulator.state.activities.push({ SEQN: 20000 + i, PartyId: '101', ACTIVITY_TYPE: 'BULK' });
     }
-    const first = await api(emulator, token, 'GET', '/api/Activity?limit=1000');
+    const first = await api<Paged<GenericEntityData>>(emulator, token, 'GET', '/api/Activity?limit=1000');
     assert.equal(first.body.Limit, 500);
     assert.equal(first.body.Count, 500);
     assert.equal(first.body.NextOffset, 500);
-    const second = await api(
+    const second = await api<Paged<GenericEntityData>>(
       emulator,
       token,
       'GET',
@@ -76,7 +77,7 @@ describe('emulator: Party', () => {
   });
 
   it('returns a party as PersonData', async () => {
-    const { status, body } = await api(emulator, token, 'GET', '/api/Party/12345');
+    const { status, body } = await api<PersonAnswer>(emulator, token, 'GET', '/api/Party/12345');
     assert.equal(status, 200);
     assert.equal(body.$type, 'Asi.Soa.Membership.DataContracts.PersonData, Asi.Contracts');
     assert.equal(body.PartyId, '12345');
@@ -90,19 +91,19 @@ describe('emulator: Party', () => {
   });
 
   it('filters the list by property, ignoring case (?lastname=eq:smith)', async () => {
-    const { body } = await api(emulator, token, 'GET', '/api/Party?lastname=eq:smith');
+    const { body } = await api<Paged<PersonAnswer>>(emulator, token, 'GET', '/api/Party?lastname=eq:smith');
     assert.deepEqual(
-      body.Items.$values.map((party: { PartyId: string }) => party.PartyId),
+      body.Items.$values.map((party) => party.PartyId),
       ['101', '20418'],
     );
     assert.equal(body.$type.includes('PartyData'), true);
   });
 
   it('updates names and email with PUT', async () => {
-    const current = (await api(emulator, token, 'GET', '/api/Party/101')).body;
+    const current = (await api<PersonAnswer>(emulator, token, 'GET', '/api/Party/101')).body;
     current.PersonName.FirstName = 'Johnny';
     current.Emails.$values[0].Address = 'johnny@example.org';
-    const { status, body } = await api(emulator, token, 'PUT', '/api/Party/101', current);
+    const { status, body } = await api<PersonAnswer>(emulator, token, 'PUT', '/api/Party/101', current);
     assert.equal(status, 200);
     assert.equal(body.PersonName.FullName, 'Johnny Smith');
     assert.equal(emulator.state.parties.get('101')?.Email, 'johnny@example.org');

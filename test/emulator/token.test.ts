@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { waitFor } from '../support/wait.js';
-import { api, requestToken, tokenFor } from './helpers.js';
+import { api, requestToken, tokenFor, type Refusal, type TokenError } from './helpers.js';
 
 describe('emulator: POST /token (docs/imis-api.md §1)', () => {
   let emulator: Emulator;
@@ -40,7 +40,7 @@ describe('emulator: POST /token (docs/imis-api.md §1)', () => {
   });
 
   it('answers 400 invalid_grant for a wrong password', async () => {
-    const { status, body } = await requestToken(emulator, {
+    const { status, body } = await requestToken<TokenError>(emulator, {
       grant_type: 'password',
       username: 'MANAGER',
       password: 'Manager',
@@ -53,7 +53,7 @@ describe('emulator: POST /token (docs/imis-api.md §1)', () => {
   });
 
   it('answers 400 unsupported_grant_type for any grant but password', async () => {
-    const { status, body } = await requestToken(emulator, {
+    const { status, body } = await requestToken<TokenError>(emulator, {
       grant_type: 'client_credentials',
       client_id: 'x',
       client_secret: 'y',
@@ -74,7 +74,7 @@ describe('emulator: POST /token (docs/imis-api.md §1)', () => {
         password: 'demo123',
       });
       assert.equal(ok.body.expires_in, 60);
-      const manager = await requestToken(other, {
+      const manager = await requestToken<TokenError>(other, {
         grant_type: 'password',
         username: 'MANAGER',
         password: 'manager',
@@ -94,7 +94,7 @@ describe('emulator: bearer tokens on /api (docs/imis-api.md §1.3)', () => {
   after(() => emulator.close());
 
   it('answers 401 with a JSON message when no token is sent', async () => {
-    const { status, body, headers } = await api(emulator, undefined, 'GET', '/api/Party/101');
+    const { status, body, headers } = await api<Refusal>(emulator, undefined, 'GET', '/api/Party/101');
     assert.equal(status, 401);
     assert.equal(body.Message, 'Authorization has been denied for this request.');
     assert.equal(headers.get('www-authenticate'), 'Bearer');
@@ -129,7 +129,7 @@ describe('emulator: bearer tokens on /api (docs/imis-api.md §1.3)', () => {
 
   it('answers 404 for an unknown entity and 405 for an unsupported method', async () => {
     const token = await tokenFor(emulator);
-    const unknown = await api(emulator, token, 'GET', '/api/NoSuchThing');
+    const unknown = await api<Refusal>(emulator, token, 'GET', '/api/NoSuchThing');
     assert.equal(unknown.status, 404);
     assert.equal(typeof unknown.body.Message, 'string');
     const patch = await api(emulator, token, 'PATCH', '/api/Activity/16566', {});

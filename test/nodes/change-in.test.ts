@@ -12,6 +12,12 @@ type ChangeMessage = {
   request: { host: string; headers: Record<string, string>; receivedAt: string };
 };
 import { runsSettled, settledRun } from '../support/runs.js';
+import type { RunAnswer, RunStarted } from '../support/runs.js';
+
+/** A change notification's run as GET /imis/runs/<id> answers it: its request headers and topic kept. */
+type NotificationRun = RunAnswer & {
+  inputExtra: { topic: string; request: { headers: Record<string, string> } };
+};
 
 const token = randomBytes(24).toString('base64url');
 
@@ -134,7 +140,8 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
     await post([event('Party.Updated')]);
     await waitFor(() => got.length === 1, 2000, 'the run');
     await settledRun(got[0]._msgid);
-    const rerun = (await helper.request().post(`/imis/runs/${got[0]._msgid}/rerun`).expect(200)).body;
+    const rerun = (await helper.request().post<RunStarted>(`/imis/runs/${got[0]._msgid}/rerun`).expect(200))
+      .body;
     await waitFor(() => got.length === 2, 2000, 'the re-run');
     assert.equal(got[1]._msgid, rerun.id);
     assert.equal(got[1].topic, 'Party.Updated');
@@ -205,7 +212,7 @@ describe('iMIS change notification in (Event Grid delivery over HTTP)', function
     assert.equal(res.status, 200);
     await waitFor(() => got.length === 1, 2000, 'the run');
     assert.equal(got[0].request.headers['aeg-sas-key'], key);
-    const run = (await helper.request().get(`/imis/runs/${got[0]._msgid}`).expect(200)).body;
+    const run = (await helper.request().get<NotificationRun>(`/imis/runs/${got[0]._msgid}`).expect(200)).body;
     assert.equal(run.inputExtra.request.headers['aeg-sas-key'], '[redacted]');
     assert.equal(run.inputExtra.request.headers['aeg-event-type'], 'Notification');
     assert.equal(run.inputExtra.topic, 'Party.Updated');

@@ -199,6 +199,21 @@ describe('Cron trigger', function () {
   });
 });
 
+/** What POST /imis/cron/describe answers to a valid schedule (imis-cron.ts). */
+interface Described {
+  valid: true;
+  description: string;
+  timeZone: string;
+  next: string[];
+}
+
+/** What it answers to an invalid one: which input is wrong, and why. */
+interface NotDescribed {
+  valid: false;
+  field: 'timeZone' | 'expression';
+  error: string;
+}
+
 describe('Cron trigger: the editor helpers (description, next runs, validation)', function () {
   beforeEach(async () => {
     await startHelper(freshDataDir());
@@ -206,8 +221,9 @@ describe('Cron trigger: the editor helpers (description, next runs, validation)'
   });
   afterEach(stopHelper);
 
-  const describeExpression = async (expression: string, timeZone = 'UTC') =>
-    (await helper.request().post('/imis/cron/describe').send({ expression, timeZone }).expect(200)).body;
+  /** POST /imis/cron/describe (imis-cron.ts): its answer, read as a description unless told. */
+  const describeExpression = async <T = Described>(expression: string, timeZone = 'UTC') =>
+    (await helper.request().post<T>('/imis/cron/describe').send({ expression, timeZone }).expect(200)).body;
 
   it('describes an expression in plain English, with its next five runs', async () => {
     const got = await describeExpression('0 0 8 ? * MON-FRI *');
@@ -215,7 +231,7 @@ describe('Cron trigger: the editor helpers (description, next runs, validation)'
     assert.equal(got.description, 'At 08:00, Monday through Friday');
     assert.equal(got.next.length, 5);
     assert.ok(
-      got.next.every((t: string) => t.endsWith('T08:00:00.000Z')),
+      got.next.every((t) => t.endsWith('T08:00:00.000Z')),
       got.next.join(),
     );
   });
@@ -247,13 +263,13 @@ describe('Cron trigger: the editor helpers (description, next runs, validation)'
   });
 
   it('says what is wrong with an invalid expression', async () => {
-    const got = await describeExpression('0 0 0 ? * 9 *');
+    const got = await describeExpression<NotDescribed>('0 0 0 ? * 9 *');
     assert.equal(got.valid, false);
     assert.match(got.error, /day-of-week value 9 is out of range/);
   });
 
-  const describeCron = async (body: Record<string, unknown>) =>
-    (await helper.request().post('/imis/cron/describe').send(body).expect(200)).body;
+  const describeCron = async <T = Described>(body: Record<string, unknown>) =>
+    (await helper.request().post<T>('/imis/cron/describe').send(body).expect(200)).body;
 
   it('lists the next runs with the zone they are shown in', async () => {
     const r = await describeCron({ expression: '0 0 9 * * ? *', timeZone: 'America/Chicago' });
@@ -272,13 +288,13 @@ describe('Cron trigger: the editor helpers (description, next runs, validation)'
   });
 
   it('blames the zone, not the expression, for an unknown time zone', async () => {
-    const r = await describeCron({ expression: '0 0 9 * * ? *', timeZone: 'Mars/Olympus' });
+    const r = await describeCron<NotDescribed>({ expression: '0 0 9 * * ? *', timeZone: 'Mars/Olympus' });
     assert.deepEqual({ valid: r.valid, field: r.field }, { valid: false, field: 'timeZone' });
     assert.match(r.error, /Unknown time zone 'Mars\/Olympus'/);
   });
 
   it('blames the expression for an invalid expression', async () => {
-    const r = await describeCron({ expression: '0 0 25 * * ? *', timeZone: 'UTC' });
+    const r = await describeCron<NotDescribed>({ expression: '0 0 25 * * ? *', timeZone: 'UTC' });
     assert.deepEqual({ valid: r.valid, field: r.field }, { valid: false, field: 'expression' });
   });
 });

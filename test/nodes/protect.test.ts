@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { useRed } from '../support/emulated.js';
+import type { TestAnswer } from '../../src/core/protect/test-payload.js';
 import type { RefusedCall } from '../../src/runs/refused.js';
 import {
   callsOn,
@@ -18,7 +19,10 @@ import {
 } from '../support/red.js';
 import type { TestMessage } from '../support/red.js';
 import { runsSettled } from '../support/runs.js';
-import type { RunSummary } from '../support/runs.js';
+import type { ApiError, RunAnswer, RunSummary } from '../support/runs.js';
+
+/** What Send test payload answers (protect.ts): the webhook's answer, and whether it was signed. */
+type SentTest = TestAnswer & { signed: boolean };
 
 /** A message an endpoint starts a run with, its request's headers kept (metadataProp `req`). */
 type RunMessage = TestMessage<WithRequest>;
@@ -219,7 +223,7 @@ describe('Endpoint protection on Webhook in', function () {
       'webhook-signature': `v1,${createHmac('sha256', signingKey).update(`${id}.${at}.${signedBody}`).digest('base64')}`,
     });
     const runsOfTab = async (): Promise<RunSummary[]> =>
-      (await helper.request().get('/imis/runs?flow=tab').expect(200)).body;
+      (await helper.request().get<RunSummary[]>('/imis/runs?flow=tab').expect(200)).body;
 
     beforeEach(() =>
       load({ signature: 'standard-webhooks', metadataProp: 'req' }, { signatureSecret: secret }),
@@ -304,7 +308,7 @@ describe('Endpoint protection on Webhook in', function () {
       const { id } = await (await post(body, sent)).json();
       await waitFor(() => runs.length === 1, 2000, 'the run');
       assert.equal(runs[0].req.headers['webhook-signature'], sent['webhook-signature'], 'the flow gets it');
-      const run = (await helper.request().get(`/imis/runs/${id}`).expect(200)).body;
+      const run = (await helper.request().get<RunAnswer>(`/imis/runs/${id}`).expect(200)).body;
       const stored = JSON.stringify(run);
       assert.match(stored, /"webhook-signature":"\[redacted\]"/);
       assert.match(stored, /"webhook-id":"msg_stored"/);
@@ -318,7 +322,7 @@ describe('Endpoint protection on Webhook in', function () {
       const test = () =>
         helper
           .request()
-          .post('/imis/imis-webhook-in/hook/test')
+          .post<SentTest>('/imis/imis-webhook-in/hook/test')
           .send({ payload: '{"test": true}' })
           .expect(200);
       const [a, b] = [(await test()).body, (await test()).body];
@@ -431,7 +435,7 @@ describe('Endpoint protection on Webhook in', function () {
   });
 
   describe('refused calls list (admin runs API)', () => {
-    const list = (query = '') => helper.request().get(`/imis/refused${query}`);
+    const list = (query = '') => helper.request().get<RefusedCall[]>(`/imis/refused${query}`);
 
     it('lists each refusal newest first: time, endpoint, status, reason and address, no secret and no body', async () => {
       await load(
@@ -442,7 +446,7 @@ describe('Endpoint protection on Webhook in', function () {
       assert.equal((await post('{"n":1}', { 'X-Hook-Auth': API_KEY })).status, 200);
       assert.equal((await post('{"body":"not kept"}', { 'X-Hook-Auth': 'guess-1' })).status, 401);
       assert.equal((await post('{"n":3}', { 'X-Hook-Auth': API_KEY })).status, 429);
-      const refused: RefusedCall[] = (await list().expect(200)).body;
+      const refused = (await list().expect(200)).body;
       assert.deepEqual(
         refused.map((r) => [r.status, r.reason]),
         [
@@ -485,8 +489,8 @@ describe('Endpoint protection on Webhook in', function () {
   });
 
   describe('Send test payload (admin endpoint)', () => {
-    const test = (id: string, payload: unknown) =>
-      helper.request().post(`/imis/imis-webhook-in/${id}/test`).send({ payload });
+    const test = <T = SentTest>(id: string, payload: unknown) =>
+      helper.request().post<T>(`/imis/imis-webhook-in/${id}/test`).send({ payload });
 
     it('signs the payload and adds the shared secret as the deployed node requires, and shows the answer', async () => {
       await load(
@@ -523,9 +527,9 @@ describe('Endpoint protection on Webhook in', function () {
 
     it('asks to deploy first when the node is not deployed, and wants a payload', async () => {
       await load({});
-      const missing = await test('not-deployed', '{}').expect(404);
+      const missing = await test<ApiError>('not-deployed', '{}').expect(404);
       assert.match(missing.body.error, /Deploy this node first/);
-      const empty = await test('hook', undefined).expect(400);
+      const empty = await test<ApiError>('hook', undefined).expect(400);
       assert.match(empty.body.error, /No test payload/);
     });
   });

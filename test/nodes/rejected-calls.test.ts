@@ -60,7 +60,7 @@ describe('Rejected calls at the hook endpoints (runs API)', function () {
     });
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { ...JSON_TYPE, ...headers }, body });
-  const list = (query = '') => helper.request().get(`/imis/refused${query}`);
+  const list = (query = '') => helper.request().get<RefusedCall[]>(`/imis/refused${query}`);
 
   /** The kept calls, checked for what every one must (not) carry. */
   async function kept(query = ''): Promise<RefusedCall[]> {
@@ -69,7 +69,7 @@ describe('Rejected calls at the hook endpoints (runs API)', function () {
     assert.ok(!text.includes(MARKER) && !text.includes(SHORT), `no body content kept: ${text}`);
     assert.ok(!text.includes(token), 'no URL token kept');
     assert.ok(!text.includes(SIGNING), 'no secret kept');
-    for (const call of res.body as RefusedCall[]) {
+    for (const call of res.body) {
       assert.match(String(call.address), /127\.0\.0\.1$/);
       assert.ok(!Number.isNaN(Date.parse(call.time)), call.time);
       for (const key of Object.keys(call)) assert.ok(KEPT.includes(key), `kept: ${key}`);

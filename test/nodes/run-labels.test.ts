@@ -11,7 +11,7 @@ import type { EmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, received, waitFor } from '../support/red.js';
 import type { CaughtError, RunStartInfo } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
-import type { HookAnswer, RunSummary } from '../support/runs.js';
+import type { ApiError, HookAnswer, RunStarted, RunSummary } from '../support/runs.js';
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const coreNodes = ['common/25-catch.js', 'function/15-change.js'].map((file) =>
@@ -55,9 +55,7 @@ describe('Run business key and values from each trigger', function () {
   /** The run `id` (a webhook's answer) once it has ended, as the Runs API gives it. */
   const ended = (id: unknown) => settledRun(String(id));
   const runIdsFor = async (query: Record<string, string>) =>
-    ((await helper.request().get('/imis/runs').query(query).expect(200)).body as RunSummary[]).map(
-      (r) => r.id,
-    );
+    (await helper.request().get<RunSummary[]>('/imis/runs').query(query).expect(200)).body.map((r) => r.id);
   /** The messages of the errors node `id` reported (the helper spies on every node's error). */
   const errorsOf = (id: string): string[] => {
     const node = helper.getNode(id);
@@ -154,11 +152,12 @@ describe('Run business key and values from each trigger', function () {
         wires: [['out']],
       },
     ]);
-    const configured = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
+    const configured = (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200))
+      .body.id;
     const edited = (
       await helper
         .request()
-        .post('/imis/manual/manual')
+        .post<RunStarted>('/imis/manual/manual')
         .send({ input: { memberId: '555' } })
         .expect(200)
     ).body.id;
@@ -221,9 +220,9 @@ describe('Run business key and values from each trigger', function () {
       );
     // Node-RED goes on: the webhook's URL is not served, the manual node says why it cannot start.
     assert.equal((await post({ memberId: '12345' })).status, 401);
-    const refused = await helper.request().post('/imis/manual/manual').send({}).expect(400);
+    const refused = await helper.request().post<ApiError>('/imis/manual/manual').send({}).expect(400);
     assert.match(refused.body.error, /business key or run values cannot work/);
-    assert.equal((await helper.request().get('/imis/runs').expect(200)).body.length, 0);
+    assert.equal((await helper.request().get<RunSummary[]>('/imis/runs').expect(200)).body.length, 0);
   });
 
   it('fails the run on the trigger, for a Catch node, when a template fails while rendered', async () => {

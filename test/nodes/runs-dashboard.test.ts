@@ -10,13 +10,28 @@ import { useEmulatedRed } from '../support/emulated.js';
 import { NODE_RED_PKG, helper, packageNodes, waitFor } from '../support/red.js';
 import type { CommsEvent, TestMessage } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
-import type { RunSummary } from '../support/runs.js';
+import type { ApiError, RunAnswer, RunCountsAnswer, RunStarted, RunSummary } from '../support/runs.js';
 
 /** A message at the gate: its input says whether to hold it. */
 type GateMessage = TestMessage<{ payload: { hold?: boolean } }>;
 
 const redDir = dirname(require.resolve(`${NODE_RED_PKG}/package.json`));
 const change = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [redDir] }));
+
+/** What POST /imis/runs/rerun answers (runs-api.ts): the runs it started and those it could not. */
+interface BulkRerun {
+  count: number;
+  started: RunSummary[];
+  skipped: { id: string; error: string }[];
+}
+
+/** A deployed Manual trigger as GET /imis/manual lists it (imis-manual.ts). */
+interface ManualTrigger {
+  id: string;
+  flowId: string;
+  name: string;
+  input: string;
+}
 
 /** What a run of the test flow is given: the member to check in, its labels, whether to hold it. */
 interface Input {
@@ -112,17 +127,18 @@ describe('Runs dashboard API', function () {
     wire();
   });
 
-  const get = (path: string, query: Record<string, string | number> = {}) =>
-    helper.request().get(path).query(query);
+  /** GETs `path` with `query`; the answer read as `B`. */
+  const get = <B = unknown>(path: string, query: Record<string, string | number> = {}) =>
+    helper.request().get<B>(path).query(query);
   const ids = (list: { id: string }[]) => list.map((r) => r.id);
   const runOf = async (id: string) => {
-    const res = await get(`/imis/runs/${id}`);
+    const res = await get<RunAnswer>(`/imis/runs/${id}`);
     return res.status === 200 ? res.body : undefined;
   };
 
   /** Starts a run of Manual trigger `node` with `input` (the dashboard's Run), and gives its id. */
   const start = async (input: Input | Record<string, unknown>, node = 'man'): Promise<string> =>
-    (await helper.request().post(`/imis/manual/${node}`).send({ input }).expect(200)).body.id;
+    (await helper.request().post<RunStarted>(`/imis/manual/${node}`).send({ input }).expect(200)).body.id;
   /** The run `id` once it has ended. */
   const finished = (id: string) => settledRun(id, 8000);
   /** Starts a run and waits for its end. */
@@ -145,52 +161,52 @@ describe('Runs dashboard API', function () {
     for (let n = 1; n <= 3; n++) done.push(await ran({ memberId: '12345', note: `run ${n}` }));
     const running = await holding({ memberId: '12345', note: 'waiting' });
 
-    const one = await get('/imis/runs', { limit: 1 });
+    const one = await get<RunSummary[]>('/imis/runs', { limit: 1 });
     assert.deepEqual(ids(one.body), [running]);
     assert.equal(one.body[0].status, 'running');
     assert.equal(one.body[0].durationMs, undefined);
     assert.ok(one.headers['x-next-page'], 'a next page');
 
-    const two = await get('/imis/runs', { limit: 2 });
+    const two = await get<RunSummary[]>('/imis/runs', { limit: 2 });
     assert.deepEqual(ids(two.body), [running, done[2]]);
-    assert.ok(two.body[1].durationMs >= 0);
-    const rest = await get('/imis/runs', { limit: 2, after: two.headers['x-next-page'] });
+    assert.ok((two.body[1].durationMs ?? -1) >= 0);
+    const rest = await get<RunSummary[]>('/imis/runs', { limit: 2, after: two.headers['x-next-page'] });
     assert.deepEqual(ids(rest.body), [done[1], done[0]]);
     assert.equal(rest.headers['x-next-page'], undefined, 'the last page');
 
-    assert.deepEqual(ids((await get('/imis/runs')).body), [running, ...[...done].reverse()]);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs')).body), [running, ...[...done].reverse()]);
 
     // Page by page, one run each, while the run in flight ends (and is stored) in between: each
     // run is listed once, in order.
     const seen: string[] = [];
     let after: string | undefined;
     do {
-      const res = await get('/imis/runs', { limit: 1, ...(after ? { after } : {}) });
+      const res = await get<RunSummary[]>('/imis/runs', { limit: 1, ...(after ? { after } : {}) });
       assert.ok(res.body.length <= 1);
       seen.push(...ids(res.body));
       after = res.headers['x-next-page'];
       if (seen.length === 1) await releaseAll([running]);
     } while (after);
     assert.deepEqual(seen, [running, ...[...done].reverse()]);
-    assert.equal((await runOf(running)).status, 'ok');
+    assert.equal((await runOf(running))?.status, 'ok');
   });
 
   it('names the node holding a run in flight, in the list and in the run, and no longer once it ended', async () => {
     const id = await holding({ memberId: '12345' });
-    const [item] = (await get('/imis/runs', { status: 'running' })).body;
+    const [item] = (await get<RunSummary[]>('/imis/runs', { status: 'running' })).body;
     assert.equal(item.id, id);
     assert.deepEqual(item.holding, [{ id: 'gate', type: 'helper', name: 'approval' }]);
-    assert.deepEqual((await runOf(id)).holding, [{ id: 'gate', type: 'helper', name: 'approval' }]);
+    assert.deepEqual((await runOf(id))?.holding, [{ id: 'gate', type: 'helper', name: 'approval' }]);
     await releaseAll([id]);
-    assert.equal((await runOf(id)).holding, undefined);
+    assert.equal((await runOf(id))?.holding, undefined);
   });
 
   it('lists each run with the business key and values its flow set', async () => {
     const id = await ran({ memberId: '12345', key: 'M-12345', values: { event: 'CONF', seat: 'A1' } });
-    const [item] = (await get('/imis/runs', { limit: 1 })).body;
+    const [item] = (await get<RunSummary[]>('/imis/runs', { limit: 1 })).body;
     assert.equal(item.id, id);
     assert.equal(item.businessKey, 'M-12345');
-    assert.deepEqual((await runOf(id)).values, { event: 'CONF', seat: 'A1' });
+    assert.deepEqual((await runOf(id))?.values, { event: 'CONF', seat: 'A1' });
   });
 
   it('filters by business key, exactly or by its start, and by values, each pair exactly (runs in flight)', async () => {
@@ -198,30 +214,36 @@ describe('Runs dashboard API', function () {
     const conf = await holding({ memberId: '12345', key: 'M-1002', values: { event: 'CONF', seat: 'A1' } });
     const gala = await holding({ memberId: '12345', key: 'X-77', values: { event: 'GALA' } });
 
-    assert.deepEqual(ids((await get('/imis/runs', { key: 'M-1001' })).body), [stored]);
-    assert.deepEqual(ids((await get('/imis/runs', { key: 'M-1002' })).body), [conf]);
-    assert.deepEqual(ids((await get('/imis/runs', { key: 'M-100', status: 'running' })).body), [conf]);
-    assert.deepEqual(ids((await get('/imis/runs', { key: 'X', status: 'running' })).body), [gala]);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { key: 'M-1001' })).body), [stored]);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { key: 'M-1002' })).body), [conf]);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { key: 'M-100', status: 'running' })).body), [
+      conf,
+    ]);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { key: 'X', status: 'running' })).body), [
+      gala,
+    ]);
     assert.deepEqual(
-      (await get('/imis/runs', { key: '-77', status: 'running' })).body,
+      (await get<RunSummary[]>('/imis/runs', { key: '-77', status: 'running' })).body,
       [],
       'a prefix, not a part',
     );
 
-    const running = (query: Record<string, string>) => get('/imis/runs', { status: 'running', ...query });
+    const running = (query: Record<string, string>) =>
+      get<RunSummary[]>('/imis/runs', { status: 'running', ...query });
     assert.deepEqual(ids((await running({ 'value.event': 'CONF' })).body), [conf]);
     assert.deepEqual(ids((await running({ 'value.event': 'GALA' })).body), [gala]);
     assert.deepEqual(ids((await running({ 'value.event': 'CONF', 'value.seat': 'A1' })).body), [conf]);
     assert.deepEqual((await running({ 'value.event': 'CONF', 'value.seat': 'B2' })).body, []);
     assert.deepEqual((await running({ 'value.event': 'CON' })).body, [], 'values match exactly');
     assert.deepEqual(
-      (await get('/imis/runs/counts', { 'value.event': 'GALA', status: 'running' })).body.running,
+      (await get<RunCountsAnswer>('/imis/runs/counts', { 'value.event': 'GALA', status: 'running' })).body
+        .running,
       1,
     );
 
     const bad = await helper
       .request()
-      .post('/imis/runs/rerun')
+      .post<ApiError>('/imis/runs/rerun')
       .send({ status: 'failed', values: ['CONF'], dryRun: true });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error, /"values" is not an object/);
@@ -232,10 +254,13 @@ describe('Runs dashboard API', function () {
     const a = await ran({ memberId: '12345', key: 'M-1001', values: { event: 'CONF', seat: 'A1' } });
     const b = await ran({ memberId: '12345', key: 'M-1002', values: { event: 'CONF' } });
     const c = await ran({ memberId: '12345', key: 'X-1', values: { event: 'GALA' } });
-    assert.deepEqual(ids((await get('/imis/runs', { key: 'M-100' })).body), [b, a]);
-    assert.deepEqual(ids((await get('/imis/runs', { 'value.event': 'CONF' })).body), [b, a]);
-    assert.deepEqual(ids((await get('/imis/runs', { 'value.event': 'CONF', 'value.seat': 'A1' })).body), [a]);
-    assert.deepEqual(ids((await get('/imis/runs', { 'value.event': 'GALA' })).body), [c]);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { key: 'M-100' })).body), [b, a]);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { 'value.event': 'CONF' })).body), [b, a]);
+    assert.deepEqual(
+      ids((await get<RunSummary[]>('/imis/runs', { 'value.event': 'CONF', 'value.seat': 'A1' })).body),
+      [a],
+    );
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { 'value.event': 'GALA' })).body), [c]);
   });
 
   it('filters by status, counts each status for the filter, and refuses an unknown status', async () => {
@@ -243,10 +268,13 @@ describe('Runs dashboard API', function () {
     const failed = await ran({ memberId: '99999', key: 'M-99999' });
     const running = await holding({ memberId: '12345', key: 'M-3' });
 
-    assert.deepEqual(ids((await get('/imis/runs', { status: 'succeeded' })).body), [...ok].reverse());
-    assert.deepEqual(ids((await get('/imis/runs', { status: 'failed' })).body), [failed]);
-    assert.deepEqual(ids((await get('/imis/runs', { status: 'running' })).body), [running]);
-    assert.deepEqual((await get('/imis/runs/counts', { flow: 'tab' })).body, {
+    assert.deepEqual(
+      ids((await get<RunSummary[]>('/imis/runs', { status: 'succeeded' })).body),
+      [...ok].reverse(),
+    );
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { status: 'failed' })).body), [failed]);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { status: 'running' })).body), [running]);
+    assert.deepEqual((await get<RunCountsAnswer>('/imis/runs/counts', { flow: 'tab' })).body, {
       succeeded: 2,
       failed: 1,
       running: 1,
@@ -254,18 +282,18 @@ describe('Runs dashboard API', function () {
       capped: false,
     });
     // The status filter itself does not narrow the counts; the other filters do.
-    assert.equal((await get('/imis/runs/counts', { status: 'succeeded' })).body.failed, 1);
-    assert.deepEqual((await get('/imis/runs/counts', { key: 'M-99999' })).body, {
+    assert.equal((await get<RunCountsAnswer>('/imis/runs/counts', { status: 'succeeded' })).body.failed, 1);
+    assert.deepEqual((await get<RunCountsAnswer>('/imis/runs/counts', { key: 'M-99999' })).body, {
       succeeded: 0,
       failed: 1,
       running: 0,
       unfinished: 0,
       capped: false,
     });
-    const bad = await get('/imis/runs', { status: 'green' });
+    const bad = await get<ApiError>('/imis/runs', { status: 'green' });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error, /Unknown status "green"/);
-    assert.equal((await get('/imis/runs', { since: 'yesterday-ish' })).status, 400);
+    assert.equal((await get<RunSummary[]>('/imis/runs', { since: 'yesterday-ish' })).status, 400);
     await releaseAll([running]);
   });
 
@@ -275,11 +303,14 @@ describe('Runs dashboard API', function () {
       await ran({ memberId: '12345', note: 'needle-2' }),
     ];
     const unknown = await ran({ memberId: '99999' });
-    assert.deepEqual(ids((await get('/imis/runs', { q: 'NEEDLE-2' })).body), [needles[1]]);
-    assert.deepEqual(ids((await get('/imis/runs', { q: 'needle' })).body), [...needles].reverse());
-    assert.deepEqual(ids((await get('/imis/runs', { q: '99999' })).body), [unknown]);
-    assert.deepEqual((await get('/imis/runs', { q: 'attendance' })).body, [], 'a step name');
-    assert.deepEqual((await get('/imis/runs', { q: 'needle_%' })).body, []);
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { q: 'NEEDLE-2' })).body), [needles[1]]);
+    assert.deepEqual(
+      ids((await get<RunSummary[]>('/imis/runs', { q: 'needle' })).body),
+      [...needles].reverse(),
+    );
+    assert.deepEqual(ids((await get<RunSummary[]>('/imis/runs', { q: '99999' })).body), [unknown]);
+    assert.deepEqual((await get<RunSummary[]>('/imis/runs', { q: 'attendance' })).body, [], 'a step name');
+    assert.deepEqual((await get<RunSummary[]>('/imis/runs', { q: 'needle_%' })).body, []);
   });
 
   it('re-runs every failed run the filter selects, once, each linked to its original', async () => {
@@ -294,7 +325,7 @@ describe('Runs dashboard API', function () {
     const failed = [];
     for (let n = 0; n < 3; n++) failed.push(await ran({ memberId: '12345', note: `outage ${n}` }));
     const elsewhere = await ran({ memberId: '99999' }, 'man2');
-    for (const id of [...failed, elsewhere]) assert.equal((await runOf(id)).status, 'failed');
+    for (const id of [...failed, elsewhere]) assert.equal((await runOf(id))?.status, 'failed');
     const before = emulator.state.activities.length;
 
     const events: RunSummary[] = [];
@@ -302,7 +333,7 @@ describe('Runs dashboard API', function () {
       event.topic === 'imis/runs' && events.push(event.data as RunSummary);
     helper._events.on('comms', listener);
     try {
-      const refused = await helper.request().post('/imis/runs/rerun').send({ flow: 'tab' });
+      const refused = await helper.request().post<ApiError>('/imis/runs/rerun').send({ flow: 'tab' });
       assert.equal(refused.status, 400);
       assert.match(refused.body.error, /failed runs only/);
       const dry = await helper
@@ -312,8 +343,11 @@ describe('Runs dashboard API', function () {
       assert.deepEqual(dry.body, { count: 3 });
       assert.equal(emulator.state.activities.length, before, 'a dry run re-runs nothing');
 
-      const res = await helper.request().post('/imis/runs/rerun').send({ flow: 'tab', status: 'failed' });
-      const answer: { count: number; skipped: unknown[]; started: RunSummary[] } = res.body;
+      const res = await helper
+        .request()
+        .post<BulkRerun>('/imis/runs/rerun')
+        .send({ flow: 'tab', status: 'failed' });
+      const answer = res.body;
       assert.equal(res.status, 200);
       assert.equal(res.body.count, 3);
       assert.deepEqual(res.body.skipped, []);
@@ -328,10 +362,10 @@ describe('Runs dashboard API', function () {
         const event = events.find((e) => e.id === started[i]);
         assert.equal(event?.status, 'ok');
         assert.equal(event?.flowId, 'tab');
-        assert.deepEqual((await runOf(original)).reruns, [started[i]]);
+        assert.deepEqual((await runOf(original))?.reruns, [started[i]]);
         const rerun = await runOf(started[i]);
-        assert.equal(rerun.rerunOf, original);
-        assert.ok(rerun.durationMs >= 0);
+        assert.equal(rerun?.rerunOf, original);
+        assert.ok((rerun?.durationMs ?? -1) >= 0);
       }
       // Already re-run: a second bulk re-run leaves them alone.
       const again = await helper
@@ -355,11 +389,11 @@ describe('Runs dashboard API', function () {
   });
 
   it('lists the deployed Manual triggers with their configured input, of one flow or all', async () => {
-    assert.deepEqual((await get('/imis/manual', { flow: 'tab' })).body, [
+    assert.deepEqual((await get<ManualTrigger[]>('/imis/manual', { flow: 'tab' })).body, [
       { id: 'man', flowId: 'tab', name: 'by hand', input: '{"memberId":"12345"}' },
     ]);
-    assert.deepEqual(ids((await get('/imis/manual')).body).sort(), ['man', 'man2']);
-    assert.deepEqual((await get('/imis/manual', { flow: 'nowhere' })).body, []);
+    assert.deepEqual(ids((await get<ManualTrigger[]>('/imis/manual')).body).sort(), ['man', 'man2']);
+    assert.deepEqual((await get<ManualTrigger[]>('/imis/manual', { flow: 'nowhere' })).body, []);
   });
 
   it('serves the full-page view with its script and style (the dashboard the sidebar shows too)', async () => {

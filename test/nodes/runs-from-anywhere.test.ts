@@ -20,7 +20,7 @@ import {
   waitFor,
 } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
-import type { RunSummary } from '../support/runs.js';
+import type { ApiError, RunAnswer, RunStarted, RunSummary } from '../support/runs.js';
 
 /** What a Run failed node sends; `input` is named only to check that it is left out. */
 type Alert = ReturnType<typeof failureMessage> & { payload: { input?: unknown } };
@@ -67,7 +67,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
 
     it("starts a run with the node's input from its button (admin route), recorded like a webhook's", async () => {
       const out = received('out');
-      const { body } = await helper.request().post('/imis/manual/manual').send({}).expect(200);
+      const { body } = await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200);
       const run = await finished(body.id);
       assert.equal(run.status, 'ok');
       assert.equal(run.trigger.type, 'imis-manual');
@@ -84,20 +84,20 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
     it('runs with input edited for this run (the dashboard), and re-runs it with that input', async () => {
       const { body } = await helper
         .request()
-        .post('/imis/manual/manual')
+        .post<RunStarted>('/imis/manual/manual')
         .send({ input: { memberId: '99999' } })
         .expect(200);
       const run = await finished(body.id);
       assert.equal(run.status, 'failed', 'unknown member');
       assert.deepEqual(run.input, { memberId: '99999' });
-      const rerun = (await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(200)).body;
+      const rerun = (await helper.request().post<RunStarted>(`/imis/runs/${run.id}/rerun`).expect(200)).body;
       const again = await finished(rerun.id);
       assert.equal(again.rerunOf, run.id);
       assert.deepEqual(again.input, { memberId: '99999' });
     });
 
     it('answers 404 for an id that is not a deployed Manual trigger', async () => {
-      const res = await helper.request().post('/imis/manual/insert').send({}).expect(404);
+      const res = await helper.request().post<ApiError>('/imis/manual/insert').send({}).expect(404);
       assert.match(res.body.error, /No Manual trigger/);
     });
   });
@@ -155,7 +155,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       assert.deepEqual(run.entry, { id: 'insert', type: 'imis-insert-activity' });
 
       // Re-run: the input goes again to the node of this package it first reached.
-      const rerun = (await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(200)).body;
+      const rerun = (await helper.request().post<RunStarted>(`/imis/runs/${run.id}/rerun`).expect(200)).body;
       const again = await finished(rerun.id);
       assert.equal(again.status, 'ok');
       assert.equal(again.rerunOf, run.id);
@@ -183,7 +183,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       const run = await finished((await out)._msgid);
       assert.equal(run.input, undefined);
       assert.ok((run.inputTruncated?.bytes ?? 0) > 500);
-      const res = await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(409);
+      const res = await helper.request().post<ApiError>(`/imis/runs/${run.id}/rerun`).expect(409);
       assert.match(res.body.error, /cannot be re-run/);
     });
   });
@@ -213,12 +213,14 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       const all = seen('alerts-all');
       const other = seen('alerts-other');
       const chosen = seen('alerts-chosen');
-      const first = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
-      const second = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
+      const first = (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200)).body
+        .id;
+      const second = (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200))
+        .body.id;
       const ok = (
         await helper
           .request()
-          .post('/imis/manual/manual')
+          .post<RunStarted>('/imis/manual/manual')
           .send({ input: { memberId: '12345' } })
       ).body.id;
       await Promise.all([finished(first), finished(second), finished(ok)]);
@@ -270,7 +272,8 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
         { srv: { username: 'MANAGER', password: 'manager' } },
       );
       const alert = nextMessage<Alert>('alerts');
-      const id = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
+      const id = (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200)).body
+        .id;
       const { payload } = await alert;
       assert.equal(payload.runId, id);
       assert.equal(payload.businessKey, 'M99999');
@@ -296,14 +299,15 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
           (
             await helper
               .request()
-              .post('/imis/manual/manual')
+              .post<RunStarted>('/imis/manual/manual')
               .send(input ? { input } : {})
               .expect(200)
           ).body.id,
         );
       const first = await start();
       await start();
-      const rerun = (await helper.request().post(`/imis/runs/${first.id}/rerun`).expect(200)).body;
+      const rerun = (await helper.request().post<RunStarted>(`/imis/runs/${first.id}/rerun`).expect(200))
+        .body;
       await finished(rerun.id);
       assert.equal(emulator.state.activitiesFor('12345').length, 1, 'one activity for three runs');
       assert.equal(out.length, 3);
@@ -324,7 +328,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       await helper.unload();
       await load(manualInsert({ input: '{"memberId":"12345"}' }, { dedupKey: '{{ input.requestId }}' }, []));
       const run = await finished(
-        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+        (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200)).body.id,
       );
       assert.equal(run.status, 'failed');
       assert.match(String(run.error), /de-duplication key is empty/);
@@ -344,13 +348,14 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
     const loadRetrying = (dedupKey: string) =>
       load(manualInsert({ input: '{"memberId":"12345"}', retries: 2, retryDelaySec: 1 }, { dedupKey }, []));
     const runsOf = async (): Promise<RunSummary[]> =>
-      (await helper.request().get('/imis/runs').query({ flow: 'tab' })).body;
+      (await helper.request().get<RunSummary[]>('/imis/runs').query({ flow: 'tab' })).body;
 
     it('re-runs a run that failed on 503s with backoff until it succeeds, each linked to the one before', async function () {
       this.timeout(20_000);
       await loadRetrying('{{ input.memberId }}');
       fault(4); // two runs of two attempts each (the server's retries: 1)
-      const first = (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id;
+      const first = (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200)).body
+        .id;
       const failed = await finished(first);
       assert.equal(failed.status, 'failed');
       assert.equal(failed.transientError, true);
@@ -379,11 +384,11 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       await loadRetrying('{{ input.memberId }}');
       fault(2); // the first run's two attempts
       const first = await finished(
-        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+        (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200)).body.id,
       );
       assert.equal(first.status, 'failed');
       assert.ok(first.retryAt, 'an automatic retry is planned');
-      await helper.request().post(`/imis/runs/${first.id}/rerun`).expect(200);
+      await helper.request().post<RunStarted>(`/imis/runs/${first.id}/rerun`).expect(200);
       await waitFor(() => emulator.state.activitiesFor('12345').length === 1, 5000, 'the re-run by hand');
       // Deliberate window, past the retry's time (1 s): the automatic one must not be made.
       await quietWindow(Date.parse(first.retryAt!) - Date.now() + 500);
@@ -397,7 +402,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       await loadRetrying('');
       fault(2);
       const first = await finished(
-        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+        (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200)).body.id,
       );
       assert.equal(first.status, 'failed');
       assert.equal(first.transientError, true);
@@ -407,7 +412,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
         (
           await helper
             .request()
-            .post('/imis/manual/manual')
+            .post<RunStarted>('/imis/manual/manual')
             .send({ input: { memberId: '99999' } })
             .expect(200)
         ).body.id,
@@ -434,7 +439,7 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       await startHelper(freshDataDir(), { imis: { runs: { stepPreviewChars: 40 } } });
       await load(flow);
       const run = await finished(
-        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+        (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200)).body.id,
       );
       const step = run.steps.find((s) => s.id === 'insert');
       const { received = '', sent = '' } = step ?? {};
@@ -449,17 +454,17 @@ describe('Runs from the Manual trigger and from any node, and the Run failed nod
       await startHelper(freshDataDir(), { imis: { runs: { storePayloads: false } } });
       await load(flow);
       const run = await finished(
-        (await helper.request().post('/imis/manual/manual').send({}).expect(200)).body.id,
+        (await helper.request().post<RunStarted>('/imis/manual/manual').send({}).expect(200)).body.id,
       );
       assert.equal(run.inputNotStored, true);
       assert.equal(run.input, undefined);
       assert.ok(run.steps.every((s) => s.received === undefined && s.sent === undefined));
-      const res = await helper.request().post(`/imis/runs/${run.id}/rerun`).expect(409);
+      const res = await helper.request().post<ApiError>(`/imis/runs/${run.id}/rerun`).expect(409);
       assert.match(res.body.error, /storePayloads/);
       // Read back from the store itself, not from memory.
       await helper.unload();
       await load(flow);
-      const stored = (await helper.request().get(`/imis/runs/${run.id}`).expect(200)).body;
+      const stored = (await helper.request().get<RunAnswer>(`/imis/runs/${run.id}`).expect(200)).body;
       assert.equal(stored.input, undefined);
       assert.equal(stored.inputNotStored, true);
     });

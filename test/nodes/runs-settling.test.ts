@@ -9,7 +9,7 @@ import {
   stopHelper,
   waitFor,
 } from '../support/red.js';
-import type { RunSummary } from '../support/runs.js';
+import type { RunAnswer, RunStarted, RunSummary } from '../support/runs.js';
 
 const token = randomBytes(24).toString('base64url');
 
@@ -58,25 +58,25 @@ describe('Runs API while a finished run is being written', function () {
     await waitFor(() => writing === 1, 2000, 'the write of the finished run');
     assert.equal(ctx.runs.get(id), undefined, 'the run has left the tracker');
 
-    const one = await helper.request().get(`/imis/runs/${id}`).expect(200);
+    const one = await helper.request().get<RunAnswer>(`/imis/runs/${id}`).expect(200);
     assert.equal(one.body.status, 'ok');
-    const list = await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200);
+    const list = await helper.request().get<RunSummary[]>('/imis/runs').query({ flow: 'tab' }).expect(200);
     assert.deepEqual(
-      (list.body as RunSummary[]).map((r) => [r.id, r.status]),
+      list.body.map((r) => [r.id, r.status]),
       [[id, 'ok']],
     );
-    const filtered = await helper.request().get('/imis/runs').query({ status: 'failed' }).expect(200);
+    const filtered = await helper
+      .request()
+      .get<RunSummary[]>('/imis/runs')
+      .query({ status: 'failed' })
+      .expect(200);
     assert.deepEqual(filtered.body, [], 'filters apply to it');
-    const rerun = await helper.request().post(`/imis/runs/${id}/rerun`).expect(200);
+    const rerun = await helper.request().post<RunStarted>(`/imis/runs/${id}/rerun`).expect(200);
     assert.ok(rerun.body.id);
 
     release();
     await waitFor(() => writing === 0, 3000, 'the writes');
-    const stored = await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200);
-    assert.deepEqual(
-      (stored.body as RunSummary[]).map((r) => r.id).sort(),
-      [id, rerun.body.id].sort(),
-      'each run once',
-    );
+    const stored = await helper.request().get<RunSummary[]>('/imis/runs').query({ flow: 'tab' }).expect(200);
+    assert.deepEqual(stored.body.map((r) => r.id).sort(), [id, rerun.body.id].sort(), 'each run once');
   });
 });

@@ -5,7 +5,7 @@ import { checkInFlow } from '../support/flows.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import type { RunRecord } from '../../src/runs/tracker.js';
 import { settledRun } from '../support/runs.js';
-import type { RunSummary } from '../support/runs.js';
+import type { RunAnswer, RunStarted, RunSummary } from '../support/runs.js';
 import { helper, packageNodes, startHelper, stopHelper, waitFor } from '../support/red.js';
 
 /** The Runs sidebar's admin API: runs per flow, each run's steps, and Re-run of a failed run. */
@@ -28,7 +28,7 @@ describe('Runs and Re-run', function () {
       body: JSON.stringify(body),
     });
   const runs = async (): Promise<RunSummary[]> =>
-    (await helper.request().get('/imis/runs').query({ flow: 'tab' }).expect(200)).body;
+    (await helper.request().get<RunSummary[]>('/imis/runs').query({ flow: 'tab' }).expect(200)).body;
 
   it("lists a successful run green and a failed run red, with each step and iMIS's error", async () => {
     await load();
@@ -41,7 +41,7 @@ describe('Runs and Re-run', function () {
     const byId = Object.fromEntries(list.map((r) => [r.id, r]));
     assert.equal(byId[ok].status, 'ok');
     assert.equal(byId[bad].status, 'failed');
-    const detail: RunRecord = (await helper.request().get(`/imis/runs/${bad}`).expect(200)).body;
+    const detail: RunRecord = (await helper.request().get<RunAnswer>(`/imis/runs/${bad}`).expect(200)).body;
     assert.equal(detail.trigger.name, 'check-in');
     assert.deepEqual(detail.input, { memberId: '99999' });
     const step = detail.steps.find((s) => s.id === 'insert');
@@ -62,11 +62,11 @@ describe('Runs and Re-run', function () {
     const failed = (await (await post({ memberId: '12345' })).json()).id;
     const run = await settledRun(failed);
     assert.equal(run.status, 'failed');
-    const rerun = (await helper.request().post(`/imis/runs/${failed}/rerun`).expect(200)).body;
+    const rerun = (await helper.request().post<RunStarted>(`/imis/runs/${failed}/rerun`).expect(200)).body;
     assert.ok(rerun.id && rerun.id !== failed);
     assert.equal(emulator.state.activities.length, 0);
     await waitFor(() => emulator.state.activities.length === 1, 5000, 'the re-run insert');
-    const again = (await helper.request().get(`/imis/runs/${rerun.id}`).expect(200)).body;
+    const again = (await helper.request().get<RunAnswer>(`/imis/runs/${rerun.id}`).expect(200)).body;
     assert.equal(again.rerunOf, failed);
   });
 
@@ -78,7 +78,7 @@ describe('Runs and Re-run', function () {
     await stopHelper();
     await startHelper(dataDir);
     await load();
-    const run = (await helper.request().get(`/imis/runs/${id}`).expect(200)).body;
+    const run = (await helper.request().get<RunAnswer>(`/imis/runs/${id}`).expect(200)).body;
     assert.equal(run.status, 'ok');
   });
 });

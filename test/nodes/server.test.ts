@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/server.js';
 import type { ActivityField } from '../../src/imis/activity.js';
+import type { ImisClient } from '../../src/imis/client.js';
 import type { QueryDescription, QueryDocument } from '../../src/imis/iqa.js';
 import type { PanelInfo } from '../../src/imis/panels.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import { helper, packageNodes } from '../support/red.js';
+import type { ApiError } from '../support/runs.js';
+
+/** What "Test connection" (POST /imis/server/test) answers once signed in (ImisClient.testConnection). */
+type SignedIn = Awaited<ReturnType<ImisClient['testConnection']>>;
 
 describe('imis-server configuration: editor endpoints', function () {
   let emulator: Emulator;
@@ -18,7 +23,7 @@ describe('imis-server configuration: editor endpoints', function () {
   it('"Test connection" signs in with the dialog\'s values', async () => {
     const res = await helper
       .request()
-      .post('/imis/server/test')
+      .post<SignedIn>('/imis/server/test')
       .send({ baseUrl: emulator.url, username: 'MANAGER', password: 'manager' })
       .expect(200);
     assert.equal(res.body.ok, true);
@@ -28,7 +33,7 @@ describe('imis-server configuration: editor endpoints', function () {
   it('"Test connection" uses the stored password when the dialog shows the placeholder', async () => {
     const res = await helper
       .request()
-      .post('/imis/server/test')
+      .post<SignedIn>('/imis/server/test')
       .send({ id: 'srv', baseUrl: emulator.url, username: 'MANAGER', password: '__PWRD__' })
       .expect(200);
     assert.equal(res.body.ok, true);
@@ -37,7 +42,7 @@ describe('imis-server configuration: editor endpoints', function () {
   it('"Test connection" reports iMIS\'s own message for a wrong password', async () => {
     const res = await helper
       .request()
-      .post('/imis/server/test')
+      .post<ApiError>('/imis/server/test')
       .send({ baseUrl: emulator.url, username: 'MANAGER', password: 'wrong' })
       .expect(400);
     assert.match(res.body.error, /user name or password is incorrect/);
@@ -47,7 +52,7 @@ describe('imis-server configuration: editor endpoints', function () {
     for (const typed of [{}, { username: 'MANAGER' }, { password: 'manager' }]) {
       const res = await helper
         .request()
-        .post('/imis/server/test')
+        .post<ApiError>('/imis/server/test')
         .send({ baseUrl: emulator.url, ...typed })
         .expect(400);
       assert.equal(
@@ -78,14 +83,14 @@ describe('imis-server configuration: editor endpoints', function () {
   it('uses what the dialog typed over what is deployed (a wrong password fails)', async () => {
     const res = await helper
       .request()
-      .post('/imis/server/panels')
+      .post<ApiError>('/imis/server/panels')
       .send({ server: { ...deployed(), password: 'wrong' } })
       .expect(400);
     assert.match(res.body.error, /user name or password is incorrect/);
   });
 
   it('answers 400 with a sentence when the dialog has no server chosen', async () => {
-    const res = await helper.request().post('/imis/server/panels').send({}).expect(400);
+    const res = await helper.request().post<ApiError>('/imis/server/panels').send({}).expect(400);
     assert.equal(res.body.error, 'Choose an iMIS server (or add one) first');
   });
 

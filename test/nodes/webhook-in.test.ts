@@ -14,7 +14,10 @@ import {
 } from '../support/red.js';
 import type { RunStartInfo } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
-import type { HookRefusal } from '../support/runs.js';
+import type { HookRefusal, RunAnswer } from '../support/runs.js';
+
+/** A webhook's run as GET /imis/runs/<id> answers it: its request's headers kept. */
+type HookRun = RunAnswer & { inputExtra: { request: { meta: { headers: Record<string, string> } } } };
 
 /** What Webhook in starts a run with, as far as these tests read it. */
 type HookMessage = RunStartInfo & {
@@ -140,7 +143,7 @@ describe('Webhook in', function () {
       assert.ok(msg.request.meta.headers[name.toLowerCase()].includes(secret), `the flow gets ${name}`);
 
     await waitFor(() => storeBytes(dataDir).includes(id), 3000, 'the stored run');
-    const run = (await helper.request().get(`/imis/runs/${id}`).expect(200)).body;
+    const run = (await helper.request().get<HookRun>(`/imis/runs/${id}`).expect(200)).body;
     const stored = run.inputExtra.request.meta.headers;
     for (const name of Object.keys(sent)) assert.equal(stored[name.toLowerCase()], '[redacted]', name);
     assert.equal(stored['x-source'], 'kiosk', 'other headers are kept');

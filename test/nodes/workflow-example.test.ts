@@ -6,13 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Emulator } from '../../src/emulator/server.js';
-import type { eventView } from '../../src/nodes/lib/workflows.js';
+import type { eventView, instanceView } from '../../src/nodes/lib/workflows.js';
 import type { RunRecord } from '../../src/runs/tracker.js';
 import { useEmulatedRed } from '../support/emulated.js';
 import type { FlowNode } from '../support/flows.js';
 import { NODE_RED_PKG, helper, packageNodes, received, waitFor } from '../support/red.js';
 import { settledRun } from '../support/runs.js';
-import type { RunSummary } from '../support/runs.js';
+import type { RunAnswer, RunSummary } from '../support/runs.js';
 
 const EXAMPLE = join(__dirname, '../../../examples/order-lifecycle-workflow.json');
 /** Node-RED's own nodes the example uses (the helper does not load them). */
@@ -94,10 +94,15 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
   const click = (id: string) => helper.request().post(`/inject/${id}`).expect(200);
 
   const instance = async () =>
-    (await helper.request().get('/imis/workflows/ORDER_LIFECYCLE/instances/SO-1001').expect(200)).body;
+    (
+      await helper
+        .request()
+        .get<ReturnType<typeof instanceView>>('/imis/workflows/ORDER_LIFECYCLE/instances/SO-1001')
+        .expect(200)
+    ).body;
 
   const runsOfTab = async (): Promise<RunSummary[]> =>
-    (await helper.request().get(`/imis/runs?flow=${tab.id}`).expect(200)).body;
+    (await helper.request().get<RunSummary[]>(`/imis/runs?flow=${tab.id}`).expect(200)).body;
 
   /**
    * The tab's runs not in `before`, once there is one and none of them is running any more, or as
@@ -205,7 +210,8 @@ describe('Example: order lifecycle workflow, against the emulator', function () 
       [[ids.cron, 'ok']],
       `the poll is one run, started by the cron, succeeded: ${JSON.stringify(fresh)}`,
     );
-    const run: RunRecord = (await helper.request().get(`/imis/runs/${fresh[0].id}`).expect(200)).body;
+    const run: RunRecord = (await helper.request().get<RunAnswer>(`/imis/runs/${fresh[0].id}`).expect(200))
+      .body;
     const stepIds = new Set(run.steps.map((s) => s.id));
     for (const [name, id] of Object.entries({
       iqa: ids.iqa,

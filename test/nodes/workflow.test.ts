@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { WorkflowHistoryEntry, WorkflowInstancePage } from '../../src/store/types.js';
-import type { StateDefinition, TransitionDefinition } from '../../src/workflow/definition.js';
+import type {
+  StateDefinition,
+  TransitionDefinition,
+  WorkflowDefinition,
+} from '../../src/workflow/definition.js';
+import type { WorkflowFile } from '../../src/workflow/format.js';
 import type { eventView, instanceView } from '../../src/nodes/lib/workflows.js';
 import { normalizeDefinition } from '../../src/workflow/index.js';
 import type { WorkflowLayout } from '../../src/workflow/layout.js';
@@ -22,6 +27,7 @@ import {
   waitFor,
 } from '../support/red.js';
 import type { TestMessage } from '../support/red.js';
+import type { ApiError } from '../support/runs.js';
 
 /** The order lifecycle (test/workflow/fixtures.ts), as the config node holds it. */
 function workflowConfig(over: Record<string, unknown> = {}) {
@@ -368,17 +374,21 @@ describe('Workflow admin endpoints', function () {
     const got = outputs();
     for (const id of ['A', 'B', 'C']) await send(got, { trigger: 'webhook', payload: { orderId: id } });
     await send(got, { trigger: 'poll', payload: { orderId: 'C', status: 'Confirmed' } });
-    const list: { code: string; initial?: string; active: number; errors: string[] }[] = (
-      await helper.request().get('/imis/workflows').set(readOnly).expect(200)
+    const list = (
+      await helper
+        .request()
+        .get<{ code: string; initial?: string; active: number; errors: string[] }[]>('/imis/workflows')
+        .set(readOnly)
+        .expect(200)
     ).body;
     assert.deepEqual(
       list.map((w) => [w.code, w.initial, w.active, w.errors]),
       [['ORDER', 'NEW', 2, []]],
     );
-    const page: WorkflowInstancePage = (
+    const page = (
       await helper
         .request()
-        .get('/imis/workflows/ORDER/instances?state=SUBMITTED&limit=1')
+        .get<WorkflowInstancePage>('/imis/workflows/ORDER/instances?state=SUBMITTED&limit=1')
         .set(readOnly)
         .expect(200)
     ).body;
@@ -387,10 +397,12 @@ describe('Workflow admin endpoints', function () {
       ['A'],
     );
     assert.ok(page.next);
-    const next: WorkflowInstancePage = (
+    const next = (
       await helper
         .request()
-        .get(`/imis/workflows/ORDER/instances?state=SUBMITTED&limit=1&after=${page.next}`)
+        .get<WorkflowInstancePage>(
+          `/imis/workflows/ORDER/instances?state=SUBMITTED&limit=1&after=${page.next}`,
+        )
         .set(readOnly)
         .expect(200)
     ).body;
@@ -398,8 +410,12 @@ describe('Workflow admin endpoints', function () {
       next.instances.map((i) => i.key),
       ['B'],
     );
-    const history: WorkflowHistoryEntry[] = (
-      await helper.request().get('/imis/workflows/ORDER/instances/C/history').set(readOnly).expect(200)
+    const history = (
+      await helper
+        .request()
+        .get<WorkflowHistoryEntry[]>('/imis/workflows/ORDER/instances/C/history')
+        .set(readOnly)
+        .expect(200)
     ).body;
     assert.deepEqual(
       history.map((h) => h.transition ?? h.kind),
@@ -411,7 +427,10 @@ describe('Workflow admin endpoints', function () {
     const got = outputs();
     await send(got, { trigger: 'webhook', payload: { orderId: 'A' } });
     const advance = () =>
-      helper.request().post('/imis/workflows/ORDER/instances/A/advance').send({ transition: 'EXPIRE' });
+      helper
+        .request()
+        .post<EventView>('/imis/workflows/ORDER/instances/A/advance')
+        .send({ transition: 'EXPIRE' });
     await advance().set(readOnly).expect(403);
     const moved = (await advance().set(readWrite).expect(200)).body;
     assert.deepEqual(
@@ -425,30 +444,34 @@ describe('Workflow admin endpoints', function () {
     );
     const notManual = await helper
       .request()
-      .post('/imis/workflows/ORDER/instances/A/advance')
+      .post<ApiError>('/imis/workflows/ORDER/instances/A/advance')
       .set(readWrite)
       .send({ transition: 'CONFIRM' })
       .expect(400);
     assert.match(notManual.body.error, /CONFIRM is not a Manual transition/);
     await helper
       .request()
-      .post('/imis/workflows/ORDER/instances/A/reset')
+      .post<ApiError>('/imis/workflows/ORDER/instances/A/reset')
       .set(readWrite)
       .send({ state: 'NOPE' })
       .expect(400);
     const reset = await helper
       .request()
-      .post('/imis/workflows/ORDER/instances/A/reset')
+      .post<EventView>('/imis/workflows/ORDER/instances/A/reset')
       .set(readWrite)
       .send({ state: 'NEW' })
       .expect(200);
     assert.equal(reset.body.to, 'NEW');
-    await helper.request().post('/imis/workflows/ORDER/instances/A/delete').set(readOnly).expect(403);
-    await helper.request().post('/imis/workflows/ORDER/instances/A/delete').set(readWrite).expect(200);
-    await helper.request().get('/imis/workflows/ORDER/instances/A').set(readOnly).expect(404);
     await helper
       .request()
-      .get('/imis/workflows')
+      .post<ApiError>('/imis/workflows/ORDER/instances/A/delete')
+      .set(readOnly)
+      .expect(403);
+    await helper.request().post('/imis/workflows/ORDER/instances/A/delete').set(readWrite).expect(200);
+    await helper.request().get<ApiError>('/imis/workflows/ORDER/instances/A').set(readOnly).expect(404);
+    await helper
+      .request()
+      .get<ApiError>('/imis/workflows')
       .set({ [DENY_HEADER]: 'imis-workflow.read' })
       .expect(403);
   });
@@ -457,7 +480,7 @@ describe('Workflow admin endpoints', function () {
     const file = (
       await helper
         .request()
-        .post('/imis/workflows/export')
+        .post<WorkflowFile>('/imis/workflows/export')
         .set(readOnly)
         .send({ definition: workflowConfig() })
         .expect(200)
@@ -466,7 +489,7 @@ describe('Workflow admin endpoints', function () {
     const back = (
       await helper
         .request()
-        .post('/imis/workflows/import')
+        .post<{ workflow: WorkflowDefinition }>('/imis/workflows/import')
         .set(readOnly)
         .send({ file: JSON.stringify(file) })
         .expect(200)
@@ -474,15 +497,15 @@ describe('Workflow admin endpoints', function () {
     assert.equal(back.workflow.transitions[1].condition, 'payload.status = "Confirmed"');
     const refused = await helper
       .request()
-      .post('/imis/workflows/import')
+      .post<ApiError>('/imis/workflows/import')
       .set(readOnly)
       .send({ file: '{"format":"x"}' })
       .expect(400);
     assert.match(refused.body.error, /not an iMIS workflow/);
-    const layout: WorkflowLayout = (
+    const layout = (
       await helper
         .request()
-        .post('/imis/workflows/layout')
+        .post<WorkflowLayout>('/imis/workflows/layout')
         .set(readOnly)
         .send({ definition: workflowConfig() })
         .expect(200)
@@ -492,10 +515,10 @@ describe('Workflow admin endpoints', function () {
     // Left to right by default; top to bottom when asked (the narrow sidebar asks).
     const at = (l: WorkflowLayout, code: string) => l.states.find((st) => st.code === code)!;
     assert.ok(at(layout, 'SUBMITTED').x > at(layout, 'NEW').x, 'left to right');
-    const tall: WorkflowLayout = (
+    const tall = (
       await helper
         .request()
-        .post('/imis/workflows/layout')
+        .post<WorkflowLayout>('/imis/workflows/layout')
         .set(readOnly)
         .send({ definition: workflowConfig(), direction: 'TB' })
         .expect(200)

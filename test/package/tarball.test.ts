@@ -28,6 +28,16 @@ const NODE_RED_PKG = process.env.NODE_RED_PKG ?? 'node-red';
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const run = promisify(execFile);
 
+/** A node set or plugin as the admin API lists it (GET /nodes, GET /plugins), the fields read here. */
+interface NodeSetInfo {
+  id: string;
+  name: string;
+  module: string;
+  types?: string[];
+  enabled: boolean;
+  err?: string;
+}
+
 /** npm in `cwd`; on failure, npm's own output says why. */
 async function npm(cwd: string, args: string[]): Promise<string> {
   try {
@@ -171,10 +181,11 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  const getJson = async (path: string): Promise<any> => {
+  /** GET `path` of the admin API, answered 200, its JSON read as `T` (what the path answers). */
+  const getJson = async <T>(path: string): Promise<T> => {
     const response = await fetch(url + path, { headers: { Accept: 'application/json' } });
     assert.equal(response.status, 200, `GET ${path}`);
-    return response.json();
+    return (await response.json()) as T;
   };
 
   it('builds on pack: the compiled nodes and editor files, examples and the emulator, no tests, benchmarks, sources or source maps', () => {
@@ -207,13 +218,13 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
   });
 
   it('loads every node type and plugin of package.json without error', async () => {
-    const sets: any[] = (await getJson('/nodes')).filter((s: any) => s.module === pkg.name);
+    const sets = (await getJson<NodeSetInfo[]>('/nodes')).filter((s) => s.module === pkg.name);
     const types = sets.flatMap((s) => s.types ?? []);
     const failed = sets.filter((s) => s.err || !s.enabled).map((s) => `${s.id}: ${s.err}`);
     assert.deepEqual(failed, []);
     assert.deepEqual(types.sort(), Object.keys(pkg['node-red'].nodes).sort());
 
-    const plugins: any[] = (await getJson('/plugins')).filter((s: any) => s.module === pkg.name);
+    const plugins = (await getJson<NodeSetInfo[]>('/plugins')).filter((s) => s.module === pkg.name);
     const pluginFailures = plugins.filter((s) => s.err || !s.enabled).map((s) => `${s.id}: ${s.err}`);
     assert.deepEqual(pluginFailures, []);
     assert.deepEqual(plugins.map((s) => s.name).sort(), Object.keys(pkg['node-red'].plugins).sort());

@@ -34,3 +34,10 @@ export interface FlowNode {
   name?: string;
   [field: string]: unknown;
 }
+
+/** The node of `flows` that `match` picks; throws naming `what` when there is none. */
+export function nodeOf(flows: FlowNode[], match: (node: FlowNode) => boolean, what: string): FlowNode {
+  const node = flows.find(match);
+  if (node === undefined) throw new Error(`the flows have no ${what}`);
+  return node;
+}

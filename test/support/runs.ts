@@ -7,7 +7,8 @@ export function settledRun(id: string, timeoutMs = 5000): Promise<RunRecord> {
   return waitFor(
     async () => {
       const res = await helper.request().get(`/imis/runs/${id}`);
-      return res.status === 200 && res.body.status !== 'running' ? (res.body as RunRecord) : undefined;
+      const run = res.body as RunRecord;
+      return res.status === 200 && run.status !== 'running' ? run : undefined;
     },
     timeoutMs,
     `run ${id} to settle`,
@@ -19,6 +20,19 @@ export type RunSummary = Omit<RunRecord, 'steps' | 'input' | 'inputExtra'> & {
   steps: number;
   durationMs?: number;
 };
+
+/** What starting a run answers (POST /imis/manual/<id>, POST /imis/runs/<id>/rerun): its id. */
+export interface RunStarted {
+  id: string;
+}
+
+/** What the admin API answers to a request it refuses (400, 404, 409). */
+export interface ApiError {
+  error: string;
+}
+
+/** One run as GET /imis/runs/<id> answers it (runs-api.ts): the record, its duration and its re-runs' ids. */
+export type RunAnswer = RunRecord & { durationMs?: number; reruns: string[] };
 
 /** GET /imis/runs/counts: runs per status (runs-api.ts). */
 export interface RunCountsAnswer {
@@ -36,7 +50,7 @@ export async function runCounts(query = ''): Promise<RunCountsAnswer> {
       .request()
       .get(`/imis/runs/counts${query ? `?${query}` : ''}`)
       .expect(200)
-  ).body;
+  ).body as RunCountsAnswer;
 }
 
 /**

@@ -7,8 +7,10 @@ import type { Emulator } from '../../src/emulator/server.js';
 import type { RunRecord } from '../../src/runs/tracker.js';
 import { openStore } from '../../src/store/index.js';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
-import { quietWindow } from '../support/wait.js';
+import { quietWindow, waitFor } from '../support/wait.js';
 import type { TestPostgres } from '../support/postgres.js';
+import { nodeOf, type FlowNode } from '../support/flows.js';
+import type { RunAnswer } from '../support/runs.js';
 import { accepted, activitiesByTag, getAll, runLoad } from './load.js';
 import { checkInFlows, prepareUserDir, startRed, waitUntil } from './red-child.js';
 import { SQLITE_DRIVERS } from '../support/sqlite.js';
@@ -33,8 +35,8 @@ const CHANGE_IN = 'c2a0000000000002';
  * de-duplication key (the check-in's session code, unique per attempt) kept in the activity's Other
  * Code, so an insert interrupted by a kill is looked up in iMIS before it is made again.
  */
-function flows(checkIn: any[], dedup: boolean) {
-  const insert = checkIn.find((n) => n.type === 'imis-insert-activity');
+function flows(checkIn: FlowNode[], dedup: boolean) {
+  const insert = nodeOf(checkIn, (n) => n.type === 'imis-insert-activity', 'imis-insert-activity');
   if (dedup) Object.assign(insert, { dedupKey: '{{ input.sessionCode }}', dedupField: 'otherCode' });
   return [
     ...checkIn,
@@ -119,7 +121,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         const store = pg ? { url: pg.createDatabase(database), leaseSeconds: 2 } : { sqliteDriver: driver };
         const checkIn = checkInFlows(emulator.url);
         Object.assign(
-          checkIn.flows.find((n) => n.id === checkIn.hookId),
+          nodeOf(checkIn.flows, (n) => n.id === checkIn.hookId, 'webhook'),
           hook,
         );
         const dir = prepareUserDir({
@@ -224,7 +226,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
             let pending = ok.map((a) => a.runId as string);
             await waitUntil(
               async () => {
-                const runs = await getAll(
+                const runs = await getAll<RunRecord>(
                   red.url,
                   pending.map((id) => `/imis/runs/${id}`),
                 );
@@ -294,7 +296,8 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         });
         assert.equal(posted.status, 200);
         const { id: runId } = (await posted.json()) as { id: string };
-        const runOf = async (r: RedChild, id: string) => (await getAll(r.url, [`/imis/runs/${id}`]))[0];
+        const runOf = async (r: RedChild, id: string) =>
+          (await getAll<RunAnswer>(r.url, [`/imis/runs/${id}`]))[0];
         // Until the store has the failed run with its plan (killed earlier, the accepted input would
         // be run again in full at the restart, not retried).
         const stored = await site.openSiteStore();
@@ -316,17 +319,21 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         assert.equal(emulator.state.activitiesFor('101').length, 0);
 
         const restarted = await site.start();
-        let original: any;
-        await waitUntil(
-          async () => (original = await runOf(restarted, runId))?.reruns?.length > 0,
+        const original = await waitFor(
+          async () => {
+            const run = await runOf(restarted, runId);
+            return run !== undefined && run.reruns.length > 0 && run;
+          },
           30_000,
           'the retry after the restart',
           250,
         );
         assert.equal(original.reruns.length, 1);
-        let retried: any;
-        await waitUntil(
-          async () => (retried = await runOf(restarted, original.reruns[0]))?.status === 'ok',
+        const retried = await waitFor(
+          async () => {
+            const run = await runOf(restarted, original.reruns[0]);
+            return run?.status === 'ok' && run;
+          },
           15_000,
           'the retry succeeding',
         );
@@ -335,7 +342,7 @@ describe('System: SIGKILL during 2,000 webhooks, restart, nothing accepted is lo
         assert.equal(emulator.state.activitiesFor('101').length, 1, 'one activity');
         // Deliberate window: no second retry may follow.
         await quietWindow(1000);
-        assert.equal((await runOf(restarted, runId)).reruns.length, 1, 'retried once');
+        assert.equal((await runOf(restarted, runId))?.reruns.length, 1, 'retried once');
         assert.deepEqual(restarted.errors(), []);
         await restarted.stop();
       });

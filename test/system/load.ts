@@ -47,16 +47,23 @@ export function accepted(attempts: Attempt[]): Attempt[] {
   return attempts.filter((a) => a.status === 200);
 }
 
-/** GET `url` for each path, `parallel` at a time; the JSON bodies (undefined for a non-2xx answer). */
-export async function getAll(base: string, paths: string[], parallel = 16): Promise<(any | undefined)[]> {
-  const results: (any | undefined)[] = new Array(paths.length);
+/**
+ * GET `url` for each path, `parallel` at a time; the JSON bodies (undefined for a non-2xx answer),
+ * read as `T` (the caller names what the paths answer).
+ */
+export async function getAll<T = unknown>(
+  base: string,
+  paths: string[],
+  parallel = 16,
+): Promise<(T | undefined)[]> {
+  const results: (T | undefined)[] = new Array(paths.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < paths.length) {
         const i = next++;
         const res = await fetch(base + paths[i]);
-        results[i] = res.ok ? await res.json() : (await res.arrayBuffer(), undefined);
+        results[i] = res.ok ? ((await res.json()) as T) : (await res.arrayBuffer(), undefined);
       }
     }),
   );

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { watchChild } from '../support/child.js';
+import { nodeOf, type FlowNode } from '../support/flows.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -117,13 +118,13 @@ export async function startRed(userDir: string, port: number, timeoutMs = 30_000
  * The check-in example (Webhook in → JSON Schema Validation → Insert Activity) against `imisUrl`,
  * with the ids of its webhook and server nodes (for their credentials).
  */
-export function checkInFlows(imisUrl: string): { flows: any[]; hookId: string; serverId: string } {
+export function checkInFlows(imisUrl: string): { flows: FlowNode[]; hookId: string; serverId: string } {
   const flows = JSON.parse(
     readFileSync(join(PACKAGE_ROOT, 'examples', 'event-check-in-to-activity.json'), 'utf8'),
-  ) as any[];
-  const server = flows.find((n) => n.type === 'imis-server');
+  ) as FlowNode[];
+  const server = nodeOf(flows, (n) => n.type === 'imis-server', 'imis-server');
   server.baseUrl = imisUrl;
-  const hook = flows.find((n) => n.type === 'imis-webhook-in');
+  const hook = nodeOf(flows, (n) => n.type === 'imis-webhook-in', 'imis-webhook-in');
   return { flows, hookId: hook.id, serverId: server.id };
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { rmSync } from 'node:fs';
+import { nodeOf } from '../support/flows.js';
 import { requireNginx, startNginx } from '../support/nginx.js';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
@@ -71,7 +72,7 @@ describe('System: three Node-RED processes on one PostgreSQL store, the same flo
     const { port: counterPort } = counter!.address() as { port: number };
     const token = randomBytes(24).toString('base64url');
     const checkIn = checkInFlows(emulator!.url);
-    const insert = checkIn.flows.find((n) => n.type === 'imis-insert-activity');
+    const insert = nodeOf(checkIn.flows, (n) => n.type === 'imis-insert-activity', 'imis-insert-activity');
     Object.assign(insert, { dedupKey: '{{ input.sessionCode }}', dedupField: 'otherCode' });
     const flows = [
       ...checkIn.flows,

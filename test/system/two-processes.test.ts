@@ -125,7 +125,11 @@ describe('System: two Node-RED processes on one PostgreSQL store', function () {
         const run = await store.runs.get(a.runId as string);
         assert.equal(run?.status, 'ok', `run ${a.runId} finished`);
         assert.equal(run?.trigger.id, checkIn.hookId);
-        assert.equal((run?.input as any)?.sessionCode, a.tag, `run ${a.runId} is the webhook ${a.tag}`);
+        assert.equal(
+          (run?.input as { sessionCode?: string } | undefined)?.sessionCode,
+          a.tag,
+          `run ${a.runId} is the webhook ${a.tag}`,
+        );
       }
       assert.deepEqual(await store.inputs.claimPending(checkIn.hookId), [], 'no input left unsettled');
       let total = 0;

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunRecord } from '../../src/runs/tracker.js';
 import { freePort } from '../support/postgres.js';
+import type { RunAnswer, RunSummary } from '../support/runs.js';
 import { quietWindow } from '../support/wait.js';
 import { PACKAGE_ROOT, prepareUserDir, startRed, waitUntil } from './red-child.js';
 import type { RedChild } from './red-child.js';
@@ -30,11 +32,18 @@ interface Made {
   seenEvent: string;
 }
 
-function lines(file: string): any[] {
+/** A line of 0.1's journal.jsonl, the fields this test reads: an input accepted (with its entry) or settled. */
+interface JournalLine {
+  op: string;
+  entry?: { id: string; payload: unknown };
+}
+
+/** The JSON lines of a file 0.1 wrote (journal.jsonl: JournalLine, runs.jsonl: RunRecord). */
+function lines<T>(file: string): T[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l) as T);
 }
 
 function gridEvent(id: string) {
@@ -97,18 +106,19 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
     rmSync(userDir, { recursive: true, force: true });
   });
 
-  const getJson = async (path: string) => {
+  /** GET `path` of the runtime, answered 200, its JSON read as `T` (what the path answers). */
+  const getJson = async <T>(path: string): Promise<T> => {
     const res = await fetch(red.url + path);
     assert.equal(res.status, 200, `GET ${path}`);
-    return res.json();
+    return (await res.json()) as T;
   };
 
   it('is a fixture with what the test needs (made by 0.1)', () => {
     assert.equal(made.pending.length, 2);
     assert.ok(made.finished.length >= 3);
-    const journal = lines(join(fixtureData, 'journal.jsonl'));
+    const journal = lines<JournalLine>(join(fixtureData, 'journal.jsonl'));
     assert.deepEqual(
-      journal.filter((l) => l.op === 'accept').map((l) => l.entry.id),
+      journal.filter((l) => l.op === 'accept').map((l) => l.entry?.id),
       made.pending,
       'the journal holds the two unfinished inputs',
     );
@@ -145,7 +155,7 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
   });
 
   it('runs the inputs 0.1 accepted but never finished, under their run ids', async () => {
-    const journal = lines(join(fixtureData, 'journal.jsonl'));
+    const journal = lines<JournalLine>(join(fixtureData, 'journal.jsonl'));
     for (const id of made.pending) {
       await waitUntil(
         async () => {
@@ -156,12 +166,12 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
         `run ${id} finished`,
         100,
       );
-      const run = await getJson(`/imis/runs/${id}`);
-      const entry = journal.find((l) => l.entry?.id === id).entry;
-      assert.deepEqual(run.input, entry.payload, 'the payload 0.1 accepted');
+      const run = await getJson<RunAnswer>(`/imis/runs/${id}`);
+      const entry = journal.find((l) => l.entry?.id === id)?.entry;
+      assert.deepEqual(run.input, entry?.payload, 'the payload 0.1 accepted');
       assert.equal(run.trigger.id, 'upg-hook');
       assert.deepEqual(
-        run.steps.map((s: any) => s.id),
+        run.steps.map((s) => s.id),
         ['upg-delay', 'upg-done'],
         'through the whole flow',
       );
@@ -171,8 +181,8 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
   });
 
   it('lists the run history of 0.1 in the runs admin API', async () => {
-    const history = lines(join(fixtureData, 'runs.jsonl'));
-    const listed = (await getJson('/imis/runs?limit=1000')) as any[];
+    const history = lines<RunRecord>(join(fixtureData, 'runs.jsonl'));
+    const listed = await getJson<RunSummary[]>('/imis/runs?limit=1000');
     const byId = new Map(listed.map((r) => [r.id, r]));
     assert.ok(history.length >= made.finished.length);
     for (const old of history) {
@@ -183,9 +193,9 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
       assert.equal(run.trigger.id, old.trigger.id);
     }
     for (const id of made.finished) assert.equal(byId.get(id)?.status, 'ok', `webhook run ${id}`);
-    const one = await getJson(`/imis/runs/${made.finished[0]}`);
+    const one = await getJson<RunAnswer>(`/imis/runs/${made.finished[0]}`);
     assert.deepEqual(
-      one.steps.map((s: any) => s.id),
+      one.steps.map((s) => s.id),
       ['upg-delay', 'upg-done'],
       'with its steps',
     );
@@ -193,10 +203,10 @@ describe('System: a user directory of version 0.1 opened by this version, nothin
 
   it('keeps the cron node disabled (it fires every second when enabled)', async () => {
     const cronRuns = async () =>
-      ((await getJson('/imis/runs?trigger=upg-cron&limit=1000')) as any[]).filter(
+      (await getJson<RunSummary[]>('/imis/runs?trigger=upg-cron&limit=1000')).filter(
         (r) => Date.parse(r.startedAt) >= startedAt - 1000,
       );
-    const history = lines(join(fixtureData, 'runs.jsonl'));
+    const history = lines<RunRecord>(join(fixtureData, 'runs.jsonl'));
     assert.ok(
       history.some((r) => r.trigger.id === 'upg-cron'),
       'it fired under 0.1 before it was disabled',
