@@ -124,7 +124,7 @@ const register: NodeModule = (RED) => {
     node.handleRequest = async (req, res) => {
       const receivedAt = new Date();
       // Protections answer before anything is parsed or run (401, 403, 429), the handshake included.
-      const parsed = await guard.readBody(req, res, LIMIT_BYTES);
+      const parsed = await guard.readBody(req, LIMIT_BYTES);
       if (!parsed.ok) return node.reject(req, res, parsed.rejection);
       // Event Grid does not retry a 400, so only a body that can never succeed gets one.
       const body = readGridBody(parsed.value);

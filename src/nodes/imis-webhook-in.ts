@@ -81,7 +81,7 @@ const register: NodeModule = (RED) => {
     node.handleRequest = async (req, res) => {
       const receivedAt = new Date();
       // Protections answer before anything is parsed or run (401, 403, 429).
-      const body = await guard.readBody(req, res, limitBytes);
+      const body = await guard.readBody(req, limitBytes);
       if (!body.ok) return node.reject(req, res, body.rejection, hookOptions);
       const payload = body.value;
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {

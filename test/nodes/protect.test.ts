@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { useRed } from '../support/emulated.js';
 import type { TestAnswer } from '../../src/core/protect/test-payload.js';
 import type { RefusedCall } from '../../src/runs/refused.js';
@@ -191,6 +192,39 @@ describe('Endpoint protection on Webhook in', function () {
         401,
         /Invalid signature/,
       );
+      // A JSON Content-Type without a body is no body either: checked the same.
+      await refused(
+        await fetch(`${base}/imis/hook/${token}`, {
+          method: 'POST',
+          headers: { ...JSON_TYPE, 'X-Hub-Signature-256': githubSignature('x') },
+        }),
+        401,
+        /Invalid signature/,
+      );
+    });
+
+    it('checks the bytes once their Content-Encoding is undone, before they are decoded', async () => {
+      const utf16 = Buffer.from('\ufeff{"name":"Zoë"}', 'utf16le');
+      const zipped = gzipSync(utf16);
+      const headers = { 'Content-Type': 'application/json; charset=utf-16le', 'Content-Encoding': 'gzip' };
+      const sign = (bytes: Buffer) => `sha256=${createHmac('sha256', SIGNING).update(bytes).digest('hex')}`;
+      await refused(
+        await fetch(`${base}/imis/hook/${token}`, {
+          method: 'POST',
+          headers: { ...headers, 'X-Hub-Signature-256': sign(zipped) },
+          body: zipped,
+        }),
+        401,
+        /Invalid signature/,
+      );
+      const res = await fetch(`${base}/imis/hook/${token}`, {
+        method: 'POST',
+        headers: { ...headers, 'X-Hub-Signature-256': sign(utf16) },
+        body: zipped,
+      });
+      assert.equal(res.status, 200);
+      await waitFor(() => runs.length === 1, 2000, 'the run');
+      assert.deepEqual(runs[0].payload, { name: 'Zoë' });
     });
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { useRed } from '../support/emulated.js';
 import {
@@ -26,6 +27,14 @@ type HookMessage = RunStartInfo & {
 };
 
 const token = randomBytes(24).toString('base64url');
+
+/** `text` in UTF-32LE (Node's Buffer has no such encoding). */
+function utf32le(text: string): Buffer<ArrayBuffer> {
+  const points = [...text].map((c) => c.codePointAt(0) ?? 0);
+  const bytes = Buffer.alloc(points.length * 4);
+  points.forEach((p, i) => bytes.writeUInt32LE(p, i * 4));
+  return bytes;
+}
 
 function flow(hook: Record<string, unknown> = {}, validate?: Record<string, unknown>) {
   const nodes: Record<string, unknown>[] = [
@@ -74,6 +83,45 @@ describe('Webhook in', function () {
     got = nextMessage();
     assert.equal((await post(undefined, {})).status, 200);
     assert.deepEqual((await got).payload, {});
+  });
+
+  it('reads a body compressed (gzip, x-gzip, deflate, br) or in UTF-16/32, and refuses other charsets', async () => {
+    await load();
+    const text = '{"name":"Zoë 🎉"}';
+    const sent: [Record<string, string>, Buffer<ArrayBuffer>][] = [
+      [{ 'Content-Encoding': 'gzip' }, gzipSync(text)],
+      [{ 'Content-Encoding': 'x-gzip' }, gzipSync(text)],
+      [{ 'Content-Encoding': 'deflate' }, deflateSync(text)],
+      [{ 'Content-Encoding': 'br' }, brotliCompressSync(text)],
+      [{ 'Content-Type': 'application/json; charset=utf-16' }, Buffer.from(`\ufeff${text}`, 'utf16le')],
+      [{ 'Content-Type': 'application/json; charset=UTF-16LE' }, Buffer.from(text, 'utf16le')],
+      [{ 'Content-Type': 'application/json; charset=utf-32le' }, utf32le(text)],
+    ];
+    for (const [headers, body] of sent) {
+      const got = nextMessage();
+      const res = await fetch(url(), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body,
+      });
+      assert.equal(res.status, 200, JSON.stringify(headers));
+      assert.deepEqual((await got).payload, { name: 'Zoë 🎉' }, JSON.stringify(headers));
+    }
+    const latin1 = await post('{}', { 'Content-Type': 'application/json; charset=iso-8859-1' });
+    assert.equal(latin1.status, 415);
+    assert.match((await latin1.json()).message, /"ISO-8859-1"/);
+    const unknown = await post('{}', { 'Content-Type': 'application/json; charset=utf-9' });
+    assert.equal(unknown.status, 415);
+  });
+
+  it('answers 413 to a compressed body that inflates past the size limit', async () => {
+    await load({ maxBodyKb: 1 });
+    const res = await fetch(url(), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ data: ' '.repeat(100_000) })),
+    });
+    assert.equal(res.status, 413);
   });
 
   it('answers 400 for invalid JSON, a JSON array and a non-JSON content type', async () => {

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { Server as TlsServer } from 'node:tls';
 import type { HookRejection } from '../../core/ihook.js';
 import { PROTECTION_DEFAULTS, Protection } from '../../core/protect/index.js';
@@ -47,7 +46,7 @@ export interface EndpointGuard {
    * body's exact bytes before they are parsed. A refusal is a rejection like a body's: the node
    * answers it with `node.reject` (src/nodes/lib/rejections.ts), which records it.
    */
-  readBody(req: Request, res: ServerResponse, limitBytes: number): Promise<GuardedBody>;
+  readBody(req: Request, limitBytes: number): Promise<GuardedBody>;
 }
 
 /**
@@ -74,8 +73,8 @@ export function endpointGuard(
 
   return {
     secretHeaders: protection.secretHeaderNames,
-    readBody: async (req, res, limitBytes) => {
-      if (!protection.active) return readJsonBody(req, res, limitBytes);
+    readBody: async (req, limitBytes) => {
+      if (!protection.active) return readJsonBody(req, limitBytes);
       // The address costs a parse of X-Forwarded-For: read only for an allowlist.
       const address = protection.checksAddress ? clientAddress(req) : undefined;
       const admission = protection.admit({ address, headers: req.headers });
@@ -84,8 +83,8 @@ export function endpointGuard(
         return { ok: false, rejection: refuse(admission.refusal) };
       }
       const { verifyBody: verify, delivery } = admission;
-      if (!verify) return readJsonBody(req, res, limitBytes);
-      const body = await readJsonBody(req, res, limitBytes, verify);
+      if (!verify) return readJsonBody(req, limitBytes);
+      const body = await readJsonBody(req, limitBytes, verify);
       // The id is signed with the body: known once the body passed the check.
       return body.ok && delivery ? { ...body, delivery } : body;
     },

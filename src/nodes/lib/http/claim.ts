@@ -16,9 +16,9 @@ import type { Red } from '../red.js';
  * listen on it too) marks requests below `<httpNodeRoot>imis/hook/` (resp. `imis/notify/`) with
  * the "body already read" mark of body-parser 1.x, `req._body`, which every such parser in front
  * of us honours by passing the request on untouched (Node-RED's HTTP In node sets and reads the
- * same mark). Our route then reads the raw stream itself with body-parser's JSON reader (charset,
- * Content-Encoding, the node's byte limit on what actually arrives, chunked or not: json-body.ts)
- * and maps each failure to iHook's JSON answer (errors.ts). No Express internals are touched (HTTP
+ * same mark). Our route then reads the raw stream itself (charset, Content-Encoding, the node's
+ * byte limit on what actually arrives, chunked or not: json-body.ts) and maps each failure to
+ * iHook's JSON answer (errors.ts). No Express internals are touched (HTTP
  * In, for its raw bodies, moves a middleware to the top of the root app's router stack instead,
  * which breaks when Express changes).
  *

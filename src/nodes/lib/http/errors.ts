@@ -2,14 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { rejected } from '../../../core/ihook.js';
 import type { HookRejection } from '../../../core/ihook.js';
-import type { Refusal } from '../../../core/protect/index.js';
 import { outermostApp } from '../red.js';
 import type { Red } from '../red.js';
 import { HOOK_CORS, nodeCors } from './cors.js';
 import { sendHookResponse } from './hook-response.js';
 import { useOnce } from './routes.js';
 
-/** What the body readers (body-parser, raw-body, zlib) put on their errors. */
+/** What the body readers (ours, json-body.ts, with raw-body and zlib; a body-parser in front of us) put on their errors. */
 interface ReaderError {
   type?: unknown;
   limit?: unknown;
@@ -20,16 +19,8 @@ interface ReaderError {
   statusCode?: unknown;
 }
 
-/** A body check's refusal, thrown from body-parser's `verify` hook, which passes this very error on. */
-export class RefusedBody extends Error {
-  constructor(readonly refusal: Refusal) {
-    super('refused');
-  }
-}
-
-/** What a body reader's error (body-parser, raw-body, zlib, Express) means for the caller. */
+/** What a body reader's error (ours, a body-parser in front of us, raw-body, zlib, Express) means for the caller. */
 export function rejectionFor(thrown: unknown, req: IncomingMessage): HookRejection {
-  if (thrown instanceof RefusedBody) return { kind: 'refused', refusal: thrown.refusal };
   const err: ReaderError = typeof thrown === 'object' && thrown !== null ? thrown : {};
   switch (err.type) {
     case 'entity.too.large':
