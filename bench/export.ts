@@ -263,7 +263,7 @@ export async function exportBench(): Promise<SectionResult> {
     );
     console.log(
       `columns: ref csv = papaparse unparse alone; ours csv = the Export Data to URL node (flatten + papaparse + ` +
-        `SHA-256 ETag + 2 files written and fsynced); ours fetch = POST → the Fetch IQA node's output\n`,
+        `SHA-256 ETag, the body stored in parts in the SQLite store); ours fetch = POST → the Fetch IQA node's output\n`,
     );
 
     const ours: OursRun[] = [];
@@ -357,6 +357,13 @@ export async function exportBench(): Promise<SectionResult> {
         : 'TARGETS NOT MET (ratio judged on fetch + papaparse, and peak RSS)',
     );
     return { lines, met };
+  } catch (err) {
+    // "fetch failed" alone says little: what undici saw, and what the child wrote last.
+    const cause = (err as Error).cause;
+    if (cause)
+      console.log(`cause: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
+    if (red) console.log(`Node-RED child's output (last 3,000 characters):\n${red.output().slice(-3000)}`);
+    throw err;
   } finally {
     await red?.close();
     await emulator?.close();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExportsRepository } from '../store/repositories/exports.js';
+import type { StoredExport } from '../store/types.js';
 import { InputError } from './errors.js';
 import { lazy } from './lazy.js';
 
@@ -42,44 +43,41 @@ export function toCsv(rows: unknown[], opts: CsvOptions = {}): string {
 }
 
 /**
- * Rows per piece of a large body. papaparse builds its text by appending to a string, whose parts
- * all stay alive until the whole text is used; for 100,000 rows that is tens of MB that outlive
- * the young generation and each publish leaves them in the old one, so memory grew from run to run
- * (npm run bench, export). A piece of this many rows is turned into bytes at once, while its parts
- * are still young and cheap to collect.
+ * Rows per piece of a large body (about 100 KB for 10 columns). A body is made, hashed, stored and
+ * served a piece at a time, never whole: papaparse builds its text by appending to a string, whose
+ * parts all stay alive until the whole text is used, and a body of 100,000 rows held whole (as
+ * text, as bytes, bound to the store's statement, read back) left tens of MB in the old generation
+ * and in malloc's heap at each publish, so memory grew from run to run (npm run bench, export). A
+ * piece is turned into bytes at once, while its parts are still young and cheap to collect.
  */
 const PIECE_ROWS = 1000;
 const CSV_NEWLINE = '\r\n';
 
-/** The CSV of toCsv as UTF-8 bytes, written PIECE_ROWS rows at a time (the same bytes). */
-export function csvBody(rows: unknown[], opts: CsvOptions = {}): Buffer {
-  return joinedBytes(csvPieces(rows, opts), CSV_NEWLINE);
+/**
+ * The CSV of toCsv as UTF-8 bytes, PIECE_ROWS rows per piece: the pieces joined are the same bytes.
+ * Each piece is made when it is asked for, so that a body is never whole in memory.
+ */
+export function* csvBody(rows: unknown[], opts: CsvOptions = {}): Generator<Buffer> {
+  let first = true;
+  for (const piece of csvPieces(rows, opts)) {
+    yield Buffer.from(first ? piece : CSV_NEWLINE + piece, 'utf8');
+    first = false;
+  }
 }
 
-/** The JSON of toJson as UTF-8 bytes, written PIECE_ROWS rows at a time (the same bytes). */
-export function jsonBody(rows: unknown[]): Buffer {
-  if (rows.length <= PIECE_ROWS) return Buffer.from(toJson(rows), 'utf8');
-  return joinedBytes(jsonPieces(rows), '');
-}
-
-function* jsonPieces(rows: unknown[]): Generator<string> {
-  yield '[';
+/** The JSON of toJson as UTF-8 bytes, PIECE_ROWS rows per piece (see csvBody). */
+export function* jsonBody(rows: unknown[]): Generator<Buffer> {
+  if (rows.length <= PIECE_ROWS) {
+    yield Buffer.from(toJson(rows), 'utf8');
+    return;
+  }
+  yield Buffer.from('[', 'utf8');
   for (let start = 0; start < rows.length; start += PIECE_ROWS) {
     // Each piece is a JSON array: its elements, without the brackets, are the body's next ones.
     const piece = toJson(rows.slice(start, start + PIECE_ROWS)).slice(1, -1);
-    yield start === 0 ? piece : `,${piece}`;
+    yield Buffer.from(start === 0 ? piece : `,${piece}`, 'utf8');
   }
-  yield ']';
-}
-
-function joinedBytes(pieces: Iterable<string>, separator: string): Buffer {
-  const bytes: Buffer[] = [];
-  const between = Buffer.from(separator, 'utf8');
-  for (const piece of pieces) {
-    if (bytes.length > 0 && between.length > 0) bytes.push(between);
-    bytes.push(Buffer.from(piece, 'utf8'));
-  }
-  return Buffer.concat(bytes);
+  yield Buffer.from(']', 'utf8');
 }
 
 /** The CSV's lines, PIECE_ROWS rows per piece (the first with the BOM and the header), to be joined by CRLF. */
@@ -164,7 +162,10 @@ function jsonValue(_key: string, value: unknown): unknown {
 }
 
 export interface Published {
-  body: Buffer;
+  /** Names the body in the store (PublishedStore.body reads it). */
+  bodyId: string;
+  /** The body's length in bytes. */
+  bytes: number;
   contentType: string;
   /** Strong validator: quoted base64url SHA-256 of the body. */
   etag: string;
@@ -210,13 +211,19 @@ export function expiryFrom(after: ExpiryChoice, from: Date): Date | undefined {
 }
 
 /** Where published exports are kept: the package's store (docs/store.md). */
-export type ExportStorage = Pick<ExportsRepository, 'put' | 'get' | 'delete'>;
+export type ExportStorage = Pick<ExportsRepository, 'replace' | 'get' | 'parts' | 'delete'>;
+
+/** Parts of a body read from the store at a time when it is served (about 100 KB each, PIECE_ROWS). */
+const PARTS_PER_READ = 4;
 
 /**
  * The published datasets, kept in the store so they survive restarts and are shared by processes
  * on one PostgreSQL store. Each is stored under the SHA-256 of its key (the URL's secret), never
- * the key itself, with the body exactly as served. The newest of each key is also kept in memory:
- * a reader gets the old body or the new one, never part of one.
+ * the key itself, with the body exactly as served, in parts: a publish writes its body a piece at a
+ * time as it makes it, and a GET sends it a part at a time as it reads it, so that no process holds
+ * a whole body. What the newest of each key is (not its body) is also kept in memory. A reader gets
+ * the old body or the new one, never part of one: the body a publish replaces stays readable until
+ * the next publish, and a reader whose body went meanwhile gets an error (see body).
  */
 export class PublishedStore {
   private readonly entries = new Map<string, Published>();
@@ -245,40 +252,45 @@ export class PublishedStore {
     if (format !== 'json' && format !== 'csv') {
       throw new InputError(`unknown export format "${String(format)}": use json or csv`);
     }
-    const body = format === 'csv' ? csvBody(rows, opts) : jsonBody(rows);
-    const etag = etagOf(body);
     const previous = await this.get(key, now);
     const expiresAt =
       !expiry.renew && previous?.expiresAt && expiry.after !== 'never'
         ? previous.expiresAt
         : expiryFrom(expiry.after, now);
-    if (
-      previous &&
-      previous.etag === etag &&
-      previous.format === format &&
-      previous.rows === rows.length &&
-      previous.expiresAt?.getTime() === expiresAt?.getTime()
-    ) {
-      return previous;
-    }
-    const published: Published = {
-      body,
-      contentType: CONTENT_TYPES[format],
-      etag,
-      lastModified: previous?.etag === etag ? previous.lastModified : wholeSeconds(now),
-      rows: rows.length,
-      format,
-      ...(expiresAt ? { expiresAt } : {}),
-    };
-    await this.storage.put({
-      keyHash: keyHash(key),
-      format,
-      body,
-      etag,
-      lastModified: published.lastModified.toISOString(),
-      rows: published.rows,
-      ...(expiresAt ? { expiresAt: expiresAt.getTime() } : {}),
+    // The ETag is the SHA-256 of the body, hashed piece by piece as the pieces are stored.
+    const hash = createHash('sha256');
+    const pieces = format === 'csv' ? csvBody(rows, opts) : jsonBody(rows);
+    const hashed = (function* () {
+      for (const piece of pieces) {
+        hash.update(piece);
+        yield piece;
+      }
+    })();
+    let etag = '';
+    const stored = await this.storage.replace(keyHash(key), hashed, () => {
+      etag = `"${hash.digest('base64url')}"`;
+      const same =
+        previous &&
+        previous.etag === etag &&
+        previous.format === format &&
+        previous.rows === rows.length &&
+        previous.expiresAt?.getTime() === expiresAt?.getTime();
+      // The same data, rows and expiry as served: nothing is rewritten.
+      if (same) return undefined;
+      return {
+        keyHash: keyHash(key),
+        format,
+        etag,
+        lastModified: (previous?.etag === etag ? previous.lastModified : wholeSeconds(now)).toISOString(),
+        rows: rows.length,
+        ...(expiresAt ? { expiresAt: expiresAt.getTime() } : {}),
+      };
     });
+    if (!stored) {
+      // previous is set: replace keeps the export as it was only when it is the same.
+      return previous as Published;
+    }
+    const published = publishedOf(stored);
     if (!this.shared) this.entries.set(key, published);
     return published;
   }
@@ -297,19 +309,36 @@ export class PublishedStore {
     }
     const stored = await this.storage.get(keyHash(key), now);
     if (!stored) return undefined;
-    const published: Published = {
-      body: stored.body,
-      contentType: CONTENT_TYPES[stored.format],
-      etag: stored.etag,
-      lastModified: new Date(stored.lastModified),
-      rows: stored.rows,
-      format: stored.format,
-      ...(stored.expiresAt === undefined ? {} : { expiresAt: new Date(stored.expiresAt) }),
-    };
+    const published = publishedOf(stored);
     if (this.shared) return published;
     // A publish that finished meanwhile wins.
     if (!this.entries.has(key)) this.entries.set(key, published);
     return this.entries.get(key);
+  }
+
+  /**
+   * The body `published` (as publish or get answered it for `key`) serves, read from the store a
+   * few parts at a time as it is consumed. Throws when its parts are gone before its last byte (two
+   * publishes replaced it meanwhile): a reader gets the whole of one body, or an error, never a part.
+   */
+  async *body(key: string, published: Published): AsyncGenerator<Buffer> {
+    const hash = keyHash(key);
+    let from = 0;
+    let bytes = 0;
+    while (bytes < published.bytes) {
+      const parts = await this.storage.parts(hash, published.bodyId, from, PARTS_PER_READ);
+      if (parts.length === 0) break;
+      from += parts.length;
+      for (const part of parts) {
+        bytes += part.byteLength;
+        yield part;
+      }
+    }
+    if (bytes !== published.bytes) {
+      throw new Error(
+        `the export was published again while it was read (${bytes} of ${published.bytes} bytes)`,
+      );
+    }
   }
 
   /** Stops serving `key` (e.g. the link was regenerated) and deletes its data. */
@@ -317,6 +346,19 @@ export class PublishedStore {
     this.entries.delete(key);
     await this.storage.delete(keyHash(key));
   }
+}
+
+function publishedOf(stored: StoredExport): Published {
+  return {
+    bodyId: stored.bodyId,
+    bytes: stored.bytes,
+    contentType: CONTENT_TYPES[stored.format],
+    etag: stored.etag,
+    lastModified: new Date(stored.lastModified),
+    rows: stored.rows,
+    format: stored.format,
+    ...(stored.expiresAt === undefined ? {} : { expiresAt: new Date(stored.expiresAt) }),
+  };
 }
 
 function expired(p: Published, now: Date): boolean {
@@ -347,25 +389,27 @@ export function conditionalStatus(
 export interface ExportAnswer {
   status: number;
   headers: Record<string, string>;
-  /** None for a 304 or a HEAD. */
-  body?: Buffer | string;
+  /** None for a 304 or a HEAD; a published body comes in parts, read as they are sent. */
+  body?: string | AsyncIterable<Buffer>;
 }
 
 /**
  * The answer to a GET or HEAD of a published export: 304 with the validators when the client's
- * copy is current (conditionalStatus), else 200 with the body (none for HEAD).
+ * copy is current (conditionalStatus), else 200 with the body `body` gives (none for HEAD).
  */
 export function servePublished(
   p: Published,
   method: string,
   requestHeaders: Parameters<typeof conditionalStatus>[1],
+  body: () => AsyncIterable<Buffer>,
 ): ExportAnswer {
   const headers = responseHeaders(p);
   if (conditionalStatus(p, requestHeaders) === 304) {
     const { ETag, 'Last-Modified': lastModified, 'Cache-Control': cacheControl } = headers;
     return { status: 304, headers: { ETag, 'Last-Modified': lastModified, 'Cache-Control': cacheControl } };
   }
-  return { status: 200, headers, body: method === 'HEAD' ? undefined : p.body };
+  const length = { 'Content-Length': String(p.bytes) };
+  return { status: 200, headers: { ...headers, ...length }, ...(method === 'HEAD' ? {} : { body: body() }) };
 }
 
 /** An error answer of the public URL (unknown link, nothing published, store down): JSON, never cached. */
@@ -434,10 +478,6 @@ function cell(v: unknown): string {
   if (typeof v === 'object') return JSON.stringify(v, jsonValue) ?? '';
   // Functions and symbols have no data.
   return '';
-}
-
-function etagOf(body: Buffer): string {
-  return `"${createHash('sha256').update(body).digest('base64url')}"`;
 }
 
 /** The tag without quotes and without a W/ prefix (weak comparison). */

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ExpectedError } from '../core/errors.js';
 import { EXPIRY_CHOICES, PublishedStore, exportError, publicUrl, servePublished } from '../core/export.js';
 import type { ExpiryChoice, ExportAnswer, ExportFormat, Published } from '../core/export.js';
@@ -47,7 +49,14 @@ const config = new NodeConfig<ExportConfig>(
 );
 
 function send(res: Response, answer: ExportAnswer): void {
-  res.status(answer.status).set(answer.headers).end(answer.body);
+  res.status(answer.status).set(answer.headers);
+  if (answer.body === undefined || typeof answer.body === 'string') {
+    res.end(answer.body);
+    return;
+  }
+  // A published body, a part at a time as the client takes them. A failure midway (a publish
+  // replaced the body) cuts the connection: the client sees fewer bytes than Content-Length.
+  pipeline(Readable.from(answer.body), res).catch(() => undefined);
 }
 
 const register: NodeModule = (RED) => {
@@ -122,7 +131,7 @@ const register: NodeModule = (RED) => {
         send(
           res,
           published
-            ? servePublished(published, req.method, req.headers)
+            ? servePublished(published, req.method, req.headers, () => node.store.body(node.id, published))
             : exportError(
                 404,
                 'Nothing published at this link yet, or its data expired: the export publishes when its flow runs',

@@ -75,6 +75,26 @@ const RUN_VALUES = `
       )%CLUSTERED%;
       CREATE INDEX imis_run_values_value ON imis_run_values (name, substr(value, 1, 200), run_id);`;
 
+/**
+ * An export's body in parts (repositories/exports.ts): written and read a part at a time, so that
+ * no process holds a whole body; the parts of one publish share a `body_id`, which its row names
+ * once they are all written. The bodies of earlier versions become one part each.
+ */
+const EXPORT_PARTS = `
+      CREATE TABLE imis_export_parts (
+        key_hash TEXT NOT NULL,
+        body_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        data %BYTES% NOT NULL,
+        PRIMARY KEY (key_hash, body_id, seq)
+      );
+      ALTER TABLE imis_exports ADD COLUMN body_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE imis_exports ADD COLUMN body_bytes INTEGER NOT NULL DEFAULT 0;
+      INSERT INTO imis_export_parts (key_hash, body_id, seq, data)
+        SELECT key_hash, key_hash, 0, body FROM imis_exports;
+      UPDATE imis_exports SET body_id = key_hash, body_bytes = length(body);
+      ALTER TABLE imis_exports DROP COLUMN body;`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -231,6 +251,11 @@ export const MIGRATIONS: Migration[] = [
     description:
       'schedule fires, claimed once per node and due time by one of the processes (repositories/fires.ts)',
     ...both(FIRES_TABLE),
+  },
+  {
+    version: 8,
+    description: 'Export Data to URL: each body in parts, written and served a part at a time',
+    ...both(EXPORT_PARTS),
   },
 ];
 

@@ -78,12 +78,18 @@ export interface RetentionPolicy {
   maxCount: number;
 }
 
-/** A published export (Export Data to URL): the body exactly as served and how to serve it. */
+/**
+ * A published export (Export Data to URL): how to serve it. Its body, exactly as served, is kept in
+ * parts (ExportsRepository.body reads them).
+ */
 export interface StoredExport {
   /** SHA-256 of the link's secret key: the key itself is never stored. */
   keyHash: string;
   format: 'json' | 'csv';
-  body: Buffer;
+  /** Names the parts of the body this row serves (each publish writes new ones). */
+  bodyId: string;
+  /** The body's length in bytes. */
+  bytes: number;
   etag: string;
   /** ISO time, whole seconds. */
   lastModified: string;

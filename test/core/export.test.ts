@@ -19,6 +19,13 @@ import {
 import type { Published } from '../../src/core/export.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
+/** The whole body `p` serves, as text, read the way a GET sends it. */
+async function bodyOf(store: PublishedStore, key: string, p: Published): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of store.body(key, p)) parts.push(part);
+  return Buffer.concat(parts).toString('utf8');
+}
+
 /** Parsed CSV as arrays of strings (header first). */
 const table = (csv: string): string[][] => parse<string[]>(csv, { skipEmptyLines: false }).data;
 
@@ -81,8 +88,10 @@ describe('CSV conversion', () => {
 });
 
 describe('Large export bodies, written in pieces', () => {
-  // The body of a large export is written a thousand rows at a time (memory stays flat from run to
-  // run); it must be exactly what one papaparse / JSON.stringify call over all the rows gives.
+  // The body of a large export is made, stored and served a thousand rows at a time (memory stays
+  // flat from run to run); its pieces joined must be exactly what one papaparse / JSON.stringify
+  // call over all the rows gives.
+  const joined = (pieces: Iterable<Buffer>) => Buffer.concat([...pieces]);
   const papaparseOnce = { quotes: false, newline: '\r\n', header: true, skipEmptyLines: false } as const;
   const tricky = (i: number): Record<string, unknown> => ({
     id: i,
@@ -95,8 +104,8 @@ describe('Large export bodies, written in pieces', () => {
     const rows = Array.from({ length: 2345 }, (_, i) => tricky(i));
     const once = unparse(rows, { ...papaparseOnce, columns: ['id', 'name', 'note', 'city'] });
     assert.equal(toCsv(rows), once);
-    assert.ok(csvBody(rows).equals(Buffer.from(once, 'utf8')));
-    assert.ok(csvBody(rows, { bom: true }).equals(Buffer.from(`\ufeff${once}`, 'utf8')));
+    assert.ok(joined(csvBody(rows)).equals(Buffer.from(once, 'utf8')));
+    assert.ok(joined(csvBody(rows, { bom: true })).equals(Buffer.from(`\ufeff${once}`, 'utf8')));
   });
 
   it('keeps empty lines of a one-column CSV and nested rows across pieces', () => {
@@ -105,7 +114,7 @@ describe('Large export bodies, written in pieces', () => {
     const nested = Array.from({ length: 2100 }, (_, i) => ({ id: i, address: { city: `c${i}` } }));
     const data = nested.map((r) => [String(r.id), r.address.city]);
     const once = unparse({ fields: ['id', 'address.city'], data }, papaparseOnce);
-    assert.ok(csvBody(nested).equals(Buffer.from(once, 'utf8')));
+    assert.ok(joined(csvBody(nested)).equals(Buffer.from(once, 'utf8')));
   });
 
   it('writes the same JSON for 2,500 rows as JSON.stringify, bigints as text', () => {
@@ -113,8 +122,10 @@ describe('Large export bodies, written in pieces', () => {
     rows[1500] = { big: 12345678901234567890n };
     rows[2400] = null;
     const once = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-    assert.ok(jsonBody(rows).equals(Buffer.from(once, 'utf8')));
-    assert.equal(jsonBody([]).toString(), '[]');
+    const pieces = [...jsonBody(rows)];
+    assert.ok(pieces.length > 3, 'in pieces');
+    assert.ok(Buffer.concat(pieces).equals(Buffer.from(once, 'utf8')));
+    assert.equal(joined(jsonBody([])).toString(), '[]');
   });
 });
 
@@ -138,21 +149,24 @@ describe('Published export data', () => {
   it('gives JSON and CSV bodies with their content types and a quoted SHA-256 ETag', async () => {
     const store = new PublishedStore(storage());
     const j = await store.publish('k', 'json', data);
-    assert.equal(j.body.toString('utf8'), toJson(data));
+    assert.equal(await bodyOf(store, 'k', j), toJson(data));
+    assert.equal(j.bytes, Buffer.byteLength(toJson(data)));
     assert.equal(j.contentType, 'application/json; charset=utf-8');
     assert.match(j.etag, /^"[A-Za-z0-9_-]{43}"$/);
     assert.equal(j.rows, 1);
     const c = await store.publish('k', 'csv', data);
-    assert.equal(c.body.toString('utf8'), 'id,name\r\n101,Ann');
+    assert.equal(await bodyOf(store, 'k', c), 'id,name\r\n101,Ann');
     assert.equal(c.contentType, 'text/csv; charset=utf-8');
     assert.notEqual(c.etag, j.etag);
   });
 
   it('serves the same body and ETag after a restart', async () => {
     const first = await new PublishedStore(storage()).publish('secret-token', 'csv', data);
-    const again = await new PublishedStore(storage()).get('secret-token');
+    const restarted = new PublishedStore(storage());
+    const again = await restarted.get('secret-token');
     assert.ok(again);
-    assert.deepEqual(again.body, first.body);
+    assert.equal(await bodyOf(restarted, 'secret-token', again), 'id,name\r\n101,Ann');
+    assert.equal(again.bytes, first.bytes);
     assert.equal(again.etag, first.etag);
     assert.equal(again.lastModified.getTime(), first.lastModified.getTime());
     assert.equal(again.rows, 1);
@@ -168,7 +182,8 @@ describe('Published export data', () => {
     const second = await a.publish('k', 'json', [{ id: '202' }, { id: '303' }]);
     const seen = await b.get('k');
     assert.equal(seen?.etag, second.etag, 'the same bytes from the other process');
-    assert.deepEqual(seen?.body, second.body);
+    assert.ok(seen);
+    assert.equal(await bodyOf(b, 'k', seen), toJson([{ id: '202' }, { id: '303' }]));
     assert.equal(seen?.lastModified.getTime(), second.lastModified.getTime());
     // Kept in memory (SQLite, one process), the other one's copy would stay behind.
     const alone = new PublishedStore(backing);
@@ -276,7 +291,7 @@ describe('Published export data', () => {
     );
   });
 
-  it('gives readers a complete body while publishes alternate between a small and a big one', async function () {
+  it('gives readers a complete body, or an error, while publishes alternate between a small and a big one', async function () {
     this.timeout(30_000);
     const small = Array.from({ length: 50 }, (_, i) => ({ id: i, text: 'small' }));
     const big = Array.from({ length: 5_000 }, (_, i) => ({ id: i, text: `big row ${i}, with "quotes"` }));
@@ -285,12 +300,22 @@ describe('Published export data', () => {
     await store.publish('k', 'json', small);
     let stop = false;
     let reads = 0;
+    let cut = 0;
     const reader = (async () => {
       while (!stop) {
         for (const s of [store, other]) {
           const p = await s.get('k');
           assert.ok(p);
-          const rows = JSON.parse(p.body.toString('utf8')) as unknown[];
+          let text: string;
+          try {
+            text = await bodyOf(s, 'k', p);
+          } catch (err) {
+            // Replaced while it was read: the reader is told, it never gets a part of a body.
+            assert.match((err as Error).message, /published again while it was read/);
+            cut++;
+            continue;
+          }
+          const rows = JSON.parse(text) as unknown[];
           assert.ok(rows.length === small.length || rows.length === big.length);
           assert.equal(rows.length, p.rows);
           reads++;
@@ -304,7 +329,39 @@ describe('Published export data', () => {
     }
     stop = true;
     await reader;
-    assert.ok(reads > 10, String(reads));
+    assert.ok(reads > 10, `${reads} complete reads, ${cut} cut`);
+  });
+
+  it('stores a big body in parts; a reader finishes a body one publish replaced, and is told when two did', async () => {
+    const big = Array.from({ length: 5_000 }, (_, i) => ({ id: i, text: `big row ${i}` }));
+    const store = new PublishedStore(storage());
+    const p = await store.publish('k', 'json', big);
+    const parts: Buffer[] = [];
+    for await (const part of store.body('k', p)) parts.push(part);
+    assert.ok(parts.length >= 5, `${parts.length} parts`);
+    assert.equal(Buffer.concat(parts).toString('utf8'), toJson(big));
+
+    const readAll = async (body: AsyncIterator<Buffer>, first: Buffer[]) => {
+      for (let next = await body.next(); !next.done; next = await body.next()) first.push(next.value);
+      return Buffer.concat(first).toString('utf8');
+    };
+    const started = store.body('k', p)[Symbol.asyncIterator]();
+    const head = await started.next();
+    assert.ok(!head.done);
+    await store.publish('k', 'json', data);
+    assert.equal(await readAll(started, [head.value]), toJson(big), 'one publish: the old body whole');
+
+    const p2 = await store.publish('k', 'json', big.slice(1));
+    const body = store.body('k', p2)[Symbol.asyncIterator]();
+    assert.equal((await body.next()).done, false);
+    await store.publish('k', 'json', data);
+    await store.publish('k', 'json', []);
+    await assert.rejects(async () => {
+      for (let next = await body.next(); !next.done; next = await body.next());
+    }, /published again while it was read \(\d+ of \d+ bytes\)/);
+    const now = await store.get('k');
+    assert.ok(now);
+    assert.equal(await bodyOf(store, 'k', now), '[]');
   });
 
   describe('conditional GET', () => {
@@ -351,21 +408,29 @@ describe('Export public URL and answers', () => {
     );
   });
 
-  it('answers 200 with the body, none for HEAD, and 304 with only the validators for a current copy', () => {
+  it('answers 200 with the body and its length, none for HEAD, and 304 with only the validators for a current copy', () => {
     const p: Published = {
-      body: Buffer.from('[]'),
+      bodyId: 'b1',
+      bytes: 2,
       contentType: 'application/json; charset=utf-8',
       etag: '"abc"',
       lastModified: new Date('2026-06-01T10:00:00Z'),
       rows: 0,
       format: 'json',
     };
-    const ok = servePublished(p, 'GET', {});
+    const body = (async function* () {
+      yield Buffer.from('[]');
+    })();
+    const ok = servePublished(p, 'GET', {}, () => body);
     assert.equal(ok.status, 200);
-    assert.equal(ok.body, p.body);
+    assert.equal(ok.body, body);
     assert.equal(ok.headers.ETag, '"abc"');
-    assert.equal(servePublished(p, 'HEAD', {}).body, undefined);
-    const notModified = servePublished(p, 'GET', { 'if-none-match': '"abc"' });
+    assert.equal(ok.headers['Content-Length'], '2');
+    const unread = () => assert.fail('the body is not read');
+    const head = servePublished(p, 'HEAD', {}, unread);
+    assert.equal(head.body, undefined);
+    assert.equal(head.headers['Content-Length'], '2');
+    const notModified = servePublished(p, 'GET', { 'if-none-match': '"abc"' }, unread);
     assert.equal(notModified.status, 304);
     assert.equal(notModified.body, undefined);
     assert.deepEqual(Object.keys(notModified.headers).sort(), ['Cache-Control', 'ETag', 'Last-Modified']);

@@ -707,10 +707,109 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
         rows: 1,
       });
       const got = await store.exports.get('h1');
-      assert.ok(got && got.body.equals(body));
-      assert.equal(got?.rows, 1);
+      assert.ok(got);
+      assert.ok(Buffer.concat(await store.exports.parts('h1', got.bodyId, 0, 10)).equals(body));
+      assert.equal(got.bytes, body.length);
+      assert.equal(got.rows, 1);
       await store.exports.delete('h1');
       assert.equal(await store.exports.get('h1'), undefined);
+    });
+
+    it('writes an export body part by part, replaces it whole, and keeps it when told it is unchanged', async () => {
+      const store = await open();
+      const meta = (etag: string) => ({
+        keyHash: 'k',
+        format: 'csv' as const,
+        etag,
+        lastModified: '2026-01-01T00:00:00.000Z',
+        rows: 3,
+      });
+      const parts = ['a,b\r\n', '1,2\r\n', '3,4\r\n', 'Zoë,\u00ff'].map((t) => Buffer.from(t, 'utf8'));
+      const taken: number[] = [];
+      const lazily = (function* () {
+        for (const [i, part] of parts.entries()) {
+          taken.push(i);
+          yield part;
+        }
+      })();
+      let seen = -1;
+      const first = await store.exports.replace('k', lazily, () => {
+        seen = taken.length;
+        return meta('"one"');
+      });
+      assert.equal(seen, parts.length, 'finish is asked once every part is written');
+      assert.ok(first);
+      assert.equal(first.bytes, Buffer.concat(parts).length);
+      const got = await store.exports.get('k');
+      assert.deepEqual(got, first);
+      assert.deepEqual(await store.exports.parts('k', first.bodyId, 0, 2), parts.slice(0, 2));
+      assert.deepEqual(await store.exports.parts('k', first.bodyId, 2, 5), parts.slice(2));
+      assert.deepEqual(await store.exports.parts('k', first.bodyId, 4, 5), []);
+
+      // Unchanged: nothing written stays, the export and its parts are as they were.
+      const again = await store.exports.replace('k', [Buffer.from('other')], () => undefined);
+      assert.equal(again, undefined);
+      assert.deepEqual(await store.exports.get('k'), first);
+      assert.deepEqual(
+        Buffer.concat(await store.exports.parts('k', first.bodyId, 0, 10)),
+        Buffer.concat(parts),
+      );
+
+      // Replaced: the new body is served; the one it replaced stays readable (a download started on
+      // it finishes) until the next replace, and then its parts are gone (a reader of it learns so).
+      const second = await store.exports.replace('k', [Buffer.from('x,y')], () => meta('"two"'));
+      assert.ok(second);
+      assert.notEqual(second.bodyId, first.bodyId);
+      assert.deepEqual((await store.exports.get('k'))?.etag, '"two"');
+      assert.deepEqual(await store.exports.parts('k', second.bodyId, 0, 10), [Buffer.from('x,y')]);
+      assert.deepEqual(
+        Buffer.concat(await store.exports.parts('k', first.bodyId, 0, 10)),
+        Buffer.concat(parts),
+      );
+      const third = await store.exports.replace('k', [Buffer.from('z')], () => meta('"three"'));
+      assert.ok(third);
+      assert.deepEqual(await store.exports.parts('k', first.bodyId, 0, 10), []);
+      assert.deepEqual(await store.exports.parts('k', second.bodyId, 0, 10), [Buffer.from('x,y')]);
+
+      // A failure while the body is made leaves the export as it was.
+      const failing = (function* () {
+        yield Buffer.from('partial');
+        throw new Error('no more rows');
+      })();
+      await assert.rejects(
+        store.exports.replace('k', failing, () => meta('"four"')),
+        /no more rows/,
+      );
+      assert.deepEqual(await store.exports.get('k'), third);
+      assert.deepEqual(await store.exports.parts('k', third.bodyId, 0, 10), [Buffer.from('z')]);
+
+      await store.exports.delete('k');
+      assert.equal(await store.exports.get('k'), undefined);
+      assert.deepEqual(await store.exports.parts('k', second.bodyId, 0, 10), []);
+      assert.deepEqual(await store.exports.parts('k', third.bodyId, 0, 10), []);
+    });
+
+    it('upgrades the exports of schema version 7 in place: each body becomes one part', async () => {
+      const previous = MIGRATIONS.filter((m) => m.version <= 7);
+      const hex = Buffer.from('id\r\n1', 'utf8').toString('hex');
+      const blob = engine.name === 'postgres' ? `'\\x${hex}'::bytea` : `x'${hex}'`;
+      await place.sql(
+        `CREATE TABLE imis_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);` +
+          previous.map((m) => `${m[engine.name]};`).join('') +
+          previous.map((m) => `INSERT INTO imis_schema VALUES (${m.version}, 0);`).join('') +
+          `INSERT INTO imis_exports (key_hash, format, body, etag, last_modified, row_count, expires_at)
+           VALUES ('old', 'csv', ${blob}, '"e"', '2026-01-01T00:00:00.000Z', 1, NULL)`,
+      );
+      const store = await open();
+      const got = await store.exports.get('old');
+      assert.ok(got);
+      assert.equal(got.bytes, 5);
+      assert.deepEqual(
+        Buffer.concat(await store.exports.parts('old', got.bodyId, 0, 10)).toString(),
+        'id\r\n1',
+      );
+      assert.equal(got.etag, '"e"');
+      assert.equal(got.rows, 1);
     });
 
     it('serves an export until it expires, then prunes it; one without expiry stays', async () => {
@@ -731,7 +830,10 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       const after = new Date(t0.getTime() + 1000);
       assert.equal(await store.exports.get('soon', after), undefined, 'expired: not served');
       assert.ok(await store.exports.get('never', new Date(t0.getTime() + 1e12)));
+      const soon = await store.exports.get('soon', t0);
+      assert.ok(soon);
       assert.equal(await store.exports.prune(after), 1);
+      assert.deepEqual(await store.exports.parts('soon', soon.bodyId, 0, 10), [], 'its body went with it');
       assert.equal(await store.exports.prune(after), 0, 'already deleted');
       assert.ok(await store.exports.get('never', after));
     });
@@ -1018,8 +1120,10 @@ for (const [writer, reader] of [
         );
         assert.deepEqual((await second.runs.get(done.id))?.values, { member: 'M2' });
         const stored = await second.exports.get('k');
-        assert.ok(Buffer.isBuffer(stored?.body));
-        assert.deepEqual(stored?.body, body);
+        assert.ok(stored);
+        const parts = await second.exports.parts('k', stored.bodyId, 0, 10);
+        assert.ok(parts.every((part) => Buffer.isBuffer(part)));
+        assert.deepEqual(Buffer.concat(parts), body);
         assert.deepEqual(await second.nodeState.get('n1', 'cursor'), { at: 5 });
       } finally {
         await second.close();
