@@ -259,7 +259,7 @@ export async function exportBench(): Promise<SectionResult> {
     if (idle) console.log(`child RSS idle before the first run: ${idle.rssMb.toFixed(0)} MB`);
     console.log(
       `${RUNS} rounds of: reference (fetchIqa, then papaparse unparse, then the package's toCsv), then ours ` +
-        `(POST /go … answer), then GET of the public URL (checked, not timed)`,
+        `(POST /go … answer), then GET of the public URL (checked, not timed; in the round's peak RSS)`,
     );
     console.log(
       `columns: ref csv = papaparse unparse alone; ours csv = the Export Data to URL node (flatten + papaparse + ` +
@@ -284,15 +284,18 @@ export async function exportBench(): Promise<SectionResult> {
       );
       const run = await oursOnce(red, pid, round);
       ours.push(run);
+
+      // The public URL serves the header and every row; compared with papaparse's output. The
+      // round's peak covers this GET too (VmHWM is not reset between the POST and it).
+      const got = await fetch(run.publicUrl, { signal: AbortSignal.timeout(60_000) });
+      const body = await got.text();
+      if (got.status !== 200) throw new Error(`GET ${run.publicUrl} → ${got.status}: ${body.slice(0, 300)}`);
+      const getHwm = run.hwmExact && pid !== undefined ? (memoryOf(pid)?.hwmMb ?? NaN) : NaN;
+      if (Number.isFinite(getHwm)) run.peakMb = Math.max(run.peakMb, getHwm);
       console.log(
         `${String(round).padEnd(6)}${'ours'.padEnd(6)}${fmt(run.totalS, 3)}${fmt(run.fetchS, 3)}${fmt(run.exportS, 3)}` +
           `${blank}${fmt(run.answerS, 3)}${fmt(run.beforeMb, 0)}${fmt(run.peakMb, 0)}`,
       );
-
-      // The public URL serves the header and every row; compared with papaparse's output.
-      const got = await fetch(run.publicUrl, { signal: AbortSignal.timeout(60_000) });
-      const body = await got.text();
-      if (got.status !== 200) throw new Error(`GET ${run.publicUrl} → ${got.status}: ${body.slice(0, 300)}`);
       const lines = body.split('\r\n').length;
       allSame &&= body === ref.csv;
       checked =
@@ -332,7 +335,7 @@ export async function exportBench(): Promise<SectionResult> {
       `  peak RSS of the Node-RED child: ${peakMb.toFixed(0)} MB in round 1 (idle before it: ` +
         `${idle?.rssMb.toFixed(0) ?? 'n/a'} MB), ${maxPeakMb.toFixed(0)} MB at most over ${RUNS} rounds (per round: ` +
         `${roundPeaks} MB); a run adds ${growthMb.toFixed(0)} MB on average to the RSS it starts from (RSS0)` +
-        ` (${exact ? 'VmHWM, reset just before each POST' : 'VmRSS polled every 50 ms'})`,
+        ` (${exact ? 'VmHWM, reset just before each POST, read after its GET' : 'VmRSS polled every 50 ms'})`,
     );
     console.log('');
     const papaOk = papaOnly >= TARGET_RATIO;

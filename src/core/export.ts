@@ -44,11 +44,10 @@ export function toCsv(rows: unknown[], opts: CsvOptions = {}): string {
 
 /**
  * Rows per piece of a large body (about 100 KB for 10 columns). A body is made, hashed, stored and
- * served a piece at a time, never whole: papaparse builds its text by appending to a string, whose
- * parts all stay alive until the whole text is used, and a body of 100,000 rows held whole (as
- * text, as bytes, bound to the store's statement, read back) left tens of MB in the old generation
- * and in malloc's heap at each publish, so memory grew from run to run (npm run bench, export). A
- * piece is turned into bytes at once, while its parts are still young and cheap to collect.
+ * served a piece at a time, never whole: held whole (papaparse's text, its bytes, the copy bound to
+ * the store's statement, the copy served), a body of 100,000 rows left tens of MB in the old
+ * generation and in malloc's heap at each publish, and memory grew from run to run (npm run bench,
+ * export). A piece is turned into bytes at once, while papaparse's string parts are still young.
  */
 const PIECE_ROWS = 1000;
 const CSV_NEWLINE = '\r\n';
@@ -258,27 +257,26 @@ export class PublishedStore {
         ? previous.expiresAt
         : expiryFrom(expiry.after, now);
     // The ETag is the SHA-256 of the body, hashed piece by piece as the pieces are stored.
-    const hash = createHash('sha256');
+    const sha256 = createHash('sha256');
     const pieces = format === 'csv' ? csvBody(rows, opts) : jsonBody(rows);
     const hashed = (function* () {
       for (const piece of pieces) {
-        hash.update(piece);
+        sha256.update(piece);
         yield piece;
       }
     })();
-    let etag = '';
-    const stored = await this.storage.replace(keyHash(key), hashed, () => {
-      etag = `"${hash.digest('base64url')}"`;
+    const name = keyHash(key);
+    const stored = await this.storage.replace(name, hashed, () => {
+      const etag = `"${sha256.digest('base64url')}"`;
       const same =
         previous &&
         previous.etag === etag &&
         previous.format === format &&
         previous.rows === rows.length &&
         previous.expiresAt?.getTime() === expiresAt?.getTime();
-      // The same data, rows and expiry as served: nothing is rewritten.
+      // The same data, rows and expiry as served: what was written is rolled back.
       if (same) return undefined;
       return {
-        keyHash: keyHash(key),
         format,
         etag,
         lastModified: (previous?.etag === etag ? previous.lastModified : wholeSeconds(now)).toISOString(),
@@ -286,10 +284,8 @@ export class PublishedStore {
         ...(expiresAt ? { expiresAt: expiresAt.getTime() } : {}),
       };
     });
-    if (!stored) {
-      // previous is set: replace keeps the export as it was only when it is the same.
-      return previous as Published;
-    }
+    // Nothing stored: the same as `previous`, which is served on.
+    if (!stored) return previous as Published;
     const published = publishedOf(stored);
     if (!this.shared) this.entries.set(key, published);
     return published;

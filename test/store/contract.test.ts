@@ -718,7 +718,6 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
     it('writes an export body part by part, replaces it whole, and keeps it when told it is unchanged', async () => {
       const store = await open();
       const meta = (etag: string) => ({
-        keyHash: 'k',
         format: 'csv' as const,
         etag,
         lastModified: '2026-01-01T00:00:00.000Z',

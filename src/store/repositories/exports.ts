@@ -27,8 +27,8 @@ function exportFromRow(row: ExportRow): StoredExport {
   };
 }
 
-/** What a publish stores besides its body (the body's id and length come from the writing). */
-export type ExportEntry = Omit<StoredExport, 'bodyId' | 'bytes'>;
+/** What a publish stores besides its key and body (the body's id and length come from the writing). */
+export type ExportEntry = Omit<StoredExport, 'keyHash' | 'bodyId' | 'bytes'>;
 
 /** A BLOB as node:sqlite returns it (Uint8Array) or better-sqlite3 and pg (Buffer): as a Buffer. */
 function asBuffer(data: Buffer | Uint8Array): Buffer {
@@ -107,9 +107,9 @@ export class ExportsRepository {
   }
 
   /** Stores `entry` with the whole of `body` (one part). */
-  put(entry: ExportEntry & { body: Uint8Array }): Promise<StoredExport | undefined> {
-    const { body, ...rest } = entry;
-    return this.replace(entry.keyHash, [body], () => rest);
+  put(entry: ExportEntry & { keyHash: string; body: Uint8Array }): Promise<StoredExport | undefined> {
+    const { keyHash, body, ...rest } = entry;
+    return this.replace(keyHash, [body], () => rest);
   }
 
   /** The export under `keyHash`, unless there is none or it expired by `now`. */
