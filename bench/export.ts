@@ -287,7 +287,13 @@ export async function exportBench(): Promise<SectionResult> {
 
       // The public URL serves the header and every row; compared with papaparse's output. The
       // round's peak covers this GET too (VmHWM is not reset between the POST and it).
-      const got = await fetch(run.publicUrl, { signal: AbortSignal.timeout(60_000) });
+      // Connection: close, so that the next round's POST does not take a kept-alive socket that
+      // Node-RED closes after 5 idle seconds (the reference step between them can take that long
+      // on a loaded machine: "fetch failed, other side closed").
+      const got = await fetch(run.publicUrl, {
+        headers: { Connection: 'close' },
+        signal: AbortSignal.timeout(60_000),
+      });
       const body = await got.text();
       if (got.status !== 200) throw new Error(`GET ${run.publicUrl} → ${got.status}: ${body.slice(0, 300)}`);
       const getHwm = run.hwmExact && pid !== undefined ? (memoryOf(pid)?.hwmMb ?? NaN) : NaN;
