@@ -25,6 +25,7 @@ import {
   verdict,
 } from './common.js';
 import type { SectionResult } from './common.js';
+import { everySecondCron } from '../test/support/flows.js';
 import { PAYLOAD, TOKEN, flows as webhookFlows } from './webhook.js';
 
 const CONNECTIONS = 48;
@@ -118,17 +119,7 @@ async function cronDelays(processes: number, counterUrl: string, arrivals: numbe
   const url = await postgresDatabase();
   const flows = [
     { id: 'tab', type: 'tab', label: 'Benchmark: cron on several processes' },
-    {
-      id: 'tick',
-      z: 'tab',
-      type: 'imis-cron',
-      expression: '* * * * * ? *',
-      timeZone: 'UTC',
-      enabled: true,
-      misfire: 'skip',
-      cfgVersion: 4,
-      wires: [['count']],
-    },
+    everySecondCron('tick', 'tab', 'skip', ['count']),
     { id: 'count', z: 'tab', type: 'http request', method: 'POST', ret: 'txt', url: counterUrl, wires: [[]] },
   ];
   const reds: RedProcess[] = [];

@@ -41,3 +41,21 @@ export function nodeOf(flows: FlowNode[], match: (node: FlowNode) => boolean, wh
   if (node === undefined) throw new Error(`the flows have no ${what}`);
   return node;
 }
+
+/**
+ * A Cron node `id` on tab `z` firing every second (UTC) into `next`; `misfire` says what it does
+ * with the seconds missed while no process ran (the system tests and bench/scale.ts).
+ */
+export function everySecondCron(id: string, z: string, misfire: 'skip' | 'once', next: string[]): FlowNode {
+  return {
+    id,
+    z,
+    type: 'imis-cron',
+    expression: '* * * * * ? *',
+    timeZone: 'UTC',
+    enabled: true,
+    misfire,
+    cfgVersion: 4,
+    wires: [next],
+  };
+}

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { rmSync } from 'node:fs';
-import { nodeOf } from '../support/flows.js';
+import { everySecondCron, nodeOf } from '../support/flows.js';
 import { requireNginx, startNginx } from '../support/nginx.js';
 import { freePort, requirePostgres, startPostgres } from '../support/postgres.js';
 import type { TestPostgres } from '../support/postgres.js';
@@ -86,18 +86,7 @@ describe('System: three Node-RED processes on one PostgreSQL store, the same flo
         allowFrom: '203.0.113.7',
         wires: [[]],
       },
-      {
-        id: 'tick',
-        z: 'tab',
-        type: 'imis-cron',
-        name: 'every second',
-        expression: '* * * * * ? *',
-        timeZone: 'UTC',
-        enabled: true,
-        misfire: 'once',
-        cfgVersion: 4,
-        wires: [['count']],
-      },
+      { ...everySecondCron('tick', 'tab', 'once', ['count']), name: 'every second' },
       {
         id: 'count',
         z: 'tab',

@@ -7,6 +7,7 @@ import { freePort, requirePostgres, startPostgres } from '../support/postgres.js
 import type { TestPostgres } from '../support/postgres.js';
 import WebSocket from 'ws';
 import { normalizeDefinition } from '../../src/workflow/index.js';
+import { everySecondCron } from '../support/flows.js';
 import { orderLifecycle } from '../workflow/fixtures.js';
 import { prepareUserDir, startRed, waitUntil } from './red-child.js';
 import type { RedChild } from './red-child.js';
@@ -68,17 +69,7 @@ describe('System: PostgreSQL stopped and started again under two Node-RED proces
     };
     const flows = [
       { id: 'tab', type: 'tab', label: 'outage' },
-      {
-        id: 'tick',
-        z: 'tab',
-        type: 'imis-cron',
-        expression: '* * * * * ? *',
-        timeZone: 'UTC',
-        enabled: true,
-        misfire: 'once',
-        cfgVersion: 4,
-        wires: [['count-tick']],
-      },
+      everySecondCron('tick', 'tab', 'once', ['count-tick']),
       { id: 'hook', z: 'tab', type: 'imis-webhook-in', name: 'calls', wires: [['count-hook']] },
       { id: 'count-tick', ...count, wires: [[]] },
       // Orders: Webhook in → the order lifecycle's state machine (its SUBMIT is a webhook transition).
