@@ -18,10 +18,13 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { SQLITE_DRIVERS } from '../support/sqlite.js';
 import { freePort } from '../editor/red-process.js';
 import { watchChild } from '../support/child.js';
 import type { WatchedChild } from '../support/child.js';
+import { waitFor } from '../support/wait.js';
+import type { RunRecord } from '../../src/runs/tracker.js';
 
 const ROOT = join(__dirname, '../../..');
 const NODE_RED_PKG = process.env.NODE_RED_PKG ?? 'node-red';
@@ -250,6 +253,65 @@ describe(`Package: the npm tarball installed into a fresh ${NODE_RED_PKG} user d
         name,
       );
     }
+  });
+
+  it('takes a webhook call with a gzip body on a flow deployed to it, and records its run', async () => {
+    // Node-RED's default settings: the editor, the admin API and the flows' endpoints share `/`.
+    const token = 'tarball-webhook-token-0123456789';
+    const deployed = await fetch(`${url}/flows`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify([
+        { id: 'tb-tab', type: 'tab', label: 'tarball' },
+        {
+          id: 'tb-hook',
+          z: 'tb-tab',
+          type: 'imis-webhook-in',
+          name: 'check-in',
+          x: 120,
+          y: 60,
+          wires: [[]],
+          credentials: { token },
+        },
+      ]),
+    });
+    assert.equal(deployed.status, 204, await deployed.text());
+    const payload = { memberId: '12345', note: 'Grüße' };
+    const hook = `${url}/imis/hook/${token}`;
+    // The body reader's dependencies (raw-body, iconv-lite) come from the installed package.
+    const answer = await waitFor(
+      async () => {
+        const res = await fetch(hook, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Encoding': 'gzip' },
+          body: gzipSync(JSON.stringify(payload)),
+        });
+        // While the new flow starts: 404, then 503 "Node-RED is starting its flows" (Retry-After).
+        if (res.status !== 404 && res.status !== 503) return res;
+        await res.arrayBuffer();
+        return undefined;
+      },
+      10_000,
+      'the deployed webhook',
+    );
+    const body = await answer.text();
+    assert.equal(answer.status, 200, body);
+    const { id } = JSON.parse(body) as { id: string };
+    const run = await waitFor(async () => {
+      const res = await fetch(`${url}/imis/runs/${id}`);
+      const found = res.status === 200 ? ((await res.json()) as RunRecord) : undefined;
+      return found && found.status !== 'running' ? found : undefined;
+    });
+    assert.equal(run.status, 'ok');
+    assert.deepEqual(run.input, payload);
+
+    const broken = await fetch(hook, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"memberId":',
+    });
+    assert.equal(broken.status, 400);
+    assert.equal(((await broken.json()) as { error: boolean }).error, true);
   });
 
   it('installs the imis-emulator command, which starts the local iMIS emulator', async () => {
