@@ -60,10 +60,13 @@ export class RefusedCalls {
     this.totals.set(key, (this.totals.get(key) ?? 0) + 1);
   }
 
-  /** The rejections kept that match `query`, newest first. */
+  /**
+   * The rejections kept that match `query`, newest first: an endpoint's calls of the same
+   * millisecond in the reverse order they came (the sort keeps the order of equal times).
+   */
   list(query: RefusedQuery = {}): RefusedCall[] {
     const calls = this.lists(query)
-      .flatMap(([, list]) => list)
+      .flatMap(([, list]) => list.slice().reverse())
       .filter((c) => matches(c, query))
       .sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
     return query.limit !== undefined && query.limit >= 0 ? calls.slice(0, query.limit) : calls;

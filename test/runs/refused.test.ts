@@ -32,6 +32,17 @@ describe('Refused calls kept for the runs dashboard', () => {
     assert.equal(log.list({ limit: 2 }).length, 2);
   });
 
+  it("lists an endpoint's refusals of the same millisecond newest first too", () => {
+    const log = new RefusedCalls();
+    log.add({ ...call('a', 1), reason: 'first' });
+    log.add({ ...call('a', 1), reason: 'second' });
+    log.add({ ...call('a', 1), reason: 'third' });
+    assert.deepEqual(
+      log.list().map((c) => c.reason),
+      ['third', 'second', 'first'],
+    );
+  });
+
   it('keeps the last N per endpoint, so a flood at one endpoint does not push out the others', () => {
     const log = new RefusedCalls(3);
     log.add(call('quiet', 0));
