@@ -682,6 +682,13 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       assert.deepEqual(await store.inputs.acceptOnce(input('hook', 8), mark('msg_3', 'new')), {
         accepted: true,
       });
+      // One group with a delivery id between plain accepts (its rows are written in the ids'
+      // transaction): all three are stored.
+      await Promise.all([
+        store.inputs.accept(input('hook', 10)),
+        store.inputs.acceptOnce(input('hook', 11), mark('msg_4', 'answer-11')),
+        store.inputs.accept(input('hook', 12)),
+      ]);
       // The next process on the same store (a restart) finds the ids and has only the accepted inputs.
       await store.close();
       const later = await open();
@@ -691,7 +698,7 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       });
       assert.deepEqual(
         (await later.inputs.claimPending('hook')).map((i) => i.payload),
-        [1, 5, 7, 8].map((n) => input('hook', n).payload),
+        [1, 5, 7, 8, 10, 11, 12].map((n) => input('hook', n).payload),
       );
     });
 

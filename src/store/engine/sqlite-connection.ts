@@ -61,7 +61,8 @@ export class SqliteConnection {
       case 'runMany': {
         const s = this.statement(op.sql);
         let n = 0;
-        for (const row of op.rows) n += s.run(...row).changes;
+        const rows = op.rows;
+        for (let i = 0; i < rows.length; i++) n += s.run(...rows[i]).changes;
         this.changes += n;
         return n;
       }
