@@ -120,15 +120,18 @@ export class InputsRepository {
     // The usual group has no delivery ids: its rows are made in one pass (the accept path's cost
     // per input is measured by `npm run bench`, store section).
     const rows: unknown[][] = [];
-    for (let i = 0; i < items.length && !items[i].seen; i++)
-      rows.push(inputRow(items[i].input, owner, leaseUntil));
-    if (rows.length === items.length) {
+    let first = 0;
+    for (; first < items.length && !items[first].seen; first++)
+      rows.push(inputRow(items[first].input, owner, leaseUntil));
+    if (first === items.length) {
       await this.engine.runMany(INSERT_INPUT, rows);
       return;
     }
+    // From the first item with a delivery id on; the rows before it are made already.
+    const rest = items.slice(first);
     await this.engine.transaction(function* (tx) {
-      const fresh: unknown[][] = [];
-      for (const item of items) {
+      const fresh = rows.slice();
+      for (const item of rest) {
         const { input, seen } = item;
         if (seen) {
           const marked = yield* tx.run(MARK_SEEN, [
