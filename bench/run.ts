@@ -24,7 +24,8 @@
 // rounds of ref + ours, default 3; protect: rounds of its 8 mirrored runs, default 1), BENCH_STORE_ROWS / BENCH_STORE_CONCURRENCY / BENCH_STORE_ROUNDS
 // (default 50,000 / 200 / 2), BENCH_PG_FSYNC=off (PostgreSQL without fsync; default on),
 // BENCH_STARTUP_RUNS (default 3), BENCH_BASELINE_DIR (a built older version for "before" start-up
-// numbers: see bench/startup.ts), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 3),
+// numbers, see bench/startup.ts, and for the store section's before/after of its SQLite store in one
+// process, BENCH_STORE_AB_ROUNDS rounds, default 10), BENCH_CRON_FIRINGS (default 60), BENCH_EXPORT_RUNS (default 3),
 // BENCH_DELTA_RUNS (default 3), BENCH_RUNS_ROWS (default 1,000,000), BENCH_RUNS_REPEAT (default 10),
 // BENCH_WORKFLOW_INSTANCES (default 1000000), BENCH_WORKFLOW_TIMEOUT_S (default 2),
 // tracking: BENCH_ROUNDS (rounds of off + on, default 3), BENCH_TRACKING_RUNS (runs per measured

@@ -13,11 +13,18 @@
 // delete of the input in the same transaction. One row per transaction (no batching) is printed
 // beside it, for scale. Each run starts from a fresh database file / database; runs alternate raw,
 // store, BENCH_STORE_ROUNDS times (default 2). BENCH_STORE_ROWS rows per run (default 50,000).
+//
+// Before and after: when BENCH_BASELINE_DIR names a built copy of an older version (see
+// bench/startup.ts for making one), its SQLite store and this one are also compared in THIS
+// process, accept and finishRun as above, alternating old, new, new, old, ... for
+// BENCH_STORE_AB_ROUNDS rounds (default 10): two runs of this section in separate processes differ
+// by ±15% on a small VM, more than the few per cent a change to the store's code makes.
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { RunRecord } from '../src/runs/tracker.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { RUN_COLUMNS, inputRow, runRow } from '../src/store/rows.js';
@@ -311,6 +318,111 @@ const postgres: Engine = {
   },
 };
 
+// ----- Before and after, in one process ---------------------------------------------------------
+
+const AB_ROUNDS = Math.max(2, Math.trunc(Number(process.env.BENCH_STORE_AB_ROUNDS) || 10));
+
+/** An SQLite store of either API: since the store split `inputs.accept` and `runs.finish`, before it `accept` and `finishRun`. */
+interface AnyStore {
+  inputs?: { accept(input: AcceptedInput): Promise<void> };
+  runs?: { finish(run: RunRecord): Promise<void> };
+  accept?(input: AcceptedInput): Promise<void>;
+  finishRun?(run: RunRecord): Promise<void>;
+  close(): Promise<void>;
+}
+type StoreClass = new (options: { file: string }) => AnyStore;
+
+/** The accept and finish of either API. */
+function verbs(store: AnyStore): {
+  accept: (input: AcceptedInput) => Promise<void>;
+  finish: (run: RunRecord) => Promise<void>;
+} {
+  const { inputs, runs, accept, finishRun } = store;
+  if (inputs && runs) return { accept: (i) => inputs.accept(i), finish: (r) => runs.finish(r) };
+  if (accept && finishRun) return { accept: accept.bind(store), finish: finishRun.bind(store) };
+  throw new Error('a store with neither inputs.accept nor accept');
+}
+
+/** Accept, then finish, ROWS inputs from CONCURRENCY writers into a fresh store; rows/s of each. */
+async function acceptAndFinish(Store: StoreClass): Promise<Rates> {
+  const inputs = makeInputs(ROWS);
+  const finished = inputs.map(runOf);
+  const store = new Store({ file: sqliteFile() });
+  try {
+    const { accept, finish } = verbs(store);
+    const acceptSeconds = await writers(inputs, CONCURRENCY, accept);
+    const finishSeconds = await writers(finished, CONCURRENCY, finish);
+    return { accept: ROWS / acceptSeconds, finish: ROWS / finishSeconds };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Two-sided 95% quantiles of Student's t for 1..20 degrees of freedom. */
+const T95 = [
+  12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
+  2.12, 2.11, 2.101, 2.093, 2.086,
+];
+
+/** Geometric mean of after/before over paired rounds, with its 95% confidence interval. */
+function pairedRatio(
+  before: number[],
+  after: number[],
+): { ratio: number; low: number; high: number; wins: number } {
+  const logs = after.map((a, i) => Math.log(a / before[i]));
+  const n = logs.length;
+  const m = mean(logs);
+  const sd = Math.sqrt(logs.reduce((sum, x) => sum + (x - m) ** 2, 0) / (n - 1));
+  const half = (n - 1 <= T95.length ? T95[n - 2] : 1.96 + 2.4 / (n - 1)) * (sd / Math.sqrt(n));
+  return {
+    ratio: Math.exp(m),
+    low: Math.exp(m - half),
+    high: Math.exp(m + half),
+    wins: logs.filter((x) => x > 0).length,
+  };
+}
+
+/**
+ * This version's SQLite store against the one built in `baselineDir`, in this process: rounds
+ * alternate before, after, after, before, ... after one untimed round of each.
+ */
+async function beforeAndAfter(baselineDir: string): Promise<string[]> {
+  const dir = resolve(baselineDir);
+  let Before: StoreClass;
+  try {
+    Before = (
+      createRequire(__filename)(join(dir, 'dist', 'src', 'store', 'sqlite.js')) as { SqliteStore: StoreClass }
+    ).SqliteStore;
+  } catch (err) {
+    return [
+      `sqlite before/after: BENCH_BASELINE_DIR=${baselineDir}: no store build there (${(err as Error).message.split('\n')[0]})`,
+    ];
+  }
+  const After = SqliteStore as unknown as StoreClass;
+  console.log(
+    `\nSQLite store, before (${dir}) and after (this build), in this process: ${AB_ROUNDS} rounds of ` +
+      `${ROWS} accepts then finishRuns, ${CONCURRENCY} writers, alternating`,
+  );
+  await acceptAndFinish(Before);
+  await acceptAndFinish(After);
+  const before: Rates[] = [];
+  const after: Rates[] = [];
+  for (let round = 0; round < AB_ROUNDS; round++) {
+    const order = round % 2 === 0 ? [Before, After] : [After, Before];
+    for (const Store of order) (Store === Before ? before : after).push(await acceptAndFinish(Store));
+  }
+  return (['accept', 'finish'] as const).map((key) => {
+    const b = before.map((r) => r[key]);
+    const a = after.map((r) => r[key]);
+    const { ratio, low, high, wins } = pairedRatio(b, a);
+    return (
+      `sqlite before/after ${key === 'accept' ? 'accept' : 'finishRun'}: before ${mean(b).toFixed(0)}/s, ` +
+      `after ${mean(a).toFixed(0)}/s; after/before ${ratio.toFixed(3)} (95% CI ${low.toFixed(3)}–${high.toFixed(3)}; ` +
+      `after faster in ${wins} of ${AB_ROUNDS} rounds)`
+    );
+  });
+}
+
 // ----- The section ------------------------------------------------------------------------------
 
 async function measureEngine(engine: Engine): Promise<Measured> {
@@ -404,6 +516,13 @@ export async function storeBench(): Promise<SectionResult> {
         line('accept', 'accept', m.store.acceptGroup),
         line('finishRun', 'finish', m.store.finishGroup),
       ]) {
+        console.log(l);
+        lines.push(l);
+      }
+    }
+    const baseline = process.env.BENCH_BASELINE_DIR;
+    if (baseline) {
+      for (const l of await beforeAndAfter(baseline)) {
         console.log(l);
         lines.push(l);
       }
