@@ -15,16 +15,15 @@
 // store, BENCH_STORE_ROUNDS times (default 2). BENCH_STORE_ROWS rows per run (default 50,000).
 //
 // Before and after: when BENCH_BASELINE_DIR names a built copy of an older version (see
-// bench/startup.ts for making one), its SQLite store and this one are also compared in THIS
-// process, accept and finishRun as above, alternating old, new, new, old, ... for
-// BENCH_STORE_AB_ROUNDS rounds (default 10): two runs of this section in separate processes differ
-// by ±15% on a small VM, more than the few per cent a change to the store's code makes.
+// bench/startup.ts for making one), its SQLite store and this one are also compared with each other
+// in one process (store-before-after.ts): two runs of this section in separate processes differ by
+// ±15% on a small VM, more than the few per cent a change to the store's code makes.
 import pg from 'pg';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { RunRecord } from '../src/runs/tracker.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { RUN_COLUMNS, inputRow, runRow } from '../src/store/rows.js';
@@ -37,8 +36,8 @@ import type { AcceptedInput } from '../src/store/types.js';
 import { PG_FSYNC, fmt, heading, mean, postgresDatabase } from './common.js';
 import type { SectionResult } from './common.js';
 
-const ROWS = Math.max(1000, Math.trunc(Number(process.env.BENCH_STORE_ROWS) || 50_000));
-const CONCURRENCY = Math.max(1, Math.trunc(Number(process.env.BENCH_STORE_CONCURRENCY) || 200));
+export const ROWS = Math.max(1000, Math.trunc(Number(process.env.BENCH_STORE_ROWS) || 50_000));
+export const CONCURRENCY = Math.max(1, Math.trunc(Number(process.env.BENCH_STORE_CONCURRENCY) || 200));
 const ROUNDS = Math.max(1, Math.trunc(Number(process.env.BENCH_STORE_ROUNDS) || 2));
 const RAW_BATCH = 1000;
 /** Rows written one per transaction (for scale only: slow with a real fsync). */
@@ -55,7 +54,7 @@ const payload = () => ({
   sessionCode: 'KEYNOTE',
 });
 
-function makeInputs(n: number): AcceptedInput[] {
+export function makeInputs(n: number): AcceptedInput[] {
   const acceptedAt = new Date().toISOString();
   return Array.from({ length: n }, () => ({
     id: randomUUID(),
@@ -66,7 +65,7 @@ function makeInputs(n: number): AcceptedInput[] {
 }
 
 /** A finished run of the webhook flow: trigger and schema validation, both ok. */
-function runOf(input: AcceptedInput): RunRecord {
+export function runOf(input: AcceptedInput): RunRecord {
   const at = input.acceptedAt;
   return {
     id: input.id,
@@ -90,8 +89,26 @@ function runOf(input: AcceptedInput): RunRecord {
   };
 }
 
+/**
+ * The raw runs' rows: the store's own rows (inputRow, runRow), each copied into an array made here.
+ * The raw runs keep all ROWS of them until they are written; made by the store's functions, those
+ * arrays would teach V8 that the arrays those functions make live long, and V8 would then make the
+ * store's own rows in the old generation (allocation-site pretenuring), where each one, garbage
+ * once written, keeps its strings alive through every scavenge until the next full GC: the store
+ * run that follows would measure the raw runs' traces in the heap, not only the store.
+ */
+function rawRows(
+  inputs: AcceptedInput[],
+  runs: RunRecord[],
+): { inputRows: unknown[][]; runRows: unknown[][] } {
+  return {
+    inputRows: inputs.map((i) => [...inputRow(i, OWNER, LEASE_UNTIL)]),
+    runRows: runs.map((r) => [...runRow(r)]),
+  };
+}
+
 /** `concurrency` writers, each awaiting its write before taking the next item; returns seconds. */
-async function writers<T>(
+export async function writers<T>(
   items: T[],
   concurrency: number,
   write: (item: T) => Promise<void>,
@@ -125,7 +142,7 @@ function countGroups(store: Store): { groups: () => number; reset: () => void } 
   return { groups: () => groups, reset: () => (groups = 0) };
 }
 
-interface Rates {
+export interface Rates {
   accept: number;
   finish: number;
 }
@@ -153,7 +170,7 @@ interface Engine {
 
 const sqliteDirs: string[] = [];
 
-function sqliteFile(): string {
+export function sqliteFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'imis-bench-store-'));
   sqliteDirs.push(dir);
   return join(dir, 'imis.db');
@@ -194,8 +211,7 @@ const sqlite: Engine = {
     const db = rawSqlite();
     try {
       const s = sqliteStatements(db);
-      const inputRows = inputs.map((i) => inputRow(i, OWNER, LEASE_UNTIL));
-      const runRows = runs.map(runRow);
+      const { inputRows, runRows } = rawRows(inputs, runs);
       const insertMany = db.transaction((rows: unknown[][]) => {
         for (const row of rows) s.insert.run(...row);
       });
@@ -220,8 +236,7 @@ const sqlite: Engine = {
     const db = rawSqlite();
     try {
       const s = sqliteStatements(db);
-      const inputRows = inputs.slice(0, SINGLE_ROWS).map((i) => inputRow(i, OWNER, LEASE_UNTIL));
-      const runRows = runs.slice(0, SINGLE_ROWS).map(runRow);
+      const { inputRows, runRows } = rawRows(inputs.slice(0, SINGLE_ROWS), runs.slice(0, SINGLE_ROWS));
       const finishOne = db.transaction((row: unknown[]) => {
         s.run.run(...row);
         s.remove.run(row[0]);
@@ -269,8 +284,7 @@ const postgres: Engine = {
   async raw(inputs, runs, batch) {
     const client = await rawPostgres();
     try {
-      const inputRows = inputs.map((i) => inputRow(i, OWNER, LEASE_UNTIL));
-      const runRows = runs.map(runRow);
+      const { inputRows, runRows } = rawRows(inputs, runs);
       let started = performance.now();
       for (let i = 0; i < inputRows.length; i += batch) {
         const rows = inputRows.slice(i, i + batch);
@@ -294,8 +308,7 @@ const postgres: Engine = {
   async single(inputs, runs) {
     const client = await rawPostgres();
     try {
-      const inputRows = inputs.slice(0, SINGLE_ROWS).map((i) => inputRow(i, OWNER, LEASE_UNTIL));
-      const runRows = runs.slice(0, SINGLE_ROWS).map(runRow);
+      const { inputRows, runRows } = rawRows(inputs.slice(0, SINGLE_ROWS), runs.slice(0, SINGLE_ROWS));
       let started = performance.now();
       for (const row of inputRows) await client.query(INSERT_INPUTS + placeholders(1, 7), row);
       const accept = inputRows.length / ((performance.now() - started) / 1000);
@@ -318,109 +331,24 @@ const postgres: Engine = {
   },
 };
 
-// ----- Before and after, in one process ---------------------------------------------------------
-
-const AB_ROUNDS = Math.max(2, Math.trunc(Number(process.env.BENCH_STORE_AB_ROUNDS) || 10));
-
-/** An SQLite store of either API: since the store split `inputs.accept` and `runs.finish`, before it `accept` and `finishRun`. */
-interface AnyStore {
-  inputs?: { accept(input: AcceptedInput): Promise<void> };
-  runs?: { finish(run: RunRecord): Promise<void> };
-  accept?(input: AcceptedInput): Promise<void>;
-  finishRun?(run: RunRecord): Promise<void>;
-  close(): Promise<void>;
-}
-type StoreClass = new (options: { file: string }) => AnyStore;
-
-/** The accept and finish of either API. */
-function verbs(store: AnyStore): {
-  accept: (input: AcceptedInput) => Promise<void>;
-  finish: (run: RunRecord) => Promise<void>;
-} {
-  const { inputs, runs, accept, finishRun } = store;
-  if (inputs && runs) return { accept: (i) => inputs.accept(i), finish: (r) => runs.finish(r) };
-  if (accept && finishRun) return { accept: accept.bind(store), finish: finishRun.bind(store) };
-  throw new Error('a store with neither inputs.accept nor accept');
-}
-
-/** Accept, then finish, ROWS inputs from CONCURRENCY writers into a fresh store; rows/s of each. */
-async function acceptAndFinish(Store: StoreClass): Promise<Rates> {
-  const inputs = makeInputs(ROWS);
-  const finished = inputs.map(runOf);
-  const store = new Store({ file: sqliteFile() });
-  try {
-    const { accept, finish } = verbs(store);
-    const acceptSeconds = await writers(inputs, CONCURRENCY, accept);
-    const finishSeconds = await writers(finished, CONCURRENCY, finish);
-    return { accept: ROWS / acceptSeconds, finish: ROWS / finishSeconds };
-  } finally {
-    await store.close();
-  }
-}
-
-/** Two-sided 95% quantiles of Student's t for 1..20 degrees of freedom. */
-const T95 = [
-  12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
-  2.12, 2.11, 2.101, 2.093, 2.086,
-];
-
-/** Geometric mean of after/before over paired rounds, with its 95% confidence interval. */
-function pairedRatio(
-  before: number[],
-  after: number[],
-): { ratio: number; low: number; high: number; wins: number } {
-  const logs = after.map((a, i) => Math.log(a / before[i]));
-  const n = logs.length;
-  const m = mean(logs);
-  const sd = Math.sqrt(logs.reduce((sum, x) => sum + (x - m) ** 2, 0) / (n - 1));
-  const half = (n - 1 <= T95.length ? T95[n - 2] : 1.96 + 2.4 / (n - 1)) * (sd / Math.sqrt(n));
-  return {
-    ratio: Math.exp(m),
-    low: Math.exp(m - half),
-    high: Math.exp(m + half),
-    wins: logs.filter((x) => x > 0).length,
-  };
+/** Removes the section's database files. */
+export function removeSqliteFiles(): void {
+  for (const dir of sqliteDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /**
- * This version's SQLite store against the one built in `baselineDir`, in this process: rounds
- * alternate before, after, after, before, ... after one untimed round of each.
+ * The SQLite store of `baselineDir` against this one (store-before-after.ts), in a process of its
+ * own: in this one, the raw runs above have already run this build's row and transaction code, and
+ * V8 has adapted it to them (e.g. allocation sites that now allocate in the old generation), which
+ * would favour the baseline.
  */
-async function beforeAndAfter(baselineDir: string): Promise<string[]> {
-  const dir = resolve(baselineDir);
-  let Before: StoreClass;
-  try {
-    Before = (
-      createRequire(__filename)(join(dir, 'dist', 'src', 'store', 'sqlite.js')) as { SqliteStore: StoreClass }
-    ).SqliteStore;
-  } catch (err) {
-    return [
-      `sqlite before/after: BENCH_BASELINE_DIR=${baselineDir}: no store build there (${(err as Error).message.split('\n')[0]})`,
-    ];
-  }
-  const After = SqliteStore as unknown as StoreClass;
-  console.log(
-    `\nSQLite store, before (${dir}) and after (this build), in this process: ${AB_ROUNDS} rounds of ` +
-      `${ROWS} accepts then finishRuns, ${CONCURRENCY} writers, alternating`,
-  );
-  await acceptAndFinish(Before);
-  await acceptAndFinish(After);
-  const before: Rates[] = [];
-  const after: Rates[] = [];
-  for (let round = 0; round < AB_ROUNDS; round++) {
-    const order = round % 2 === 0 ? [Before, After] : [After, Before];
-    for (const Store of order) (Store === Before ? before : after).push(await acceptAndFinish(Store));
-  }
-  return (['accept', 'finish'] as const).map((key) => {
-    const b = before.map((r) => r[key]);
-    const a = after.map((r) => r[key]);
-    const { ratio, low, high, wins } = pairedRatio(b, a);
-    return (
-      `sqlite before/after ${key === 'accept' ? 'accept' : 'finishRun'}: before ${mean(b).toFixed(0)}/s, ` +
-      `after ${mean(a).toFixed(0)}/s; after/before ${ratio.toFixed(3)} (95% CI ${low.toFixed(3)}–${high.toFixed(3)}; ` +
-      `after faster in ${wins} of ${AB_ROUNDS} rounds)`
-    );
+function beforeAndAfter(baselineDir: string): string[] {
+  const out = execFileSync(process.execPath, [join(__dirname, 'store-before-after.js'), baselineDir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  process.stdout.write(out);
+  return out.split('\n').filter((l) => l.startsWith('sqlite before/after'));
 }
 
 // ----- The section ------------------------------------------------------------------------------
@@ -521,14 +449,9 @@ export async function storeBench(): Promise<SectionResult> {
       }
     }
     const baseline = process.env.BENCH_BASELINE_DIR;
-    if (baseline) {
-      for (const l of await beforeAndAfter(baseline)) {
-        console.log(l);
-        lines.push(l);
-      }
-    }
+    if (baseline) lines.push(...beforeAndAfter(baseline));
   } finally {
-    for (const dir of sqliteDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    removeSqliteFiles();
   }
   return { lines };
 }

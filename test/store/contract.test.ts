@@ -156,6 +156,21 @@ for (const engine of [...SQLITE_DRIVERS.map(sqlite), postgres]) {
       assert.equal((await second.inputs.claimPending('other')).length, 1);
     });
 
+    it('imports inputs an earlier version kept, claimable at once; an empty import writes nothing', async () => {
+      const store = await open();
+      await store.inputs.importInputs([]);
+      assert.deepEqual(await store.inputs.claimPending('hook'), []);
+      const kept = [input('hook', 1), input('hook', 2), input('hook', 3)];
+      await store.inputs.importInputs(kept);
+      const pending = await store.inputs.claimPending('hook');
+      assert.deepEqual(
+        pending.map((p) => p.id),
+        kept.map((k) => k.id),
+      );
+      assert.deepEqual(pending[2].payload, kept[2].payload);
+      assert.deepEqual(pending[2].extra, { topic: 't' });
+    });
+
     it('commits hundreds of concurrent accepts, grouped, none lost', async () => {
       const store = await open();
       const inputs = Array.from({ length: 600 }, (_, n) => input('burst', n));

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { LATEST_VERSION, MIGRATIONS, SCHEMA_TABLE, SchemaTooNewError } from '../schema.js';
 import { PostgresMessages } from './postgres-messages.js';
 import { tx } from './types.js';
-import type { Dialect, Engine, Messages, Op, Step, Tx } from './types.js';
+import type { Dialect, Engine, Messages, Op, Rows, Step, Tx } from './types.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -114,8 +114,8 @@ export class PostgresEngine implements Engine {
   }
 
   /** One statement when the rows fit in one (no transaction to open), else a transaction. */
-  async runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<number> {
-    const width = rows[0]?.length ?? 1;
+  async runMany(sql: string, rows: Rows): Promise<number> {
+    const width = rows.at(0)?.length ?? 1;
     if (rows.length * width <= MAX_PARAMS) return this.runManyOn(this.pool, sql, rows);
     return this.transaction((t) => t.runMany(sql, rows));
   }
@@ -167,20 +167,17 @@ export class PostgresEngine implements Engine {
    * The INSERT `sql` for every row, as multi-row statements: its `VALUES (?, ...)` repeated for
    * as many rows as MAX_PARAMS parameters allow per statement.
    */
-  private async runManyOn(
-    client: Client,
-    sql: string,
-    rows: readonly (readonly unknown[])[],
-  ): Promise<number> {
+  private async runManyOn(client: Client, sql: string, rows: Rows): Promise<number> {
     const tuple = /\bVALUES\s*\(([^()]*)\)/i.exec(sql);
     if (!tuple) throw new Error(`runMany needs an INSERT ... VALUES (?, ...): ${sql}`);
     const before = sql.slice(0, tuple.index);
     const after = sql.slice(tuple.index + tuple[0].length);
     const width = tuple[1].split('?').length - 1;
     const per = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
+    const all = Array.from({ length: rows.length }, (_, i) => rows.at(i) as readonly unknown[]);
     let changed = 0;
-    for (let i = 0; i < rows.length; i += per) {
-      const chunk = rows.slice(i, i + per);
+    for (let i = 0; i < all.length; i += per) {
+      const chunk = all.slice(i, i + per);
       const params: unknown[] = [];
       const groups = chunk.map((row) => {
         params.push(...row);

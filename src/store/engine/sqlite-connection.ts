@@ -62,7 +62,7 @@ export class SqliteConnection {
         const s = this.statement(op.sql);
         let n = 0;
         const rows = op.rows;
-        for (let i = 0; i < rows.length; i++) n += s.run(...rows[i]).changes;
+        for (let i = 0; i < rows.length; i++) n += s.run(...(rows.at(i) as readonly unknown[])).changes;
         this.changes += n;
         return n;
       }

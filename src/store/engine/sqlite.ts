@@ -6,7 +6,7 @@ import { SQLITE_DIALECT, SqliteConnection } from './sqlite-connection.js';
 import { openSqlite } from './sqlite-driver.js';
 import type { SqliteDriverName } from './sqlite-driver.js';
 import type { CheckpointerData, WorkerAnswer } from './sqlite-worker.js';
-import type { Engine, Messages, PruneRequest, Step, TransactionOptions, Tx } from './types.js';
+import type { Engine, Messages, PruneRequest, Rows, Step, TransactionOptions, Tx } from './types.js';
 
 export interface SqliteOptions {
   /** The database file (':memory:' for tests). */
@@ -119,7 +119,7 @@ export class SqliteEngine implements Engine {
     return n;
   }
 
-  async runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<number> {
+  async runMany(sql: string, rows: Rows): Promise<number> {
     return this.transaction((t) => t.runMany(sql, rows));
   }
 

@@ -25,10 +25,42 @@
 
 export type EngineName = 'sqlite' | 'postgres';
 
+/**
+ * The rows of a `runMany`: an array of rows, or RowsOf (each row made when it is run, then dropped).
+ * Arrays have `at` too.
+ */
+export interface Rows {
+  readonly length: number;
+  at(index: number): readonly unknown[] | undefined;
+}
+
+/**
+ * The rows of `items`, each made by `toRow` only when the engine runs it. SQLite runs one row at a
+ * time: made all at once, a group's rows (up to 1,000, each holding its serialised payload) would
+ * all be alive together, each scavenge of V8's young generation during the group would copy them,
+ * and V8 may then make such rows in the old generation (allocation-site pretenuring), where each
+ * keeps its strings alive until the next full GC. PostgreSQL makes them all for its multi-row
+ * INSERT. (The accept path's cost per input is measured by `npm run bench`, store section.)
+ */
+export class RowsOf<T> implements Rows {
+  constructor(
+    private readonly items: readonly T[],
+    private readonly toRow: (item: T) => readonly unknown[],
+  ) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  at(index: number): readonly unknown[] | undefined {
+    return index >= 0 && index < this.items.length ? this.toRow(this.items[index]) : undefined;
+  }
+}
+
 /** One statement for the engine to run; a transaction's body yields these (see Sql). */
 export type Op =
   | { kind: 'all' | 'get' | 'values' | 'run'; sql: string; params: readonly unknown[] }
-  | { kind: 'runMany'; sql: string; rows: readonly (readonly unknown[])[] };
+  | { kind: 'runMany'; sql: string; rows: Rows };
 
 /** A statement inside a transaction: `yield*` it for its result. */
 export type Step<T> = Generator<Op, T, unknown>;
@@ -41,7 +73,7 @@ export interface Tx {
   /** Answers how many rows changed. */
   run(sql: string, params?: readonly unknown[]): Step<number>;
   /** The INSERT `sql` (one `VALUES (?, ...)`) for each of `rows`; answers how many rows changed. */
-  runMany(sql: string, rows: readonly (readonly unknown[])[]): Step<number>;
+  runMany(sql: string, rows: Rows): Step<number>;
 }
 
 /** What differs between the engines' SQL, in one place per engine. */
@@ -80,7 +112,7 @@ export interface Engine {
   values<R extends unknown[]>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   run(sql: string, params?: readonly unknown[]): Promise<number>;
   /** The INSERT `sql` for each of `rows`, in one transaction (see Tx.runMany). */
-  runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<number>;
+  runMany(sql: string, rows: Rows): Promise<number>;
   /**
    * One row (as an array of its columns' values) of the same query per parameter list: SQLite reads
    * them in one read transaction, PostgreSQL on the pool's connections at once.
@@ -143,7 +175,7 @@ export const tx: Tx = {
   *run(sql: string, params: readonly unknown[] = []): Step<number> {
     return (yield { kind: 'run', sql, params }) as number;
   },
-  *runMany(sql: string, rows: readonly (readonly unknown[])[]): Step<number> {
+  *runMany(sql: string, rows: Rows): Step<number> {
     return (yield { kind: 'runMany', sql, rows }) as number;
   },
 };

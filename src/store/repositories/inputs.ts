@@ -1,4 +1,5 @@
 import { GroupCommit } from '../batch.js';
+import { RowsOf } from '../engine/types.js';
 import type { Engine } from '../engine/types.js';
 import { inputFromRow, inputRow } from '../rows.js';
 import type { InputRow } from '../rows.js';
@@ -89,10 +90,7 @@ export class InputsRepository {
 
   /** Adds inputs accepted by an earlier version or process, owned by no one (claimable at once). */
   async importInputs(inputs: AcceptedInput[]): Promise<void> {
-    await this.engine.runMany(
-      INSERT_INPUT,
-      inputs.map((input) => inputRow(input, '', 0)),
-    );
+    await this.engine.runMany(INSERT_INPUT, new RowsOf(inputs, (input) => inputRow(input, '', 0)));
   }
 
   drain(): Promise<void> {
@@ -117,22 +115,16 @@ export class InputsRepository {
     const now = Date.now();
     const owner = this.owner;
     const leaseUntil = now + this.leaseMs;
-    // The usual group has no delivery ids: its rows are made in one pass (the accept path's cost
-    // per input is measured by `npm run bench`, store section).
-    const rows: unknown[][] = [];
-    let first = 0;
-    for (; first < items.length && !items[first].seen; first++)
-      rows.push(inputRow(items[first].input, owner, leaseUntil));
-    if (first === items.length) {
-      await this.engine.runMany(INSERT_INPUT, rows);
+    const toRow = (item: Accepting) => inputRow(item.input, owner, leaseUntil);
+    // The usual group has no delivery ids: each row is made as it is run (RowsOf).
+    if (!withDeliveryIds(items)) {
+      await this.engine.runMany(INSERT_INPUT, new RowsOf(items, toRow));
       return;
     }
-    // From the first item with a delivery id on; the rows before it are made already.
-    const rest = items.slice(first);
     await this.engine.transaction(function* (tx) {
-      const fresh = rows.slice();
-      for (const item of rest) {
-        const { input, seen } = item;
+      const fresh: (readonly unknown[])[] = [];
+      for (const item of items) {
+        const { seen } = item;
         if (seen) {
           const marked = yield* tx.run(MARK_SEEN, [
             seen.scope,
@@ -147,9 +139,14 @@ export class InputsRepository {
             continue;
           }
         }
-        fresh.push(inputRow(input, owner, leaseUntil));
+        fresh.push(toRow(item));
       }
       if (fresh.length > 0) yield* tx.runMany(INSERT_INPUT, fresh);
     });
   }
+}
+
+function withDeliveryIds(items: readonly Accepting[]): boolean {
+  for (let i = 0; i < items.length; i++) if (items[i].seen) return true;
+  return false;
 }
