@@ -174,15 +174,15 @@ export class PostgresEngine implements Engine {
     const after = sql.slice(tuple.index + tuple[0].length);
     const width = tuple[1].split('?').length - 1;
     const per = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
-    const all = Array.from({ length: rows.length }, (_, i) => rows.at(i) as readonly unknown[]);
     let changed = 0;
-    for (let i = 0; i < all.length; i += per) {
-      const chunk = all.slice(i, i + per);
+    for (let i = 0; i < rows.length; i += per) {
       const params: unknown[] = [];
-      const groups = chunk.map((row) => {
+      const groups: string[] = [];
+      for (let r = i; r < Math.min(rows.length, i + per); r++) {
+        const row = rows.at(r) as readonly unknown[];
         params.push(...row);
-        return `(${numbered(tuple[1], params.length - row.length + 1)})`;
-      });
+        groups.push(`(${numbered(tuple[1], params.length - row.length + 1)})`);
+      }
       const result = await client.query(`${before}VALUES ${groups.join(', ')}${after}`, params);
       changed += result.rowCount ?? 0;
     }
